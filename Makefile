@@ -1,0 +1,62 @@
+# The two commands of README.md. Each does its own set-up on a fresh Debian 12.
+#   make run    install, build (release), run the main job
+#   make test   install, build (dev: ASan + UBSan, -Werror), run every test
+.PHONY: all bootstrap run test build-dev build-release interop-deps fuzz-smoke format format-check clean
+
+FUZZ_SECONDS ?= 20
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+all: build-dev
+
+bootstrap:
+	@tools/bootstrap
+
+build-dev: bootstrap
+	cmake --preset dev
+	cmake --build --preset dev -j $(JOBS)
+
+build-release: bootstrap
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS)
+
+# The independent WXBizMsgCrypt peer, pinned by tests/interop/package-lock.json.
+interop-deps: bootstrap
+	if [ -f tests/interop/package-lock.json ]; then \
+	  cd tests/interop && npm ci --no-audit --no-fund --loglevel=error; fi
+
+# Until the scenario harness exists, the main job is the newest runnable
+# piece: `zonelab crypto` decrypting the captured vendor callback (vector V2).
+run: build-release
+	./build/release/emulator/zonelab crypto decrypt \
+	  --token QDG6eK --aes-key jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C \
+	  --receiveid wx5823bf96d3bd56c7 --timestamp 1409659813 --nonce 1372623149 \
+	  --signature 477715d11cdb4164915debcba66cb864d751f3e6 \
+	  --body fixtures/captured/v2_callback.xml
+
+test: build-dev interop-deps
+	ctest --preset dev
+	$(MAKE) --no-print-directory fuzz-smoke
+	cmake --build --preset dev --target format-check
+
+# Each libFuzzer target runs for FUZZ_SECONDS (clang, ASan + UBSan).
+fuzz-smoke: bootstrap
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS)
+	@set -e; mkdir -p build/fuzz/logs; for t in build/fuzz/tests/fuzz/fuzz_*; do \
+	  [ -x "$$t" ] || continue; n=$$(basename "$$t"); \
+	  echo "fuzz smoke: $$n for $(FUZZ_SECONDS) s"; \
+	  if ! "$$t" -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	       -artifact_prefix=build/fuzz/logs/ > build/fuzz/logs/$$n.log 2>&1; then \
+	    tail -n 40 build/fuzz/logs/$$n.log; echo "fuzz smoke: $$n FAILED"; exit 1; \
+	  fi; \
+	  grep -E 'stat::number_of_executed_units' build/fuzz/logs/$$n.log | sed "s/^/  $$n /"; \
+	done
+
+format: build-dev
+	cmake --build --preset dev --target format
+
+format-check: build-dev
+	cmake --build --preset dev --target format-check
+
+clean:
+	rm -rf build

@@ -1,0 +1,10 @@
+# Every dependency comes from a Debian package (tools/bootstrap installs them).
+find_package(OpenSSL 3.0 REQUIRED)
+find_package(CURL REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
+pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
+pkg_check_modules(LUA REQUIRED IMPORTED_TARGET lua5.4)
+if(ZL_TESTS)
+  pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+endif()

@@ -1,0 +1,17 @@
+# Compiler warnings and sanitizers shared by every zonelab target.
+add_compile_definitions(_POSIX_C_SOURCE=200809L)
+add_compile_options(
+  -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+  -Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wundef -Wno-unused-parameter)
+if(ZL_WERROR)
+  add_compile_options(-Werror)
+endif()
+if(ZL_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+if(ZL_FUZZ)
+  # Coverage instrumentation for everything the fuzz targets link.
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
