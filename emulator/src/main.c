@@ -1,0 +1,42 @@
+/* zonelab: command-line entry point; dispatches subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_crypto.h"
+
+#ifndef ZL_VERSION
+#define ZL_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *f)
+{
+    fputs("usage: zonelab <command> [options]\n"
+          "       zonelab --help | --version\n"
+          "\n"
+          "commands:\n"
+          "  crypto    WXBizMsgCrypt callback crypto: verify-url, decrypt, encrypt\n"
+          "            (zonelab crypto --help for details)\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return ZL_CLI_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return ZL_CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("zonelab %s\n", ZL_VERSION);
+        return ZL_CLI_OK;
+    }
+    if (strcmp(argv[1], "crypto") == 0)
+        return zl_cli_crypto(argc - 1, argv + 1, stdout, stderr);
+    fprintf(stderr, "zonelab: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return ZL_CLI_USAGE;
+}
