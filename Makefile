@@ -35,6 +35,7 @@ run: build-release
 
 test: build-dev interop-deps
 	ctest --preset dev
+	@grep -h -E '^interop:|^[0-9]+ passed, [0-9]+ failed' build/dev/Testing/Temporary/LastTest.log || true
 	$(MAKE) --no-print-directory fuzz-smoke
 	cmake --build --preset dev --target format-check
 
