@@ -475,6 +475,23 @@ int zl_wxcrypt_decrypt_msg(zl_wxcrypt *c, const char *msg_signature, const char 
     return rc;
 }
 
+/* Encrypts msg and signs the ciphertext: *enc owned (free()), sig filled. */
+static int encrypt_and_sign(zl_wxcrypt *c, const unsigned char *random16, const char *msg,
+                            size_t msg_len, const char *timestamp, const char *nonce, char **enc,
+                            char sig[41])
+{
+    int rc = zl_wxcrypt_encrypt(c, random16, msg, msg_len, enc);
+    if (rc != ZL_WX_OK)
+        return rc;
+    rc = zl_wx_signature(c->token, timestamp, nonce, *enc, sig, NULL);
+    if (rc != ZL_WX_OK) {
+        free(*enc);
+        *enc = NULL;
+        return fail(c, rc, "could not compute SHA-1");
+    }
+    return ZL_WX_OK;
+}
+
 int zl_wxcrypt_encrypt_msg(zl_wxcrypt *c, const char *msg, size_t msg_len, const char *timestamp,
                            const char *nonce, const unsigned char *random16, enum zl_wx_format fmt,
                            char **out)
@@ -483,14 +500,9 @@ int zl_wxcrypt_encrypt_msg(zl_wxcrypt *c, const char *msg, size_t msg_len, const
     *out = NULL;
     if (timestamp == NULL || nonce == NULL)
         return fail(c, ZL_WX_ERR_GEN_RETURN, "timestamp and nonce are required");
-    int rc = zl_wxcrypt_encrypt(c, random16, msg, msg_len, &enc);
+    int rc = encrypt_and_sign(c, random16, msg, msg_len, timestamp, nonce, &enc, sig);
     if (rc != ZL_WX_OK)
         return rc;
-    rc = zl_wx_signature(c->token, timestamp, nonce, enc, sig, NULL);
-    if (rc != ZL_WX_OK) {
-        free(enc);
-        return fail(c, rc, "could not compute SHA-1");
-    }
     char *r = NULL;
     if (fmt == ZL_WX_JSON) {
         cJSON *j = cJSON_CreateObject();
@@ -526,14 +538,9 @@ int zl_wxcrypt_build_callback(zl_wxcrypt *c, const char *to_user_name, const cha
     *body_xml = NULL;
     if (to_user_name == NULL || timestamp == NULL || nonce == NULL)
         return fail(c, ZL_WX_ERR_GEN_RETURN, "ToUserName, timestamp and nonce are required");
-    int rc = zl_wxcrypt_encrypt(c, random16, msg, msg_len, &enc);
+    int rc = encrypt_and_sign(c, random16, msg, msg_len, timestamp, nonce, &enc, signature_out);
     if (rc != ZL_WX_OK)
         return rc;
-    rc = zl_wx_signature(c->token, timestamp, nonce, enc, signature_out, NULL);
-    if (rc != ZL_WX_OK) {
-        free(enc);
-        return fail(c, rc, "could not compute SHA-1");
-    }
     size_t n = strlen(enc) + strlen(to_user_name) + (agentid ? strlen(agentid) : 0) + 160;
     char *r = malloc(n);
     if (r == NULL) {
