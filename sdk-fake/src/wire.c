@@ -1,0 +1,553 @@
+/* wire: zone wire v1 (HKDF keys, ww-* headers, HMAC-SHA256, AES-256-GCM, envelopes). */
+#include "wire.h"
+
+#include <cjson/cJSON.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *text;
+    int sdk;
+} results[] = {
+#define ZONE_WIRE_ROW(name, text, sdk) {text, sdk},
+    ZONE_WIRE_RESULTS(ZONE_WIRE_ROW)
+#undef ZONE_WIRE_ROW
+};
+#define NRESULTS (sizeof results / sizeof results[0])
+
+const char *zone_wire_strerror(int result)
+{
+    return result >= 0 && (size_t)result < NRESULTS ? results[result].text : "unknown result";
+}
+
+int zone_wire_sdk_code(int result)
+{
+    return result >= 0 && (size_t)result < NRESULTS ? results[result].sdk : -10001;
+}
+
+static int say(char *detail, size_t n, int rc, const char *fmt, ...)
+{
+    if (detail != NULL && n > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(detail, n, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+static int hkdf(const unsigned char *ikm, size_t ikm_len, const char *info, unsigned char out[32])
+{
+    static const char salt[] = "zonelab wire v1";
+    int ok = 0;
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+    if (ctx != NULL) {
+        OSSL_PARAM p[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)(uintptr_t) "SHA256",
+                                             0),
+            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)(uintptr_t)ikm, ikm_len),
+            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)(uintptr_t)salt,
+                                              sizeof salt - 1),
+            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)(uintptr_t)info,
+                                              strlen(info)),
+            OSSL_PARAM_construct_end()};
+        ok = EVP_KDF_derive(ctx, out, 32, p) == 1;
+    }
+    EVP_KDF_CTX_free(ctx);
+    EVP_KDF_free(kdf);
+    return ok;
+}
+
+/* Strict standard base64; returns the decoded length or -1. out holds len/4*3 bytes. */
+static long b64_decode(const char *in, size_t len, unsigned char *out)
+{
+    if (len == 0 || len % 4 != 0)
+        return -1;
+    size_t pad = in[len - 1] == '=' ? (in[len - 2] == '=' ? 2 : 1) : 0;
+    for (size_t i = 0; i < len - pad; i++) {
+        char ch = in[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '+' || ch == '/'))
+            return -1;
+    }
+    int n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
+    return n < 0 ? -1 : (long)n - (long)pad;
+}
+
+int zone_wire_keys_init(zone_wire_keys *k, const char *secret_b64, uint32_t version)
+{
+    unsigned char secret[48];
+    memset(k, 0, sizeof *k);
+    if (secret_b64 == NULL || strlen(secret_b64) != 44 || b64_decode(secret_b64, 44, secret) != 32)
+        return ZONE_WIRE_ERR_BAD_SECRET;
+    k->version = version;
+    int ok = hkdf(secret, 32, "sign", k->sign) && hkdf(secret, 32, "enc", k->enc);
+    OPENSSL_cleanse(secret, sizeof secret);
+    return ok ? ZONE_WIRE_OK : ZONE_WIRE_ERR_INTERNAL;
+}
+
+static time_t env_now(const zone_wire_env *env)
+{
+    return env != NULL && env->now != NULL ? env->now(env->ud) : time(NULL);
+}
+
+static int env_random(const zone_wire_env *env, unsigned char *buf, size_t n)
+{
+    if (env != NULL && env->random != NULL)
+        return env->random(env->ud, buf, n);
+    return RAND_bytes(buf, (int)n) == 1 ? 0 : -1;
+}
+
+int zone_wire_sign(const zone_wire_keys *k, const char *method, const char *path, const char *ts,
+                   const char *nonce, const char *ver, const char *body, size_t body_len,
+                   char out[65])
+{
+    unsigned char md[32];
+    size_t md_len = 0;
+    int ok = 0;
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    OSSL_PARAM p[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)(uintptr_t) "SHA256", 0),
+        OSSL_PARAM_construct_end()};
+    if (ctx != NULL && EVP_MAC_init(ctx, k->sign, sizeof k->sign, p)) {
+        const char *parts[] = {"ZW1", method, path, ts, nonce, ver};
+        ok = 1;
+        for (size_t i = 0; i < 6 && ok; i++)
+            ok = EVP_MAC_update(ctx, (const unsigned char *)parts[i], strlen(parts[i])) &&
+                 EVP_MAC_update(ctx, (const unsigned char *)"\n", 1);
+        ok = ok && EVP_MAC_update(ctx, (const unsigned char *)body, body_len) &&
+             EVP_MAC_final(ctx, md, &md_len, sizeof md) && md_len == 32;
+    }
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    if (!ok)
+        return ZONE_WIRE_ERR_INTERNAL;
+    for (size_t i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return ZONE_WIRE_OK;
+}
+
+int zone_wire_seal(const zone_wire_keys *k, const zone_wire_env *env, const char *method,
+                   const char *path, const char *plaintext, size_t len, zone_wire_sealed_headers *h,
+                   char **body)
+{
+    unsigned char *buf = NULL, nonce_raw[16];
+    char *b64 = NULL;
+    EVP_CIPHER_CTX *ctx = NULL;
+    int rc = ZONE_WIRE_ERR_INTERNAL, n = 0, fin = 0;
+    *body = NULL;
+    if (len > ZONE_WIRE_MAX_BODY / 4 * 3 - 28)
+        return ZONE_WIRE_ERR_TOO_LARGE;
+    buf = malloc(len + 28);
+    if (buf == NULL || env_random(env, buf, 12) != 0 || env_random(env, nonce_raw, 16) != 0)
+        goto out;
+    ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL || !EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, k->enc, buf) ||
+        !EVP_EncryptUpdate(ctx, buf + 12, &n, (const unsigned char *)plaintext, (int)len) ||
+        !EVP_EncryptFinal_ex(ctx, buf + 12 + n, &fin) ||
+        !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, buf + 12 + len))
+        goto out;
+    b64 = malloc((len + 28 + 2) / 3 * 4 + 1);
+    if (b64 == NULL)
+        goto out;
+    int blen = EVP_EncodeBlock((unsigned char *)b64, buf, (int)(len + 28));
+    snprintf(h->secret_ver, sizeof h->secret_ver, "%u", (unsigned)k->version);
+    snprintf(h->timestamp, sizeof h->timestamp, "%lld", (long long)env_now(env));
+    for (size_t i = 0; i < 16; i++)
+        snprintf(h->nonce + 2 * i, 3, "%02x", nonce_raw[i]);
+    rc = zone_wire_sign(k, method, path, h->timestamp, h->nonce, h->secret_ver, b64, (size_t)blen,
+                        h->signature);
+    if (rc != ZONE_WIRE_OK)
+        goto out;
+    *body = b64;
+    b64 = NULL;
+out:
+    EVP_CIPHER_CTX_free(ctx);
+    free(buf);
+    free(b64);
+    return rc;
+}
+
+/* Replay cache: a hash set of nonces with their timestamps, pruned as the window moves. */
+#define NBUCKETS    1024
+#define MAX_ENTRIES 200000
+struct entry {
+    struct entry *next;
+    time_t ts;
+    char nonce[33];
+};
+struct zone_wire_replay {
+    pthread_mutex_t lock;
+    struct entry *b[NBUCKETS];
+    size_t count;
+};
+
+zone_wire_replay *zone_wire_replay_new(void)
+{
+    zone_wire_replay *r = calloc(1, sizeof *r);
+    if (r != NULL && pthread_mutex_init(&r->lock, NULL) != 0) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void zone_wire_replay_free(zone_wire_replay *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < NBUCKETS; i++)
+        for (struct entry *e = r->b[i], *next; e != NULL; e = next) {
+            next = e->next;
+            free(e);
+        }
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+static size_t hash(const char *s)
+{
+    size_t h = 5381;
+    while (*s)
+        h = h * 33 + (unsigned char)*s++;
+    return h % NBUCKETS;
+}
+
+/* 0 when fresh (and now remembered), 1 when replayed, -1 when the cache is full. */
+static int replay_check(zone_wire_replay *r, const char *nonce, time_t ts, time_t now)
+{
+    int rc = 0;
+    pthread_mutex_lock(&r->lock);
+    struct entry **pp = &r->b[hash(nonce)];
+    while (*pp != NULL) {
+        struct entry *e = *pp;
+        if (e->ts < now - ZONE_WIRE_WINDOW) {
+            *pp = e->next;
+            free(e);
+            r->count--;
+            continue;
+        }
+        if (strcmp(e->nonce, nonce) == 0) {
+            rc = 1;
+            goto out;
+        }
+        pp = &e->next;
+    }
+    if (r->count >= MAX_ENTRIES) {
+        rc = -1;
+        goto out;
+    }
+    struct entry *e = calloc(1, sizeof *e);
+    if (e == NULL) {
+        rc = -1;
+        goto out;
+    }
+    e->ts = ts;
+    memcpy(e->nonce, nonce, strlen(nonce) + 1);
+    e->next = r->b[hash(nonce)];
+    r->b[hash(nonce)] = e;
+    r->count++;
+out:
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
+static int lower_eq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+        if (x != *b)
+            return 0;
+    }
+    return *a == *b;
+}
+
+/* Finds name exactly; *recased set when only a differently-cased match exists. */
+static const char *find_header(const zone_wire_header *h, size_t n, const char *name,
+                               const char **recased)
+{
+    *recased = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (h[i].name != NULL && strcmp(h[i].name, name) == 0)
+            return h[i].value;
+    for (size_t i = 0; i < n; i++)
+        if (h[i].name != NULL && lower_eq(h[i].name, name))
+            *recased = h[i].name;
+    return NULL;
+}
+
+static int all_digits(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+int zone_wire_open(const zone_wire_keys *k, zone_wire_replay *replay, const zone_wire_env *env,
+                   const char *method, const char *path, const zone_wire_header *headers, size_t n,
+                   const char *body, size_t body_len, char **plaintext, size_t *len, char *detail,
+                   size_t dn)
+{
+    static const char *const names[] = {"ww-secret-ver", "ww-timestamp", "ww-nonce",
+                                        "ww-signature"};
+    const char *v[4];
+    unsigned char *raw = NULL;
+    char *plain = NULL;
+    EVP_CIPHER_CTX *ctx = NULL;
+    int rc;
+    *plaintext = NULL;
+    *len = 0;
+    for (int i = 0; i < 4; i++) {
+        const char *recased;
+        v[i] = find_header(headers, n, names[i], &recased);
+        if (v[i] == NULL && recased != NULL)
+            return say(detail, dn, ZONE_WIRE_ERR_HEADER_CASE,
+                       "header '%s' arrived as '%s': header names must reach the SDK exactly "
+                       "as sent (lower-case); an HTTP framework re-cased it",
+                       names[i], recased);
+        if (v[i] == NULL)
+            return say(detail, dn, ZONE_WIRE_ERR_MISSING_HEADER, "header '%s' is missing",
+                       names[i]);
+        if (strlen(v[i]) > ZONE_WIRE_MAX_HEADER)
+            return say(detail, dn, ZONE_WIRE_ERR_TOO_LARGE, "header '%s' is over %d bytes",
+                       names[i], ZONE_WIRE_MAX_HEADER);
+    }
+    char ver[16];
+    snprintf(ver, sizeof ver, "%u", (unsigned)k->version);
+    if (!all_digits(v[0], 10) || strcmp(v[0], ver) != 0)
+        return say(detail, dn, ZONE_WIRE_ERR_SECRET_VER,
+                   "ww-secret-ver is '%s', this side holds secret version %s", v[0], ver);
+    if (!all_digits(v[1], 12))
+        return say(detail, dn, ZONE_WIRE_ERR_TIMESTAMP, "ww-timestamp '%s' is not decimal seconds",
+                   v[1]);
+    time_t ts = (time_t)strtoll(v[1], NULL, 10), now = env_now(env);
+    if (ts > now + ZONE_WIRE_WINDOW || ts < now - ZONE_WIRE_WINDOW)
+        return say(detail, dn, ZONE_WIRE_ERR_STALE,
+                   "ww-timestamp %lld is %lld s from now; the window is %d s", (long long)ts,
+                   (long long)(ts - now), ZONE_WIRE_WINDOW);
+    size_t nl = strlen(v[2]);
+    if (nl < 16 || nl > 32 || strspn(v[2], "0123456789abcdef") != nl)
+        return say(detail, dn, ZONE_WIRE_ERR_NONCE, "ww-nonce must be 16..32 lower-case hex");
+    if (body == NULL)
+        body_len = 0;
+    if (body_len > ZONE_WIRE_MAX_BODY)
+        return say(detail, dn, ZONE_WIRE_ERR_TOO_LARGE, "body of %zu bytes is over the cap",
+                   body_len);
+    char want[65];
+    rc =
+        zone_wire_sign(k, method, path, v[1], v[2], v[0], body != NULL ? body : "", body_len, want);
+    if (rc != ZONE_WIRE_OK)
+        return say(detail, dn, rc, "could not compute HMAC");
+    if (strlen(v[3]) != 64 || CRYPTO_memcmp(want, v[3], 64) != 0)
+        return say(detail, dn, ZONE_WIRE_ERR_SIGNATURE,
+                   "ww-signature does not match (method %s, path %s, %zu body bytes)", method, path,
+                   body_len);
+    if (replay != NULL) {
+        int r = replay_check(replay, v[2], ts, now);
+        if (r == 1)
+            return say(detail, dn, ZONE_WIRE_ERR_REPLAY, "ww-nonce %s was already used", v[2]);
+        if (r < 0)
+            return say(detail, dn, ZONE_WIRE_ERR_INTERNAL, "replay cache full");
+    }
+    raw = malloc(body_len / 4 * 3 + 3);
+    if (raw == NULL)
+        return say(detail, dn, ZONE_WIRE_ERR_INTERNAL, "out of memory");
+    long rl = b64_decode(body != NULL ? body : "", body_len, raw);
+    if (rl < 28) {
+        rc = say(detail, dn, ZONE_WIRE_ERR_CIPHERTEXT,
+                 rl < 0 ? "body is not standard base64" : "body is shorter than iv + tag");
+        goto out;
+    }
+    size_t cl = (size_t)rl - 28;
+    plain = malloc(cl + 1);
+    ctx = EVP_CIPHER_CTX_new();
+    int outl = 0, fin = 0;
+    if (plain == NULL || ctx == NULL ||
+        !EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, k->enc, raw) ||
+        !EVP_DecryptUpdate(ctx, (unsigned char *)plain, &outl, raw + 12, (int)cl) ||
+        !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, raw + 12 + cl) ||
+        EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + outl, &fin) != 1) {
+        rc = say(detail, dn, ZONE_WIRE_ERR_CIPHERTEXT,
+                 "AES-256-GCM authentication failed (iv, ciphertext or tag altered, or keys "
+                 "differ)");
+        goto out;
+    }
+    plain[cl] = '\0';
+    *plaintext = plain;
+    *len = cl;
+    plain = NULL;
+    rc = ZONE_WIRE_OK;
+out:
+    EVP_CIPHER_CTX_free(ctx);
+    free(raw);
+    free(plain);
+    return rc;
+}
+
+/* Envelope helpers: a missing key gives the default, a wrong type is an error. */
+static int get_str(const cJSON *o, const char *k, char **out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (v != NULL && !cJSON_IsString(v))
+        return -1;
+    *out = strdup(v != NULL ? v->valuestring : "");
+    return *out == NULL ? -1 : 0;
+}
+
+static int get_u32(const cJSON *o, const char *k, uint32_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    *out = 0;
+    if (v == NULL)
+        return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 4294967295.0 ||
+        v->valuedouble != (double)(uint32_t)v->valuedouble)
+        return -1;
+    *out = (uint32_t)v->valuedouble;
+    return 0;
+}
+
+static int get_bool(const cJSON *o, const char *k, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    *out = 0;
+    if (v == NULL)
+        return 0;
+    if (!cJSON_IsBool(v))
+        return -1;
+    *out = cJSON_IsTrue(v);
+    return 0;
+}
+
+static const char *s(const char *v)
+{
+    return v != NULL ? v : "";
+}
+
+static char *finish(cJSON *o, int ok)
+{
+    char *out = ok ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    return out;
+}
+
+char *zone_wire_callback_encode(const zone_wire_callback *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    int ok = o != NULL && cJSON_AddStringToObject(o, "corpid", s(c->corpid)) &&
+             cJSON_AddNumberToObject(o, "agentid", c->agentid) &&
+             cJSON_AddNumberToObject(o, "call_type", c->call_type) &&
+             cJSON_AddStringToObject(o, "data", s(c->data)) &&
+             cJSON_AddBoolToObject(o, "is_async", c->is_async) &&
+             cJSON_AddStringToObject(o, "job_info", s(c->job_info)) &&
+             cJSON_AddStringToObject(o, "ability_id", s(c->ability_id)) &&
+             cJSON_AddStringToObject(o, "notify_id", s(c->notify_id)) &&
+             cJSON_AddStringToObject(o, "req_id", s(c->req_id));
+    return finish(o, ok);
+}
+
+void zone_wire_callback_cleanup(zone_wire_callback *c)
+{
+    free(c->corpid);
+    free(c->data);
+    free(c->job_info);
+    free(c->ability_id);
+    free(c->notify_id);
+    free(c->req_id);
+    memset(c, 0, sizeof *c);
+}
+
+int zone_wire_callback_decode(const char *json, size_t len, zone_wire_callback *c)
+{
+    memset(c, 0, sizeof *c);
+    cJSON *o = cJSON_ParseWithLength(json, len);
+    int bad = !cJSON_IsObject(o) || get_str(o, "corpid", &c->corpid) ||
+              get_u32(o, "agentid", &c->agentid) || get_u32(o, "call_type", &c->call_type) ||
+              get_str(o, "data", &c->data) || get_bool(o, "is_async", &c->is_async) ||
+              get_str(o, "job_info", &c->job_info) || get_str(o, "ability_id", &c->ability_id) ||
+              get_str(o, "notify_id", &c->notify_id) || get_str(o, "req_id", &c->req_id);
+    cJSON_Delete(o);
+    if (bad)
+        zone_wire_callback_cleanup(c);
+    return bad ? ZONE_WIRE_ERR_JSON : ZONE_WIRE_OK;
+}
+
+char *zone_wire_invoke_encode(const zone_wire_invoke *v)
+{
+    cJSON *o = cJSON_CreateObject();
+    int ok = o != NULL && cJSON_AddStringToObject(o, "api", s(v->api)) &&
+             cJSON_AddStringToObject(o, "request", s(v->request)) &&
+             cJSON_AddStringToObject(o, "corpid", s(v->corpid)) &&
+             cJSON_AddNumberToObject(o, "agentid", v->agentid) &&
+             cJSON_AddStringToObject(o, "ability_id", s(v->ability_id)) &&
+             cJSON_AddStringToObject(o, "job_info", s(v->job_info)) &&
+             cJSON_AddStringToObject(o, "instance", s(v->instance));
+    return finish(o, ok);
+}
+
+void zone_wire_invoke_cleanup(zone_wire_invoke *v)
+{
+    free(v->api);
+    free(v->request);
+    free(v->corpid);
+    free(v->ability_id);
+    free(v->job_info);
+    free(v->instance);
+    memset(v, 0, sizeof *v);
+}
+
+int zone_wire_invoke_decode(const char *json, size_t len, zone_wire_invoke *v)
+{
+    memset(v, 0, sizeof *v);
+    cJSON *o = cJSON_ParseWithLength(json, len);
+    int bad = !cJSON_IsObject(o) || get_str(o, "api", &v->api) ||
+              get_str(o, "request", &v->request) || get_str(o, "corpid", &v->corpid) ||
+              get_u32(o, "agentid", &v->agentid) || get_str(o, "ability_id", &v->ability_id) ||
+              get_str(o, "job_info", &v->job_info) || get_str(o, "instance", &v->instance);
+    cJSON_Delete(o);
+    if (bad)
+        zone_wire_invoke_cleanup(v);
+    return bad ? ZONE_WIRE_ERR_JSON : ZONE_WIRE_OK;
+}
+
+char *zone_wire_reply_encode(const zone_wire_reply *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    int ok = o != NULL && cJSON_AddStringToObject(o, "response", s(r->response)) &&
+             (!r->exception || cJSON_AddTrueToObject(o, "exception"));
+    return finish(o, ok);
+}
+
+void zone_wire_reply_cleanup(zone_wire_reply *r)
+{
+    free(r->response);
+    memset(r, 0, sizeof *r);
+}
+
+int zone_wire_reply_decode(const char *json, size_t len, zone_wire_reply *r)
+{
+    memset(r, 0, sizeof *r);
+    cJSON *o = cJSON_ParseWithLength(json, len);
+    int bad = !cJSON_IsObject(o) || get_str(o, "response", &r->response) ||
+              get_bool(o, "exception", &r->exception);
+    cJSON_Delete(o);
+    if (bad)
+        zone_wire_reply_cleanup(r);
+    return bad ? ZONE_WIRE_ERR_JSON : ZONE_WIRE_OK;
+}

@@ -1,0 +1,336 @@
+/* Unit tests for zone wire v1: vector, every header and body failure, window, replay. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire.h"
+
+/* The docs/protocol.md example: secret = bytes 0x00..0x1f, version 3. */
+#define SECRET                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+#define NOW                   1700000000
+#define WIRE_VECTOR_BODY      "oKGio6Slpqeoqaqr5PCIh7a3BPM7r1eIcjEPkmjLgQKUaY8="
+#define WIRE_VECTOR_SIGNATURE "cb332326e6b8bd20824c214ad4596fc00e19c21ff1e05ac410e0f832d3b5e9c2"
+
+static time_t fixed_now(void *ud)
+{
+    return *(time_t *)ud;
+}
+
+/* Deterministic "randomness": bytes 0xa0, 0xa1, ... */
+static int fixed_random(void *ud, unsigned char *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (unsigned char)(0xa0 + i);
+    return 0;
+}
+
+struct fx {
+    zone_wire_keys k;
+    time_t now;
+    zone_wire_env env;
+    zone_wire_replay *replay;
+    zone_wire_sealed_headers h;
+    char *body;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    assert_int_equal(zone_wire_keys_init(&f->k, SECRET, 3), ZONE_WIRE_OK);
+    f->now = NOW;
+    f->env.now = fixed_now;
+    f->env.random = fixed_random;
+    f->env.ud = &f->now;
+    f->replay = zone_wire_replay_new();
+    assert_int_equal(zone_wire_seal(&f->k, &f->env, "POST", "/", "{\"a\":1}", 7, &f->h, &f->body),
+                     ZONE_WIRE_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    free(f->body);
+    zone_wire_replay_free(f->replay);
+    free(f);
+    return 0;
+}
+
+static int open_with(struct fx *f, const zone_wire_header *h, size_t n, const char *body,
+                     char *detail)
+{
+    char *plain = NULL;
+    size_t len = 0;
+    int rc = zone_wire_open(&f->k, f->replay, &f->env, "POST", "/", h, n, body,
+                            body ? strlen(body) : 0, &plain, &len, detail, 256);
+    if (rc == ZONE_WIRE_OK)
+        assert_non_null(plain);
+    else
+        assert_null(plain);
+    free(plain);
+    return rc;
+}
+
+static void headers_of(const struct fx *f, zone_wire_header h[4])
+{
+    h[0] = (zone_wire_header){"ww-secret-ver", f->h.secret_ver};
+    h[1] = (zone_wire_header){"ww-timestamp", f->h.timestamp};
+    h[2] = (zone_wire_header){"ww-nonce", f->h.nonce};
+    h[3] = (zone_wire_header){"ww-signature", f->h.signature};
+}
+
+static void test_wire_vector(void **state)
+{
+    struct fx *f = *state;
+    assert_string_equal(f->h.secret_ver, "3");
+    assert_string_equal(f->h.timestamp, "1700000000");
+    assert_string_equal(f->h.nonce, "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+    assert_string_equal(f->body, WIRE_VECTOR_BODY);
+    assert_string_equal(f->h.signature, WIRE_VECTOR_SIGNATURE);
+}
+
+static void test_wire_roundtrip_and_replay(void **state)
+{
+    struct fx *f = *state;
+    zone_wire_header h[4];
+    headers_of(f, h);
+    char *plain = NULL, detail[256];
+    size_t len = 0;
+    assert_int_equal(zone_wire_open(&f->k, f->replay, &f->env, "POST", "/", h, 4, f->body,
+                                    strlen(f->body), &plain, &len, detail, sizeof detail),
+                     ZONE_WIRE_OK);
+    assert_int_equal(len, 7);
+    assert_string_equal(plain, "{\"a\":1}");
+    free(plain);
+    /* Same nonce again inside the window. */
+    assert_int_equal(open_with(f, h, 4, f->body, detail), ZONE_WIRE_ERR_REPLAY);
+    /* After the window the entry is pruned, but then the timestamp is stale anyway. */
+    f->now += ZONE_WIRE_WINDOW + 1;
+    assert_int_equal(open_with(f, h, 4, f->body, detail), ZONE_WIRE_ERR_STALE);
+    /* Without a cache (replies) the same message opens again. */
+    f->now = NOW;
+    assert_int_equal(zone_wire_open(&f->k, NULL, &f->env, "POST", "/", h, 4, f->body,
+                                    strlen(f->body), &plain, &len, NULL, 0),
+                     ZONE_WIRE_OK);
+    free(plain);
+}
+
+static void test_wire_window(void **state)
+{
+    struct fx *f = *state;
+    zone_wire_header h[4];
+    headers_of(f, h);
+    char d[256];
+    f->now = NOW + 301;
+    assert_int_equal(open_with(f, h, 4, f->body, d), ZONE_WIRE_ERR_STALE);
+    f->now = NOW - 301;
+    assert_int_equal(open_with(f, h, 4, f->body, d), ZONE_WIRE_ERR_STALE);
+    f->now = NOW + 299;
+    assert_int_equal(open_with(f, h, 4, f->body, d), ZONE_WIRE_OK);
+}
+
+static void test_wire_headers_missing_recased_altered(void **state)
+{
+    struct fx *f = *state;
+    static const char *recased[] = {"Ww-Secret-Ver", "Ww-Timestamp", "WW-NONCE", "Ww-signature"};
+    for (int i = 0; i < 4; i++) {
+        zone_wire_header h[4];
+        char d[256];
+        headers_of(f, h);
+        /* Missing: drop header i. */
+        zone_wire_header less[3];
+        for (int j = 0, m = 0; j < 4; j++)
+            if (j != i)
+                less[m++] = h[j];
+        assert_int_equal(open_with(f, less, 3, f->body, d), ZONE_WIRE_ERR_MISSING_HEADER);
+        /* Re-cased by a framework. */
+        h[i].name = recased[i];
+        assert_int_equal(open_with(f, h, 4, f->body, d), ZONE_WIRE_ERR_HEADER_CASE);
+        assert_non_null(strstr(d, recased[i]));
+        headers_of(f, h);
+    }
+    zone_wire_header h[4];
+    char d[256];
+    headers_of(f, h);
+    h[0].value = "4";
+    assert_int_equal(open_with(f, h, 4, f->body, d), ZONE_WIRE_ERR_SECRET_VER);
+    assert_int_equal(zone_wire_sdk_code(ZONE_WIRE_ERR_SECRET_VER), -10008);
+    headers_of(f, h);
+    h[1].value = "17e8";
+    assert_int_equal(open_with(f, h, 4, f->body, d), ZONE_WIRE_ERR_TIMESTAMP);
+    headers_of(f, h);
+    h[1].value = "1700000001"; /* in the window, but signed as ...000 */
+    assert_int_equal(open_with(f, h, 4, f->body, d), ZONE_WIRE_ERR_SIGNATURE);
+    headers_of(f, h);
+    h[2].value = "a0a1a2a3a4a5a6a7a8a9aaabacadaeae";
+    assert_int_equal(open_with(f, h, 4, f->body, d), ZONE_WIRE_ERR_SIGNATURE);
+    headers_of(f, h);
+    h[2].value = "not-hex";
+    assert_int_equal(open_with(f, h, 4, f->body, d), ZONE_WIRE_ERR_NONCE);
+    headers_of(f, h);
+    char sig[65];
+    memcpy(sig, f->h.signature, 65);
+    sig[10] = sig[10] == '0' ? '1' : '0';
+    h[3].value = sig;
+    assert_int_equal(open_with(f, h, 4, f->body, d), ZONE_WIRE_ERR_SIGNATURE);
+    assert_int_equal(zone_wire_sdk_code(ZONE_WIRE_ERR_SIGNATURE), -10004);
+}
+
+/*
+ * Body byte classes. With the original signature any body change is a signature
+ * failure; re-sealing the headers over the altered body shows the ciphertext failure.
+ */
+static int resign_open(struct fx *f, const char *body, char *d);
+
+static void test_wire_body_classes(void **state)
+{
+    struct fx *f = *state;
+    zone_wire_header h[4];
+    headers_of(f, h);
+    char d[256];
+    size_t n = strlen(f->body);
+    char *b = strdup(f->body);
+    /* Signature first: a changed body with the old signature. */
+    b[20] = b[20] == 'A' ? 'B' : 'A';
+    assert_int_equal(open_with(f, h, 4, b, d), ZONE_WIRE_ERR_SIGNATURE);
+    /* iv byte (chars 0..15 hold the 12-byte iv), ciphertext byte, tag byte (last chars). */
+    size_t pos[] = {2, 17, n - 6};
+    for (size_t i = 0; i < 3; i++) {
+        strcpy(b, f->body);
+        b[pos[i]] = b[pos[i]] == 'A' ? 'B' : 'A';
+        assert_int_equal(resign_open(f, b, d), ZONE_WIRE_ERR_CIPHERTEXT);
+    }
+    /* Invalid base64 character, truncation, empty body, too short for iv + tag. */
+    strcpy(b, f->body);
+    b[5] = '*';
+    assert_int_equal(resign_open(f, b, d), ZONE_WIRE_ERR_CIPHERTEXT);
+    strcpy(b, f->body);
+    b[n - 4] = '\0';
+    assert_int_equal(resign_open(f, b, d), ZONE_WIRE_ERR_CIPHERTEXT);
+    assert_int_equal(resign_open(f, "", d), ZONE_WIRE_ERR_CIPHERTEXT);
+    assert_int_equal(resign_open(f, "QUJDRA==", d), ZONE_WIRE_ERR_CIPHERTEXT);
+    assert_int_equal(zone_wire_sdk_code(ZONE_WIRE_ERR_CIPHERTEXT), -10005);
+    free(b);
+}
+
+/* Signs body with f's keys (nonce varied so the replay cache stays out of it). */
+static int resign_open(struct fx *f, const char *body, char *d)
+{
+    static unsigned counter;
+    zone_wire_sealed_headers sh;
+    char *tmp = NULL;
+    /* Seal anything to get a well-formed header set, then sign the given body. */
+    assert_int_equal(zone_wire_seal(&f->k, NULL, "POST", "/", "x", 1, &sh, &tmp), ZONE_WIRE_OK);
+    free(tmp);
+    snprintf(sh.timestamp, sizeof sh.timestamp, "%lld", (long long)f->now);
+    snprintf(sh.nonce, sizeof sh.nonce, "%032x", ++counter);
+    assert_int_equal(zone_wire_sign(&f->k, "POST", "/", sh.timestamp, sh.nonce, sh.secret_ver, body,
+                                    strlen(body), sh.signature),
+                     ZONE_WIRE_OK);
+    zone_wire_header h[4] = {{"ww-secret-ver", sh.secret_ver},
+                             {"ww-timestamp", sh.timestamp},
+                             {"ww-nonce", sh.nonce},
+                             {"ww-signature", sh.signature}};
+    return open_with(f, h, 4, body, d);
+}
+
+static void test_wire_bad_secret(void **state)
+{
+    zone_wire_keys k;
+    assert_int_equal(zone_wire_keys_init(&k, "c2hvcnQ=", 1), ZONE_WIRE_ERR_BAD_SECRET);
+    assert_int_equal(zone_wire_keys_init(&k, NULL, 1), ZONE_WIRE_ERR_BAD_SECRET);
+    assert_int_equal(zone_wire_keys_init(&k, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh*=", 1),
+                     ZONE_WIRE_ERR_BAD_SECRET);
+    /* A different secret cannot open: the signature fails first. */
+    struct fx *f = *state;
+    zone_wire_keys other;
+    assert_int_equal(zone_wire_keys_init(&other, "HxwdHhobGBkWFxQVEhMQEQ4PDA0KCwgJBgcEBQIDAAE=", 3),
+                     ZONE_WIRE_OK);
+    zone_wire_header h[4];
+    headers_of(f, h);
+    char *plain = NULL;
+    size_t len;
+    assert_int_equal(zone_wire_open(&other, NULL, &f->env, "POST", "/", h, 4, f->body,
+                                    strlen(f->body), &plain, &len, NULL, 0),
+                     ZONE_WIRE_ERR_SIGNATURE);
+    /* Method and path are signed. */
+    assert_int_equal(zone_wire_open(&f->k, NULL, &f->env, "GET", "/", h, 4, f->body,
+                                    strlen(f->body), &plain, &len, NULL, 0),
+                     ZONE_WIRE_ERR_SIGNATURE);
+    assert_int_equal(zone_wire_open(&f->k, NULL, &f->env, "POST", "/zone/v1/invoke", h, 4, f->body,
+                                    strlen(f->body), &plain, &len, NULL, 0),
+                     ZONE_WIRE_ERR_SIGNATURE);
+}
+
+static void test_wire_envelopes(void **state)
+{
+    zone_wire_callback cb = {.corpid = "wwcorp",
+                             .data = "{\"x\":\"中\"}",
+                             .job_info = "",
+                             .ability_id = "invoke_sync_msg",
+                             .notify_id = "n1",
+                             .req_id = "0a1b2c3d4e5f6789",
+                             .agentid = 1000002,
+                             .call_type = 1,
+                             .is_async = 1};
+    char *j = zone_wire_callback_encode(&cb);
+    zone_wire_callback out;
+    assert_int_equal(zone_wire_callback_decode(j, strlen(j), &out), ZONE_WIRE_OK);
+    assert_string_equal(out.data, cb.data);
+    assert_int_equal(out.agentid, 1000002);
+    assert_true(out.is_async);
+    zone_wire_callback_cleanup(&out);
+    free(j);
+
+    zone_wire_invoke iv = {.api = "sync_msg", .request = "{}", .corpid = "c", .agentid = 7};
+    j = zone_wire_invoke_encode(&iv);
+    zone_wire_invoke iv2;
+    assert_int_equal(zone_wire_invoke_decode(j, strlen(j), &iv2), ZONE_WIRE_OK);
+    assert_string_equal(iv2.api, "sync_msg");
+    assert_string_equal(iv2.instance, "");
+    zone_wire_invoke_cleanup(&iv2);
+    free(j);
+
+    zone_wire_reply r = {.response = "", .exception = 1}, r2;
+    j = zone_wire_reply_encode(&r);
+    assert_string_equal(j, "{\"response\":\"\",\"exception\":true}");
+    assert_int_equal(zone_wire_reply_decode(j, strlen(j), &r2), ZONE_WIRE_OK);
+    assert_true(r2.exception);
+    zone_wire_reply_cleanup(&r2);
+    free(j);
+
+    /* Not JSON, not an object, wrong field types. */
+    const char *bad[] = {"{",
+                         "[]",
+                         "{\"agentid\":\"1\"}",
+                         "{\"call_type\":-1}",
+                         "{\"is_async\":1}",
+                         "{\"data\":{}}",
+                         "{\"agentid\":1.5}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(zone_wire_callback_decode(bad[i], strlen(bad[i]), &out),
+                         ZONE_WIRE_ERR_JSON);
+    assert_int_equal(zone_wire_reply_decode("{\"response\":1}", 14, &r2), ZONE_WIRE_ERR_JSON);
+    assert_int_equal(zone_wire_invoke_decode("{\"api\":null}", 12, &iv2), ZONE_WIRE_ERR_JSON);
+    assert_int_equal(zone_wire_sdk_code(ZONE_WIRE_ERR_JSON), -10009);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_wire_vector, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wire_roundtrip_and_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wire_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wire_headers_missing_recased_altered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wire_body_classes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wire_bad_secret, setup, teardown),
+        cmocka_unit_test(test_wire_envelopes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
