@@ -1,6 +1,8 @@
 /* msgkey: RSA-2048 PKCS#1 v1.5 wrapping of per-message secret keys, base64 on the wire. */
 #include "msgkey.h"
 
+#include "b64.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,47 +237,17 @@ out:
     return rc;
 }
 
-/* Decodes strict standard base64 (length a multiple of 4, '=' only at the end). */
+/* Decodes strict standard base64 with a message that says what was wrong. */
 static int b64_decode(const char *in, size_t len, unsigned char **out, size_t *out_len, char *err,
                       size_t errlen)
 {
-    unsigned char *buf = NULL;
-    size_t pad = 0;
-    int n;
-
-    *out = NULL;
-    if (len == 0 || len % 4 != 0) {
-        set_err(0, err, errlen, "ciphertext: base64 length %zu is not a positive multiple of 4",
+    if (zone_b64_decode(in, len, out, out_len) != 0) {
+        set_err(0, err, errlen,
+                "ciphertext: invalid base64 (%zu characters; standard alphabet, length a positive "
+                "multiple of 4, '=' only at the end)",
                 len);
         return -1;
     }
-    for (size_t i = 0; i < len; i++) {
-        char c = in[i];
-        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '+' || c == '/';
-
-        if (c == '=' && i >= len - 2) {
-            pad++;
-            continue;
-        }
-        if (!ok || pad > 0) {
-            set_err(0, err, errlen, "ciphertext: invalid base64 character at offset %zu", i);
-            return -1;
-        }
-    }
-    buf = malloc(len / 4 * 3 + 1);
-    if (buf == NULL) {
-        set_err(0, err, errlen, "ciphertext: out of memory");
-        return -1;
-    }
-    n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);
-    if (n < 0 || (size_t)n < pad) {
-        free(buf);
-        set_err(1, err, errlen, "ciphertext: base64 decoding failed");
-        return -1;
-    }
-    *out = buf;
-    *out_len = (size_t)n - pad;
     return 0;
 }
 

@@ -1,6 +1,8 @@
 /* wxcrypt: WeCom callback crypto (WXBizMsgCrypt), strict on every input. */
 #include "wxcrypt.h"
 
+#include "b64.h"
+
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -50,41 +52,6 @@ static int is_alnum(unsigned char ch)
     return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
 }
 
-static int b64_value(unsigned char ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '+')
-        return 62;
-    if (ch == '/')
-        return 63;
-    return -1;
-}
-
-/*
- * Strict standard base64 with '=' padding: length a multiple of 4, no other
- * characters. Returns the decoded length or -1; out holds len / 4 * 3 bytes.
- */
-static long b64_decode(const char *in, size_t len, unsigned char *out)
-{
-    if (len == 0 || len % 4 != 0)
-        return -1;
-    size_t pad = 0;
-    if (in[len - 1] == '=')
-        pad = in[len - 2] == '=' ? 2 : 1;
-    for (size_t i = 0; i < len - pad; i++)
-        if (b64_value((unsigned char)in[i]) < 0)
-            return -1;
-    int n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
-    if (n < 0)
-        return -1;
-    return (long)n - (long)pad;
-}
-
 zl_wxcrypt *zl_wxcrypt_new(const char *token, const char *encoding_aes_key, const char *receiveid,
                            int *err)
 {
@@ -103,19 +70,29 @@ zl_wxcrypt *zl_wxcrypt_new(const char *token, const char *encoding_aes_key, cons
     memcpy(padded, encoding_aes_key, 43);
     padded[43] = '=';
     padded[44] = '\0';
-    unsigned char key[33];
-    if (b64_decode(padded, 44, key) != 32)
+    unsigned char *key = NULL;
+    size_t key_len = 0;
+    if (zone_b64_decode(padded, 44, &key, &key_len) != 0 || key_len != 32) {
+        free(key);
         return NULL;
+    }
     zl_wxcrypt *c = calloc(1, sizeof *c);
-    if (c == NULL)
+    if (c == NULL) {
+        OPENSSL_cleanse(key, key_len);
+        free(key);
         return NULL;
+    }
     c->token = strdup(token);
     c->receiveid = strdup(receiveid);
     if (c->token == NULL || c->receiveid == NULL) {
+        OPENSSL_cleanse(key, key_len);
+        free(key);
         zl_wxcrypt_free(c);
         return NULL;
     }
     memcpy(c->key, key, 32);
+    OPENSSL_cleanse(key, key_len);
+    free(key);
     *err = ZL_WX_OK;
     return c;
 }
@@ -256,12 +233,11 @@ int zl_wxcrypt_encrypt(zl_wxcrypt *c, const unsigned char *random16, const char 
         !EVP_EncryptUpdate(ctx, cipher, &n1, plain, (int)total) ||
         !EVP_EncryptFinal_ex(ctx, cipher + n1, &n2))
         goto out;
-    b64 = malloc(((size_t)(n1 + n2) + 2) / 3 * 4 + 1);
+    b64 = zone_b64_encode(cipher, (size_t)(n1 + n2));
     if (b64 == NULL) {
         rc = ZL_WX_ERR_ENCODE_BASE64;
         goto out;
     }
-    EVP_EncodeBlock((unsigned char *)b64, cipher, n1 + n2);
     *out_b64 = b64;
     b64 = NULL;
     rc = ZL_WX_OK;
@@ -285,21 +261,16 @@ int zl_wxcrypt_decrypt(zl_wxcrypt *c, const char *b64, char **msg, size_t *msg_l
     if (len > ZL_WX_MAX_INPUT)
         return fail(c, ZL_WX_ERR_DECODE_BASE64, "ciphertext of %zu characters is over the cap",
                     len);
-    cipher = malloc(len / 4 * 3 + 3);
-    if (cipher == NULL)
-        return fail(c, ZL_WX_ERR_DECRYPT_AES, "out of memory");
-    long clen = b64_decode(b64 != NULL ? b64 : "", len, cipher);
-    if (clen < 0) {
-        rc = fail(c, ZL_WX_ERR_DECODE_BASE64, "Encrypt is not standard base64 (%zu characters)",
-                  len);
-        goto out;
-    }
+    size_t clen = 0;
+    if (zone_b64_decode(b64, len, &cipher, &clen) != 0)
+        return fail(c, ZL_WX_ERR_DECODE_BASE64, "Encrypt is not standard base64 (%zu characters)",
+                    len);
     if (clen == 0 || clen % 16 != 0) {
         rc = fail(c, ZL_WX_ERR_DECRYPT_AES,
-                  "ciphertext is %ld bytes, not a non-zero multiple of 16", clen);
+                  "ciphertext is %zu bytes, not a non-zero multiple of 16", clen);
         goto out;
     }
-    plain = malloc((size_t)clen + 16);
+    plain = malloc(clen + 16);
     ctx = EVP_CIPHER_CTX_new();
     int n1 = 0, n2 = 0;
     if (plain == NULL || ctx == NULL ||

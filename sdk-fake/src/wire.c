@@ -1,6 +1,8 @@
 /* wire: zone wire v1 (HKDF keys, ww-* headers, HMAC-SHA256, AES-256-GCM, envelopes). */
 #include "wire.h"
 
+#include "b64.h"
+
 #include <cjson/cJSON.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -69,31 +71,20 @@ static int hkdf(const unsigned char *ikm, size_t ikm_len, const char *info, unsi
     return ok;
 }
 
-/* Strict standard base64; returns the decoded length or -1. out holds len/4*3 bytes. */
-static long b64_decode(const char *in, size_t len, unsigned char *out)
-{
-    if (len == 0 || len % 4 != 0)
-        return -1;
-    size_t pad = in[len - 1] == '=' ? (in[len - 2] == '=' ? 2 : 1) : 0;
-    for (size_t i = 0; i < len - pad; i++) {
-        char ch = in[i];
-        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-              ch == '+' || ch == '/'))
-            return -1;
-    }
-    int n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
-    return n < 0 ? -1 : (long)n - (long)pad;
-}
-
 int zone_wire_keys_init(zone_wire_keys *k, const char *secret_b64, uint32_t version)
 {
-    unsigned char secret[48];
+    unsigned char *secret = NULL;
+    size_t len = 0;
     memset(k, 0, sizeof *k);
-    if (secret_b64 == NULL || strlen(secret_b64) != 44 || b64_decode(secret_b64, 44, secret) != 32)
+    if (secret_b64 == NULL || strlen(secret_b64) != 44 ||
+        zone_b64_decode(secret_b64, 44, &secret, &len) != 0 || len != 32) {
+        free(secret);
         return ZONE_WIRE_ERR_BAD_SECRET;
+    }
     k->version = version;
     int ok = hkdf(secret, 32, "sign", k->sign) && hkdf(secret, 32, "enc", k->enc);
-    OPENSSL_cleanse(secret, sizeof secret);
+    OPENSSL_cleanse(secret, len);
+    free(secret);
     return ok ? ZONE_WIRE_OK : ZONE_WIRE_ERR_INTERNAL;
 }
 
@@ -159,15 +150,15 @@ int zone_wire_seal(const zone_wire_keys *k, const zone_wire_env *env, const char
         !EVP_EncryptFinal_ex(ctx, buf + 12 + n, &fin) ||
         !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, buf + 12 + len))
         goto out;
-    b64 = malloc((len + 28 + 2) / 3 * 4 + 1);
+    b64 = zone_b64_encode(buf, len + 28);
     if (b64 == NULL)
         goto out;
-    int blen = EVP_EncodeBlock((unsigned char *)b64, buf, (int)(len + 28));
+    size_t blen = strlen(b64);
     snprintf(h->secret_ver, sizeof h->secret_ver, "%u", (unsigned)k->version);
     snprintf(h->timestamp, sizeof h->timestamp, "%lld", (long long)env_now(env));
     for (size_t i = 0; i < 16; i++)
         snprintf(h->nonce + 2 * i, 3, "%02x", nonce_raw[i]);
-    rc = zone_wire_sign(k, method, path, h->timestamp, h->nonce, h->secret_ver, b64, (size_t)blen,
+    rc = zone_wire_sign(k, method, path, h->timestamp, h->nonce, h->secret_ver, b64, blen,
                         h->signature);
     if (rc != ZONE_WIRE_OK)
         goto out;
@@ -365,16 +356,13 @@ int zone_wire_open(const zone_wire_keys *k, zone_wire_replay *replay, const zone
         if (r < 0)
             return say(detail, dn, ZONE_WIRE_ERR_INTERNAL, "replay cache full");
     }
-    raw = malloc(body_len / 4 * 3 + 3);
-    if (raw == NULL)
-        return say(detail, dn, ZONE_WIRE_ERR_INTERNAL, "out of memory");
-    long rl = b64_decode(body != NULL ? body : "", body_len, raw);
-    if (rl < 28) {
+    size_t rl = 0;
+    if (zone_b64_decode(body, body_len, &raw, &rl) != 0 || rl < 28) {
         rc = say(detail, dn, ZONE_WIRE_ERR_CIPHERTEXT,
-                 rl < 0 ? "body is not standard base64" : "body is shorter than iv + tag");
+                 raw == NULL ? "body is not standard base64" : "body is shorter than iv + tag");
         goto out;
     }
-    size_t cl = (size_t)rl - 28;
+    size_t cl = rl - 28;
     plain = malloc(cl + 1);
     ctx = EVP_CIPHER_CTX_new();
     int outl = 0, fin = 0;
