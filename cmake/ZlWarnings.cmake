@@ -1,7 +1,8 @@
 # Compiler warnings and sanitizers shared by every zonelab target.
 add_compile_definitions(_POSIX_C_SOURCE=200809L)
 add_compile_options(
-  -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+  -Wall -Wextra -Wpedantic -Wshadow
+  $<$<COMPILE_LANGUAGE:C>:-Wstrict-prototypes> $<$<COMPILE_LANGUAGE:C>:-Wmissing-prototypes>
   -Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wundef -Wno-unused-parameter)
 if(ZL_WERROR)
   add_compile_options(-Werror)

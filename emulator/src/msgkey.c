@@ -21,6 +21,8 @@ static const char ALNUM[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 
 /* Writes a formatted message into err, then appends OpenSSL's error queue (drained). */
 static void set_err(int with_ssl, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void set_err(int with_ssl, char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     size_t used;

@@ -32,6 +32,8 @@ const char *zl_wx_strerror(int code)
 }
 
 static int fail(zl_wxcrypt *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(zl_wxcrypt *c, int code, const char *fmt, ...)
 {
     if (c != NULL) {
         va_list ap;

@@ -38,6 +38,8 @@ int zone_wire_sdk_code(int result)
 }
 
 static int say(char *detail, size_t n, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int say(char *detail, size_t n, int rc, const char *fmt, ...)
 {
     if (detail != NULL && n > 0) {
         va_list ap;
@@ -309,8 +311,8 @@ int zone_wire_open(const zone_wire_keys *k, zone_wire_replay *replay, const zone
         v[i] = find_header(headers, n, names[i], &recased);
         if (v[i] == NULL && recased != NULL)
             return say(detail, dn, ZONE_WIRE_ERR_HEADER_CASE,
-                       "header '%s' arrived as '%s': header names must reach the SDK exactly "
-                       "as sent (lower-case); an HTTP framework re-cased it",
+                       "header '%s' was re-cased to '%s'; pass header names to the SDK exactly "
+                       "as received (lower-case)",
                        names[i], recased);
         if (v[i] == NULL)
             return say(detail, dn, ZONE_WIRE_ERR_MISSING_HEADER, "header '%s' is missing",

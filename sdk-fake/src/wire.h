@@ -38,6 +38,18 @@ int zone_wire_sdk_code(int result);
 #define ZONE_WIRE_MAX_BODY   (16u << 20) /* bytes of base64 body */
 #define ZONE_WIRE_MAX_HEADER 256         /* bytes of a ww-* header value */
 
+/* Paths and the pseudo-method a reply is signed with (replies answer "REPLY" + request path). */
+#define ZONE_WIRE_CALLBACK_PATH "/"
+#define ZONE_WIRE_INVOKE_PATH   "/zone/v1/invoke"
+#define ZONE_WIRE_REPLY_METHOD  "REPLY"
+/*
+ * Extra headers on an exception reply (the request did not verify): ww-exception holds the
+ * vendor SDK code the receiver saw (e.g. "-10004"), ww-error a sentence saying why. An
+ * exception reply is sealed when the receiver has keys, and bare (empty body) otherwise.
+ */
+#define ZONE_WIRE_H_EXCEPTION "ww-exception"
+#define ZONE_WIRE_H_ERROR     "ww-error"
+
 /* Keys derived from one program secret (caller storage; no heap). */
 typedef struct zone_wire_keys {
     uint32_t version;
