@@ -53,12 +53,10 @@ int zone_config_load(zone_config *c, enum zone_config_need need)
     memset(c, 0, sizeof *c);
     c->timeout_ms = 30000;
     if (!secret || !*secret)
-        return fail(c,
-                    "is not set: export the program secret (base64 of 32 bytes) that "
-                    "`zonelab serve` printed for this program",
+        return fail(c, "is not set (the program secret, base64 of 32 bytes, from `zonelab serve`)",
                     "ZONELAB_SECRET");
     if (!ver || !*ver)
-        return fail(c, "is not set: export the secret version that `zonelab serve` printed",
+        return fail(c, "is not set (the secret version, from `zonelab serve`)",
                     "ZONELAB_SECRET_VER");
     if (parse_unsigned(ver, UINT32_MAX, &v) != 0)
         return fail(c, "must be a decimal number (0..4294967295)", "ZONELAB_SECRET_VER");
@@ -73,9 +71,7 @@ int zone_config_load(zone_config *c, enum zone_config_need need)
     size_t ul;
 
     if (!url || !*url)
-        return fail(c,
-                    "is not set: export the emulator's address, for example "
-                    "http://127.0.0.1:8900",
+        return fail(c, "is not set (the emulator's address, e.g. http://127.0.0.1:8900)",
                     "ZONELAB_URL");
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
         return fail(c, "must start with http:// or https://", "ZONELAB_URL");
@@ -88,8 +84,7 @@ int zone_config_load(zone_config *c, enum zone_config_need need)
     c->url[ul] = '\0';
     if (!inst || !*inst)
         return fail(c,
-                    "is not set: export the replica name `zonelab serve` gave this "
-                    "process (it routes notify ids back to it)",
+                    "is not set (this replica's name from `zonelab serve`; it routes notify ids)",
                     "ZONELAB_INSTANCE");
     if (strlen(inst) >= sizeof c->instance)
         return fail(c, "is longer than 127 bytes", "ZONELAB_INSTANCE");
