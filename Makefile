@@ -1,7 +1,7 @@
 # The two commands of README.md. Each does its own set-up on a fresh Debian 12.
 #   make run    install, build (release), run the main job
 #   make test   install, build (dev: ASan + UBSan, -Werror), run every test
-.PHONY: all bootstrap run test build-dev build-release interop-deps fuzz-smoke format format-check clean
+.PHONY: all bootstrap run test build-dev build-release interop-deps fuzz-smoke format format-check install-sdk clean
 
 FUZZ_SECONDS ?= 20
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -52,6 +52,11 @@ fuzz-smoke: bootstrap
 	  fi; \
 	  grep -E 'stat::number_of_executed_units' build/fuzz/logs/$$n.log | sed "s/^/  $$n /"; \
 	done
+
+# The fake SDK for users' programs: headers, libzonesdk, zonesdk.pc, CMake package.
+PREFIX ?= /usr/local
+install-sdk: build-release
+	cmake --install build/release --prefix $(PREFIX)
 
 format: build-dev
 	cmake --build --preset dev --target format

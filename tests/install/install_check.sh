@@ -12,21 +12,22 @@ unset ZONELAB_URL ZONELAB_SECRET ZONELAB_SECRET_VER ZONELAB_INSTANCE
 rm -rf "$work"
 mkdir -p "$work"
 prefix=$work/prefix
+# configured for /usr/local, installed elsewhere: zonesdk.pc and the CMake package relocate
 cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DZL_TESTS=OFF \
-    -DCMAKE_INSTALL_PREFIX="$prefix" >"$work/build.log" 2>&1 || { cat "$work/build.log"; fail configure; }
+    -DCMAKE_INSTALL_PREFIX=/usr/local >"$work/build.log" 2>&1 || { cat "$work/build.log"; fail configure; }
 cmake --build "$work/build" --target zonesdk zonesdk_static >>"$work/build.log" 2>&1 ||
     { cat "$work/build.log"; fail build; }
-cmake --install "$work/build" >>"$work/build.log" 2>&1 || { cat "$work/build.log"; fail install; }
+cmake --install "$work/build" --prefix "$prefix" >>"$work/build.log" 2>&1 || { cat "$work/build.log"; fail install; }
 for f in include/zonesdk/zone_sdk.h include/zonesdk/cpp_sdk.h lib/libzonesdk.so lib/libzonesdk.a \
     lib/pkgconfig/zonesdk.pc lib/cmake/zonesdk/zonesdkConfig.cmake; do
     [ -e "$prefix/$f" ] || fail "$f was not installed"
 done
 step "installed into $prefix"
-# only the zone_* API is exported from the shared library
-leaked=$(nm -D --defined-only "$prefix/lib/libzonesdk.so" | awk '{print $3}' | grep -v '^zone_' | grep -v '^_' || true)
-[ -z "$leaked" ] || fail "libzonesdk.so exports non-API symbols: $leaked"
-count=$(nm -D --defined-only "$prefix/lib/libzonesdk.so" | awk '{print $3}' | grep -c '^zone_')
-step "libzonesdk.so exports $count zone_* symbols and nothing else"
+# libzonesdk.so exports exactly the functions zone_sdk.h declares
+nm -D --defined-only "$prefix/lib/libzonesdk.so" | awk '{print $3}' | grep -v '^_' | sort >"$work/exported"
+sed -n 's/^ZONE_API .*[ *]\(zone_[a-z_]*\)(.*/\1/p' "$src/sdk-fake/include/zone_sdk.h" | sort >"$work/declared"
+diff -u "$work/declared" "$work/exported" || fail "libzonesdk.so exports differ from zone_sdk.h (- declared, + exported)"
+step "libzonesdk.so exports the $(wc -l <"$work/declared") functions zone_sdk.h declares and nothing else"
 
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 flags=$(pkg-config --cflags --libs zonesdk)
