@@ -74,8 +74,8 @@ typedef struct zone_callback zone_callback;
  * Returns NULL only when memory runs out; otherwise an object whose zone_callback_status()
  * says whether it verified (ZONE_OK) and, if not, why (a -100xx or -2000x code, and a
  * sentence from zone_callback_error()). Reading the configuration (ZONELAB_SECRET,
- * ZONELAB_SECRET_VER) happens here. Sets this thread's log req_id to the request's.
- * Free with zone_callback_free().
+ * ZONELAB_SECRET_VER) happens here. Sets this thread's log req_id to the request's;
+ * zone_callback_free() restores the default. Free with zone_callback_free().
  */
 ZONE_API zone_callback *zone_callback_new(const char *method, const zone_header *headers, size_t n,
                                           const char *body, size_t body_len);

@@ -128,6 +128,7 @@ void zone_callback_free(zone_callback *cb)
 {
     if (!cb)
         return;
+    zone_log_end_request(cb->req_id);
     zone_wire_callback_cleanup(&cb->env);
     OPENSSL_cleanse(&cb->keys, sizeof cb->keys);
     free(cb);

@@ -44,6 +44,12 @@ void zone_log_set_req_id(const char *id)
         req_id[0] = '\0';
 }
 
+void zone_log_end_request(const char *id)
+{
+    if (id && !strcmp(req_id, id))
+        req_id[0] = '\0';
+}
+
 int zone_log_level(void)
 {
     const char *e = getenv("ZONELAB_LOG_LEVEL");

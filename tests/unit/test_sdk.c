@@ -635,13 +635,15 @@ static void test_sdk_log_line_format(void **state)
     ZONE_LOG_ERROR("in request");
     pthread_create(&t, NULL, log_outside_request, NULL);
     pthread_join(t, NULL);
+    zone_callback_free(cb);
+    ZONE_LOG_ERROR("after request");
     out = capture_end();
     assert_matches(out, "^<[0-9]+,[0-9]+>,[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
                         "\\.[0-9]{3},INFO,[0-9a-f]{16},test_sdk\\.c,[0-9]+,hello 42$");
     assert_matches(out, ",ERR,0123456789abcdef,test_sdk\\.c,[0-9]+,in request$");
     assert_matches(out, ",INFO,0000000000000000,test_sdk\\.c,[0-9]+,outside$");
+    assert_matches(out, ",ERR,0000000000000000,test_sdk\\.c,[0-9]+,after request$");
     free(out);
-    zone_callback_free(cb);
     free(plain);
     zone_log_set_req_id(NULL);
 }
