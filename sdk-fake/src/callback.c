@@ -196,22 +196,6 @@ const char *zone_callback_req_id(const zone_callback *cb)
     return cb ? cb->req_id : "0000000000000000";
 }
 
-void zone_reply_free(zone_reply *r)
-{
-    size_t i;
-
-    if (!r)
-        return;
-    for (i = 0; i < r->n_headers; i++) {
-        /* the reply owns these; zone_header holds them as const for the caller's sake */
-        free((void *)(uintptr_t)r->headers[i].name);
-        free((void *)(uintptr_t)r->headers[i].value);
-    }
-    free(r->headers);
-    free(r->body);
-    free(r);
-}
-
 static int add_header(zone_reply *r, const char *name, const char *value)
 {
     zone_header *h = &r->headers[r->n_headers];

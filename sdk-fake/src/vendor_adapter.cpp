@@ -220,19 +220,6 @@ int zone_callback_build_reply(const zone_callback *cb, const char *response, siz
     return ZONE_OK;
 }
 
-void zone_reply_free(zone_reply *r)
-{
-    if (!r)
-        return;
-    for (size_t i = 0; i < r->n_headers; i++) {
-        free(const_cast<char *>(r->headers[i].name));
-        free(const_cast<char *>(r->headers[i].value));
-    }
-    free(r->headers);
-    free(r->body);
-    free(r);
-}
-
 zone_sdk *zone_sdk_new(const char *corpid, uint32_t agentid, const char *ability_id,
                        const char *job_info)
 {
