@@ -1,0 +1,27 @@
+/* clock: the emulator's virtual clock, wall time plus an offset a scenario moves. */
+#ifndef ZL_CLOCK_H
+#define ZL_CLOCK_H
+
+#include <stdint.h>
+
+/* Seam: where wall time comes from (milliseconds since the epoch). NULL uses CLOCK_REALTIME. */
+typedef int64_t (*zl_wall_fn)(void *ud);
+
+typedef struct zl_clock {
+    zl_wall_fn wall;
+    void *ud;
+    int64_t offset_ms; /* virtual = wall + offset */
+} zl_clock;
+
+void zl_clock_init(zl_clock *c, zl_wall_fn wall, void *ud);
+/* Real wall time in milliseconds. */
+int64_t zl_clock_wall_ms(const zl_clock *c);
+/* Virtual time in milliseconds / seconds. */
+int64_t zl_clock_now_ms(const zl_clock *c);
+int64_t zl_clock_now(const zl_clock *c);
+/* Moves virtual time forward by ms (>= 0); returns -1 for a negative step. */
+int zl_clock_advance_ms(zl_clock *c, int64_t ms);
+/* Sets virtual time to t_ms; going backwards is refused (-1): timers and tokens assume it. */
+int zl_clock_set_ms(zl_clock *c, int64_t t_ms);
+
+#endif

@@ -1,0 +1,776 @@
+/* engine: the emulator's single loop: HTTP server (libmicrohttpd, external epoll), outbound
+ * HTTP (libcurl multi), timers on the virtual clock, a seeded random source. */
+#define _GNU_SOURCE
+#include "engine.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <microhttpd.h>
+
+#define MAX_ROUTES 64
+
+typedef struct route {
+    char *method, *prefix;
+    size_t prefix_len;
+    zl_route_fn fn;
+    void *ud;
+} route;
+
+typedef struct timer {
+    int64_t at;
+    uint64_t id;
+    zl_timer_fn fn;
+    void *ud;
+    int cancelled;
+} timer;
+
+struct zl_request {
+    zl_engine *e;
+    struct MHD_Connection *conn;
+    zl_request *prev, *next; /* the engine's live requests */
+    char *method, *path;
+    char *body;
+    size_t len, cap;
+    int too_large, dispatched, suspended;
+    struct MHD_Response *resp;
+    unsigned status;
+    size_t n_headers;
+    const char **names, **values;
+    char **extra_names, **extra_values; /* headers for the answer to come */
+    size_t n_extra;
+};
+
+struct zl_engine {
+    struct MHD_Daemon *mhd;
+    CURLM *multi;
+    unsigned short port;
+    zl_clock clock;
+    uint64_t rng;
+    size_t max_body;
+    route routes[MAX_ROUTES];
+    size_t n_routes;
+    timer *timers; /* min-heap on (at, id) */
+    size_t n_timers, cap_timers;
+    uint64_t next_timer_id;
+    zl_request *live;
+    struct call *calls;
+    volatile int stopping;
+    int mhd_dirty;
+};
+
+/* ---- random (splitmix64: tiny, seeded, reproducible) ---- */
+
+uint64_t zl_engine_random(zl_engine *e)
+{
+    uint64_t z = (e->rng += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void zl_engine_random_hex(zl_engine *e, char *out, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i;
+    uint64_t r = 0;
+
+    for (i = 0; i < n; i++) {
+        if (i % 8 == 0)
+            r = zl_engine_random(e);
+        out[2 * i] = hex[(r >> 4) & 15];
+        out[2 * i + 1] = hex[r & 15];
+        r >>= 8;
+    }
+    out[2 * n] = '\0';
+}
+
+zl_clock *zl_engine_clock(zl_engine *e)
+{
+    return &e->clock;
+}
+
+unsigned short zl_engine_port(const zl_engine *e)
+{
+    return e->port;
+}
+
+/* ---- inbound ---- */
+
+static void request_free(zl_request *r)
+{
+    size_t i;
+
+    if (!r)
+        return;
+    if (r->prev)
+        r->prev->next = r->next;
+    else if (r->e->live == r)
+        r->e->live = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    if (r->resp)
+        MHD_destroy_response(r->resp);
+    for (i = 0; i < r->n_extra; i++) {
+        free(r->extra_names[i]);
+        free(r->extra_values[i]);
+    }
+    free(r->extra_names);
+    free(r->extra_values);
+    free(r->names);
+    free(r->values);
+    free(r->method);
+    free(r->path);
+    free(r->body);
+    free(r);
+}
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *k,
+                                    const char *v)
+{
+    zl_request *r = cls;
+
+    (void)kind;
+    if (r->names) {
+        r->names[r->n_headers] = k;
+        r->values[r->n_headers] = v ? v : "";
+    }
+    r->n_headers++;
+    return MHD_YES;
+}
+
+static int collect_headers(zl_request *r)
+{
+    size_t n;
+
+    r->n_headers = 0;
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, r);
+    n = r->n_headers;
+    r->names = calloc(n + 1, sizeof *r->names);
+    r->values = calloc(n + 1, sizeof *r->values);
+    if (!r->names || !r->values)
+        return -1;
+    r->n_headers = 0;
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, r);
+    return 0;
+}
+
+static void plain(zl_request *r, unsigned status, const char *text)
+{
+    zl_request_respond(r, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+static void dispatch(zl_engine *e, zl_request *r)
+{
+    size_t i;
+
+    if (r->too_large) {
+        plain(r, 413, "body too large\n");
+        return;
+    }
+    if (collect_headers(r) != 0) {
+        plain(r, 500, "out of memory\n");
+        return;
+    }
+    for (i = 0; i < e->n_routes; i++) {
+        route *rt = &e->routes[i];
+
+        if (rt->method && strcmp(rt->method, r->method) != 0)
+            continue;
+        if (strncmp(r->path, rt->prefix, rt->prefix_len) != 0)
+            continue;
+        rt->fn(e, r, rt->ud);
+        return;
+    }
+    plain(r, 404, "no such path\n");
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload,
+                                 size_t *upload_size, void **con_cls)
+{
+    zl_engine *e = cls;
+    zl_request *r = *con_cls;
+
+    (void)version;
+    if (!r) {
+        if (!(r = calloc(1, sizeof *r)))
+            return MHD_NO;
+        r->e = e;
+        r->conn = conn;
+        r->method = strdup(method);
+        r->path = strdup(url);
+        if (!r->method || !r->path) {
+            request_free(r);
+            return MHD_NO;
+        }
+        r->next = e->live;
+        if (e->live)
+            e->live->prev = r;
+        e->live = r;
+        *con_cls = r;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        size_t n = *upload_size;
+
+        *upload_size = 0;
+        if (r->too_large || r->len + n > e->max_body) {
+            r->too_large = 1;
+            return MHD_YES;
+        }
+        if (r->len + n + 1 > r->cap) {
+            size_t cap = r->cap ? r->cap : 4096;
+            char *b;
+
+            while (cap < r->len + n + 1)
+                cap *= 2;
+            if (!(b = realloc(r->body, cap)))
+                return MHD_NO;
+            r->body = b;
+            r->cap = cap;
+        }
+        memcpy(r->body + r->len, upload, n);
+        r->len += n;
+        r->body[r->len] = '\0';
+        return MHD_YES;
+    }
+    if (!r->dispatched) {
+        r->dispatched = 1;
+        dispatch(e, r);
+    }
+    if (r->resp) {
+        enum MHD_Result ok = MHD_queue_response(conn, r->status, r->resp);
+
+        MHD_destroy_response(r->resp);
+        r->resp = NULL;
+        return ok;
+    }
+    if (!r->suspended) {
+        r->suspended = 1;
+        MHD_suspend_connection(conn);
+    }
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode why)
+{
+    (void)cls, (void)conn, (void)why;
+    request_free(*con_cls);
+    *con_cls = NULL;
+}
+
+const char *zl_request_method(const zl_request *r)
+{
+    return r->method;
+}
+
+const char *zl_request_path(const zl_request *r)
+{
+    return r->path;
+}
+
+const char *zl_request_query(const zl_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *zl_request_header(const zl_request *r, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < r->n_headers; i++)
+        if (!strcasecmp(r->names[i], name))
+            return r->values[i];
+    return NULL;
+}
+
+size_t zl_request_headers(const zl_request *r, const char ***names, const char ***values)
+{
+    *names = r->names;
+    *values = r->values;
+    return r->n_headers;
+}
+
+const char *zl_request_body(const zl_request *r)
+{
+    return r->body ? r->body : "";
+}
+
+size_t zl_request_body_len(const zl_request *r)
+{
+    return r->len;
+}
+
+int zl_request_add_header(zl_request *r, const char *name, const char *value)
+{
+    char **n = realloc(r->extra_names, (r->n_extra + 1) * sizeof *n), **v;
+
+    if (!n)
+        return -1;
+    r->extra_names = n;
+    if (!(v = realloc(r->extra_values, (r->n_extra + 1) * sizeof *v)))
+        return -1;
+    r->extra_values = v;
+    n[r->n_extra] = strdup(name);
+    v[r->n_extra] = strdup(value);
+    r->n_extra++;
+    return n[r->n_extra - 1] && v[r->n_extra - 1] ? 0 : -1;
+}
+
+void zl_request_respond(zl_request *r, unsigned status, const char *content_type, const char *body,
+                        size_t len)
+{
+    struct MHD_Response *resp;
+    size_t i;
+
+    if (r->resp || (r->dispatched == 2))
+        return; /* answered already */
+    resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)(body ? body : ""),
+                                           MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return;
+    if (content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    for (i = 0; i < r->n_extra; i++)
+        if (r->extra_names[i] && r->extra_values[i])
+            MHD_add_response_header(resp, r->extra_names[i], r->extra_values[i]);
+    r->resp = resp;
+    r->status = status;
+    if (r->suspended) {
+        r->suspended = 0;
+        r->dispatched = 2;
+        MHD_resume_connection(r->conn);
+        r->e->mhd_dirty = 1;
+    }
+}
+
+void zl_request_respond_json(zl_request *r, unsigned status, cJSON *j)
+{
+    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+
+    cJSON_Delete(j);
+    if (!text) {
+        plain(r, 500, "out of memory\n");
+        return;
+    }
+    zl_request_respond(r, status, "application/json; charset=utf-8", text, strlen(text));
+    cJSON_free(text);
+}
+
+int zl_engine_route(zl_engine *e, const char *method, const char *prefix, zl_route_fn fn, void *ud)
+{
+    route *rt;
+
+    if (e->n_routes == MAX_ROUTES)
+        return -1;
+    rt = &e->routes[e->n_routes];
+    rt->method = method ? strdup(method) : NULL;
+    rt->prefix = strdup(prefix);
+    if ((method && !rt->method) || !rt->prefix) {
+        free(rt->method);
+        free(rt->prefix);
+        return -1;
+    }
+    rt->prefix_len = strlen(prefix);
+    rt->fn = fn;
+    rt->ud = ud;
+    e->n_routes++;
+    return 0;
+}
+
+/* ---- outbound ---- */
+
+#define MAX_CALL_HEADERS 32
+
+typedef struct call {
+    struct call *prev, *next; /* the engine's calls in flight */
+    CURL *h;
+    zl_http_fn fn;
+    void *ud;
+    struct curl_slist *headers;
+    char *req_body;
+    char *body;
+    size_t len, cap;
+    size_t n_headers;
+    char *names[MAX_CALL_HEADERS], *values[MAX_CALL_HEADERS];
+    char errbuf[CURL_ERROR_SIZE];
+    int64_t start;
+} call;
+
+static void call_free(call *c)
+{
+    size_t i;
+
+    curl_slist_free_all(c->headers);
+    free(c->req_body);
+    free(c->body);
+    for (i = 0; i < c->n_headers; i++) {
+        free(c->names[i]);
+        free(c->values[i]);
+    }
+    free(c);
+}
+
+static size_t call_body(char *p, size_t s, size_t n, void *ud)
+{
+    call *c = ud;
+    size_t k = s * n;
+
+    if (c->len + k > (64u << 20))
+        return 0;
+    if (c->len + k + 1 > c->cap) {
+        size_t cap = c->cap ? c->cap : 4096;
+        char *b;
+
+        while (cap < c->len + k + 1)
+            cap *= 2;
+        if (!(b = realloc(c->body, cap)))
+            return 0;
+        c->body = b;
+        c->cap = cap;
+    }
+    memcpy(c->body + c->len, p, k);
+    c->len += k;
+    c->body[c->len] = '\0';
+    return k;
+}
+
+static size_t call_header(char *p, size_t s, size_t n, void *ud)
+{
+    call *c = ud;
+    size_t k = s * n, nl, vs, ve, i;
+    const char *colon;
+
+    if (k >= 5 && !memcmp(p, "HTTP/", 5)) {
+        for (i = 0; i < c->n_headers; i++) {
+            free(c->names[i]);
+            free(c->values[i]);
+        }
+        c->n_headers = 0;
+        return k;
+    }
+    if (c->n_headers == MAX_CALL_HEADERS || !(colon = memchr(p, ':', k)))
+        return k;
+    nl = (size_t)(colon - p);
+    vs = nl + 1;
+    ve = k;
+    while (vs < ve && (p[vs] == ' ' || p[vs] == '\t'))
+        vs++;
+    while (ve > vs && (p[ve - 1] == '\r' || p[ve - 1] == '\n' || p[ve - 1] == ' '))
+        ve--;
+    c->names[c->n_headers] = strndup(p, nl);
+    c->values[c->n_headers] = strndup(p + vs, ve - vs);
+    if (!c->names[c->n_headers] || !c->values[c->n_headers]) {
+        free(c->names[c->n_headers]);
+        free(c->values[c->n_headers]);
+        return 0;
+    }
+    c->n_headers++;
+    return k;
+}
+
+int zl_engine_http(zl_engine *e, const zl_http_request *req, zl_http_fn fn, void *ud)
+{
+    call *c = calloc(1, sizeof *c);
+    CURL *h = NULL;
+    size_t i;
+
+    if (!c || !(h = curl_easy_init()))
+        goto fail;
+    c->fn = fn;
+    c->ud = ud;
+    c->start = zl_clock_wall_ms(&e->clock);
+    for (i = 0; i < req->n_headers; i++) {
+        struct curl_slist *t = curl_slist_append(c->headers, req->headers[i]);
+
+        if (!t)
+            goto fail;
+        c->headers = t;
+    }
+    if (!(c->headers = curl_slist_append(c->headers, "Expect:")))
+        goto fail;
+    curl_easy_setopt(h, CURLOPT_URL, req->url);
+    curl_easy_setopt(h, CURLOPT_PRIVATE, c);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, call_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, call_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 5000L);
+    if (req->method && !strcmp(req->method, "POST")) {
+        if (!(c->req_body = malloc(req->body_len + 1)))
+            goto fail;
+        if (req->body_len)
+            memcpy(c->req_body, req->body, req->body_len);
+        c->req_body[req->body_len] = '\0';
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->req_body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    }
+    if (curl_multi_add_handle(e->multi, h) != CURLM_OK)
+        goto fail;
+    c->h = h;
+    c->next = e->calls;
+    if (e->calls)
+        e->calls->prev = c;
+    e->calls = c;
+    return 0;
+fail:
+    if (h)
+        curl_easy_cleanup(h);
+    if (c)
+        call_free(c);
+    return -1;
+}
+
+static void call_unlink(zl_engine *e, call *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        e->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+}
+
+static void finish_calls(zl_engine *e)
+{
+    CURLMsg *m;
+    int left;
+
+    while ((m = curl_multi_info_read(e->multi, &left))) {
+        CURL *h = m->easy_handle;
+        call *c = NULL;
+        zl_http_result res;
+
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&c);
+        memset(&res, 0, sizeof res);
+        res.curl_code = (int)m->data.result;
+        res.error = c->errbuf[0] ? c->errbuf : curl_easy_strerror(m->data.result);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res.status);
+        res.body = c->body ? c->body : "";
+        res.body_len = c->len;
+        res.n_headers = c->n_headers;
+        res.header_names = (const char *const *)c->names;
+        res.header_values = (const char *const *)c->values;
+        res.elapsed_ms = zl_clock_wall_ms(&e->clock) - c->start;
+        call_unlink(e, c);
+        c->fn(e, &res, c->ud);
+        curl_multi_remove_handle(e->multi, h);
+        curl_easy_cleanup(h);
+        call_free(c);
+    }
+}
+
+/* ---- timers ---- */
+
+static int before(const timer *a, const timer *b)
+{
+    return a->at < b->at || (a->at == b->at && a->id < b->id);
+}
+
+static void heap_swap(timer *a, timer *b)
+{
+    timer t = *a;
+
+    *a = *b;
+    *b = t;
+}
+
+uint64_t zl_engine_timer(zl_engine *e, int64_t at_ms, zl_timer_fn fn, void *ud)
+{
+    size_t i;
+
+    if (e->n_timers == e->cap_timers) {
+        size_t cap = e->cap_timers ? e->cap_timers * 2 : 64;
+        timer *t = realloc(e->timers, cap * sizeof *t);
+
+        if (!t)
+            return 0;
+        e->timers = t;
+        e->cap_timers = cap;
+    }
+    i = e->n_timers++;
+    e->timers[i] = (timer){.at = at_ms, .id = ++e->next_timer_id, .fn = fn, .ud = ud};
+    while (i > 0 && before(&e->timers[i], &e->timers[(i - 1) / 2])) {
+        heap_swap(&e->timers[i], &e->timers[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    return e->next_timer_id;
+}
+
+void zl_engine_timer_cancel(zl_engine *e, uint64_t id)
+{
+    size_t i;
+
+    for (i = 0; i < e->n_timers; i++)
+        if (e->timers[i].id == id)
+            e->timers[i].cancelled = 1;
+}
+
+static timer heap_pop(zl_engine *e)
+{
+    timer top = e->timers[0];
+    size_t i = 0;
+
+    e->timers[0] = e->timers[--e->n_timers];
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+
+        if (l < e->n_timers && before(&e->timers[l], &e->timers[m]))
+            m = l;
+        if (r < e->n_timers && before(&e->timers[r], &e->timers[m]))
+            m = r;
+        if (m == i)
+            break;
+        heap_swap(&e->timers[i], &e->timers[m]);
+        i = m;
+    }
+    return top;
+}
+
+static void fire_timers(zl_engine *e)
+{
+    int64_t now = zl_clock_now_ms(&e->clock);
+
+    while (e->n_timers > 0 && e->timers[0].at <= now) {
+        timer t = heap_pop(e);
+
+        if (!t.cancelled)
+            t.fn(e, t.ud);
+    }
+}
+
+/* ---- the loop ---- */
+
+zl_engine *zl_engine_new(const zl_engine_config *cfg, char *err, size_t errlen)
+{
+    zl_engine *e = calloc(1, sizeof *e);
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    const union MHD_DaemonInfo *info;
+    const char *listen = cfg && cfg->listen ? cfg->listen : "127.0.0.1";
+
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    zl_clock_init(&e->clock, cfg ? cfg->wall : NULL, cfg ? cfg->wall_ud : NULL);
+    e->rng = cfg ? cfg->seed : 0;
+    e->max_body = cfg && cfg->max_body ? cfg->max_body : (64u << 20);
+    if (inet_pton(AF_INET, listen, &addr.sin_addr) != 1) {
+        snprintf(err, errlen, "--listen %s is not an IPv4 address", listen);
+        goto fail;
+    }
+    if (cfg && cfg->port > 65535) {
+        snprintf(err, errlen, "port %u is out of range", cfg->port);
+        goto fail;
+    }
+    addr.sin_port = htons((uint16_t)(cfg ? cfg->port : 0));
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(e->multi = curl_multi_init())) {
+        snprintf(err, errlen, "libcurl did not initialise");
+        goto fail;
+    }
+    e->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
+                              NULL, on_access, e, MHD_OPTION_SOCK_ADDR, &addr,
+                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, e,
+                              MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
+    if (!e->mhd) {
+        snprintf(err, errlen, "cannot listen on %s:%u (in use, or not an address of this machine)",
+                 listen, cfg ? cfg->port : 0);
+        goto fail;
+    }
+    info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    e->port = info ? info->port : 0;
+    return e;
+fail:
+    zl_engine_free(e);
+    return NULL;
+}
+
+void zl_engine_turn(zl_engine *e, int max_wait_ms)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+    struct curl_waitfd extra = {.fd = info ? info->epoll_fd : -1, .events = CURL_WAIT_POLLIN};
+    MHD_UNSIGNED_LONG_LONG mhd_ms;
+    int64_t wait = max_wait_ms, now;
+    int running;
+
+    if (MHD_get_timeout(e->mhd, &mhd_ms) == MHD_YES && (int64_t)mhd_ms < wait)
+        wait = (int64_t)mhd_ms;
+    if (e->n_timers > 0) {
+        now = zl_clock_now_ms(&e->clock);
+        if (e->timers[0].at - now < wait)
+            wait = e->timers[0].at - now;
+    }
+    if (e->mhd_dirty || wait < 0)
+        wait = 0;
+    e->mhd_dirty = 0;
+    curl_multi_poll(e->multi, &extra, extra.fd >= 0 ? 1 : 0, (int)wait, NULL);
+    MHD_run(e->mhd);
+    curl_multi_perform(e->multi, &running);
+    finish_calls(e);
+    fire_timers(e);
+    MHD_run(e->mhd); /* answers made by callbacks and timers go out now */
+}
+
+void zl_engine_run(zl_engine *e)
+{
+    while (!e->stopping)
+        zl_engine_turn(e, 1000);
+}
+
+void zl_engine_stop(zl_engine *e)
+{
+    e->stopping = 1;
+    curl_multi_wakeup(e->multi);
+}
+
+void zl_engine_free(zl_engine *e)
+{
+    size_t i;
+
+    if (!e)
+        return;
+    if (e->mhd) {
+        zl_request *r;
+
+        for (r = e->live; r; r = r->next)
+            if (r->suspended)
+                plain(r, 503, "the emulator is shutting down\n");
+        MHD_run(e->mhd);
+        MHD_stop_daemon(e->mhd);
+    }
+    while (e->calls) { /* every callback runs once, even at shutdown */
+        call *c = e->calls;
+        zl_http_result res = {.curl_code = CURLE_ABORTED_BY_CALLBACK,
+                              .error = "the emulator is shutting down",
+                              .body = ""};
+
+        call_unlink(e, c);
+        c->fn(e, &res, c->ud);
+        curl_multi_remove_handle(e->multi, c->h);
+        curl_easy_cleanup(c->h);
+        call_free(c);
+    }
+    if (e->multi)
+        curl_multi_cleanup(e->multi);
+    for (i = 0; i < e->n_routes; i++) {
+        free(e->routes[i].method);
+        free(e->routes[i].prefix);
+    }
+    free(e->timers);
+    free(e);
+}

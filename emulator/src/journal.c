@@ -1,0 +1,103 @@
+/* journal: every exchange on every face, in order, for assertions, the inspector and reports. */
+#include "journal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A ring of serialised entries: entry seq s lives at ring[(s - 1) % cap]. */
+struct zl_journal {
+    char **ring;
+    size_t cap;
+    uint64_t last;    /* newest seq */
+    uint64_t first;   /* oldest seq still held (last + 1 when empty) */
+    uint64_t dropped; /* overwritten or lost */
+};
+
+zl_journal *zl_journal_new(size_t cap)
+{
+    zl_journal *j = calloc(1, sizeof *j);
+
+    if (!j || cap == 0 || !(j->ring = calloc(cap, sizeof *j->ring))) {
+        free(j);
+        return NULL;
+    }
+    j->cap = cap;
+    j->first = 1;
+    return j;
+}
+
+void zl_journal_free(zl_journal *j)
+{
+    size_t i;
+
+    if (!j)
+        return;
+    for (i = 0; i < j->cap; i++)
+        free(j->ring[i]);
+    free(j->ring);
+    free(j);
+}
+
+uint64_t zl_journal_add(zl_journal *j, int64_t t_ms, const char *face, const char *kind,
+                        cJSON *detail)
+{
+    cJSON *e = cJSON_CreateObject(), *it;
+    char *text = NULL;
+    uint64_t seq = j->last + 1;
+    size_t slot;
+
+    if (!e || !cJSON_AddNumberToObject(e, "seq", (double)seq) ||
+        !cJSON_AddNumberToObject(e, "t", (double)t_ms) ||
+        !cJSON_AddStringToObject(e, "face", face ? face : "") ||
+        !cJSON_AddStringToObject(e, "kind", kind ? kind : ""))
+        goto lost;
+    while (detail && (it = detail->child)) { /* move members over, keeping their order */
+        cJSON_DetachItemViaPointer(detail, it);
+        if (!cJSON_GetObjectItemCaseSensitive(e, it->string))
+            cJSON_AddItemToObject(e, it->string, it);
+        else
+            cJSON_Delete(it); /* a detail key never overrides seq, t, face or kind */
+    }
+    if (!(text = cJSON_PrintUnformatted(e)))
+        goto lost;
+    cJSON_Delete(e);
+    cJSON_Delete(detail);
+    slot = (size_t)((seq - 1) % j->cap);
+    if (j->ring[slot]) {
+        free(j->ring[slot]);
+        j->dropped++;
+        j->first++;
+    }
+    j->ring[slot] = text;
+    j->last = seq;
+    return seq;
+lost:
+    cJSON_Delete(e);
+    cJSON_Delete(detail);
+    j->dropped++;
+    return 0;
+}
+
+cJSON *zl_journal_since(const zl_journal *j, uint64_t since, size_t limit)
+{
+    cJSON *arr = cJSON_CreateArray();
+    uint64_t s = since + 1 > j->first ? since + 1 : j->first;
+
+    for (; arr && s <= j->last && limit > 0; s++, limit--) {
+        cJSON *e = cJSON_Parse(j->ring[(s - 1) % j->cap]);
+
+        if (e)
+            cJSON_AddItemToArray(arr, e);
+    }
+    return arr;
+}
+
+uint64_t zl_journal_last(const zl_journal *j)
+{
+    return j->last;
+}
+
+uint64_t zl_journal_dropped(const zl_journal *j)
+{
+    return j->dropped;
+}

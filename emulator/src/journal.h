@@ -1,0 +1,31 @@
+/* journal: every exchange on every face, in order, for assertions, the inspector and reports. */
+#ifndef ZL_JOURNAL_H
+#define ZL_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+typedef struct zl_journal zl_journal;
+
+/* A journal keeping at most cap entries (older ones are dropped and counted). */
+zl_journal *zl_journal_new(size_t cap);
+void zl_journal_free(zl_journal *j); /* accepts NULL */
+
+/*
+ * Appends an entry {seq, t (virtual ms), face, kind, ...detail}. Takes ownership of detail
+ * (an object, or NULL); its members are merged into the entry. Returns the entry's seq (1,
+ * 2, ...), or 0 when memory ran out (the entry is lost and counted).
+ */
+uint64_t zl_journal_add(zl_journal *j, int64_t t_ms, const char *face, const char *kind,
+                        cJSON *detail);
+
+/* Entries with seq > since, at most limit of them, as a new JSON array (caller deletes). */
+cJSON *zl_journal_since(const zl_journal *j, uint64_t since, size_t limit);
+
+/* The newest seq (0 when empty) and the number of entries dropped or lost. */
+uint64_t zl_journal_last(const zl_journal *j);
+uint64_t zl_journal_dropped(const zl_journal *j);
+
+#endif

@@ -1,0 +1,298 @@
+/* test_engine: the loop serving HTTP to itself over loopback: routes, suspend/resume on the
+ * virtual clock, outbound failures, timers, the seeded random source. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+typedef struct got {
+    int done;
+    int curl_code;
+    long status;
+    char body[256];
+    char header[128];
+} got;
+
+static void on_result(zl_engine *e, const zl_http_result *res, void *ud)
+{
+    got *g = ud;
+    size_t i;
+
+    (void)e;
+    g->done++;
+    g->curl_code = res->curl_code;
+    g->status = res->status;
+    snprintf(g->body, sizeof g->body, "%s", res->body);
+    for (i = 0; i < res->n_headers; i++)
+        if (!strcmp(res->header_names[i], "X-Echo-Header"))
+            snprintf(g->header, sizeof g->header, "%s", res->header_values[i]);
+}
+
+static void run_until(zl_engine *e, const int *flag, int turns)
+{
+    while (!*flag && turns-- > 0)
+        zl_engine_turn(e, 50);
+}
+
+static void echo(zl_engine *e, zl_request *r, void *ud)
+{
+    char body[256];
+    const char *q = zl_request_query(r, "q");
+    const char *h = zl_request_header(r, "x-test"); /* case-insensitive lookup */
+
+    (void)e, (void)ud;
+    snprintf(body, sizeof body, "%s %s q=%s h=%s body=%s", zl_request_method(r), zl_request_path(r),
+             q ? q : "-", h ? h : "-", zl_request_body(r));
+    zl_request_add_header(r, "X-Echo-Header", "yes");
+    zl_request_respond(r, 200, "text/plain", body, strlen(body));
+}
+
+static void answer_late(zl_engine *e, void *ud)
+{
+    (void)e;
+    zl_request_respond(ud, 202, "text/plain", "late", 4);
+}
+
+static void wait_route(zl_engine *e, zl_request *r, void *ud)
+{
+    (void)ud;
+    /* a minute of virtual time: the test moves the clock instead of waiting */
+    zl_engine_timer(e, zl_clock_now_ms(zl_engine_clock(e)) + 60000, answer_late, r);
+}
+
+static zl_engine *start(size_t max_body)
+{
+    zl_engine_config cfg = {.seed = 7, .max_body = max_body};
+    char err[256];
+    zl_engine *e = zl_engine_new(&cfg, err, sizeof err);
+
+    assert_non_null(e);
+    assert_true(zl_engine_port(e) > 0);
+    assert_int_equal(zl_engine_route(e, "POST", "/echo", echo, NULL), 0);
+    assert_int_equal(zl_engine_route(e, NULL, "/wait", wait_route, NULL), 0);
+    return e;
+}
+
+static void call(zl_engine *e, const char *method, const char *path, const char *body, got *g)
+{
+    char url[128];
+    const char *hdr[] = {"X-Test: abc"};
+    zl_http_request req = {.method = method,
+                           .url = url,
+                           .headers = hdr,
+                           .n_headers = 1,
+                           .body = body,
+                           .body_len = body ? strlen(body) : 0,
+                           .timeout_ms = 10000};
+
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", zl_engine_port(e), path);
+    memset(g, 0, sizeof *g);
+    assert_int_equal(zl_engine_http(e, &req, on_result, g), 0);
+}
+
+static void test_engine_routes_answer(void **state)
+{
+    zl_engine *e = start(0);
+    got g;
+
+    (void)state;
+    call(e, "POST", "/echo/x?q=1%202", "hello", &g);
+    run_until(e, &g.done, 200);
+    assert_int_equal(g.done, 1);
+    assert_int_equal(g.status, 200);
+    assert_string_equal(g.body, "POST /echo/x q=1 2 h=abc body=hello");
+    assert_string_equal(g.header, "yes");
+    call(e, "GET", "/nowhere", NULL, &g);
+    run_until(e, &g.done, 200);
+    assert_int_equal(g.status, 404);
+    call(e, "GET", "/echo", NULL, &g); /* the route is POST only */
+    run_until(e, &g.done, 200);
+    assert_int_equal(g.status, 404);
+    zl_engine_free(e);
+}
+
+static void test_engine_body_cap(void **state)
+{
+    zl_engine *e = start(16);
+    got g;
+
+    (void)state;
+    call(e, "POST", "/echo", "0123456789abcdefX", &g);
+    run_until(e, &g.done, 200);
+    assert_int_equal(g.status, 413);
+    call(e, "POST", "/echo", "0123456789abcdef", &g);
+    run_until(e, &g.done, 200);
+    assert_int_equal(g.status, 200);
+    zl_engine_free(e);
+}
+
+static void test_engine_suspended_reply_waits_for_virtual_time(void **state)
+{
+    zl_engine *e = start(0);
+    got g;
+    int i;
+
+    (void)state;
+    call(e, "POST", "/wait", "", &g);
+    for (i = 0; i < 10; i++)
+        zl_engine_turn(e, 20);
+    assert_int_equal(g.done, 0); /* waiting on the virtual clock */
+    assert_int_equal(zl_clock_advance_ms(zl_engine_clock(e), 60000), 0);
+    run_until(e, &g.done, 200);
+    assert_int_equal(g.done, 1);
+    assert_int_equal(g.status, 202);
+    assert_string_equal(g.body, "late");
+    zl_engine_free(e);
+}
+
+static void test_engine_shutdown_answers_waiting_requests(void **state)
+{
+    zl_engine *e = start(0), *client = start(0);
+    got g;
+    char url[128];
+    zl_http_request req = {.method = "POST", .url = url, .body = "", .timeout_ms = 10000};
+    int i;
+
+    (void)state;
+    /* the client engine calls the server engine, which suspends the request */
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/wait", zl_engine_port(e));
+    memset(&g, 0, sizeof g);
+    assert_int_equal(zl_engine_http(client, &req, on_result, &g), 0);
+    for (i = 0; i < 20; i++) {
+        zl_engine_turn(client, 10);
+        zl_engine_turn(e, 10);
+    }
+    assert_int_equal(g.done, 0);
+    zl_engine_free(e); /* answers 503 on its way out */
+    run_until(client, &g.done, 200);
+    assert_int_equal(g.done, 1);
+    assert_true(g.status == 503 || g.curl_code != 0);
+    zl_engine_free(client);
+}
+
+static void test_engine_outbound_refused(void **state)
+{
+    zl_engine *e = start(0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    char url[64];
+    zl_http_request req = {.method = "GET", .url = url, .timeout_ms = 5000};
+    got g = {0};
+
+    (void)state;
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+    close(fd);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/", ntohs(a.sin_port));
+    assert_int_equal(zl_engine_http(e, &req, on_result, &g), 0);
+    assert_int_equal(g.done, 0); /* never called from inside zl_engine_http */
+    run_until(e, &g.done, 200);
+    assert_int_equal(g.done, 1);
+    assert_int_not_equal(g.curl_code, 0);
+    assert_int_equal(g.status, 0);
+    zl_engine_free(e);
+}
+
+static char order[16];
+
+static void mark(zl_engine *e, void *ud)
+{
+    (void)e;
+    strncat(order, ud, sizeof order - strlen(order) - 1);
+}
+
+static void test_engine_timers_order_and_cancel(void **state)
+{
+    zl_engine *e = start(0);
+    int64_t now = zl_clock_now_ms(zl_engine_clock(e));
+    uint64_t id;
+    int i;
+
+    (void)state;
+    order[0] = '\0';
+    zl_engine_timer(e, now + 3000, mark, "c");
+    zl_engine_timer(e, now + 1000, mark, "a");
+    id = zl_engine_timer(e, now + 1500, mark, "x");
+    zl_engine_timer(e, now + 2000, mark, "b");
+    zl_engine_timer(e, now + 2000, mark, "B"); /* same time: insertion order */
+    assert_true(id > 0);
+    zl_engine_timer_cancel(e, id);
+    zl_engine_turn(e, 0);
+    assert_string_equal(order, "");
+    zl_clock_advance_ms(zl_engine_clock(e), 2000);
+    zl_engine_turn(e, 0);
+    assert_string_equal(order, "abB");
+    zl_clock_advance_ms(zl_engine_clock(e), 1000);
+    for (i = 0; i < 3; i++)
+        zl_engine_turn(e, 0);
+    assert_string_equal(order, "abBc");
+    zl_engine_free(e);
+}
+
+static void test_engine_clock_and_seeded_random(void **state)
+{
+    zl_engine_config a = {.seed = 42}, b = {.seed = 42}, c = {.seed = 43};
+    char err[128], h1[33], h2[33], h3[33];
+    zl_engine *e1 = zl_engine_new(&a, err, sizeof err), *e2 = zl_engine_new(&b, err, sizeof err),
+              *e3 = zl_engine_new(&c, err, sizeof err);
+    zl_clock *k = zl_engine_clock(e1);
+    int64_t t;
+
+    (void)state;
+    zl_engine_random_hex(e1, h1, 16);
+    zl_engine_random_hex(e2, h2, 16);
+    zl_engine_random_hex(e3, h3, 16);
+    assert_string_equal(h1, h2);
+    assert_string_not_equal(h1, h3);
+    assert_int_equal(strlen(h1), 32);
+    t = zl_clock_now_ms(k);
+    assert_int_equal(zl_clock_advance_ms(k, -1), -1);
+    assert_int_equal(zl_clock_set_ms(k, t - 100000), -1); /* never backwards */
+    assert_int_equal(zl_clock_set_ms(k, t + 86400000), 0);
+    assert_true(zl_clock_now_ms(k) >= t + 86400000);
+    assert_true(zl_clock_now(k) >= (t + 86400000) / 1000);
+    zl_engine_free(e1);
+    zl_engine_free(e2);
+    zl_engine_free(e3);
+}
+
+static void test_engine_bad_listen(void **state)
+{
+    zl_engine_config cfg = {.listen = "localhost:80"};
+    char err[128] = "";
+
+    (void)state;
+    assert_null(zl_engine_new(&cfg, err, sizeof err));
+    assert_non_null(strstr(err, "not an IPv4 address"));
+    cfg.listen = "203.0.113.7"; /* TEST-NET-3: not an address of this machine */
+    assert_null(zl_engine_new(&cfg, err, sizeof err));
+    assert_non_null(strstr(err, "cannot listen"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_engine_routes_answer),
+        cmocka_unit_test(test_engine_body_cap),
+        cmocka_unit_test(test_engine_suspended_reply_waits_for_virtual_time),
+        cmocka_unit_test(test_engine_shutdown_answers_waiting_requests),
+        cmocka_unit_test(test_engine_outbound_refused),
+        cmocka_unit_test(test_engine_timers_order_and_cancel),
+        cmocka_unit_test(test_engine_clock_and_seeded_random),
+        cmocka_unit_test(test_engine_bad_listen),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
