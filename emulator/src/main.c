@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli_crypto.h"
+#include "cli_serve.h"
 
 #ifndef ZL_VERSION
 #define ZL_VERSION "0.1.0"
@@ -15,7 +16,8 @@ static void usage(FILE *f)
           "\n"
           "commands:\n"
           "  crypto    WXBizMsgCrypt callback crypto: verify-url, decrypt, encrypt\n"
-          "            (zonelab crypto --help for details)\n",
+          "            (zonelab crypto --help for details)\n"
+          "  serve     run the emulator (zonelab serve --help)\n",
           f);
 }
 
@@ -36,6 +38,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "crypto") == 0)
         return zl_cli_crypto(argc - 1, argv + 1, stdout, stderr);
+    if (strcmp(argv[1], "serve") == 0)
+        return zl_cli_serve(argc - 1, argv + 1, stdout, stderr);
     fprintf(stderr, "zonelab: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return ZL_CLI_USAGE;

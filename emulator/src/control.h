@@ -1,0 +1,17 @@
+/* control: the /_zonelab/ face the CLI, the inspector and scenarios use (JSON). */
+#ifndef ZL_CONTROL_H
+#define ZL_CONTROL_H
+
+#include "engine.h"
+#include "journal.h"
+
+typedef struct zl_control {
+    zl_engine *engine;
+    zl_journal *journal;
+    const char *version;
+} zl_control;
+
+/* Adds the /_zonelab/ routes; c must outlive the engine. 0 or -1. */
+int zl_control_install(zl_control *c);
+
+#endif
