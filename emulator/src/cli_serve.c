@@ -57,7 +57,7 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
     char msg[256];
     int i, rc = ZL_CLI_FAILED;
 
-    for (i = 1; i < argc; i++) {
+    for (i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -78,7 +78,6 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
             usage(err);
             return ZL_CLI_USAGE;
         }
-        i++;
     }
     if (!(e = zl_engine_new(&cfg, msg, sizeof msg))) {
         fprintf(err, "zonelab serve: %s\n", msg);
