@@ -65,6 +65,26 @@ struct zl_engine {
     int mhd_dirty;
 };
 
+/* Appends n bytes to a growable NUL-terminated buffer; 0, or -1 when memory runs out. */
+static int buf_append(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t c = *cap ? *cap : 4096;
+        char *b;
+
+        while (c < *len + n + 1)
+            c *= 2;
+        if (!(b = realloc(*buf, c)))
+            return -1;
+        *buf = b;
+        *cap = c;
+    }
+    memcpy(*buf + *len, p, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+    return 0;
+}
+
 /* ---- random (splitmix64: tiny, seeded, reproducible) ---- */
 
 uint64_t zl_engine_random(zl_engine *e)
@@ -167,6 +187,15 @@ static void plain(zl_request *r, unsigned status, const char *text)
     zl_request_respond(r, status, "text/plain; charset=utf-8", text, strlen(text));
 }
 
+/* path is the route's path or below it: "/a" takes "/a" and "/a/b", never "/ab". */
+static int path_under(const char *path, const route *rt)
+{
+    if (strncmp(path, rt->prefix, rt->prefix_len) != 0)
+        return 0;
+    return rt->prefix_len == 0 || rt->prefix[rt->prefix_len - 1] == '/' ||
+           path[rt->prefix_len] == '\0' || path[rt->prefix_len] == '/';
+}
+
 static void dispatch(zl_engine *e, zl_request *r)
 {
     size_t i;
@@ -184,7 +213,7 @@ static void dispatch(zl_engine *e, zl_request *r)
 
         if (rt->method && strcmp(rt->method, r->method) != 0)
             continue;
-        if (strncmp(r->path, rt->prefix, rt->prefix_len) != 0)
+        if (!path_under(r->path, rt))
             continue;
         rt->fn(e, r, rt->ud);
         return;
@@ -226,21 +255,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             r->too_large = 1;
             return MHD_YES;
         }
-        if (r->len + n + 1 > r->cap) {
-            size_t cap = r->cap ? r->cap : 4096;
-            char *b;
-
-            while (cap < r->len + n + 1)
-                cap *= 2;
-            if (!(b = realloc(r->body, cap)))
-                return MHD_NO;
-            r->body = b;
-            r->cap = cap;
-        }
-        memcpy(r->body + r->len, upload, n);
-        r->len += n;
-        r->body[r->len] = '\0';
-        return MHD_YES;
+        return buf_append(&r->body, &r->len, &r->cap, upload, n) == 0 ? MHD_YES : MHD_NO;
     }
     if (!r->dispatched) {
         r->dispatched = 1;
@@ -427,21 +442,7 @@ static size_t call_body(char *p, size_t s, size_t n, void *ud)
 
     if (c->len + k > (64u << 20))
         return 0;
-    if (c->len + k + 1 > c->cap) {
-        size_t cap = c->cap ? c->cap : 4096;
-        char *b;
-
-        while (cap < c->len + k + 1)
-            cap *= 2;
-        if (!(b = realloc(c->body, cap)))
-            return 0;
-        c->body = b;
-        c->cap = cap;
-    }
-    memcpy(c->body + c->len, p, k);
-    c->len += k;
-    c->body[c->len] = '\0';
-    return k;
+    return buf_append(&c->body, &c->len, &c->cap, p, k) == 0 ? k : 0;
 }
 
 static size_t call_header(char *p, size_t s, size_t n, void *ud)

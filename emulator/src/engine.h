@@ -34,8 +34,9 @@ uint64_t zl_engine_random(zl_engine *e);
 void zl_engine_random_hex(zl_engine *e, char *out, size_t n);
 
 /*
- * A route: requests whose path starts with prefix (and whose method equals method, or any
- * method when method is NULL) go to fn on the loop thread. fn answers with
+ * A route: requests whose path is prefix or lies below it ("/a" takes "/a" and "/a/b", not
+ * "/ab"; a prefix ending in '/' takes everything under it) and whose method equals method
+ * (any method when NULL) go to fn on the loop thread. fn answers with
  * zl_request_respond*, now or later (the connection is suspended meanwhile). Routes are
  * tried in the order they were added.
  */

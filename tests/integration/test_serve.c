@@ -142,6 +142,9 @@ static void test_serve_clock_moves_and_is_journaled(void **state)
     j = http("GET", "/_zonelab/nothing", NULL, &status);
     assert_int_equal(status, 404);
     cJSON_Delete(j);
+    j = http("GET", "/_zonelab/statex", NULL, &status); /* not the state route */
+    assert_int_equal(status, 404);
+    cJSON_Delete(j);
 }
 
 int main(void)
