@@ -180,29 +180,21 @@ int zl_msgkey_check_public_key(const char *pem, size_t pem_len, char *err, size_
     return 0;
 }
 
-int zl_msgkey_encrypt(const char *public_key_pem, size_t pem_len, const unsigned char *secret,
-                      size_t secret_len, char **b64_out, char *err, size_t errlen)
+EVP_PKEY *zl_msgkey_load_public(const char *pem, size_t pem_len, char *err, size_t errlen)
 {
-    EVP_PKEY *pkey = NULL;
+    return load_public(pem, pem_len, err, errlen);
+}
+
+/* RSA PKCS#1 v1.5 encryption of a checked secret with pkey, base64 into *b64_out. */
+static int encrypt_with(EVP_PKEY *pkey, const unsigned char *secret, size_t secret_len,
+                        char **b64_out, char *err, size_t errlen)
+{
     EVP_PKEY_CTX *ctx = NULL;
     unsigned char *ct = NULL;
     char *b64 = NULL;
     size_t ct_len = 0;
     int rc = -1;
 
-    if (b64_out == NULL) {
-        set_err(0, err, errlen, "encrypt: no output pointer");
-        return -1;
-    }
-    *b64_out = NULL;
-    if (secret == NULL || secret_len == 0 || secret_len > ZL_MSGKEY_MAX_SECRET) {
-        set_err(0, err, errlen, "secret key is %zu bytes; must be 1..%d", secret_len,
-                ZL_MSGKEY_MAX_SECRET);
-        return -1;
-    }
-    pkey = load_public(public_key_pem, pem_len, err, errlen);
-    if (pkey == NULL)
-        goto out;
     ctx = EVP_PKEY_CTX_new(pkey, NULL);
     if (ctx == NULL || EVP_PKEY_encrypt_init(ctx) <= 0 ||
         EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0) {
@@ -235,8 +227,53 @@ out:
     free(b64);
     free(ct);
     EVP_PKEY_CTX_free(ctx);
+    return rc;
+}
+
+/* The argument checks shared by both encrypt entry points. */
+static int check_encrypt_args(const unsigned char *secret, size_t secret_len, char **b64_out,
+                              char *err, size_t errlen)
+{
+    if (b64_out == NULL) {
+        set_err(0, err, errlen, "encrypt: no output pointer");
+        return -1;
+    }
+    *b64_out = NULL;
+    if (secret == NULL || secret_len == 0 || secret_len > ZL_MSGKEY_MAX_SECRET) {
+        set_err(0, err, errlen, "secret key is %zu bytes; must be 1..%d", secret_len,
+                ZL_MSGKEY_MAX_SECRET);
+        return -1;
+    }
+    return 0;
+}
+
+int zl_msgkey_encrypt(const char *public_key_pem, size_t pem_len, const unsigned char *secret,
+                      size_t secret_len, char **b64_out, char *err, size_t errlen)
+{
+    EVP_PKEY *pkey;
+    int rc;
+
+    if (check_encrypt_args(secret, secret_len, b64_out, err, errlen) != 0)
+        return -1;
+    pkey = load_public(public_key_pem, pem_len, err, errlen);
+    if (pkey == NULL)
+        return -1;
+    rc = encrypt_with(pkey, secret, secret_len, b64_out, err, errlen);
     EVP_PKEY_free(pkey);
     return rc;
+}
+
+int zl_msgkey_encrypt_pkey(EVP_PKEY *pkey, const unsigned char *secret, size_t secret_len,
+                           char **b64_out, char *err, size_t errlen)
+{
+    if (check_encrypt_args(secret, secret_len, b64_out, err, errlen) != 0)
+        return -1;
+    ERR_clear_error();
+    if (pkey == NULL || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
+        set_err(0, err, errlen, "encrypt: no RSA public key given");
+        return -1;
+    }
+    return encrypt_with(pkey, secret, secret_len, b64_out, err, errlen);
 }
 
 /* Decodes strict standard base64 with a message that says what was wrong. */

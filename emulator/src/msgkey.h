@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include <openssl/types.h> /* EVP_PKEY */
+
 /*
  * Secret key format (project decision): 32 characters from [A-Za-z0-9], drawn from
  * OpenSSL's CSPRNG with rejection sampling (no modulo bias), ~190 bits of entropy.
@@ -45,6 +47,21 @@ int zl_msgkey_check_public_key(const char *pem, size_t pem_len, char *err, size_
  */
 int zl_msgkey_encrypt(const char *public_key_pem, size_t pem_len, const unsigned char *secret,
                       size_t secret_len, char **b64_out, char *err, size_t errlen);
+
+/*
+ * Parses pem (pem_len bytes, borrowed) and checks it as zl_msgkey_check_public_key does.
+ * Returns the key (owned by the caller, release with EVP_PKEY_free), or NULL with the same
+ * message in err. For callers that wrap many secrets with one key (zl_msgkey_encrypt_pkey).
+ */
+EVP_PKEY *zl_msgkey_load_public(const char *pem, size_t pem_len, char *err, size_t errlen);
+
+/*
+ * As zl_msgkey_encrypt, with a key already parsed by zl_msgkey_load_public (borrowed; it
+ * may be shared between threads, each call makes its own context). Same output and errors,
+ * and -1 when pkey is NULL or not RSA.
+ */
+int zl_msgkey_encrypt_pkey(EVP_PKEY *pkey, const unsigned char *secret, size_t secret_len,
+                           char **b64_out, char *err, size_t errlen);
 
 /*
  * Inverse of zl_msgkey_encrypt for tests and tools: decodes b64 (b64_len characters,
