@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "world.h"
+
 #include "cli_crypto.h"
 #include "control.h"
+#include "emu.h"
 #include "engine.h"
 #include "journal.h"
 
@@ -23,15 +26,33 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+extern const unsigned char zl_default_world[];
+extern const size_t zl_default_world_len;
+
 static void usage(FILE *f)
 {
-    fputs("usage: zonelab serve [--listen ADDR] [--port N] [--seed N] [--journal-cap N]\n"
+    fputs("usage: zonelab serve [--world FILE] [--listen ADDR] [--port N] [--seed N]\n"
+          "                     [--program CMD] [--program-id ID] [--replicas N]\n"
+          "                     [--notify-routing sticky|any] [--program-timeout-ms N]\n"
+          "                     [--event-timeout-ms N] [--app-callback-timeout-ms N]\n"
+          "                     [--sync-budget N] [--journal-cap N]\n"
           "\n"
           "Runs the emulator until SIGINT or SIGTERM.\n"
-          "  --listen ADDR       IPv4 address to listen on (default 127.0.0.1)\n"
-          "  --port N            port (default 8900; 0 picks a free one, printed at start)\n"
-          "  --seed N            seed of every id and token the emulator makes (default 1)\n"
-          "  --journal-cap N     journal entries kept in memory (default 200000)\n",
+          "  --world FILE              world file (default: the built-in default world)\n"
+          "  --listen ADDR             IPv4 address to listen on (default 127.0.0.1)\n"
+          "  --port N                  port (default 8900; 0 picks a free one, printed at start)\n"
+          "  --seed N                  seed of every id and token the emulator makes (default 1)\n"
+          "  --program CMD             start CMD (via /bin/sh -c) as each replica of the program\n"
+          "  --program-id ID           which program --program and --replicas apply to\n"
+          "                            (default: the first program of the first corp)\n"
+          "  --replicas N              replicas of that program (default: the world's, else 1)\n"
+          "  --notify-routing MODE     sticky (default): a call with a notify_id goes to the\n"
+          "                            replica that issued it; any: round robin\n"
+          "  --program-timeout-ms N    wait for a program's answer to an app call (default 10000)\n"
+          "  --event-timeout-ms N      wait for a program's answer to an event (default 5000)\n"
+          "  --app-callback-timeout-ms N  wait per try for an app callback URL (default 5000)\n"
+          "  --sync-budget N           sync_msg calls per minute per corp without a token (10)\n"
+          "  --journal-cap N           journal entries kept in memory (default 200000)\n",
           f);
 }
 
@@ -46,17 +67,41 @@ static int parse_u64(const char *s, unsigned long long max, unsigned long long *
     return errno || *end || *out > max ? -1 : 0;
 }
 
+/* What a developer needs: the URL, the app credentials, each replica's environment. */
+static void print_banner(zl_emu *emu, const char *base, FILE *out)
+{
+    size_t i, k;
+
+    fprintf(out, "zonelab: listening on %s\n", base);
+    for (i = 0; i < emu->app_count; i++)
+        fprintf(out, "zonelab: app corpid=%s agentid=%u corpsecret=%s\n", emu->apps[i].corp->corpid,
+                emu->apps[i].app->agentid, emu->apps[i].app->secret);
+    for (i = 0; i < emu->prog_count; i++)
+        for (k = 0; k < emu->progs[i].replica_count; k++) {
+            fprintf(out, "zonelab: program %s replica %zu%s, environment:\n",
+                    emu->progs[i].prog->program_id, k,
+                    emu->progs[i].replicas[k].pid > 0 ? " (started by zonelab)" : "");
+            zl_emu_replica_env(emu, &emu->progs[i], k, base, out);
+        }
+}
+
 int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
 {
     zl_engine_config cfg = {.listen = "127.0.0.1", .port = 8900, .seed = 1};
-    unsigned long long v, cap = 200000;
+    unsigned long long v, cap = 200000, replicas = 0;
+    const char *world_path = NULL, *program_cmd = NULL, *program_id = NULL;
+    zl_emu_options opt;
     zl_engine *e = NULL;
     zl_journal *j = NULL;
+    zl_world *w = NULL;
+    zl_emu *emu = NULL;
+    zl_prog_rt *target = NULL;
     zl_control control;
     struct sigaction sa;
-    char msg[256];
+    char msg[512], base[64];
     int i, rc = ZL_CLI_FAILED;
 
+    zl_emu_options_default(&opt);
     for (i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -65,6 +110,28 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
             return ZL_CLI_OK;
         } else if (!strcmp(a, "--listen") && val) {
             cfg.listen = val;
+        } else if (!strcmp(a, "--world") && val) {
+            world_path = val;
+        } else if (!strcmp(a, "--program") && val && *val) {
+            program_cmd = val;
+        } else if (!strcmp(a, "--program-id") && val && *val) {
+            program_id = val;
+        } else if (!strcmp(a, "--replicas") && val && parse_u64(val, 64, &v) == 0 && v > 0) {
+            replicas = v;
+        } else if (!strcmp(a, "--notify-routing") && val &&
+                   (!strcmp(val, "sticky") || !strcmp(val, "any"))) {
+            opt.notify_any = !strcmp(val, "any");
+        } else if (!strcmp(a, "--program-timeout-ms") && val && parse_u64(val, 3600000, &v) == 0 &&
+                   v > 0) {
+            opt.program_timeout_ms = (long)v;
+        } else if (!strcmp(a, "--event-timeout-ms") && val && parse_u64(val, 3600000, &v) == 0 &&
+                   v > 0) {
+            opt.event_timeout_ms = (long)v;
+        } else if (!strcmp(a, "--app-callback-timeout-ms") && val &&
+                   parse_u64(val, 3600000, &v) == 0 && v > 0) {
+            opt.app_callbacks.timeout_ms = (long)v;
+        } else if (!strcmp(a, "--sync-budget") && val && parse_u64(val, 1000000, &v) == 0) {
+            opt.sync_budget_per_min = (int)v;
         } else if (!strcmp(a, "--port") && val && parse_u64(val, 65535, &v) == 0) {
             cfg.port = (unsigned)v;
         } else if (!strcmp(a, "--seed") && val && parse_u64(val, UINT64_MAX, &v) == 0) {
@@ -79,18 +146,51 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
             return ZL_CLI_USAGE;
         }
     }
+    w = world_path ? zl_world_load_file(world_path, msg, sizeof msg)
+                   : zl_world_load_json((const char *)zl_default_world, zl_default_world_len, NULL,
+                                        msg, sizeof msg);
+    if (!w) {
+        fprintf(err, "zonelab serve: %s: %s\n", world_path ? world_path : "built-in world", msg);
+        return ZL_CLI_FAILED;
+    }
     if (!(e = zl_engine_new(&cfg, msg, sizeof msg))) {
         fprintf(err, "zonelab serve: %s\n", msg);
-        return ZL_CLI_FAILED;
+        goto out;
     }
     if (!(j = zl_journal_new((size_t)cap))) {
         fprintf(err, "zonelab serve: out of memory for the journal\n");
         goto out;
     }
-    control = (zl_control){.engine = e, .journal = j, .version = ZL_VERSION};
+    if (w->clock_start)
+        zl_clock_start_at(zl_engine_clock(e), w->clock_start * 1000);
+    if (!(emu = zl_emu_new(e, j, w, &opt, msg, sizeof msg))) {
+        fprintf(err, "zonelab serve: %s\n", msg);
+        goto out;
+    }
+    control = (zl_control){.engine = e, .journal = j, .version = ZL_VERSION, .emu = emu};
     if (zl_control_install(&control) != 0) {
         fprintf(err, "zonelab serve: cannot install routes\n");
         goto out;
+    }
+    if (program_cmd || replicas || program_id) {
+        if (program_id) {
+            for (size_t k = 0; k < emu->prog_count && !target; k++)
+                if (!strcmp(emu->progs[k].prog->program_id, program_id))
+                    target = &emu->progs[k];
+        } else if (emu->prog_count) {
+            target = &emu->progs[0];
+        }
+        if (!target) {
+            fprintf(err, "zonelab serve: %s\n",
+                    program_id ? "--program-id names no program of the world"
+                               : "the world has no program for --program/--replicas");
+            rc = ZL_CLI_USAGE;
+            goto out;
+        }
+        if (replicas && zl_emu_set_replicas(emu, target, (size_t)replicas, msg, sizeof msg) != 0) {
+            fprintf(err, "zonelab serve: %s\n", msg);
+            goto out;
+        }
     }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -98,15 +198,29 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    snprintf(base, sizeof base, "http://%s:%u", cfg.listen, zl_engine_port(e));
+    if (program_cmd) {
+        if (zl_emu_spawn(emu, target, program_cmd, msg, sizeof msg) != 0 ||
+            zl_emu_wait_ready(emu, target, 10000, msg, sizeof msg) != 0) {
+            fprintf(err, "zonelab serve: %s\n", msg);
+            goto out;
+        }
+    }
     zl_journal_add(j, zl_clock_now_ms(zl_engine_clock(e)), "control", "start", NULL);
-    fprintf(out, "zonelab: listening on http://%s:%u\n", cfg.listen, zl_engine_port(e));
+    print_banner(emu, base, out);
+    fprintf(out, "zonelab: ready\n");
     fflush(out);
-    while (!stop_requested)
+    while (!stop_requested) {
         zl_engine_turn(e, 200);
+        zl_emu_reap(emu);
+    }
     fprintf(err, "zonelab serve: stopping\n");
     rc = ZL_CLI_OK;
 out:
+    zl_emu_shutdown(emu);
     zl_engine_free(e);
+    zl_emu_free(emu);
     zl_journal_free(j);
+    zl_world_free(w);
     return rc;
 }

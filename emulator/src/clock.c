@@ -52,3 +52,8 @@ int zl_clock_set_ms(zl_clock *c, int64_t t_ms)
     c->offset_ms += t_ms - now;
     return 0;
 }
+
+void zl_clock_start_at(zl_clock *c, int64_t t_ms)
+{
+    c->offset_ms = t_ms - zl_clock_wall_ms(c);
+}

@@ -19,6 +19,8 @@ int64_t zl_clock_wall_ms(const zl_clock *c);
 /* Virtual time in milliseconds / seconds. */
 int64_t zl_clock_now_ms(const zl_clock *c);
 int64_t zl_clock_now(const zl_clock *c);
+/* Starts virtual time at t_ms (any value, also in the past): for the emulator's start only. */
+void zl_clock_start_at(zl_clock *c, int64_t t_ms);
 /* Moves virtual time forward by ms (>= 0); returns -1 for a negative step. */
 int zl_clock_advance_ms(zl_clock *c, int64_t ms);
 /* Sets virtual time to t_ms; going backwards is refused (-1): timers and tokens assume it. */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Control answers: {"ok":true,...} or {"ok":false,"error":"..."} with a 4xx status. */
@@ -26,6 +27,65 @@ static cJSON *clock_json(zl_engine *e)
     return j;
 }
 
+static const char *kind_name(zl_app_kind k)
+{
+    return k == ZL_APP_SELF_BUILT ? "self_built" : k == ZL_APP_CUSTOM ? "custom" : "third_party";
+}
+
+/* corps, apps and programs with what a developer needs to connect them. */
+static void add_world_state(zl_emu *emu, cJSON *j)
+{
+    cJSON *corps = cJSON_AddArrayToObject(j, "corps"), *apps = cJSON_AddArrayToObject(j, "apps"),
+          *progs = cJSON_AddArrayToObject(j, "programs");
+    size_t i, k;
+
+    for (i = 0; i < emu->world->corp_count; i++) {
+        zl_corp *c = &emu->world->corps[i];
+        cJSON *o = cJSON_CreateObject();
+
+        cJSON_AddStringToObject(o, "corpid", c->corpid);
+        cJSON_AddNumberToObject(o, "messages", (double)zl_msgstore_count(c->messages));
+        cJSON_AddNumberToObject(o, "public_key_ver", zl_keyring_newest_version(emu->corps[i].keys));
+        cJSON_AddItemToArray(corps, o);
+    }
+    for (i = 0; i < emu->app_count; i++) {
+        zl_app_rt *a = &emu->apps[i];
+        cJSON *o = cJSON_CreateObject();
+
+        cJSON_AddStringToObject(o, "corpid", a->corp->corpid);
+        cJSON_AddNumberToObject(o, "agentid", a->app->agentid);
+        cJSON_AddStringToObject(o, "secret", a->app->secret);
+        cJSON_AddStringToObject(o, "kind", kind_name(a->app->kind));
+        cJSON_AddStringToObject(o, "callback_url", a->app->callback_url);
+        cJSON_AddStringToObject(o, "receive_program",
+                                a->receiver ? a->receiver->prog->program_id : "");
+        cJSON_AddItemToArray(apps, o);
+    }
+    for (i = 0; i < emu->prog_count; i++) {
+        zl_prog_rt *p = &emu->progs[i];
+        cJSON *o = cJSON_CreateObject(), *reps;
+
+        cJSON_AddStringToObject(o, "corpid", p->corp->corpid);
+        cJSON_AddStringToObject(o, "program_id", p->prog->program_id);
+        cJSON_AddStringToObject(o, "secret", p->secret_b64);
+        cJSON_AddNumberToObject(o, "secret_ver", p->secret_ver);
+        cJSON_AddStringToObject(o, "debug_token", p->debug_token);
+        cJSON_AddNumberToObject(o, "log_level", p->log_level);
+        cJSON_AddBoolToObject(o, "debug_mode", p->debug_app_open && p->debug_sdk_open);
+        reps = cJSON_AddArrayToObject(o, "replicas");
+        for (k = 0; k < p->replica_count; k++) {
+            cJSON *rp = cJSON_CreateObject();
+
+            cJSON_AddStringToObject(rp, "instance", p->replicas[k].instance);
+            cJSON_AddNumberToObject(rp, "port", p->replicas[k].port);
+            cJSON_AddNumberToObject(rp, "pid", p->replicas[k].pid);
+            cJSON_AddBoolToObject(rp, "running", p->replicas[k].pid > 0 && !p->replicas[k].exited);
+            cJSON_AddItemToArray(reps, rp);
+        }
+        cJSON_AddItemToArray(progs, o);
+    }
+}
+
 static void on_state(zl_engine *e, zl_request *r, void *ud)
 {
     zl_control *c = ud;
@@ -37,6 +97,8 @@ static void on_state(zl_engine *e, zl_request *r, void *ud)
     jr = cJSON_AddObjectToObject(j, "journal");
     cJSON_AddNumberToObject(jr, "last", (double)zl_journal_last(c->journal));
     cJSON_AddNumberToObject(jr, "dropped", (double)zl_journal_dropped(c->journal));
+    if (c->emu)
+        add_world_state(c->emu, j);
     zl_request_respond_json(r, 200, j);
 }
 
@@ -133,6 +195,210 @@ static void on_journal(zl_engine *e, zl_request *r, void *ud)
     zl_request_respond_json(r, 200, j);
 }
 
+/* The body as a JSON object, or NULL after answering 400. */
+static cJSON *object_body(zl_request *r, const char *example)
+{
+    cJSON *body = cJSON_ParseWithLength(zl_request_body(r), zl_request_body_len(r));
+    char why[200];
+
+    if (cJSON_IsObject(body))
+        return body;
+    cJSON_Delete(body);
+    snprintf(why, sizeof why, "the body must be a JSON object such as %s", example);
+    refuse(r, 400, why);
+    return NULL;
+}
+
+/* The corp named by "corpid", or the world's first corp when absent; NULL after a 4xx. */
+static zl_corp *corp_of(zl_emu *emu, zl_request *r, const cJSON *body)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "corpid");
+    zl_corp *c;
+
+    if (!v)
+        return &emu->world->corps[0];
+    if (!cJSON_IsString(v) || !(c = zl_world_corp(emu->world, v->valuestring))) {
+        refuse(r, 404, "corpid is not a corp of the world");
+        return NULL;
+    }
+    return c;
+}
+
+/* POST /_zonelab/messages {"corpid"?, "messages":[...]}: archives and fires events. */
+static void on_messages(zl_engine *e, zl_request *r, void *ud)
+{
+    zl_control *c = ud;
+    cJSON *body = object_body(r, "{\"messages\":[{...}]}"), *reply;
+    zl_corp *corp;
+    char why[600];
+    long n;
+
+    (void)e;
+    if (!body)
+        return;
+    if (!(corp = corp_of(c->emu, r, body))) {
+        cJSON_Delete(body);
+        return;
+    }
+    reply = cJSON_CreateObject();
+    n = zl_emu_archive(c->emu, corp, cJSON_GetObjectItemCaseSensitive(body, "messages"), reply, why,
+                       sizeof why);
+    cJSON_Delete(body);
+    if (n < 0) {
+        cJSON_Delete(reply);
+        refuse(r, strstr(why, "no public key") ? 409 : 400, why);
+        return;
+    }
+    cJSON_AddBoolToObject(reply, "ok", 1);
+    cJSON_AddNumberToObject(reply, "archived", (double)n);
+    zl_request_respond_json(r, 200, reply);
+}
+
+/* POST /_zonelab/events {"event":{...}, "program_id"?, "agentid"?, "corpid"?, "replica"?} */
+static void on_events(zl_engine *e, zl_request *r, void *ud)
+{
+    zl_control *c = ud;
+    zl_emu *emu = c->emu;
+    cJSON *body = object_body(r, "{\"event\":{\"event_type\":\"...\"}}"), *reply;
+    const cJSON *ev, *pid, *ag, *rep;
+    zl_corp *corp;
+    zl_prog_rt *p = NULL;
+    uint32_t agentid = 0;
+    long replica = -1;
+    size_t i;
+
+    (void)e;
+    if (!body)
+        return;
+    if (!(corp = corp_of(emu, r, body)))
+        goto out;
+    ev = cJSON_GetObjectItemCaseSensitive(body, "event");
+    pid = cJSON_GetObjectItemCaseSensitive(body, "program_id");
+    ag = cJSON_GetObjectItemCaseSensitive(body, "agentid");
+    rep = cJSON_GetObjectItemCaseSensitive(body, "replica");
+    if (!cJSON_IsObject(ev)) {
+        refuse(r, 400, "event must be a JSON object (any content: unknown types are allowed)");
+        goto out;
+    }
+    if (ag && (!cJSON_IsNumber(ag) || ag->valuedouble < 0 || ag->valuedouble > UINT32_MAX)) {
+        refuse(r, 400, "agentid must be an app's agentid");
+        goto out;
+    }
+    agentid = ag ? (uint32_t)ag->valuedouble : 0;
+    if (pid) {
+        if (!cJSON_IsString(pid) || !(p = zl_emu_prog(emu, corp->corpid, pid->valuestring))) {
+            refuse(r, 404, "program_id is not a program of the corp");
+            goto out;
+        }
+    } else {
+        for (i = 0; i < emu->app_count && !p; i++)
+            if (emu->apps[i].corp == corp && emu->apps[i].receiver &&
+                (!agentid || emu->apps[i].app->agentid == agentid)) {
+                p = emu->apps[i].receiver;
+                agentid = emu->apps[i].app->agentid;
+            }
+        if (!p) {
+            refuse(r, 409,
+                   "no program receives events: the app must call set_receive_callback, "
+                   "or name program_id");
+            goto out;
+        }
+    }
+    if (rep) {
+        if (!cJSON_IsNumber(rep) || rep->valuedouble < 0 ||
+            rep->valuedouble >= (double)p->replica_count) {
+            refuse(r, 400, "replica must be an index of the program's replicas");
+            goto out;
+        }
+        replica = (long)rep->valuedouble;
+    }
+    if (zl_emu_push_event(emu, p, agentid, ev, replica) != 0) {
+        refuse(r, 503, "out of memory");
+        goto out;
+    }
+    reply = cJSON_CreateObject();
+    cJSON_AddBoolToObject(reply, "ok", 1);
+    cJSON_AddStringToObject(reply, "program_id", p->prog->program_id);
+    cJSON_AddNumberToObject(reply, "agentid", agentid);
+    zl_request_respond_json(r, 200, reply);
+out:
+    cJSON_Delete(body);
+}
+
+/* GET /_zonelab/app/notifications?agentid=N&since=S: what the built-in fake app received. */
+static void on_notifications(zl_engine *e, zl_request *r, void *ud)
+{
+    zl_control *c = ud;
+    const char *a = zl_request_query(r, "agentid"), *s = zl_request_query(r, "since");
+    unsigned long long agentid = 0, since = 0;
+    char *end;
+    cJSON *j;
+
+    (void)e;
+    if (a) {
+        errno = 0;
+        agentid = strtoull(a, &end, 10);
+        if (errno || *end || !*a || agentid > UINT32_MAX) {
+            refuse(r, 400, "agentid must be an app's agentid");
+            return;
+        }
+    }
+    if (s) {
+        errno = 0;
+        since = strtoull(s, &end, 10);
+        if (errno || *end || !*s) {
+            refuse(r, 400, "since must be a notification seq");
+            return;
+        }
+    }
+    if (!c->emu->notify_out) {
+        refuse(r, 503, "the emulator is shutting down");
+        return;
+    }
+    j = cJSON_CreateObject();
+    cJSON_AddBoolToObject(j, "ok", 1);
+    cJSON_AddNumberToObject(j, "last", (double)zl_appnotify_inbox_last(c->emu->notify_out));
+    cJSON_AddItemToObject(j, "notifications",
+                          zl_appnotify_inbox(c->emu->notify_out, (uint32_t)agentid, since));
+    zl_request_respond_json(r, 200, j);
+}
+
+/* POST /_zonelab/public_key {"corpid"?, "public_key_ver":N, "public_key":PEM}: the admin
+ * console's way, for self-built apps. */
+static void on_public_key(zl_engine *e, zl_request *r, void *ud)
+{
+    zl_control *c = ud;
+    cJSON *body = object_body(r, "{\"public_key_ver\":2,\"public_key\":\"-----BEGIN...\"}"), *reply;
+    const cJSON *ver, *pem;
+    zl_corp *corp;
+    char why[300];
+
+    (void)e;
+    if (!body)
+        return;
+    ver = cJSON_GetObjectItemCaseSensitive(body, "public_key_ver");
+    pem = cJSON_GetObjectItemCaseSensitive(body, "public_key");
+    if (!(corp = corp_of(c->emu, r, body)))
+        goto out;
+    if (!cJSON_IsNumber(ver) || !cJSON_IsString(pem) || ver->valuedouble < 1 ||
+        ver->valuedouble > UINT32_MAX) {
+        refuse(r, 400, "give public_key_ver (integer >= 1) and public_key (PEM text)");
+        goto out;
+    }
+    if (zl_keyring_add(zl_emu_corp(c->emu, corp)->keys, (uint32_t)ver->valuedouble,
+                       pem->valuestring, strlen(pem->valuestring),
+                       zl_msgstore_count(corp->messages), why, sizeof why) != 0) {
+        refuse(r, 400, why);
+        goto out;
+    }
+    reply = cJSON_CreateObject();
+    cJSON_AddBoolToObject(reply, "ok", 1);
+    cJSON_AddNumberToObject(reply, "public_key_ver", ver->valuedouble);
+    zl_request_respond_json(r, 200, reply);
+out:
+    cJSON_Delete(body);
+}
+
 static void on_unknown(zl_engine *e, zl_request *r, void *ud)
 {
     (void)e, (void)ud;
@@ -144,6 +410,11 @@ int zl_control_install(zl_control *c)
     if (zl_engine_route(c->engine, "GET", "/_zonelab/state", on_state, c) ||
         zl_engine_route(c->engine, "POST", "/_zonelab/clock", on_clock, c) ||
         zl_engine_route(c->engine, "GET", "/_zonelab/journal", on_journal, c) ||
+        (c->emu &&
+         (zl_engine_route(c->engine, "POST", "/_zonelab/messages", on_messages, c) ||
+          zl_engine_route(c->engine, "POST", "/_zonelab/events", on_events, c) ||
+          zl_engine_route(c->engine, "POST", "/_zonelab/public_key", on_public_key, c) ||
+          zl_engine_route(c->engine, "GET", "/_zonelab/app/notifications", on_notifications, c))) ||
         zl_engine_route(c->engine, NULL, "/_zonelab/", on_unknown, c))
         return -1;
     return 0;

@@ -2,6 +2,7 @@
 #ifndef ZL_CONTROL_H
 #define ZL_CONTROL_H
 
+#include "emu.h"
 #include "engine.h"
 #include "journal.h"
 
@@ -9,6 +10,7 @@ typedef struct zl_control {
     zl_engine *engine;
     zl_journal *journal;
     const char *version;
+    zl_emu *emu; /* NULL: only state, clock and journal are served */
 } zl_control;
 
 /* Adds the /_zonelab/ routes; c must outlive the engine. 0 or -1. */

@@ -1000,7 +1000,7 @@ static int load_apps(loader *L, const cJSON *jc, const char *cpath, zl_corp *c)
 {
     static const char *const keys[] = {"agentid",         "name",  "secret",
                                        "callback_url",    "token", "encoding_aes_key",
-                                       "data_permission", NULL};
+                                       "data_permission", "kind",  NULL};
     const cJSON *arr, *ja;
     char ap[PATH_LEN], fp[PATH_LEN];
     size_t n, i = 0;
@@ -1013,6 +1013,7 @@ static int load_apps(loader *L, const cJSON *jc, const char *cpath, zl_corp *c)
     {
         zl_app *app = &c->apps[i];
         const char *name = NULL, *secret = NULL, *url = "", *token = NULL, *key = NULL;
+        const char *kind = "third_party";
         long long agentid = 0;
         size_t len;
 
@@ -1025,8 +1026,18 @@ static int load_apps(loader *L, const cJSON *jc, const char *cpath, zl_corp *c)
             get_string(L, ja, ap, "callback_url", EMPTY_OK, ZL_WORLD_MAX_URL, &url) != 0 ||
             get_string(L, ja, ap, "token", REQUIRED, ZL_WORLD_MAX_TOKEN, &token) != 0 ||
             get_string(L, ja, ap, "encoding_aes_key", REQUIRED | EMPTY_OK, SIZE_MAX, &key) != 0 ||
-            get_bool(L, ja, ap, "data_permission", &app->data_permission) != 0)
+            get_bool(L, ja, ap, "data_permission", &app->data_permission) != 0 ||
+            get_string(L, ja, ap, "kind", OPTIONAL, 32, &kind) != 0)
             return -1;
+        if (strcmp(kind, "self_built") == 0)
+            app->kind = ZL_APP_SELF_BUILT;
+        else if (strcmp(kind, "custom") == 0)
+            app->kind = ZL_APP_CUSTOM;
+        else if (strcmp(kind, "third_party") == 0)
+            app->kind = ZL_APP_THIRD_PARTY;
+        else
+            return fail(L, "%s.kind must be \"third_party\", \"custom\" (代开发) or \"self_built\"",
+                        ap);
         for (size_t k = 0; k < i; k++)
             if (c->apps[k].agentid == agentid)
                 return fail(L, "%s.agentid %lld is already used by %s[%zu]", ap, agentid, fp, k);
@@ -1528,6 +1539,60 @@ out:
     return rc;
 }
 
+long zl_corp_archive_json(zl_world *w, zl_corp *c, const cJSON *arr, int64_t default_time,
+                          char *err, size_t errlen)
+{
+    loader L = {.err = err, .errlen = errlen, .w = w};
+    const cJSON *jm;
+    char mp[PATH_LEN];
+    long done = 0;
+
+    if (!cJSON_IsArray(arr)) {
+        fail(&L, "messages must be an array of message objects");
+        return -1;
+    }
+    cJSON_ArrayForEach(jm, arr)
+    {
+        pending p = {0};
+        cJSON *copy = NULL;
+        char why[512], *printed = NULL;
+        int ok;
+
+        ipath(mp, "messages", (size_t)done);
+        if (cJSON_IsObject(jm) && !cJSON_GetObjectItemCaseSensitive(jm, "send_time")) {
+            copy = cJSON_Duplicate(jm, 1);
+            if (!copy || !cJSON_AddNumberToObject(copy, "send_time", (double)default_time)) {
+                cJSON_Delete(copy);
+                oom(&L);
+                return -1;
+            }
+        }
+        if (read_message(&L, copy ? copy : jm, mp, "the corp", c, &p) != 0) {
+            free(p.receivers);
+            cJSON_Delete(copy);
+            return -1;
+        }
+        if (p.content != NULL && !(printed = cJSON_PrintUnformatted(p.content))) {
+            free(p.receivers);
+            cJSON_Delete(copy);
+            oom(&L);
+            return -1;
+        }
+        if (printed)
+            p.in.content = printed;
+        ok = zl_msgstore_append(c->messages, &p.in, why, sizeof why);
+        cJSON_free(printed);
+        free(p.receivers);
+        cJSON_Delete(copy);
+        if (ok != 0) {
+            fail(&L, "%s.%s", mp, why);
+            return -1;
+        }
+        done++;
+    }
+    return done;
+}
+
 static int load_corp(loader *L, const cJSON *jc, const char *cpath, zl_corp *c, size_t index)
 {
     static const char *const keys[] = {"corpid",    "name",   "apps",        "programs", "members",
@@ -1556,14 +1621,17 @@ static int load_corp(loader *L, const cJSON *jc, const char *cpath, zl_corp *c, 
 
 static int load_world(loader *L, const cJSON *root)
 {
-    static const char *const keys[] = {"corps", NULL};
+    static const char *const keys[] = {"corps", "clock_start", NULL};
     const cJSON *arr, *jc;
     char cp[PATH_LEN];
     size_t n, i = 0;
+    long long start = 0;
 
     if (check_object(L, root, "", keys) != 0 ||
+        get_int(L, root, "", "clock_start", OPTIONAL, 0, ZL_WORLD_MAX_TIME, &start) != 0 ||
         get_array(L, root, "", "corps", REQUIRED, ZL_WORLD_MAX_ITEMS, &arr, &n) != 0)
         return -1;
+    L->w->clock_start = start;
     if (n == 0)
         return fail(L, "corps must hold at least one corp");
     if (keep_array(L, n, sizeof *L->w->corps, &L->w->corps) != 0)

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 /*
  * Limits checked at load and on append (project decisions; docs/world.md lists them).
  * Lengths are bytes, without the terminating NUL.
@@ -38,8 +40,16 @@ typedef struct zl_party {
     const char *id;
 } zl_party;
 
+/* What kind of app: some endpoints serve only third-party and 代开发 apps (710640). */
+typedef enum zl_app_kind {
+    ZL_APP_THIRD_PARTY = 0,
+    ZL_APP_CUSTOM, /* 代开发 */
+    ZL_APP_SELF_BUILT
+} zl_app_kind;
+
 typedef struct zl_app {
     uint32_t agentid;
+    zl_app_kind kind;
     bool data_permission; /* the app has the data zone permission (else 710641) */
     const char *name;
     const char *secret;
@@ -201,6 +211,7 @@ struct zl_arena;
 typedef struct zl_world {
     zl_corp *corps;
     size_t corp_count;
+    int64_t clock_start;    /* Unix seconds the virtual clock starts at; 0 = the wall clock */
     struct zl_arena *arena; /* private: owns every string and array above */
 } zl_world;
 
@@ -231,6 +242,14 @@ zl_ability *zl_program_ability(zl_program *p, const char *ability_id);
 zl_member *zl_corp_member(zl_corp *c, const char *userid);
 zl_external *zl_corp_external(zl_corp *c, const char *external_userid);
 zl_group *zl_corp_group(zl_corp *c, const char *chatid);
+/*
+ * Archives the message objects of arr (as in a world file; send_time defaults to
+ * default_time) into c in array order, each checked as the loader checks it and no older
+ * than the newest archived message. Returns how many were archived; on a bad message -1
+ * with err naming it ("messages[2].sender.id ..."); the messages before it stay archived.
+ */
+long zl_corp_archive_json(zl_world *w, zl_corp *c, const cJSON *arr, int64_t default_time,
+                          char *err, size_t errlen);
 /* The public key with the highest version, or NULL when the corp has none. */
 const zl_public_key *zl_corp_newest_key(const zl_corp *c);
 /* Whether the program is associated with the app agentid. */

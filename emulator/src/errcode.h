@@ -1,0 +1,62 @@
+/* errcode: WeCom errcodes the emulator answers with, and their replies. */
+#ifndef ZL_ERRCODE_H
+#define ZL_ERRCODE_H
+
+#include <cjson/cJSON.h>
+
+/* The codes the emulator emits (spec/errors.md); the text is the errmsg before the hint. */
+#define ZL_ERRCODES(X)                                                                             \
+    X(-1, "system busy")                                                                           \
+    X(0, "ok")                                                                                     \
+    X(40001, "invalid secret")                                                                     \
+    X(40005, "invalid media type")                                                                 \
+    X(40006, "invalid file size")                                                                  \
+    X(40013, "invalid corpid")                                                                     \
+    X(40014, "invalid access_token")                                                               \
+    X(40056, "invalid agentid")                                                                    \
+    X(40058, "invalid parameter")                                                                  \
+    X(40091, "invalid secret, it may belong to another corp")                                      \
+    X(41001, "access_token missing")                                                               \
+    X(41002, "corpid missing")                                                                     \
+    X(41004, "corpsecret missing")                                                                 \
+    X(42001, "access_token expired")                                                               \
+    X(44001, "empty media data")                                                                   \
+    X(45009, "api freq out of limit")                                                              \
+    X(45033, "api concurrent out of limit")                                                        \
+    X(48002, "api forbidden")                                                                      \
+    X(710611, "cursor incorrect")                                                                  \
+    X(710636, "invalid ability id")                                                                \
+    X(710638, "calling the program failed")                                                        \
+    X(710640, "unsupported app type")                                                              \
+    X(710641, "app has no data zone permission")                                                   \
+    X(710642, "waiting for the program result")                                                    \
+    X(710646, "illegal notify_id")                                                                 \
+    X(710659, "public key not set")                                                                \
+    X(710671, "debug token expired")                                                               \
+    X(710672, "debug mode not allowed for this corp")                                              \
+    X(710674, "connecting to the zone program failed")                                             \
+    X(710675, "zone program read/write timeout")                                                   \
+    X(710676, "zone program returned an http status other than 200")                               \
+    X(710677, "zone program reply failed decryption or signature check")                           \
+    X(790010, "task not in progress")                                                              \
+    X(790013, "illegal json result")                                                               \
+    X(790014, "json result does not match the template")                                           \
+    X(790015, "illegal json request")                                                              \
+    X(790016, "json request does not match the template")                                          \
+    X(790017, "illegal job_info")                                                                  \
+    X(790020, "program not associated with the app")                                               \
+    X(800001, "invalid program id")                                                                \
+    X(800002, "program not deployed")                                                              \
+    X(800003, "ability id does not exist")
+
+/* The text of code (before ", hint: ..."), or "unknown error" for a code not listed. */
+const char *zl_errcode_text(int code);
+
+/*
+ * A reply object {"errcode":code,"errmsg":...}: "ok" for 0, otherwise the code's text,
+ * then ": <detail>" when detail is given, then ", hint: [<hint>]" when hint is given
+ * (the emulator passes its request id, as WeCom does).
+ */
+cJSON *zl_errcode_reply(int code, const char *detail, const char *hint);
+
+#endif

@@ -1,0 +1,483 @@
+/* sdk_face: POST /zone/v1/invoke, the SDK APIs a zone program calls over zone wire v1. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "emu.h"
+#include "errcode.h"
+#include "protocol.h"
+
+#define MAX_PAGES 10
+
+typedef struct sdk_ctx {
+    zl_emu *emu;
+    zl_prog_rt *prog;
+    zone_wire_invoke inv;
+    cJSON *req;     /* the parsed request object */
+    zl_app_rt *app; /* the app named by agentid (NULL when 0 is allowed) */
+    size_t replica; /* the replica named by the envelope's instance */
+    bool replica_known;
+    char req_id[17];
+} sdk_ctx;
+
+typedef cJSON *(*sdk_fn)(sdk_ctx *x);
+
+static cJSON *err(sdk_ctx *x, int code, const char *detail)
+{
+    return zl_errcode_reply(code, detail, x->req_id);
+}
+
+/* ---- request fields (NULL on success; otherwise the error reply) ---- */
+
+static cJSON *opt_str(sdk_ctx *x, const char *key, size_t max, const char **out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(x->req, key);
+    char why[160];
+
+    *out = NULL;
+    if (!v)
+        return NULL;
+    if (!cJSON_IsString(v)) {
+        snprintf(why, sizeof why, "%s must be a string", key);
+        return err(x, 40058, why);
+    }
+    if (strlen(v->valuestring) > max) {
+        snprintf(why, sizeof why, "%s is longer than %zu bytes", key, max);
+        return err(x, 40058, why);
+    }
+    *out = v->valuestring;
+    return NULL;
+}
+
+static cJSON *opt_int(sdk_ctx *x, const char *key, long long min, long long max, long long *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(x->req, key);
+    char why[160];
+
+    if (!v)
+        return NULL;
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
+        v->valuedouble < (double)min || v->valuedouble > (double)max) {
+        snprintf(why, sizeof why, "%s must be an integer from %lld to %lld", key, min, max);
+        return err(x, 40058, why);
+    }
+    *out = (long long)v->valuedouble;
+    return NULL;
+}
+
+/* ---- sync_msg ---- */
+
+static zl_event_token *valid_token(sdk_ctx *x, const char *token)
+{
+    zl_event_token *t = token ? zl_strmap_get(x->emu->event_tokens, token) : NULL;
+
+    return t && t->app == x->app && t->expires_ms > zl_emu_now_ms(x->emu) ? t : NULL;
+}
+
+static cJSON *items(sdk_ctx *x, const size_t *idx, size_t n, cJSON *reply)
+{
+    zl_corp_rt *cr = zl_emu_corp(x->emu, x->app->corp);
+    cJSON *list = cJSON_AddArrayToObject(reply, "msg_list");
+    char why[200];
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        cJSON *item = zl_sync_item(x->app->corp, idx[i], cr->keys, why, sizeof why);
+
+        if (!item) {
+            cJSON_Delete(reply);
+            return err(x, -1, why);
+        }
+        cJSON_AddItemToArray(list, item);
+    }
+    return reply;
+}
+
+static cJSON *api_sync_msg(sdk_ctx *x)
+{
+    zl_emu *emu = x->emu;
+    zl_corp *c = x->app->corp;
+    zl_corp_rt *cr = zl_emu_corp(emu, c);
+    const char *cursor, *token;
+    long long limit = 0, mode = 0, begin_time = 0;
+    int64_t now_s = zl_emu_now_ms(emu) / 1000;
+    uint64_t pos;
+    size_t start, n, next, *idx;
+    int more;
+    cJSON *e, *reply;
+    char nc[ZL_CURSOR_MAX + 1];
+
+    if ((e = opt_str(x, "cursor", ZL_CURSOR_MAX, &cursor)) ||
+        (e = opt_str(x, "token", ZL_CURSOR_MAX, &token)) ||
+        (e = opt_int(x, "limit", 0, 1000, &limit)) || (e = opt_int(x, "mode", 0, 2, &mode)) ||
+        (e = opt_int(x, "begin_time", 0, ZL_WORLD_MAX_TIME, &begin_time)))
+        return e;
+    if ((cursor && !*cursor) || (token && !*token))
+        return err(x, 40058, "cursor and token must not be empty strings; leave them out");
+    if (limit == 0)
+        limit = 200;
+    if (zl_keyring_count(cr->keys) == 0)
+        return err(x, 710659, NULL);
+    if (!valid_token(x, token)) {
+        if (now_s / 60 != cr->rl_window_s) {
+            cr->rl_window_s = now_s / 60;
+            cr->rl_count = 0;
+        }
+        if (++cr->rl_count > emu->opt.sync_budget_per_min)
+            return err(x, 45009, "sync_msg without a valid token is limited per minute");
+    }
+    if (cursor && zl_cursor_decode(&emu->cursor_key, 1, x->app->scope, cursor, &pos, NULL) != 0)
+        return err(x, 710611, NULL);
+    start = zl_sync_start(c, now_s, emu->opt.window_s, cursor ? &pos : NULL, begin_time);
+    if (!(idx = malloc((size_t)limit * sizeof *idx)))
+        return err(x, -1, "out of memory");
+    n = zl_sync_collect(c, start, (size_t)limit, now_s, emu->opt.max_scan, idx, &next, &more);
+    reply = zl_errcode_reply(0, NULL, NULL);
+    if (mode == 0 || (mode == 2 && !more)) {
+        cJSON_AddNumberToObject(reply, "has_more", more);
+        zl_cursor_encode(&emu->cursor_key, 1, x->app->scope, next, 0, nc);
+        cJSON_AddStringToObject(reply, "next_cursor", nc);
+        reply = items(x, idx, n, reply);
+    } else {
+        cJSON *pages = cJSON_CreateArray();
+        size_t k, from = start;
+
+        for (k = 0; k < MAX_PAGES && n > 0; k++) {
+            zl_page *pg = malloc(sizeof *pg);
+            char id[40];
+
+            if (!pg)
+                break;
+            *pg = (zl_page){.app = x->app,
+                            .start = from,
+                            .end = next,
+                            .expires_ms = zl_emu_now_ms(emu) + emu->opt.page_ttl_s * 1000};
+            memcpy(id, "pg_", 3);
+            zl_engine_random_hex(emu->engine, id + 3, 16);
+            if (zl_strmap_put(emu->pages, id, pg) != 0) {
+                free(pg);
+                break;
+            }
+            cJSON_AddItemToArray(pages, cJSON_CreateString(id));
+            from = next;
+            if (!more)
+                break;
+            n = zl_sync_collect(c, from, (size_t)limit, now_s, emu->opt.max_scan, idx, &next,
+                                &more);
+        }
+        if (n == 0)
+            next = from;
+        cJSON_AddNumberToObject(reply, "has_more", more && n > 0);
+        zl_cursor_encode(&emu->cursor_key, 1, x->app->scope, from, 0, nc);
+        cJSON_AddStringToObject(reply, "next_cursor", nc);
+        cJSON_AddItemToObject(reply, "page_id_list", pages);
+    }
+    free(idx);
+    return reply;
+}
+
+static cJSON *api_get_msg_list_by_page_id(sdk_ctx *x)
+{
+    const char *id;
+    zl_page *pg;
+    cJSON *e, *reply;
+    size_t i, n = 0, *idx;
+    int64_t now_s = zl_emu_now_ms(x->emu) / 1000;
+
+    if ((e = opt_str(x, "page_id", ZL_CURSOR_MAX, &id)))
+        return e;
+    if (!id || !*id)
+        return err(x, 40058, "page_id is required");
+    pg = zl_strmap_get(x->emu->pages, id);
+    if (!pg || pg->app != x->app || pg->expires_ms <= zl_emu_now_ms(x->emu))
+        return err(x, 40058, "unknown or expired page_id");
+    if (!(idx = malloc((pg->end - pg->start + 1) * sizeof *idx)))
+        return err(x, -1, "out of memory");
+    for (i = pg->start; i < pg->end; i++) {
+        const zl_message *m = zl_msgstore_at(x->app->corp->messages, i);
+
+        if (m && m->send_time <= now_s && zl_msg_visible(x->app->corp, m))
+            idx[n++] = i;
+    }
+    reply = items(x, idx, n, zl_errcode_reply(0, NULL, NULL));
+    free(idx);
+    return reply;
+}
+
+/* ---- notify and async results ---- */
+
+static cJSON *api_spec_notify_app(sdk_ctx *x)
+{
+    zl_emu *emu = x->emu;
+    const cJSON *sv = cJSON_GetObjectItemCaseSensitive(x->req, "notify_scene");
+    const char *nid;
+    char gen[40];
+    zl_notify *n;
+    int scene = -1;
+    cJSON *e, *reply;
+
+    if ((e = opt_str(x, "notify_id", 4096, &nid)))
+        return e;
+    if (nid && strlen(nid) > (emu->opt.notify_strict_64 ? 64u : 128u))
+        return err(x, 40058,
+                   emu->opt.notify_strict_64 ? "notify_id is longer than 64 bytes"
+                                             : "notify_id is longer than 128 bytes");
+    if (!nid || !*nid) {
+        zl_engine_random_hex(emu->engine, gen, 16);
+        nid = gen;
+    }
+    if (cJSON_IsNumber(sv) && sv->valuedouble == (double)(int)sv->valuedouble &&
+        sv->valuedouble >= 0 && sv->valuedouble <= 255)
+        scene = (int)sv->valuedouble;
+    if (!(n = malloc(sizeof *n)))
+        return err(x, -1, "out of memory");
+    *n = (zl_notify){.prog = x->prog,
+                     .replica = x->replica,
+                     .replica_known = x->replica_known,
+                     .agentid = x->app->app->agentid,
+                     .expires_ms = zl_emu_now_ms(emu) + emu->opt.notify_ttl_s * 1000};
+    if (zl_strmap_put(emu->notify_ids, nid, n) != 0) {
+        free(n);
+        return err(x, -1, "out of memory");
+    }
+    if (emu->notify_out)
+        zl_appnotify_program_notify(emu->notify_out, x->app->corp->corpid, x->app->app, nid, scene);
+    reply = zl_errcode_reply(0, NULL, NULL);
+    cJSON_AddStringToObject(reply, "notify_id", nid);
+    return reply;
+}
+
+static cJSON *api_program_async_job_call_back(sdk_ctx *x)
+{
+    zl_job *job = zl_strmap_get(x->emu->job_infos, x->inv.job_info ? x->inv.job_info : "");
+    long long code = 0;
+    const char *result;
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(x->req, "errcode");
+    zl_protocol_diag d;
+    cJSON *e;
+    int rc;
+
+    if (!job || job->prog != x->prog)
+        return err(x, 790017, NULL);
+    if (job->state != 0 || zl_emu_now_ms(x->emu) - job->created_ms > x->emu->opt.job_ttl_s * 1000)
+        return err(x, 790010, NULL);
+    if (!ev)
+        return err(x, 40058, "errcode is required");
+    if ((e = opt_int(x, "errcode", INT32_MIN, INT32_MAX, &code)) ||
+        (e = opt_str(x, "result", 1u << 20, &result)))
+        return e;
+    if (result) {
+        rc = zl_protocol_check_response(job->prog->output_ex[job->ability], result, strlen(result),
+                                        NULL, &d);
+        if (rc) {
+            cJSON *j = cJSON_CreateObject();
+
+            cJSON_AddStringToObject(j, "jobid", job->jobid);
+            cJSON_AddStringToObject(j, "program_id", job->prog->prog->program_id);
+            cJSON_AddStringToObject(j, "ability_id",
+                                    job->prog->prog->abilities[job->ability].ability_id);
+            cJSON_AddNumberToObject(j, "errcode", rc);
+            cJSON_AddStringToObject(j, "path", d.path);
+            cJSON_AddStringToObject(j, "expected", d.expected);
+            cJSON_AddStringToObject(j, "actual", d.actual);
+            cJSON_AddStringToObject(j, "diagnosis", d.sentence);
+            zl_journal_add(x->emu->journal, zl_emu_now_ms(x->emu), "sdk", "protocol_mismatch", j);
+            return err(x, rc, NULL);
+        }
+    }
+    job->state = 1;
+    job->response_errcode = (int)code;
+    job->result = strdup(result ? result : "");
+    return zl_errcode_reply(0, NULL, NULL);
+}
+
+/* SpecOpenDebugMode(debug_token, access_token): the SDK half of debug mode. */
+static cJSON *api_open_debug_mode(sdk_ctx *x)
+{
+    const char *dt, *at;
+    zl_token *t;
+    cJSON *e;
+
+    if ((e = opt_str(x, "debug_token", 128, &dt)) || (e = opt_str(x, "access_token", 512, &at)))
+        return e;
+    if (!dt || !at)
+        return err(x, 40058, "debug_token and access_token are required");
+    if (!(t = zl_strmap_get(x->emu->tokens, at)) || t->app->corp != x->prog->corp)
+        return err(x, 40014, NULL);
+    if (t->expires_ms <= zl_emu_now_ms(x->emu))
+        return err(x, 42001, NULL);
+    if (strcmp(dt, x->prog->debug_token) != 0 ||
+        x->prog->debug_token_expires_ms <= zl_emu_now_ms(x->emu))
+        return err(x, 710671, NULL);
+    x->prog->debug_sdk_open = true;
+    return zl_errcode_reply(0, NULL, NULL);
+}
+
+static const struct api {
+    const char *name;
+    sdk_fn fn;
+    bool agent_optional; /* agentid 0 allowed */
+} apis[] = {
+    {"sync_msg", api_sync_msg, false},
+    {"get_msg_list_by_page_id", api_get_msg_list_by_page_id, false},
+    {"spec_notify_app", api_spec_notify_app, false},
+    {"program_async_job_call_back", api_program_async_job_call_back, true},
+    {"zonelab.open_debug_mode", api_open_debug_mode, true},
+};
+
+/* ---- the wire ---- */
+
+static void respond_sealed(zl_emu *emu, zl_request *r, zl_prog_rt *p, const char *response, int exc,
+                           const char *why)
+{
+    zone_wire_reply rep = {.response = strdup(response), .exception = exc != 0};
+    zone_wire_sealed_headers h;
+    char *plain = NULL, *body = NULL, code[16];
+
+    (void)emu;
+    if (exc) {
+        snprintf(code, sizeof code, "%d", exc);
+        zl_request_add_header(r, ZONE_WIRE_H_EXCEPTION, code);
+        zl_request_add_header(r, ZONE_WIRE_H_ERROR, why);
+    }
+    if (!p || !rep.response || !(plain = zone_wire_reply_encode(&rep)) ||
+        zone_wire_seal(&p->keys, NULL, ZONE_WIRE_REPLY_METHOD, ZONE_WIRE_INVOKE_PATH, plain,
+                       strlen(plain), &h, &body) != ZONE_WIRE_OK) {
+        free(plain);
+        free(rep.response);
+        zl_request_respond(r, 200, "text/plain", "", 0);
+        return;
+    }
+    free(rep.response);
+    zl_request_add_header(r, "ww-secret-ver", h.secret_ver);
+    zl_request_add_header(r, "ww-timestamp", h.timestamp);
+    zl_request_add_header(r, "ww-nonce", h.nonce);
+    zl_request_add_header(r, "ww-signature", h.signature);
+    zl_request_respond(r, 200, "text/plain", body, strlen(body));
+    free(plain);
+    free(body);
+}
+
+static void journal_invoke(zl_emu *emu, sdk_ctx *x, const char *outcome, int code,
+                           const cJSON *reply, const char *why)
+{
+    cJSON *j = cJSON_CreateObject();
+
+    if (x->prog)
+        cJSON_AddStringToObject(j, "program_id", x->prog->prog->program_id);
+    if (x->inv.api) {
+        cJSON_AddStringToObject(j, "api", x->inv.api);
+        cJSON_AddStringToObject(j, "instance", x->inv.instance ? x->inv.instance : "");
+        cJSON_AddStringToObject(j, "corpid", x->inv.corpid ? x->inv.corpid : "");
+        cJSON_AddNumberToObject(j, "agentid", x->inv.agentid);
+        cJSON_AddStringToObject(j, "request", x->inv.request ? x->inv.request : "");
+    }
+    cJSON_AddStringToObject(j, "outcome", outcome);
+    if (code)
+        cJSON_AddNumberToObject(j, "sdk_code", code);
+    if (why)
+        cJSON_AddStringToObject(j, "error", why);
+    if (reply) {
+        const cJSON *ec = cJSON_GetObjectItemCaseSensitive(reply, "errcode");
+
+        cJSON_AddNumberToObject(j, "errcode", ec ? ec->valuedouble : 0);
+        cJSON_AddItemToObject(j, "response", cJSON_Duplicate(reply, 1));
+    }
+    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "sdk", "invoke", j);
+}
+
+static void on_invoke(zl_engine *e, zl_request *r, void *ud)
+{
+    zl_emu *emu = ud;
+    sdk_ctx x = {.emu = emu};
+    const char **names, **values;
+    size_t n = zl_request_headers(r, &names, &values), i, k;
+    zone_wire_header hs[64];
+    const char *ver = NULL;
+    char *plain = NULL, detail[256] = "", *text;
+    size_t plen = 0;
+    const struct api *api = NULL;
+    cJSON *reply = NULL;
+    int rc;
+
+    (void)e;
+    zl_emu_req_id(emu, x.req_id);
+    for (i = 0, k = 0; i < n && k < 64; i++) {
+        hs[k++] = (zone_wire_header){.name = names[i], .value = values[i]};
+        if (!strcasecmp(names[i], "ww-secret-ver"))
+            ver = values[i];
+    }
+    if (ver) {
+        char *end;
+        unsigned long v = strtoul(ver, &end, 10);
+
+        if (*ver && !*end)
+            x.prog = zl_emu_prog_by_ver(emu, (uint32_t)v);
+    }
+    if (!x.prog) {
+        const char *why = ver ? "no program holds this ww-secret-ver; check ZONELAB_SECRET_VER"
+                              : "the ww-secret-ver header is missing";
+
+        journal_invoke(emu, &x, "refused", ver ? -10008 : -10004, NULL, why);
+        respond_sealed(emu, r, NULL, "", ver ? -10008 : -10004, why);
+        return;
+    }
+    rc = zone_wire_open(&x.prog->keys, x.prog->replay, NULL, "POST", ZONE_WIRE_INVOKE_PATH, hs, k,
+                        zl_request_body(r), zl_request_body_len(r), &plain, &plen, detail,
+                        sizeof detail);
+    if (rc != ZONE_WIRE_OK) {
+        journal_invoke(emu, &x, "refused", zone_wire_sdk_code(rc), NULL, detail);
+        respond_sealed(emu, r, x.prog, "", zone_wire_sdk_code(rc), detail);
+        return;
+    }
+    if (zone_wire_invoke_decode(plain, plen, &x.inv) != 0) {
+        free(plain);
+        journal_invoke(emu, &x, "refused", -10009, NULL, "the invoke envelope is not valid");
+        respond_sealed(emu, r, x.prog, "", -10009, "the invoke envelope is not valid");
+        return;
+    }
+    free(plain);
+    for (i = 0; i < sizeof apis / sizeof *apis; i++)
+        if (!strcmp(x.inv.api, apis[i].name))
+            api = &apis[i];
+    if (!api) {
+        const char *why = "zonelab does not serve this API name";
+
+        journal_invoke(emu, &x, "refused", -10006, NULL, why);
+        respond_sealed(emu, r, x.prog, "", -10006, why);
+        zone_wire_invoke_cleanup(&x.inv);
+        return;
+    }
+    for (i = 0; x.inv.instance && i < x.prog->replica_count; i++)
+        if (!strcmp(x.prog->replicas[i].instance, x.inv.instance)) {
+            x.replica = i;
+            x.replica_known = true;
+        }
+    x.req = cJSON_Parse(x.inv.request ? x.inv.request : "");
+    if (strcmp(x.inv.corpid ? x.inv.corpid : "", x.prog->corp->corpid) != 0)
+        reply = err(&x, 40058, "corpid is not the corp this program runs for");
+    else if (!(x.app = zl_emu_app(emu, x.inv.corpid, x.inv.agentid)) &&
+             !(api->agent_optional && x.inv.agentid == 0))
+        reply = err(&x, 40056, NULL);
+    else if (x.app && !x.app->app->data_permission)
+        reply = err(&x, 710641, NULL);
+    else if (!cJSON_IsObject(x.req))
+        reply = err(&x, 40058, "the request must be a JSON object");
+    else if (!x.app && api->fn != api_program_async_job_call_back && api->fn != api_open_debug_mode)
+        reply = err(&x, 40056, NULL);
+    else
+        reply = api->fn(&x);
+    journal_invoke(emu, &x, "answered", 0, reply, NULL);
+    text = cJSON_PrintUnformatted(reply);
+    respond_sealed(emu, r, x.prog, text ? text : "", 0, NULL);
+    cJSON_free(text);
+    cJSON_Delete(reply);
+    cJSON_Delete(x.req);
+    zone_wire_invoke_cleanup(&x.inv);
+}
+
+int zl_sdk_face_install(zl_emu *emu)
+{
+    return zl_engine_route(emu->engine, "POST", ZONE_WIRE_INVOKE_PATH, on_invoke, emu);
+}
