@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -104,12 +105,15 @@ int zl_emu_spawn(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t 
             setenv("ZONELAB_PORT", buf, 1);
             setenv("ZONELAB_CORPID", p->corp->corpid, 1);
             setenv("ZONELAB_PROGRAM_ID", p->prog->program_id, 1);
+            setpgid(0, 0); /* its own group: stopping it reaches what the shell started */
+            prctl(PR_SET_PDEATHSIG, SIGTERM); /* no orphans if zonelab dies */
             signal(SIGPIPE, SIG_DFL);
             signal(SIGINT, SIG_DFL);
             signal(SIGTERM, SIG_DFL);
             execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
             _exit(127);
         }
+        setpgid(pid, pid); /* also here: no window where a kill misses the group */
         r->pid = pid;
         r->exited = 0;
         cJSON *d = cJSON_CreateObject();
@@ -204,7 +208,7 @@ void zl_emu_stop_replicas(zl_emu *emu)
             zl_replica *r = &emu->progs[i].replicas[k];
 
             if (r->pid > 0 && !r->exited)
-                kill(r->pid, SIGTERM);
+                kill(-r->pid, SIGTERM);
         }
     for (round = 0; round < 400; round++) { /* 2 s */
         alive = 0;
@@ -222,7 +226,7 @@ void zl_emu_stop_replicas(zl_emu *emu)
             int status;
 
             if (r->pid > 0 && !r->exited) {
-                kill(r->pid, SIGKILL);
+                kill(-r->pid, SIGKILL);
                 if (waitpid(r->pid, &status, 0) == r->pid)
                     reap_one(emu, r, status);
             }

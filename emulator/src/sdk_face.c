@@ -381,8 +381,24 @@ static void journal_invoke(zl_emu *emu, sdk_ctx *x, const char *outcome, int cod
     if (reply) {
         const cJSON *ec = cJSON_GetObjectItemCaseSensitive(reply, "errcode");
 
+        cJSON *copy = cJSON_Duplicate(reply, 1), *list = cJSON_GetObjectItem(copy, "msg_list");
+
         cJSON_AddNumberToObject(j, "errcode", ec ? ec->valuedouble : 0);
-        cJSON_AddItemToObject(j, "response", cJSON_Duplicate(reply, 1));
+        /* A page of 1000 items is ~0.5 MB: the journal keeps each item's msgid only. */
+        if (cJSON_IsArray(list) && cJSON_GetArraySize(list) > 0) {
+            cJSON *ids = cJSON_CreateArray(), *m;
+
+            cJSON_ArrayForEach(m, list)
+            {
+                const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "msgid");
+
+                cJSON_AddItemToArray(ids,
+                                     cJSON_CreateString(cJSON_IsString(id) ? id->valuestring : ""));
+            }
+            cJSON_ReplaceItemInObject(copy, "msg_list", ids);
+            cJSON_AddBoolToObject(j, "msg_list_abridged", 1);
+        }
+        cJSON_AddItemToObject(j, "response", copy);
     }
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "sdk", "invoke", j);
 }
@@ -455,7 +471,10 @@ static void on_invoke(zl_engine *e, zl_request *r, void *ud)
             x.replica_known = true;
         }
     x.req = cJSON_Parse(x.inv.request ? x.inv.request : "");
-    if (strcmp(x.inv.corpid ? x.inv.corpid : "", x.prog->corp->corpid) != 0)
+    if (api->fn == api_open_debug_mode) /* no corp context: the wire keys name the program */
+        reply = cJSON_IsObject(x.req) ? api->fn(&x)
+                                      : err(&x, 40058, "the request must be a JSON object");
+    else if (strcmp(x.inv.corpid ? x.inv.corpid : "", x.prog->corp->corpid) != 0)
         reply = err(&x, 40058, "corpid is not the corp this program runs for");
     else if (!(x.app = zl_emu_app(emu, x.inv.corpid, x.inv.agentid)) &&
              !(api->agent_optional && x.inv.agentid == 0))

@@ -642,14 +642,16 @@ static int oom(loader *L)
 /* "path.key", or "key" at the top level; returns buf. */
 static const char *fpath(char *buf, const char *path, const char *key)
 {
-    snprintf(buf, PATH_LEN, "%s%s%s", path, path[0] != '\0' ? "." : "", key);
+    if (snprintf(buf, PATH_LEN, "%s%s%s", path, path[0] != '\0' ? "." : "", key) >= PATH_LEN)
+        memcpy(buf + PATH_LEN - 4, "...", 4); /* a cut path still points the way */
     return buf;
 }
 
 /* "path[i]"; returns buf. */
 static const char *ipath(char *buf, const char *path, size_t i)
 {
-    snprintf(buf, PATH_LEN, "%s[%zu]", path, i);
+    if (snprintf(buf, PATH_LEN, "%s[%zu]", path, i) >= PATH_LEN)
+        memcpy(buf + PATH_LEN - 4, "...", 4);
     return buf;
 }
 

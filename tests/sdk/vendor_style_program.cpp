@@ -35,7 +35,7 @@ std::string Handle(SpecCallbackSDK &callback_sdk)
     if (callback_sdk.GetCallType() == 2) {
         std::string notify_id = GenerateNotifyId();
         WWSPEC_LOG_INFO("event stored as %s", notify_id.c_str());
-        std::string notify_req = "{\"notify_id\":\"" + notify_id + "\",\"scene\":1}";
+        std::string notify_req = "{\"notify_id\":\"" + notify_id + "\",\"notify_scene\":1}";
         int ret = SpecSdk(callback_sdk.GetCorpId(), callback_sdk.GetAgentId(), "", "")
                       .Invoke("spec_notify_app", notify_req, &rsp);
         if (ret != 0)
