@@ -1,0 +1,893 @@
+/* test_emulator: `zonelab serve` with a real zone program (zone_test_program, two replicas,
+ * libzonesdk) on loopback: every errcode of the app API, the SDK face and the program channel
+ * by a real cause, the notify_id flow, an async round trip and the protocol diagnosis. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msgkey.h"
+#include "zone_sdk.h"
+
+#define CORP1   "wwzonelab0000001"
+#define CORP2   "wwtestcorp000002"
+#define SECRET1 "zonelab-demo-secret-1000002"
+
+static pid_t child;
+static unsigned port;
+static char token[128];
+static char event_token[64];
+
+/* ---- HTTP ---- */
+
+typedef struct buf {
+    char *data;
+    size_t len;
+} buf;
+
+static size_t on_body(char *p, size_t s, size_t n, void *ud)
+{
+    buf *b = ud;
+    char *nd = realloc(b->data, b->len + s * n + 1);
+
+    if (!nd)
+        return 0;
+    memcpy(nd + b->len, p, s * n);
+    b->data = nd;
+    b->len += s * n;
+    b->data[b->len] = '\0';
+    return s * n;
+}
+
+static cJSON *http_ex(const char *method, const char *path, const char *body,
+                      curl_mime *(*mime)(CURL *), long *status)
+{
+    CURL *c = curl_easy_init();
+    char url[1024];
+    buf b = {0};
+    curl_mime *m = NULL;
+    cJSON *j;
+
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    if (mime) {
+        m = mime(c);
+        curl_easy_setopt(c, CURLOPT_MIMEPOST, m);
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    curl_easy_cleanup(c);
+    curl_mime_free(m);
+    j = cJSON_Parse(b.data ? b.data : "");
+    free(b.data);
+    return j;
+}
+
+static cJSON *http(const char *method, const char *path, const char *body, long *status)
+{
+    return http_ex(method, path, body, NULL, status);
+}
+
+static int errcode_of(const cJSON *j)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "errcode");
+
+    assert_true(cJSON_IsNumber(v));
+    return v->valueint;
+}
+
+static const char *str_of(const cJSON *j, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+
+    assert_true(cJSON_IsString(v));
+    return v->valuestring;
+}
+
+/* An app call with the current token; returns the reply (caller deletes). */
+static cJSON *app_with(const char *tok, const char *name, const char *body)
+{
+    char path[512];
+    long status;
+    cJSON *j;
+
+    snprintf(path, sizeof path, "/cgi-bin/chatdata/%s?access_token=%s", name, tok);
+    j = http("POST", path, body, &status);
+    assert_int_equal(status, 200);
+    assert_non_null(j);
+    return j;
+}
+
+static cJSON *app(const char *name, const char *body)
+{
+    return app_with(token, name, body);
+}
+
+/* Asserts an app call answers code; returns nothing. */
+static void expect(const char *name, const char *body, int code)
+{
+    cJSON *j = app(name, body);
+
+    if (errcode_of(j) != code)
+        fail_msg("%s %s: expected %d, got %s", name, body, code, cJSON_PrintUnformatted(j));
+    cJSON_Delete(j);
+}
+
+static void gettoken(const char *secret, char *out, size_t n)
+{
+    char path[256];
+    long status;
+    cJSON *j;
+
+    snprintf(path, sizeof path, "/cgi-bin/gettoken?corpid=%s&corpsecret=%s",
+             !strcmp(secret, "test-secret-2000001") ? CORP2 : CORP1, secret);
+    j = http("GET", path, NULL, &status);
+    assert_int_equal(errcode_of(j), 0);
+    snprintf(out, n, "%s", str_of(j, "access_token"));
+    cJSON_Delete(j);
+}
+
+/* The journal entries of kind with seq > since. */
+static cJSON *journal(uint64_t since, const char *kind)
+{
+    char path[128];
+    long status;
+    cJSON *j, *out = cJSON_CreateArray(), *e;
+
+    snprintf(path, sizeof path, "/_zonelab/journal?since=%llu&limit=100000",
+             (unsigned long long)since);
+    j = http("GET", path, NULL, &status);
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(j, "entries"))
+    {
+        if (!kind || !strcmp(str_of(e, "kind"), kind))
+            cJSON_AddItemToArray(out, cJSON_Duplicate(e, 1));
+    }
+    cJSON_Delete(j);
+    return out;
+}
+
+static uint64_t journal_last(void)
+{
+    long status;
+    cJSON *j = http("GET", "/_zonelab/journal?since=0&limit=1", NULL, &status);
+    uint64_t last = (uint64_t)cJSON_GetObjectItem(j, "last")->valuedouble;
+
+    cJSON_Delete(j);
+    return last;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
+
+    nanosleep(&d, NULL);
+}
+
+/* ---- the emulator process ---- */
+
+static int start(void **state)
+{
+    int fds[2];
+    FILE *f;
+    char line[512];
+
+    (void)state;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    assert_int_equal(pipe(fds), 0);
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        execl(ZONELAB_BIN, ZONELAB_BIN, "serve", "--world", TEST_WORLD, "--port", "0", "--seed",
+              "7", "--program", ZONE_TEST_PROGRAM, "--program-id", "zone-test",
+              "--program-timeout-ms", "700", "--sync-budget", "3", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    f = fdopen(fds[0], "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f)) {
+        sscanf(line, "zonelab: listening on http://127.0.0.1:%u", &port);
+        if (!strcmp(line, "zonelab: ready\n"))
+            break;
+    }
+    assert_true(port > 0);
+    /* keep reading (and dropping) what the emulator and its replicas print */
+    if (fork() == 0) {
+        while (fgets(line, sizeof line, f))
+            ;
+        _exit(0);
+    }
+    fclose(f);
+    gettoken(SECRET1, token, sizeof token);
+    return 0;
+}
+
+static int stop(void **state)
+{
+    int status = 0;
+
+    (void)state;
+    kill(child, SIGTERM);
+    assert_int_equal(waitpid(child, &status, 0), child);
+    curl_global_cleanup();
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("zonelab serve ended with status %d (signal %d)",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    return 0;
+}
+
+/* The emulator's state, for a program's secret and the debug token. */
+static cJSON *program_state(const char *program_id)
+{
+    long status;
+    cJSON *st = http("GET", "/_zonelab/state", NULL, &status), *p, *out = NULL;
+
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(st, "programs"))
+    {
+        if (!strcmp(str_of(p, "program_id"), program_id))
+            out = cJSON_Duplicate(p, 1);
+    }
+    cJSON_Delete(st);
+    assert_non_null(out);
+    return out;
+}
+
+/* Acts as replica 0 of program_id from this process (sets the SDK's environment). */
+static void become(const char *program_id)
+{
+    cJSON *p = program_state(program_id);
+    char url[64], ver[16];
+
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
+    snprintf(ver, sizeof ver, "%d", (int)cJSON_GetObjectItem(p, "secret_ver")->valuedouble);
+    setenv("ZONELAB_URL", url, 1);
+    setenv("ZONELAB_SECRET", str_of(p, "secret"), 1);
+    setenv("ZONELAB_SECRET_VER", ver, 1);
+    setenv("ZONELAB_INSTANCE",
+           str_of(cJSON_GetArrayItem(cJSON_GetObjectItem(p, "replicas"), 0), "instance"), 1);
+    cJSON_Delete(p);
+}
+
+/* An SDK call as the current program; returns the reply (asserts the transport worked). */
+static cJSON *sdk(const char *corpid, uint32_t agentid, const char *job_info, const char *api,
+                  const char *request)
+{
+    zone_sdk *s = zone_sdk_new(corpid, agentid, "invoke_sync_msg", job_info);
+    char *rsp = NULL, err[256] = "";
+    int rc = zone_sdk_invoke(s, api, request, &rsp, err, sizeof err);
+    cJSON *j;
+
+    zone_sdk_free(s);
+    if (rc != ZONE_OK)
+        fail_msg("%s: SDK code %d: %s", api, rc, err);
+    j = cJSON_Parse(rsp);
+    zone_string_free(rsp);
+    assert_non_null(j);
+    return j;
+}
+
+static void expect_sdk(const char *api, const char *request, int code)
+{
+    cJSON *j = sdk(CORP1, 1000002, "", api, request);
+
+    if (errcode_of(j) != code)
+        fail_msg("%s %s: expected %d, got %s", api, request, code, cJSON_PrintUnformatted(j));
+    cJSON_Delete(j);
+}
+
+/* ---- tests ---- */
+
+static void test_gettoken_codes(void **state)
+{
+    static const struct {
+        const char *query;
+        int code;
+    } cases[] = {
+        {"corpsecret=" SECRET1, 41002},
+        {"corpid=wwnosuchcorp&corpsecret=" SECRET1, 40013},
+        {"corpid=" CORP1, 41004},
+        {"corpid=" CORP1 "&corpsecret=wrong", 40001},
+        {"corpid=" CORP1 "&corpsecret=test-secret-2000001", 40091},
+        {"corpid=" CORP1 "&corpsecret=" SECRET1, 0},
+    };
+    char path[256];
+    long status;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cJSON *j;
+
+        snprintf(path, sizeof path, "/cgi-bin/gettoken?%s", cases[i].query);
+        j = http("GET", path, NULL, &status);
+        assert_int_equal(status, 200);
+        assert_int_equal(errcode_of(j), cases[i].code);
+        if (cases[i].code == 0) {
+            assert_int_equal((int)cJSON_GetObjectItem(j, "expires_in")->valuedouble, 7200);
+            assert_true(strlen(str_of(j, "access_token")) <= 512);
+        } else {
+            assert_non_null(strstr(str_of(j, "errmsg"), "hint: ["));
+        }
+        cJSON_Delete(j);
+    }
+}
+
+static void test_token_and_request_codes(void **state)
+{
+    char tok3[128];
+    long status;
+    cJSON *j;
+
+    (void)state;
+    j = http("POST", "/cgi-bin/chatdata/get_log_level", "{}", &status);
+    assert_int_equal(errcode_of(j), 41001);
+    cJSON_Delete(j);
+    j = app_with("at_forged", "get_log_level", "{\"program_id\":\"zone-test\"}");
+    assert_int_equal(errcode_of(j), 40014);
+    cJSON_Delete(j);
+    expect("get_log_level", "not json", 40058);
+    expect("get_log_level", "{}", 40058);
+    expect("get_log_level", "{\"program_id\":7}", 40058);
+    {
+        char path[256];
+
+        snprintf(path, sizeof path, "/cgi-bin/chatdata/get_log_level?access_token=%s", token);
+        j = http("GET", path, NULL, &status);
+        assert_int_equal(errcode_of(j), 40058);
+        cJSON_Delete(j);
+        snprintf(path, sizeof path, "/cgi-bin/chatdata/no_such_endpoint?access_token=%s", token);
+        j = http("POST", path, "{}", &status);
+        assert_int_equal(status, 404);
+        cJSON_Delete(j);
+    }
+    expect("sync_msg", "{}", 48002); /* the retired direct endpoint */
+    gettoken("test-secret-1000003", tok3, sizeof tok3);
+    j = app_with(tok3, "get_log_level", "{\"program_id\":\"zone-test\"}");
+    assert_int_equal(errcode_of(j), 710641);
+    cJSON_Delete(j);
+}
+
+static void test_program_and_ability_codes(void **state)
+{
+    uint64_t since = journal_last();
+    cJSON *d, *e;
+
+    (void)state;
+    expect("get_log_level", "{\"program_id\":\"no-such-program\"}", 800001);
+    expect("get_log_level", "{\"program_id\":\"bad id with spaces\"}", 800001);
+    expect("get_log_level", "{\"program_id\":\"zone-other\"}", 790020);
+    expect("sync_call_program",
+           "{\"program_id\":\"zone-test\",\"ability_id\":\"\",\"request_data\":\"{}\"}", 710636);
+    expect("sync_call_program",
+           "{\"program_id\":\"zone-test\",\"ability_id\":\"nope\",\"request_data\":\"{}\"}",
+           800003);
+    expect("sync_call_program",
+           "{\"program_id\":\"zone-test\",\"ability_id\":\"whoami\",\"request_data\":\"{oops\"}",
+           790015);
+    expect("sync_call_program",
+           "{\"program_id\":\"zone-test\",\"ability_id\":\"invoke_sync_msg\","
+           "\"request_data\":\"{\\\"limit\\\":\\\"50\\\"}\"}",
+           790016);
+    expect("sync_call_program",
+           "{\"program_id\":\"zone-test\",\"ability_id\":\"invoke_sync_msg\",\"request_data\":"
+           "\"{\\\"input\\\":{\\\"func\\\":\\\"sync_msg\\\",\\\"func_req\\\":{}}}\"}",
+           790016);
+    expect("sync_call_program",
+           "{\"program_id\":\"zone-test\",\"ability_id\":\"whoami\",\"request_data\":\"{}\","
+           "\"notify_id\":\"never-issued\"}",
+           710646);
+    /* The journal explains each mismatch: path, types, and the Python wrapper mix-up. */
+    d = journal(since, "protocol_mismatch"); /* 790015, then the two 790016 */
+    assert_int_equal(cJSON_GetArraySize(d), 3);
+    assert_int_equal(errcode_of(cJSON_GetArrayItem(d, 0)), 790015);
+    e = cJSON_GetArrayItem(d, 1);
+    assert_string_equal(str_of(e, "path"), "$.limit");
+    assert_string_equal(str_of(e, "expected"), "number");
+    assert_string_equal(str_of(e, "actual"), "string");
+    e = cJSON_GetArrayItem(d, 2);
+    assert_non_null(strstr(str_of(e, "diagnosis"), "wrapper"));
+    assert_non_null(strstr(str_of(e, "diagnosis"), "bare"));
+    cJSON_Delete(d);
+}
+
+static void test_program_channel_faults(void **state)
+{
+    static const struct {
+        const char *mode;
+        int code;
+    } cases[] = {
+        {"not_json", 790013}, {"mismatch", 790014}, {"status500", 710676},
+        {"garbage", 710677},  {"slow", 710675},     {"ok", 0},
+    };
+    char body[256];
+    size_t i;
+    cJSON *j;
+
+    (void)state;
+    expect("sync_call_program",
+           "{\"program_id\":\"zone-offline\",\"ability_id\":\"whoami\",\"request_data\":\"{}\"}",
+           710674);
+    for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+        snprintf(body, sizeof body,
+                 "{\"program_id\":\"zone-test\",\"ability_id\":\"behave\","
+                 "\"request_data\":\"{\\\"mode\\\":\\\"%s\\\"}\"}",
+                 cases[i].mode);
+        expect("sync_call_program", body, cases[i].code);
+    }
+    j = app("sync_call_program", "{\"program_id\":\"zone-test\",\"ability_id\":\"behave\","
+                                 "\"request_data\":\"{}\"}");
+    assert_int_equal(errcode_of(j), 0);
+    assert_string_equal(str_of(j, "response_data"), "{\"ok\":1}");
+    cJSON_Delete(j);
+}
+
+static const char *read_pem(const char *name, char *out, size_t n)
+{
+    char path[512];
+    FILE *f;
+    size_t len;
+
+    snprintf(path, sizeof path, "%s/fixtures/keys/%s", ZL_SOURCE_DIR, name);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    len = fread(out, 1, n - 1, f);
+    out[len] = '\0';
+    fclose(f);
+    return out;
+}
+
+static void test_public_key_and_app_kinds(void **state)
+{
+    char pem[4096], tok2[128];
+    cJSON *req = cJSON_CreateObject(), *j;
+    char *body;
+
+    (void)state;
+    read_pem("test_v2_public.pem", pem, sizeof pem);
+    cJSON_AddStringToObject(req, "public_key", pem);
+    cJSON_AddNumberToObject(req, "public_key_ver", 1); /* the world already holds version 1 */
+    body = cJSON_PrintUnformatted(req);
+    expect("set_public_key", body, 40058);
+    free(body);
+    expect("set_public_key", "{\"public_key\":\"not a pem\",\"public_key_ver\":9}", 40058);
+    gettoken("test-secret-2000001", tok2, sizeof tok2);
+    j = app_with(tok2, "set_public_key", "{\"public_key\":\"x\",\"public_key_ver\":2}");
+    assert_int_equal(errcode_of(j), 710640);
+    cJSON_Delete(j);
+    j = app_with(tok2, "get_corp_auth_info", "{}");
+    assert_int_equal(errcode_of(j), 710640);
+    cJSON_Delete(j);
+    j = app("get_corp_auth_info", "{}");
+    assert_int_equal(errcode_of(j), 0);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(j, "auth_edition_list")) >= 1);
+    cJSON_Delete(j);
+    cJSON_Delete(req);
+}
+
+static void test_log_level_and_debug_mode(void **state)
+{
+    cJSON *p, *j;
+    char body[256], err[256];
+
+    (void)state;
+    expect("set_log_level", "{\"program_id\":\"zone-test\",\"log_level\":4}", 40058);
+    expect("set_log_level", "{\"program_id\":\"zone-test\",\"log_level\":3}", 0);
+    j = app("get_log_level", "{\"program_id\":\"zone-test\"}");
+    assert_int_equal((int)cJSON_GetObjectItem(j, "log_level")->valuedouble, 3);
+    cJSON_Delete(j);
+    expect("open_debug_mode", "{\"program_id\":\"zone-test\",\"debug_token\":\"dbg_wrong\"}",
+           710671);
+    p = program_state("zone-test");
+    snprintf(body, sizeof body, "{\"program_id\":\"zone-test\",\"debug_token\":\"%s\"}",
+             str_of(p, "debug_token"));
+    expect("open_debug_mode", body, 0);
+    j = app("check_debug_mode", "{\"program_id\":\"zone-test\"}");
+    assert_int_equal((int)cJSON_GetObjectItem(j, "debug_mode_status")->valuedouble, 1);
+    cJSON_Delete(j);
+    become("zone-test"); /* the SDK half: SpecOpenDebugMode(debug_token, access_token) */
+    if (zone_open_debug_mode(str_of(p, "debug_token"), token, err, sizeof err) != 1)
+        fail_msg("SpecOpenDebugMode failed: %s", err);
+    j = app("check_debug_mode", "{\"program_id\":\"zone-test\"}");
+    assert_int_equal((int)cJSON_GetObjectItem(j, "debug_mode_status")->valuedouble, 2);
+    cJSON_Delete(j);
+    expect("close_debug_mode", "{\"program_id\":\"zone-test\"}", 0);
+    cJSON_Delete(p);
+}
+
+static void test_auth_user_list(void **state)
+{
+    cJSON *j;
+    char body[256];
+    int n;
+
+    (void)state;
+    j = app("get_auth_user_list", "{\"limit\":2}");
+    assert_int_equal(errcode_of(j), 0);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "auth_user_list")), 2);
+    assert_int_equal((int)cJSON_GetObjectItem(j, "has_more")->valuedouble, 1);
+    snprintf(body, sizeof body, "{\"limit\":2,\"cursor\":\"%s\"}", str_of(j, "next_cursor"));
+    cJSON_Delete(j);
+    j = app("get_auth_user_list", body);
+    n = cJSON_GetArraySize(cJSON_GetObjectItem(j, "auth_user_list"));
+    assert_int_equal(n, 1);
+    assert_int_equal((int)cJSON_GetObjectItem(j, "has_more")->valuedouble, 0);
+    cJSON_Delete(j);
+    expect("get_auth_user_list", "{\"cursor\":\"AQIAAAAB\"}", 710611);
+    expect("get_auth_user_list", "{\"limit\":1001}", 40058);
+}
+
+static const char *mime_name = "media", *mime_data = "hello world", *mime_file = "a.txt";
+static size_t mime_len = 11;
+
+static curl_mime *media_part(CURL *c)
+{
+    curl_mime *m = curl_mime_init(c);
+    curl_mimepart *p = curl_mime_addpart(m);
+    struct curl_slist *h;
+    char line[200];
+
+    /* WeCom's part header carries filelength next to filename. */
+    snprintf(line, sizeof line,
+             "Content-Disposition: form-data; name=\"%s\"; filename=\"%s\"; filelength=%zu",
+             mime_name, mime_file, mime_len);
+    h = curl_slist_append(NULL, line);
+    curl_mime_headers(p, h, 1);
+    curl_mime_type(p, "text/plain");
+    curl_mime_data(p, mime_data, mime_len);
+    return m;
+}
+
+static cJSON *upload(const char *type)
+{
+    char path[256];
+    long status;
+
+    snprintf(path, sizeof path, "/cgi-bin/chatdata/upload_media?access_token=%s&type=%s", token,
+             type);
+    return http_ex("POST", path, NULL, media_part, &status);
+}
+
+static void test_upload_media(void **state)
+{
+    cJSON *j;
+
+    (void)state;
+    j = upload("file");
+    assert_int_equal(errcode_of(j), 0);
+    assert_string_equal(str_of(j, "type"), "file");
+    assert_true(strlen(str_of(j, "media_id")) > 0);
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(j, "created_at"))); /* a string, per WeCom */
+    cJSON_Delete(j);
+    j = upload("image");
+    assert_int_equal(errcode_of(j), 40005);
+    cJSON_Delete(j);
+    mime_data = "hey";
+    mime_len = 3;
+    j = upload("file");
+    assert_int_equal(errcode_of(j), 40006);
+    cJSON_Delete(j);
+    mime_data = "";
+    mime_len = 0;
+    j = upload("file");
+    assert_int_equal(errcode_of(j), 44001);
+    cJSON_Delete(j);
+    mime_name = "other";
+    mime_data = "hello world";
+    mime_len = 11;
+    j = upload("file");
+    assert_int_equal(errcode_of(j), 40058);
+    cJSON_Delete(j);
+    mime_name = "media";
+}
+
+/* Archives one message and returns the token of the event it fired. */
+static void archive(const char *msgid, char *tok, size_t n)
+{
+    char body[512];
+    long status;
+    cJSON *j, *ev;
+
+    snprintf(body, sizeof body,
+             "{\"messages\":[{\"msgid\":\"%s\",\"sender\":{\"type\":1,\"id\":\"zhangsan\"},"
+             "\"receivers\":[{\"type\":2,\"id\":\"wm_cust_01\"}],\"msgtype\":1,"
+             "\"content\":{\"content\":\"hello\"}}]}",
+             msgid);
+    j = http("POST", "/_zonelab/messages", body, &status);
+    assert_int_equal(status, 200);
+    assert_int_equal((int)cJSON_GetObjectItem(j, "archived")->valuedouble, 1);
+    ev = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "events"), 0);
+    assert_non_null(ev);
+    if (tok)
+        snprintf(tok, n, "%s", str_of(ev, "token"));
+    cJSON_Delete(j);
+}
+
+/* The inbox of the built-in fake app after since, waiting up to 3 s for count entries. */
+static cJSON *inbox(uint64_t since, int count)
+{
+    char path[128];
+    long status;
+    int i;
+
+    snprintf(path, sizeof path, "/_zonelab/app/notifications?agentid=1000002&since=%llu",
+             (unsigned long long)since);
+    for (i = 0; i < 300; i++) {
+        cJSON *j = http("GET", path, NULL, &status);
+        cJSON *list = cJSON_DetachItemFromObject(j, "notifications");
+
+        cJSON_Delete(j);
+        if (cJSON_GetArraySize(list) >= count)
+            return list;
+        cJSON_Delete(list);
+        sleep_ms(10);
+    }
+    fail_msg("the fake app did not receive %d notifications", count);
+    return NULL;
+}
+
+static uint64_t inbox_last(void)
+{
+    long status;
+    cJSON *j = http("GET", "/_zonelab/app/notifications", NULL, &status);
+    uint64_t last = (uint64_t)cJSON_GetObjectItem(j, "last")->valuedouble;
+
+    cJSON_Delete(j);
+    return last;
+}
+
+static void test_notify_flow_reaches_the_issuing_replica(void **state)
+{
+    uint64_t since_inbox = inbox_last(), since = journal_last();
+    char msgid[32], body[512];
+    cJSON *list, *n, *j, *data, *res;
+    int i, seen[2] = {0, 0};
+
+    (void)state;
+    expect("set_receive_callback", "{\"program_id\":\"zone-test\"}", 0);
+    for (i = 0; i < 4; i++) {
+        snprintf(msgid, sizeof msgid, "flow_%d", i);
+        archive(msgid, i == 3 ? event_token : NULL, sizeof event_token);
+    }
+    list = inbox(since_inbox, 4);
+    cJSON_ArrayForEach(n, list)
+    {
+        assert_string_equal(str_of(n, "event"), "program_notify");
+        assert_string_equal(str_of(n, "corpid"), CORP1);
+        assert_int_equal((int)cJSON_GetObjectItem(n, "notify_scene")->valuedouble, 7);
+        assert_non_null(strstr(str_of(n, "xml"), "<FromUserName><![CDATA[sys]]></FromUserName>"));
+        /* The app calls the program back with the notify_id: sticky routing finds the event. */
+        snprintf(body, sizeof body,
+                 "{\"program_id\":\"zone-test\",\"ability_id\":\"get_callback_data\","
+                 "\"request_data\":\"{}\",\"notify_id\":\"%s\"}",
+                 str_of(n, "notify_id"));
+        j = app("sync_call_program", body);
+        assert_int_equal(errcode_of(j), 0);
+        data = cJSON_Parse(str_of(j, "response_data"));
+        assert_non_null(data);
+        assert_string_equal(str_of(data, "event_type"), "conversation_new_message");
+        assert_true(strlen(str_of(cJSON_GetObjectItem(data, "conversation_new_message"), "token")) >
+                    0);
+        cJSON_Delete(data);
+        cJSON_Delete(j);
+    }
+    cJSON_Delete(list);
+    /* The events were spread over both replicas. */
+    res = journal(since, "event_result");
+    assert_int_equal(cJSON_GetArraySize(res), 4);
+    cJSON_ArrayForEach(n, res)
+    {
+        assert_int_equal(errcode_of(n), 0);
+        seen[!strcmp(str_of(n, "instance"), "zone-test/1")]++;
+    }
+    assert_true(seen[0] > 0 && seen[1] > 0);
+    cJSON_Delete(res);
+    /* The event token lets the program sync the new messages without the rate limit. */
+    snprintf(body, sizeof body,
+             "{\"program_id\":\"zone-test\",\"ability_id\":\"invoke_sync_msg\","
+             "\"request_data\":\"{\\\"token\\\":\\\"%s\\\",\\\"limit\\\":1000}\"}",
+             event_token);
+    j = app("sync_call_program", body);
+    assert_int_equal(errcode_of(j), 0);
+    assert_non_null(strstr(str_of(j, "response_data"), "\"msgid\":\"flow_3\""));
+    cJSON_Delete(j);
+}
+
+static void test_async_round_trip(void **state)
+{
+    cJSON *j;
+    char body[256];
+    int i, code = -2;
+
+    (void)state;
+    j = app("async_program_task", "{\"program_id\":\"zone-test\",\"ability_id\":\"async_score\","
+                                  "\"request_data\":\"{\\\"score\\\":4}\"}");
+    assert_int_equal(errcode_of(j), 0);
+    snprintf(body, sizeof body, "{\"jobid\":\"%s\"}", str_of(j, "jobid"));
+    cJSON_Delete(j);
+    expect("async_program_result", body, 710642); /* the program reports 300 ms later */
+    for (i = 0; i < 300 && code != 0; i++) {
+        sleep_ms(10);
+        j = app("async_program_result", body);
+        code = errcode_of(j);
+        if (code == 0) {
+            assert_int_equal((int)cJSON_GetObjectItem(j, "response_errcode")->valuedouble, 0);
+            assert_string_equal(str_of(j, "response_data"), "{\"score\":4}");
+        } else {
+            assert_int_equal(code, 710642);
+        }
+        cJSON_Delete(j);
+    }
+    assert_int_equal(code, 0);
+    expect("async_program_result", "{\"jobid\":\"job_unknown\"}", 40058);
+    become("zone-test");
+    j = sdk(CORP1, 0, "ji_forged", "program_async_job_call_back", "{\"errcode\":0}");
+    assert_int_equal(errcode_of(j), 790017);
+    cJSON_Delete(j);
+}
+
+static void test_sync_msg_rules(void **state)
+{
+    char req[512], cursor[200] = "", key[8192];
+    cJSON *j, *m;
+    int total = 0, pages, more = 1, i;
+    unsigned char *secret = NULL;
+    size_t slen = 0;
+
+    (void)state;
+    assert_true(event_token[0]); /* from the notify flow */
+    become("zone-test");
+    read_pem("test_v1_private.pem", key, sizeof key);
+    /* Page through everything with the event token: every message once, keys decrypt. */
+    while (more) {
+        snprintf(req, sizeof req, "{\"token\":\"%s\",\"limit\":7%s%s%s}", event_token,
+                 cursor[0] ? ",\"cursor\":\"" : "", cursor, cursor[0] ? "\"" : "");
+        j = sdk(CORP1, 1000002, "", "sync_msg", req);
+        assert_int_equal(errcode_of(j), 0);
+        more = (int)cJSON_GetObjectItem(j, "has_more")->valuedouble;
+        snprintf(cursor, sizeof cursor, "%s", str_of(j, "next_cursor"));
+        cJSON_ArrayForEach(m, cJSON_GetObjectItem(j, "msg_list"))
+        {
+            const char *b64 =
+                str_of(cJSON_GetObjectItem(m, "service_encrypt_info"), "encrypted_secret_key");
+
+            assert_int_equal(
+                zl_msgkey_decrypt(key, strlen(key), b64, strlen(b64), &secret, &slen, NULL, 0), 0);
+            assert_true(slen > 0);
+            free(secret);
+            total++;
+        }
+        cJSON_Delete(j);
+    }
+    assert_true(total >= 22 + 4); /* the world's messages and the flow's */
+    /* Pre-paging: page ids whose pages hold the same messages. */
+    snprintf(req, sizeof req, "{\"token\":\"%s\",\"limit\":5,\"mode\":1}", event_token);
+    j = sdk(CORP1, 1000002, "", "sync_msg", req);
+    assert_int_equal(errcode_of(j), 0);
+    assert_null(cJSON_GetObjectItem(j, "msg_list"));
+    pages = cJSON_GetArraySize(cJSON_GetObjectItem(j, "page_id_list"));
+    assert_int_equal(pages, (total + 4) / 5);
+    {
+        int paged = 0;
+
+        for (i = 0; i < pages; i++) {
+            cJSON *p;
+
+            snprintf(req, sizeof req, "{\"page_id\":\"%s\"}",
+                     cJSON_GetArrayItem(cJSON_GetObjectItem(j, "page_id_list"), i)->valuestring);
+            p = sdk(CORP1, 1000002, "", "get_msg_list_by_page_id", req);
+            assert_int_equal(errcode_of(p), 0);
+            paged += cJSON_GetArraySize(cJSON_GetObjectItem(p, "msg_list"));
+            cJSON_Delete(p);
+        }
+        assert_int_equal(paged, total);
+    }
+    cJSON_Delete(j);
+    expect_sdk("get_msg_list_by_page_id", "{\"page_id\":\"pg_nope\"}", 40058);
+    /* Adaptive: everything fits in one page of 1000, so a msg_list comes back. */
+    snprintf(req, sizeof req, "{\"token\":\"%s\",\"limit\":1000,\"mode\":2}", event_token);
+    j = sdk(CORP1, 1000002, "", "sync_msg", req);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "msg_list")), total);
+    cJSON_Delete(j);
+    /* Bad input. */
+    expect_sdk("sync_msg", "{\"cursor\":\"\"}", 40058);
+    expect_sdk("sync_msg", "{\"token\":\"\"}", 40058);
+    expect_sdk("sync_msg", "{\"limit\":1001}", 40058);
+    expect_sdk("sync_msg", "{\"limit\":-1}", 40058);
+    expect_sdk("sync_msg", "{\"mode\":3}", 40058);
+    memset(req, 0, sizeof req);
+    strcpy(req, "{\"cursor\":\"");
+    memset(req + strlen(req), 'A', 129);
+    strcat(req, "\"}");
+    expect_sdk("sync_msg", req, 40058);
+    snprintf(req, sizeof req, "{\"token\":\"%s\",\"cursor\":\"%.40sAAAAAAAAAAA\"}", event_token,
+             cursor);
+    expect_sdk("sync_msg", req, 710611);
+    j = sdk(CORP1, 4242, "", "sync_msg", "{}");
+    assert_int_equal(errcode_of(j), 40056);
+    cJSON_Delete(j);
+    /* Without a token the corp has 3 calls a minute here (--sync-budget 3). */
+    {
+        long status;
+        cJSON *c = http("POST", "/_zonelab/clock", "{\"advance\":60}", &status);
+
+        cJSON_Delete(c);
+    }
+    expect_sdk("sync_msg", "{\"limit\":1}", 0);
+    expect_sdk("sync_msg", "{\"limit\":1}", 0);
+    expect_sdk("sync_msg", "{\"limit\":1}", 0);
+    expect_sdk("sync_msg", "{\"limit\":1}", 45009);
+    snprintf(req, sizeof req, "{\"token\":\"%s\",\"limit\":1}", event_token);
+    expect_sdk("sync_msg", req, 0);
+    /* A corp with no public key archives nothing: 710659. */
+    become("zone-c2");
+    j = sdk(CORP2, 2000001, "", "sync_msg", "{}");
+    assert_int_equal(errcode_of(j), 710659);
+    cJSON_Delete(j);
+}
+
+static void test_expiry_on_the_virtual_clock(void **state)
+{
+    uint64_t since_inbox = inbox_last();
+    char body[512], req[256];
+    cJSON *list, *j;
+    long status;
+
+    (void)state;
+    archive("expiry_1", NULL, 0);
+    list = inbox(since_inbox, 1);
+    snprintf(body, sizeof body,
+             "{\"program_id\":\"zone-test\",\"ability_id\":\"get_callback_data\","
+             "\"request_data\":\"{}\",\"notify_id\":\"%s\"}",
+             str_of(cJSON_GetArrayItem(list, 0), "notify_id"));
+    cJSON_Delete(list);
+    j = http("POST", "/_zonelab/clock", "{\"advance\":601}", &status);
+    cJSON_Delete(j);
+    expect("sync_call_program", body, 710646); /* notify ids live 10 minutes */
+    become("zone-test");
+    snprintf(req, sizeof req, "{\"token\":\"%s\",\"limit\":1}", event_token);
+    expect_sdk("sync_msg", req, 0); /* the expired token is not an error: the budget applies */
+    j = http("POST", "/_zonelab/clock", "{\"advance\":6600}", &status);
+    cJSON_Delete(j);
+    expect("get_log_level", "{\"program_id\":\"zone-test\"}", 42001);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gettoken_codes),
+        cmocka_unit_test(test_token_and_request_codes),
+        cmocka_unit_test(test_program_and_ability_codes),
+        cmocka_unit_test(test_program_channel_faults),
+        cmocka_unit_test(test_public_key_and_app_kinds),
+        cmocka_unit_test(test_log_level_and_debug_mode),
+        cmocka_unit_test(test_auth_user_list),
+        cmocka_unit_test(test_upload_media),
+        cmocka_unit_test(test_notify_flow_reaches_the_issuing_replica),
+        cmocka_unit_test(test_async_round_trip),
+        cmocka_unit_test(test_sync_msg_rules),
+        cmocka_unit_test(test_expiry_on_the_virtual_clock),
+    };
+    return cmocka_run_group_tests(tests, start, stop);
+}
