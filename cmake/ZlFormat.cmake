@@ -4,7 +4,7 @@ if(CLANG_FORMAT)
   file(GLOB_RECURSE ZL_FORMAT_FILES CONFIGURE_DEPENDS
     ${PROJECT_SOURCE_DIR}/emulator/*.[ch] ${PROJECT_SOURCE_DIR}/sdk-fake/*.[ch]
     ${PROJECT_SOURCE_DIR}/program-under-test/*.[ch]
-    ${PROJECT_SOURCE_DIR}/tests/*.[ch]
+    ${PROJECT_SOURCE_DIR}/tests/*.[ch] ${PROJECT_SOURCE_DIR}/tools/*.[ch]
     ${PROJECT_SOURCE_DIR}/sdk-fake/*.cpp ${PROJECT_SOURCE_DIR}/tests/*.cpp
     ${PROJECT_SOURCE_DIR}/program-under-test/*.cpp)
   list(FILTER ZL_FORMAT_FILES EXCLUDE REGEX "/node_modules/")
