@@ -570,16 +570,24 @@ static int prepare_call(app_ctx *x, const char **request_data)
     return 0;
 }
 
-/* The replica a call goes to: the issuing replica of its notify_id (sticky), else round robin. */
+/*
+ * The replica a call goes to. With a notify_id: the replica that issued it (sticky), or with
+ * --notify-routing any a replica drawn from the seeded random source, as a load balancer that
+ * knows nothing of notify ids would (the multi-machine "data not found" case). Without one:
+ * round robin.
+ */
 static size_t route(app_ctx *x)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(x->body, "notify_id");
     zl_notify *n;
 
-    if (!x->emu->opt.notify_any && cJSON_IsString(v) && *v->valuestring &&
-        (n = zl_strmap_get(x->emu->notify_ids, v->valuestring)) && n->prog == x->prog &&
-        n->replica_known)
-        return n->replica;
+    if (cJSON_IsString(v) && *v->valuestring) {
+        if (x->emu->opt.notify_any)
+            return (size_t)(zl_engine_random(x->emu->engine) % x->prog->replica_count);
+        if ((n = zl_strmap_get(x->emu->notify_ids, v->valuestring)) && n->prog == x->prog &&
+            n->replica_known)
+            return n->replica;
+    }
     return zl_emu_pick_replica(x->prog);
 }
 
