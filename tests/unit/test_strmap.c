@@ -1,0 +1,101 @@
+/* test_strmap: the string map behind tokens, notify ids, jobs and pages; and errcode replies. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errcode.h"
+#include "strmap.h"
+
+static int freed;
+
+static void count_free(void *v)
+{
+    freed++;
+    free(v);
+}
+
+static int drop_odd(const char *key, void *value, void *ud)
+{
+    (void)key, (void)ud;
+    return *(int *)value % 2;
+}
+
+static void test_put_get_replace_delete(void **state)
+{
+    zl_strmap *m = zl_strmap_new(count_free);
+    char key[32];
+    int i;
+
+    (void)state;
+    freed = 0;
+    for (i = 0; i < 5000; i++) { /* grows past its first table many times */
+        int *v = malloc(sizeof *v);
+
+        *v = i;
+        snprintf(key, sizeof key, "k%d", i);
+        assert_int_equal(zl_strmap_put(m, key, v), 0);
+    }
+    assert_int_equal(zl_strmap_count(m), 5000);
+    for (i = 0; i < 5000; i += 97) {
+        snprintf(key, sizeof key, "k%d", i);
+        assert_int_equal(*(int *)zl_strmap_get(m, key), i);
+    }
+    assert_null(zl_strmap_get(m, "k5000"));
+    assert_null(zl_strmap_get(m, NULL));
+    {
+        int *v = malloc(sizeof *v);
+
+        *v = -1;
+        assert_int_equal(zl_strmap_put(m, "k7", v), 0); /* replace frees the old value */
+        assert_int_equal(freed, 1);
+        assert_int_equal(*(int *)zl_strmap_get(m, "k7"), -1);
+        assert_int_equal(zl_strmap_count(m), 5000);
+    }
+    assert_int_equal(zl_strmap_del(m, "k8"), 0);
+    assert_int_equal(zl_strmap_del(m, "k8"), -1);
+    assert_null(zl_strmap_get(m, "k8"));
+    assert_int_equal(freed, 2);
+    zl_strmap_sweep(m, drop_odd, NULL); /* odd values and the -1 go */
+    assert_int_equal(zl_strmap_count(m), 2499);
+    assert_null(zl_strmap_get(m, "k7"));
+    assert_non_null(zl_strmap_get(m, "k10"));
+    zl_strmap_free(m);
+    assert_int_equal(freed, 5001); /* 5000 values and the replacement */
+    zl_strmap_free(NULL);
+}
+
+static void test_errcode_reply_wording(void **state)
+{
+    cJSON *j = zl_errcode_reply(42001, NULL, "0123456789abcdef");
+
+    (void)state;
+    assert_int_equal(cJSON_GetObjectItem(j, "errcode")->valueint, 42001);
+    assert_string_equal(cJSON_GetObjectItem(j, "errmsg")->valuestring,
+                        "access_token expired, hint: [0123456789abcdef]");
+    cJSON_Delete(j);
+    j = zl_errcode_reply(40058, "limit must be an integer from 0 to 1000", "x");
+    assert_string_equal(cJSON_GetObjectItem(j, "errmsg")->valuestring,
+                        "invalid parameter: limit must be an integer from 0 to 1000, hint: [x]");
+    cJSON_Delete(j);
+    j = zl_errcode_reply(0, "ignored", "ignored");
+    assert_string_equal(cJSON_GetObjectItem(j, "errmsg")->valuestring, "ok");
+    cJSON_Delete(j);
+    assert_string_equal(zl_errcode_text(790016), "json request does not match the template");
+    assert_string_equal(zl_errcode_text(123), "unknown error");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_put_get_replace_delete),
+        cmocka_unit_test(test_errcode_reply_wording),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
