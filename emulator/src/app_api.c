@@ -674,6 +674,7 @@ static void on_async_ack(zl_emu *emu, const zl_call_result *res, void *ud)
     cJSON *reply;
 
     journal_call(x, res);
+    x->job->dispatching = false;
     if (res->errcode) {
         zl_strmap_del(emu->job_infos, x->job->job_info);
         zl_strmap_del(emu->jobs, x->job->jobid);
@@ -722,6 +723,7 @@ static void ep_async_program_task(app_ctx *x)
         }
     }
     x->job = job;
+    job->dispatching = true;
     fill_callback(x, &cb, request_data);
     cb.notify_id = "";
     if (zl_emu_call_program(x->emu, x->prog, zl_emu_pick_replica(x->prog), &cb,

@@ -99,6 +99,7 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
     zl_control control;
     struct sigaction sa;
     char msg[512], base[64];
+    int64_t last_sweep = 0;
     int i, rc = ZL_CLI_FAILED;
 
     zl_emu_options_default(&opt);
@@ -211,8 +212,14 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
     fprintf(out, "zonelab: ready\n");
     fflush(out);
     while (!stop_requested) {
+        int64_t now = zl_clock_wall_ms(zl_engine_clock(e));
+
         zl_engine_turn(e, 200);
         zl_emu_reap(emu);
+        if (now - last_sweep >= 10000) { /* real time: the cost is per entry, not per minute */
+            zl_emu_sweep(emu);
+            last_sweep = now;
+        }
     }
     fprintf(err, "zonelab serve: stopping\n");
     rc = ZL_CLI_OK;

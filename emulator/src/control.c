@@ -97,8 +97,18 @@ static void on_state(zl_engine *e, zl_request *r, void *ud)
     jr = cJSON_AddObjectToObject(j, "journal");
     cJSON_AddNumberToObject(jr, "last", (double)zl_journal_last(c->journal));
     cJSON_AddNumberToObject(jr, "dropped", (double)zl_journal_dropped(c->journal));
-    if (c->emu)
+    if (c->emu) {
+        cJSON *live = cJSON_AddObjectToObject(j, "live");
+
+        cJSON_AddNumberToObject(live, "access_tokens", (double)zl_strmap_count(c->emu->tokens));
+        cJSON_AddNumberToObject(live, "event_tokens",
+                                (double)zl_strmap_count(c->emu->event_tokens));
+        cJSON_AddNumberToObject(live, "notify_ids", (double)zl_strmap_count(c->emu->notify_ids));
+        cJSON_AddNumberToObject(live, "pages", (double)zl_strmap_count(c->emu->pages));
+        cJSON_AddNumberToObject(live, "media", (double)zl_strmap_count(c->emu->media));
+        cJSON_AddNumberToObject(live, "jobs", (double)zl_strmap_count(c->emu->jobs));
         add_world_state(c->emu, j);
+    }
     zl_request_respond_json(r, 200, j);
 }
 
@@ -157,6 +167,8 @@ static void on_clock(zl_engine *e, zl_request *r, void *ud)
     cJSON_AddNumberToObject(d, "from_ms", (double)before);
     cJSON_AddNumberToObject(d, "to_ms", (double)zl_clock_now_ms(k));
     zl_journal_add(c->journal, zl_clock_now_ms(k), "control", "clock", d);
+    if (c->emu)
+        zl_emu_sweep(c->emu); /* what the jump expired goes now */
     d = clock_json(e);
     cJSON_AddBoolToObject(d, "ok", 1);
     zl_request_respond_json(r, 200, d);

@@ -265,3 +265,64 @@ void zl_emu_free(zl_emu *emu)
     free(emu->progs);
     free(emu);
 }
+
+/* ---- expiry sweep ---- */
+
+typedef struct sweep_ctx {
+    zl_emu *emu;
+    int64_t now;
+} sweep_ctx;
+
+static int token_expired(const char *key, void *value, void *ud)
+{
+    (void)key; /* kept a day past expiry so it still answers 42001, not 40014 */
+    return ((zl_token *)value)->expires_ms + 86400 * 1000LL <= ((sweep_ctx *)ud)->now;
+}
+
+static int event_token_expired(const char *key, void *value, void *ud)
+{
+    (void)key;
+    return ((zl_event_token *)value)->expires_ms <= ((sweep_ctx *)ud)->now;
+}
+
+static int notify_expired(const char *key, void *value, void *ud)
+{
+    (void)key;
+    return ((zl_notify *)value)->expires_ms <= ((sweep_ctx *)ud)->now;
+}
+
+static int page_expired(const char *key, void *value, void *ud)
+{
+    (void)key;
+    return ((zl_page *)value)->expires_ms <= ((sweep_ctx *)ud)->now;
+}
+
+static int media_expired(const char *key, void *value, void *ud)
+{
+    (void)key;
+    return ((zl_media *)value)->expires_ms <= ((sweep_ctx *)ud)->now;
+}
+
+static int job_expired(const char *key, void *value, void *ud)
+{
+    sweep_ctx *x = ud;
+    zl_job *j = value;
+
+    (void)key;
+    if (j->dispatching || x->now - j->created_ms <= x->emu->opt.job_ttl_s * 1000)
+        return 0;
+    zl_strmap_del(x->emu->job_infos, j->job_info); /* borrowed there: drop it first */
+    return 1;
+}
+
+void zl_emu_sweep(zl_emu *emu)
+{
+    sweep_ctx x = {.emu = emu, .now = zl_emu_now_ms(emu)};
+
+    zl_strmap_sweep(emu->tokens, token_expired, &x);
+    zl_strmap_sweep(emu->event_tokens, event_token_expired, &x);
+    zl_strmap_sweep(emu->notify_ids, notify_expired, &x);
+    zl_strmap_sweep(emu->pages, page_expired, &x);
+    zl_strmap_sweep(emu->media, media_expired, &x);
+    zl_strmap_sweep(emu->jobs, job_expired, &x);
+}

@@ -145,6 +145,9 @@ int zl_emu_spawn(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t 
 /* Waits (real time, up to timeout_ms) until every replica of p accepts TCP connections;
  * 0 when all do. Also reaps exited processes. */
 int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, size_t errlen);
+/* Forgets expired tokens, notify ids, pages, media and jobs (call now and then: they
+ * would otherwise grow with every gettoken and every event). */
+void zl_emu_sweep(zl_emu *emu);
 /* Reaps ended replica processes and journals them (call every turn). */
 void zl_emu_reap(zl_emu *emu);
 /* The environment a replica of p needs, as "NAME=value" lines. */
@@ -205,7 +208,8 @@ typedef struct zl_job {
     zl_prog_rt *prog;
     size_t ability;
     int64_t created_ms;
-    int state; /* 0 pending, 1 done */
+    int state;        /* 0 pending, 1 done */
+    bool dispatching; /* the callback to the program is in flight: not swept */
     int response_errcode;
     char *result;
 } zl_job;

@@ -866,7 +866,15 @@ static void test_expiry_on_the_virtual_clock(void **state)
     cJSON_Delete(list);
     j = http("POST", "/_zonelab/clock", "{\"advance\":601}", &status);
     cJSON_Delete(j);
-    expect("sync_call_program", body, 710646); /* notify ids live 10 minutes */
+    expect("sync_call_program", body, 710646);         /* notify ids live 10 minutes */
+    j = http("GET", "/_zonelab/state", NULL, &status); /* and are forgotten then */
+    assert_int_equal(
+        (int)cJSON_GetObjectItem(cJSON_GetObjectItem(j, "live"), "notify_ids")->valuedouble, 0);
+    assert_int_equal((int)cJSON_GetObjectItem(cJSON_GetObjectItem(j, "live"), "pages")->valuedouble,
+                     0);
+    assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "live"), "access_tokens")->valuedouble >=
+                1);
+    cJSON_Delete(j);
     become("zone-test");
     snprintf(req, sizeof req, "{\"token\":\"%s\",\"limit\":1}", event_token);
     expect_sdk("sync_msg", req, 0); /* the expired token is not an error: the budget applies */

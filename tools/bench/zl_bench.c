@@ -510,7 +510,7 @@ int main(int argc, char **argv)
     unsigned long long n = 1000000, ready_runs = 20, big_runs = 3;
     int i, rc = 0;
 
-    for (i = 1; i < argc; i++) {
+    for (i = 1; i < argc; i += 2) { /* every option but --help takes a value */
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         unsigned long long *dst = !strcmp(a, "--messages")           ? &n
                                   : !strcmp(a, "--ready-runs")       ? &ready_runs
@@ -526,7 +526,6 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
-        i++;
     }
     signal(SIGPIPE, SIG_IGN);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
