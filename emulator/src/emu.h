@@ -47,7 +47,6 @@ typedef struct zl_replica {
     char url[64];       /* http://127.0.0.1:port */
     pid_t pid;          /* 0 when zonelab did not spawn it */
     int exited;         /* the spawned process has ended */
-    int wait_status;
 } zl_replica;
 
 struct zl_event;
@@ -107,14 +106,13 @@ typedef struct zl_emu {
     zl_strmap *job_infos;    /* job_info -> struct job (borrowed) */
     zl_strmap *pages;        /* page_id -> struct page */
     zl_strmap *media;        /* media_id -> struct media */
-    uint64_t counter;        /* for ids that must be unique */
     bool closing;            /* the engine is being freed: callbacks must not answer requests */
 } zl_emu;
 
 /*
  * Builds the runtime state over world (borrowed; it must outlive the emu), installs the app
- * API, SDK and program routes on e and allocates a loopback port for every program replica
- * (replicas overrides the world's count when > 0 for the first program). NULL with err.
+ * API and SDK routes on e and allocates a loopback port for every program replica (the
+ * world's count; zl_emu_set_replicas changes it before spawning). NULL with err.
  */
 zl_emu *zl_emu_new(zl_engine *e, zl_journal *j, zl_world *w, const zl_emu_options *opt, char *err,
                    size_t errlen);

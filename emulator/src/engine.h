@@ -93,7 +93,8 @@ typedef struct zl_http_request {
     long timeout_ms;
 } zl_http_request;
 
-/* Starts a call; fn is called exactly once, later (never from inside this call). 0 or -1. */
+/* Starts a call (url, headers and body are copied); fn is called exactly once, later (never
+ * from inside this call). 0 or -1. */
 int zl_engine_http(zl_engine *e, const zl_http_request *req, zl_http_fn fn, void *ud);
 
 /* ---- timers on the virtual clock ---- */

@@ -119,8 +119,8 @@ void zl_emu_events_free(zl_prog_rt *p)
     p->ev_head = p->ev_tail = NULL;
 }
 
-/* Whether the message is in the scope of any app that receives events: WeCom sends one
- * conversation_new_message per archived message the app's archive can see. */
+/* WeCom sends one conversation_new_message per archived message an app's archive can see
+ * (a party in scope), to the program the app chose, and archives nothing without a key. */
 long zl_emu_archive(zl_emu *emu, zl_corp *c, const cJSON *messages, cJSON *report, char *err,
                     size_t errlen)
 {

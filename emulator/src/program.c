@@ -131,7 +131,6 @@ static void reap_one(zl_emu *emu, zl_replica *r, int status)
     cJSON *d = cJSON_CreateObject();
 
     r->exited = 1;
-    r->wait_status = status;
     cJSON_AddStringToObject(d, "instance", r->instance);
     cJSON_AddNumberToObject(d, "pid", r->pid);
     if (WIFEXITED(status))
@@ -249,19 +248,7 @@ typedef struct call {
     size_t replica;
     zl_call_fn fn;
     void *ud;
-    char *body;
-    char *headers[5];
 } call;
-
-static void call_free(call *c)
-{
-    size_t i;
-
-    free(c->body);
-    for (i = 0; i < 5; i++)
-        free(c->headers[i]);
-    free(c);
-}
 
 static void on_reply(zl_engine *e, const zl_http_result *res, void *ud)
 {
@@ -325,7 +312,7 @@ done:
     c->fn(c->emu, &out, c->ud);
     zone_wire_reply_cleanup(&reply);
     free(plain);
-    call_free(c);
+    free(c);
 }
 
 static char *dup_or_empty(const char *s)
@@ -355,37 +342,32 @@ int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_cal
                         long timeout_ms, zl_call_fn fn, void *ud)
 {
     zone_wire_sealed_headers h;
-    zl_http_request req = {0};
-    char url[96], *plain;
+    char url[96], hv[4][300], *plain = NULL, *body = NULL;
+    const char *headers[5] = {hv[0], hv[1], hv[2], hv[3], "Content-Type: text/plain"};
+    zl_http_request req = {
+        .method = "POST", .url = url, .headers = headers, .n_headers = 5, .timeout_ms = timeout_ms};
     call *c;
+    int rc = -1;
 
     if (replica >= p->replica_count || !(c = calloc(1, sizeof *c)))
         return -1;
     *c = (call){.emu = emu, .prog = p, .replica = replica, .fn = fn, .ud = ud};
     if (!(plain = encode_args(a)) ||
         zone_wire_seal(&p->keys, NULL, "POST", ZONE_WIRE_CALLBACK_PATH, plain, strlen(plain), &h,
-                       &c->body) != ZONE_WIRE_OK ||
-        asprintf(&c->headers[0], "ww-secret-ver: %s", h.secret_ver) < 0 ||
-        asprintf(&c->headers[1], "ww-timestamp: %s", h.timestamp) < 0 ||
-        asprintf(&c->headers[2], "ww-nonce: %s", h.nonce) < 0 ||
-        asprintf(&c->headers[3], "ww-signature: %s", h.signature) < 0 ||
-        !(c->headers[4] = strdup("Content-Type: text/plain"))) {
-        free(plain);
-        call_free(c);
-        return -1;
-    }
-    free(plain);
+                       &body) != ZONE_WIRE_OK)
+        goto out;
+    snprintf(hv[0], sizeof hv[0], "ww-secret-ver: %s", h.secret_ver);
+    snprintf(hv[1], sizeof hv[1], "ww-timestamp: %s", h.timestamp);
+    snprintf(hv[2], sizeof hv[2], "ww-nonce: %s", h.nonce);
+    snprintf(hv[3], sizeof hv[3], "ww-signature: %s", h.signature);
     snprintf(url, sizeof url, "%s/", p->replicas[replica].url);
-    req.method = "POST";
-    req.url = url;
-    req.headers = (const char *const *)c->headers;
-    req.n_headers = 5;
-    req.body = c->body;
-    req.body_len = strlen(c->body);
-    req.timeout_ms = timeout_ms;
-    if (zl_engine_http(emu->engine, &req, on_reply, c) != 0) {
-        call_free(c);
-        return -1;
-    }
-    return 0;
+    req.body = body;
+    req.body_len = strlen(body);
+    rc = zl_engine_http(emu->engine, &req, on_reply, c); /* it copies url, headers, body */
+out:
+    if (rc != 0)
+        free(c);
+    free(plain);
+    free(body);
+    return rc;
 }
