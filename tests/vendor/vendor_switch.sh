@@ -1,10 +1,10 @@
 #!/bin/sh
 # vendor_switch.sh SRC WORK: proves the production switch with the vendor stand-in.
 # Builds the stand-in (cpp_sdk.h + libWeWorkSpecSDK.so), checks that configure refuses a
-# missing or incomplete vendor folder naming the missing file, builds the SDK probe and
-# the vendor-style C++ program with ZONE_SDK=vendor, checks they link the stand-in and
-# not libzonesdk, and checks every adapter call reaches the stand-in with the right
-# arguments.
+# missing or incomplete vendor folder naming the missing file, builds the SDK probe, the
+# vendor-style C++ program and zone-demo with ZONE_SDK=vendor, checks they link the
+# stand-in and not libzonesdk, and checks every adapter call reaches the stand-in with the
+# right arguments.
 set -eu
 src=$1
 work=$2
@@ -47,14 +47,15 @@ refuses header-only "libWeWorkSpecSDK.so is missing" -DZONE_SDK=vendor \
 refuses lib-only "cpp_sdk.h is missing" -DZONE_SDK=vendor -DZONE_VENDOR_SDK_DIR="$work/lib-only"
 refuses bad-name "ZONE_SDK must be fake or vendor" -DZONE_SDK=vendr
 
-step "building the probe and the vendor-style C++ program with ZONE_SDK=vendor"
+step "building the probe, the vendor-style C++ program and zone-demo with ZONE_SDK=vendor"
 cmake -S "$src" -B "$work/build" -DZONE_SDK=vendor -DZONE_VENDOR_SDK_DIR="$work/vendor" \
     -DZL_TESTS=ON -DZL_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >"$work/build.log" 2>&1 ||
     { cat "$work/build.log"; fail "vendor configure"; }
-cmake --build "$work/build" --target sdk_probe vendor_style_program >>"$work/build.log" 2>&1 ||
+cmake --build "$work/build" --target sdk_probe vendor_style_program zone-demo >>"$work/build.log" 2>&1 ||
     { cat "$work/build.log"; fail "vendor build"; }
 
-for exe in "$work/build/tests/sdk/sdk_probe" "$work/build/tests/sdk/vendor_style_program"; do
+for exe in "$work/build/tests/sdk/sdk_probe" "$work/build/tests/sdk/vendor_style_program" \
+    "$work/build/program-under-test/zone-demo"; do
     name=$(basename "$exe")
     needed=$(readelf -d "$exe" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
     echo "$needed" | grep -qx "libWeWorkSpecSDK.so" || fail "$name does not need libWeWorkSpecSDK.so: $needed"

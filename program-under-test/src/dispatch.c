@@ -1,0 +1,571 @@
+/* dispatch: what zone-demo does with a verified request. Events are stored durably, then the
+ * app is notified; app calls are dispatched by ability; async calls run on workers and
+ * report through program_async_job_call_back. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "zd.h"
+#include "zone_sdk.h"
+
+#define ZD_SAMPLE_ERROR 710660 /* the official samples' own failure code */
+#define MAX_PAGES       100000 /* sync_msg calls one digest makes at most */
+
+typedef struct job {
+    struct job *next;
+    char *corpid, *ability_id, *job_info, *data, *notify_id;
+    uint32_t agentid;
+} job;
+
+/* The newest conversation_new_message token per corp/app, for sync_msg's rate limit. */
+typedef struct token_slot {
+    char corpid[129];
+    uint32_t agentid;
+    char token[129];
+    int64_t at;
+} token_slot;
+
+#define TOKEN_SLOTS 16
+
+struct zd_app {
+    const zd_config *cfg;
+    zd_store *store;
+    zd_sdk sdk;
+    int64_t (*now)(void);
+    void (*sleep_ms)(unsigned ms);
+    pthread_mutex_t lock; /* the queue, the tokens, the stats */
+    pthread_cond_t cond;
+    job *head, *tail;
+    unsigned queued;
+    bool stopping;
+    pthread_t *workers;
+    unsigned n_workers;
+    token_slot tokens[TOKEN_SLOTS];
+    zd_stats stats;
+};
+
+static int64_t real_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static void real_sleep(unsigned ms)
+{
+    struct timespec d = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+    while (nanosleep(&d, &d) != 0)
+        ;
+}
+
+char *zd_error_json(int errcode, const char *errmsg)
+{
+    cJSON *j = cJSON_CreateObject();
+    char *out;
+
+    cJSON_AddNumberToObject(j, "errcode", errcode);
+    cJSON_AddStringToObject(j, "errmsg", errmsg);
+    out = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    return out;
+}
+
+/* ---- events ---- */
+
+static void remember_token(zd_app *a, const char *corpid, uint32_t agentid, const char *data)
+{
+    cJSON *ev = cJSON_Parse(data);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "event_type");
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(ev, "conversation_new_message"), "token");
+    size_t i, slot = 0;
+
+    if (cJSON_IsString(type) && !strcmp(type->valuestring, "conversation_new_message") &&
+        cJSON_IsString(tok) && strlen(tok->valuestring) < sizeof a->tokens[0].token &&
+        strlen(corpid) < sizeof a->tokens[0].corpid) {
+        pthread_mutex_lock(&a->lock);
+        for (i = 0; i < TOKEN_SLOTS; i++) {
+            if (!strcmp(a->tokens[i].corpid, corpid) && a->tokens[i].agentid == agentid) {
+                slot = i;
+                break;
+            }
+            if (a->tokens[i].at < a->tokens[slot].at)
+                slot = i; /* otherwise the oldest slot */
+        }
+        snprintf(a->tokens[slot].corpid, sizeof a->tokens[slot].corpid, "%s", corpid);
+        a->tokens[slot].agentid = agentid;
+        snprintf(a->tokens[slot].token, sizeof a->tokens[slot].token, "%s", tok->valuestring);
+        a->tokens[slot].at = a->now();
+        pthread_mutex_unlock(&a->lock);
+    }
+    cJSON_Delete(ev);
+}
+
+/* The token if it is younger than its 10 minutes (with a minute to spare), else "". */
+static void recent_token(zd_app *a, const char *corpid, uint32_t agentid, char *out, size_t n)
+{
+    size_t i;
+
+    out[0] = '\0';
+    pthread_mutex_lock(&a->lock);
+    for (i = 0; i < TOKEN_SLOTS; i++)
+        if (!strcmp(a->tokens[i].corpid, corpid) && a->tokens[i].agentid == agentid &&
+            a->now() - a->tokens[i].at < 540)
+            snprintf(out, n, "%s", a->tokens[i].token);
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* spec_notify_app with id, retrying transport failures with a doubling backoff. */
+static int notify(zd_app *a, const char *id, const char *corpid, uint32_t agentid)
+{
+    zd_ctx ctx = {.corpid = corpid, .agentid = agentid, .ability_id = "", .job_info = ""};
+    char req[160], err[256];
+    unsigned t, delay = a->cfg->notify_backoff_ms;
+    int rc = -1;
+
+    snprintf(req, sizeof req, "{\"notify_id\":\"%s\",\"notify_scene\":%d}", id,
+             a->cfg->notify_scene);
+    for (t = 0; t < a->cfg->notify_tries; t++) {
+        char *rsp = NULL;
+        cJSON *j;
+        const cJSON *code;
+
+        if (t > 0) {
+            a->sleep_ms(delay);
+            delay = delay > 30000 ? 60000 : delay * 2;
+        }
+        rc = a->sdk.invoke(a->sdk.ud, &ctx, "spec_notify_app", req, &rsp, err, sizeof err);
+        if (rc == ZD_SDK_NETWORK || rc == ZD_SDK_HTTP_STATUS) {
+            ZONE_LOG_ERROR("spec_notify_app %s: try %u failed (%d), retrying", id, t + 1, rc);
+            continue;
+        }
+        if (rc != 0) {
+            ZONE_LOG_ERROR("spec_notify_app %s: SDK code %d: %s", id, rc, err);
+            break;
+        }
+        j = cJSON_Parse(rsp);
+        code = cJSON_GetObjectItemCaseSensitive(j, "errcode");
+        rc = cJSON_IsNumber(code) ? code->valueint : -1;
+        if (rc != 0)
+            ZONE_LOG_ERROR("spec_notify_app %s: errcode %d", id, rc);
+        cJSON_Delete(j);
+        free(rsp);
+        break;
+    }
+    pthread_mutex_lock(&a->lock);
+    if (rc == 0)
+        a->stats.events_notified++;
+    else
+        a->stats.notify_failures++;
+    pthread_mutex_unlock(&a->lock);
+    if (rc == 0 && zd_store_mark_notified(a->store, id) != 0)
+        ZONE_LOG_ERROR("event %s notified but not marked; it may be notified again", id);
+    return rc;
+}
+
+static char *on_event(zd_app *a, const zd_request *rq)
+{
+    char *id = a->sdk.notify_id(a->sdk.ud), err[200];
+    int rc;
+
+    if (!id || !zd_notify_id_ok(id)) {
+        free(id);
+        ZONE_LOG_ERROR("no usable notify id from the SDK; event not stored");
+        return zd_error_json(ZD_SAMPLE_ERROR, "no notify id");
+    }
+    if (zd_store_put(a->store, id, rq->corpid, rq->agentid, rq->data, a->now(), err, sizeof err) !=
+        0) {
+        ZONE_LOG_ERROR("event %s not stored: %s", id, err);
+        free(id);
+        return zd_error_json(ZD_SAMPLE_ERROR, "the event could not be stored");
+    }
+    pthread_mutex_lock(&a->lock);
+    a->stats.events_stored++;
+    pthread_mutex_unlock(&a->lock);
+    remember_token(a, rq->corpid, rq->agentid, rq->data);
+    ZONE_LOG_INFO("event stored as %s (%zu bytes)", id, strlen(rq->data));
+    if (getenv("ZONE_DEMO_FAULT") && !strcmp(getenv("ZONE_DEMO_FAULT"), "kill_after_store"))
+        raise(SIGKILL); /* fault injection for the recovery test: die between store and notify */
+    rc = notify(a, id, rq->corpid, rq->agentid);
+    free(id);
+    /* WeCom ignores this answer; the event is stored either way and re-notified later. */
+    return rc == 0 ? zd_error_json(0, "ok") : zd_error_json(ZD_SAMPLE_ERROR, "notify pending");
+}
+
+static void renotify_one(const zd_pending *p, void *ud)
+{
+    zd_app *a = ud;
+
+    ZONE_LOG_INFO("event %s stored but not notified: notifying", p->id);
+    notify(a, p->id, p->corpid, p->agentid);
+}
+
+size_t zd_renotify(zd_app *a, int64_t older_than)
+{
+    uint64_t before, after;
+
+    pthread_mutex_lock(&a->lock);
+    before = a->stats.events_notified;
+    pthread_mutex_unlock(&a->lock);
+    zd_store_each_pending(a->store, older_than, renotify_one, a);
+    pthread_mutex_lock(&a->lock);
+    after = a->stats.events_notified;
+    pthread_mutex_unlock(&a->lock);
+    return (size_t)(after - before);
+}
+
+void zd_maintain(zd_app *a)
+{
+    int64_t now = a->now();
+    size_t removed = zd_store_cleanup(a->store, now, a->cfg->retention_s);
+
+    if (removed)
+        ZONE_LOG_INFO("cleanup removed %zu expired events", removed);
+    /* pending for longer than a handler's own retries take: the notify failed, try again */
+    zd_renotify(a, now - 30);
+}
+
+/* ---- app calls ---- */
+
+static char *get_callback_data(zd_app *a, const zd_request *rq)
+{
+    char *data = NULL;
+    int rc;
+
+    if (!rq->notify_id || !*rq->notify_id)
+        return zd_error_json(ZD_SAMPLE_ERROR, "get_callback_data needs the call's notify_id");
+    rc = zd_store_get(a->store, rq->notify_id, a->now(), a->cfg->retention_s, &data);
+    if (rc == 1)
+        return zd_error_json(ZD_SAMPLE_ERROR, "no event is stored under this notify_id here");
+    if (rc == 2)
+        return zd_error_json(ZD_SAMPLE_ERROR, "the event of this notify_id has expired");
+    return data; /* the event JSON verbatim */
+}
+
+static char *invoke_api(zd_app *a, const zd_request *rq, const char *api)
+{
+    zd_ctx ctx = {
+        .corpid = rq->corpid, .agentid = rq->agentid, .ability_id = rq->ability_id, .job_info = ""};
+    char *rsp = NULL, err[256];
+    int rc = a->sdk.invoke(a->sdk.ud, &ctx, api, rq->data, &rsp, err, sizeof err);
+
+    if (rc != 0) {
+        char msg[320];
+
+        ZONE_LOG_ERROR("invoke %s: SDK code %d: %s", api, rc, err);
+        snprintf(msg, sizeof msg, "SDK code %d invoking %s", rc, api);
+        return zd_error_json(ZD_SAMPLE_ERROR, msg);
+    }
+    return rsp; /* the API's answer verbatim */
+}
+
+typedef struct tally {
+    cJSON *by_type, *by_sender;
+} tally;
+
+static void count(cJSON *list, const char *kf, const char *vf, int type, const char *id)
+{
+    cJSON *e;
+
+    cJSON_ArrayForEach(e, list)
+    {
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(e, kf);
+
+        if (id ? cJSON_IsString(k) && !strcmp(k->valuestring, id) &&
+                     cJSON_GetObjectItemCaseSensitive(e, "type")->valueint == type
+               : k->valueint == type) {
+            cJSON *c = cJSON_GetObjectItemCaseSensitive(e, vf);
+
+            cJSON_SetNumberValue(c, c->valuedouble + 1);
+            return;
+        }
+    }
+    e = cJSON_CreateObject();
+    if (id) {
+        cJSON_AddNumberToObject(e, "type", type);
+        cJSON_AddStringToObject(e, kf, id);
+    } else {
+        cJSON_AddNumberToObject(e, kf, type);
+    }
+    cJSON_AddNumberToObject(e, vf, 1);
+    cJSON_AddItemToArray(list, e);
+}
+
+/*
+ * new_messages_digest: every message after the saved cursor (following has_more), counted by
+ * msgtype and by sender. The cursor is saved after each page, so a digest that fails half way
+ * does not count those pages again.
+ */
+static char *new_messages_digest(zd_app *a, const zd_request *rq)
+{
+    zd_ctx ctx = {
+        .corpid = rq->corpid, .agentid = rq->agentid, .ability_id = rq->ability_id, .job_info = ""};
+    char cursor[256] = "", token[129], err[256];
+    cJSON *out = cJSON_CreateObject(), *by_type = cJSON_CreateArray(),
+          *by_sender = cJSON_CreateArray();
+    long total = 0;
+    int more = 1, pages = 0, code = 0;
+    char *text, msg[320] = "ok";
+
+    if (zd_cursor_get(a->store, rq->corpid, rq->agentid, cursor, sizeof cursor) < 0)
+        cursor[0] = '\0';
+    recent_token(a, rq->corpid, rq->agentid, token, sizeof token);
+    while (more && pages++ < MAX_PAGES) {
+        cJSON *req = cJSON_CreateObject(), *rsp, *m;
+        const cJSON *ec, *next, *hm;
+        char *body = NULL, *reply = NULL;
+        int rc;
+
+        cJSON_AddNumberToObject(req, "limit", 1000);
+        if (cursor[0])
+            cJSON_AddStringToObject(req, "cursor", cursor);
+        if (token[0])
+            cJSON_AddStringToObject(req, "token", token);
+        body = cJSON_PrintUnformatted(req);
+        cJSON_Delete(req);
+        rc = a->sdk.invoke(a->sdk.ud, &ctx, "sync_msg", body, &reply, err, sizeof err);
+        cJSON_free(body);
+        if (rc != 0) {
+            code = ZD_SAMPLE_ERROR;
+            snprintf(msg, sizeof msg, "SDK code %d invoking sync_msg", rc);
+            ZONE_LOG_ERROR("digest: sync_msg SDK code %d: %s", rc, err);
+            break;
+        }
+        rsp = cJSON_Parse(reply);
+        free(reply);
+        ec = cJSON_GetObjectItemCaseSensitive(rsp, "errcode");
+        if (!cJSON_IsNumber(ec) || ec->valueint != 0) {
+            const cJSON *em = cJSON_GetObjectItemCaseSensitive(rsp, "errmsg");
+
+            code = cJSON_IsNumber(ec) ? ec->valueint : ZD_SAMPLE_ERROR;
+            snprintf(msg, sizeof msg, "sync_msg: %s",
+                     cJSON_IsString(em) ? em->valuestring : "unreadable reply");
+            cJSON_Delete(rsp);
+            break;
+        }
+        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(rsp, "msg_list"))
+        {
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(m, "msgtype");
+            const cJSON *s = cJSON_GetObjectItemCaseSensitive(m, "sender");
+            const cJSON *st = cJSON_GetObjectItemCaseSensitive(s, "type");
+            const cJSON *sid = cJSON_GetObjectItemCaseSensitive(s, "id");
+
+            if (cJSON_IsNumber(t))
+                count(by_type, "msgtype", "count", t->valueint, NULL);
+            if (cJSON_IsNumber(st) && cJSON_IsString(sid))
+                count(by_sender, "id", "count", st->valueint, sid->valuestring);
+            total++;
+        }
+        next = cJSON_GetObjectItemCaseSensitive(rsp, "next_cursor");
+        hm = cJSON_GetObjectItemCaseSensitive(rsp, "has_more");
+        more = cJSON_IsNumber(hm) ? hm->valueint != 0 : cJSON_IsTrue(hm);
+        if (cJSON_IsString(next) && *next->valuestring &&
+            strlen(next->valuestring) < sizeof cursor) {
+            snprintf(cursor, sizeof cursor, "%s", next->valuestring);
+            if (zd_cursor_put(a->store, rq->corpid, rq->agentid, cursor) != 0)
+                ZONE_LOG_ERROR("digest: the cursor could not be saved");
+        }
+        cJSON_Delete(rsp);
+    }
+    ZONE_LOG_INFO("digest: %ld messages in %d pages, errcode %d", total, pages, code);
+    cJSON_AddNumberToObject(out, "errcode", code);
+    cJSON_AddStringToObject(out, "errmsg", msg);
+    cJSON_AddNumberToObject(out, "total", (double)total);
+    cJSON_AddItemToObject(out, "by_msgtype", by_type);
+    cJSON_AddItemToObject(out, "by_sender", by_sender);
+    text = cJSON_PrintUnformatted(out);
+    cJSON_Delete(out);
+    return text;
+}
+
+static char *app_call(zd_app *a, const zd_request *rq)
+{
+    const char *ab = rq->ability_id ? rq->ability_id : "";
+
+    if (!strcmp(ab, "get_callback_data"))
+        return get_callback_data(a, rq);
+    if (!strncmp(ab, "invoke_", 7) && ab[7])
+        return invoke_api(a, rq, ab + 7);
+    if (!strcmp(ab, "new_messages_digest"))
+        return new_messages_digest(a, rq);
+    ZONE_LOG_ERROR("unknown ability '%.64s'", ab);
+    return zd_error_json(ZD_SAMPLE_ERROR, "zone-demo has no such ability");
+}
+
+/* ---- async workers ---- */
+
+static void job_free(job *j)
+{
+    free(j->corpid);
+    free(j->ability_id);
+    free(j->job_info);
+    free(j->data);
+    free(j->notify_id);
+    free(j);
+}
+
+static void run_job(zd_app *a, job *j)
+{
+    zd_request rq = {.call_type = 1,
+                     .corpid = j->corpid,
+                     .agentid = j->agentid,
+                     .ability_id = j->ability_id,
+                     .notify_id = j->notify_id,
+                     .job_info = j->job_info,
+                     .data = j->data};
+    zd_ctx ctx = {.corpid = j->corpid,
+                  .agentid = j->agentid,
+                  .ability_id = j->ability_id,
+                  .job_info = j->job_info};
+    char *result = app_call(a, &rq), *body, *rsp = NULL, err[256];
+    cJSON *res = cJSON_Parse(result), *req = cJSON_CreateObject();
+    const cJSON *ec = cJSON_GetObjectItemCaseSensitive(res, "errcode");
+    int rc;
+
+    /* the program's own failure travels as the job's errcode; the result stays the answer */
+    cJSON_AddNumberToObject(req, "errcode", cJSON_IsNumber(ec) ? ec->valueint : 0);
+    cJSON_AddStringToObject(req, "result", result ? result : "");
+    body = cJSON_PrintUnformatted(req);
+    rc = a->sdk.invoke(a->sdk.ud, &ctx, "program_async_job_call_back", body, &rsp, err, sizeof err);
+    if (rc != 0)
+        ZONE_LOG_ERROR("program_async_job_call_back: SDK code %d: %s", rc, err);
+    else
+        ZONE_LOG_INFO("async %s reported: %.120s", j->ability_id, rsp);
+    free(rsp);
+    cJSON_free(body);
+    cJSON_Delete(req);
+    cJSON_Delete(res);
+    free(result);
+    pthread_mutex_lock(&a->lock);
+    a->stats.async_done++;
+    pthread_mutex_unlock(&a->lock);
+}
+
+static void *worker(void *arg)
+{
+    zd_app *a = arg;
+
+    for (;;) {
+        job *j;
+
+        pthread_mutex_lock(&a->lock);
+        while (!a->head && !a->stopping)
+            pthread_cond_wait(&a->cond, &a->lock);
+        if (!a->head) { /* stopping and drained */
+            pthread_mutex_unlock(&a->lock);
+            return NULL;
+        }
+        j = a->head;
+        a->head = j->next;
+        if (!a->head)
+            a->tail = NULL;
+        a->queued--;
+        pthread_mutex_unlock(&a->lock);
+        run_job(a, j);
+        job_free(j);
+    }
+}
+
+static char *dup0(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static char *enqueue(zd_app *a, const zd_request *rq)
+{
+    job *j = calloc(1, sizeof *j);
+
+    if (!j || !(j->corpid = dup0(rq->corpid)) || !(j->ability_id = dup0(rq->ability_id)) ||
+        !(j->job_info = dup0(rq->job_info)) || !(j->data = dup0(rq->data)) ||
+        !(j->notify_id = dup0(rq->notify_id))) {
+        if (j)
+            job_free(j);
+        return zd_error_json(ZD_SAMPLE_ERROR, "out of memory");
+    }
+    j->agentid = rq->agentid;
+    pthread_mutex_lock(&a->lock);
+    if (a->queued >= a->cfg->async_queue || a->stopping) {
+        a->stats.async_rejected++;
+        pthread_mutex_unlock(&a->lock);
+        job_free(j);
+        ZONE_LOG_ERROR("async queue full: %s refused", rq->ability_id);
+        return zd_error_json(ZD_SAMPLE_ERROR, "busy: too many async calls waiting");
+    }
+    if (a->tail)
+        a->tail->next = j;
+    else
+        a->head = j;
+    a->tail = j;
+    a->queued++;
+    pthread_cond_signal(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+    return strdup("{}");
+}
+
+/* ---- the app ---- */
+
+char *zd_handle(zd_app *a, const zd_request *rq)
+{
+    if (rq->call_type == 2)
+        return on_event(a, rq);
+    if (rq->is_async)
+        return enqueue(a, rq);
+    return app_call(a, rq);
+}
+
+zd_app *zd_app_new(const zd_config *cfg, zd_store *store, const zd_sdk *sdk,
+                   int64_t (*now_fn)(void), void (*sleep_ms_fn)(unsigned ms))
+{
+    zd_app *a = calloc(1, sizeof *a);
+    unsigned i;
+
+    if (!a)
+        return NULL;
+    a->cfg = cfg;
+    a->store = store;
+    a->sdk = *sdk;
+    a->now = now_fn ? now_fn : real_now;
+    a->sleep_ms = sleep_ms_fn ? sleep_ms_fn : real_sleep;
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_cond_init(&a->cond, NULL);
+    a->workers = calloc(cfg->async_workers, sizeof *a->workers);
+    for (i = 0; a->workers && i < cfg->async_workers; i++) {
+        if (pthread_create(&a->workers[i], NULL, worker, a) != 0)
+            break;
+        a->n_workers++;
+    }
+    if (a->n_workers == 0) {
+        zd_app_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void zd_app_free(zd_app *a)
+{
+    unsigned i;
+
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->lock);
+    a->stopping = true;
+    pthread_cond_broadcast(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+    for (i = 0; i < a->n_workers; i++)
+        pthread_join(a->workers[i], NULL);
+    free(a->workers);
+    pthread_mutex_destroy(&a->lock);
+    pthread_cond_destroy(&a->cond);
+    free(a);
+}
+
+void zd_app_stats(zd_app *a, zd_stats *out)
+{
+    pthread_mutex_lock(&a->lock);
+    *out = a->stats;
+    pthread_mutex_unlock(&a->lock);
+}

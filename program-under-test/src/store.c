@@ -1,0 +1,378 @@
+/* store: zone-demo's durable storage. Events are files named by their notify id under
+ * <dir>/events: "<id>.pending" until the app was notified, "<id>.event" after. Each file is
+ * written to a temporary name, fsynced, renamed into place, and the folder fsynced, so a
+ * crash at any point leaves either the whole event or nothing. Cursors live the same way
+ * under <dir>/cursors. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "zd.h"
+
+#define MAX_EVENT_FILE (4u << 20)
+
+struct zd_store {
+    char events[600];
+    char cursors[600];
+    int events_fd; /* the folders, for fsync after a rename */
+    int cursors_fd;
+};
+
+static int mkdir_p(const char *path)
+{
+    char buf[600];
+    size_t i, n = strlen(path);
+
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, path, n + 1);
+    for (i = 1; i <= n; i++)
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+
+            buf[i] = '\0';
+            if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+                return -1;
+            buf[i] = c;
+        }
+    return 0;
+}
+
+zd_store *zd_store_open(const char *dir, char *err, size_t errlen)
+{
+    zd_store *s = calloc(1, sizeof *s);
+
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->events_fd = s->cursors_fd = -1;
+    if ((size_t)snprintf(s->events, sizeof s->events, "%s/events", dir) >= sizeof s->events ||
+        (size_t)snprintf(s->cursors, sizeof s->cursors, "%s/cursors", dir) >= sizeof s->cursors) {
+        snprintf(err, errlen, "the data folder path is too long");
+        free(s);
+        return NULL;
+    }
+    if (mkdir_p(s->events) != 0 || mkdir_p(s->cursors) != 0 ||
+        (s->events_fd = open(s->events, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+        (s->cursors_fd = open(s->cursors, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        snprintf(err, errlen, "cannot use the data folder %s: %s", dir, strerror(errno));
+        zd_store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void zd_store_close(zd_store *s)
+{
+    if (!s)
+        return;
+    if (s->events_fd >= 0)
+        close(s->events_fd);
+    if (s->cursors_fd >= 0)
+        close(s->cursors_fd);
+    free(s);
+}
+
+bool zd_notify_id_ok(const char *id)
+{
+    size_t n = 0;
+
+    if (!id)
+        return false;
+    for (; id[n]; n++)
+        if (!((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'z') ||
+              (id[n] >= 'A' && id[n] <= 'Z') || id[n] == '_' || id[n] == '-'))
+            return false;
+    return n >= 1 && n <= ZD_MAX_NOTIFY_ID;
+}
+
+/* Writes text to folder/name atomically and durably. */
+static int write_atomic(int dir_fd, const char *folder, const char *name, const char *text)
+{
+    char tmp[700], final[700];
+    size_t len = strlen(text), off = 0;
+    int fd;
+
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", folder, name);
+    snprintf(final, sizeof final, "%s/%s", folder, name);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    while (off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, final) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return fsync(dir_fd);
+}
+
+static char *read_file(const char *path, size_t max)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    char *buf;
+    size_t off = 0;
+
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) != 0 || (size_t)st.st_size > max ||
+        !(buf = malloc((size_t)st.st_size + 1))) {
+        close(fd);
+        return NULL;
+    }
+    while (off < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + off, (size_t)st.st_size - off);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        off += (size_t)r;
+    }
+    close(fd);
+    buf[off] = '\0';
+    return buf;
+}
+
+int zd_store_put(zd_store *s, const char *id, const char *corpid, uint32_t agentid,
+                 const char *data, int64_t now, char *err, size_t errlen)
+{
+    cJSON *j;
+    char *text, name[ZD_MAX_NOTIFY_ID + 16];
+    int rc;
+
+    if (!zd_notify_id_ok(id)) {
+        snprintf(err, errlen, "the notify id cannot name a file");
+        return -1;
+    }
+    j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "corpid", corpid ? corpid : "");
+    cJSON_AddNumberToObject(j, "agentid", agentid);
+    cJSON_AddNumberToObject(j, "stored_at", (double)now);
+    cJSON_AddStringToObject(j, "data", data ? data : "");
+    text = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    if (!text) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    snprintf(name, sizeof name, "%s.pending", id);
+    rc = write_atomic(s->events_fd, s->events, name, text);
+    if (rc != 0)
+        snprintf(err, errlen, "cannot store the event: %s", strerror(errno));
+    cJSON_free(text);
+    return rc;
+}
+
+int zd_store_mark_notified(zd_store *s, const char *id)
+{
+    char from[700], to[700];
+
+    if (!zd_notify_id_ok(id))
+        return -1;
+    snprintf(from, sizeof from, "%s/%s.pending", s->events, id);
+    snprintf(to, sizeof to, "%s/%s.event", s->events, id);
+    if (rename(from, to) != 0)
+        return -1;
+    return fsync(s->events_fd);
+}
+
+/* Parses a stored event file; returns the object or NULL. */
+static cJSON *load_event(zd_store *s, const char *id, const char *suffix)
+{
+    char path[700], *text;
+    cJSON *j;
+
+    snprintf(path, sizeof path, "%s/%s%s", s->events, id, suffix);
+    if (!(text = read_file(path, MAX_EVENT_FILE)))
+        return NULL;
+    j = cJSON_Parse(text);
+    free(text);
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+int zd_store_get(zd_store *s, const char *id, int64_t now, unsigned retention_s, char **data)
+{
+    cJSON *j, *d, *at;
+    int rc = 1;
+
+    *data = NULL;
+    if (!zd_notify_id_ok(id))
+        return 1;
+    if (!(j = load_event(s, id, ".event")) && !(j = load_event(s, id, ".pending")))
+        return 1;
+    d = cJSON_GetObjectItemCaseSensitive(j, "data");
+    at = cJSON_GetObjectItemCaseSensitive(j, "stored_at");
+    if (cJSON_IsString(d) && cJSON_IsNumber(at)) {
+        if (now - (int64_t)at->valuedouble > (int64_t)retention_s)
+            rc = 2;
+        else if ((*data = strdup(d->valuestring)))
+            rc = 0;
+    }
+    cJSON_Delete(j);
+    return rc;
+}
+
+/* Calls fn(id, suffix) for each stored event file. */
+static size_t each_file(zd_store *s,
+                        void (*fn)(zd_store *s, const char *id, const char *suffix, void *ud),
+                        void *ud)
+{
+    DIR *d = opendir(s->events);
+    struct dirent *e;
+    size_t n = 0;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d))) {
+        char id[ZD_MAX_NOTIFY_ID + 1];
+        const char *dot = strrchr(e->d_name, '.');
+        size_t len;
+
+        if (e->d_name[0] == '.' || !dot)
+            continue;
+        len = (size_t)(dot - e->d_name);
+        if (len == 0 || len > ZD_MAX_NOTIFY_ID)
+            continue;
+        memcpy(id, e->d_name, len);
+        id[len] = '\0';
+        if (!zd_notify_id_ok(id) || (strcmp(dot, ".pending") != 0 && strcmp(dot, ".event") != 0))
+            continue;
+        fn(s, id, dot, ud);
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+typedef struct pending_walk {
+    int64_t older_than;
+    void (*fn)(const zd_pending *p, void *ud);
+    void *ud;
+    size_t count;
+} pending_walk;
+
+static void on_pending_file(zd_store *s, const char *id, const char *suffix, void *ud)
+{
+    pending_walk *w = ud;
+    cJSON *j, *c, *a, *at;
+    zd_pending p = {0};
+
+    if (strcmp(suffix, ".pending") != 0 || !(j = load_event(s, id, suffix)))
+        return;
+    c = cJSON_GetObjectItemCaseSensitive(j, "corpid");
+    a = cJSON_GetObjectItemCaseSensitive(j, "agentid");
+    at = cJSON_GetObjectItemCaseSensitive(j, "stored_at");
+    if (cJSON_IsString(c) && cJSON_IsNumber(a) && cJSON_IsNumber(at) &&
+        (int64_t)at->valuedouble <= w->older_than) {
+        snprintf(p.id, sizeof p.id, "%s", id);
+        snprintf(p.corpid, sizeof p.corpid, "%s", c->valuestring);
+        p.agentid = (uint32_t)a->valuedouble;
+        p.stored_at = (int64_t)at->valuedouble;
+        w->fn(&p, w->ud);
+        w->count++;
+    }
+    cJSON_Delete(j);
+}
+
+size_t zd_store_each_pending(zd_store *s, int64_t older_than,
+                             void (*fn)(const zd_pending *p, void *ud), void *ud)
+{
+    pending_walk w = {.older_than = older_than, .fn = fn, .ud = ud};
+
+    each_file(s, on_pending_file, &w);
+    return w.count;
+}
+
+typedef struct cleanup_walk {
+    int64_t cutoff;
+    size_t removed;
+} cleanup_walk;
+
+static void on_cleanup_file(zd_store *s, const char *id, const char *suffix, void *ud)
+{
+    cleanup_walk *w = ud;
+    char path[700];
+    cJSON *j = load_event(s, id, suffix);
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(j, "stored_at");
+    int64_t stored;
+    struct stat st;
+
+    snprintf(path, sizeof path, "%s/%s%s", s->events, id, suffix);
+    if (cJSON_IsNumber(at))
+        stored = (int64_t)at->valuedouble;
+    else if (stat(path, &st) == 0) /* unreadable: its age on disk decides */
+        stored = (int64_t)st.st_mtime;
+    else
+        stored = w->cutoff;
+    cJSON_Delete(j);
+    if (stored < w->cutoff && unlink(path) == 0)
+        w->removed++;
+}
+
+size_t zd_store_cleanup(zd_store *s, int64_t now, unsigned retention_s)
+{
+    cleanup_walk w = {.cutoff = now - (int64_t)retention_s};
+
+    each_file(s, on_cleanup_file, &w);
+    return w.removed;
+}
+
+/* cursors/<corpid>-<agentid>; a corpid that is not a plain id has no cursor file. */
+static int cursor_name(const char *corpid, uint32_t agentid, char *out, size_t n)
+{
+    if (!zd_notify_id_ok(corpid))
+        return -1;
+    snprintf(out, n, "%s-%u", corpid, agentid);
+    return 0;
+}
+
+int zd_cursor_get(zd_store *s, const char *corpid, uint32_t agentid, char *out, size_t n)
+{
+    char name[160], path[800], *text;
+
+    if (cursor_name(corpid, agentid, name, sizeof name) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/%s", s->cursors, name);
+    if (!(text = read_file(path, 4096)))
+        return errno == ENOENT ? 1 : -1;
+    if (strlen(text) >= n) {
+        free(text);
+        return -1;
+    }
+    memcpy(out, text, strlen(text) + 1);
+    free(text);
+    return 0;
+}
+
+int zd_cursor_put(zd_store *s, const char *corpid, uint32_t agentid, const char *cursor)
+{
+    char name[160];
+
+    if (cursor_name(corpid, agentid, name, sizeof name) != 0)
+        return -1;
+    return write_atomic(s->cursors_fd, s->cursors, name, cursor);
+}
