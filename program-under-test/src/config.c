@@ -97,8 +97,14 @@ int zd_config_load(zd_config *c, int argc, char **argv, FILE *out, FILE *err)
                      .notify_tries = 5,
                      .notify_backoff_ms = 100,
                      .shutdown_grace_s = 10};
-    if (!getenv("ZONELAB_PORT") && getenv("PORT") && parse_ulong(getenv("PORT"), 1, 65535, &v) == 0)
+    if (!getenv("ZONELAB_PORT") && getenv("PORT")) {
+        if (parse_ulong(getenv("PORT"), 1, 65535, &v) != 0) {
+            fprintf(err, "zone-demo: $PORT must be a number from 1 to 65535 (got '%s')\n",
+                    getenv("PORT"));
+            return -1;
+        }
         c->port = (unsigned)v;
+    }
     for (i = 0; i < sizeof numbers / sizeof *numbers; i++) {
         const char *e = getenv(numbers[i].env);
 

@@ -46,8 +46,45 @@ struct zd_app {
     pthread_t *workers;
     unsigned n_workers;
     token_slot tokens[TOKEN_SLOTS];
+    struct notifying *notifying; /* ids a thread is notifying now: the periodic pass skips them */
     zd_stats stats;
 };
+
+typedef struct notifying {
+    struct notifying *next;
+    char id[ZD_MAX_NOTIFY_ID + 1];
+} notifying;
+
+/* Claims id for notifying; false when another thread has it. */
+static bool claim(zd_app *a, const char *id, notifying *slot)
+{
+    notifying *n;
+
+    pthread_mutex_lock(&a->lock);
+    for (n = a->notifying; n; n = n->next)
+        if (!strcmp(n->id, id)) {
+            pthread_mutex_unlock(&a->lock);
+            return false;
+        }
+    snprintf(slot->id, sizeof slot->id, "%s", id);
+    slot->next = a->notifying;
+    a->notifying = slot;
+    pthread_mutex_unlock(&a->lock);
+    return true;
+}
+
+static void release(zd_app *a, notifying *slot)
+{
+    notifying **p;
+
+    pthread_mutex_lock(&a->lock);
+    for (p = &a->notifying; *p; p = &(*p)->next)
+        if (*p == slot) {
+            *p = slot->next;
+            break;
+        }
+    pthread_mutex_unlock(&a->lock);
+}
 
 static int64_t real_now(void)
 {
@@ -119,11 +156,26 @@ static void recent_token(zd_app *a, const char *corpid, uint32_t agentid, char *
     pthread_mutex_unlock(&a->lock);
 }
 
-/* spec_notify_app with id, retrying transport failures with a doubling backoff. */
+/* spec_notify_app with id, retrying transport failures with a doubling backoff. 0, the
+ * failure, or 1 when another thread is notifying id already. */
+static int notify_once(zd_app *a, const char *id, const char *corpid, uint32_t agentid);
+
 static int notify(zd_app *a, const char *id, const char *corpid, uint32_t agentid)
 {
+    notifying slot;
+    int rc;
+
+    if (!claim(a, id, &slot))
+        return 1;
+    rc = notify_once(a, id, corpid, agentid);
+    release(a, &slot);
+    return rc;
+}
+
+static int notify_once(zd_app *a, const char *id, const char *corpid, uint32_t agentid)
+{
     zd_ctx ctx = {.corpid = corpid, .agentid = agentid, .ability_id = "", .job_info = ""};
-    char req[160], err[256];
+    char req[160], err[256] = "";
     unsigned t, delay = a->cfg->notify_backoff_ms;
     int rc = -1;
 
@@ -196,26 +248,26 @@ static char *on_event(zd_app *a, const zd_request *rq)
     return rc == 0 ? zd_error_json(0, "ok") : zd_error_json(ZD_SAMPLE_ERROR, "notify pending");
 }
 
+typedef struct renotify_pass {
+    zd_app *a;
+    size_t notified;
+} renotify_pass;
+
 static void renotify_one(const zd_pending *p, void *ud)
 {
-    zd_app *a = ud;
+    renotify_pass *r = ud;
 
     ZONE_LOG_INFO("event %s stored but not notified: notifying", p->id);
-    notify(a, p->id, p->corpid, p->agentid);
+    if (notify(r->a, p->id, p->corpid, p->agentid) == 0)
+        r->notified++;
 }
 
 size_t zd_renotify(zd_app *a, int64_t older_than)
 {
-    uint64_t before, after;
+    renotify_pass r = {.a = a};
 
-    pthread_mutex_lock(&a->lock);
-    before = a->stats.events_notified;
-    pthread_mutex_unlock(&a->lock);
-    zd_store_each_pending(a->store, older_than, renotify_one, a);
-    pthread_mutex_lock(&a->lock);
-    after = a->stats.events_notified;
-    pthread_mutex_unlock(&a->lock);
-    return (size_t)(after - before);
+    zd_store_each_pending(a->store, older_than, renotify_one, &r);
+    return r.notified;
 }
 
 void zd_maintain(zd_app *a)
@@ -250,7 +302,7 @@ static char *invoke_api(zd_app *a, const zd_request *rq, const char *api)
 {
     zd_ctx ctx = {
         .corpid = rq->corpid, .agentid = rq->agentid, .ability_id = rq->ability_id, .job_info = ""};
-    char *rsp = NULL, err[256];
+    char *rsp = NULL, err[256] = "";
     int rc = a->sdk.invoke(a->sdk.ud, &ctx, api, rq->data, &rsp, err, sizeof err);
 
     if (rc != 0) {
@@ -304,7 +356,7 @@ static char *new_messages_digest(zd_app *a, const zd_request *rq)
 {
     zd_ctx ctx = {
         .corpid = rq->corpid, .agentid = rq->agentid, .ability_id = rq->ability_id, .job_info = ""};
-    char cursor[256] = "", token[129], err[256];
+    char cursor[256] = "", token[129], err[256] = "";
     cJSON *out = cJSON_CreateObject(), *by_type = cJSON_CreateArray(),
           *by_sender = cJSON_CreateArray();
     long total = 0;
@@ -363,6 +415,12 @@ static char *new_messages_digest(zd_app *a, const zd_request *rq)
         next = cJSON_GetObjectItemCaseSensitive(rsp, "next_cursor");
         hm = cJSON_GetObjectItemCaseSensitive(rsp, "has_more");
         more = cJSON_IsNumber(hm) ? hm->valueint != 0 : cJSON_IsTrue(hm);
+        if (more && cJSON_IsString(next) && !strcmp(next->valuestring, cursor)) {
+            code = ZD_SAMPLE_ERROR; /* has_more without progress: stop, do not spin */
+            snprintf(msg, sizeof msg, "sync_msg reported more without moving its cursor");
+            cJSON_Delete(rsp);
+            break;
+        }
         if (cJSON_IsString(next) && *next->valuestring &&
             strlen(next->valuestring) < sizeof cursor) {
             snprintf(cursor, sizeof cursor, "%s", next->valuestring);
@@ -421,7 +479,7 @@ static void run_job(zd_app *a, job *j)
                   .agentid = j->agentid,
                   .ability_id = j->ability_id,
                   .job_info = j->job_info};
-    char *result = app_call(a, &rq), *body, *rsp = NULL, err[256];
+    char *result = app_call(a, &rq), *body, *rsp = NULL, err[256] = "";
     cJSON *res = cJSON_Parse(result), *req = cJSON_CreateObject();
     const cJSON *ec = cJSON_GetObjectItemCaseSensitive(res, "errcode");
     int rc;

@@ -16,7 +16,8 @@
 
 #include "zd.h"
 
-#define MAX_EVENT_FILE (4u << 20)
+#define MAX_EVENT_FILE (160u << 20) /* a 64 MiB body, JSON-escaped, fits */
+#define MAX_CURSOR     4096
 
 struct zd_store {
     char events[600];
@@ -173,6 +174,11 @@ int zd_store_put(zd_store *s, const char *id, const char *corpid, uint32_t agent
     cJSON_Delete(j);
     if (!text) {
         snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (strlen(text) > MAX_EVENT_FILE) { /* what is written must be readable back */
+        snprintf(err, errlen, "the event is larger than %u bytes", MAX_EVENT_FILE);
+        cJSON_free(text);
         return -1;
     }
     snprintf(name, sizeof name, "%s.pending", id);
@@ -357,8 +363,11 @@ int zd_cursor_get(zd_store *s, const char *corpid, uint32_t agentid, char *out, 
     if (cursor_name(corpid, agentid, name, sizeof name) != 0)
         return -1;
     snprintf(path, sizeof path, "%s/%s", s->cursors, name);
-    if (!(text = read_file(path, 4096)))
-        return errno == ENOENT ? 1 : -1;
+    if (!(text = read_file(path, MAX_CURSOR))) {
+        struct stat st;
+
+        return stat(path, &st) != 0 && errno == ENOENT ? 1 : -1;
+    }
     if (strlen(text) >= n) {
         free(text);
         return -1;
@@ -372,7 +381,7 @@ int zd_cursor_put(zd_store *s, const char *corpid, uint32_t agentid, const char 
 {
     char name[160];
 
-    if (cursor_name(corpid, agentid, name, sizeof name) != 0)
+    if (cursor_name(corpid, agentid, name, sizeof name) != 0 || strlen(cursor) > MAX_CURSOR)
         return -1;
     return write_atomic(s->cursors_fd, s->cursors, name, cursor);
 }
