@@ -249,10 +249,12 @@ void zl_emu_free(zl_emu *emu)
         free(p->input_ex);
         free(p->output_ex);
         free(p->replicas);
+        free(p->command);
     }
     if (emu->corps)
         for (i = 0; i < emu->world->corp_count; i++)
             zl_keyring_free(emu->corps[i].keys);
+    zl_sdk_face_free_delayed(emu);
     zl_strmap_free(emu->tokens);
     zl_strmap_free(emu->event_tokens);
     zl_strmap_free(emu->notify_ids);

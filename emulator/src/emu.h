@@ -47,6 +47,8 @@ typedef struct zl_replica {
     char url[64];       /* http://127.0.0.1:port */
     pid_t pid;          /* 0 when zonelab did not spawn it */
     int exited;         /* the spawned process has ended */
+    int expected_exit;  /* it was stopped on purpose (a scenario killed it) */
+    int exit_code;      /* when exited: the exit code, or 128 + signal */
 } zl_replica;
 
 struct zl_event;
@@ -54,6 +56,7 @@ struct zl_event;
 typedef struct zl_prog_rt {
     zl_corp *corp;
     zl_program *prog;
+    char *command;       /* how replicas are started (zl_emu_spawn), NULL when not by zonelab */
     uint32_t secret_ver; /* unique per program: the wire's ww-secret-ver names the program */
     char secret_b64[48];
     zone_wire_keys keys;
@@ -87,6 +90,16 @@ typedef struct zl_corp_rt {
     int rl_count;
 } zl_corp_rt;
 
+/*
+ * A scenario's hold on the SDK face: called for every verified invoke before the API runs.
+ * Returns ZL_HOOK_PASS (serve normally), ZL_HOOK_REPLY (*reply is the answer, owned),
+ * ZL_HOOK_RESET (drop the connection), ZL_HOOK_GARBAGE (answer 200 with bytes no SDK can
+ * open), or ZL_HOOK_DELAY (serve normally after *delay_ms).
+ */
+enum { ZL_HOOK_PASS, ZL_HOOK_REPLY, ZL_HOOK_RESET, ZL_HOOK_GARBAGE, ZL_HOOK_DELAY };
+typedef int (*zl_sdk_hook)(void *ud, const char *api, const cJSON *request, cJSON **reply,
+                           long *delay_ms);
+
 typedef struct zl_emu {
     zl_engine *engine;
     zl_journal *journal;
@@ -107,6 +120,10 @@ typedef struct zl_emu {
     zl_strmap *pages;        /* page_id -> struct page */
     zl_strmap *media;        /* media_id -> struct media */
     bool closing;            /* the engine is being freed: callbacks must not answer requests */
+    const char *log_dir;     /* where spawned replicas write stdout/stderr; NULL = inherit */
+    zl_sdk_hook sdk_hook;    /* NULL = none */
+    void *sdk_hook_ud;
+    void *delayed; /* invokes a hook delayed (sdk_face.c) */
 } zl_emu;
 
 /*
@@ -140,6 +157,10 @@ int64_t zl_emu_now_ms(zl_emu *emu);
 int zl_emu_set_replicas(zl_emu *emu, zl_prog_rt *p, size_t n, char *err, size_t errlen);
 /* Spawns cmd (run with /bin/sh -c) once per replica of p with the ZONELAB_* environment. */
 int zl_emu_spawn(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t errlen);
+/* (Re)starts replica i with the command given to zl_emu_spawn. */
+int zl_emu_spawn_one(zl_emu *emu, zl_prog_rt *p, size_t i, char *err, size_t errlen);
+/* Sends sig to replica i's process group (SIGKILL also reaps it). 0 or -1. */
+int zl_emu_signal_replica(zl_emu *emu, zl_prog_rt *p, size_t i, int sig);
 /* Waits (real time, up to timeout_ms) until every replica of p accepts TCP connections;
  * 0 when all do. Also reaps exited processes. */
 int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, size_t errlen);
@@ -197,6 +218,8 @@ void zl_emu_stop_replicas(zl_emu *emu);
 /* ---- faces ---- */
 int zl_app_api_install(zl_emu *emu);
 int zl_sdk_face_install(zl_emu *emu);
+/* Frees invokes still held by a delay (their requests are gone with the engine). */
+void zl_sdk_face_free_delayed(zl_emu *emu);
 
 /* Internal records (shared between the faces). */
 typedef struct zl_job {

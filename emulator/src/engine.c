@@ -38,7 +38,7 @@ struct zl_request {
     char *method, *path;
     char *body;
     size_t len, cap;
-    int too_large, dispatched, suspended;
+    int too_large, dispatched, suspended, abort;
     struct MHD_Response *resp;
     unsigned status;
     size_t n_headers;
@@ -261,6 +261,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         r->dispatched = 1;
         dispatch(e, r);
     }
+    if (r->abort)
+        return MHD_NO; /* closes the connection without an answer */
     if (r->resp) {
         enum MHD_Result ok = MHD_queue_response(conn, r->status, r->resp);
 
@@ -360,6 +362,19 @@ void zl_request_respond(zl_request *r, unsigned status, const char *content_type
             MHD_add_response_header(resp, r->extra_names[i], r->extra_values[i]);
     r->resp = resp;
     r->status = status;
+    if (r->suspended) {
+        r->suspended = 0;
+        r->dispatched = 2;
+        MHD_resume_connection(r->conn);
+        r->e->mhd_dirty = 1;
+    }
+}
+
+void zl_request_abort(zl_request *r)
+{
+    if (r->resp || r->dispatched == 2 || r->abort)
+        return;
+    r->abort = 1;
     if (r->suspended) {
         r->suspended = 0;
         r->dispatched = 2;

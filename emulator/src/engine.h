@@ -64,6 +64,9 @@ size_t zl_request_body_len(const zl_request *r);
 /* Answers (copies body); resumes the connection if it was waiting. Once per request. */
 void zl_request_respond(zl_request *r, unsigned status, const char *content_type, const char *body,
                         size_t len);
+/* Drops the connection without an answer (a "connection reset" fault). Once per request,
+ * instead of zl_request_respond. */
+void zl_request_abort(zl_request *r);
 /* Answers with JSON (takes ownership of j). */
 void zl_request_respond_json(zl_request *r, unsigned status, cJSON *j);
 /* Adds a header to the answer to come (call before zl_request_respond). */

@@ -79,65 +79,125 @@ void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const 
     fprintf(out, "ZONELAB_PROGRAM_ID=%s\n", p->prog->program_id);
 }
 
-int zl_emu_spawn(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t errlen)
-{
-    char base[64], buf[64];
-    size_t i;
-
-    snprintf(base, sizeof base, "http://127.0.0.1:%u", zl_engine_port(emu->engine));
-    for (i = 0; i < p->replica_count; i++) {
-        zl_replica *r = &p->replicas[i];
-        pid_t pid;
-
-        fflush(NULL);
-        pid = fork();
-        if (pid < 0) {
-            snprintf(err, errlen, "cannot start %s: %s", r->instance, strerror(errno));
-            return -1;
-        }
-        if (pid == 0) {
-            setenv("ZONELAB_URL", base, 1);
-            setenv("ZONELAB_SECRET", p->secret_b64, 1);
-            snprintf(buf, sizeof buf, "%u", p->secret_ver);
-            setenv("ZONELAB_SECRET_VER", buf, 1);
-            setenv("ZONELAB_INSTANCE", r->instance, 1);
-            snprintf(buf, sizeof buf, "%u", r->port);
-            setenv("ZONELAB_PORT", buf, 1);
-            setenv("ZONELAB_CORPID", p->corp->corpid, 1);
-            setenv("ZONELAB_PROGRAM_ID", p->prog->program_id, 1);
-            setpgid(0, 0); /* its own group: stopping it reaches what the shell started */
-            prctl(PR_SET_PDEATHSIG, SIGTERM); /* no orphans if zonelab dies */
-            signal(SIGPIPE, SIG_DFL);
-            signal(SIGINT, SIG_DFL);
-            signal(SIGTERM, SIG_DFL);
-            execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-            _exit(127);
-        }
-        setpgid(pid, pid); /* also here: no window where a kill misses the group */
-        r->pid = pid;
-        r->exited = 0;
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "instance", r->instance);
-        cJSON_AddNumberToObject(d, "pid", pid);
-        cJSON_AddNumberToObject(d, "port", r->port);
-        cJSON_AddStringToObject(d, "command", cmd);
-        zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "spawn", d);
-    }
-    return 0;
-}
-
 static void reap_one(zl_emu *emu, zl_replica *r, int status)
 {
     cJSON *d = cJSON_CreateObject();
 
     r->exited = 1;
+    r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     cJSON_AddStringToObject(d, "instance", r->instance);
     cJSON_AddNumberToObject(d, "pid", r->pid);
+    cJSON_AddBoolToObject(d, "expected", r->expected_exit);
     if (WIFEXITED(status))
         cJSON_AddNumberToObject(d, "exit_code", WEXITSTATUS(status));
     else if (WIFSIGNALED(status))
         cJSON_AddNumberToObject(d, "signal", WTERMSIG(status));
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "exit", d);
+}
+
+/* Starts replica i of p with p->command; its output goes to emu->log_dir when set. */
+int zl_emu_spawn_one(zl_emu *emu, zl_prog_rt *p, size_t i, char *err, size_t errlen)
+{
+    zl_replica *r = &p->replicas[i];
+    char base[64], buf[64], log[700] = "";
+    pid_t pid;
+    cJSON *d;
+
+    if (!p->command) {
+        snprintf(err, errlen, "no command to start %s", r->instance);
+        return -1;
+    }
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", zl_engine_port(emu->engine));
+    if (emu->log_dir) {
+        size_t k, n;
+
+        n = (size_t)snprintf(log, sizeof log, "%s/%s.log", emu->log_dir, r->instance);
+        for (k = strlen(emu->log_dir) + 1; k < n && k < sizeof log; k++)
+            if (log[k] == '/')
+                log[k] = '_'; /* "zone-demo/0" -> "zone-demo_0" */
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "cannot start %s: %s", r->instance, strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        setpgid(0, 0); /* its own group: stopping it reaches what the shell started */
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* no orphans if zonelab dies */
+        if (log[0]) {
+            int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+            if (fd >= 0) {
+                dup2(fd, 1);
+                dup2(fd, 2);
+            }
+        }
+        setenv("ZONELAB_URL", base, 1);
+        setenv("ZONELAB_SECRET", p->secret_b64, 1);
+        snprintf(buf, sizeof buf, "%u", p->secret_ver);
+        setenv("ZONELAB_SECRET_VER", buf, 1);
+        setenv("ZONELAB_INSTANCE", r->instance, 1);
+        snprintf(buf, sizeof buf, "%u", r->port);
+        setenv("ZONELAB_PORT", buf, 1);
+        setenv("ZONELAB_CORPID", p->corp->corpid, 1);
+        setenv("ZONELAB_PROGRAM_ID", p->prog->program_id, 1);
+        signal(SIGPIPE, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        execl("/bin/sh", "sh", "-c", p->command, (char *)NULL);
+        _exit(127);
+    }
+    setpgid(pid, pid); /* also here: no window where a kill misses the group */
+    r->pid = pid;
+    r->exited = 0;
+    r->expected_exit = 0;
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "instance", r->instance);
+    cJSON_AddNumberToObject(d, "pid", pid);
+    cJSON_AddNumberToObject(d, "port", r->port);
+    cJSON_AddStringToObject(d, "command", p->command);
+    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "spawn", d);
+    return 0;
+}
+
+int zl_emu_spawn(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t errlen)
+{
+    size_t i;
+
+    free(p->command);
+    if (!(p->command = strdup(cmd))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < p->replica_count; i++)
+        if (zl_emu_spawn_one(emu, p, i, err, errlen) != 0)
+            return -1;
+    return 0;
+}
+
+int zl_emu_signal_replica(zl_emu *emu, zl_prog_rt *p, size_t i, int sig)
+{
+    zl_replica *r = &p->replicas[i];
+    cJSON *d;
+
+    if (i >= p->replica_count || r->pid <= 0 || r->exited)
+        return -1;
+    if (sig == SIGKILL || sig == SIGTERM)
+        r->expected_exit = 1;
+    if (kill(-r->pid, sig) != 0)
+        return -1;
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "instance", r->instance);
+    cJSON_AddStringToObject(d, "signal", strsignal(sig));
+    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "signal", d);
+    if (sig == SIGKILL) { /* gone now: reap it so a restart can follow at once */
+        int status;
+
+        if (waitpid(r->pid, &status, 0) == r->pid)
+            reap_one(emu, r, status);
+    }
+    return 0;
 }
 
 void zl_emu_reap(zl_emu *emu)
@@ -206,8 +266,10 @@ void zl_emu_stop_replicas(zl_emu *emu)
         for (k = 0; k < emu->progs[i].replica_count; k++) {
             zl_replica *r = &emu->progs[i].replicas[k];
 
-            if (r->pid > 0 && !r->exited)
+            if (r->pid > 0 && !r->exited) {
+                r->expected_exit = 1;
                 kill(-r->pid, SIGTERM);
+            }
         }
     for (round = 0; round < 400; round++) { /* 2 s */
         alive = 0;

@@ -403,22 +403,151 @@ static void journal_invoke(zl_emu *emu, sdk_ctx *x, const char *outcome, int cod
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "sdk", "invoke", j);
 }
 
+/* Answers a verified invoke: the API, or the unsupported-API exception. Frees x. */
+static void serve(zl_request *r, sdk_ctx *x)
+{
+    zl_emu *emu = x->emu;
+    const struct api *api = NULL;
+    cJSON *reply = NULL;
+    char *text;
+    size_t i;
+
+    for (i = 0; i < sizeof apis / sizeof *apis; i++)
+        if (!strcmp(x->inv.api, apis[i].name))
+            api = &apis[i];
+    if (!api) {
+        const char *why = "zonelab does not serve this API name";
+
+        journal_invoke(emu, x, "refused", -10006, NULL, why);
+        respond_sealed(emu, r, x->prog, "", -10006, why);
+        goto out;
+    }
+    if (api->fn == api_open_debug_mode) /* no corp context: the wire keys name the program */
+        reply = cJSON_IsObject(x->req) ? api->fn(x)
+                                       : err(x, 40058, "the request must be a JSON object");
+    else if (strcmp(x->inv.corpid ? x->inv.corpid : "", x->prog->corp->corpid) != 0)
+        reply = err(x, 40058, "corpid is not the corp this program runs for");
+    else if (!(x->app = zl_emu_app(emu, x->inv.corpid, x->inv.agentid)) &&
+             !(api->agent_optional && x->inv.agentid == 0))
+        reply = err(x, 40056, NULL);
+    else if (x->app && !x->app->app->data_permission)
+        reply = err(x, 710641, NULL);
+    else if (!cJSON_IsObject(x->req))
+        reply = err(x, 40058, "the request must be a JSON object");
+    else if (!x->app && api->fn != api_program_async_job_call_back)
+        reply = err(x, 40056, NULL);
+    else
+        reply = api->fn(x);
+    journal_invoke(emu, x, "answered", 0, reply, NULL);
+    text = cJSON_PrintUnformatted(reply);
+    respond_sealed(emu, r, x->prog, text ? text : "", 0, NULL);
+    cJSON_free(text);
+    cJSON_Delete(reply);
+out:
+    cJSON_Delete(x->req);
+    zone_wire_invoke_cleanup(&x->inv);
+    free(x);
+}
+
+/* An invoke a scenario delays: served when its timer fires. */
+typedef struct delayed {
+    struct delayed *next;
+    zl_request *r;
+    sdk_ctx *x;
+} delayed;
+
+static void on_delay(zl_engine *e, void *ud)
+{
+    delayed *d = ud, **p;
+    zl_emu *emu = d->x->emu;
+
+    (void)e;
+    for (p = (delayed **)&emu->delayed; *p; p = &(*p)->next)
+        if (*p == d) {
+            *p = d->next;
+            break;
+        }
+    serve(d->r, d->x);
+    free(d);
+}
+
+void zl_sdk_face_free_delayed(zl_emu *emu)
+{
+    delayed *d = emu->delayed, *n;
+
+    for (; d; d = n) {
+        n = d->next;
+        cJSON_Delete(d->x->req);
+        zone_wire_invoke_cleanup(&d->x->inv);
+        free(d->x);
+        free(d);
+    }
+    emu->delayed = NULL;
+}
+
+/* The scenario's hook, if any: 1 when it answered (x is freed), 0 to go on. */
+static int hooked(zl_request *r, sdk_ctx *x)
+{
+    zl_emu *emu = x->emu;
+    cJSON *reply = NULL;
+    long delay_ms = 0;
+    int h = emu->sdk_hook(emu->sdk_hook_ud, x->inv.api, x->req, &reply, &delay_ms);
+    static char garbage[] = "\x01 this is not a zone wire reply \x02";
+    char *text;
+    delayed *d;
+
+    switch (h) {
+    case ZL_HOOK_REPLY:
+        journal_invoke(emu, x, "scripted", 0, reply, NULL);
+        text = cJSON_PrintUnformatted(reply);
+        respond_sealed(emu, r, x->prog, text ? text : "", 0, NULL);
+        cJSON_free(text);
+        cJSON_Delete(reply);
+        break;
+    case ZL_HOOK_RESET:
+        journal_invoke(emu, x, "reset", 0, NULL, "a scenario dropped the connection");
+        zl_request_abort(r);
+        break;
+    case ZL_HOOK_GARBAGE:
+        journal_invoke(emu, x, "garbage", 0, NULL, "a scenario answered garbage");
+        zl_request_respond(r, 200, "text/plain", garbage, sizeof garbage - 1);
+        break;
+    case ZL_HOOK_DELAY:
+        if (!(d = calloc(1, sizeof *d)))
+            return 0;
+        *d = (delayed){.next = emu->delayed, .r = r, .x = x};
+        emu->delayed = d;
+        journal_invoke(emu, x, "delayed", 0, NULL, NULL);
+        zl_engine_timer(emu->engine, zl_emu_now_ms(emu) + delay_ms, on_delay, d);
+        return 1;
+    default:
+        return 0;
+    }
+    cJSON_Delete(x->req);
+    zone_wire_invoke_cleanup(&x->inv);
+    free(x);
+    return 1;
+}
+
 static void on_invoke(zl_engine *e, zl_request *r, void *ud)
 {
     zl_emu *emu = ud;
-    sdk_ctx x = {.emu = emu};
+    sdk_ctx *x = calloc(1, sizeof *x);
     const char **names, **values;
     size_t n = zl_request_headers(r, &names, &values), i, k;
     zone_wire_header hs[64];
     const char *ver = NULL;
-    char *plain = NULL, detail[256] = "", *text;
+    char *plain = NULL, detail[256] = "";
     size_t plen = 0;
-    const struct api *api = NULL;
-    cJSON *reply = NULL;
     int rc;
 
     (void)e;
-    zl_emu_req_id(emu, x.req_id);
+    if (!x) {
+        zl_request_respond(r, 500, "text/plain", "out of memory\n", 14);
+        return;
+    }
+    x->emu = emu;
+    zl_emu_req_id(emu, x->req_id);
     for (i = 0, k = 0; i < n && k < 64; i++) {
         hs[k++] = (zone_wire_header){.name = names[i], .value = values[i]};
         if (!strcasecmp(names[i], "ww-secret-ver"))
@@ -429,71 +558,44 @@ static void on_invoke(zl_engine *e, zl_request *r, void *ud)
         unsigned long v = strtoul(ver, &end, 10);
 
         if (*ver && !*end)
-            x.prog = zl_emu_prog_by_ver(emu, (uint32_t)v);
+            x->prog = zl_emu_prog_by_ver(emu, (uint32_t)v);
     }
-    if (!x.prog) {
+    if (!x->prog) {
         const char *why = ver ? "no program holds this ww-secret-ver; check ZONELAB_SECRET_VER"
                               : "the ww-secret-ver header is missing";
 
-        journal_invoke(emu, &x, "refused", ver ? -10008 : -10004, NULL, why);
+        journal_invoke(emu, x, "refused", ver ? -10008 : -10004, NULL, why);
         respond_sealed(emu, r, NULL, "", ver ? -10008 : -10004, why);
+        free(x);
         return;
     }
-    rc = zone_wire_open(&x.prog->keys, x.prog->replay, NULL, "POST", ZONE_WIRE_INVOKE_PATH, hs, k,
+    rc = zone_wire_open(&x->prog->keys, x->prog->replay, NULL, "POST", ZONE_WIRE_INVOKE_PATH, hs, k,
                         zl_request_body(r), zl_request_body_len(r), &plain, &plen, detail,
                         sizeof detail);
     if (rc != ZONE_WIRE_OK) {
-        journal_invoke(emu, &x, "refused", zone_wire_sdk_code(rc), NULL, detail);
-        respond_sealed(emu, r, x.prog, "", zone_wire_sdk_code(rc), detail);
+        journal_invoke(emu, x, "refused", zone_wire_sdk_code(rc), NULL, detail);
+        respond_sealed(emu, r, x->prog, "", zone_wire_sdk_code(rc), detail);
+        free(x);
         return;
     }
-    if (zone_wire_invoke_decode(plain, plen, &x.inv) != 0) {
+    if (zone_wire_invoke_decode(plain, plen, &x->inv) != 0) {
         free(plain);
-        journal_invoke(emu, &x, "refused", -10009, NULL, "the invoke envelope is not valid");
-        respond_sealed(emu, r, x.prog, "", -10009, "the invoke envelope is not valid");
+        journal_invoke(emu, x, "refused", -10009, NULL, "the invoke envelope is not valid");
+        respond_sealed(emu, r, x->prog, "", -10009, "the invoke envelope is not valid");
+        zone_wire_invoke_cleanup(&x->inv);
+        free(x);
         return;
     }
     free(plain);
-    for (i = 0; i < sizeof apis / sizeof *apis; i++)
-        if (!strcmp(x.inv.api, apis[i].name))
-            api = &apis[i];
-    if (!api) {
-        const char *why = "zonelab does not serve this API name";
-
-        journal_invoke(emu, &x, "refused", -10006, NULL, why);
-        respond_sealed(emu, r, x.prog, "", -10006, why);
-        zone_wire_invoke_cleanup(&x.inv);
-        return;
-    }
-    for (i = 0; x.inv.instance && i < x.prog->replica_count; i++)
-        if (!strcmp(x.prog->replicas[i].instance, x.inv.instance)) {
-            x.replica = i;
-            x.replica_known = true;
+    for (i = 0; x->inv.instance && i < x->prog->replica_count; i++)
+        if (!strcmp(x->prog->replicas[i].instance, x->inv.instance)) {
+            x->replica = i;
+            x->replica_known = true;
         }
-    x.req = cJSON_Parse(x.inv.request ? x.inv.request : "");
-    if (api->fn == api_open_debug_mode) /* no corp context: the wire keys name the program */
-        reply = cJSON_IsObject(x.req) ? api->fn(&x)
-                                      : err(&x, 40058, "the request must be a JSON object");
-    else if (strcmp(x.inv.corpid ? x.inv.corpid : "", x.prog->corp->corpid) != 0)
-        reply = err(&x, 40058, "corpid is not the corp this program runs for");
-    else if (!(x.app = zl_emu_app(emu, x.inv.corpid, x.inv.agentid)) &&
-             !(api->agent_optional && x.inv.agentid == 0))
-        reply = err(&x, 40056, NULL);
-    else if (x.app && !x.app->app->data_permission)
-        reply = err(&x, 710641, NULL);
-    else if (!cJSON_IsObject(x.req))
-        reply = err(&x, 40058, "the request must be a JSON object");
-    else if (!x.app && api->fn != api_program_async_job_call_back && api->fn != api_open_debug_mode)
-        reply = err(&x, 40056, NULL);
-    else
-        reply = api->fn(&x);
-    journal_invoke(emu, &x, "answered", 0, reply, NULL);
-    text = cJSON_PrintUnformatted(reply);
-    respond_sealed(emu, r, x.prog, text ? text : "", 0, NULL);
-    cJSON_free(text);
-    cJSON_Delete(reply);
-    cJSON_Delete(x.req);
-    zone_wire_invoke_cleanup(&x.inv);
+    x->req = cJSON_Parse(x->inv.request ? x->inv.request : "");
+    if (emu->sdk_hook && hooked(r, x))
+        return;
+    serve(r, x);
 }
 
 int zl_sdk_face_install(zl_emu *emu)
