@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli_crypto.h"
+#include "cli_run.h"
 #include "cli_serve.h"
 
 #ifndef ZL_VERSION
@@ -17,7 +18,8 @@ static void usage(FILE *f)
           "commands:\n"
           "  crypto    WXBizMsgCrypt callback crypto: verify-url, decrypt, encrypt\n"
           "            (zonelab crypto --help for details)\n"
-          "  serve     run the emulator (zonelab serve --help)\n",
+          "  serve     run the emulator (zonelab serve --help)\n"
+          "  run       run Lua scenarios against fresh emulators (zonelab run --help)\n",
           f);
 }
 
@@ -40,6 +42,8 @@ int main(int argc, char **argv)
         return zl_cli_crypto(argc - 1, argv + 1, stdout, stderr);
     if (strcmp(argv[1], "serve") == 0)
         return zl_cli_serve(argc - 1, argv + 1, stdout, stderr);
+    if (strcmp(argv[1], "run") == 0)
+        return zl_cli_run(argc - 1, argv + 1, stdout, stderr);
     fprintf(stderr, "zonelab: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return ZL_CLI_USAGE;

@@ -1,0 +1,415 @@
+-- prelude.lua: the scenario verbs (docs/scenarios.md), built on the C primitives in _zl.
+-- Compiled into zonelab; runs before every scenario file. A verb misused raises an error at
+-- the scenario's line; a wait that runs out returns nil, "timeout".
+
+local zl = _zl
+_zl = nil
+
+null = setmetatable({}, { __name = "null", __tostring = function() return "null" end })
+array_mt = { __name = "array" }
+
+-- An array that stays an array when empty (JSON []).
+function array(t)
+  return setmetatable(t or {}, array_mt)
+end
+
+json = { encode = zl.json_encode, decode = zl.json_decode, null = null, array = array }
+
+local function check(cond, level, fmt, ...)
+  if not cond then
+    error(string.format(fmt, ...), level + 1)
+  end
+end
+
+local token
+
+-- ---- the app's side ----
+
+-- http(method, path, body): body a table (sent as JSON) or a string (sent as is);
+-- returns status, decoded body (or the raw text when it is not JSON).
+function http(method, path, body, timeout)
+  check(type(method) == "string" and type(path) == "string", 2, "http(method, path, body?)")
+  if type(body) == "table" then
+    body = json.encode(body)
+  end
+  local status, text = zl.http(method, path, body, timeout)
+  if not status then
+    error("HTTP " .. method .. " " .. path .. " failed: " .. tostring(text), 2)
+  end
+  local decoded = json.decode(text)
+  if decoded == nil then
+    return status, text
+  end
+  return status, decoded
+end
+
+-- gettoken(corpid?, secret?): the raw gettoken reply (defaults: the world's first app).
+function gettoken(corpid, secret)
+  local info = zl.info()
+  local _, r = http("GET", "/cgi-bin/gettoken?corpid=" .. (corpid or info.corpid)
+    .. "&corpsecret=" .. (secret or info.secret))
+  return r
+end
+
+local function access_token()
+  if not token then
+    local r = gettoken()
+    check(r.errcode == 0, 3, "gettoken failed: %s", json.encode(r))
+    token = r.access_token
+  end
+  return token
+end
+
+-- app(endpoint, body, opts): POST /cgi-bin/chatdata/<endpoint> with the app's token
+-- (opts.token to use another); returns the decoded reply.
+function app(endpoint, body, opts)
+  check(type(endpoint) == "string", 2, "app(endpoint, body): endpoint must be a string")
+  opts = opts or {}
+  local status, r = http("POST", "/cgi-bin/chatdata/" .. endpoint .. "?access_token="
+    .. (opts.token or access_token()), body or {}, opts.timeout)
+  check(status == 200 and type(r) == "table", 2, "%s answered HTTP %s: %s", endpoint,
+    tostring(status), tostring(r))
+  return r
+end
+
+local function request_text(request, level)
+  if request == nil then
+    return "{}"
+  elseif type(request) == "table" then
+    return json.encode(request)
+  end
+  check(type(request) == "string", level + 1,
+    "request_data is a table (sent as JSON) or a string (sent byte for byte)")
+  return request
+end
+
+-- call(ability, request, opts): sync_call_program. request is a table or exact bytes;
+-- opts.notify_id, opts.program. The reply gets .data, response_data decoded.
+function call(ability, request, opts)
+  check(type(ability) == "string", 2, "call(ability, request, opts): ability must be a string")
+  opts = opts or {}
+  local r = app("sync_call_program", {
+    program_id = opts.program or zl.info().program_id,
+    ability_id = ability,
+    request_data = request_text(request, 2),
+    notify_id = opts.notify_id,
+  }, opts)
+  if type(r.response_data) == "string" then
+    r.data = json.decode(r.response_data)
+  end
+  return r
+end
+
+-- async_call(ability, request, opts): async_program_task; returns the reply (with jobid).
+function async_call(ability, request, opts)
+  check(type(ability) == "string", 2, "async_call(ability, request): ability must be a string")
+  opts = opts or {}
+  return app("async_program_task", {
+    program_id = opts.program or zl.info().program_id,
+    ability_id = ability,
+    request_data = request_text(request, 2),
+  }, opts)
+end
+
+-- async_result(jobid, {timeout=s}): polls async_program_result until the job is reported;
+-- returns the reply (with .data), or nil, "timeout".
+function async_result(jobid, opts)
+  check(type(jobid) == "string", 2, "async_result(jobid): jobid must be a string")
+  local left = (opts and opts.timeout or 10) * 1000
+  while true do
+    local r = app("async_program_result", { jobid = jobid })
+    if r.errcode ~= 710642 then
+      if type(r.response_data) == "string" then
+        r.data = json.decode(r.response_data)
+      end
+      return r
+    end
+    if left <= 0 then
+      return nil, "timeout"
+    end
+    zl.sleep(0.02)
+    left = left - 20
+  end
+end
+
+-- ---- the world ----
+
+-- archive(message or list of messages): archives through the control face; returns
+-- {archived=n, events={{msgid, agentid, program_id, token}...}}.
+function archive(messages)
+  check(type(messages) == "table", 2, "archive(message or list of messages)")
+  if messages.msgid then
+    messages = { messages }
+  end
+  local status, r = http("POST", "/_zonelab/messages", { messages = messages })
+  check(status == 200, 2, "archive refused: %s", type(r) == "table" and tostring(r.error) or tostring(r))
+  return r
+end
+
+-- push_event(event, {program=, replica=, agentid=}): any event JSON to the program.
+function push_event(event, opts)
+  check(type(event) == "table", 2, "push_event(event): event must be a table")
+  opts = opts or {}
+  local status, r = http("POST", "/_zonelab/events", {
+    event = event, program_id = opts.program, replica = opts.replica, agentid = opts.agentid,
+  })
+  check(status == 200, 2, "push_event refused: %s", type(r) == "table" and tostring(r.error) or tostring(r))
+  return r
+end
+
+function state()
+  local _, r = http("GET", "/_zonelab/state")
+  return r
+end
+
+clock = {}
+
+-- clock.advance(seconds): moves the virtual clock forward.
+function clock.advance(seconds)
+  check(type(seconds) == "number" and seconds >= 0, 2, "clock.advance(seconds >= 0)")
+  local status, r = http("POST", "/_zonelab/clock", { advance_ms = math.floor(seconds * 1000) })
+  check(status == 200, 2, "clock.advance: %s", type(r) == "table" and tostring(r.error) or "")
+  return r.now
+end
+
+function clock.now()
+  return state().clock.now
+end
+
+-- ---- waiting ----
+
+function sleep(seconds)
+  zl.sleep(seconds)
+end
+
+-- wait_notification({timeout=s, agentid=n}): the next program_notify the built-in app got.
+function wait_notification(opts)
+  opts = opts or {}
+  return zl.wait_inbox(opts.agentid, opts.timeout)
+end
+
+function notifications(agentid)
+  return zl.inbox(agentid)
+end
+
+local function with_request(e)
+  if e and type(e.request) == "string" then
+    e.req = json.decode(e.request)
+  end
+  return e
+end
+
+-- wait_sdk_call(api, {timeout=s}): the next SDK invoke of api by the program (since the
+-- test began); the entry has .req, the request decoded, and .response.
+function wait_sdk_call(api, opts)
+  check(type(api) == "string", 2, "wait_sdk_call(api): api must be a string")
+  local e, why = zl.wait_journal({ face = "sdk", kind = "invoke", api = api }, opts and opts.timeout)
+  return with_request(e), why
+end
+
+-- wait_journal(filter, {timeout=s}): the next journal entry whose fields equal filter's.
+function wait_journal(filter, opts)
+  check(type(filter) == "table", 2, "wait_journal(filter): filter must be a table")
+  return zl.wait_journal(filter, opts and opts.timeout)
+end
+
+-- journal(filter): every journal entry so far matching filter.
+function journal(filter)
+  return zl.journal(filter)
+end
+
+-- sdk_calls(api): every SDK invoke of api so far, each with .req decoded.
+function sdk_calls(api)
+  local list = zl.journal({ face = "sdk", kind = "invoke", api = api })
+  for _, e in ipairs(list) do
+    with_request(e)
+  end
+  return list
+end
+
+-- ---- scripting the backend ----
+
+local specs = {}
+
+local function dispatch(api, request)
+  for _, s in ipairs(specs) do
+    if s.api == api and s.left ~= 0 then
+      s.left = s.left - 1
+      if s.reply ~= nil then
+        local r = s.reply
+        if type(r) == "function" then
+          r = r(request)
+        end
+        if r ~= nil then
+          return { action = "reply", reply = r }
+        end
+        return nil
+      elseif s.errcode then
+        return { action = "reply",
+          reply = { errcode = s.errcode, errmsg = s.errmsg or "scripted by the scenario" } }
+      else
+        return { action = s.fault, delay_ms = s.delay_ms }
+      end
+    end
+  end
+  return nil
+end
+
+-- backend{api=, reply=table|fn(request), errcode=n, errmsg=, fault="reset"|"garbage"|"delay",
+-- delay_ms=, times=n}: what the emulator answers the program's next calls to api (times
+-- defaults to every call for reply, once otherwise). Earlier rules are tried first.
+function backend(spec)
+  check(type(spec) == "table" and type(spec.api) == "string", 2, "backend{api=..., ...}")
+  local n = (spec.reply ~= nil and 1 or 0) + (spec.errcode and 1 or 0) + (spec.fault and 1 or 0)
+  check(n == 1, 2, "backend{}: give exactly one of reply, errcode and fault")
+  if spec.fault then
+    check(spec.fault == "reset" or spec.fault == "garbage" or spec.fault == "delay", 2,
+      "backend{}.fault is reset, garbage or delay")
+    check(spec.fault ~= "delay" or type(spec.delay_ms) == "number", 2,
+      "backend{fault=\"delay\"} needs delay_ms")
+  end
+  local times = spec.times or (spec.reply ~= nil and -1 or 1)
+  specs[#specs + 1] = { api = spec.api, reply = spec.reply, errcode = spec.errcode,
+    errmsg = spec.errmsg, fault = spec.fault, delay_ms = spec.delay_ms, left = times }
+  zl.backend(dispatch)
+end
+
+function backend_clear()
+  specs = {}
+  zl.backend(nil)
+end
+
+-- ---- the program ----
+
+program = {}
+
+function program.kill(replica) zl.program("kill", replica or 0) end
+function program.pause(replica) zl.program("pause", replica or 0) end
+function program.resume(replica) zl.program("resume", replica or 0) end
+-- program.restart(replica): starts it again and waits until it listens.
+function program.restart(replica, timeout) zl.program("restart", replica or 0, timeout) end
+function program.replicas() return zl.info().replicas end
+
+-- program_request(replica, {recase=true}): a sealed callback sent straight to a replica;
+-- returns the HTTP status and the ww-exception code its SDK answered with (nil when none).
+function program_request(replica, opts)
+  opts = opts or {}
+  return zl.program_request(replica or 0, opts.data, opts.recase)
+end
+
+-- ---- assertions ----
+
+local function show(v)
+  if type(v) == "table" then
+    return json.encode(v)
+  elseif type(v) == "string" then
+    return string.format("%q", v)
+  end
+  return tostring(v)
+end
+
+local function diff(a, b, path, out)
+  if #out >= 20 then
+    return
+  end
+  if type(a) ~= type(b) then
+    out[#out + 1] = string.format("%s: expected %s, got %s", path, show(b), show(a))
+  elseif type(a) == "table" then
+    for k, v in pairs(b) do
+      if a[k] == nil then
+        out[#out + 1] = string.format("%s.%s: missing (expected %s)", path, tostring(k), show(v))
+      else
+        diff(a[k], v, path .. "." .. tostring(k), out)
+      end
+    end
+    for k, v in pairs(a) do
+      if b[k] == nil then
+        out[#out + 1] = string.format("%s.%s: not expected (got %s)", path, tostring(k), show(v))
+      end
+    end
+  elseif a ~= b then
+    out[#out + 1] = string.format("%s: expected %s, got %s", path, show(b), show(a))
+  end
+end
+
+-- assert_eq(actual, expected, msg): deep equality; the error lists each difference by path.
+function assert_eq(actual, expected, msg)
+  local out = {}
+  diff(actual, expected, "$", out)
+  if #out > 0 then
+    error((msg and msg .. ": " or "") .. "not equal\n  " .. table.concat(out, "\n  "), 2)
+  end
+end
+
+-- assert_sub(actual, expected, msg): every field of expected is in actual with that value.
+function assert_sub(actual, expected, msg)
+  local out = {}
+  local function sub(a, b, path)
+    if type(b) ~= "table" then
+      if a ~= b then
+        out[#out + 1] = string.format("%s: expected %s, got %s", path, show(b), show(a))
+      end
+      return
+    end
+    if type(a) ~= "table" then
+      out[#out + 1] = string.format("%s: expected %s, got %s", path, show(b), show(a))
+      return
+    end
+    for k, v in pairs(b) do
+      sub(a[k], v, path .. "." .. tostring(k))
+    end
+  end
+  sub(actual, expected, "$")
+  if #out > 0 then
+    error((msg and msg .. ": " or "") .. "fields differ\n  " .. table.concat(out, "\n  "), 2)
+  end
+end
+
+function assert_true(v, msg)
+  if not v then
+    error(msg or "expected a true value", 2)
+  end
+end
+
+function assert_match(s, pattern, msg)
+  if type(s) ~= "string" or not string.find(s, pattern) then
+    error((msg and msg .. ": " or "") .. string.format("%s does not match %q", show(s), pattern), 2)
+  end
+end
+
+-- assert_count(api, n, msg): the program invoked api exactly n times so far.
+function assert_count(api, n, msg)
+  local got = #sdk_calls(api)
+  if got ~= n then
+    error((msg and msg .. ": " or "") .. string.format("expected %d call(s) to %s, got %d", n, api, got), 2)
+  end
+end
+
+-- assert_order(filter1, filter2, ...): journal entries matching each filter appear in order.
+function assert_order(...)
+  local all, at = zl.journal(nil), 0
+  for i, f in ipairs({ ... }) do
+    local found
+    for k = at + 1, #all do
+      local ok = true
+      for key, v in pairs(f) do
+        if all[k][key] ~= v then
+          ok = false
+          break
+        end
+      end
+      if ok then
+        found = k
+        break
+      end
+    end
+    if not found then
+      error(string.format("journal order: entry %d (%s) does not follow entry %d", i, show(f), i - 1), 2)
+    end
+    at = found
+  end
+end
+
+function fail(msg)
+  error(msg or "failed", 2)
+end

@@ -1,0 +1,1283 @@
+/* scenario: one Lua scenario file against a fresh in-process emulator. The file declares its
+ * world with scenario{} and its tests with test(name, fn); each test runs as a coroutine.
+ * Blocking verbs are C primitives that yield with a continuation: the driver turns the
+ * engine until what they wait for happens (or the timeout, or a crash), then resumes. The
+ * friendly verbs are Lua, in lua/prelude.lua, built on the primitives in the _zl table. */
+#define _GNU_SOURCE
+#include "scenario.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include "control.h"
+#include "emu.h"
+#include "wire.h"
+
+extern const unsigned char zl_default_world[];
+extern const size_t zl_default_world_len;
+extern const unsigned char zl_scenario_prelude[];
+extern const size_t zl_scenario_prelude_len;
+
+#define MAX_TESTS      512
+#define MAX_CURSORS    64
+#define MAX_JSON_DEPTH 64
+
+enum wait_kind { W_NONE, W_HTTP, W_SLEEP, W_INBOX, W_JOURNAL, W_READY };
+
+typedef struct wait {
+    enum wait_kind kind;
+    int64_t deadline; /* real ms */
+    bool done, timed_out;
+    /* W_HTTP */
+    long status;
+    char *body;
+    char *error;
+    /* W_INBOX */
+    uint32_t agentid;
+    /* W_JOURNAL */
+    cJSON *filter;
+    int cursor; /* index into cursors */
+    /* W_READY */
+    size_t replica;
+    /* what was found (W_INBOX, W_JOURNAL) */
+    cJSON *found;
+} wait;
+
+typedef struct test {
+    char *name;
+    int ref; /* the function in the registry */
+} test;
+
+typedef struct sc {
+    lua_State *L;
+    const char *path;
+    zl_scenario_options opt;
+    cJSON *config;
+    test tests[MAX_TESTS];
+    size_t n_tests;
+    zl_world *world;
+    zl_engine *engine;
+    zl_journal *journal;
+    zl_emu *emu;
+    zl_control control;
+    zl_prog_rt *prog;
+    wait w;
+    uint64_t inbox_seen;
+    struct {
+        char key[160];
+        uint64_t seq;
+    } cursors[MAX_CURSORS];
+    size_t n_cursors;
+    int backend_ref;         /* Lua function answering the SDK hook, LUA_NOREF when none */
+    char pending_error[600]; /* raised at the next resume (a backend script failed) */
+    int64_t scenario_deadline;
+    char crash[1200];
+} sc;
+
+static int64_t real_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static sc *self(lua_State *L)
+{
+    return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* ---- JSON <-> Lua ---- */
+
+static void push_json(lua_State *L, const cJSON *j, int depth)
+{
+    const cJSON *c;
+    int i = 1;
+
+    luaL_checkstack(L, 4, "JSON too deep");
+    if (!j || cJSON_IsNull(j) || depth > MAX_JSON_DEPTH) {
+        lua_getglobal(L, "null"); /* json.null, a unique value */
+        return;
+    }
+    if (cJSON_IsBool(j)) {
+        lua_pushboolean(L, cJSON_IsTrue(j));
+    } else if (cJSON_IsNumber(j)) {
+        double d = j->valuedouble;
+
+        if (d == (double)(lua_Integer)d && d >= -9007199254740992.0 && d <= 9007199254740992.0)
+            lua_pushinteger(L, (lua_Integer)d);
+        else
+            lua_pushnumber(L, d);
+    } else if (cJSON_IsString(j)) {
+        lua_pushstring(L, j->valuestring);
+    } else if (cJSON_IsArray(j)) {
+        lua_createtable(L, cJSON_GetArraySize(j), 0);
+        cJSON_ArrayForEach(c, j)
+        {
+            push_json(L, c, depth + 1);
+            lua_rawseti(L, -2, i++);
+        }
+        if (i == 1) { /* keep an empty array an array */
+            lua_getglobal(L, "array_mt");
+            lua_setmetatable(L, -2);
+        }
+    } else {
+        lua_newtable(L);
+        cJSON_ArrayForEach(c, j)
+        {
+            push_json(L, c, depth + 1);
+            lua_setfield(L, -2, c->string);
+        }
+    }
+}
+
+/* The Lua value at idx as JSON; NULL with *why set when it cannot be (functions, cycles). */
+static cJSON *to_json(lua_State *L, int idx, int depth, const char **why)
+{
+    cJSON *j;
+    lua_Integer n, k;
+    bool is_array = true;
+
+    idx = lua_absindex(L, idx);
+    if (depth > MAX_JSON_DEPTH) {
+        *why = "nested too deep (a cycle?)";
+        return NULL;
+    }
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+        return cJSON_CreateNull();
+    case LUA_TBOOLEAN:
+        return cJSON_CreateBool(lua_toboolean(L, idx));
+    case LUA_TNUMBER:
+        return cJSON_CreateNumber(lua_tonumber(L, idx));
+    case LUA_TSTRING:
+        return cJSON_CreateString(lua_tostring(L, idx));
+    case LUA_TTABLE:
+        break;
+    default:
+        lua_getglobal(L, "null");
+        if (lua_rawequal(L, -1, idx)) {
+            lua_pop(L, 1);
+            return cJSON_CreateNull();
+        }
+        lua_pop(L, 1);
+        *why = "a function, thread or userdata cannot be JSON";
+        return NULL;
+    }
+    luaL_checkstack(L, 6, "table too deep");
+    n = (lua_Integer)lua_rawlen(L, idx);
+    k = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        k++;
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > n)
+            is_array = false;
+    }
+    if (n == 0 || k != n) {
+        is_array = false;
+        if (k == 0 && lua_getmetatable(L, idx)) { /* an empty array made with array() */
+            lua_getglobal(L, "array_mt");
+            is_array = lua_rawequal(L, -1, -2);
+            lua_pop(L, 2);
+        }
+    }
+    if (is_array) {
+        j = cJSON_CreateArray();
+        for (k = 1; k <= n; k++) {
+            cJSON *v;
+
+            lua_rawgeti(L, idx, k);
+            v = to_json(L, -1, depth + 1, why);
+            lua_pop(L, 1);
+            if (!v) {
+                cJSON_Delete(j);
+                return NULL;
+            }
+            cJSON_AddItemToArray(j, v);
+        }
+        return j;
+    }
+    j = cJSON_CreateObject();
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        cJSON *v;
+        char key[64];
+        const char *name;
+
+        if (lua_type(L, -2) == LUA_TSTRING) {
+            name = lua_tostring(L, -2);
+        } else if (lua_isinteger(L, -2)) {
+            snprintf(key, sizeof key, "%lld", (long long)lua_tointeger(L, -2));
+            name = key;
+        } else {
+            lua_pop(L, 2);
+            cJSON_Delete(j);
+            *why = "object keys must be strings";
+            return NULL;
+        }
+        v = to_json(L, -1, depth + 1, why);
+        lua_pop(L, 1);
+        if (!v) {
+            lua_pop(L, 1);
+            cJSON_Delete(j);
+            return NULL;
+        }
+        cJSON_AddItemToObject(j, name, v);
+    }
+    return j;
+}
+
+static int l_json_encode(lua_State *L)
+{
+    const char *why = "";
+    cJSON *j = to_json(L, 1, 0, &why);
+    char *text;
+
+    if (!j)
+        return luaL_error(L, "json.encode: %s", why);
+    text = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    lua_pushstring(L, text ? text : "null");
+    cJSON_free(text);
+    return 1;
+}
+
+static int l_json_decode(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    cJSON *j = cJSON_ParseWithLength(s, len);
+
+    if (!j) {
+        lua_pushnil(L);
+        lua_pushstring(L, "not JSON");
+        return 2;
+    }
+    push_json(L, j, 0);
+    cJSON_Delete(j);
+    return 1;
+}
+
+/* ---- waiting ---- */
+
+static void wait_reset(sc *s)
+{
+    free(s->w.body);
+    free(s->w.error);
+    cJSON_Delete(s->w.filter);
+    cJSON_Delete(s->w.found);
+    memset(&s->w, 0, sizeof s->w);
+}
+
+static long timeout_arg(lua_State *L, sc *s, int idx)
+{
+    lua_Number t = luaL_optnumber(L, idx, -1);
+
+    if (t < 0)
+        return s->opt.step_timeout_ms;
+    return (long)(t * 1000); /* seconds in scenarios */
+}
+
+/* Whether entry matches every field of filter (strings, numbers; "match" is a subtable). */
+static bool entry_matches(const cJSON *entry, const cJSON *filter)
+{
+    const cJSON *f;
+
+    cJSON_ArrayForEach(f, filter)
+    {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(entry, f->string);
+
+        if (cJSON_IsObject(f)) {
+            if (!cJSON_IsObject(v) || !entry_matches(v, f))
+                return false;
+        } else if (!v || !cJSON_Compare(v, f, 1)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int port_open(unsigned port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+    if (fd < 0)
+        return 0;
+    a.sin_port = htons((uint16_t)port);
+    ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+static bool check(sc *s)
+{
+    wait *w = &s->w;
+
+    switch (w->kind) {
+    case W_HTTP:
+        return w->done;
+    case W_SLEEP:
+        return real_ms() >= w->deadline;
+    case W_INBOX: {
+        cJSON *list = zl_appnotify_inbox(s->emu->notify_out, w->agentid, s->inbox_seen);
+        cJSON *first = cJSON_DetachItemFromArray(list, 0);
+
+        cJSON_Delete(list);
+        if (!first)
+            return false;
+        s->inbox_seen = (uint64_t)cJSON_GetObjectItem(first, "seq")->valuedouble;
+        w->found = first;
+        return true;
+    }
+    case W_JOURNAL: {
+        cJSON *list = zl_journal_since(s->journal, s->cursors[w->cursor].seq, 100000), *e;
+
+        cJSON_ArrayForEach(e, list)
+        {
+            s->cursors[w->cursor].seq = (uint64_t)cJSON_GetObjectItem(e, "seq")->valuedouble;
+            if (entry_matches(e, w->filter)) {
+                w->found = cJSON_Duplicate(e, 1);
+                break;
+            }
+        }
+        cJSON_Delete(list);
+        return w->found != NULL;
+    }
+    case W_READY:
+        return port_open(s->prog->replicas[w->replica].port);
+    default:
+        return true;
+    }
+}
+
+/* The last lines of each replica's log (owned). */
+static char *program_log(sc *s, int lines_per_replica)
+{
+    size_t cap = 8192, len = 0, i;
+    char *out = calloc(1, cap);
+
+    for (i = 0; out && s->prog && i < s->prog->replica_count; i++) {
+        char path[700], *text = NULL, *p;
+        size_t n = 0, k;
+        FILE *f;
+        int seen = 0;
+
+        snprintf(path, sizeof path, "%s/%s.log", s->opt.work_dir, s->prog->replicas[i].instance);
+        for (k = strlen(s->opt.work_dir) + 1; path[k]; k++)
+            if (path[k] == '/')
+                path[k] = '_';
+        if (!(f = fopen(path, "r")))
+            continue;
+        if (getdelim(&text, &n, '\0', f) < 0) {
+            fclose(f);
+            free(text);
+            continue;
+        }
+        fclose(f);
+        p = text + strlen(text);
+        while (p > text && seen <= lines_per_replica)
+            if (*--p == '\n')
+                seen++;
+        if (p > text)
+            p++;
+        len += (size_t)snprintf(out + len, cap > len ? cap - len : 0, "--- %s\n%s",
+                                s->prog->replicas[i].instance, p);
+        free(text);
+        if (len >= cap)
+            break;
+    }
+    return out;
+}
+
+/* A replica that ended on its own is a crash: the scenario says so with its last lines. */
+static bool crashed(sc *s)
+{
+    size_t i;
+
+    if (s->crash[0])
+        return true;
+    zl_emu_reap(s->emu);
+    for (i = 0; s->prog && i < s->prog->replica_count; i++) {
+        zl_replica *r = &s->prog->replicas[i];
+
+        if (r->pid > 0 && r->exited && !r->expected_exit) {
+            char *log = program_log(s, 8);
+
+            snprintf(s->crash, sizeof s->crash, "program %s crashed (%s %d); its last lines:\n%s",
+                     r->instance, r->exit_code >= 128 ? "signal" : "exit code",
+                     r->exit_code >= 128 ? r->exit_code - 128 : r->exit_code, log ? log : "");
+            free(log);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Turns the engine until the wait is over: done, timed out, or the program crashed. */
+static void drive(sc *s)
+{
+    while (!check(s)) {
+        int64_t now = real_ms();
+
+        if (now >= s->w.deadline || now >= s->scenario_deadline) {
+            s->w.timed_out = true;
+            return;
+        }
+        if (crashed(s))
+            return;
+        zl_engine_turn(s->engine, 5);
+    }
+    s->w.done = true;
+}
+
+/* Common end of a continuation: raises for a crash or a pending script error. */
+static void raise_if_broken(lua_State *L, sc *s)
+{
+    if (s->crash[0])
+        luaL_error(L, "%s", s->crash);
+    if (s->pending_error[0]) {
+        char msg[sizeof s->pending_error];
+
+        memcpy(msg, s->pending_error, sizeof msg);
+        s->pending_error[0] = '\0';
+        luaL_error(L, "%s", msg);
+    }
+    if (real_ms() >= s->scenario_deadline)
+        luaL_error(L, "the scenario ran out of time (%ld ms)", s->opt.scenario_timeout_ms);
+}
+
+/* ---- primitives ---- */
+
+static void on_http(zl_engine *e, const zl_http_result *res, void *ud)
+{
+    sc *s = ud;
+
+    (void)e;
+    if (s->w.kind != W_HTTP)
+        return;
+    s->w.done = true;
+    s->w.status = res->status;
+    if (res->curl_code)
+        s->w.error = strdup(res->error ? res->error : "transfer failed");
+    else
+        s->w.body = strndup(res->body, res->body_len);
+}
+
+static int http_k(lua_State *L, int status, lua_KContext ctx)
+{
+    sc *s = self(L);
+
+    (void)status, (void)ctx;
+    raise_if_broken(L, s);
+    if (s->w.timed_out || s->w.error) {
+        lua_pushnil(L);
+        lua_pushstring(L, s->w.error ? s->w.error : "timeout");
+        wait_reset(s);
+        return 2;
+    }
+    lua_pushinteger(L, s->w.status);
+    lua_pushstring(L, s->w.body ? s->w.body : "");
+    wait_reset(s);
+    return 2;
+}
+
+/* _zl.http(method, path, body?, timeout_s?, headers?) -> status, body | nil, why */
+static int l_http(lua_State *L)
+{
+    sc *s = self(L);
+    const char *method = luaL_checkstring(L, 1), *path = luaL_checkstring(L, 2);
+    size_t blen = 0;
+    const char *body = luaL_optlstring(L, 3, NULL, &blen);
+    char url[2200];
+    zl_http_request req = {.method = method, .url = url, .body = body, .body_len = blen};
+
+    if (path[0] != '/' || strlen(path) > 2000)
+        return luaL_error(L, "a path starts with / and is at most 2000 bytes");
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", zl_engine_port(s->engine), path);
+    wait_reset(s);
+    s->w.kind = W_HTTP;
+    req.timeout_ms = timeout_arg(L, s, 4);
+    s->w.deadline = real_ms() + req.timeout_ms + 1000;
+    if (zl_engine_http(s->engine, &req, on_http, s) != 0)
+        return luaL_error(L, "cannot start an HTTP call");
+    return lua_yieldk(L, 0, 0, http_k);
+}
+
+static int sleep_k(lua_State *L, int status, lua_KContext ctx)
+{
+    sc *s = self(L);
+
+    (void)status, (void)ctx;
+    wait_reset(s);
+    raise_if_broken(L, s);
+    return 0;
+}
+
+/* _zl.sleep(seconds): real time, the engine keeps running. */
+static int l_sleep(lua_State *L)
+{
+    sc *s = self(L);
+    lua_Number t = luaL_checknumber(L, 1);
+
+    if (t < 0 || t > 600)
+        return luaL_error(L, "sleep takes 0 to 600 seconds");
+    wait_reset(s);
+    s->w.kind = W_SLEEP;
+    s->w.deadline = real_ms() + (int64_t)(t * 1000);
+    return lua_yieldk(L, 0, 0, sleep_k);
+}
+
+static int found_k(lua_State *L, int status, lua_KContext ctx)
+{
+    sc *s = self(L);
+
+    (void)status, (void)ctx;
+    raise_if_broken(L, s);
+    if (!s->w.found) {
+        lua_pushnil(L);
+        lua_pushstring(L, "timeout");
+        wait_reset(s);
+        return 2;
+    }
+    push_json(L, s->w.found, 0);
+    wait_reset(s);
+    return 1;
+}
+
+/* _zl.wait_inbox(agentid, timeout_s?) -> the next notification the fake app received */
+static int l_wait_inbox(lua_State *L)
+{
+    sc *s = self(L);
+    lua_Integer agentid = luaL_optinteger(L, 1, 0);
+
+    wait_reset(s);
+    s->w.kind = W_INBOX;
+    s->w.agentid = (uint32_t)agentid;
+    s->w.deadline = real_ms() + timeout_arg(L, s, 2);
+    return lua_yieldk(L, 0, 0, found_k);
+}
+
+/* _zl.wait_journal(filter, timeout_s?) -> the next journal entry matching filter; each
+ * filter (by its face/kind/api) has its own cursor, starting at the test's start. */
+static int l_wait_journal(lua_State *L)
+{
+    sc *s = self(L);
+    const char *why = "";
+    cJSON *filter;
+    char key[160];
+    const cJSON *f, *k, *a;
+    size_t i;
+
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (!(filter = to_json(L, 1, 0, &why)) || !cJSON_IsObject(filter)) {
+        cJSON_Delete(filter);
+        return luaL_error(L, "wait_journal needs a table of fields to match");
+    }
+    f = cJSON_GetObjectItem(filter, "face");
+    k = cJSON_GetObjectItem(filter, "kind");
+    a = cJSON_GetObjectItem(filter, "api");
+    snprintf(key, sizeof key, "%s|%s|%s", cJSON_IsString(f) ? f->valuestring : "",
+             cJSON_IsString(k) ? k->valuestring : "", cJSON_IsString(a) ? a->valuestring : "");
+    for (i = 0; i < s->n_cursors && strcmp(s->cursors[i].key, key); i++)
+        ;
+    if (i == s->n_cursors) {
+        if (i == MAX_CURSORS) {
+            cJSON_Delete(filter);
+            return luaL_error(L, "too many different wait_journal filters in one test");
+        }
+        snprintf(s->cursors[i].key, sizeof s->cursors[i].key, "%s", key);
+        s->cursors[i].seq = s->cursors[0].seq; /* cursor 0 is the test's start */
+        s->n_cursors++;
+    }
+    wait_reset(s);
+    s->w.kind = W_JOURNAL;
+    s->w.filter = filter;
+    s->w.cursor = (int)i;
+    s->w.deadline = real_ms() + timeout_arg(L, s, 2);
+    return lua_yieldk(L, 0, 0, found_k);
+}
+
+/* _zl.journal(filter?) -> every entry (since the scenario began) matching filter */
+static int l_journal(lua_State *L)
+{
+    sc *s = self(L);
+    const char *why = "";
+    cJSON *filter = lua_istable(L, 1) ? to_json(L, 1, 0, &why) : NULL;
+    cJSON *list = zl_journal_since(s->journal, 0, 1000000), *out = cJSON_CreateArray(), *e;
+
+    cJSON_ArrayForEach(e, list)
+    {
+        if (!filter || entry_matches(e, filter))
+            cJSON_AddItemToArray(out, cJSON_Duplicate(e, 1));
+    }
+    push_json(L, out, 0);
+    cJSON_Delete(out);
+    cJSON_Delete(list);
+    cJSON_Delete(filter);
+    return 1;
+}
+
+/* _zl.inbox(agentid?) -> every notification the fake app received */
+static int l_inbox(lua_State *L)
+{
+    sc *s = self(L);
+    cJSON *list = zl_appnotify_inbox(s->emu->notify_out, (uint32_t)luaL_optinteger(L, 1, 0), 0);
+
+    push_json(L, list, 0);
+    cJSON_Delete(list);
+    return 1;
+}
+
+static size_t replica_arg(lua_State *L, sc *s, int idx)
+{
+    lua_Integer i = luaL_checkinteger(L, idx);
+
+    if (!s->prog || i < 0 || (size_t)i >= s->prog->replica_count)
+        luaL_error(L, "replica %d does not exist (the program has %d, numbered from 0)", (int)i,
+                   s->prog ? (int)s->prog->replica_count : 0);
+    return (size_t)i;
+}
+
+static int ready_k(lua_State *L, int status, lua_KContext ctx)
+{
+    sc *s = self(L);
+    size_t i = s->w.replica;
+    bool late = s->w.timed_out;
+
+    (void)status, (void)ctx;
+    wait_reset(s);
+    raise_if_broken(L, s);
+    if (late)
+        return luaL_error(L, "replica %d did not listen on port %d in time", (int)i,
+                          (int)s->prog->replicas[i].port);
+    return 0;
+}
+
+/* _zl.program(op, replica): "kill", "pause", "resume", "restart" (waits until it listens) */
+static int l_program(lua_State *L)
+{
+    sc *s = self(L);
+    const char *op = luaL_checkstring(L, 1);
+    size_t i = replica_arg(L, s, 2);
+    char err[256];
+
+    if (!strcmp(op, "kill") || !strcmp(op, "pause") || !strcmp(op, "resume")) {
+        int sig = !strcmp(op, "kill") ? SIGKILL : !strcmp(op, "pause") ? SIGSTOP : SIGCONT;
+
+        if (zl_emu_signal_replica(s->emu, s->prog, i, sig) != 0)
+            return luaL_error(L, "cannot %s replica %d: it is not running", op, (int)i);
+        return 0;
+    }
+    if (strcmp(op, "restart") != 0)
+        return luaL_error(L, "program operations are kill, pause, resume and restart");
+    if (!s->prog->replicas[i].exited)
+        zl_emu_signal_replica(s->emu, s->prog, i, SIGKILL);
+    if (zl_emu_spawn_one(s->emu, s->prog, i, err, sizeof err) != 0)
+        return luaL_error(L, "%s", err);
+    wait_reset(s);
+    s->w.kind = W_READY;
+    s->w.replica = i;
+    s->w.deadline = real_ms() + timeout_arg(L, s, 3);
+    return lua_yieldk(L, 0, 0, ready_k);
+}
+
+typedef struct raw_call {
+    sc *s;
+} raw_call;
+
+static void on_raw(zl_engine *e, const zl_http_result *res, void *ud)
+{
+    sc *s = ud;
+    size_t i;
+
+    (void)e;
+    if (s->w.kind != W_HTTP)
+        return;
+    s->w.done = true;
+    s->w.status = res->status;
+    if (res->curl_code)
+        s->w.error = strdup(res->error ? res->error : "transfer failed");
+    for (i = 0; i < res->n_headers; i++)
+        if (!strcasecmp(res->header_names[i], ZONE_WIRE_H_EXCEPTION))
+            s->w.body = strdup(res->header_values[i]);
+}
+
+static int raw_k(lua_State *L, int status, lua_KContext ctx)
+{
+    sc *s = self(L);
+
+    (void)status, (void)ctx;
+    raise_if_broken(L, s);
+    if (s->w.timed_out || s->w.error) {
+        lua_pushnil(L);
+        lua_pushstring(L, s->w.error ? s->w.error : "timeout");
+        wait_reset(s);
+        return 2;
+    }
+    lua_pushinteger(L, s->w.status);
+    if (s->w.body)
+        lua_pushstring(L, s->w.body); /* the ww-exception code the program's SDK saw */
+    else
+        lua_pushnil(L);
+    wait_reset(s);
+    return 2;
+}
+
+/* _zl.program_request(replica, data, recase?) -> status, ww-exception or nil: a sealed
+ * callback (call_type 1, ability "whoami") sent to a replica, with the header names
+ * re-cased the way some HTTP frameworks do when recase is true. */
+static int l_program_request(lua_State *L)
+{
+    sc *s = self(L);
+    size_t i = replica_arg(L, s, 1);
+    const char *data = luaL_optstring(L, 2, "{}");
+    bool recase = lua_toboolean(L, 3);
+    zone_wire_callback cb = {0};
+    zone_wire_sealed_headers h;
+    char *plain, *body = NULL, url[96], hv[4][300];
+    const char *headers[4] = {hv[0], hv[1], hv[2], hv[3]};
+    zl_http_request req = {.method = "POST", .url = url, .headers = headers, .n_headers = 4};
+
+    cb.corpid = strdup(s->prog->corp->corpid);
+    cb.data = strdup(data);
+    cb.job_info = strdup("");
+    cb.ability_id = strdup("get_callback_data");
+    cb.notify_id = strdup("");
+    cb.req_id = strdup("00000000000000aa");
+    cb.call_type = 1;
+    cb.agentid = s->prog->prog->agentid_count ? s->prog->prog->agentids[0] : 0;
+    plain = zone_wire_callback_encode(&cb);
+    zone_wire_callback_cleanup(&cb);
+    if (!plain || zone_wire_seal(&s->prog->keys, NULL, "POST", ZONE_WIRE_CALLBACK_PATH, plain,
+                                 strlen(plain), &h, &body) != ZONE_WIRE_OK) {
+        free(plain);
+        return luaL_error(L, "cannot seal the request");
+    }
+    free(plain);
+    snprintf(hv[0], sizeof hv[0], "%s: %s", recase ? "Ww-Secret-Ver" : "ww-secret-ver",
+             h.secret_ver);
+    snprintf(hv[1], sizeof hv[1], "%s: %s", recase ? "Ww-Timestamp" : "ww-timestamp", h.timestamp);
+    snprintf(hv[2], sizeof hv[2], "%s: %s", recase ? "Ww-Nonce" : "ww-nonce", h.nonce);
+    snprintf(hv[3], sizeof hv[3], "%s: %s", recase ? "Ww-Signature" : "ww-signature", h.signature);
+    snprintf(url, sizeof url, "%s/", s->prog->replicas[i].url);
+    req.body = body;
+    req.body_len = strlen(body);
+    req.timeout_ms = s->opt.step_timeout_ms;
+    wait_reset(s);
+    s->w.kind = W_HTTP;
+    s->w.deadline = real_ms() + s->opt.step_timeout_ms + 1000;
+    if (zl_engine_http(s->engine, &req, on_raw, s) != 0) {
+        free(body);
+        return luaL_error(L, "cannot start the request");
+    }
+    free(body);
+    return lua_yieldk(L, 0, 0, raw_k);
+}
+
+/* _zl.backend(fn or nil): fn(api, request) answers the SDK hook (see prelude.lua). */
+static int l_backend(lua_State *L)
+{
+    sc *s = self(L);
+
+    if (s->backend_ref != LUA_NOREF)
+        luaL_unref(L, LUA_REGISTRYINDEX, s->backend_ref);
+    s->backend_ref = LUA_NOREF;
+    if (lua_isfunction(L, 1)) {
+        lua_pushvalue(L, 1);
+        s->backend_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    return 0;
+}
+
+/* _zl.replicas() -> the number of replicas; _zl.world() -> the program id and corp */
+static int l_info(lua_State *L)
+{
+    sc *s = self(L);
+
+    if (!s->world)
+        return luaL_error(L, "the emulator starts after the file is loaded: use this in a test");
+    lua_newtable(L);
+    lua_pushinteger(L, s->prog ? (lua_Integer)s->prog->replica_count : 0);
+    lua_setfield(L, -2, "replicas");
+    lua_pushstring(L, s->prog ? s->prog->prog->program_id : "");
+    lua_setfield(L, -2, "program_id");
+    lua_pushstring(L, s->world->corps[0].corpid);
+    lua_setfield(L, -2, "corpid");
+    lua_pushinteger(L, s->world->corps[0].app_count ? s->world->corps[0].apps[0].agentid : 0);
+    lua_setfield(L, -2, "agentid");
+    lua_pushstring(L, s->world->corps[0].app_count ? s->world->corps[0].apps[0].secret : "");
+    lua_setfield(L, -2, "secret");
+    lua_pushstring(L, s->path);
+    lua_setfield(L, -2, "file");
+    return 1;
+}
+
+/* The SDK hook: asks the scenario's backend function what to do with this invoke. */
+static int traceback(lua_State *L)
+{
+    luaL_traceback(L, L, lua_tostring(L, 1), 1);
+    return 1;
+}
+
+static int hook(void *ud, const char *api, const cJSON *request, cJSON **reply, long *delay_ms)
+{
+    sc *s = ud;
+    lua_State *L = s->L;
+    int top = lua_gettop(L), rc = ZL_HOOK_PASS;
+    const char *why = "";
+
+    if (s->backend_ref == LUA_NOREF)
+        return ZL_HOOK_PASS;
+    lua_pushcfunction(L, traceback);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->backend_ref);
+    lua_pushstring(L, api);
+    push_json(L, request, 0);
+    if (lua_pcall(L, 2, 1, top + 1) != LUA_OK) {
+        snprintf(s->pending_error, sizeof s->pending_error, "a backend script failed: %s",
+                 lua_tostring(L, -1));
+        lua_settop(L, top);
+        return ZL_HOOK_PASS;
+    }
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "action");
+        const char *action = lua_tostring(L, -1);
+
+        lua_pop(L, 1);
+        if (action && !strcmp(action, "reply")) {
+            lua_getfield(L, -1, "reply");
+            *reply = to_json(L, -1, 0, &why);
+            lua_pop(L, 1);
+            rc = *reply ? ZL_HOOK_REPLY : ZL_HOOK_PASS;
+            if (!*reply)
+                snprintf(s->pending_error, sizeof s->pending_error,
+                         "a backend reply for %s is not JSON: %s", api, why);
+        } else if (action && !strcmp(action, "reset")) {
+            rc = ZL_HOOK_RESET;
+        } else if (action && !strcmp(action, "garbage")) {
+            rc = ZL_HOOK_GARBAGE;
+        } else if (action && !strcmp(action, "delay")) {
+            lua_getfield(L, -1, "delay_ms");
+            *delay_ms = (long)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+            rc = ZL_HOOK_DELAY;
+        }
+    }
+    lua_settop(L, top);
+    return rc;
+}
+
+/* ---- the file: scenario{} and test() ---- */
+
+static int l_scenario(lua_State *L)
+{
+    sc *s = self(L);
+    const char *why = "";
+
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (s->config)
+        return luaL_error(L, "scenario{} is given twice");
+    if (!(s->config = to_json(L, 1, 0, &why)) || !cJSON_IsObject(s->config))
+        return luaL_error(L, "scenario{}: %s", why[0] ? why : "give a table of settings");
+    return 0;
+}
+
+static int l_test(lua_State *L)
+{
+    sc *s = self(L);
+    const char *name = luaL_checkstring(L, 1);
+    size_t i;
+
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    if (s->n_tests == MAX_TESTS)
+        return luaL_error(L, "at most %d tests in a file", MAX_TESTS);
+    for (i = 0; i < s->n_tests; i++)
+        if (!strcmp(s->tests[i].name, name))
+            return luaL_error(L, "two tests are named \"%s\"", name);
+    lua_pushvalue(L, 2);
+    s->tests[s->n_tests].ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    s->tests[s->n_tests].name = strdup(name);
+    s->n_tests++;
+    return 0;
+}
+
+/* A step budget: a script that loops without yielding still ends at the scenario deadline. */
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+    sc *s;
+
+    (void)ar;
+    lua_getfield(L, LUA_REGISTRYINDEX, "zonelab.sc");
+    s = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (s && real_ms() >= s->scenario_deadline)
+        luaL_error(L, "the scenario ran out of time (%ld ms) in a loop that never waits",
+                   s->opt.scenario_timeout_ms);
+}
+
+static lua_State *new_state(sc *s)
+{
+    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},
+                                    {LUA_TABLIBNAME, luaopen_table},
+                                    {LUA_STRLIBNAME, luaopen_string},
+                                    {LUA_MATHLIBNAME, luaopen_math},
+                                    {LUA_UTF8LIBNAME, luaopen_utf8},
+                                    {LUA_COLIBNAME, luaopen_coroutine},
+                                    {NULL, NULL}};
+    static const luaL_Reg prims[] = {{"http", l_http},
+                                     {"sleep", l_sleep},
+                                     {"wait_inbox", l_wait_inbox},
+                                     {"wait_journal", l_wait_journal},
+                                     {"journal", l_journal},
+                                     {"inbox", l_inbox},
+                                     {"program", l_program},
+                                     {"program_request", l_program_request},
+                                     {"backend", l_backend},
+                                     {"info", l_info},
+                                     {"json_encode", l_json_encode},
+                                     {"json_decode", l_json_decode},
+                                     {NULL, NULL}};
+    static const char *const unsafe[] = {"dofile", "loadfile", "load", "collectgarbage", NULL};
+    lua_State *L = luaL_newstate();
+    const luaL_Reg *lib;
+    size_t i;
+
+    if (!L)
+        return NULL;
+    for (lib = libs; lib->func; lib++) {
+        luaL_requiref(L, lib->name, lib->func, 1);
+        lua_pop(L, 1);
+    }
+    for (i = 0; unsafe[i]; i++) {
+        lua_pushnil(L);
+        lua_setglobal(L, unsafe[i]);
+    }
+    lua_pushlightuserdata(L, s);
+    lua_setfield(L, LUA_REGISTRYINDEX, "zonelab.sc");
+    lua_newtable(L);
+    lua_pushlightuserdata(L, s);
+    luaL_setfuncs(L, prims, 1);
+    lua_setglobal(L, "_zl");
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, l_scenario, 1);
+    lua_setglobal(L, "scenario");
+    lua_pushlightuserdata(L, s);
+    lua_pushcclosure(L, l_test, 1);
+    lua_setglobal(L, "test");
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1000000);
+    return L;
+}
+
+/* ---- building the emulator the scenario asked for ---- */
+
+static const char *cfg_str(const sc *s, const char *key, const char *dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(s->config, key);
+
+    return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+static long cfg_int(const sc *s, const char *key, long dflt, long min, long max, char *err,
+                    size_t errlen)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(s->config, key);
+
+    if (!v)
+        return dflt;
+    if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max) {
+        snprintf(err, errlen, "scenario{}.%s must be a number from %ld to %ld", key, min, max);
+        return LONG_MIN;
+    }
+    return (long)v->valuedouble;
+}
+
+static int build(sc *s, char *err, size_t errlen)
+{
+    zl_engine_config ec = {.listen = "127.0.0.1", .port = 0, .seed = s->opt.seed};
+    zl_emu_options eo;
+    const cJSON *world = cJSON_GetObjectItemCaseSensitive(s->config, "world");
+    const char *program_id = cfg_str(s, "program_id", NULL), *cmd;
+    const char *routing = cfg_str(s, "routing", "sticky");
+    char dir[600], path[1200], *slash;
+    long replicas, v;
+    size_t i;
+
+    snprintf(dir, sizeof dir, "%s", s->path);
+    slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (!world || (cJSON_IsString(world) && !strcmp(world->valuestring, "default"))) {
+        s->world = zl_world_load_json((const char *)zl_default_world, zl_default_world_len, NULL,
+                                      err, errlen);
+    } else if (cJSON_IsString(world)) {
+        if (world->valuestring[0] == '/')
+            snprintf(path, sizeof path, "%s", world->valuestring);
+        else
+            snprintf(path, sizeof path, "%s/%s", dir, world->valuestring);
+        s->world = zl_world_load_file(path, err, errlen);
+    } else if (cJSON_IsObject(world)) {
+        char *text = cJSON_PrintUnformatted(world);
+
+        s->world = text ? zl_world_load_json(text, strlen(text), dir, err, errlen) : NULL;
+        cJSON_free(text);
+    } else {
+        snprintf(err, errlen, "scenario{}.world is \"default\", a world file or a world table");
+        return -1;
+    }
+    if (!s->world)
+        return -1;
+    if (strcmp(routing, "sticky") != 0 && strcmp(routing, "any") != 0) {
+        snprintf(err, errlen, "scenario{}.routing is \"sticky\" or \"any\"");
+        return -1;
+    }
+    zl_emu_options_default(&eo);
+    eo.notify_any = !strcmp(routing, "any");
+    if ((v = cfg_int(s, "sync_budget", eo.sync_budget_per_min, 0, 1000000, err, errlen)) ==
+        LONG_MIN)
+        return -1;
+    eo.sync_budget_per_min = (int)v;
+    if ((v = cfg_int(s, "program_timeout_ms", 5000, 1, 600000, err, errlen)) == LONG_MIN)
+        return -1;
+    eo.program_timeout_ms = v;
+    if ((v = cfg_int(s, "event_timeout_ms", 5000, 1, 600000, err, errlen)) == LONG_MIN)
+        return -1;
+    eo.event_timeout_ms = v;
+    if ((v = cfg_int(s, "app_callback_timeout_ms", 2000, 1, 600000, err, errlen)) == LONG_MIN)
+        return -1;
+    eo.app_callbacks.timeout_ms = v;
+    if ((v = cfg_int(s, "seed", (long)(s->opt.seed & 0x7fffffff), 0, 0x7fffffff, err, errlen)) ==
+        LONG_MIN)
+        return -1;
+    ec.seed = (uint64_t)v;
+    if (!(s->engine = zl_engine_new(&ec, err, errlen)))
+        return -1;
+    if (s->world->clock_start)
+        zl_clock_start_at(zl_engine_clock(s->engine), s->world->clock_start * 1000);
+    if (!(s->journal = zl_journal_new(1000000))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (!(s->emu = zl_emu_new(s->engine, s->journal, s->world, &eo, err, errlen)))
+        return -1;
+    s->emu->log_dir = s->opt.work_dir;
+    s->emu->sdk_hook = hook;
+    s->emu->sdk_hook_ud = s;
+    s->control = (zl_control){
+        .engine = s->engine, .journal = s->journal, .version = "scenario", .emu = s->emu};
+    if (zl_control_install(&s->control) != 0) {
+        snprintf(err, errlen, "cannot install the control face");
+        return -1;
+    }
+    for (i = 0; i < s->emu->prog_count && !s->prog; i++)
+        if (!program_id || !strcmp(s->emu->progs[i].prog->program_id, program_id))
+            s->prog = &s->emu->progs[i];
+    if (!s->prog) {
+        snprintf(err, errlen, "scenario{}.program_id names no program of the world");
+        return -1;
+    }
+    if ((replicas = cfg_int(s, "replicas", (long)s->prog->replica_count, 1, 16, err, errlen)) ==
+        LONG_MIN)
+        return -1;
+    if ((size_t)replicas != s->prog->replica_count &&
+        zl_emu_set_replicas(s->emu, s->prog, (size_t)replicas, err, errlen) != 0)
+        return -1;
+    cmd = cfg_str(s, "program", s->opt.program);
+    if (!cmd || !*cmd) {
+        snprintf(err, errlen,
+                 "no program to run: give scenario{}.program or zonelab run --program");
+        return -1;
+    }
+    setenv("ZONELAB_WORK_DIR", s->opt.work_dir, 1);
+    if (zl_emu_spawn(s->emu, s->prog, cmd, err, errlen) != 0)
+        return -1;
+    /* every replica listens before the first test (the engine keeps turning meanwhile) */
+    for (i = 0; i < s->prog->replica_count; i++) {
+        wait_reset(s);
+        s->w.kind = W_READY;
+        s->w.replica = i;
+        s->w.deadline = real_ms() + 15000;
+        drive(s);
+        if (s->crash[0] || s->w.timed_out) {
+            snprintf(err, errlen, "%s",
+                     s->crash[0] ? s->crash : "the program did not listen within 15 s");
+            wait_reset(s);
+            return -1;
+        }
+    }
+    wait_reset(s);
+    return 0;
+}
+
+/* ---- running ---- */
+
+static cJSON *result_test(cJSON *tests, const char *name, const char *status, const char *msg,
+                          double seconds)
+{
+    cJSON *t = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(t, "name", name);
+    cJSON_AddStringToObject(t, "status", status);
+    if (msg)
+        cJSON_AddStringToObject(t, "message", msg);
+    cJSON_AddNumberToObject(t, "seconds", seconds);
+    cJSON_AddItemToArray(tests, t);
+    return t;
+}
+
+/* Runs test i as a coroutine; 0 passed, else *msg (owned) says why. */
+static int run_test(sc *s, size_t i, char **msg)
+{
+    lua_State *L = s->L, *co = lua_newthread(L);
+    int nres, status;
+
+    *msg = NULL;
+    s->crash[0] = '\0';
+    s->pending_error[0] = '\0';
+    s->n_cursors = 1;
+    snprintf(s->cursors[0].key, sizeof s->cursors[0].key, "(test start)");
+    s->cursors[0].seq = zl_journal_last(s->journal);
+    lua_sethook(co, count_hook, LUA_MASKCOUNT, 1000000);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->tests[i].ref);
+    lua_xmove(L, co, 1);
+    status = lua_resume(co, L, 0, &nres);
+    while (status == LUA_YIELD) {
+        lua_pop(co, nres);
+        if (s->w.kind == W_NONE) { /* a coroutine.yield() of the script's own */
+            status = LUA_ERRRUN;
+            lua_pushstring(co, "a test must not yield by itself (use sleep or a wait verb)");
+            break;
+        }
+        drive(s);
+        status = lua_resume(co, L, 0, &nres);
+    }
+    if (status != LUA_OK) {
+        const char *m = lua_tostring(co, -1);
+
+        luaL_traceback(L, co, m ? m : "(an error that is not a string)", 0);
+        *msg = strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    wait_reset(s);
+    lua_pop(L, 1); /* the thread */
+    if (!*msg && s->crash[0])
+        *msg = strdup(s->crash);
+    return *msg ? -1 : 0;
+}
+
+cJSON *zl_scenario_run(const char *path, const zl_scenario_options *o)
+{
+    sc *s = calloc(1, sizeof *s);
+    cJSON *out = cJSON_CreateObject(), *tests;
+    int64_t t0 = real_ms();
+    char err[1200] = "", *prelude_name = "=prelude.lua";
+    bool failed = false;
+    size_t i;
+
+    if (!s || !out) {
+        free(s);
+        cJSON_Delete(out);
+        return NULL;
+    }
+    cJSON_AddStringToObject(out, "file", path);
+    tests = cJSON_AddArrayToObject(out, "tests");
+    s->path = path;
+    s->opt = *o;
+    if (s->opt.step_timeout_ms <= 0)
+        s->opt.step_timeout_ms = 10000;
+    if (s->opt.scenario_timeout_ms <= 0)
+        s->opt.scenario_timeout_ms = 120000;
+    s->backend_ref = LUA_NOREF;
+    s->scenario_deadline = t0 + s->opt.scenario_timeout_ms;
+    if (!(s->L = new_state(s))) {
+        result_test(tests, "(load)", "error", "out of memory", 0);
+        goto done;
+    }
+    if (luaL_loadbuffer(s->L, (const char *)zl_scenario_prelude, zl_scenario_prelude_len,
+                        prelude_name) != LUA_OK ||
+        lua_pcall(s->L, 0, 0, 0) != LUA_OK) {
+        result_test(tests, "(load)", "error", lua_tostring(s->L, -1), 0);
+        goto done;
+    }
+    if (luaL_loadfile(s->L, path) != LUA_OK || lua_pcall(s->L, 0, 0, 0) != LUA_OK) {
+        result_test(tests, "(load)", "error", lua_tostring(s->L, -1), 0);
+        failed = true;
+        goto done;
+    }
+    if (!s->config)
+        s->config = cJSON_CreateObject();
+    if (s->n_tests == 0) {
+        result_test(tests, "(load)", "error", "the file declares no test(name, fn)", 0);
+        failed = true;
+        goto done;
+    }
+    if (build(s, err, sizeof err) != 0) {
+        result_test(tests, "(setup)", "error", err, (double)(real_ms() - t0) / 1000);
+        failed = true;
+        goto done;
+    }
+    for (i = 0; i < s->n_tests; i++) {
+        char full[700], *msg = NULL;
+        int64_t ts = real_ms();
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+        snprintf(full, sizeof full, "%s: %s", base, s->tests[i].name);
+        if (s->opt.filter && !strstr(full, s->opt.filter)) {
+            result_test(tests, s->tests[i].name, "skip", NULL, 0);
+            continue;
+        }
+        if (real_ms() >= s->scenario_deadline) {
+            result_test(tests, s->tests[i].name, "error", "not run: the scenario ran out of time",
+                        0);
+            failed = true;
+            continue;
+        }
+        if (run_test(s, i, &msg) == 0) {
+            result_test(tests, s->tests[i].name, "pass", NULL, (double)(real_ms() - ts) / 1000);
+        } else {
+            result_test(tests, s->tests[i].name, "fail", msg, (double)(real_ms() - ts) / 1000);
+            failed = true;
+        }
+        free(msg);
+    }
+done:
+    if (failed && s->journal) {
+        char *log = program_log(s, 20);
+
+        cJSON_AddItemToObject(out, "journal", zl_journal_since(s->journal, 0, 1000000));
+        if (log && *log)
+            cJSON_AddStringToObject(out, "program_log", log);
+        free(log);
+    }
+    if (s->emu) {
+        s->emu->sdk_hook = NULL;
+        zl_emu_shutdown(s->emu);
+    }
+    zl_engine_free(s->engine);
+    zl_emu_free(s->emu);
+    zl_journal_free(s->journal);
+    zl_world_free(s->world);
+    wait_reset(s);
+    if (s->L)
+        lua_close(s->L);
+    for (i = 0; i < s->n_tests; i++)
+        free(s->tests[i].name);
+    cJSON_Delete(s->config);
+    free(s);
+    cJSON_AddNumberToObject(out, "seconds", (double)(real_ms() - t0) / 1000);
+    return out;
+}

@@ -1,0 +1,32 @@
+/* scenario: runs one Lua scenario file against a fresh in-process emulator and fresh program
+ * processes, test by test, each test a coroutine whose blocking verbs yield to the engine. */
+#ifndef ZL_SCENARIO_H
+#define ZL_SCENARIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+typedef struct zl_scenario_options {
+    const char *program;      /* command for the program when the scenario names none */
+    const char *filter;       /* run only tests whose "file: name" contains it; NULL = all */
+    uint64_t seed;            /* the emulator's seed (a scenario may set its own) */
+    long step_timeout_ms;     /* default timeout of a wait, 10000 */
+    long scenario_timeout_ms; /* a whole file, 120000 */
+    const char *work_dir;     /* an empty folder for replica logs and program data */
+} zl_scenario_options;
+
+enum zl_test_status { ZL_TEST_PASS, ZL_TEST_FAIL, ZL_TEST_ERROR, ZL_TEST_SKIP };
+
+/*
+ * Runs the scenario at path. The result is a JSON object (caller deletes):
+ * {"file", "seconds", "tests": [{"name", "status": "pass"|"fail"|"error"|"skip",
+ * "message"?, "seconds"}], "journal"? (every entry, when a test did not pass),
+ * "program_log"? (the last lines each replica wrote, when a test did not pass)}.
+ * A file that does not load is one test named "(load)" with status "error". Never NULL
+ * except when memory runs out.
+ */
+cJSON *zl_scenario_run(const char *path, const zl_scenario_options *o);
+
+#endif
