@@ -1,5 +1,5 @@
 # The two commands of README.md. Each does its own set-up on a fresh Debian 12.
-#   make run    install, build (release), run the main job
+#   make run    install, build (release), run the scenario suite against zone-demo
 #   make test   install, build (dev: ASan + UBSan, -Werror), run every test
 .PHONY: all bootstrap run test build-dev build-release interop-deps fuzz-smoke format format-check install-sdk clean
 
@@ -24,14 +24,10 @@ interop-deps: bootstrap
 	if [ -f tests/interop/package-lock.json ]; then \
 	  cd tests/interop && npm ci --no-audit --no-fund --loglevel=error; fi
 
-# Until the scenario harness exists, the main job is the newest runnable
-# piece: `zonelab crypto` decrypting the captured vendor callback (vector V2).
+# The main job: the scenario suite against zone-demo, two files at a time, with the
+# report printed (docs/scenarios.md).
 run: build-release
-	./build/release/emulator/zonelab crypto decrypt \
-	  --token QDG6eK --aes-key jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C \
-	  --receiveid wx5823bf96d3bd56c7 --timestamp 1409659813 --nonce 1372623149 \
-	  --signature 477715d11cdb4164915debcba66cb864d751f3e6 \
-	  --body fixtures/captured/v2_callback.xml
+	./build/release/emulator/zonelab run -j 2 scenarios
 
 test: build-dev interop-deps
 	ctest --preset dev

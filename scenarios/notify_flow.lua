@@ -13,7 +13,8 @@ test("a new message reaches the app through get_callback_data", function()
   local reply = call("get_callback_data", {}, { notify_id = n.notify_id })
   assert_eq(reply.errcode, 0)
   assert_sub(reply.data, { event_type = "conversation_new_message",
-    conversation_new_message = { token = r.events[1].token } })
+    conversation_new_message = { token = r.events[1].token } },
+    "get_callback_data must return the event stored under this notify_id")
 end)
 
 test("the program called spec_notify_app once with a notify_scene", function()

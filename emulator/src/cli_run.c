@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -291,6 +292,21 @@ static void write_failure(const cJSON *r, const run_opts *o, FILE *err)
     }
 }
 
+/* "  name: first line" then every further line of msg indented under it. */
+static void print_indented(FILE *out, const char *name, const char *msg)
+{
+    const char *p = msg, *nl;
+
+    fprintf(out, "  %s:\n", name);
+    while (*p) {
+        nl = strchr(p, '\n');
+        fprintf(out, "    %.*s\n", (int)(nl ? nl - p : (ptrdiff_t)strlen(p)), p);
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+}
+
 static void xml_text(FILE *f, const char *s)
 {
     for (; *s; s++) {
@@ -552,7 +568,7 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
                     cJSON_ArrayForEach(t, tests)
                     {
                         if (!strcmp(str(t, "status"), "fail") || !strcmp(str(t, "status"), "error"))
-                            fprintf(out, "  %s: %s\n", str(t, "name"), str(t, "message"));
+                            print_indented(out, str(t, "name"), str(t, "message"));
                     }
                 }
                 if (bad)

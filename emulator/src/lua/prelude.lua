@@ -361,7 +361,12 @@ function assert_sub(actual, expected, msg)
   end
   sub(actual, expected, "$")
   if #out > 0 then
-    error((msg and msg .. ": " or "") .. "fields differ\n  " .. table.concat(out, "\n  "), 2)
+    local got = show(actual)
+    if #got > 400 then
+      got = got:sub(1, 400) .. "..."
+    end
+    error((msg and msg .. ": " or "") .. "fields differ\n  " .. table.concat(out, "\n  ")
+      .. "\n  actual: " .. got, 2)
   end
 end
 

@@ -1,0 +1,58 @@
+#!/bin/sh
+# runner_check.sh ZONELAB BROKEN_DEMO SRC WORK: checks `zonelab run` itself: exit codes, text,
+# TAP and JUnit XML (validated against tests/runner/junit.xsd), --filter, --shard, and a
+# deliberately broken program reported with a message a developer understands.
+set -u
+zonelab=$1
+broken=$2
+src=$3
+work=$4
+fail() { echo "runner_check: FAIL: $*" >&2; exit 1; }
+step() { echo "runner_check: $*"; }
+rm -rf "$work"
+mkdir -p "$work"
+cd "$src" || fail "no source folder"
+
+"$zonelab" run tests/runner/sample --junit "$work/sample.xml" --report-dir "$work/report" \
+    >"$work/text.out" 2>&1
+[ $? -eq 1 ] || { cat "$work/text.out"; fail "a failing test must make the exit code 1"; }
+grep -q "tests/runner/sample/fails.lua:5: log level: not equal" "$work/text.out" ||
+    { cat "$work/text.out"; fail "the text report does not name the failing line"; }
+grep -q '\$: expected 3, got 2' "$work/text.out" || fail "the text report has no diff"
+grep -q "4 tests: 2 passed, 2 failed" "$work/text.out" || fail "the summary is wrong"
+[ -s "$work/report/fails.lua.journal.json" ] || fail "no journal next to the report"
+step "text report, exit code and journal of a failed file"
+
+xmllint --noout --schema tests/runner/junit.xsd "$work/sample.xml" ||
+    fail "the JUnit XML does not validate"
+grep -q '<failure message="tests/runner/sample/fails.lua:5' "$work/sample.xml" ||
+    fail "the JUnit failure has no message"
+grep -q 'name="filtered &lt;out&gt; &amp; &quot;quoted&quot;"' "$work/sample.xml" ||
+    fail "JUnit names are not escaped"
+step "JUnit XML validates against junit.xsd"
+
+"$zonelab" run --tap tests/runner/sample >"$work/tap.out" 2>/dev/null
+[ $? -eq 1 ] || fail "--tap must keep the exit code"
+head -1 "$work/tap.out" | grep -qx "TAP version 13" || fail "TAP has no version line"
+grep -qx "1..4" "$work/tap.out" || fail "TAP has no plan"
+grep -q "^not ok [0-9] - fails.lua: a misused verb" "$work/tap.out" || fail "TAP misses a failure"
+grep -q "^ok [0-9] - passes.lua: log level is 2 by default" "$work/tap.out" ||
+    fail "TAP misses a pass"
+step "TAP"
+
+"$zonelab" run --filter "by default" tests/runner/sample >"$work/filter.out" 2>&1
+[ $? -eq 0 ] || { cat "$work/filter.out"; fail "--filter should leave only a passing test"; }
+grep -q "4 tests: 1 passed, 0 failed, 0 errors, 3 skipped" "$work/filter.out" ||
+    { cat "$work/filter.out"; fail "--filter counts are wrong"; }
+"$zonelab" run --shard 2/2 tests/runner/sample >"$work/shard.out" 2>&1
+[ $? -eq 0 ] || { cat "$work/shard.out"; fail "--shard 2/2 should run passes.lua only"; }
+grep -q "(1 files" "$work/shard.out" || fail "--shard should run one file"
+step "--filter and --shard"
+
+"$zonelab" run --program "exec '$broken' --data-dir \"\$ZONELAB_WORK_DIR/data\"" \
+    --report-dir "$work/report" scenarios/notify_flow.lua >"$work/broken.out" 2>&1
+[ $? -eq 1 ] || { cat "$work/broken.out"; fail "the broken program passed the notify flow"; }
+grep -q "get_callback_data must return the event stored under this notify_id" "$work/broken.out" &&
+    grep -q 'actual: {"errcode":710660' "$work/broken.out" ||
+    { cat "$work/broken.out"; fail "the broken program's failure is not explained"; }
+step "a program that ignores the notify_id fails notify_flow.lua, and says why"

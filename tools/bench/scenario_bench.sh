@@ -1,0 +1,35 @@
+#!/bin/sh
+# scenario_bench.sh [ZONELAB] [N]: the scenario suite's wall time with -j 2, and the
+# per-scenario overhead: N files whose one test does nothing (so all that is timed is a
+# fresh emulator, zone-demo starting and listening, and both stopping), run one at a time.
+# Prints figures; asserts nothing. Default ZONELAB: build/release/emulator/zonelab.
+set -eu
+zonelab=${1:-build/release/emulator/zonelab}
+n=${2:-20}
+[ -x "$zonelab" ] || { echo "scenario_bench: build first: cmake --preset release && cmake --build --preset release" >&2; exit 2; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+now() { date +%s.%N; }
+
+t0=$(now)
+"$zonelab" run -j 2 scenarios >"$tmp/suite.out" 2>&1 || true
+t1=$(now)
+files=$(ls scenarios/*.lua | wc -l)
+echo "suite: $(tail -1 "$tmp/suite.out")"
+echo "suite wall time with -j 2: $(awk "BEGIN{printf \"%.2f\", $t1 - $t0}") s for $files files"
+
+mkdir "$tmp/empty"
+i=0
+while [ "$i" -lt "$n" ]; do
+    printf 'scenario {}\ntest("nothing", function() end)\n' >"$tmp/empty/e$i.lua"
+    i=$((i + 1))
+done
+t0=$(now)
+"$zonelab" run -j 1 "$tmp/empty" >"$tmp/empty.out" 2>&1
+t1=$(now)
+echo "per-scenario overhead (emulator + zone-demo start and stop), $n files, -j 1:" \
+    "$(awk "BEGIN{printf \"%.1f\", ($t1 - $t0) * 1000 / $n}") ms each"
+t0=$(now)
+"$zonelab" run -j 2 "$tmp/empty" >"$tmp/empty.out" 2>&1
+t1=$(now)
+echo "the same $n files with -j 2: $(awk "BEGIN{printf \"%.1f\", ($t1 - $t0) * 1000 / $n}") ms each"
