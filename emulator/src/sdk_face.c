@@ -161,14 +161,15 @@ static cJSON *api_sync_msg(sdk_ctx *x)
             }
             cJSON_AddItemToArray(pages, cJSON_CreateString(id));
             from = next;
-            if (!more)
+            if (!more) {
+                n = 0; /* the last listed page reached the end */
                 break;
+            }
             n = zl_sync_collect(c, from, (size_t)limit, now_s, emu->opt.max_scan, idx, &next,
                                 &more);
         }
-        if (n == 0)
-            next = from;
-        cJSON_AddNumberToObject(reply, "has_more", more && n > 0);
+        /* n > 0 here: a batch exists at from that no listed page holds (the 10-page cap) */
+        cJSON_AddNumberToObject(reply, "has_more", n > 0);
         zl_cursor_encode(&emu->cursor_key, 1, x->app->scope, from, 0, nc);
         cJSON_AddStringToObject(reply, "next_cursor", nc);
         cJSON_AddItemToObject(reply, "page_id_list", pages);
