@@ -972,6 +972,13 @@ static int l_test_app(lua_State *L)
     return 1;
 }
 
+/* _zl.monotonic_ms() -> real milliseconds, for timeouts computed in Lua */
+static int l_monotonic_ms(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)real_ms());
+    return 1;
+}
+
 /* _zl.test_app_received() -> what the test app decrypted: {notify_id, xml}... */
 static int l_test_app_received(lua_State *L)
 {
@@ -1047,6 +1054,7 @@ static lua_State *new_state(sc *s)
                                      {"backend", l_backend},
                                      {"info", l_info},
                                      {"test_app", l_test_app},
+                                     {"monotonic_ms", l_monotonic_ms},
                                      {"test_app_received", l_test_app_received},
                                      {"json_encode", l_json_encode},
                                      {"json_decode", l_json_decode},

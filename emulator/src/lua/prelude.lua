@@ -15,6 +15,8 @@ end
 
 json = { encode = zl.json_encode, decode = zl.json_decode, null = null, array = array }
 
+local clock_ms = zl.monotonic_ms
+
 local function check(cond, level, fmt, ...)
   if not cond then
     error(string.format(fmt, ...), level + 1)
@@ -224,10 +226,27 @@ function wait_sdk_call(api, opts)
   return with_request(e), why
 end
 
--- wait_journal(filter, {timeout=s}): the next journal entry whose fields equal filter's.
+-- wait_journal(filter, {timeout=s, where=fn}): the next journal entry whose fields equal
+-- filter's and, when given, for which where(entry) is true (string.find patterns and the
+-- like go there).
 function wait_journal(filter, opts)
   check(type(filter) == "table", 2, "wait_journal(filter): filter must be a table")
-  return zl.wait_journal(filter, opts and opts.timeout)
+  opts = opts or {}
+  check(opts.where == nil or type(opts.where) == "function", 2, "wait_journal: where is a function")
+  local left = opts.timeout
+  while true do
+    local started = clock_ms()
+    local e, why = zl.wait_journal(filter, left)
+    if not e or not opts.where or opts.where(e) then
+      return e, why
+    end
+    if left then
+      left = left - (clock_ms() - started) / 1000
+      if left <= 0 then
+        return nil, "timeout"
+      end
+    end
+  end
 end
 
 -- journal(filter): every journal entry so far matching filter.
