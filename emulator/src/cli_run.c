@@ -262,18 +262,33 @@ static const char *base(const char *path)
     return s ? s + 1 : path;
 }
 
+/* A scenario path as one file name: "scenarios/a/b.lua" -> "scenarios_a_b.lua". */
+static const char *flat(const char *path, char *out, size_t n)
+{
+    size_t i;
+
+    while (path[0] == '.' && path[1] == '/')
+        path += 2;
+    snprintf(out, n, "%s", path[0] == '/' ? path + 1 : path);
+    for (i = 0; out[i]; i++)
+        if (out[i] == '/')
+            out[i] = '_';
+    return out;
+}
+
 /* Writes the journal and program log of a failed scenario next to the report. */
 static void write_failure(const cJSON *r, const run_opts *o, FILE *err)
 {
     const cJSON *jr = cJSON_GetObjectItem(r, "journal");
     const char *log = str(r, "program_log");
-    char path[PATH_MAX];
+    char path[PATH_MAX], name[PATH_MAX / 2];
     char *text;
     FILE *f;
 
     mkdir(o->report_dir, 0755);
     if (jr) {
-        snprintf(path, sizeof path, "%s/%s.journal.json", o->report_dir, base(str(r, "file")));
+        snprintf(path, sizeof path, "%s/%s.journal.json", o->report_dir,
+                 flat(str(r, "file"), name, sizeof name));
         text = cJSON_Print(jr);
         if (text && (f = fopen(path, "w"))) {
             fputs(text, f);
@@ -283,7 +298,8 @@ static void write_failure(const cJSON *r, const run_opts *o, FILE *err)
         cJSON_free(text);
     }
     if (*log) {
-        snprintf(path, sizeof path, "%s/%s.program.log", o->report_dir, base(str(r, "file")));
+        snprintf(path, sizeof path, "%s/%s.program.log", o->report_dir,
+                 flat(str(r, "file"), name, sizeof name));
         if ((f = fopen(path, "w"))) {
             fputs(log, f);
             fclose(f);
@@ -471,12 +487,8 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
         fprintf(err, "zonelab run: no scenario files\n");
         goto usage_fail;
     }
-    if (!o.program && !(program = default_program())) {
-        fprintf(err, "zonelab run: cannot find zone-demo next to zonelab; give --program CMD\n");
-        goto usage_fail;
-    }
-    if (!o.program)
-        o.program = program;
+    if (!o.program) /* NULL is fine when every scenario names its program */
+        o.program = program = default_program();
     results = calloc(n_files, sizeof *results);
     jobs = calloc(n_files, sizeof *jobs);
     if (!results || !jobs)

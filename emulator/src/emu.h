@@ -124,6 +124,10 @@ typedef struct zl_emu {
     zl_sdk_hook sdk_hook;    /* NULL = none */
     void *sdk_hook_ud;
     void *delayed; /* invokes a hook delayed (sdk_face.c) */
+    /* invokes a hook reset: libcurl re-sends them on a reused connection, and those are
+     * reset too, not refused as replays */
+    char reset_nonces[8][72];
+    unsigned reset_next;
 } zl_emu;
 
 /*

@@ -7,6 +7,9 @@
 #include "scenario.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <strings.h>
 #include <fcntl.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -75,14 +78,15 @@ typedef struct sc {
     zl_control control;
     zl_prog_rt *prog;
     wait w;
-    uint64_t inbox_seen;
+    uint64_t inbox_start; /* the fake app's newest inbox seq when the test began */
     struct {
-        char key[160];
+        char key[400];
         uint64_t seq;
     } cursors[MAX_CURSORS];
     size_t n_cursors;
     int backend_ref;         /* Lua function answering the SDK hook, LUA_NOREF when none */
     char pending_error[600]; /* raised at the next resume (a backend script failed) */
+    lua_State *test_thread;  /* the running test's coroutine */
     int64_t scenario_deadline;
     char crash[1200];
     /* the test app: an app server inside the emulator whose deliveries a scenario can fail */
@@ -103,6 +107,66 @@ static int64_t real_ms(void)
 static sc *self(lua_State *L)
 {
     return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* "file:line: " of the innermost frame that is the scenario's, not the prelude's. */
+static void scenario_where(lua_State *L, char *out, size_t n)
+{
+    lua_Debug ar;
+    int level;
+
+    out[0] = '\0';
+    for (level = 1; lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0 || ar.source[0] != '@')
+            continue; /* C frames and the prelude (loaded as "=prelude.lua") */
+        snprintf(out, n, "%s:%d: ", ar.source + 1, ar.currentline);
+        return;
+    }
+}
+
+/* luaL_error, but at the scenario's line however deep in the prelude the call is. */
+static int zl_raise(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int zl_raise(lua_State *L, const char *fmt, ...)
+{
+    char where[600], msg[1200];
+    va_list ap;
+
+    scenario_where(L, where, sizeof where);
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    lua_pushfstring(L, "%s%s", where, msg);
+    return lua_error(L);
+}
+
+/* Verbs that need the emulator: only inside a test (the file loads before it starts). */
+static sc *running(lua_State *L)
+{
+    sc *s = self(L);
+
+    if (!s->emu)
+        zl_raise(L, "the emulator starts after the file is loaded: use this inside a test");
+    return s;
+}
+
+/* Waits yield to the driver: only from the test's own coroutine. */
+static sc *waiting(lua_State *L)
+{
+    sc *s = running(L);
+
+    if (L != s->test_thread)
+        zl_raise(L, "waits run in the test itself, not in a coroutine the test creates");
+    return s;
+}
+
+/* _zl.where() -> "file:line: " for the prelude's own errors */
+static int l_where(lua_State *L)
+{
+    char where[600];
+
+    scenario_where(L, where, sizeof where);
+    lua_pushstring(L, where);
+    return 1;
 }
 
 /* ---- JSON <-> Lua ---- */
@@ -161,6 +225,12 @@ static cJSON *to_json(lua_State *L, int idx, int depth, const char **why)
         *why = "nested too deep (a cycle?)";
         return NULL;
     }
+    lua_getglobal(L, "null"); /* json.null is a table: test for it before tables */
+    if (lua_rawequal(L, -1, idx)) {
+        lua_pop(L, 1);
+        return cJSON_CreateNull();
+    }
+    lua_pop(L, 1);
     switch (lua_type(L, idx)) {
     case LUA_TNIL:
         return cJSON_CreateNull();
@@ -173,12 +243,6 @@ static cJSON *to_json(lua_State *L, int idx, int depth, const char **why)
     case LUA_TTABLE:
         break;
     default:
-        lua_getglobal(L, "null");
-        if (lua_rawequal(L, -1, idx)) {
-            lua_pop(L, 1);
-            return cJSON_CreateNull();
-        }
-        lua_pop(L, 1);
         *why = "a function, thread or userdata cannot be JSON";
         return NULL;
     }
@@ -253,7 +317,7 @@ static int l_json_encode(lua_State *L)
     char *text;
 
     if (!j)
-        return luaL_error(L, "json.encode: %s", why);
+        return zl_raise(L, "json.encode: %s", why);
     text = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     lua_pushstring(L, text ? text : "null");
@@ -339,13 +403,13 @@ static bool check(sc *s)
     case W_SLEEP:
         return real_ms() >= w->deadline;
     case W_INBOX: {
-        cJSON *list = zl_appnotify_inbox(s->emu->notify_out, w->agentid, s->inbox_seen);
+        cJSON *list = zl_appnotify_inbox(s->emu->notify_out, w->agentid, s->cursors[w->cursor].seq);
         cJSON *first = cJSON_DetachItemFromArray(list, 0);
 
         cJSON_Delete(list);
         if (!first)
             return false;
-        s->inbox_seen = (uint64_t)cJSON_GetObjectItem(first, "seq")->valuedouble;
+        s->cursors[w->cursor].seq = (uint64_t)cJSON_GetObjectItem(first, "seq")->valuedouble;
         w->found = first;
         return true;
     }
@@ -454,16 +518,16 @@ static void drive(sc *s)
 static void raise_if_broken(lua_State *L, sc *s)
 {
     if (s->crash[0])
-        luaL_error(L, "%s", s->crash);
+        zl_raise(L, "%s", s->crash);
     if (s->pending_error[0]) {
         char msg[sizeof s->pending_error];
 
         memcpy(msg, s->pending_error, sizeof msg);
         s->pending_error[0] = '\0';
-        luaL_error(L, "%s", msg);
+        zl_raise(L, "%s", msg);
     }
     if (real_ms() >= s->scenario_deadline)
-        luaL_error(L, "the scenario ran out of time (%ld ms)", s->opt.scenario_timeout_ms);
+        zl_raise(L, "the scenario ran out of time (%d ms)", (int)s->opt.scenario_timeout_ms);
 }
 
 /* ---- primitives ---- */
@@ -504,7 +568,7 @@ static int http_k(lua_State *L, int status, lua_KContext ctx)
 /* _zl.http(method, path, body?, timeout_s?, headers?) -> status, body | nil, why */
 static int l_http(lua_State *L)
 {
-    sc *s = self(L);
+    sc *s = waiting(L);
     const char *method = luaL_checkstring(L, 1), *path = luaL_checkstring(L, 2);
     size_t blen = 0;
     const char *body = luaL_optlstring(L, 3, NULL, &blen);
@@ -512,14 +576,14 @@ static int l_http(lua_State *L)
     zl_http_request req = {.method = method, .url = url, .body = body, .body_len = blen};
 
     if (path[0] != '/' || strlen(path) > 2000)
-        return luaL_error(L, "a path starts with / and is at most 2000 bytes");
+        return zl_raise(L, "a path starts with / and is at most 2000 bytes");
     snprintf(url, sizeof url, "http://127.0.0.1:%u%s", zl_engine_port(s->engine), path);
     wait_reset(s);
     s->w.kind = W_HTTP;
     req.timeout_ms = timeout_arg(L, s, 4);
     s->w.deadline = real_ms() + req.timeout_ms + 1000;
     if (zl_engine_http(s->engine, &req, on_http, s) != 0)
-        return luaL_error(L, "cannot start an HTTP call");
+        return zl_raise(L, "cannot start an HTTP call");
     return lua_yieldk(L, 0, 0, http_k);
 }
 
@@ -536,11 +600,11 @@ static int sleep_k(lua_State *L, int status, lua_KContext ctx)
 /* _zl.sleep(seconds): real time, the engine keeps running. */
 static int l_sleep(lua_State *L)
 {
-    sc *s = self(L);
+    sc *s = waiting(L);
     lua_Number t = luaL_checknumber(L, 1);
 
     if (t < 0 || t > 600)
-        return luaL_error(L, "sleep takes 0 to 600 seconds");
+        return zl_raise(L, "sleep takes 0 to 600 seconds");
     wait_reset(s);
     s->w.kind = W_SLEEP;
     s->w.deadline = real_ms() + (int64_t)(t * 1000);
@@ -564,14 +628,36 @@ static int found_k(lua_State *L, int status, lua_KContext ctx)
     return 1;
 }
 
+/* The cursor named key, created at start; -1 (after raising) when there are too many. */
+static int cursor_for(lua_State *L, sc *s, const char *key, uint64_t start)
+{
+    size_t i;
+
+    for (i = 0; i < s->n_cursors; i++)
+        if (!strcmp(s->cursors[i].key, key))
+            return (int)i;
+    if (i == MAX_CURSORS)
+        zl_raise(L, "too many different waits in one test (%d)", MAX_CURSORS);
+    snprintf(s->cursors[i].key, sizeof s->cursors[i].key, "%s", key);
+    s->cursors[i].seq = start;
+    s->n_cursors++;
+    return (int)i;
+}
+
 /* _zl.wait_inbox(agentid, timeout_s?) -> the next notification the fake app received */
 static int l_wait_inbox(lua_State *L)
 {
-    sc *s = self(L);
+    sc *s = waiting(L);
     lua_Integer agentid = luaL_optinteger(L, 1, 0);
 
+    char key[64];
+    int cursor;
+
+    snprintf(key, sizeof key, "inbox|%lld", (long long)agentid);
+    cursor = cursor_for(L, s, key, s->inbox_start);
     wait_reset(s);
     s->w.kind = W_INBOX;
+    s->w.cursor = cursor;
     s->w.agentid = (uint32_t)agentid;
     s->w.deadline = real_ms() + timeout_arg(L, s, 2);
     return lua_yieldk(L, 0, 0, found_k);
@@ -581,34 +667,28 @@ static int l_wait_inbox(lua_State *L)
  * filter (by its face/kind/api) has its own cursor, starting at the test's start. */
 static int l_wait_journal(lua_State *L)
 {
-    sc *s = self(L);
+    sc *s = waiting(L);
     const char *why = "";
     cJSON *filter;
-    char key[160];
-    const cJSON *f, *k, *a;
+    char key[400];
     size_t i;
 
     luaL_checktype(L, 1, LUA_TTABLE);
     if (!(filter = to_json(L, 1, 0, &why)) || !cJSON_IsObject(filter)) {
         cJSON_Delete(filter);
-        return luaL_error(L, "wait_journal needs a table of fields to match");
+        return zl_raise(L, "wait_journal needs a table of fields to match");
     }
-    f = cJSON_GetObjectItem(filter, "face");
-    k = cJSON_GetObjectItem(filter, "kind");
-    a = cJSON_GetObjectItem(filter, "api");
-    snprintf(key, sizeof key, "%s|%s|%s", cJSON_IsString(f) ? f->valuestring : "",
-             cJSON_IsString(k) ? k->valuestring : "", cJSON_IsString(a) ? a->valuestring : "");
-    for (i = 0; i < s->n_cursors && strcmp(s->cursors[i].key, key); i++)
-        ;
-    if (i == s->n_cursors) {
-        if (i == MAX_CURSORS) {
-            cJSON_Delete(filter);
-            return luaL_error(L, "too many different wait_journal filters in one test");
-        }
-        snprintf(s->cursors[i].key, sizeof s->cursors[i].key, "%s", key);
-        s->cursors[i].seq = s->cursors[0].seq; /* cursor 0 is the test's start */
-        s->n_cursors++;
+    {
+        char *text = cJSON_PrintUnformatted(filter); /* one cursor per distinct filter */
+
+        snprintf(key, sizeof key, "journal|%s", text ? text : "");
+        cJSON_free(text);
     }
+    if (s->n_cursors == MAX_CURSORS) {
+        cJSON_Delete(filter);
+        return zl_raise(L, "too many different waits in one test (%d)", MAX_CURSORS);
+    }
+    i = (size_t)cursor_for(L, s, key, s->cursors[0].seq); /* cursor 0: the test's start */
     wait_reset(s);
     s->w.kind = W_JOURNAL;
     s->w.filter = filter;
@@ -620,7 +700,7 @@ static int l_wait_journal(lua_State *L)
 /* _zl.journal(filter?) -> every entry (since the scenario began) matching filter */
 static int l_journal(lua_State *L)
 {
-    sc *s = self(L);
+    sc *s = running(L);
     const char *why = "";
     cJSON *filter = lua_istable(L, 1) ? to_json(L, 1, 0, &why) : NULL;
     cJSON *list = zl_journal_since(s->journal, 0, 1000000), *out = cJSON_CreateArray(), *e;
@@ -640,7 +720,7 @@ static int l_journal(lua_State *L)
 /* _zl.inbox(agentid?) -> every notification the fake app received */
 static int l_inbox(lua_State *L)
 {
-    sc *s = self(L);
+    sc *s = running(L);
     cJSON *list = zl_appnotify_inbox(s->emu->notify_out, (uint32_t)luaL_optinteger(L, 1, 0), 0);
 
     push_json(L, list, 0);
@@ -653,8 +733,8 @@ static size_t replica_arg(lua_State *L, sc *s, int idx)
     lua_Integer i = luaL_checkinteger(L, idx);
 
     if (!s->prog || i < 0 || (size_t)i >= s->prog->replica_count)
-        luaL_error(L, "replica %d does not exist (the program has %d, numbered from 0)", (int)i,
-                   s->prog ? (int)s->prog->replica_count : 0);
+        zl_raise(L, "replica %d does not exist (the program has %d, numbered from 0)", (int)i,
+                 s->prog ? (int)s->prog->replica_count : 0);
     return (size_t)i;
 }
 
@@ -668,15 +748,15 @@ static int ready_k(lua_State *L, int status, lua_KContext ctx)
     wait_reset(s);
     raise_if_broken(L, s);
     if (late)
-        return luaL_error(L, "replica %d did not listen on port %d in time", (int)i,
-                          (int)s->prog->replicas[i].port);
+        return zl_raise(L, "replica %d did not listen on port %d in time", (int)i,
+                        (int)s->prog->replicas[i].port);
     return 0;
 }
 
 /* _zl.program(op, replica): "kill", "pause", "resume", "restart" (waits until it listens) */
 static int l_program(lua_State *L)
 {
-    sc *s = self(L);
+    sc *s = waiting(L);
     const char *op = luaL_checkstring(L, 1);
     size_t i = replica_arg(L, s, 2);
     char err[256];
@@ -685,15 +765,15 @@ static int l_program(lua_State *L)
         int sig = !strcmp(op, "kill") ? SIGKILL : !strcmp(op, "pause") ? SIGSTOP : SIGCONT;
 
         if (zl_emu_signal_replica(s->emu, s->prog, i, sig) != 0)
-            return luaL_error(L, "cannot %s replica %d: it is not running", op, (int)i);
+            return zl_raise(L, "cannot %s replica %d: it is not running", op, (int)i);
         return 0;
     }
     if (strcmp(op, "restart") != 0)
-        return luaL_error(L, "program operations are kill, pause, resume and restart");
+        return zl_raise(L, "program operations are kill, pause, resume and restart");
     if (!s->prog->replicas[i].exited)
         zl_emu_signal_replica(s->emu, s->prog, i, SIGKILL);
     if (zl_emu_spawn_one(s->emu, s->prog, i, err, sizeof err) != 0)
-        return luaL_error(L, "%s", err);
+        return zl_raise(L, "%s", err);
     wait_reset(s);
     s->w.kind = W_READY;
     s->w.replica = i;
@@ -744,11 +824,11 @@ static int raw_k(lua_State *L, int status, lua_KContext ctx)
 }
 
 /* _zl.program_request(replica, data, recase?) -> status, ww-exception or nil: a sealed
- * callback (call_type 1, ability "whoami") sent to a replica, with the header names
+ * callback (call_type 1, ability get_callback_data) sent to a replica, with the header names
  * re-cased the way some HTTP frameworks do when recase is true. */
 static int l_program_request(lua_State *L)
 {
-    sc *s = self(L);
+    sc *s = waiting(L);
     size_t i = replica_arg(L, s, 1);
     const char *data = luaL_optstring(L, 2, "{}");
     bool recase = lua_toboolean(L, 3);
@@ -771,7 +851,7 @@ static int l_program_request(lua_State *L)
     if (!plain || zone_wire_seal(&s->prog->keys, NULL, "POST", ZONE_WIRE_CALLBACK_PATH, plain,
                                  strlen(plain), &h, &body) != ZONE_WIRE_OK) {
         free(plain);
-        return luaL_error(L, "cannot seal the request");
+        return zl_raise(L, "cannot seal the request");
     }
     free(plain);
     snprintf(hv[0], sizeof hv[0], "%s: %s", recase ? "Ww-Secret-Ver" : "ww-secret-ver",
@@ -788,7 +868,7 @@ static int l_program_request(lua_State *L)
     s->w.deadline = real_ms() + s->opt.step_timeout_ms + 1000;
     if (zl_engine_http(s->engine, &req, on_raw, s) != 0) {
         free(body);
-        return luaL_error(L, "cannot start the request");
+        return zl_raise(L, "cannot start the request");
     }
     free(body);
     return lua_yieldk(L, 0, 0, raw_k);
@@ -809,13 +889,13 @@ static int l_backend(lua_State *L)
     return 0;
 }
 
-/* _zl.replicas() -> the number of replicas; _zl.world() -> the program id and corp */
+/* _zl.info() -> {replicas, program_id, corpid, agentid, secret, file} */
 static int l_info(lua_State *L)
 {
     sc *s = self(L);
 
     if (!s->world)
-        return luaL_error(L, "the emulator starts after the file is loaded: use this in a test");
+        return zl_raise(L, "the emulator starts after the file is loaded: use this inside a test");
     lua_newtable(L);
     lua_pushinteger(L, s->prog ? (lua_Integer)s->prog->replica_count : 0);
     lua_setfield(L, -2, "replicas");
@@ -956,19 +1036,26 @@ static void on_test_app(zl_engine *e, zl_request *r, void *ud)
 /* _zl.test_app(fail_times) -> url: points the first app's callback URL at the test app. */
 static int l_test_app(lua_State *L)
 {
-    sc *s = self(L);
+    sc *s = running(L);
     lua_Integer fail = luaL_optinteger(L, 1, 0);
 
     if (fail < 0 || fail > 100)
-        return luaL_error(L, "test_app{fail=} takes 0 to 100");
+        return zl_raise(L, "test_app{fail=} takes 0 to 100");
     if (!s->world->corps[0].app_count)
-        return luaL_error(L, "the world has no app");
+        return zl_raise(L, "the world has no app");
     s->test_app = &s->world->corps[0].apps[0];
     s->test_app_fail = (int)fail;
     snprintf(s->test_app_url, sizeof s->test_app_url, "http://127.0.0.1:%u/_zonelab/test-app",
              zl_engine_port(s->engine));
     s->test_app->callback_url = s->test_app_url; /* the console's "change the URL" */
     lua_pushstring(L, s->test_app_url);
+    return 1;
+}
+
+/* _zl.step_timeout() -> the default wait, in seconds */
+static int l_step_timeout(lua_State *L)
+{
+    lua_pushnumber(L, (lua_Number)self(L)->opt.step_timeout_ms / 1000);
     return 1;
 }
 
@@ -982,7 +1069,7 @@ static int l_monotonic_ms(lua_State *L)
 /* _zl.test_app_received() -> what the test app decrypted: {notify_id, xml}... */
 static int l_test_app_received(lua_State *L)
 {
-    push_json(L, self(L)->test_app_got, 0);
+    push_json(L, running(L)->test_app_got, 0);
     return 1;
 }
 
@@ -995,9 +1082,9 @@ static int l_scenario(lua_State *L)
 
     luaL_checktype(L, 1, LUA_TTABLE);
     if (s->config)
-        return luaL_error(L, "scenario{} is given twice");
+        return zl_raise(L, "scenario{} is given twice");
     if (!(s->config = to_json(L, 1, 0, &why)) || !cJSON_IsObject(s->config))
-        return luaL_error(L, "scenario{}: %s", why[0] ? why : "give a table of settings");
+        return zl_raise(L, "scenario{}: %s", why[0] ? why : "give a table of settings");
     return 0;
 }
 
@@ -1009,10 +1096,10 @@ static int l_test(lua_State *L)
 
     luaL_checktype(L, 2, LUA_TFUNCTION);
     if (s->n_tests == MAX_TESTS)
-        return luaL_error(L, "at most %d tests in a file", MAX_TESTS);
+        return zl_raise(L, "at most %d tests in a file", MAX_TESTS);
     for (i = 0; i < s->n_tests; i++)
         if (!strcmp(s->tests[i].name, name))
-            return luaL_error(L, "two tests are named \"%s\"", name);
+            return zl_raise(L, "two tests are named \"%s\"", name);
     lua_pushvalue(L, 2);
     s->tests[s->n_tests].ref = luaL_ref(L, LUA_REGISTRYINDEX);
     s->tests[s->n_tests].name = strdup(name);
@@ -1030,8 +1117,8 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     s = lua_touserdata(L, -1);
     lua_pop(L, 1);
     if (s && real_ms() >= s->scenario_deadline)
-        luaL_error(L, "the scenario ran out of time (%ld ms) in a loop that never waits",
-                   s->opt.scenario_timeout_ms);
+        luaL_error(L, "the scenario ran out of time (%d ms) in a loop that never waits",
+                   (int)s->opt.scenario_timeout_ms);
 }
 
 static lua_State *new_state(sc *s)
@@ -1055,6 +1142,8 @@ static lua_State *new_state(sc *s)
                                      {"info", l_info},
                                      {"test_app", l_test_app},
                                      {"monotonic_ms", l_monotonic_ms},
+                                     {"where", l_where},
+                                     {"step_timeout", l_step_timeout},
                                      {"test_app_received", l_test_app_received},
                                      {"json_encode", l_json_encode},
                                      {"json_decode", l_json_decode},
@@ -1113,6 +1202,18 @@ static long cfg_int(const sc *s, const char *key, long dflt, long min, long max,
     return (long)v->valuedouble;
 }
 
+static const char *const config_keys[] = {"world",
+                                          "program",
+                                          "program_id",
+                                          "replicas",
+                                          "routing",
+                                          "sync_budget",
+                                          "program_timeout_ms",
+                                          "event_timeout_ms",
+                                          "app_callback_timeout_ms",
+                                          "seed",
+                                          NULL};
+
 static int build(sc *s, char *err, size_t errlen)
 {
     zl_engine_config ec = {.listen = "127.0.0.1", .port = 0, .seed = s->opt.seed};
@@ -1124,6 +1225,23 @@ static int build(sc *s, char *err, size_t errlen)
     long replicas, v;
     size_t i;
 
+    {
+        const cJSON *k;
+
+        cJSON_ArrayForEach(k, s->config)
+        {
+            for (i = 0; config_keys[i] && strcmp(config_keys[i], k->string); i++)
+                ;
+            if (!config_keys[i]) {
+                snprintf(err, errlen,
+                         "scenario{} has no setting \"%s\" (settings: world, program, "
+                         "program_id, replicas, routing, sync_budget, program_timeout_ms, "
+                         "event_timeout_ms, app_callback_timeout_ms, seed)",
+                         k->string);
+                return -1;
+            }
+        }
+    }
     snprintf(dir, sizeof dir, "%s", s->path);
     slash = strrchr(dir, '/');
     if (slash)
@@ -1262,7 +1380,9 @@ static int run_test(sc *s, size_t i, char **msg)
     s->n_cursors = 1;
     snprintf(s->cursors[0].key, sizeof s->cursors[0].key, "(test start)");
     s->cursors[0].seq = zl_journal_last(s->journal);
+    s->inbox_start = zl_appnotify_inbox_last(s->emu->notify_out);
     lua_sethook(co, count_hook, LUA_MASKCOUNT, 1000000);
+    s->test_thread = co;
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->tests[i].ref);
     lua_xmove(L, co, 1);
     status = lua_resume(co, L, 0, &nres);

@@ -505,10 +505,16 @@ static int hooked(zl_request *r, sdk_ctx *x)
         cJSON_free(text);
         cJSON_Delete(reply);
         break;
-    case ZL_HOOK_RESET:
+    case ZL_HOOK_RESET: {
+        const char *nonce = zl_request_header(r, "ww-nonce");
+
+        if (nonce)
+            snprintf(emu->reset_nonces[emu->reset_next++ % 8], sizeof emu->reset_nonces[0], "%s",
+                     nonce);
         journal_invoke(emu, x, "reset", 0, NULL, "a scenario dropped the connection");
         zl_request_abort(r);
         break;
+    }
     case ZL_HOOK_GARBAGE:
         journal_invoke(emu, x, "garbage", 0, NULL, "a scenario answered garbage");
         zl_request_respond(r, 200, "text/plain", garbage, sizeof garbage - 1);
@@ -569,6 +575,17 @@ static void on_invoke(zl_engine *e, zl_request *r, void *ud)
         respond_sealed(emu, r, NULL, "", ver ? -10008 : -10004, why);
         free(x);
         return;
+    }
+    {
+        const char *nonce = zl_request_header(r, "ww-nonce");
+
+        for (i = 0; nonce && *nonce && i < 8; i++)
+            if (!strcmp(emu->reset_nonces[i], nonce)) { /* the client's automatic re-send */
+                journal_invoke(emu, x, "reset", 0, NULL, "re-sent after a reset: reset again");
+                zl_request_abort(r);
+                free(x);
+                return;
+            }
     }
     rc = zone_wire_open(&x->prog->keys, x->prog->replay, NULL, "POST", ZONE_WIRE_INVOKE_PATH, hs, k,
                         zl_request_body(r), zl_request_body_len(r), &plain, &plen, detail,

@@ -20,7 +20,7 @@ grep -q "tests/runner/sample/fails.lua:5: log level: not equal" "$work/text.out"
     { cat "$work/text.out"; fail "the text report does not name the failing line"; }
 grep -q '\$: expected 3, got 2' "$work/text.out" || fail "the text report has no diff"
 grep -q "4 tests: 2 passed, 2 failed" "$work/text.out" || fail "the summary is wrong"
-[ -s "$work/report/fails.lua.journal.json" ] || fail "no journal next to the report"
+[ -s "$work/report/tests_runner_sample_fails.lua.journal.json" ] || fail "no journal next to the report"
 step "text report, exit code and journal of a failed file"
 
 xmllint --noout --schema tests/runner/junit.xsd "$work/sample.xml" ||

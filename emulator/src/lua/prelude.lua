@@ -17,9 +17,14 @@ json = { encode = zl.json_encode, decode = zl.json_decode, null = null, array = 
 
 local clock_ms = zl.monotonic_ms
 
+-- Raises at the scenario's line (not the prelude's), however deep the call is.
+local function raise(msg)
+  error(zl.where() .. msg, 0)
+end
+
 local function check(cond, level, fmt, ...)
   if not cond then
-    error(string.format(fmt, ...), level + 1)
+    raise(string.format(fmt, ...))
   end
 end
 
@@ -36,7 +41,7 @@ function http(method, path, body, timeout)
   end
   local status, text = zl.http(method, path, body, timeout)
   if not status then
-    error("HTTP " .. method .. " " .. path .. " failed: " .. tostring(text), 2)
+    raise("HTTP " .. method .. " " .. path .. " failed: " .. tostring(text))
   end
   local decoded = json.decode(text)
   if decoded == nil then
@@ -122,7 +127,7 @@ end
 -- returns the reply (with .data), or nil, "timeout".
 function async_result(jobid, opts)
   check(type(jobid) == "string", 2, "async_result(jobid): jobid must be a string")
-  local left = (opts and opts.timeout or 10) * 1000
+  local deadline = clock_ms() + (opts and opts.timeout or zl.step_timeout()) * 1000
   while true do
     local r = app("async_program_result", { jobid = jobid })
     if r.errcode ~= 710642 then
@@ -131,11 +136,10 @@ function async_result(jobid, opts)
       end
       return r
     end
-    if left <= 0 then
+    if clock_ms() >= deadline then
       return nil, "timeout"
     end
     zl.sleep(0.02)
-    left = left - 20
   end
 end
 
@@ -233,18 +237,15 @@ function wait_journal(filter, opts)
   check(type(filter) == "table", 2, "wait_journal(filter): filter must be a table")
   opts = opts or {}
   check(opts.where == nil or type(opts.where) == "function", 2, "wait_journal: where is a function")
-  local left = opts.timeout
+  local deadline = clock_ms() + (opts.timeout or zl.step_timeout()) * 1000
   while true do
-    local started = clock_ms()
+    local left = (deadline - clock_ms()) / 1000
+    if left <= 0 then
+      return nil, "timeout"
+    end
     local e, why = zl.wait_journal(filter, left)
     if not e or not opts.where or opts.where(e) then
       return e, why
-    end
-    if left then
-      left = left - (clock_ms() - started) / 1000
-      if left <= 0 then
-        return nil, "timeout"
-      end
     end
   end
 end
@@ -373,7 +374,7 @@ function assert_eq(actual, expected, msg)
   local out = {}
   diff(actual, expected, "$", out)
   if #out > 0 then
-    error((msg and msg .. ": " or "") .. "not equal\n  " .. table.concat(out, "\n  "), 2)
+    raise((msg and msg .. ": " or "") .. "not equal\n  " .. table.concat(out, "\n  "))
   end
 end
 
@@ -401,20 +402,20 @@ function assert_sub(actual, expected, msg)
     if #got > 400 then
       got = got:sub(1, 400) .. "..."
     end
-    error((msg and msg .. ": " or "") .. "fields differ\n  " .. table.concat(out, "\n  ")
-      .. "\n  actual: " .. got, 2)
+    raise((msg and msg .. ": " or "") .. "fields differ\n  " .. table.concat(out, "\n  ")
+      .. "\n  actual: " .. got)
   end
 end
 
 function assert_true(v, msg)
   if not v then
-    error(msg or "expected a true value", 2)
+    raise(msg or "expected a true value")
   end
 end
 
 function assert_match(s, pattern, msg)
   if type(s) ~= "string" or not string.find(s, pattern) then
-    error((msg and msg .. ": " or "") .. string.format("%s does not match %q", show(s), pattern), 2)
+    raise((msg and msg .. ": " or "") .. string.format("%s does not match %q", show(s), pattern))
   end
 end
 
@@ -422,7 +423,7 @@ end
 function assert_count(api, n, msg)
   local got = #sdk_calls(api)
   if got ~= n then
-    error((msg and msg .. ": " or "") .. string.format("expected %d call(s) to %s, got %d", n, api, got), 2)
+    raise((msg and msg .. ": " or "") .. string.format("expected %d call(s) to %s, got %d", n, api, got))
   end
 end
 
@@ -445,12 +446,12 @@ function assert_order(...)
       end
     end
     if not found then
-      error(string.format("journal order: entry %d (%s) does not follow entry %d", i, show(f), i - 1), 2)
+      raise(string.format("journal order: entry %d (%s) does not follow entry %d", i, show(f), i - 1))
     end
     at = found
   end
 end
 
 function fail(msg)
-  error(msg or "failed", 2)
+  raise(msg or "failed")
 end
