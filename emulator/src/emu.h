@@ -171,6 +171,8 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
 /* Forgets expired tokens, notify ids, pages, media and jobs (call now and then: they
  * would otherwise grow with every gettoken and every event). */
 void zl_emu_sweep(zl_emu *emu);
+/* Whether something accepts TCP connections on 127.0.0.1:port (a replica is listening). */
+int zl_emu_port_open(unsigned port);
 /* Reaps ended replica processes and journals them (call every turn). */
 void zl_emu_reap(zl_emu *emu);
 /* The environment a replica of p needs, as "NAME=value" lines. */

@@ -214,7 +214,7 @@ void zl_emu_reap(zl_emu *emu)
         }
 }
 
-static int port_open(unsigned port)
+int zl_emu_port_open(unsigned port)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
@@ -243,7 +243,7 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
                          p->replicas[i].instance, p->replicas[i].port);
                 return -1;
             }
-            ready += (size_t)port_open(p->replicas[i].port);
+            ready += (size_t)zl_emu_port_open(p->replicas[i].port);
         }
         if (ready == p->replica_count)
             return 0;

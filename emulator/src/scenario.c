@@ -18,11 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include "control.h"
 #include "emu.h"
@@ -380,19 +377,6 @@ static bool entry_matches(const cJSON *entry, const cJSON *filter)
     return true;
 }
 
-static int port_open(unsigned port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
-
-    if (fd < 0)
-        return 0;
-    a.sin_port = htons((uint16_t)port);
-    ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
 static bool check(sc *s)
 {
     wait *w = &s->w;
@@ -428,7 +412,7 @@ static bool check(sc *s)
         return w->found != NULL;
     }
     case W_READY:
-        return port_open(s->prog->replicas[w->replica].port);
+        return zl_emu_port_open(s->prog->replicas[w->replica].port);
     default:
         return true;
     }
@@ -664,7 +648,7 @@ static int l_wait_inbox(lua_State *L)
 }
 
 /* _zl.wait_journal(filter, timeout_s?) -> the next journal entry matching filter; each
- * filter (by its face/kind/api) has its own cursor, starting at the test's start. */
+ * distinct filter has its own cursor, starting at the test's start. */
 static int l_wait_journal(lua_State *L)
 {
     sc *s = waiting(L);
