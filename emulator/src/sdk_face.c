@@ -7,30 +7,35 @@
 #include "emu.h"
 #include "errcode.h"
 #include "protocol.h"
+#include "sdk_api.h"
 
 #define MAX_PAGES 10
 
-typedef struct sdk_ctx {
-    zl_emu *emu;
-    zl_prog_rt *prog;
-    zone_wire_invoke inv;
-    cJSON *req;     /* the parsed request object */
-    zl_app_rt *app; /* the app named by agentid (NULL when 0 is allowed) */
-    size_t replica; /* the replica named by the envelope's instance */
-    bool replica_known;
-    char req_id[17];
-} sdk_ctx;
-
-typedef cJSON *(*sdk_fn)(sdk_ctx *x);
+typedef zl_sdk_ctx sdk_ctx;
 
 static cJSON *err(sdk_ctx *x, int code, const char *detail)
 {
-    return zl_errcode_reply(code, detail, x->req_id);
+    return zl_sdk_err(x, code, detail);
+}
+
+static cJSON *opt_str(sdk_ctx *x, const char *key, size_t max, const char **out)
+{
+    return zl_sdk_opt_str(x, key, max, out);
+}
+
+static cJSON *opt_int(sdk_ctx *x, const char *key, long long min, long long max, long long *out)
+{
+    return zl_sdk_opt_int(x, key, min, max, out);
 }
 
 /* ---- request fields (NULL on success; otherwise the error reply) ---- */
 
-static cJSON *opt_str(sdk_ctx *x, const char *key, size_t max, const char **out)
+cJSON *zl_sdk_err(zl_sdk_ctx *x, int code, const char *detail)
+{
+    return zl_errcode_reply(code, detail, x->req_id);
+}
+
+cJSON *zl_sdk_opt_str(zl_sdk_ctx *x, const char *key, size_t max, const char **out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(x->req, key);
     char why[160];
@@ -40,17 +45,17 @@ static cJSON *opt_str(sdk_ctx *x, const char *key, size_t max, const char **out)
         return NULL;
     if (!cJSON_IsString(v)) {
         snprintf(why, sizeof why, "%s must be a string", key);
-        return err(x, 40058, why);
+        return zl_sdk_err(x, 40058, why);
     }
     if (strlen(v->valuestring) > max) {
         snprintf(why, sizeof why, "%s is longer than %zu bytes", key, max);
-        return err(x, 40058, why);
+        return zl_sdk_err(x, 40058, why);
     }
     *out = v->valuestring;
     return NULL;
 }
 
-static cJSON *opt_int(sdk_ctx *x, const char *key, long long min, long long max, long long *out)
+cJSON *zl_sdk_opt_int(zl_sdk_ctx *x, const char *key, long long min, long long max, long long *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(x->req, key);
     char why[160];
@@ -60,7 +65,7 @@ static cJSON *opt_int(sdk_ctx *x, const char *key, long long min, long long max,
     if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
         v->valuedouble < (double)min || v->valuedouble > (double)max) {
         snprintf(why, sizeof why, "%s must be an integer from %lld to %lld", key, min, max);
-        return err(x, 40058, why);
+        return zl_sdk_err(x, 40058, why);
     }
     *out = (long long)v->valuedouble;
     return NULL;
@@ -315,17 +320,29 @@ static cJSON *api_open_debug_mode(sdk_ctx *x)
     return zl_errcode_reply(0, NULL, NULL);
 }
 
-static const struct api {
-    const char *name;
-    sdk_fn fn;
-    bool agent_optional; /* agentid 0 allowed */
-} apis[] = {
+static const zl_sdk_api core_apis[] = {
     {"sync_msg", api_sync_msg, false},
     {"get_msg_list_by_page_id", api_get_msg_list_by_page_id, false},
     {"spec_notify_app", api_spec_notify_app, false},
     {"program_async_job_call_back", api_program_async_job_call_back, true},
     {"zonelab.open_debug_mode", api_open_debug_mode, true},
+    {NULL, NULL, false},
 };
+
+/* Every family's table; a family adds itself here and in sdk_api.h. */
+static const zl_sdk_api *const families[] = {core_apis, NULL};
+
+static const zl_sdk_api *find_api(const char *name)
+{
+    size_t f;
+    const zl_sdk_api *a;
+
+    for (f = 0; families[f]; f++)
+        for (a = families[f]; a->name; a++)
+            if (!strcmp(a->name, name))
+                return a;
+    return NULL;
+}
 
 /* ---- the wire ---- */
 
@@ -408,14 +425,10 @@ static void journal_invoke(zl_emu *emu, sdk_ctx *x, const char *outcome, int cod
 static void serve(zl_request *r, sdk_ctx *x)
 {
     zl_emu *emu = x->emu;
-    const struct api *api = NULL;
+    const zl_sdk_api *api = find_api(x->inv.api);
     cJSON *reply = NULL;
     char *text;
-    size_t i;
 
-    for (i = 0; i < sizeof apis / sizeof *apis; i++)
-        if (!strcmp(x->inv.api, apis[i].name))
-            api = &apis[i];
     if (!api) {
         const char *why = "zonelab does not serve this API name";
 

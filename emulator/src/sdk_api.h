@@ -1,0 +1,42 @@
+/* sdk_api: what an SDK API handler sees (sdk_face.c serves them over zone wire v1), so
+ * families of APIs can live in their own files. */
+#ifndef ZL_SDK_API_H
+#define ZL_SDK_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "emu.h"
+#include "wire.h"
+
+/* One verified invoke. */
+typedef struct zl_sdk_ctx {
+    zl_emu *emu;
+    zl_prog_rt *prog;     /* the program that invoked (named by its wire secret) */
+    zone_wire_invoke inv; /* the envelope: api, request text, corpid, agentid, ... */
+    cJSON *req;           /* the request, parsed: always an object when a handler runs */
+    zl_app_rt *app;       /* the app named by agentid (NULL only when 0 is allowed) */
+    size_t replica;       /* the replica named by the envelope's instance */
+    bool replica_known;
+    char req_id[17];
+} zl_sdk_ctx;
+
+/* A handler answers with a reply object (owned by the caller). */
+typedef cJSON *(*zl_sdk_fn)(zl_sdk_ctx *x);
+
+typedef struct zl_sdk_api {
+    const char *name;
+    zl_sdk_fn fn;
+    bool agent_optional; /* agentid 0 allowed */
+} zl_sdk_api;
+
+/* {"errcode":code,"errmsg":...} with the request id as WeCom's hint. */
+cJSON *zl_sdk_err(zl_sdk_ctx *x, int code, const char *detail);
+/* Optional request fields: NULL when fine (absent leaves *out untouched, NULL for
+ * strings), else the 40058 reply naming the field. */
+cJSON *zl_sdk_opt_str(zl_sdk_ctx *x, const char *key, size_t max, const char **out);
+cJSON *zl_sdk_opt_int(zl_sdk_ctx *x, const char *key, long long min, long long max, long long *out);
+
+#endif
