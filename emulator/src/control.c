@@ -411,6 +411,108 @@ out:
     cJSON_Delete(body);
 }
 
+/* An optional string member: 1 found, 0 absent, -1 not a string. */
+static int str_member(const cJSON *o, const char *name, const char **out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+    *out = NULL;
+    if (!v)
+        return 0;
+    if (!cJSON_IsString(v))
+        return -1;
+    *out = v->valuestring;
+    return 1;
+}
+
+/*
+ * POST /_zonelab/consent {"corpid"?, "userid"? | "chatid"?, "external_userid", "status"}: a
+ * customer decides on archiving, in a 1:1 chat with a member or in a group. The decision is
+ * recorded (get_agree_status_*); an "Agree" on a contact in scope (the member, or a member of
+ * the group) fires chat_archive_audit_approved_single / _room to every receiving program.
+ */
+static void on_consent(zl_engine *e, zl_request *r, void *ud)
+{
+    zl_control *c = ud;
+    zl_emu *emu = c->emu;
+    cJSON *body = object_body(r, "{\"userid\":\"zhangsan\",\"external_userid\":\"wm_cust_01\","
+                                 "\"status\":\"Agree\"}"),
+          *reply, *events, *j;
+    const char *status, *type;
+    zl_consent d = {0};
+    zl_corp *corp;
+    const zl_member *m;
+    bool in_scope;
+    int64_t now_s = zl_emu_now_ms(emu) / 1000;
+    char why[400];
+    size_t i;
+
+    (void)e;
+    if (!body)
+        return;
+    if (!(corp = corp_of(emu, r, body)))
+        goto out;
+    if (str_member(body, "userid", &d.userid) < 0 || str_member(body, "chatid", &d.chatid) < 0 ||
+        str_member(body, "external_userid", &d.external_userid) <= 0 ||
+        str_member(body, "status", &status) <= 0) {
+        refuse(r, 400,
+               "give external_userid, status (\"Agree\" or \"Disagree\") and one of userid and "
+               "chatid, as strings");
+        goto out;
+    }
+    if (strcmp(status, "Agree") != 0 && strcmp(status, "Disagree") != 0) {
+        refuse(r, 400, "status must be \"Agree\" or \"Disagree\"");
+        goto out;
+    }
+    d.agree = !strcmp(status, "Agree");
+    d.change_time = now_s;
+    if (zl_corp_consent_set(emu->world, corp, &d, why, sizeof why) != 0) {
+        refuse(r, 400, why);
+        goto out;
+    }
+    in_scope = d.userid ? (m = zl_corp_member(corp, d.userid)) && m->in_scope
+                        : zl_group_in_scope(corp, zl_corp_group(corp, d.chatid));
+    j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "corpid", corp->corpid);
+    cJSON_AddStringToObject(j, d.userid ? "userid" : "chatid", d.userid ? d.userid : d.chatid);
+    cJSON_AddStringToObject(j, "external_userid", d.external_userid);
+    cJSON_AddStringToObject(j, "status", status);
+    cJSON_AddBoolToObject(j, "in_scope", in_scope);
+    zl_journal_add(c->journal, zl_emu_now_ms(emu), "control", "consent", j);
+    reply = cJSON_CreateObject();
+    cJSON_AddBoolToObject(reply, "ok", 1);
+    cJSON_AddNumberToObject(reply, "change_time", (double)now_s);
+    events = cJSON_AddArrayToObject(reply, "events");
+    type = d.userid ? "chat_archive_audit_approved_single" : "chat_archive_audit_approved_room";
+    for (i = 0; d.agree && in_scope && i < emu->app_count; i++) {
+        zl_app_rt *a = &emu->apps[i];
+        cJSON *ev, *o;
+
+        if (a->corp != corp || !a->receiver || !a->app->data_permission)
+            continue;
+        ev = cJSON_CreateObject();
+        cJSON_AddStringToObject(ev, "event_type", type);
+        cJSON_AddNumberToObject(ev, "timestamp", (double)now_s);
+        o = cJSON_AddObjectToObject(ev, "chat_archive_audit_approved");
+        if (d.userid)
+            cJSON_AddStringToObject(o, "userid", d.userid);
+        cJSON_AddStringToObject(o, "external_userid", d.external_userid);
+        if (d.chatid)
+            cJSON_AddStringToObject(o, "chatid", d.chatid);
+        if (zl_emu_push_event(emu, a->receiver, a->app->agentid, ev, -1) == 0) {
+            o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "agentid", a->app->agentid);
+            cJSON_AddStringToObject(o, "program_id", a->receiver->prog->program_id);
+            cJSON_AddStringToObject(o, "event_type", type);
+            cJSON_AddItemToArray(events, o);
+        }
+        cJSON_Delete(ev);
+    }
+    zl_request_respond_json(r, 200, reply);
+out:
+    cJSON_Delete(body);
+}
+
 static void on_unknown(zl_engine *e, zl_request *r, void *ud)
 {
     (void)e, (void)ud;
@@ -426,6 +528,7 @@ int zl_control_install(zl_control *c)
          (zl_engine_route(c->engine, "POST", "/_zonelab/messages", on_messages, c) ||
           zl_engine_route(c->engine, "POST", "/_zonelab/events", on_events, c) ||
           zl_engine_route(c->engine, "POST", "/_zonelab/public_key", on_public_key, c) ||
+          zl_engine_route(c->engine, "POST", "/_zonelab/consent", on_consent, c) ||
           zl_engine_route(c->engine, "GET", "/_zonelab/app/notifications", on_notifications, c))) ||
         zl_engine_route(c->engine, NULL, "/_zonelab/", on_unknown, c))
         return -1;

@@ -1,5 +1,6 @@
 /* emu: the emulator's runtime state over the world, and its lookups. */
 #include "emu.h"
+#include "rules.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,7 @@ void zl_emu_free(zl_emu *emu)
         for (i = 0; i < emu->world->corp_count; i++)
             zl_keyring_free(emu->corps[i].keys);
     zl_sdk_face_free_delayed(emu);
+    zl_rules_free(emu->rules);
     zl_strmap_free(emu->tokens);
     zl_strmap_free(emu->event_tokens);
     zl_strmap_free(emu->notify_ids);
@@ -262,6 +264,7 @@ void zl_emu_free(zl_emu *emu)
     zl_strmap_free(emu->jobs);
     zl_strmap_free(emu->pages);
     zl_strmap_free(emu->media);
+    zl_strmap_free(emu->hide_config);
     free(emu->corps);
     free(emu->apps);
     free(emu->progs);

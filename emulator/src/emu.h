@@ -119,6 +119,8 @@ typedef struct zl_emu {
     zl_strmap *job_infos;    /* job_info -> struct job (borrowed) */
     zl_strmap *pages;        /* page_id -> struct page */
     zl_strmap *media;        /* media_id -> struct media */
+    zl_strmap *hide_config;  /* "corpid\x1fuserid" -> sensitive-info settings (api_chat.c),
+                                made on the first set_hide_sensitiveinfo_config */
     bool closing;            /* the engine is being freed: callbacks must not answer requests */
     const char *log_dir;     /* where spawned replicas write stdout/stderr; NULL = inherit */
     zl_sdk_hook sdk_hook;    /* NULL = none */
@@ -128,6 +130,7 @@ typedef struct zl_emu {
      * reset too, not refused as replays */
     char reset_nonces[8][72];
     unsigned reset_next;
+    struct zl_rules *rules; /* keyword rules, hits, hit_keyword tokens (rules.h); NULL until used */
 } zl_emu;
 
 /*

@@ -24,13 +24,32 @@
     X(45009, "api freq out of limit")                                                              \
     X(45033, "api concurrent out of limit")                                                        \
     X(48002, "api forbidden")                                                                      \
+    X(301059, "not an internal group, no data")                                                    \
+    X(301060, "too many consent queries, use fewer than 100")                                      \
+    X(301061, "userid or external user does not exist")                                            \
+    X(710606, "group not in authorised scope")                                                     \
+    X(710607, "department not in authorised scope")                                                \
+    X(710608, "user not in authorised scope")                                                      \
+    X(710609, "customer's follow-up member not in authorised scope")                               \
+    X(710610, "keywords and key behaviours both empty")                                            \
     X(710611, "cursor incorrect")                                                                  \
+    X(710612, "keyword rule id does not exist")                                                    \
+    X(710614, "no group member in the authorised scope")                                           \
+    X(710615, "session_type incorrect")                                                            \
+    X(710619, "keyword rule count over the limit")                                                 \
+    X(710620, "keyword rule id incorrect")                                                         \
+    X(710621, "mobile number format incorrect")                                                    \
+    X(710622, "bank card number format incorrect")                                                 \
+    X(710624, "invalid group id")                                                                  \
     X(710636, "invalid ability id")                                                                \
     X(710638, "calling the program failed")                                                        \
     X(710640, "unsupported app type")                                                              \
     X(710641, "app has no data zone permission")                                                   \
     X(710642, "waiting for the program result")                                                    \
     X(710646, "illegal notify_id")                                                                 \
+    X(710648, "illegal key behaviour value")                                                       \
+    X(710649, "too many group ids")                                                                \
+    X(710650, "keyword list missing")                                                              \
     X(710659, "public key not set")                                                                \
     X(710671, "debug token expired")                                                               \
     X(710672, "debug mode not allowed for this corp")                                              \

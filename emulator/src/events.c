@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "emu.h"
+#include "rules.h"
 
 typedef struct zl_event {
     struct zl_event *next;
@@ -175,5 +176,6 @@ long zl_emu_archive(zl_emu *emu, zl_corp *c, const cJSON *messages, cJSON *repor
             cJSON_Delete(ev);
         }
     }
+    zl_rules_on_archive(emu, c, before, zl_msgstore_count(c->messages), report);
     return n;
 }

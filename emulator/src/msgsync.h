@@ -14,9 +14,14 @@
 #define ZL_CURSOR_MAX 128 /* cursor/token/page_id text limit in bytes (spec) */
 
 /* Cursor kinds (the kind byte of a cursor). */
-#define ZL_CURSOR_SYNC_MSG       1 /* sync_msg next_cursor */
-#define ZL_CURSOR_AUTH_USER_LIST 2 /* get_auth_user_list next_cursor */
-#define ZL_CURSOR_PAGE_ID        3 /* get_msg_list_by_page_id page_id */
+#define ZL_CURSOR_SYNC_MSG       1  /* sync_msg next_cursor */
+#define ZL_CURSOR_AUTH_USER_LIST 2  /* get_auth_user_list next_cursor */
+#define ZL_CURSOR_PAGE_ID        3  /* get_msg_list_by_page_id page_id */
+#define ZL_CURSOR_SEARCH_CHAT    10 /* api_chat.c: search_chat */
+#define ZL_CURSOR_SEARCH_MSG     11 /* api_chat.c: search_msg */
+#define ZL_CURSOR_SEARCH_CONTACT 12 /* api_chat.c: search_contact_or_customer */
+#define ZL_CURSOR_RULE_LIST      20 /* api_rules.c: get_rule_list */
+#define ZL_CURSOR_HIT_LIST       21 /* api_rules.c: get_hit_msg_list */
 
 /* Length of every cursor text: base64url of 38 bytes, no padding. */
 #define ZL_CURSOR_TEXT_LEN 51

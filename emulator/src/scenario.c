@@ -210,6 +210,18 @@ static void push_json(lua_State *L, const cJSON *j, int depth)
     }
 }
 
+/* An object key while encoding: its text, and the integer it was in the table. */
+typedef struct okey {
+    char name[256];
+    bool is_int;
+    lua_Integer ival;
+} okey;
+
+static int cmp_okey(const void *a, const void *b)
+{
+    return strcmp(((const okey *)a)->name, ((const okey *)b)->name);
+}
+
 /* The Lua value at idx as JSON; NULL with *why set when it cannot be (functions, cycles). */
 static cJSON *to_json(lua_State *L, int idx, int depth, const char **why)
 {
@@ -277,34 +289,67 @@ static cJSON *to_json(lua_State *L, int idx, int depth, const char **why)
         }
         return j;
     }
+    /* An object, its keys sorted: the same table always encodes to the same text (Lua's own
+     * order changes from run to run). */
     j = cJSON_CreateObject();
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        cJSON *v;
-        char key[64];
-        const char *name;
+    {
+        size_t count = 0, cap = 16, q;
+        okey *keys = malloc(cap * sizeof *keys);
 
-        if (lua_type(L, -2) == LUA_TSTRING) {
-            name = lua_tostring(L, -2);
-        } else if (lua_isinteger(L, -2)) {
-            snprintf(key, sizeof key, "%lld", (long long)lua_tointeger(L, -2));
-            name = key;
-        } else {
-            lua_pop(L, 2);
-            cJSON_Delete(j);
-            *why = "object keys must be strings";
-            return NULL;
-        }
-        v = to_json(L, -1, depth + 1, why);
-        lua_pop(L, 1);
-        if (!v) {
+        lua_pushnil(L);
+        while (keys && lua_next(L, idx)) {
+            okey *ok;
+
             lua_pop(L, 1);
-            cJSON_Delete(j);
-            return NULL;
+            if (count == cap) {
+                okey *nk = realloc(keys, (cap *= 2) * sizeof *keys);
+
+                if (!nk) {
+                    lua_pop(L, 1);
+                    *why = "out of memory";
+                    goto bad;
+                }
+                keys = nk;
+            }
+            ok = &keys[count];
+            ok->is_int = lua_isinteger(L, -1);
+            if (ok->is_int) {
+                ok->ival = lua_tointeger(L, -1);
+                snprintf(ok->name, sizeof ok->name, "%lld", (long long)ok->ival);
+            } else if (lua_type(L, -1) == LUA_TSTRING && strlen(lua_tostring(L, -1)) < 256) {
+                snprintf(ok->name, sizeof ok->name, "%s", lua_tostring(L, -1));
+            } else {
+                lua_pop(L, 1);
+                *why = "object keys must be strings (of at most 255 bytes)";
+                goto bad;
+            }
+            count++;
         }
-        cJSON_AddItemToObject(j, name, v);
+        if (!keys) {
+            *why = "out of memory";
+            goto bad;
+        }
+        qsort(keys, count, sizeof *keys, cmp_okey);
+        for (q = 0; q < count; q++) {
+            cJSON *v;
+
+            if (keys[q].is_int)
+                lua_rawgeti(L, idx, keys[q].ival);
+            else
+                lua_getfield(L, idx, keys[q].name);
+            v = to_json(L, -1, depth + 1, why);
+            lua_pop(L, 1);
+            if (!v)
+                goto bad;
+            cJSON_AddItemToObject(j, keys[q].name, v);
+        }
+        free(keys);
+        return j;
+    bad:
+        free(keys);
+        cJSON_Delete(j);
+        return NULL;
     }
-    return j;
 }
 
 static int l_json_encode(lua_State *L)

@@ -609,6 +609,9 @@ struct zl_corp_index {
     hindex members;
     hindex externals;
     hindex groups;
+    hindex consents;
+    const char **consent_keys; /* parallel to corp->consents (arena strings) */
+    size_t consent_cap;        /* of corp->consents and consent_keys (malloc'd) */
 };
 
 typedef struct loader {
@@ -1179,7 +1182,8 @@ static int load_programs(loader *L, const cJSON *jc, const char *cpath, zl_corp 
 
 static int load_members(loader *L, const cJSON *jc, const char *cpath, zl_corp *c)
 {
-    static const char *const keys[] = {"userid", "name", "edition", "in_scope", NULL};
+    static const char *const keys[] = {"userid", "name",        "edition", "in_scope",
+                                       "alias",  "name_pinyin", NULL};
     const cJSON *arr, *jm;
     char mp[PATH_LEN], fp[PATH_LEN];
     size_t n, i = 0;
@@ -1193,7 +1197,7 @@ static int load_members(loader *L, const cJSON *jc, const char *cpath, zl_corp *
     cJSON_ArrayForEach(jm, arr)
     {
         zl_member *m = &c->members[i];
-        const char *userid = NULL, *name = NULL;
+        const char *userid = NULL, *name = NULL, *alias = "", *pinyin = "";
         long long edition = 3;
         long dup;
         uint32_t h;
@@ -1204,14 +1208,17 @@ static int load_members(loader *L, const cJSON *jc, const char *cpath, zl_corp *
             get_string(L, jm, mp, "userid", REQUIRED, ZL_WORLD_MAX_ID, &userid) != 0 ||
             get_string(L, jm, mp, "name", REQUIRED, ZL_WORLD_MAX_NAME, &name) != 0 ||
             get_int(L, jm, mp, "edition", OPTIONAL, 1, 3, &edition) != 0 ||
-            get_bool(L, jm, mp, "in_scope", &m->in_scope) != 0)
+            get_bool(L, jm, mp, "in_scope", &m->in_scope) != 0 ||
+            get_string(L, jm, mp, "alias", EMPTY_OK, ZL_WORLD_MAX_NAME, &alias) != 0 ||
+            get_string(L, jm, mp, "name_pinyin", EMPTY_OK, ZL_WORLD_MAX_NAME, &pinyin) != 0)
             return -1;
         h = hash_str(userid);
         dup = hindex_find(&c->index->members, userid, h, member_key, c);
         if (dup >= 0)
             return fail(L, "%s.userid \"%s\" is already used by %s[%ld]", mp, userid, fp, dup);
         m->edition = (int)edition;
-        if (keep(L, userid, &m->userid) != 0 || keep(L, name, &m->name) != 0)
+        if (keep(L, userid, &m->userid) != 0 || keep(L, name, &m->name) != 0 ||
+            keep(L, alias, &m->alias) != 0 || keep(L, pinyin, &m->name_pinyin) != 0)
             return -1;
         hindex_insert(&c->index->members, h, (uint32_t)i);
         c->member_count = ++i;
@@ -1219,9 +1226,43 @@ static int load_members(loader *L, const cJSON *jc, const char *cpath, zl_corp *
     return 0;
 }
 
+/* An external's follow_users: userids of members, each listed once. */
+static int load_follow_users(loader *L, const cJSON *je, const char *ep, const char *cpath,
+                             zl_corp *c, zl_external *x)
+{
+    const cJSON *arr, *ju;
+    const char **users = NULL;
+    char fp[PATH_LEN], up[PATH_LEN];
+    size_t n, k = 0;
+
+    if (get_array(L, je, ep, "follow_users", OPTIONAL, ZL_WORLD_MAX_ITEMS, &arr, &n) != 0 ||
+        keep_array(L, n, sizeof *users, &users) != 0)
+        return -1;
+    fpath(fp, ep, "follow_users");
+    cJSON_ArrayForEach(ju, arr)
+    {
+        const zl_member *m;
+
+        ipath(up, fp, k);
+        if (!cJSON_IsString(ju))
+            return fail(L, "%s must be a userid string (got %s)", up, type_name(ju));
+        if ((m = zl_corp_member(c, ju->valuestring)) == NULL)
+            return fail(L, "%s \"%.128s\" is not a userid in %s.members", up, ju->valuestring,
+                        cpath);
+        for (size_t j = 0; j < k; j++)
+            if (users[j] == m->userid)
+                return fail(L, "%s \"%s\" is already listed as %s[%zu]", up, m->userid, fp, j);
+        users[k++] = m->userid;
+    }
+    x->follow_users = users;
+    x->follow_user_count = n;
+    return 0;
+}
+
 static int load_externals(loader *L, const cJSON *jc, const char *cpath, zl_corp *c)
 {
-    static const char *const keys[] = {"external_userid", "name", "corp_name", NULL};
+    static const char *const keys[] = {"external_userid", "name",          "corp_name",    "remark",
+                                       "name_pinyin",     "remark_pinyin", "follow_users", NULL};
     const cJSON *arr, *je;
     char ep[PATH_LEN], fp[PATH_LEN];
     size_t n, i = 0;
@@ -1235,7 +1276,8 @@ static int load_externals(loader *L, const cJSON *jc, const char *cpath, zl_corp
     cJSON_ArrayForEach(je, arr)
     {
         zl_external *x = &c->externals[i];
-        const char *id = NULL, *name = NULL, *corp_name = "";
+        const char *id = NULL, *name = NULL, *corp_name = "", *remark = "", *pinyin = "",
+                   *remark_pinyin = "";
         long dup;
         uint32_t h;
 
@@ -1243,14 +1285,21 @@ static int load_externals(loader *L, const cJSON *jc, const char *cpath, zl_corp
         if (check_object(L, je, ep, keys) != 0 ||
             get_string(L, je, ep, "external_userid", REQUIRED, ZL_WORLD_MAX_ID, &id) != 0 ||
             get_string(L, je, ep, "name", REQUIRED, ZL_WORLD_MAX_NAME, &name) != 0 ||
-            get_string(L, je, ep, "corp_name", EMPTY_OK, ZL_WORLD_MAX_NAME, &corp_name) != 0)
+            get_string(L, je, ep, "corp_name", EMPTY_OK, ZL_WORLD_MAX_NAME, &corp_name) != 0 ||
+            get_string(L, je, ep, "remark", EMPTY_OK, ZL_WORLD_MAX_NAME, &remark) != 0 ||
+            get_string(L, je, ep, "name_pinyin", EMPTY_OK, ZL_WORLD_MAX_NAME, &pinyin) != 0 ||
+            get_string(L, je, ep, "remark_pinyin", EMPTY_OK, ZL_WORLD_MAX_NAME, &remark_pinyin) !=
+                0)
             return -1;
         h = hash_str(id);
         dup = hindex_find(&c->index->externals, id, h, external_key, c);
         if (dup >= 0)
             return fail(L, "%s.external_userid \"%s\" is already used by %s[%ld]", ep, id, fp, dup);
         if (keep(L, id, &x->external_userid) != 0 || keep(L, name, &x->name) != 0 ||
-            keep(L, corp_name, &x->corp_name) != 0)
+            keep(L, corp_name, &x->corp_name) != 0 || keep(L, remark, &x->remark) != 0 ||
+            keep(L, pinyin, &x->name_pinyin) != 0 ||
+            keep(L, remark_pinyin, &x->remark_pinyin) != 0 ||
+            load_follow_users(L, je, ep, cpath, c, x) != 0)
             return -1;
         hindex_insert(&c->index->externals, h, (uint32_t)i);
         c->external_count = ++i;
@@ -1320,7 +1369,7 @@ static int load_groups(loader *L, const cJSON *jc, const char *cpath, zl_corp *c
         ipath(gp, fp, i);
         if (check_object(L, jg, gp, keys) != 0 ||
             get_string(L, jg, gp, "chatid", REQUIRED, ZL_WORLD_MAX_ID, &chatid) != 0 ||
-            get_string(L, jg, gp, "name", REQUIRED, ZL_WORLD_MAX_NAME, &name) != 0 ||
+            get_string(L, jg, gp, "name", REQUIRED | EMPTY_OK, ZL_WORLD_MAX_NAME, &name) != 0 ||
             get_string(L, jg, gp, "kind", REQUIRED, ZL_WORLD_MAX_ID, &kind) != 0 ||
             get_string(L, jg, gp, "creator", REQUIRED, ZL_WORLD_MAX_ID, &creator) != 0 ||
             get_int(L, jg, gp, "create_time", REQUIRED, 0, ZL_WORLD_MAX_TIME, &create_time) != 0)
@@ -1345,6 +1394,191 @@ static int load_groups(loader *L, const cJSON *jc, const char *cpath, zl_corp *c
         c->group_count = ++i;
     }
     return 0;
+}
+
+/* ------------------------------------------------------------ consents */
+
+#define CONSENT_KEY_LEN (2 + 2 * ZL_WORLD_MAX_ID + 1)
+
+/* "u<userid>\x1f<external_userid>" or "g<chatid>\x1f<external_userid>"; -1 when an id is
+ * longer than any id of a world (so no decision can match). */
+static int consent_key(char out[CONSENT_KEY_LEN], const char *userid, const char *chatid,
+                       const char *external_userid)
+{
+    const char *id = userid != NULL ? userid : chatid;
+
+    if (id == NULL || external_userid == NULL || strlen(id) > ZL_WORLD_MAX_ID ||
+        strlen(external_userid) > ZL_WORLD_MAX_ID)
+        return -1;
+    snprintf(out, CONSENT_KEY_LEN, "%c%s\x1f%s", userid != NULL ? 'u' : 'g', id, external_userid);
+    return 0;
+}
+
+static const char *consent_key_of(const void *ctx, uint32_t v)
+{
+    const zl_corp *c = ctx;
+
+    return c->index->consent_keys[v];
+}
+
+static long consent_find(const zl_corp *c, const char *key)
+{
+    return hindex_find(&c->index->consents, key, hash_str(key), consent_key_of, c);
+}
+
+/* Checks a decision's references; path names it ("" at run time: then fields stand alone). */
+static int consent_check(loader *L, zl_corp *c, const char *path, const char *cpath,
+                         const zl_consent *in)
+{
+    char fp[PATH_LEN];
+    const zl_group *g;
+
+    if ((in->userid == NULL) == (in->chatid == NULL))
+        return fail(L, "%s needs exactly one of userid (a 1:1 chat) and chatid (a group)",
+                    path[0] != '\0' ? path : "a consent");
+    if (in->userid != NULL && zl_corp_member(c, in->userid) == NULL)
+        return fail(L, "%s \"%.128s\" is not a userid in %s.members", fpath(fp, path, "userid"),
+                    in->userid, cpath);
+    if (zl_corp_external(c, in->external_userid) == NULL)
+        return fail(L, "%s \"%.128s\" is not an external_userid in %s.externals",
+                    fpath(fp, path, "external_userid"), in->external_userid, cpath);
+    if (in->chatid == NULL)
+        return 0;
+    if ((g = zl_corp_group(c, in->chatid)) == NULL)
+        return fail(L, "%s \"%.128s\" is not a chatid in %s.groups", fpath(fp, path, "chatid"),
+                    in->chatid, cpath);
+    for (size_t k = 0; k < g->member_count; k++)
+        if (g->members[k].type == ZL_PARTY_EXTERNAL &&
+            strcmp(g->members[k].id, in->external_userid) == 0)
+            return 0;
+    return fail(L, "%s \"%s\" is not an external member (type 2) of group \"%s\"",
+                fpath(fp, path, "external_userid"), in->external_userid, in->chatid);
+}
+
+/* Records a checked decision under key, replacing the pair's earlier one. */
+static int consent_put(loader *L, zl_corp *c, const zl_consent *in, const char *key)
+{
+    struct zl_corp_index *x = c->index;
+    long at = consent_find(c, key);
+    zl_consent *d;
+
+    if (at >= 0) {
+        c->consents[at].agree = in->agree;
+        c->consents[at].change_time = in->change_time;
+        return 0;
+    }
+    if (c->consent_count >= UINT32_MAX - 1)
+        return fail(L, "a corp holds at most %u consents", UINT32_MAX - 1);
+    if (c->consent_count == x->consent_cap) {
+        size_t cap = x->consent_cap ? x->consent_cap * 2 : 16;
+        zl_consent *list = realloc(c->consents, cap * sizeof *list);
+        const char **keys;
+
+        if (list == NULL)
+            return oom(L);
+        c->consents = list;
+        keys = realloc(x->consent_keys, cap * sizeof *keys);
+        if (keys == NULL)
+            return oom(L);
+        x->consent_keys = keys;
+        x->consent_cap = cap;
+    }
+    if (hindex_reserve(&x->consents, c->consent_count + 1) != 0)
+        return oom(L);
+    d = &c->consents[c->consent_count];
+    *d = (zl_consent){.agree = in->agree, .change_time = in->change_time};
+    if (keep(L, key, &x->consent_keys[c->consent_count]) != 0 ||
+        keep(L, in->external_userid, &d->external_userid) != 0 ||
+        (in->userid != NULL && keep(L, in->userid, &d->userid) != 0) ||
+        (in->chatid != NULL && keep(L, in->chatid, &d->chatid) != 0))
+        return -1;
+    hindex_insert(&x->consents, hash_str(key), (uint32_t)c->consent_count);
+    c->consent_count++;
+    return 0;
+}
+
+static int load_consents(loader *L, const cJSON *jc, const char *cpath, zl_corp *c)
+{
+    static const char *const keys[] = {"userid", "chatid",      "external_userid",
+                                       "status", "change_time", NULL};
+    const cJSON *arr, *jd;
+    char dp[PATH_LEN], fp[PATH_LEN], key[CONSENT_KEY_LEN];
+    size_t n, i = 0;
+
+    if (get_array(L, jc, cpath, "consents", OPTIONAL, UINT32_MAX - 1, &arr, &n) != 0)
+        return -1;
+    fpath(fp, cpath, "consents");
+    cJSON_ArrayForEach(jd, arr)
+    {
+        zl_consent in = {0};
+        const char *status = NULL;
+        long long change_time = 0;
+        long dup;
+
+        ipath(dp, fp, i);
+        if (check_object(L, jd, dp, keys) != 0 ||
+            get_string(L, jd, dp, "userid", OPTIONAL, ZL_WORLD_MAX_ID, &in.userid) != 0 ||
+            get_string(L, jd, dp, "chatid", OPTIONAL, ZL_WORLD_MAX_ID, &in.chatid) != 0 ||
+            get_string(L, jd, dp, "external_userid", REQUIRED, ZL_WORLD_MAX_ID,
+                       &in.external_userid) != 0 ||
+            get_string(L, jd, dp, "status", REQUIRED, ZL_WORLD_MAX_ID, &status) != 0 ||
+            get_int(L, jd, dp, "change_time", REQUIRED, 0, ZL_WORLD_MAX_TIME, &change_time) != 0 ||
+            consent_check(L, c, dp, cpath, &in) != 0)
+            return -1;
+        if (strcmp(status, "Agree") != 0 && strcmp(status, "Disagree") != 0)
+            return fail(L, "%s.status must be \"Agree\" or \"Disagree\" (got \"%.64s\")", dp,
+                        status);
+        in.agree = strcmp(status, "Agree") == 0;
+        in.change_time = change_time;
+        consent_key(key, in.userid, in.chatid, in.external_userid);
+        if ((dup = consent_find(c, key)) >= 0)
+            return fail(L, "%s decides the same %s and external_userid as %s[%ld]", dp,
+                        in.userid != NULL ? "userid" : "chatid", fp, dup);
+        if (consent_put(L, c, &in, key) != 0)
+            return -1;
+        i++;
+    }
+    return 0;
+}
+
+const zl_consent *zl_corp_consent(const zl_corp *c, const char *userid, const char *chatid,
+                                  const char *external_userid)
+{
+    char key[CONSENT_KEY_LEN];
+    long i;
+
+    if (c == NULL || c->index == NULL || (userid == NULL) == (chatid == NULL) ||
+        consent_key(key, userid, chatid, external_userid) != 0)
+        return NULL;
+    i = consent_find(c, key);
+    return i >= 0 ? &c->consents[i] : NULL;
+}
+
+int zl_corp_consent_set(zl_world *w, zl_corp *c, const zl_consent *in, char *err, size_t errlen)
+{
+    loader L = {.err = err, .errlen = errlen, .w = w, .a = w != NULL ? w->arena : NULL};
+    char key[CONSENT_KEY_LEN];
+
+    if (w == NULL || c == NULL || in == NULL || in->external_userid == NULL)
+        return fail(&L, "external_userid is missing");
+    if (consent_check(&L, c, "", "the corp", in) != 0)
+        return -1;
+    consent_key(key, in->userid, in->chatid, in->external_userid); /* ids exist: short enough */
+    return consent_put(&L, c, in, key);
+}
+
+bool zl_group_in_scope(zl_corp *c, const zl_group *g)
+{
+    if (c == NULL || g == NULL)
+        return false;
+    for (size_t k = 0; k < g->member_count; k++) {
+        const zl_member *m;
+
+        if (g->members[k].type == ZL_PARTY_EMPLOYEE &&
+            (m = zl_corp_member(c, g->members[k].id)) != NULL && m->in_scope)
+            return true;
+    }
+    return false;
 }
 
 static int load_keys(loader *L, const cJSON *jc, const char *cpath, zl_corp *c)
@@ -1597,8 +1831,9 @@ long zl_corp_archive_json(zl_world *w, zl_corp *c, const cJSON *arr, int64_t def
 
 static int load_corp(loader *L, const cJSON *jc, const char *cpath, zl_corp *c, size_t index)
 {
-    static const char *const keys[] = {"corpid",    "name",   "apps",        "programs", "members",
-                                       "externals", "groups", "public_keys", "messages", NULL};
+    static const char *const keys[] = {"corpid",      "name",      "apps",   "programs",
+                                       "members",     "externals", "groups", "consents",
+                                       "public_keys", "messages",  NULL};
     const char *corpid = NULL, *name = NULL;
 
     if (check_object(L, jc, cpath, keys) != 0 ||
@@ -1615,8 +1850,8 @@ static int load_corp(loader *L, const cJSON *jc, const char *cpath, zl_corp *c, 
     if (keep(L, corpid, &c->corpid) != 0 || keep(L, name, &c->name) != 0 ||
         load_apps(L, jc, cpath, c) != 0 || load_programs(L, jc, cpath, c) != 0 ||
         load_members(L, jc, cpath, c) != 0 || load_externals(L, jc, cpath, c) != 0 ||
-        load_groups(L, jc, cpath, c) != 0 || load_keys(L, jc, cpath, c) != 0 ||
-        load_messages(L, jc, cpath, c) != 0)
+        load_groups(L, jc, cpath, c) != 0 || load_consents(L, jc, cpath, c) != 0 ||
+        load_keys(L, jc, cpath, c) != 0 || load_messages(L, jc, cpath, c) != 0)
         return -1;
     return 0;
 }
@@ -1781,9 +2016,12 @@ void zl_world_free(zl_world *w)
             hindex_cleanup(&c->index->members);
             hindex_cleanup(&c->index->externals);
             hindex_cleanup(&c->index->groups);
+            hindex_cleanup(&c->index->consents);
+            free(c->index->consent_keys);
             free(c->index);
         }
         zl_msgstore_free(c->messages);
+        free(c->consents);
     }
     if (w->arena != NULL)
         arena_cleanup(w->arena);

@@ -79,14 +79,21 @@ typedef struct zl_program {
 typedef struct zl_member {
     const char *userid;
     const char *name;
-    int edition;   /* 1 internal, 2 + external chats, 3 + voice calls */
-    bool in_scope; /* inside the corp's authorised archive scope */
+    int edition;             /* 1 internal, 2 + external chats, 3 + voice calls */
+    bool in_scope;           /* inside the corp's authorised archive scope */
+    const char *alias;       /* "" when none; search_contact_or_customer matches it */
+    const char *name_pinyin; /* "" when none; the emulator never derives pinyin */
 } zl_member;
 
 typedef struct zl_external {
     const char *external_userid;
     const char *name;
-    const char *corp_name; /* "" when the file has none */
+    const char *corp_name;           /* "" when the file has none */
+    const char *remark;              /* the corp's remark on the contact; "" when none */
+    const char *name_pinyin;         /* "" when none */
+    const char *remark_pinyin;       /* "" when none */
+    const char *const *follow_users; /* userids of the members who follow the contact */
+    size_t follow_user_count;
 } zl_external;
 
 typedef enum zl_group_kind { ZL_GROUP_INTERNAL, ZL_GROUP_CUSTOMER } zl_group_kind;
@@ -106,6 +113,18 @@ typedef struct zl_group {
     zl_group_member *members;
     size_t member_count;
 } zl_group;
+
+/*
+ * A customer's decision on archiving (get_agree_status_single / _room): in a 1:1 chat with
+ * a member (userid set, chatid NULL) or in a group (chatid set, userid NULL).
+ */
+typedef struct zl_consent {
+    const char *userid;
+    const char *chatid;
+    const char *external_userid;
+    bool agree;          /* "Agree"; false is "Disagree" */
+    int64_t change_time; /* Unix seconds of the last change */
+} zl_consent;
 
 typedef struct zl_public_key {
     uint32_t version;
@@ -200,6 +219,8 @@ typedef struct zl_corp {
     size_t external_count;
     zl_group *groups;
     size_t group_count;
+    zl_consent *consents; /* file order, then decisions recorded at run time */
+    size_t consent_count;
     zl_public_key *public_keys; /* strictly increasing versions */
     size_t public_key_count;
     zl_msgstore *messages; /* never NULL in a loaded world */
@@ -250,6 +271,22 @@ zl_group *zl_corp_group(zl_corp *c, const char *chatid);
  */
 long zl_corp_archive_json(zl_world *w, zl_corp *c, const cJSON *arr, int64_t default_time,
                           char *err, size_t errlen);
+/*
+ * The decision of external_userid in a 1:1 chat with userid (chatid NULL) or in group chatid
+ * (userid NULL); NULL when the contact has not decided (hashed). The pointer stays valid
+ * until the next zl_corp_consent_set on c.
+ */
+const zl_consent *zl_corp_consent(const zl_corp *c, const char *userid, const char *chatid,
+                                  const char *external_userid);
+/*
+ * Records a decision (copied; one of in->userid and in->chatid set), replacing the pair's
+ * earlier one. Checked as the loader checks a file's consents: userid a member, chatid a
+ * group that holds external_userid as an external member (type 2). Returns 0, or -1 with c
+ * unchanged and one sentence in err that starts with the offending field.
+ */
+int zl_corp_consent_set(zl_world *w, zl_corp *c, const zl_consent *in, char *err, size_t errlen);
+/* Whether some employee member (type 1) of g is a member of c inside the archive scope. */
+bool zl_group_in_scope(zl_corp *c, const zl_group *g);
 /* The public key with the highest version, or NULL when the corp has none. */
 const zl_public_key *zl_corp_newest_key(const zl_corp *c);
 /* Whether the program is associated with the app agentid. */

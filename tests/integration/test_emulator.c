@@ -561,9 +561,8 @@ static void test_sync_msg_rules(void **state)
         zone_sdk *s = zone_sdk_new(CORP1, 1000002, "invoke_sync_msg", "");
         char *rsp = NULL, err[256];
 
-        assert_int_equal(
-            zone_sdk_invoke(s, "get_group_chat", "{\"chatid\":\"x\"}", &rsp, err, sizeof err),
-            -10006);
+        assert_int_equal(zone_sdk_invoke(s, "knowledge_base_list", "{}", &rsp, err, sizeof err),
+                         -10006);
         assert_null(rsp);
         zone_sdk_free(s);
     }

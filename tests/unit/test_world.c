@@ -94,7 +94,25 @@ static void test_world_default_loads(void **state)
     assert_int_equal(p->replicas, 1);
     assert_true(zl_program_has_agent(p, 1000002));
     assert_false(zl_program_has_agent(p, 1));
-    assert_int_equal(p->ability_count, 4);
+    assert_true(p->ability_count >= 12);
+    {
+        static const char *const chat[] = {"invoke_get_group_chat",
+                                           "invoke_get_agree_status_single",
+                                           "invoke_get_agree_status_room",
+                                           "invoke_search_chat",
+                                           "invoke_search_msg",
+                                           "invoke_search_contact_or_customer",
+                                           "invoke_set_hide_sensitiveinfo_config",
+                                           "invoke_get_hide_sensitiveinfo_config"};
+
+        for (size_t k = 0; k < sizeof chat / sizeof chat[0]; k++)
+            if (zl_program_ability(p, chat[k]) == NULL)
+                fail_msg("the default world has no ability %s", chat[k]);
+    }
+    b = zl_program_ability(p, "invoke_get_agree_status_single");
+    assert_string_equal(
+        b->input_protocol,
+        "{\"item\":[{\"userid\":\"\",\"open_userid\":\"\",\"external_userid\":\"\"}]}");
     b = zl_program_ability(p, "invoke_sync_msg");
     assert_non_null(b);
     assert_string_equal(b->input_protocol,
@@ -116,9 +134,33 @@ static void test_world_default_loads(void **state)
     assert_int_equal(zl_corp_member(c, "wangwu")->edition, 3);
     assert_true(zl_corp_member(c, "zhangsan")->in_scope);
     assert_null(zl_corp_member(c, "zhaoliu"));
+    assert_string_equal(zl_corp_member(c, "zhangsan")->alias, "Sam Zhang");
+    assert_string_equal(zl_corp_member(c, "wangwu")->alias, "");
+    assert_string_equal(zl_corp_member(c, "lisi")->name_pinyin, "lisi");
     assert_int_equal(c->external_count, 2);
     assert_string_equal(zl_corp_external(c, "wm_cust_01")->corp_name, "Harbour Trading Co");
     assert_string_equal(zl_corp_external(c, "wm_cust_02")->corp_name, "");
+    assert_string_equal(zl_corp_external(c, "wm_cust_01")->remark, "Harbour buyer");
+    assert_int_equal(zl_corp_external(c, "wm_cust_02")->follow_user_count, 2);
+    assert_string_equal(zl_corp_external(c, "wm_cust_02")->follow_users[1], "zhangsan");
+    assert_int_equal(c->consent_count, 3);
+    {
+        const zl_consent *d = zl_corp_consent(c, "zhangsan", NULL, "wm_cust_01");
+
+        assert_non_null(d);
+        assert_true(d->agree);
+        assert_int_equal(d->change_time, 1793667600);
+        assert_null(d->chatid);
+        assert_false(zl_corp_consent(c, "lisi", NULL, "wm_cust_02")->agree);
+        assert_null(zl_corp_consent(c, "zhangsan", NULL, "wm_cust_02")); /* undecided */
+        d = zl_corp_consent(c, NULL, "wr_customer_01", "wm_cust_01");
+        assert_non_null(d);
+        assert_null(d->userid);
+        assert_null(zl_corp_consent(c, NULL, "wr_customer_01", "wm_cust_02"));
+        /* a 1:1 decision is not a group's, and a lookup needs exactly one of the two */
+        assert_null(zl_corp_consent(c, NULL, "zhangsan", "wm_cust_01"));
+        assert_null(zl_corp_consent(c, "zhangsan", "wr_customer_01", "wm_cust_01"));
+    }
     assert_int_equal(c->group_count, 2);
     assert_int_equal(zl_corp_group(c, "wr_internal_01")->kind, ZL_GROUP_INTERNAL);
     assert_int_equal(zl_corp_group(c, "wr_customer_01")->kind, ZL_GROUP_CUSTOMER);
@@ -226,6 +268,50 @@ static const bad_world BAD[] = {
           "{\"external_userid\":\"wm1\",\"name\":\"X\"}]"),
      "corps[0].externals[1].external_userid \"wm1\" is already used by corps[0].externals[0]"},
     {CORP(PEOPLE ",\"_note\":1,\"groups\":[]"), "corps[0].groups appears twice"},
+    {CORP(",\"members\":[{\"userid\":\"u1\",\"name\":\"U\"}],\"externals\":[{\"external_"
+          "userid\":\"wm1\",\"name\":\"W\",\"follow_users\":[\"u1\",\"u9\"]}]"),
+     "corps[0].externals[0].follow_users[1] \"u9\" is not a userid in corps[0].members"},
+    {CORP(",\"members\":[{\"userid\":\"u1\",\"name\":\"U\"}],\"externals\":[{\"external_"
+          "userid\":\"wm1\",\"name\":\"W\",\"follow_users\":[\"u1\",\"u1\"]}]"),
+     "corps[0].externals[0].follow_users[1] \"u1\" is already listed as "
+     "corps[0].externals[0].follow_users[0]"},
+    {CORP(",\"externals\":[{\"external_userid\":\"wm1\",\"name\":\"W\",\"follow_users\":[1]}]"),
+     "corps[0].externals[0].follow_users[0] must be a userid string (got a number)"},
+    {CORP(",\"members\":[{\"userid\":\"u1\",\"name\":\"U\",\"alias\":7}]"),
+     "corps[0].members[0].alias must be a string (got a number)"},
+    {CORP(PEOPLE ",\"consents\":[{\"userid\":\"u1\",\"external_userid\":\"wm1\","
+                 "\"status\":\"Agree\",\"change_time\":1,\"chat\":\"g1\"}]"),
+     "corps[0].consents[0] has an unknown key \"chat\""},
+    {CORP(PEOPLE ",\"consents\":[{\"external_userid\":\"wm1\",\"status\":\"Agree\","
+                 "\"change_time\":1}]"),
+     "corps[0].consents[0] needs exactly one of userid (a 1:1 chat) and chatid (a group)"},
+    {CORP(PEOPLE ",\"consents\":[{\"userid\":\"u1\",\"chatid\":\"g1\",\"external_userid\":"
+                 "\"wm1\",\"status\":\"Agree\",\"change_time\":1}]"),
+     "corps[0].consents[0] needs exactly one of userid (a 1:1 chat) and chatid (a group)"},
+    {CORP(PEOPLE ",\"consents\":[{\"userid\":\"u9\",\"external_userid\":\"wm1\","
+                 "\"status\":\"Agree\",\"change_time\":1}]"),
+     "corps[0].consents[0].userid \"u9\" is not a userid in corps[0].members"},
+    {CORP(PEOPLE ",\"consents\":[{\"userid\":\"u1\",\"external_userid\":\"wm9\","
+                 "\"status\":\"Agree\",\"change_time\":1}]"),
+     "corps[0].consents[0].external_userid \"wm9\" is not an external_userid in "
+     "corps[0].externals"},
+    {CORP(PEOPLE ",\"consents\":[{\"chatid\":\"g9\",\"external_userid\":\"wm1\","
+                 "\"status\":\"Agree\",\"change_time\":1}]"),
+     "corps[0].consents[0].chatid \"g9\" is not a chatid in corps[0].groups"},
+    {CORP(PEOPLE ",\"consents\":[{\"chatid\":\"g1\",\"external_userid\":\"wm1\","
+                 "\"status\":\"Agree\",\"change_time\":1}]"),
+     "corps[0].consents[0].external_userid \"wm1\" is not an external member (type 2) of group "
+     "\"g1\""},
+    {CORP(PEOPLE ",\"consents\":[{\"userid\":\"u1\",\"external_userid\":\"wm1\","
+                 "\"status\":\"agree\",\"change_time\":1}]"),
+     "corps[0].consents[0].status must be \"Agree\" or \"Disagree\" (got \"agree\")"},
+    {CORP(PEOPLE ",\"consents\":[{\"userid\":\"u1\",\"external_userid\":\"wm1\","
+                 "\"status\":\"Agree\"}]"),
+     "corps[0].consents[0].change_time is missing"},
+    {CORP(PEOPLE ",\"consents\":[{\"userid\":\"u1\",\"external_userid\":\"wm1\","
+                 "\"status\":\"Agree\",\"change_time\":1},{\"userid\":\"u1\","
+                 "\"external_userid\":\"wm1\",\"status\":\"Disagree\",\"change_time\":2}]"),
+     "corps[0].consents[1] decides the same userid and external_userid as corps[0].consents[0]"},
     {CORP(",\"members\":[{\"userid\":\"u1\",\"name\":\"U\"}],\"groups\":[{\"chatid\":\"g1\","
           "\"name\":\"G\",\"kind\":\"internal\",\"creator\":\"u1\",\"create_time\":1},"
           "{\"chatid\":\"g1\",\"name\":\"H\",\"kind\":\"customer\",\"creator\":\"u1\","
@@ -390,6 +476,115 @@ static void test_world_small_world_sorts_and_canonicalises(void **state)
     assert_string_equal(zl_msgstore_at(c->messages, 0)->content, " {\"a\": 1} "); /* verbatim */
     assert_string_equal(zl_msgstore_at(c->messages, 2)->content, "{\"b\":[1,2]}");
     assert_string_equal(zl_msgstore_at(c->messages, 1)->secret_key, "k4");
+    zl_world_free(w);
+}
+
+/* A group with an external member, its consents, and a group without a name. */
+#define CONSENT_WORLD                                                                              \
+    CORP(",\"members\":[{\"userid\":\"u1\",\"name\":\"U\"},{\"userid\":\"u2\",\"name\":\"V\","     \
+         "\"in_scope\":false}],\"externals\":[{\"external_userid\":\"wm1\",\"name\":\"W\"}],"      \
+         "\"groups\":[{\"chatid\":\"g1\",\"name\":\"\",\"kind\":\"customer\",\"creator\":\"u1\","  \
+         "\"create_time\":1,\"members\":[{\"id\":\"u2\",\"type\":1,\"jointime\":1},{\"id\":"       \
+         "\"wm1\",\"type\":2,\"jointime\":1}]},{\"chatid\":\"g2\",\"name\":\"G\",\"kind\":"        \
+         "\"internal\",\"creator\":\"u1\",\"create_time\":1,\"members\":[{\"id\":\"u1\","          \
+         "\"type\":1,\"jointime\":1}]}],\"consents\":[{\"chatid\":\"g1\",\"external_userid\":"     \
+         "\"wm1\",\"status\":\"Disagree\",\"change_time\":5}]")
+
+static void test_world_consents_change_at_run_time(void **state)
+{
+    char err[256] = "", id[16];
+    zl_world *w = load(CONSENT_WORLD, err, sizeof err);
+    zl_corp *c;
+    zl_consent d = {0};
+
+    (void)state;
+    if (w == NULL)
+        fail_msg("%s", err);
+    c = zl_world_corp(w, "ww1");
+    assert_string_equal(zl_corp_group(c, "g1")->name, "");      /* an unnamed group */
+    assert_false(zl_group_in_scope(c, zl_corp_group(c, "g1"))); /* u2 is out of scope */
+    assert_true(zl_group_in_scope(c, zl_corp_group(c, "g2")));
+    assert_false(zl_group_in_scope(c, NULL));
+    assert_string_equal(zl_corp_member(c, "u1")->alias, ""); /* defaults */
+    assert_int_equal(zl_corp_external(c, "wm1")->follow_user_count, 0);
+    assert_string_equal(zl_corp_external(c, "wm1")->remark, "");
+
+    /* The group's decision is replaced, not added. */
+    d = (zl_consent){.chatid = "g1", .external_userid = "wm1", .agree = true, .change_time = 9};
+    assert_int_equal(zl_corp_consent_set(w, c, &d, err, sizeof err), 0);
+    assert_int_equal(c->consent_count, 1);
+    assert_true(zl_corp_consent(c, NULL, "g1", "wm1")->agree);
+    assert_int_equal(zl_corp_consent(c, NULL, "g1", "wm1")->change_time, 9);
+
+    /* A new 1:1 decision; the caller's strings are copied. */
+    snprintf(id, sizeof id, "u1");
+    d = (zl_consent){.userid = id, .external_userid = "wm1", .agree = false, .change_time = 10};
+    assert_int_equal(zl_corp_consent_set(w, c, &d, err, sizeof err), 0);
+    id[0] = 'x';
+    assert_int_equal(c->consent_count, 2);
+    assert_false(zl_corp_consent(c, "u1", NULL, "wm1")->agree);
+    assert_string_equal(zl_corp_consent(c, "u1", NULL, "wm1")->userid, "u1");
+
+    /* Refused decisions leave the corp as it was, with the field first in the sentence. */
+    d = (zl_consent){.chatid = "g2", .external_userid = "wm1", .agree = true};
+    assert_int_equal(zl_corp_consent_set(w, c, &d, err, sizeof err), -1);
+    assert_string_equal(err, "external_userid \"wm1\" is not an external member (type 2) of "
+                             "group \"g2\"");
+    d = (zl_consent){.userid = "nobody", .external_userid = "wm1", .agree = true};
+    assert_int_equal(zl_corp_consent_set(w, c, &d, err, sizeof err), -1);
+    assert_string_equal(err, "userid \"nobody\" is not a userid in the corp.members");
+    d = (zl_consent){.userid = "u1", .chatid = "g1", .external_userid = "wm1"};
+    assert_int_equal(zl_corp_consent_set(w, c, &d, err, sizeof err), -1);
+    d = (zl_consent){.userid = "u1"};
+    assert_int_equal(zl_corp_consent_set(w, c, &d, err, sizeof err), -1);
+    assert_int_equal(c->consent_count, 2);
+    assert_null(zl_corp_consent(c, "u1", NULL, NULL));
+    assert_null(zl_corp_consent(NULL, "u1", NULL, "wm1"));
+    zl_world_free(w);
+}
+
+/* Many decisions: the list and its index grow past their first size. */
+static void test_world_consents_grow(void **state)
+{
+    char err[256] = "", json[64 * 1024], *p = json;
+    zl_world *w;
+    zl_corp *c;
+    const int n = 300;
+
+    (void)state;
+    p += sprintf(p, "{\"corps\":[{\"corpid\":\"ww1\",\"name\":\"c\",\"members\":[");
+    for (int i = 0; i < n; i++)
+        p += sprintf(p, "%s{\"userid\":\"u%d\",\"name\":\"U\"}", i ? "," : "", i);
+    p += sprintf(p, "],\"externals\":[{\"external_userid\":\"wm1\",\"name\":\"W\"}],"
+                    "\"consents\":[");
+    for (int i = 0; i < n / 2; i++)
+        p += sprintf(p,
+                     "%s{\"userid\":\"u%d\",\"external_userid\":\"wm1\",\"status\":"
+                     "\"Agree\",\"change_time\":%d}",
+                     i ? "," : "", i, i);
+    sprintf(p, "]}]}");
+    w = load(json, err, sizeof err);
+    if (w == NULL)
+        fail_msg("%s", err);
+    c = zl_world_corp(w, "ww1");
+    for (int i = n / 2; i < n; i++) {
+        char uid[16];
+        zl_consent d = {.userid = uid, .external_userid = "wm1", .change_time = i};
+
+        snprintf(uid, sizeof uid, "u%d", i);
+        assert_int_equal(zl_corp_consent_set(w, c, &d, err, sizeof err), 0);
+    }
+    assert_int_equal(c->consent_count, n);
+    for (int i = 0; i < n; i++) {
+        char uid[16];
+        const zl_consent *d;
+
+        snprintf(uid, sizeof uid, "u%d", i);
+        d = zl_corp_consent(c, uid, NULL, "wm1");
+        assert_non_null(d);
+        assert_int_equal(d->change_time, i);
+        assert_int_equal(d->agree, i < n / 2);
+    }
     zl_world_free(w);
 }
 
@@ -618,6 +813,8 @@ int main(void)
         cmocka_unit_test(test_world_bad_world_never_half_loads),
         cmocka_unit_test(test_world_load_file_errors),
         cmocka_unit_test(test_world_small_world_sorts_and_canonicalises),
+        cmocka_unit_test(test_world_consents_change_at_run_time),
+        cmocka_unit_test(test_world_consents_grow),
         cmocka_unit_test(test_world_lookups_accept_null),
         cmocka_unit_test(test_world_msgstore_first_at_or_after_edges),
         cmocka_unit_test(test_world_msgstore_append_rules),

@@ -168,6 +168,19 @@ function push_event(event, opts)
   return r
 end
 
+-- consent{userid= | chatid=, external_userid=, status="Agree"|"Disagree", corpid=}: a
+-- customer decides on archiving; returns {ok, change_time, events = {{agentid, program_id,
+-- event_type}...}}, the chat_archive_audit_approved_* events it fired.
+function consent(spec)
+  check(type(spec) == "table", 2, "consent{userid= or chatid=, external_userid=, status=}")
+  local status, r = http("POST", "/_zonelab/consent", {
+    corpid = spec.corpid, userid = spec.userid, chatid = spec.chatid,
+    external_userid = spec.external_userid, status = spec.status or "Agree",
+  })
+  check(status == 200, 2, "consent refused: %s", type(r) == "table" and tostring(r.error) or tostring(r))
+  return r
+end
+
 function state()
   local _, r = http("GET", "/_zonelab/state")
   return r
