@@ -33,8 +33,10 @@ typedef struct zl_sdk_api {
 } zl_sdk_api;
 
 /* The families (NULL-terminated tables), each in its own file. */
-extern const zl_sdk_api zl_sdk_apis_chat[];  /* api_chat.c: conversation data */
-extern const zl_sdk_api zl_sdk_apis_rules[]; /* api_rules.c: keyword rules */
+extern const zl_sdk_api zl_sdk_apis_chat[];   /* api_chat.c: conversation data */
+extern const zl_sdk_api zl_sdk_apis_rules[];  /* api_rules.c: keyword rules */
+extern const zl_sdk_api zl_sdk_apis_kb[];     /* api_kb.c: knowledge sets */
+extern const zl_sdk_api zl_sdk_apis_models[]; /* api_models.c: WeCom's models as tasks */
 
 /* {"errcode":code,"errmsg":...} with the request id as WeCom's hint. */
 cJSON *zl_sdk_err(zl_sdk_ctx *x, int code, const char *detail);
