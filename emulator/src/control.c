@@ -1,5 +1,7 @@
 /* control: the /_zonelab/ face the CLI, the inspector and scenarios use (JSON). */
 #include "control.h"
+#include "kb.h"
+#include "models.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -513,6 +515,60 @@ out:
     cJSON_Delete(body);
 }
 
+/* POST /_zonelab/knowledge {"action", "corpid"?, ...}: the admin console's side of knowledge
+ * sets (create, authorise, revoke, delete, grant, learn_result, list), in api_kb.c. */
+static void on_knowledge(zl_engine *e, zl_request *r, void *ud)
+{
+    zl_control *c = ud;
+    cJSON *body = object_body(r, "{\"action\":\"revoke\",\"kb_id\":\"kb_...\"}"), *reply;
+    zl_corp *corp;
+    char why[300];
+    unsigned status;
+
+    (void)e;
+    if (!body)
+        return;
+    if ((corp = corp_of(c->emu, r, body))) {
+        status = zl_kb_control(c->emu, corp, body, &reply, why, sizeof why);
+        if (status == 200)
+            zl_request_respond_json(r, 200, reply);
+        else
+            refuse(r, status, why);
+    }
+    cJSON_Delete(body);
+}
+
+/* /_zonelab/models[/<verb>]: WeCom's models as tasks, scripted answers (api_models.c). GET
+ * lists; POST reply, clear, config, tags, knowledge. */
+static void on_models(zl_engine *e, zl_request *r, void *ud)
+{
+    zl_control *c = ud;
+    const char *verb = zl_request_path(r) + strlen("/_zonelab/models");
+    bool get = !strcmp(zl_request_method(r), "GET"), listing;
+    cJSON *body = NULL, *reply;
+    char why[300];
+    unsigned status;
+
+    (void)e;
+    verb += *verb == '/';
+    listing = !*verb || !strcmp(verb, "tasks");
+    if (!get && !(body = object_body(r, "{\"model\":\"summary\",\"result\":\"...\"}")))
+        return;
+    if (get != listing) {
+        cJSON_Delete(body);
+        refuse(r, 405,
+               "GET /_zonelab/models lists; POST to models/reply, clear, config, tags, "
+               "knowledge");
+        return;
+    }
+    status = zl_models_control(c->emu, verb, body, &reply, why, sizeof why);
+    if (status == 200)
+        zl_request_respond_json(r, 200, reply);
+    else
+        refuse(r, status, why);
+    cJSON_Delete(body);
+}
+
 static void on_unknown(zl_engine *e, zl_request *r, void *ud)
 {
     (void)e, (void)ud;
@@ -529,6 +585,8 @@ int zl_control_install(zl_control *c)
           zl_engine_route(c->engine, "POST", "/_zonelab/events", on_events, c) ||
           zl_engine_route(c->engine, "POST", "/_zonelab/public_key", on_public_key, c) ||
           zl_engine_route(c->engine, "POST", "/_zonelab/consent", on_consent, c) ||
+          zl_engine_route(c->engine, "POST", "/_zonelab/knowledge", on_knowledge, c) ||
+          zl_engine_route(c->engine, NULL, "/_zonelab/models", on_models, c) ||
           zl_engine_route(c->engine, "GET", "/_zonelab/app/notifications", on_notifications, c))) ||
         zl_engine_route(c->engine, NULL, "/_zonelab/", on_unknown, c))
         return -1;

@@ -1,5 +1,7 @@
 /* emu: the emulator's runtime state over the world, and its lookups. */
 #include "emu.h"
+#include "kb.h"
+#include "models.h"
 #include "rules.h"
 
 #include <stdlib.h>
@@ -257,6 +259,8 @@ void zl_emu_free(zl_emu *emu)
             zl_keyring_free(emu->corps[i].keys);
     zl_sdk_face_free_delayed(emu);
     zl_rules_free(emu->rules);
+    zl_kb_free(emu->kb);
+    zl_models_free(emu->models);
     zl_strmap_free(emu->tokens);
     zl_strmap_free(emu->event_tokens);
     zl_strmap_free(emu->notify_ids);

@@ -131,6 +131,8 @@ typedef struct zl_emu {
     char reset_nonces[8][72];
     unsigned reset_next;
     struct zl_rules *rules; /* keyword rules, hits, hit_keyword tokens (rules.h); NULL until used */
+    struct zl_kb *kb;       /* knowledge sets, learning timers' records (kb.h); NULL until used */
+    struct zl_models *models; /* model tasks, scripts, quotas (models.h); NULL until used */
 } zl_emu;
 
 /*

@@ -11,6 +11,7 @@
     X(40001, "invalid secret")                                                                     \
     X(40005, "invalid media type")                                                                 \
     X(40006, "invalid file size")                                                                  \
+    X(40007, "invalid media_id")                                                                   \
     X(40013, "invalid corpid")                                                                     \
     X(40014, "invalid access_token")                                                               \
     X(40056, "invalid agentid")                                                                    \
@@ -27,6 +28,10 @@
     X(301059, "not an internal group, no data")                                                    \
     X(301060, "too many consent queries, use fewer than 100")                                      \
     X(301061, "userid or external user does not exist")                                            \
+    X(710601, "msgid incorrect")                                                                   \
+    X(710602, "msgtype incorrect")                                                                 \
+    X(710603, "key incorrect")                                                                     \
+    X(710605, "message decryption failed")                                                         \
     X(710606, "group not in authorised scope")                                                     \
     X(710607, "department not in authorised scope")                                                \
     X(710608, "user not in authorised scope")                                                      \
@@ -34,22 +39,32 @@
     X(710610, "keywords and key behaviours both empty")                                            \
     X(710611, "cursor incorrect")                                                                  \
     X(710612, "keyword rule id does not exist")                                                    \
+    X(710613, "msgid repeated")                                                                    \
     X(710614, "no group member in the authorised scope")                                           \
     X(710615, "session_type incorrect")                                                            \
+    X(710616, "task type differs from the jobid's type")                                           \
     X(710619, "keyword rule count over the limit")                                                 \
     X(710620, "keyword rule id incorrect")                                                         \
     X(710621, "mobile number format incorrect")                                                    \
     X(710622, "bank card number format incorrect")                                                 \
+    X(710623, "too many messages in one analysis task")                                            \
     X(710624, "invalid group id")                                                                  \
+    X(710633, "analysis task failed")                                                              \
+    X(710634, "analysis task failed")                                                              \
     X(710636, "invalid ability id")                                                                \
+    X(710637, "all messages failed analysis")                                                      \
     X(710638, "calling the program failed")                                                        \
+    X(710639, "request or result contains inappropriate content")                                  \
     X(710640, "unsupported app type")                                                              \
     X(710641, "app has no data zone permission")                                                   \
     X(710642, "waiting for the program result")                                                    \
+    X(710643, "app has no knowledge set permission")                                               \
+    X(710644, "app lacks the general-model grant")                                                 \
     X(710646, "illegal notify_id")                                                                 \
     X(710648, "illegal key behaviour value")                                                       \
     X(710649, "too many group ids")                                                                \
     X(710650, "keyword list missing")                                                              \
+    X(710652, "archive older than 90 days, expired")                                               \
     X(710659, "public key not set")                                                                \
     X(710671, "debug token expired")                                                               \
     X(710672, "debug mode not allowed for this corp")                                              \
@@ -57,6 +72,7 @@
     X(710675, "zone program read/write timeout")                                                   \
     X(710676, "zone program returned an http status other than 200")                               \
     X(710677, "zone program reply failed decryption or signature check")                           \
+    X(710682, "llm service busy, retry")                                                           \
     X(790010, "task not in progress")                                                              \
     X(790013, "illegal json result")                                                               \
     X(790014, "json result does not match the template")                                           \
@@ -64,6 +80,18 @@
     X(790016, "json request does not match the template")                                          \
     X(790017, "illegal job_info")                                                                  \
     X(790020, "program not associated with the app")                                               \
+    X(790024, "knowledge set used across apps")                                                    \
+    X(790025, "illegal web_url")                                                                   \
+    X(790026, "documents in the knowledge set over the limit")                                     \
+    X(790027, "knowledge sets in the corp over the limit")                                         \
+    X(790028, "cannot delete every document of a knowledge set")                                   \
+    X(790029, "duplicate web_url in the knowledge set")                                            \
+    X(790032, "illegal document name")                                                             \
+    X(790033, "name contains invisible characters")                                                \
+    X(790034, "knowledge set deleted")                                                             \
+    X(790040, "model input too long")                                                              \
+    X(790041, "every message content failed to load")                                              \
+    X(800000, "invalid knowledge set id")                                                          \
     X(800001, "invalid program id")                                                                \
     X(800002, "program not deployed")                                                              \
     X(800003, "ability id does not exist")

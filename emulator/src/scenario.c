@@ -594,18 +594,27 @@ static int http_k(lua_State *L, int status, lua_KContext ctx)
     return 2;
 }
 
-/* _zl.http(method, path, body?, timeout_s?, headers?) -> status, body | nil, why */
+/* _zl.http(method, path, body?, timeout_s?, content_type?) -> status, body | nil, why */
 static int l_http(lua_State *L)
 {
     sc *s = waiting(L);
     const char *method = luaL_checkstring(L, 1), *path = luaL_checkstring(L, 2);
     size_t blen = 0;
     const char *body = luaL_optlstring(L, 3, NULL, &blen);
-    char url[2200];
+    const char *ctype = luaL_optstring(L, 5, NULL); /* a Content-Type, e.g. for multipart */
+    char url[2200], ct_line[300];
+    const char *headers[1] = {ct_line};
     zl_http_request req = {.method = method, .url = url, .body = body, .body_len = blen};
 
     if (path[0] != '/' || strlen(path) > 2000)
         return zl_raise(L, "a path starts with / and is at most 2000 bytes");
+    if (ctype) {
+        if (strlen(ctype) > 256 || strpbrk(ctype, "\r\n"))
+            return zl_raise(L, "a content type is one line of at most 256 bytes");
+        snprintf(ct_line, sizeof ct_line, "Content-Type: %s", ctype);
+        req.headers = headers;
+        req.n_headers = 1;
+    }
     snprintf(url, sizeof url, "http://127.0.0.1:%u%s", zl_engine_port(s->engine), path);
     wait_reset(s);
     s->w.kind = W_HTTP;

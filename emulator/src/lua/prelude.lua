@@ -181,6 +181,67 @@ function consent(spec)
   return r
 end
 
+-- knowledge{action=, kb_id=, kb_name=, agentid=, granted=, corpid=}: the admin console's side
+-- of knowledge sets (POST /_zonelab/knowledge): "create", "authorise", "revoke", "delete",
+-- "grant" or "list"; returns the answer ({ok, kb_id?, changed?, events = {{agentid,
+-- program_id, event_type}...}, sets?}).
+function knowledge(spec)
+  check(type(spec) == "table" and type(spec.action) == "string", 2,
+    "knowledge{action = \"authorise\" | \"revoke\" | \"delete\" | \"create\" | \"grant\" | \"list\", ...}")
+  local status, r = http("POST", "/_zonelab/knowledge", {
+    action = spec.action, corpid = spec.corpid, kb_id = spec.kb_id, kb_name = spec.kb_name,
+    agentid = spec.agentid, granted = spec.granted,
+  })
+  check(status == 200, 2, "knowledge refused: %s", type(r) == "table" and tostring(r.error) or tostring(r))
+  return r
+end
+
+-- learn_result{docid= | doc_name= | web_url=, kb_id=, learn_status=1, latency=seconds,
+-- corpid=}: how documents finish learning (knowledge_base_learn_done); returns the answer.
+function learn_result(spec)
+  check(type(spec) == "table", 2, "learn_result{docid= or doc_name= or web_url=, learn_status=, latency=}")
+  check(spec.latency == nil or (type(spec.latency) == "number" and spec.latency >= 0), 2,
+    "learn_result{}.latency is seconds >= 0")
+  local status, r = http("POST", "/_zonelab/knowledge", {
+    action = "learn_result", corpid = spec.corpid, kb_id = spec.kb_id, docid = spec.docid,
+    doc_name = spec.doc_name, web_url = spec.web_url,
+    learn_status = spec.learn_status or ((spec.docid or spec.doc_name or spec.web_url) and 1 or nil),
+    latency_ms = spec.latency and math.floor(spec.latency * 1000) or nil,
+  })
+  check(status == 200, 2, "learn_result refused: %s", type(r) == "table" and tostring(r.error) or tostring(r))
+  return r
+end
+
+-- upload_media(filename, bytes, opts): POST /cgi-bin/chatdata/upload_media as multipart
+-- (part "media" with filename, filelength and a Content-Type); opts.token, opts.type
+-- (default "file"), opts.content_type, opts.timeout. Returns the decoded reply.
+function upload_media(filename, bytes, opts)
+  check(type(filename) == "string" and not filename:find('["\r\n]') and type(bytes) == "string", 2,
+    "upload_media(filename, bytes): two strings; no quote or line break in filename")
+  opts = opts or {}
+  local b = "zonelab-boundary-7d41f0c2"
+  local body = "--" .. b .. "\r\n"
+    .. 'Content-Disposition: form-data; name="media"; filename="' .. filename .. '"; filelength='
+    .. #bytes .. "\r\nContent-Type: " .. (opts.content_type or "application/octet-stream")
+    .. "\r\n\r\n" .. bytes .. "\r\n--" .. b .. "--\r\n"
+  local function post(t)
+    local status, text = zl.http("POST", "/cgi-bin/chatdata/upload_media?access_token=" .. t
+      .. "&type=" .. (opts.type or "file"), body, opts.timeout, "multipart/form-data; boundary=" .. b)
+    if not status then
+      raise("HTTP POST upload_media failed: " .. tostring(text))
+    end
+    return status, json.decode(text) or text
+  end
+  local status, r = post(opts.token or access_token())
+  if not opts.token and type(r) == "table" and (r.errcode == 42001 or r.errcode == 40014) then
+    token = nil
+    status, r = post(access_token())
+  end
+  check(status == 200 and type(r) == "table", 2, "upload_media answered HTTP %s: %s",
+    tostring(status), tostring(r))
+  return r
+end
+
 function state()
   local _, r = http("GET", "/_zonelab/state")
   return r
@@ -327,6 +388,60 @@ end
 function backend_clear()
   specs = {}
   zl.backend(nil)
+end
+
+-- ---- WeCom's models (POST /_zonelab/models/...) ----
+
+local function models(verb, body, level)
+  local status, r = http("POST", "/_zonelab/models/" .. verb, body)
+  check(status == 200, level + 1, "model_%s refused: %s", verb,
+    type(r) == "table" and tostring(r.error) or tostring(r))
+  return r
+end
+
+-- model_reply{model=, msgid= | jobid=, result=, status="done"|"failed"|"pending", errcode=,
+-- latency_ms=, times=}: what a model task answers instead of the default (docs/scenarios.md).
+function model_reply(spec)
+  check(type(spec) == "table" and type(spec.model) == "string", 2,
+    "model_reply{model=\"sentiment\"|\"spam\"|\"summary\"|\"customer_tag\"|\"recommend_dialog\"|\"ww_model\", ...}")
+  return models("reply", {
+    model = spec.model, msgid = spec.msgid, jobid = spec.jobid, result = spec.result,
+    status = spec.status, errcode = spec.errcode, latency_ms = spec.latency_ms, times = spec.times,
+  }, 2)
+end
+
+-- model_reply_clear(): drops every model_reply rule.
+function model_reply_clear()
+  return models("clear", {}, 2)
+end
+
+-- model_config{latency_ms=, daily_budget={model=n}, per_minute_budget=, duplicate_errcode=,
+-- ww_model_text_only=, defaults=true}: returns the configuration in force.
+function model_config(spec)
+  check(type(spec) == "table", 2, "model_config{latency_ms=, daily_budget={...}, ...}")
+  return models("config", spec, 2).config
+end
+
+-- model_tags(tag_group_list, corpid?): the corp's customer tag library, [{group_id,
+-- group_name, tag_list = {{tag_id, tag_name}...}}...].
+function model_tags(groups, corpid)
+  check(type(groups) == "table", 2, "model_tags({{group_id=, group_name=, tag_list={...}}...})")
+  return models("tags", { tag_group_list = array(groups), corpid = corpid }, 2)
+end
+
+-- model_knowledge{kb_id=, fragments={...}, corpid=}: the text fragments of a knowledge set.
+function model_knowledge(spec)
+  check(type(spec) == "table" and type(spec.kb_id) == "string" and type(spec.fragments) == "table",
+    2, "model_knowledge{kb_id=, fragments={\"...\"}}")
+  return models("knowledge", { kb_id = spec.kb_id, fragments = array(spec.fragments),
+    corpid = spec.corpid }, 2)
+end
+
+-- model_tasks(): every model task, oldest first ({jobid, model, phase, messages, ...}).
+function model_tasks()
+  local status, r = http("GET", "/_zonelab/models")
+  check(status == 200, 2, "model_tasks: %s", type(r) == "table" and tostring(r.error) or "")
+  return r.tasks
 end
 
 -- ---- the program ----

@@ -1,0 +1,24 @@
+/* models: WeCom's models as tasks (sdk-api.md §6): the SDK APIs are in api_models.c; this is
+ * what the rest of the emulator uses: the control face's side and the free. */
+#ifndef ZL_MODELS_H
+#define ZL_MODELS_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "emu.h"
+
+struct zl_models; /* model tasks, scripts, quotas (emu->models); NULL until used */
+
+/*
+ * POST /_zonelab/models/<verb> (reply, clear, config, tags, knowledge) with body (an object),
+ * or GET /_zonelab/models (verb "" or "tasks", body NULL): docs/control-api.md. Returns 200
+ * with *reply the answer (owned by the caller), or a 4xx/503 status with one sentence in why.
+ */
+unsigned zl_models_control(zl_emu *emu, const char *verb, const cJSON *body, cJSON **reply,
+                           char *why, size_t whylen);
+/* Frees the model tasks and scripts; accepts NULL. Call after zl_engine_free. */
+void zl_models_free(struct zl_models *m);
+
+#endif
