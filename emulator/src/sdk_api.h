@@ -37,6 +37,7 @@ extern const zl_sdk_api zl_sdk_apis_chat[];   /* api_chat.c: conversation data *
 extern const zl_sdk_api zl_sdk_apis_rules[];  /* api_rules.c: keyword rules */
 extern const zl_sdk_api zl_sdk_apis_kb[];     /* api_kb.c: knowledge sets */
 extern const zl_sdk_api zl_sdk_apis_models[]; /* api_models.c: WeCom's models as tasks */
+extern const zl_sdk_api zl_sdk_apis_export[]; /* api_export.c: conversation export jobs */
 
 /* {"errcode":code,"errmsg":...} with the request id as WeCom's hint. */
 cJSON *zl_sdk_err(zl_sdk_ctx *x, int code, const char *detail);
