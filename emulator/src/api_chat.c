@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat.h"
 #include "sdk_api.h"
 
 /* Cursor kinds of the searches (msgsync.h numbers the core ones from 1). */
@@ -854,7 +855,18 @@ static cJSON *config_member(zl_sdk_ctx *x, char key[CONFIG_KEY_LEN])
     return NULL;
 }
 
-static cJSON *api_set_hide_sensitiveinfo_config(zl_sdk_ctx *x)
+/* The settings are the same on both faces: an app-face call runs through a context of its
+ * own, with the app's request id as the hint. */
+static void hide_ctx(zl_sdk_ctx *x, zl_emu *emu, zl_app_rt *a, cJSON *req, const char *req_id)
+{
+    memset(x, 0, sizeof *x);
+    x->emu = emu;
+    x->app = a;
+    x->req = req;
+    snprintf(x->req_id, sizeof x->req_id, "%s", req_id ? req_id : "");
+}
+
+static cJSON *set_hide_config(zl_sdk_ctx *x)
 {
     const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(x->req, "config");
     char key[CONFIG_KEY_LEN];
@@ -884,7 +896,7 @@ static cJSON *api_set_hide_sensitiveinfo_config(zl_sdk_ctx *x)
     return ok(x);
 }
 
-static cJSON *api_get_hide_sensitiveinfo_config(zl_sdk_ctx *x)
+static cJSON *get_hide_config(zl_sdk_ctx *x)
 {
     char key[CONFIG_KEY_LEN];
     const hide_config *h;
@@ -898,6 +910,32 @@ static cJSON *api_get_hide_sensitiveinfo_config(zl_sdk_ctx *x)
     for (size_t k = 0; k < 3; k++)
         cJSON_AddBoolToObject(cfg, HIDE_KEYS[k], h && h->hide[k]);
     return reply;
+}
+
+cJSON *zl_chat_set_hide_config(zl_emu *emu, zl_app_rt *a, cJSON *req, const char *req_id)
+{
+    zl_sdk_ctx x;
+
+    hide_ctx(&x, emu, a, req, req_id);
+    return set_hide_config(&x);
+}
+
+cJSON *zl_chat_get_hide_config(zl_emu *emu, zl_app_rt *a, cJSON *req, const char *req_id)
+{
+    zl_sdk_ctx x;
+
+    hide_ctx(&x, emu, a, req, req_id);
+    return get_hide_config(&x);
+}
+
+static cJSON *api_set_hide_sensitiveinfo_config(zl_sdk_ctx *x)
+{
+    return zl_chat_set_hide_config(x->emu, x->app, x->req, x->req_id);
+}
+
+static cJSON *api_get_hide_sensitiveinfo_config(zl_sdk_ctx *x)
+{
+    return zl_chat_get_hide_config(x->emu, x->app, x->req, x->req_id);
 }
 
 const zl_sdk_api zl_sdk_apis_chat[] = {

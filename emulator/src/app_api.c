@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat.h"
 #include "emu.h"
 #include "errcode.h"
 #include "multipart.h"
@@ -474,13 +475,16 @@ static void ep_upload_media(app_ctx *x)
             return;
         }
     }
-    if (!(m = malloc(sizeof *m))) {
+    if (!(m = malloc(sizeof *m)) || !(m->data = malloc(part->len + 1))) {
+        free(m);
         zl_mp_free(&mp);
         {
             fail(x, -1, "out of memory");
             return;
         }
     }
+    memcpy(m->data, part->data, part->len); /* the bytes: the export template is read later */
+    m->data[part->len] = '\0';
     m->app = x->app;
     m->size = part->len;
     m->expires_ms = zl_emu_now_ms(x->emu) + 3 * 86400 * 1000LL;
@@ -488,6 +492,7 @@ static void ep_upload_media(app_ctx *x)
     memcpy(id, "md_", 3);
     zl_engine_random_hex(x->emu->engine, id + 3, 16);
     if (zl_strmap_put(x->emu->media, id, m) != 0) {
+        free(m->data);
         free(m);
         {
             fail(x, -1, "out of memory");
@@ -500,6 +505,17 @@ static void ep_upload_media(app_ctx *x)
     cJSON_AddStringToObject(reply, "media_id", id);
     cJSON_AddStringToObject(reply, "created_at", ts);
     answer(x, reply);
+}
+
+/* The display settings: one state with the SDK face's (api_chat.c). */
+static void ep_set_hide_sensitiveinfo_config(app_ctx *x)
+{
+    answer(x, zl_chat_set_hide_config(x->emu, x->app, x->body, x->req_id));
+}
+
+static void ep_get_hide_sensitiveinfo_config(app_ctx *x)
+{
+    answer(x, zl_chat_get_hide_config(x->emu, x->app, x->body, x->req_id));
 }
 
 /* ---- calling programs ---- */
@@ -772,6 +788,8 @@ static const struct endpoint {
     {"get_auth_user_list", ep_get_auth_user_list},
     {"get_corp_auth_info", ep_get_corp_auth_info},
     {"upload_media", ep_upload_media},
+    {"set_hide_sensitiveinfo_config", ep_set_hide_sensitiveinfo_config},
+    {"get_hide_sensitiveinfo_config", ep_get_hide_sensitiveinfo_config},
     {"sync_call_program", ep_sync_call_program},
     {"async_program_task", ep_async_program_task},
     {"async_program_result", ep_async_program_result},

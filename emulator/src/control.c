@@ -1,5 +1,6 @@
 /* control: the /_zonelab/ face the CLI, the inspector and scenarios use (JSON). */
 #include "control.h"
+#include "export.h"
 #include "kb.h"
 #include "models.h"
 
@@ -569,6 +570,34 @@ static void on_models(zl_engine *e, zl_request *r, void *ud)
     cJSON_Delete(body);
 }
 
+/* /_zonelab/export[/<verb>]: export jobs, the display component's codes, scripted results
+ * (api_export.c). GET lists; POST code, result, clear, config. */
+static void on_export(zl_engine *e, zl_request *r, void *ud)
+{
+    zl_control *c = ud;
+    const char *verb = zl_request_path(r) + strlen("/_zonelab/export");
+    bool get = !strcmp(zl_request_method(r), "GET"), listing;
+    cJSON *body = NULL, *reply;
+    char why[300];
+    unsigned status;
+
+    (void)e;
+    verb += *verb == '/';
+    listing = !*verb || !strcmp(verb, "jobs");
+    if (get != listing) {
+        refuse(r, 405, "GET /_zonelab/export lists; POST to export/code, result, clear, config");
+        return;
+    }
+    if (!get && !(body = object_body(r, "{\"agentid\":1000002}")))
+        return;
+    status = zl_export_control(c->emu, verb, body, &reply, why, sizeof why);
+    if (status == 200)
+        zl_request_respond_json(r, 200, reply);
+    else
+        refuse(r, status, why);
+    cJSON_Delete(body);
+}
+
 static void on_unknown(zl_engine *e, zl_request *r, void *ud)
 {
     (void)e, (void)ud;
@@ -587,6 +616,7 @@ int zl_control_install(zl_control *c)
           zl_engine_route(c->engine, "POST", "/_zonelab/consent", on_consent, c) ||
           zl_engine_route(c->engine, "POST", "/_zonelab/knowledge", on_knowledge, c) ||
           zl_engine_route(c->engine, NULL, "/_zonelab/models", on_models, c) ||
+          zl_engine_route(c->engine, NULL, "/_zonelab/export", on_export, c) ||
           zl_engine_route(c->engine, "GET", "/_zonelab/app/notifications", on_notifications, c))) ||
         zl_engine_route(c->engine, NULL, "/_zonelab/", on_unknown, c))
         return -1;

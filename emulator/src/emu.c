@@ -1,5 +1,6 @@
 /* emu: the emulator's runtime state over the world, and its lookups. */
 #include "emu.h"
+#include "export.h"
 #include "kb.h"
 #include "models.h"
 #include "rules.h"
@@ -97,6 +98,15 @@ static void free_job(void *v)
     free(j);
 }
 
+static void free_media(void *v)
+{
+    zl_media *m = v;
+
+    if (m)
+        free(m->data);
+    free(m);
+}
+
 static int init_prog(zl_emu *emu, zl_prog_rt *p, zl_corp *c, zl_program *prog, uint32_t ver,
                      char *err, size_t errlen)
 {
@@ -173,7 +183,7 @@ zl_emu *zl_emu_new(zl_engine *e, zl_journal *j, zl_world *w, const zl_emu_option
     emu->jobs = zl_strmap_new(free_job);
     emu->job_infos = zl_strmap_new(NULL);
     emu->pages = zl_strmap_new(free);
-    emu->media = zl_strmap_new(free);
+    emu->media = zl_strmap_new(free_media);
     emu->notify_out = zl_appnotify_new(e, j, &emu->opt.app_callbacks);
     if (!emu->corps || !emu->apps || !emu->progs || !emu->tokens || !emu->event_tokens ||
         !emu->notify_ids || !emu->jobs || !emu->job_infos || !emu->pages || !emu->media ||
@@ -261,6 +271,7 @@ void zl_emu_free(zl_emu *emu)
     zl_rules_free(emu->rules);
     zl_kb_free(emu->kb);
     zl_models_free(emu->models);
+    zl_export_free(emu->exports);
     zl_strmap_free(emu->tokens);
     zl_strmap_free(emu->event_tokens);
     zl_strmap_free(emu->notify_ids);

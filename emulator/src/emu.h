@@ -118,7 +118,7 @@ typedef struct zl_emu {
     zl_strmap *jobs;         /* jobid -> struct job (owner) */
     zl_strmap *job_infos;    /* job_info -> struct job (borrowed) */
     zl_strmap *pages;        /* page_id -> struct page */
-    zl_strmap *media;        /* media_id -> struct media */
+    zl_strmap *media;        /* media_id -> struct zl_media (owned, with its bytes) */
     zl_strmap *hide_config;  /* "corpid\x1fuserid" -> sensitive-info settings (api_chat.c),
                                 made on the first set_hide_sensitiveinfo_config */
     bool closing;            /* the engine is being freed: callbacks must not answer requests */
@@ -132,7 +132,8 @@ typedef struct zl_emu {
     unsigned reset_next;
     struct zl_rules *rules; /* keyword rules, hits, hit_keyword tokens (rules.h); NULL until used */
     struct zl_kb *kb;       /* knowledge sets, learning timers' records (kb.h); NULL until used */
-    struct zl_models *models; /* model tasks, scripts, quotas (models.h); NULL until used */
+    struct zl_models *models;  /* model tasks, scripts, quotas (models.h); NULL until used */
+    struct zl_export *exports; /* export jobs and codes (export.h); NULL until used */
 } zl_emu;
 
 /*
@@ -264,7 +265,8 @@ typedef struct zl_page {
 
 typedef struct zl_media {
     zl_app_rt *app;
-    size_t size;
+    unsigned char *data; /* the file's bytes (owned), NUL-terminated after size bytes */
+    size_t size;         /* at most 60 MB (upload_media's limit) */
     int64_t expires_ms;
 } zl_media;
 

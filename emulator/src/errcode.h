@@ -49,6 +49,7 @@
     X(710622, "bank card number format incorrect")                                                 \
     X(710623, "too many messages in one analysis task")                                            \
     X(710624, "invalid group id")                                                                  \
+    X(710629, "exported message count over limit")                                                 \
     X(710633, "analysis task failed")                                                              \
     X(710634, "analysis task failed")                                                              \
     X(710636, "invalid ability id")                                                                \

@@ -330,8 +330,13 @@ static const zl_sdk_api core_apis[] = {
 };
 
 /* Every family's table; a family adds itself here and in sdk_api.h. */
-static const zl_sdk_api *const families[] = {core_apis,      zl_sdk_apis_chat,   zl_sdk_apis_rules,
-                                             zl_sdk_apis_kb, zl_sdk_apis_models, NULL};
+static const zl_sdk_api *const families[] = {core_apis,
+                                             zl_sdk_apis_chat,
+                                             zl_sdk_apis_rules,
+                                             zl_sdk_apis_kb,
+                                             zl_sdk_apis_models,
+                                             zl_sdk_apis_export,
+                                             NULL};
 
 static const zl_sdk_api *find_api(const char *name)
 {

@@ -561,9 +561,8 @@ static void test_sync_msg_rules(void **state)
         zone_sdk *s = zone_sdk_new(CORP1, 1000002, "invoke_sync_msg", "");
         char *rsp = NULL, err[256];
 
-        assert_int_equal(
-            zone_sdk_invoke(s, "get_chatdata_export_job_status", "{}", &rsp, err, sizeof err),
-            -10006);
+        assert_int_equal(zone_sdk_invoke(s, "get_program_task_result", "{}", &rsp, err, sizeof err),
+                         -10006);
         assert_null(rsp);
         zone_sdk_free(s);
     }

@@ -444,6 +444,53 @@ function model_tasks()
   return r.tasks
 end
 
+-- ---- conversation export (/_zonelab/export/...) ----
+
+local function exports(verb, body, level)
+  local status, r = http("POST", "/_zonelab/export/" .. verb, body)
+  check(status == 200, level + 1, "export_%s refused: %s", verb,
+    type(r) == "table" and tostring(r.error) or tostring(r))
+  return r
+end
+
+-- export_code{agentid=, corpid=}: a code as the display component gives it to the app
+-- (valid 5 min of virtual time, single use; defaults: the world's first corp and its first
+-- app). Returns the code, and the whole answer {ok, code, corpid, agentid, expires_at}.
+function export_code(spec)
+  check(spec == nil or type(spec) == "table", 2, "export_code{agentid=, corpid=}")
+  spec = spec or {}
+  local r = exports("code", { agentid = spec.agentid, corpid = spec.corpid }, 2)
+  return r.code, r
+end
+
+-- export_result{result_errcode=, result_errmsg=, jobid= | times=}: how export jobs end
+-- (result_errcode 0 succeeds): the next jobs created (times, default 1), or job jobid.
+function export_result(spec)
+  check(type(spec) == "table" and type(spec.result_errcode) == "number", 2,
+    "export_result{result_errcode=n, result_errmsg=, jobid= or times=}")
+  return exports("result", { result_errcode = spec.result_errcode,
+    result_errmsg = spec.result_errmsg, jobid = spec.jobid, times = spec.times }, 2)
+end
+
+-- export_result_clear(): drops every export_result rule.
+function export_result_clear()
+  return exports("clear", {}, 2)
+end
+
+-- export_config{waiting_ms=, running_ms=, daily_budget=, bad_code_errcode=,
+-- accept_upload_media=, defaults=true}: returns the settings in force.
+function export_config(spec)
+  check(type(spec) == "table", 2, "export_config{waiting_ms=, running_ms=, daily_budget=, ...}")
+  return exports("config", spec, 2).config
+end
+
+-- export_jobs(): every export job, oldest first ({jobid, status, message_ids, tokens, ...}).
+function export_jobs()
+  local status, r = http("GET", "/_zonelab/export")
+  check(status == 200, 2, "export_jobs: %s", type(r) == "table" and tostring(r.error) or "")
+  return r.jobs
+end
+
 -- ---- the program ----
 
 program = {}
