@@ -749,20 +749,6 @@ static unsigned control_config(struct zl_export *s, const cJSON *body, cJSON **r
     return 200;
 }
 
-typedef struct lister {
-    job **v;
-    size_t n;
-} lister;
-
-static int list_job(const char *key, void *value, void *ud)
-{
-    lister *l = ud;
-
-    (void)key;
-    l->v[l->n++] = value;
-    return 0;
-}
-
 static int by_creation(const void *a, const void *b)
 {
     const job *x = *(const job *const *)a, *y = *(const job *const *)b;
@@ -775,25 +761,24 @@ static int by_creation(const void *a, const void *b)
 /* GET /_zonelab/export: settings, rules, quotas used today and the jobs, oldest first. */
 static unsigned control_list(struct zl_export *s, cJSON **reply, char *why, size_t whylen)
 {
-    lister l = {calloc(zl_strmap_count(s->jobs) + 1, sizeof *l.v), 0};
+    size_t n;
+    job **v = (job **)zl_strmap_values(s->jobs, by_creation, &n);
     cJSON *jobs, *o, *tk;
     size_t i, k, rules = 0;
     rule *r;
 
-    if (!l.v)
+    if (!v && zl_strmap_count(s->jobs))
         return refuse(why, whylen, 503, "out of memory");
-    zl_strmap_sweep(s->jobs, list_job, &l);
-    qsort(l.v, l.n, sizeof *l.v, by_creation);
-    for (i = 0; i < l.n; i++)
-        settle(l.v[i]);
+    for (i = 0; i < n; i++)
+        settle(v[i]);
     for (r = s->rules; r; r = r->next)
         rules += r->times != 0;
     *reply = ok_object();
     cJSON_AddItemToObject(*reply, "config", config_json(s));
     cJSON_AddNumberToObject(*reply, "rules", (double)rules);
     jobs = cJSON_AddArrayToObject(*reply, "jobs");
-    for (i = 0; i < l.n; i++) {
-        const job *j = l.v[i];
+    for (i = 0; i < n; i++) {
+        const job *j = v[i];
 
         o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "jobid", j->jobid);
@@ -818,7 +803,7 @@ static unsigned control_list(struct zl_export *s, cJSON **reply, char *why, size
         }
         cJSON_AddItemToArray(jobs, o);
     }
-    free(l.v);
+    free(v);
     return 200;
 }
 

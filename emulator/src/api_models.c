@@ -1911,20 +1911,6 @@ static unsigned control_knowledge(struct zl_models *m, const cJSON *body, cJSON 
     return 200;
 }
 
-typedef struct lister {
-    const task **v;
-    size_t n;
-} lister;
-
-static int list_task(const char *key, void *value, void *ud)
-{
-    lister *l = ud;
-
-    (void)key;
-    l->v[l->n++] = value;
-    return 0;
-}
-
 static int by_creation(const void *a, const void *b)
 {
     const task *x = *(const task *const *)a, *y = *(const task *const *)b;
@@ -1937,15 +1923,14 @@ static int by_creation(const void *a, const void *b)
 /* GET /_zonelab/models: configuration, rules and tasks. */
 static unsigned control_list(struct zl_models *m, cJSON **reply, char *why, size_t whylen)
 {
-    lister l = {calloc(zl_strmap_count(m->tasks) + 1, sizeof *l.v), 0};
+    size_t n;
+    const task **v = (const task **)zl_strmap_values(m->tasks, by_creation, &n);
     cJSON *tasks;
     size_t i, rules = 0;
     rule *r;
 
-    if (!l.v)
+    if (!v && zl_strmap_count(m->tasks))
         return refuse(why, whylen, 503, "out of memory");
-    zl_strmap_sweep(m->tasks, list_task, &l);
-    qsort(l.v, l.n, sizeof *l.v, by_creation);
     for (r = m->rules; r; r = r->next)
         rules += r->times != 0;
     *reply = cJSON_CreateObject();
@@ -1953,8 +1938,8 @@ static unsigned control_list(struct zl_models *m, cJSON **reply, char *why, size
     cJSON_AddItemToObject(*reply, "config", config_json(m));
     cJSON_AddNumberToObject(*reply, "rules", (double)rules);
     tasks = cJSON_AddArrayToObject(*reply, "tasks");
-    for (i = 0; i < l.n; i++) {
-        const task *t = l.v[i];
+    for (i = 0; i < n; i++) {
+        const task *t = v[i];
         cJSON *o = cJSON_CreateObject();
 
         cJSON_AddStringToObject(o, "jobid", t->jobid);
@@ -1970,7 +1955,7 @@ static unsigned control_list(struct zl_models *m, cJSON **reply, char *why, size
             cJSON_AddNumberToObject(o, "errcode", get(t->outcome, "errcode")->valuedouble);
         cJSON_AddItemToArray(tasks, o);
     }
-    free(l.v);
+    free(v);
     return 200;
 }
 

@@ -539,30 +539,29 @@ static void on_knowledge(zl_engine *e, zl_request *r, void *ud)
     cJSON_Delete(body);
 }
 
-/* /_zonelab/models[/<verb>]: WeCom's models as tasks, scripted answers (api_models.c). GET
- * lists; POST reply, clear, config, tags, knowledge. */
-static void on_models(zl_engine *e, zl_request *r, void *ud)
+typedef unsigned (*family_fn)(zl_emu *emu, const char *verb, const cJSON *body, cJSON **reply,
+                              char *why, size_t whylen);
+
+/* /_zonelab/<family>[/<verb>]: GET (no verb, or the listing's alias) lists; POST to a verb
+ * with a JSON object body. The family's control function answers. */
+static void family_face(zl_control *c, zl_request *r, const char *prefix, const char *alias,
+                        const char *usage, const char *example, family_fn fn)
 {
-    zl_control *c = ud;
-    const char *verb = zl_request_path(r) + strlen("/_zonelab/models");
+    const char *verb = zl_request_path(r) + strlen(prefix);
     bool get = !strcmp(zl_request_method(r), "GET"), listing;
     cJSON *body = NULL, *reply;
     char why[300];
     unsigned status;
 
-    (void)e;
     verb += *verb == '/';
-    listing = !*verb || !strcmp(verb, "tasks");
-    if (!get && !(body = object_body(r, "{\"model\":\"summary\",\"result\":\"...\"}")))
-        return;
+    listing = !*verb || !strcmp(verb, alias);
     if (get != listing) {
-        cJSON_Delete(body);
-        refuse(r, 405,
-               "GET /_zonelab/models lists; POST to models/reply, clear, config, tags, "
-               "knowledge");
+        refuse(r, 405, usage);
         return;
     }
-    status = zl_models_control(c->emu, verb, body, &reply, why, sizeof why);
+    if (!get && !(body = object_body(r, example)))
+        return;
+    status = fn(c->emu, verb, body, &reply, why, sizeof why);
     if (status == 200)
         zl_request_respond_json(r, 200, reply);
     else
@@ -570,32 +569,23 @@ static void on_models(zl_engine *e, zl_request *r, void *ud)
     cJSON_Delete(body);
 }
 
+/* /_zonelab/models[/<verb>]: WeCom's models as tasks, scripted answers (api_models.c). */
+static void on_models(zl_engine *e, zl_request *r, void *ud)
+{
+    (void)e;
+    family_face(ud, r, "/_zonelab/models", "tasks",
+                "GET /_zonelab/models lists; POST to models/reply, clear, config, tags, knowledge",
+                "{\"model\":\"summary\",\"result\":\"...\"}", zl_models_control);
+}
+
 /* /_zonelab/export[/<verb>]: export jobs, the display component's codes, scripted results
- * (api_export.c). GET lists; POST code, result, clear, config. */
+ * (api_export.c). */
 static void on_export(zl_engine *e, zl_request *r, void *ud)
 {
-    zl_control *c = ud;
-    const char *verb = zl_request_path(r) + strlen("/_zonelab/export");
-    bool get = !strcmp(zl_request_method(r), "GET"), listing;
-    cJSON *body = NULL, *reply;
-    char why[300];
-    unsigned status;
-
     (void)e;
-    verb += *verb == '/';
-    listing = !*verb || !strcmp(verb, "jobs");
-    if (get != listing) {
-        refuse(r, 405, "GET /_zonelab/export lists; POST to export/code, result, clear, config");
-        return;
-    }
-    if (!get && !(body = object_body(r, "{\"agentid\":1000002}")))
-        return;
-    status = zl_export_control(c->emu, verb, body, &reply, why, sizeof why);
-    if (status == 200)
-        zl_request_respond_json(r, 200, reply);
-    else
-        refuse(r, status, why);
-    cJSON_Delete(body);
+    family_face(ud, r, "/_zonelab/export", "jobs",
+                "GET /_zonelab/export lists; POST to export/code, result, clear, config",
+                "{\"agentid\":1000002}", zl_export_control);
 }
 
 static void on_unknown(zl_engine *e, zl_request *r, void *ud)

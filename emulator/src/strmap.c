@@ -179,3 +179,23 @@ void zl_strmap_sweep(zl_strmap *m, int (*drop)(const char *key, void *value, voi
         }
     }
 }
+
+void **zl_strmap_values(const zl_strmap *m, int (*cmp)(const void *, const void *), size_t *n)
+{
+    void **v;
+    size_t i, k = 0;
+
+    *n = 0;
+    if (!m || !m->count || !(v = malloc(m->count * sizeof *v)))
+        return NULL;
+    for (i = 0; i < m->cap; i++) {
+        const entry *e;
+
+        for (e = m->slots[i]; e; e = e->next)
+            v[k++] = e->value;
+    }
+    if (cmp)
+        qsort(v, k, sizeof *v, cmp);
+    *n = k;
+    return v;
+}

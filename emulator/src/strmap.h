@@ -16,6 +16,9 @@ int zl_strmap_put(zl_strmap *m, const char *key, void *value);
 /* Removes key and frees its value; 0 when it was there, -1 otherwise. */
 int zl_strmap_del(zl_strmap *m, const char *key);
 size_t zl_strmap_count(const zl_strmap *m);
+/* Every value, in an array the caller frees (*n of them; NULL when memory ran out or the map
+ * is empty), sorted with cmp (NULL: hash order) -- for listings. */
+void **zl_strmap_values(const zl_strmap *m, int (*cmp)(const void *, const void *), size_t *n);
 /* Removes every entry for which drop(key, value, ud) returns non-zero. */
 void zl_strmap_sweep(zl_strmap *m, int (*drop)(const char *key, void *value, void *ud), void *ud);
 

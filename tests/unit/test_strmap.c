@@ -71,6 +71,39 @@ static void test_put_get_replace_delete(void **state)
     zl_strmap_free(NULL);
 }
 
+static int by_int(const void *a, const void *b)
+{
+    int x = **(int *const *)a, y = **(int *const *)b;
+
+    return (x > y) - (x < y);
+}
+
+static void test_values_sorted(void **state)
+{
+    zl_strmap *m = zl_strmap_new(free);
+    char key[16];
+    size_t n;
+    void **v;
+    int i;
+
+    (void)state;
+    assert_null(zl_strmap_values(m, by_int, &n));
+    assert_int_equal(n, 0);
+    for (i = 99; i >= 0; i--) {
+        int *x = malloc(sizeof *x);
+
+        *x = i * 7 % 100;
+        snprintf(key, sizeof key, "k%d", i);
+        assert_int_equal(zl_strmap_put(m, key, x), 0);
+    }
+    v = zl_strmap_values(m, by_int, &n);
+    assert_int_equal(n, 100);
+    for (i = 0; i < 100; i++)
+        assert_int_equal(*(int *)v[i], i);
+    free(v);
+    zl_strmap_free(m);
+}
+
 static void test_errcode_reply_wording(void **state)
 {
     cJSON *j = zl_errcode_reply(42001, NULL, "0123456789abcdef");
@@ -95,6 +128,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_get_replace_delete),
+        cmocka_unit_test(test_values_sorted),
         cmocka_unit_test(test_errcode_reply_wording),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
