@@ -762,7 +762,7 @@ static int by_creation(const void *a, const void *b)
 static unsigned control_list(struct zl_export *s, cJSON **reply, char *why, size_t whylen)
 {
     size_t n;
-    job **v = (job **)zl_strmap_values(s->jobs, by_creation, &n);
+    void **v = zl_strmap_values(s->jobs, by_creation, &n);
     cJSON *jobs, *o, *tk;
     size_t i, k, rules = 0;
     rule *r;

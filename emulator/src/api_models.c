@@ -1924,7 +1924,7 @@ static int by_creation(const void *a, const void *b)
 static unsigned control_list(struct zl_models *m, cJSON **reply, char *why, size_t whylen)
 {
     size_t n;
-    const task **v = (const task **)zl_strmap_values(m->tasks, by_creation, &n);
+    void **v = zl_strmap_values(m->tasks, by_creation, &n);
     cJSON *tasks;
     size_t i, rules = 0;
     rule *r;
