@@ -26,25 +26,6 @@
 
 /* ---- replies ---- */
 
-/* {"errcode":code,"errmsg":...} in the format of every other SDK reply. */
-static cJSON *err(zl_sdk_ctx *x, int code, const char *detail)
-{
-    return zl_sdk_err(x, code, detail);
-}
-
-static cJSON *errf(zl_sdk_ctx *x, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static cJSON *errf(zl_sdk_ctx *x, int code, const char *fmt, ...)
-{
-    char why[400];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    return err(x, code, why);
-}
-
 static cJSON *ok(zl_sdk_ctx *x)
 {
     return zl_sdk_err(x, 0, NULL);
@@ -65,15 +46,15 @@ static cJSON *str_at(zl_sdk_ctx *x, const cJSON *o, const char *path, const char
     *out = NULL;
     if (!v) {
         if (required)
-            return errf(x, 40058, "%s%s%s is required", path, dot, key);
+            return zl_sdk_errf(x, 40058, "%s%s%s is required", path, dot, key);
         return NULL;
     }
     if (!cJSON_IsString(v))
-        return errf(x, 40058, "%s%s%s must be a string", path, dot, key);
+        return zl_sdk_errf(x, 40058, "%s%s%s must be a string", path, dot, key);
     if (strlen(v->valuestring) > max)
-        return errf(x, 40058, "%s%s%s is longer than %zu bytes", path, dot, key, max);
+        return zl_sdk_errf(x, 40058, "%s%s%s is longer than %zu bytes", path, dot, key, max);
     if (required && !v->valuestring[0])
-        return errf(x, 40058, "%s%s%s must not be empty", path, dot, key);
+        return zl_sdk_errf(x, 40058, "%s%s%s must not be empty", path, dot, key);
     *out = v->valuestring;
     return NULL;
 }
@@ -91,16 +72,6 @@ static cJSON *member_key(zl_sdk_ctx *x, const cJSON *o, const char *path, const 
     return NULL;
 }
 
-/* Unicode characters of UTF-8 text (bytes that do not continue a sequence). */
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 /* query_word: required, at least min characters and at most max (0: QUERY_MAX bytes only). */
 static cJSON *query_word(zl_sdk_ctx *x, size_t min, size_t max, const char **out)
 {
@@ -109,11 +80,12 @@ static cJSON *query_word(zl_sdk_ctx *x, size_t min, size_t max, const char **out
 
     if (e)
         return e;
-    n = utf8_chars(*out);
+    n = zl_utf8_chars(*out);
     if (n < min)
-        return errf(x, 40058, "query_word must be at least %zu characters (got %zu)", min, n);
+        return zl_sdk_errf(x, 40058, "query_word must be at least %zu characters (got %zu)", min,
+                           n);
     if (max && n > max)
-        return errf(x, 40058, "query_word must be at most %zu characters (got %zu)", max, n);
+        return zl_sdk_errf(x, 40058, "query_word must be at most %zu characters (got %zu)", max, n);
     return NULL;
 }
 
@@ -161,14 +133,14 @@ static cJSON *read_page(zl_sdk_ctx *x, int kind, uint64_t bind, page *p)
         (e = zl_sdk_opt_str(x, "cursor", ZL_CURSOR_MAX, &cursor)))
         return e;
     if (cursor && !*cursor)
-        return err(x, 40058, "cursor must not be an empty string; leave it out");
+        return zl_sdk_err(x, 40058, "cursor must not be an empty string; leave it out");
     p->limit = limit ? (size_t)limit : LIMIT_DEFAULT;
     p->pos = 0;
     p->resumed = cursor != NULL;
     if (cursor &&
         (zl_cursor_decode(&x->emu->cursor_key, kind, x->app->scope, cursor, &p->pos, &extra) != 0 ||
          extra != bind))
-        return err(x, 710611, "the cursor was not issued by this API for this query");
+        return zl_sdk_err(x, 710611, "the cursor was not issued by this API for this query");
     return NULL;
 }
 
@@ -222,7 +194,7 @@ static cJSON *group_of(zl_sdk_ctx *x, zl_group **out)
     if ((e = str_at(x, x->req, "", "chatid", ID_MAX, true, &chatid)))
         return e;
     if (!(*out = zl_corp_group(x->app->corp, chatid)))
-        return errf(x, 710624, "chatid \"%.128s\" is not a group of the corp", chatid);
+        return zl_sdk_errf(x, 710624, "chatid \"%.128s\" is not a group of the corp", chatid);
     return NULL;
 }
 
@@ -234,9 +206,9 @@ static cJSON *api_get_group_chat(zl_sdk_ctx *x)
     if ((e = group_of(x, &g)))
         return e;
     if (g->kind != ZL_GROUP_INTERNAL)
-        return err(x, 301059, "get_group_chat serves internal groups only");
+        return zl_sdk_err(x, 301059, "get_group_chat serves internal groups only");
     if (!zl_group_in_scope(x->app->corp, g))
-        return err(x, 710614, NULL);
+        return zl_sdk_err(x, 710614, NULL);
     reply = ok(x);
     cJSON_AddStringToObject(reply, "creator", g->creator);
     cJSON_AddNumberToObject(reply, "room_create_time", (double)g->create_time);
@@ -275,13 +247,13 @@ static cJSON *api_get_agree_status_single(zl_sdk_ctx *x)
     int n, i = 0;
 
     if (!items)
-        return err(x, 40058, "item is required");
+        return zl_sdk_err(x, 40058, "item is required");
     if (!cJSON_IsArray(items))
-        return err(x, 40058, "item must be an array of {userid, external_userid}");
+        return zl_sdk_err(x, 40058, "item must be an array of {userid, external_userid}");
     if ((n = cJSON_GetArraySize(items)) == 0)
-        return err(x, 40058, "item must hold at least one {userid, external_userid}");
+        return zl_sdk_err(x, 40058, "item must hold at least one {userid, external_userid}");
     if (n > AGREE_MAX)
-        return errf(x, 301060, "item holds %d pairs; at most %d", n, AGREE_MAX);
+        return zl_sdk_errf(x, 301060, "item holds %d pairs; at most %d", n, AGREE_MAX);
     reply = ok(x);
     list = cJSON_AddArrayToObject(reply, "agreeinfo");
     cJSON_ArrayForEach(it, items)
@@ -292,16 +264,17 @@ static cJSON *api_get_agree_status_single(zl_sdk_ctx *x)
 
         snprintf(path, sizeof path, "item[%d]", i++);
         if (!cJSON_IsObject(it))
-            e = errf(x, 40058, "%s must be an object {userid, external_userid}", path);
+            e = zl_sdk_errf(x, 40058, "%s must be an object {userid, external_userid}", path);
         else if (!(e = member_key(x, it, path, &uid)) &&
                  !(e = str_at(x, it, path, "external_userid", ID_MAX, true, &ext)) && !uid)
-            e = errf(x, 40058, "%s.userid (or open_userid) is required", path);
+            e = zl_sdk_errf(x, 40058, "%s.userid (or open_userid) is required", path);
         if (!e && !(m = zl_corp_member(c, uid)))
-            e = errf(x, 301061, "%s.userid \"%.128s\" is not a member", path, uid);
+            e = zl_sdk_errf(x, 301061, "%s.userid \"%.128s\" is not a member", path, uid);
         else if (!e && !zl_corp_external(c, ext))
-            e = errf(x, 301061, "%s.external_userid \"%.128s\" is not a contact", path, ext);
+            e = zl_sdk_errf(x, 301061, "%s.external_userid \"%.128s\" is not a contact", path, ext);
         else if (!e && !m->in_scope)
-            e = errf(x, 710608, "%s.userid \"%s\" is outside the archive scope", path, m->userid);
+            e = zl_sdk_errf(x, 710608, "%s.userid \"%s\" is outside the archive scope", path,
+                            m->userid);
         if (e) {
             cJSON_Delete(reply);
             return e;
@@ -320,7 +293,7 @@ static cJSON *api_get_agree_status_room(zl_sdk_ctx *x)
     if ((e = group_of(x, &g)))
         return e;
     if (!zl_group_in_scope(x->app->corp, g))
-        return err(x, 710614, NULL);
+        return zl_sdk_err(x, 710614, NULL);
     reply = ok(x);
     list = cJSON_AddArrayToObject(reply, "agreeinfo");
     for (size_t i = 0; i < g->member_count; i++) {
@@ -585,7 +558,8 @@ static cJSON *id_info(zl_sdk_ctx *x, const cJSON *o, const char *path, bool empl
     cJSON *e;
 
     if (!cJSON_IsObject(o))
-        return errf(x, 40058, "%s must be an object {open_userid} or {external_userid}", path);
+        return zl_sdk_errf(x, 40058, "%s must be an object {open_userid} or {external_userid}",
+                           path);
     if ((e = member_key(x, o, path, &uid)) ||
         (e = str_at(x, o, path, "external_userid", ID_MAX, false, &ext)))
         return e;
@@ -593,7 +567,7 @@ static cJSON *id_info(zl_sdk_ctx *x, const cJSON *o, const char *path, bool empl
         const zl_member *m = zl_corp_member(x->app->corp, uid);
 
         if (!m)
-            return errf(x, 40058, "%s: \"%.128s\" is not a member of the corp", path, uid);
+            return zl_sdk_errf(x, 40058, "%s: \"%.128s\" is not a member of the corp", path, uid);
         *out = (zl_party){ZL_PARTY_EMPLOYEE, m->userid};
         return NULL;
     }
@@ -601,17 +575,17 @@ static cJSON *id_info(zl_sdk_ctx *x, const cJSON *o, const char *path, bool empl
         const zl_external *xe = zl_corp_external(x->app->corp, ext);
 
         if (employees_only)
-            return errf(x, 40058,
-                        "%s must name a member (open_userid or userid): senders are "
-                        "employees",
-                        path);
+            return zl_sdk_errf(x, 40058,
+                               "%s must name a member (open_userid or userid): senders are "
+                               "employees",
+                               path);
         if (!xe)
-            return errf(x, 40058, "%s: \"%.128s\" is not an external contact of the corp", path,
-                        ext);
+            return zl_sdk_errf(x, 40058, "%s: \"%.128s\" is not an external contact of the corp",
+                               path, ext);
         *out = (zl_party){ZL_PARTY_EXTERNAL, xe->external_userid};
         return NULL;
     }
-    return errf(x, 40058, "%s needs open_userid, userid or external_userid", path);
+    return zl_sdk_errf(x, 40058, "%s needs open_userid, userid or external_userid", path);
 }
 
 static uint64_t mix_party(uint64_t h, const zl_party *p)
@@ -631,18 +605,18 @@ static cJSON *read_chat_info(zl_sdk_ctx *x, msg_query *mq, uint64_t *bind)
     if (!ci)
         return NULL;
     if (!cJSON_IsObject(ci))
-        return err(x, 40058, "chat_info must be an object");
+        return zl_sdk_err(x, 40058, "chat_info must be an object");
     if ((v = cJSON_GetObjectItemCaseSensitive(ci, "chat_type"))) {
         if (!cJSON_IsNumber(v) ||
             (v->valuedouble != 0 && v->valuedouble != 1 && v->valuedouble != 2))
-            return err(x, 40058, "chat_info.chat_type must be 1 (1:1) or 2 (group)");
+            return zl_sdk_err(x, 40058, "chat_info.chat_type must be 1 (1:1) or 2 (group)");
         mq->chat_type = (int)v->valuedouble;
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(ci, "id_list"))) {
         if (mq->chat_type != 1)
-            return err(x, 40058, "chat_info.id_list is only for chat_type 1 (1:1)");
+            return zl_sdk_err(x, 40058, "chat_info.id_list is only for chat_type 1 (1:1)");
         if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != 2)
-            return err(x, 40058, "chat_info.id_list must hold exactly 2 IdInfo");
+            return zl_sdk_err(x, 40058, "chat_info.id_list must hold exactly 2 IdInfo");
         i = 0;
         cJSON_ArrayForEach(it, v)
         {
@@ -658,14 +632,14 @@ static cJSON *read_chat_info(zl_sdk_ctx *x, msg_query *mq, uint64_t *bind)
         mq->chat_id = NULL; /* "" names no group, as absent */
     if (mq->chat_id) {
         if (mq->chat_type != 2)
-            return err(x, 40058, "chat_info.chat_id is only for chat_type 2 (group)");
+            return zl_sdk_err(x, 40058, "chat_info.chat_id is only for chat_type 2 (group)");
         if (!zl_corp_group(x->app->corp, mq->chat_id))
-            return errf(x, 710624, "chat_info.chat_id \"%.128s\" is not a group of the corp",
-                        mq->chat_id);
+            return zl_sdk_errf(x, 710624, "chat_info.chat_id \"%.128s\" is not a group of the corp",
+                               mq->chat_id);
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(ci, "msg_type_list"))) {
         if (!cJSON_IsArray(v))
-            return err(x, 40058, "chat_info.msg_type_list must be an array of msgtypes");
+            return zl_sdk_err(x, 40058, "chat_info.msg_type_list must be an array of msgtypes");
         if (cJSON_GetArraySize(v) > 0)
             mq->types = 0;
         cJSON_ArrayForEach(it, v)
@@ -675,19 +649,20 @@ static cJSON *read_chat_info(zl_sdk_ctx *x, msg_query *mq, uint64_t *bind)
                         : -1;
 
             if (k < 0)
-                return err(x, 40058,
-                           "chat_info.msg_type_list holds a msgtype that is not searchable (1, 4, "
-                           "5, 8, 18, 20, 23)");
+                return zl_sdk_err(
+                    x, 40058,
+                    "chat_info.msg_type_list holds a msgtype that is not searchable (1, 4, "
+                    "5, 8, 18, 20, 23)");
             mq->types |= 1u << k;
         }
     }
     v = cJSON_GetObjectItemCaseSensitive(ci, "sender_list");
     if (v && (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > SENDERS_MAX))
-        return errf(x, 40058, "chat_info.sender_list must be an array of at most %d IdInfo",
-                    SENDERS_MAX);
+        return zl_sdk_errf(x, 40058, "chat_info.sender_list must be an array of at most %d IdInfo",
+                           SENDERS_MAX);
     if (v && cJSON_GetArraySize(v) > 0) {
         if (!(mq->senders = calloc((size_t)cJSON_GetArraySize(v), sizeof *mq->senders)))
-            return err(x, -1, "out of memory");
+            return zl_sdk_err(x, -1, "out of memory");
         cJSON_ArrayForEach(it, v)
         {
             snprintf(path, sizeof path, "chat_info.sender_list[%zu]", mq->nsenders);
@@ -696,7 +671,7 @@ static cJSON *read_chat_info(zl_sdk_ctx *x, msg_query *mq, uint64_t *bind)
         }
     } else if ((v = cJSON_GetObjectItemCaseSensitive(ci, "sender"))) {
         if (!(mq->senders = calloc(1, sizeof *mq->senders)))
-            return err(x, -1, "out of memory");
+            return zl_sdk_err(x, -1, "out of memory");
         mq->nsenders = 1;
         if ((e = id_info(x, v, "chat_info.sender", true, mq->senders)))
             return e;
@@ -778,18 +753,18 @@ static cJSON *api_search_msg(zl_sdk_ctx *x)
         (e = zl_sdk_opt_int(x, "end_time", 0, ZL_WORLD_MAX_TIME, &end)))
         return e;
     if (sk && !cJSON_IsBool(sk))
-        return err(x, 40058, "skip_stop_words must be true or false");
+        return zl_sdk_err(x, 40058, "skip_stop_words must be true or false");
     if (end && !start)
-        return err(x, 40058, "end_time requires start_time");
+        return zl_sdk_err(x, 40058, "end_time requires start_time");
     bind = mix_int(mix_int(mix_int(mix_str(bind, q), cJSON_IsTrue(sk)), start), end);
     if (!start)
         start = now - SPAN_MAX_S;
     if (!end)
         end = now;
     if (start >= end)
-        return err(x, 40058, "start_time must be before end_time (before now without one)");
+        return zl_sdk_err(x, 40058, "start_time must be before end_time (before now without one)");
     if (end - start > SPAN_MAX_S)
-        return err(x, 40058, "start_time to end_time spans more than 31 days");
+        return zl_sdk_err(x, 40058, "start_time to end_time spans more than 31 days");
     if ((e = read_chat_info(x, &mq, &bind)) || (e = read_page(x, CURSOR_SEARCH_MSG, bind, &p)))
         goto out;
     split_query(&mq, q, cJSON_IsTrue(sk));
@@ -848,9 +823,9 @@ static cJSON *config_member(zl_sdk_ctx *x, char key[CONFIG_KEY_LEN])
     if ((e = member_key(x, x->req, "", &uid)))
         return e;
     if (!uid)
-        return err(x, 40058, "userid (or open_userid) is required");
+        return zl_sdk_err(x, 40058, "userid (or open_userid) is required");
     if (!(m = zl_corp_member(x->app->corp, uid)))
-        return errf(x, 40058, "userid \"%.128s\" is not a member of the corp", uid);
+        return zl_sdk_errf(x, 40058, "userid \"%.128s\" is not a member of the corp", uid);
     snprintf(key, CONFIG_KEY_LEN, "%s\x1f%s", x->app->corp->corpid, m->userid);
     return NULL;
 }
@@ -876,22 +851,22 @@ static cJSON *set_hide_config(zl_sdk_ctx *x)
     if ((e = config_member(x, key)))
         return e;
     if (!cJSON_IsObject(cfg))
-        return err(x, 40058, "config {hide_mobile, hide_idcard, hide_bankno} is required");
+        return zl_sdk_err(x, 40058, "config {hide_mobile, hide_idcard, hide_bankno} is required");
     for (size_t k = 0; k < 3; k++) {
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(cfg, HIDE_KEYS[k]);
 
         if (b && !cJSON_IsBool(b))
-            return errf(x, 40058, "config.%s must be true or false", HIDE_KEYS[k]);
+            return zl_sdk_errf(x, 40058, "config.%s must be true or false", HIDE_KEYS[k]);
         v.hide[k] = cJSON_IsTrue(b);
     }
     if (!x->emu->hide_config && !(x->emu->hide_config = zl_strmap_new(free)))
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     if (!(h = malloc(sizeof *h)))
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     *h = v;
     if (zl_strmap_put(x->emu->hide_config, key, h) != 0) {
         free(h);
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     }
     return ok(x);
 }

@@ -187,24 +187,6 @@ static void sweep(struct zl_export *s)
 
 /* ------------------------------------------------------------------ replies */
 
-static cJSON *err(zl_sdk_ctx *x, int code, const char *detail)
-{
-    return zl_sdk_err(x, code, detail);
-}
-
-static cJSON *errf(zl_sdk_ctx *x, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static cJSON *errf(zl_sdk_ctx *x, int code, const char *fmt, ...)
-{
-    char why[400];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    return err(x, code, why);
-}
-
 /* A required string field: NULL when it is a non-empty string of at most max bytes (in
  * *out), else the 40058 reply. */
 static cJSON *required_str(zl_sdk_ctx *x, const char *key, size_t max, const char *what,
@@ -215,7 +197,7 @@ static cJSON *required_str(zl_sdk_ctx *x, const char *key, size_t max, const cha
     if (e)
         return e;
     if (!*out || !**out)
-        return errf(x, 40058, "%s is required: %s", key, what);
+        return zl_sdk_errf(x, 40058, "%s is required: %s", key, what);
     return NULL;
 }
 
@@ -404,15 +386,16 @@ static issued_code *code_arg(zl_sdk_ctx *x, struct zl_export *s, const char *tex
 
     *e = NULL;
     if (!c || c->app->corp != x->app->corp)
-        *e = err(x, bad,
-                 "code is not a display component code of the corp (POST /_zonelab/export/code "
-                 "issues one)");
+        *e = zl_sdk_err(
+            x, bad,
+            "code is not a display component code of the corp (POST /_zonelab/export/code "
+            "issues one)");
     else if (c->app != x->app)
-        *e = err(x, bad, "code was issued to another app");
+        *e = zl_sdk_err(x, bad, "code was issued to another app");
     else if (c->jobid[0])
-        *e = errf(x, bad, "code was used already (job %s); a code is single use", c->jobid);
+        *e = zl_sdk_errf(x, bad, "code was used already (job %s); a code is single use", c->jobid);
     else if (now_ms(s) >= c->expires_ms)
-        *e = err(x, bad, "code is older than 5 minutes");
+        *e = zl_sdk_err(x, bad, "code is older than 5 minutes");
     return *e ? NULL : c;
 }
 
@@ -423,13 +406,14 @@ static const zl_media *media_arg(zl_sdk_ctx *x, struct zl_export *s, const char 
 
     *e = NULL;
     if (!s->accept_upload_media)
-        *e = err(x, 40007,
-                 "the template's media_id comes from the general media upload, which zonelab does "
-                 "not serve (accept_upload_media is off)");
+        *e = zl_sdk_err(
+            x, 40007,
+            "the template's media_id comes from the general media upload, which zonelab does "
+            "not serve (accept_upload_media is off)");
     else if (!m || m->expires_ms <= now_ms(s) || m->app != x->app)
-        *e = err(x, 40007,
-                 "media_id: an upload_media id of this app, less than 3 days old, is the "
-                 "template");
+        *e = zl_sdk_err(x, 40007,
+                        "media_id: an upload_media id of this app, less than 3 days old, is the "
+                        "template");
     return *e ? NULL : m;
 }
 
@@ -444,7 +428,7 @@ static cJSON *charge(zl_sdk_ctx *x, struct zl_export *s)
         q->used = 0;
     }
     if (q->used + 1 > s->budget)
-        return errf(x, 45009, "%lld exports per corp per day", s->budget);
+        return zl_sdk_errf(x, 45009, "%lld exports per corp per day", s->budget);
     q->used++;
     return NULL;
 }
@@ -478,7 +462,7 @@ static cJSON *api_create_chatdata_export_job(zl_sdk_ctx *x)
     size_t k;
 
     if (!s)
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     if ((e = required_str(x, "code", 4096, "the display component's code", &code_text)) ||
         (e = required_str(x, "media_id", MEDIA_ID_MAX, "the template file's media_id", &media_id)))
         return e;
@@ -486,14 +470,14 @@ static cJSON *api_create_chatdata_export_job(zl_sdk_ctx *x)
     if (!(c = code_arg(x, s, code_text, &e)) || !(m = media_arg(x, s, media_id, &e)))
         return e;
     if (scan_template(m, &t) != 0)
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     if (t.over)
-        return errf(x, 710629, "the template names more than %d message ids", MAX_MSG_IDS);
+        return zl_sdk_errf(x, 710629, "the template names more than %d message ids", MAX_MSG_IDS);
     if ((e = charge(x, s)))
         return e;
     if (!(j = calloc(1, sizeof *j))) {
         s->quotas[x->app->corp_index].used--;
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     }
     do {
         memcpy(j->jobid, JOBID_PREFIX, strlen(JOBID_PREFIX));
@@ -502,7 +486,7 @@ static cJSON *api_create_chatdata_export_job(zl_sdk_ctx *x)
     if (zl_strmap_put(s->jobs, j->jobid, j) != 0) {
         free(j);
         s->quotas[x->app->corp_index].used--;
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     }
     now = now_ms(s);
     j->s = s;
@@ -531,12 +515,13 @@ static cJSON *api_get_chatdata_export_job_status(zl_sdk_ctx *x)
     job *j;
 
     if (!s)
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     if ((e = required_str(x, "jobid", 4096, "the jobid of create_chatdata_export_job", &jobid)))
         return e;
     j = strlen(jobid) <= JOBID_MAX ? zl_strmap_get(s->jobs, jobid) : NULL;
     if (!j || j->app != x->app || job_expired(j, now_ms(s)))
-        return err(x, 40058, "unknown jobid (another app's, or finished more than 24 hours ago)");
+        return zl_sdk_err(x, 40058,
+                          "unknown jobid (another app's, or finished more than 24 hours ago)");
     settle(j);
     reply = zl_sdk_err(x, 0, NULL);
     cJSON_AddNumberToObject(reply, "status", j->status);
@@ -572,17 +557,6 @@ static unsigned refuse(char *why, size_t whylen, unsigned status, const char *fm
     return status;
 }
 
-static const cJSON *get(const cJSON *o, const char *key)
-{
-    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-}
-
-static bool is_int(const cJSON *v, long long lo, long long hi)
-{
-    return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble &&
-           v->valuedouble >= (double)lo && v->valuedouble <= (double)hi;
-}
-
 static cJSON *ok_object(void)
 {
     cJSON *o = cJSON_CreateObject();
@@ -596,7 +570,7 @@ static unsigned control_code(struct zl_export *s, const cJSON *body, cJSON **rep
                              size_t whylen)
 {
     zl_emu *emu = s->emu;
-    const cJSON *cid = get(body, "corpid"), *ag = get(body, "agentid");
+    const cJSON *cid = zl_json_get(body, "corpid"), *ag = zl_json_get(body, "agentid");
     zl_corp *corp = emu->world->corp_count ? &emu->world->corps[0] : NULL;
     zl_app_rt *a = NULL;
     issued_code *c;
@@ -605,7 +579,7 @@ static unsigned control_code(struct zl_export *s, const cJSON *body, cJSON **rep
 
     if (cid && (!cJSON_IsString(cid) || !(corp = zl_world_corp(emu->world, cid->valuestring))))
         return refuse(why, whylen, 404, "corpid is not a corp of the world");
-    if (ag && !is_int(ag, 0, UINT32_MAX))
+    if (ag && !zl_json_is_int(ag, 0, UINT32_MAX))
         return refuse(why, whylen, 400, "agentid must be an app's agentid");
     for (i = 0; i < emu->app_count && !a; i++)
         if (emu->apps[i].corp == corp &&
@@ -637,13 +611,14 @@ static unsigned control_code(struct zl_export *s, const cJSON *body, cJSON **rep
 static unsigned control_result(struct zl_export *s, const cJSON *body, cJSON **reply, char *why,
                                size_t whylen)
 {
-    const cJSON *ec = get(body, "result_errcode"), *msg = get(body, "result_errmsg"),
-                *id = get(body, "jobid"), *times = get(body, "times");
+    const cJSON *ec = zl_json_get(body, "result_errcode"),
+                *msg = zl_json_get(body, "result_errmsg"), *id = zl_json_get(body, "jobid"),
+                *times = zl_json_get(body, "times");
     job *j = NULL;
     rule *r;
     char *copy = NULL;
 
-    if (!is_int(ec, INT32_MIN, INT32_MAX))
+    if (!zl_json_is_int(ec, INT32_MIN, INT32_MAX))
         return refuse(why, whylen, 400,
                       "result_errcode is required: an integer (0 succeeds, another fails)");
     if (msg && (!cJSON_IsString(msg) || strlen(msg->valuestring) > MAX_ERRMSG))
@@ -651,7 +626,7 @@ static unsigned control_result(struct zl_export *s, const cJSON *body, cJSON **r
                       MAX_ERRMSG);
     if (id && !cJSON_IsString(id))
         return refuse(why, whylen, 400, "jobid is a string");
-    if (times && (!is_int(times, 1, INT32_MAX) || id))
+    if (times && (!zl_json_is_int(times, 1, INT32_MAX) || id))
         return refuse(why, whylen, 400, "times is a positive integer, for a rule (not a jobid)");
     if (id) {
         j = zl_strmap_get(s->jobs, id->valuestring);
@@ -709,9 +684,11 @@ static unsigned control_config(struct zl_export *s, const cJSON *body, cJSON **r
     static const char *const KEYS[] = {
         "waiting_ms", "running_ms", "daily_budget", "bad_code_errcode", "accept_upload_media",
         "defaults",   NULL};
-    const cJSON *wait = get(body, "waiting_ms"), *run = get(body, "running_ms"),
-                *bud = get(body, "daily_budget"), *bad = get(body, "bad_code_errcode"),
-                *acc = get(body, "accept_upload_media"), *def = get(body, "defaults"), *e;
+    const cJSON *wait = zl_json_get(body, "waiting_ms"), *run = zl_json_get(body, "running_ms"),
+                *bud = zl_json_get(body, "daily_budget"),
+                *bad = zl_json_get(body, "bad_code_errcode"),
+                *acc = zl_json_get(body, "accept_upload_media"),
+                *def = zl_json_get(body, "defaults"), *e;
     size_t k;
 
     cJSON_ArrayForEach(e, body)
@@ -724,11 +701,12 @@ static unsigned control_config(struct zl_export *s, const cJSON *body, cJSON **r
                           "bad_code_errcode, accept_upload_media, defaults",
                           e->string);
     }
-    if ((wait && !is_int(wait, 0, MAX_LATENCY_MS)) || (run && !is_int(run, 0, MAX_LATENCY_MS)))
+    if ((wait && !zl_json_is_int(wait, 0, MAX_LATENCY_MS)) ||
+        (run && !zl_json_is_int(run, 0, MAX_LATENCY_MS)))
         return refuse(why, whylen, 400, "waiting_ms and running_ms are 0 to %lld", MAX_LATENCY_MS);
-    if (bud && !is_int(bud, 0, INT32_MAX))
+    if (bud && !zl_json_is_int(bud, 0, INT32_MAX))
         return refuse(why, whylen, 400, "daily_budget is 0 to %d", INT32_MAX);
-    if (bad && (!is_int(bad, INT32_MIN, INT32_MAX) || bad->valuedouble == 0))
+    if (bad && (!zl_json_is_int(bad, INT32_MIN, INT32_MAX) || bad->valuedouble == 0))
         return refuse(why, whylen, 400, "bad_code_errcode is a non-zero integer");
     if ((acc && !cJSON_IsBool(acc)) || (def && !cJSON_IsTrue(def)))
         return refuse(why, whylen, 400, "accept_upload_media is a bool; defaults is true");

@@ -430,25 +430,6 @@ static bool web_url_ok(const char *u)
 
 /* ------------------------------------------------------------------ replies */
 
-/* {"errcode":code,"errmsg":...} in the format of every other SDK reply. */
-static cJSON *err(zl_sdk_ctx *x, int code, const char *detail)
-{
-    return zl_sdk_err(x, code, detail);
-}
-
-static cJSON *errf(zl_sdk_ctx *x, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static cJSON *errf(zl_sdk_ctx *x, int code, const char *fmt, ...)
-{
-    char why[400];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    return err(x, code, why);
-}
-
 static cJSON *ok(void)
 {
     return zl_errcode_reply(0, NULL, NULL);
@@ -464,16 +445,16 @@ static cJSON *kb_name_arg(zl_sdk_ctx *x, const char **out)
     long n;
 
     if (!v)
-        return err(x, 40058, "kb_name is required");
+        return zl_sdk_err(x, 40058, "kb_name is required");
     if (!cJSON_IsString(v))
-        return err(x, 40058, "kb_name must be a string");
+        return zl_sdk_err(x, 40058, "kb_name must be a string");
     n = name_chars(v->valuestring, &hidden);
     if (n < 0)
-        return err(x, 40058, "kb_name is not UTF-8 text");
+        return zl_sdk_err(x, 40058, "kb_name is not UTF-8 text");
     if (n < 1 || n > NAME_CHARS)
-        return errf(x, 40058, "kb_name must be 1 to %d characters (got %ld)", NAME_CHARS, n);
+        return zl_sdk_errf(x, 40058, "kb_name must be 1 to %d characters (got %ld)", NAME_CHARS, n);
     if (hidden)
-        return err(x, 790033, "kb_name contains an invisible character");
+        return zl_sdk_err(x, 790033, "kb_name contains an invisible character");
     *out = v->valuestring;
     return NULL;
 }
@@ -482,9 +463,9 @@ static cJSON *kb_name_arg(zl_sdk_ctx *x, const char **out)
 static cJSON *grant_check(zl_sdk_ctx *x, struct zl_kb *s)
 {
     if (!s)
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     if (s->no_grant[app_index(x->emu, x->app)])
-        return err(x, 710643, NULL);
+        return zl_sdk_err(x, 710643, NULL);
     return NULL;
 }
 
@@ -498,18 +479,19 @@ static kb_set *set_arg(zl_sdk_ctx *x, struct zl_kb *s, cJSON **e)
     if ((*e = grant_check(x, s)))
         return NULL;
     if (!v)
-        *e = err(x, 40058, "kb_id is required");
+        *e = zl_sdk_err(x, 40058, "kb_id is required");
     else if (!cJSON_IsString(v) || !v->valuestring[0])
-        *e = err(x, 40058, "kb_id must be a non-empty string");
+        *e = zl_sdk_err(x, 40058, "kb_id must be a non-empty string");
     else if (!(k = find_set(s, x->app->corp, v->valuestring)))
-        *e = err(x, 800000,
-                 "no such knowledge set in the corp; kb_id comes from "
-                 "knowledge_base_create or knowledge_base_list");
+        *e = zl_sdk_err(x, 800000,
+                        "no such knowledge set in the corp; kb_id comes from "
+                        "knowledge_base_create or knowledge_base_list");
     else if (k->deleted)
-        *e = err(x, 790034, NULL);
+        *e = zl_sdk_err(x, 790034, NULL);
     else if (k->creator != x->app || !k->authorised[app_index(x->emu, x->app)])
-        *e = err(x, 790024,
-                 k->creator ? "only the app that created the set, while the corp has not revoked "
+        *e = zl_sdk_err(x, 790024,
+                        k->creator
+                            ? "only the app that created the set, while the corp has not revoked "
                               "it, can use these APIs on it"
                             : "the set was made in the admin console, not by this app");
     else
@@ -524,23 +506,16 @@ static cJSON *doc_list_arg(zl_sdk_ctx *x, const cJSON **out)
     int n;
 
     if (!v)
-        return err(x, 40058, "doc_list is required");
+        return zl_sdk_err(x, 40058, "doc_list is required");
     if (!cJSON_IsArray(v))
-        return err(x, 40058, "doc_list must be an array of documents");
+        return zl_sdk_err(x, 40058, "doc_list must be an array of documents");
     n = cJSON_GetArraySize(v);
     if (n < 1)
-        return err(x, 40058, "doc_list must hold at least one document");
+        return zl_sdk_err(x, 40058, "doc_list must hold at least one document");
     if (n > MAX_DOCS)
-        return errf(x, 790026, "doc_list holds at most %d documents (got %d)", MAX_DOCS, n);
+        return zl_sdk_errf(x, 790026, "doc_list holds at most %d documents (got %d)", MAX_DOCS, n);
     *out = v;
     return NULL;
-}
-
-/* An integral number within lo..hi (both inside +-2^53, so the cast below is exact). */
-static bool is_int(const cJSON *v, double lo, double hi)
-{
-    return cJSON_IsNumber(v) && v->valuedouble >= lo && v->valuedouble <= hi &&
-           v->valuedouble == (double)(long long)v->valuedouble;
 }
 
 /* Whether url is a document of k or of the request's items before index i. */
@@ -561,7 +536,7 @@ static bool url_taken(const kb_set *k, const cJSON *list, int i, const char *url
             break;
         t = cJSON_GetObjectItemCaseSensitive(e, "type");
         u = cJSON_GetObjectItemCaseSensitive(e, "web_url");
-        if (is_int(t, TYPE_WEB_LINK, TYPE_WEB_LINK) && cJSON_IsString(u) &&
+        if (zl_json_is_int(t, TYPE_WEB_LINK, TYPE_WEB_LINK) && cJSON_IsString(u) &&
             !strcmp(u->valuestring, url))
             return true;
     }
@@ -582,52 +557,56 @@ static cJSON *check_doc(zl_sdk_ctx *x, const kb_set *k, const cJSON *list, int i
     int t;
 
     if (!cJSON_IsObject(item))
-        return errf(x, 40058, "doc_list[%d] must be an object", i);
+        return zl_sdk_errf(x, 40058, "doc_list[%d] must be an object", i);
     if (!cJSON_IsString(name))
-        return errf(x, 40058, "doc_list[%d].doc_name is required: a string", i);
-    if (!type || !is_int(type, 0, UINT32_MAX))
-        return errf(x, 40058, "doc_list[%d].type is required: an unsigned integer", i);
+        return zl_sdk_errf(x, 40058, "doc_list[%d].doc_name is required: a string", i);
+    if (!type || !zl_json_is_int(type, 0, UINT32_MAX))
+        return zl_sdk_errf(x, 40058, "doc_list[%d].type is required: an unsigned integer", i);
     t = type->valuedouble > 1000 ? 1000 : (int)type->valuedouble;
     if (t == 8 || t == 9 || (t >= 10 && t <= 16))
-        return errf(x, 40058,
-                    "doc_list[%d].type %d: online documents, sheets and WeDrive files cannot be "
-                    "added",
-                    i, t);
+        return zl_sdk_errf(
+            x, 40058,
+            "doc_list[%d].type %d: online documents, sheets and WeDrive files cannot be "
+            "added",
+            i, t);
     if (t != 2 && t != 4 && t != 5 && t != 6 && t != TYPE_WEB_LINK)
-        return errf(x, 40058,
-                    "doc_list[%d].type must be 2 (pdf), 4 (xlsx), 5 (doc), 6 (docx) or 101 "
-                    "(web link)",
-                    i);
+        return zl_sdk_errf(x, 40058,
+                           "doc_list[%d].type must be 2 (pdf), 4 (xlsx), 5 (doc), 6 (docx) or 101 "
+                           "(web link)",
+                           i);
     n = name_chars(name->valuestring, &hidden);
     if (n < 1 || strlen(name->valuestring) > DOC_NAME_MAX)
-        return errf(x, 790032, "doc_list[%d].doc_name must be UTF-8 text of 1 to %d bytes", i,
-                    DOC_NAME_MAX);
+        return zl_sdk_errf(x, 790032, "doc_list[%d].doc_name must be UTF-8 text of 1 to %d bytes",
+                           i, DOC_NAME_MAX);
     if (hidden)
-        return errf(x, 790033, "doc_list[%d].doc_name contains an invisible character", i);
+        return zl_sdk_errf(x, 790033, "doc_list[%d].doc_name contains an invisible character", i);
     if ((ext = extension(t)) && !ends_with_ci(name->valuestring, ext))
-        return errf(x, 790032, "doc_list[%d].doc_name of type %d must end with %s", i, t, ext);
+        return zl_sdk_errf(x, 790032, "doc_list[%d].doc_name of type %d must end with %s", i, t,
+                           ext);
     if (t == TYPE_WEB_LINK) {
         if (!cJSON_IsString(url) || !url->valuestring[0])
-            return errf(x, 40058, "doc_list[%d].web_url is required for type 101", i);
+            return zl_sdk_errf(x, 40058, "doc_list[%d].web_url is required for type 101", i);
         if (strlen(url->valuestring) > WEB_URL_MAX || !web_url_ok(url->valuestring))
-            return errf(x, 790025,
-                        "doc_list[%d].web_url must be an http or https URL of at most %d bytes", i,
-                        WEB_URL_MAX);
+            return zl_sdk_errf(
+                x, 790025, "doc_list[%d].web_url must be an http or https URL of at most %d bytes",
+                i, WEB_URL_MAX);
         if (url_taken(k, list, i, url->valuestring))
-            return errf(x, 790029, "doc_list[%d].web_url is already a document of the set", i);
+            return zl_sdk_errf(x, 790029, "doc_list[%d].web_url is already a document of the set",
+                               i);
         return NULL;
     }
     if (!cJSON_IsString(media) || !media->valuestring[0])
-        return errf(x, 40058, "doc_list[%d].file_media_id is required for type %d", i, t);
+        return zl_sdk_errf(x, 40058, "doc_list[%d].file_media_id is required for type %d", i, t);
     if (strlen(media->valuestring) > MEDIA_ID_MAX)
-        return errf(x, 40058, "doc_list[%d].file_media_id is longer than %d bytes", i,
-                    MEDIA_ID_MAX);
+        return zl_sdk_errf(x, 40058, "doc_list[%d].file_media_id is longer than %d bytes", i,
+                           MEDIA_ID_MAX);
     m = zl_strmap_get(x->emu->media, media->valuestring);
     if (!m || m->expires_ms <= zl_emu_now_ms(x->emu) || m->app != x->app)
-        return errf(x, 40007,
-                    "doc_list[%d].file_media_id: upload_media ids are valid 3 days, for the app "
-                    "that uploaded them",
-                    i);
+        return zl_sdk_errf(
+            x, 40007,
+            "doc_list[%d].file_media_id: upload_media ids are valid 3 days, for the app "
+            "that uploaded them",
+            i);
     return NULL;
 }
 
@@ -742,17 +721,17 @@ static cJSON *api_knowledge_base_create(zl_sdk_ctx *x)
         (e = check_docs(x, NULL, list)))
         return e;
     if (live_sets(s, x->app->corp) >= MAX_SETS)
-        return errf(x, 790027, "a corp holds at most %d knowledge sets; delete one first",
-                    MAX_SETS);
+        return zl_sdk_errf(x, 790027, "a corp holds at most %d knowledge sets; delete one first",
+                           MAX_SETS);
     if (!(k = set_new(x->emu, s, x->app->corp, name)))
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     k->creator = x->app;
     k->authorised[app_index(x->emu, x->app)] = true; /* listed at once, no event */
     reply = ok();
     cJSON_AddStringToObject(reply, "kb_id", k->kb_id);
     if (add_docs(x->emu, s, k, list, cJSON_AddArrayToObject(reply, "doc_list")) != 0) {
         cJSON_Delete(reply);
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     }
     return reply;
 }
@@ -796,13 +775,14 @@ static cJSON *api_knowledge_base_add_doc(zl_sdk_ctx *x)
     if ((e = doc_list_arg(x, &list)))
         return e;
     if (k->ndocs + (size_t)cJSON_GetArraySize(list) > MAX_DOCS)
-        return errf(x, 790026, "the set holds %zu documents; at most %d", k->ndocs, MAX_DOCS);
+        return zl_sdk_errf(x, 790026, "the set holds %zu documents; at most %d", k->ndocs,
+                           MAX_DOCS);
     if ((e = check_docs(x, k, list)))
         return e;
     reply = ok();
     if (add_docs(x->emu, s, k, list, cJSON_AddArrayToObject(reply, "doc_list")) != 0) {
         cJSON_Delete(reply);
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     }
     return reply;
 }
@@ -821,21 +801,22 @@ static cJSON *api_knowledge_base_remove_doc(zl_sdk_ctx *x)
         return e;
     list = cJSON_GetObjectItemCaseSensitive(x->req, "docid_list");
     if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) < 1 || cJSON_GetArraySize(list) > MAX_DOCS)
-        return errf(x, 40058, "docid_list is required: 1 to %d docids", MAX_DOCS);
+        return zl_sdk_errf(x, 40058, "docid_list is required: 1 to %d docids", MAX_DOCS);
     if (!(drop = calloc(k->ndocs + 1, sizeof *drop)))
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     cJSON_ArrayForEach(v, list)
     {
-        if (!is_int(v, 1, MAX_DOCID)) {
+        if (!zl_json_is_int(v, 1, MAX_DOCID)) {
             free(drop);
-            return errf(x, 40058, "docid_list[%d] must be a docid (an unsigned integer)", at);
+            return zl_sdk_errf(x, 40058, "docid_list[%d] must be a docid (an unsigned integer)",
+                               at);
         }
         for (i = 0; i < k->ndocs && k->docs[i].docid != (uint64_t)v->valuedouble; i++)
             ;
         if (i == k->ndocs) {
             free(drop);
-            return errf(x, 40058, "docid_list[%d] %.0f is not a document of the set", at,
-                        v->valuedouble);
+            return zl_sdk_errf(x, 40058, "docid_list[%d] %.0f is not a document of the set", at,
+                               v->valuedouble);
         }
         n += !drop[i];
         drop[i] = true;
@@ -843,7 +824,7 @@ static cJSON *api_knowledge_base_remove_doc(zl_sdk_ctx *x)
     }
     if (n == k->ndocs) {
         free(drop);
-        return err(x, 790028, "a set keeps at least one document; delete the set instead");
+        return zl_sdk_err(x, 790028, "a set keeps at least one document; delete the set instead");
     }
     for (i = kept = 0; i < k->ndocs; i++) {
         if (drop[i])
@@ -869,7 +850,7 @@ static cJSON *api_knowledge_base_modify_name(zl_sdk_ctx *x)
     if ((e = kb_name_arg(x, &name)))
         return e;
     if (!(copy = strdup(name)))
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     free(k->name);
     k->name = copy;
     return ok();
@@ -975,7 +956,7 @@ static unsigned ctl_app(ctl *t, zl_app_rt **out)
             return 0;
         }
     }
-    if (v && !is_int(v, 0, UINT32_MAX))
+    if (v && !zl_json_is_int(v, 0, UINT32_MAX))
         return refuse(t, 400, "agentid must be an app's agentid");
     return refuse(t, 404, "agentid is not an app of the corp");
 }
@@ -1112,11 +1093,11 @@ static unsigned ctl_learn(ctl *t, cJSON *reply)
         (cJSON_GetObjectItemCaseSensitive(t->body, "web_url") && !url) ||
         (cJSON_GetObjectItemCaseSensitive(t->body, "kb_id") && !kb_id))
         return refuse(t, 400, "doc_name, web_url and kb_id are strings");
-    if (ls && !is_int(ls, 0, 1))
+    if (ls && !zl_json_is_int(ls, 0, 1))
         return refuse(t, 400, "learn_status must be 0 (learned) or 1 (failed)");
     if (ls)
         status = (int)ls->valuedouble;
-    if (lat && !is_int(lat, 0, (double)MAX_LATENCY_MS))
+    if (lat && !zl_json_is_int(lat, 0, (double)MAX_LATENCY_MS))
         return refuse(t, 400, "latency_ms must be an integer from 0 to %lld",
                       (long long)MAX_LATENCY_MS);
     if (!docid && !name && !url && !lat)
@@ -1126,7 +1107,7 @@ static unsigned ctl_learn(ctl *t, cJSON *reply)
     if (docid) {
         kb_doc *d = NULL;
 
-        if (!is_int(docid, 1, MAX_DOCID))
+        if (!zl_json_is_int(docid, 1, MAX_DOCID))
             return refuse(t, 400, "docid must be a docid (a positive integer)");
         for (i = 0; i < t->s->count && !d; i++)
             if (t->s->sets[i]->corp == t->c && !t->s->sets[i]->deleted &&

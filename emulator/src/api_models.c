@@ -77,61 +77,6 @@ static const char *text_of(int code)
     return zl_errcode_text(code);
 }
 
-/* {"errcode","errmsg"} in the format of every other SDK reply (errcode.c). */
-static cJSON *reply_of(int code, const char *detail, const char *hint)
-{
-    cJSON *j = cJSON_CreateObject();
-    char msg[600];
-
-    if (code == 0)
-        snprintf(msg, sizeof msg, "ok");
-    else
-        snprintf(msg, sizeof msg, "%s%s%s%s%s%s", text_of(code), detail ? ": " : "",
-                 detail ? detail : "", hint ? ", hint: [" : "", hint ? hint : "", hint ? "]" : "");
-    cJSON_AddNumberToObject(j, "errcode", code);
-    cJSON_AddStringToObject(j, "errmsg", msg);
-    return j;
-}
-
-static cJSON *err(sdk_ctx *x, int code, const char *detail)
-{
-    return reply_of(code, detail, x->req_id);
-}
-
-static cJSON *errf(sdk_ctx *x, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static cJSON *errf(sdk_ctx *x, int code, const char *fmt, ...)
-{
-    char why[400];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    return err(x, code, why);
-}
-
-static const cJSON *get(const cJSON *o, const char *key)
-{
-    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-}
-
-/* Characters (UTF-8 code points) in s. */
-static size_t chars(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
-static bool is_int(const cJSON *v, long long lo, long long hi)
-{
-    return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble &&
-           v->valuedouble >= (double)lo && v->valuedouble <= (double)hi;
-}
-
 /* ------------------------------------------------------------------ state */
 
 enum { ST_DONE, ST_FAILED, ST_PENDING }; /* how a scripted answer ends a task */
@@ -599,7 +544,7 @@ static int check_item(task *t, const item *it, eval *e)
         return 710602;
     e->msg = msg;
     e->content = cJSON_Parse(msg->content);
-    v = get(e->content, msg->msgtype == 1 ? "content" : "transcript");
+    v = zl_json_get(e->content, msg->msgtype == 1 ? "content" : "transcript");
     if (cJSON_IsString(v))
         e->text = v->valuestring;
     return 0;
@@ -710,15 +655,15 @@ static void knowledge_text(const cJSON *frags, const char *query, buf *out)
 /* The library's groups named by the task (args.tag_groups), as {tagjson}'s tag_group list. */
 static cJSON *task_groups(struct zl_models *m, const task *t)
 {
-    const cJSON *lib = m->tags[corp_index(m->emu, t->app->corp)], *ids = get(t->args, "tag_groups"),
-                *id, *g;
+    const cJSON *lib = m->tags[corp_index(m->emu, t->app->corp)],
+                *ids = zl_json_get(t->args, "tag_groups"), *id, *g;
     cJSON *out = cJSON_CreateArray();
 
     cJSON_ArrayForEach(id, ids)
     {
         cJSON_ArrayForEach(g, lib)
         {
-            if (!strcmp(get(g, "group_id")->valuestring, id->valuestring)) {
+            if (!strcmp(zl_json_get(g, "group_id")->valuestring, id->valuestring)) {
                 cJSON_AddItemToArray(out, cJSON_Duplicate(g, 1));
                 break;
             }
@@ -751,7 +696,7 @@ static void replace_all(buf *b, const char *name, const char *value)
 static void ww_input(struct zl_models *m, task *t, const char *chat, const char *contents,
                      const char *knowledge, buf *out)
 {
-    const cJSON *tpl = get(t->args, "template"), *va, *v;
+    const cJSON *tpl = zl_json_get(t->args, "template"), *va, *v;
     cJSON *tj = cJSON_CreateObject();
     char *tagjson;
 
@@ -764,13 +709,13 @@ static void ww_input(struct zl_models *m, task *t, const char *chat, const char 
     replace_all(out, "{tagjson}", tagjson ? tagjson : "");
     cJSON_free(tagjson);
     cJSON_Delete(tj);
-    va = get(t->args, "var_args");
+    va = zl_json_get(t->args, "var_args");
     cJSON_ArrayForEach(v, va)
     {
         char name[MAX_VAR_NAME + 5];
 
-        snprintf(name, sizeof name, "{$%s$}", get(v, "name")->valuestring);
-        replace_all(out, name, get(v, "value")->valuestring);
+        snprintf(name, sizeof name, "{$%s$}", zl_json_get(v, "name")->valuestring);
+        replace_all(out, name, zl_json_get(v, "value")->valuestring);
     }
 }
 
@@ -786,7 +731,7 @@ static bool ww_thinking(const char *model_id)
 
 static const char *arg_str(const task *t, const char *key)
 {
-    const cJSON *v = get(t->args, key);
+    const cJSON *v = zl_json_get(t->args, key);
 
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
@@ -816,8 +761,8 @@ static int message_result(const task *t, size_t i, const eval *e)
         return (int)ia->result->valuedouble;
     if (cJSON_IsNumber(r))
         return (int)r->valuedouble;
-    if (cJSON_IsObject(r) && cJSON_IsNumber(get(r, t->items[i].msgid)))
-        return (int)get(r, t->items[i].msgid)->valuedouble;
+    if (cJSON_IsObject(r) && cJSON_IsNumber(zl_json_get(r, t->items[i].msgid)))
+        return (int)zl_json_get(r, t->items[i].msgid)->valuedouble;
     return t->model == M_SENTIMENT ? sentiment_of(e->text) : spam_of(e->text);
 }
 
@@ -828,13 +773,13 @@ static void default_tags(struct zl_models *m, const task *t, const char *content
 
     cJSON_ArrayForEach(g, groups)
     {
-        cJSON_ArrayForEach(tag, get(g, "tag_list"))
+        cJSON_ArrayForEach(tag, zl_json_get(g, "tag_list"))
         {
-            if (contains_nocase(contents, get(tag, "tag_name")->valuestring)) {
+            if (contains_nocase(contents, zl_json_get(tag, "tag_name")->valuestring)) {
                 cJSON *o = cJSON_CreateObject();
 
-                cJSON_AddStringToObject(o, "group_id", get(g, "group_id")->valuestring);
-                cJSON_AddStringToObject(o, "tag_id", get(tag, "tag_id")->valuestring);
+                cJSON_AddStringToObject(o, "group_id", zl_json_get(g, "group_id")->valuestring);
+                cJSON_AddStringToObject(o, "tag_id", zl_json_get(tag, "tag_id")->valuestring);
                 cJSON_AddItemToArray(list, o);
             }
         }
@@ -846,7 +791,7 @@ static void journal_task(task *t)
 {
     zl_emu *emu = t->m->emu;
     cJSON *j = cJSON_CreateObject();
-    const cJSON *ec = get(t->outcome, "errcode");
+    const cJSON *ec = zl_json_get(t->outcome, "errcode");
 
     cJSON_AddStringToObject(j, "jobid", t->jobid);
     cJSON_AddStringToObject(j, "model", MODELS[t->model].name);
@@ -921,7 +866,7 @@ static void finish(task *t)
     else if (!(t->a.set && t->a.result)) { /* the default answer: the input rules apply */
         if (t->n > 0 && valid == 0)
             code = 710637;
-        else if (uses_input && chars(buf_text(&input)) > MAX_INPUT_CHARS)
+        else if (uses_input && zl_utf8_chars(buf_text(&input)) > MAX_INPUT_CHARS)
             code = 790040;
     }
     if (MODELS[t->model].result_key) {
@@ -956,7 +901,7 @@ static void finish(task *t)
             const char *model_id = arg_str(t, "model_id"),
                        *words = arg_str(t, "kb_retrieval_words");
 
-            if (cJSON_IsTrue(get(t->args, "need_think_result")) && ww_thinking(model_id))
+            if (cJSON_IsTrue(zl_json_get(t->args, "need_think_result")) && ww_thinking(model_id))
                 buf_str(&resp, "<think>zonelab echoes the last message</think>");
             buf_str(&resp, "zonelab echo (");
             buf_str(&resp, model_id);
@@ -1111,36 +1056,39 @@ static void take_rules(struct zl_models *m, task *t)
 /* msg_list into t->items (first occurrences), duplicates into fails. NULL or the reply. */
 static cJSON *parse_msgs(sdk_ctx *x, struct zl_models *m, task *t, bool required, cJSON *fails)
 {
-    const cJSON *list = get(x->req, "msg_list"), *e;
+    const cJSON *list = zl_json_get(x->req, "msg_list"), *e;
     zl_strmap *seen = NULL;
     cJSON *bad = NULL;
     int n, i = 0;
 
     if (!list)
-        return required ? err(x, 40058, "msg_list is required") : NULL;
+        return required ? zl_sdk_err(x, 40058, "msg_list is required") : NULL;
     if (!cJSON_IsArray(list))
-        return err(x, 40058, "msg_list must be an array of {msgid, encrypt_info:{secret_key}}");
+        return zl_sdk_err(x, 40058,
+                          "msg_list must be an array of {msgid, encrypt_info:{secret_key}}");
     n = cJSON_GetArraySize(list);
     if (n == 0)
-        return errf(x, 40058, "msg_list must hold 1 to %d items", MAX_MSGS);
+        return zl_sdk_errf(x, 40058, "msg_list must hold 1 to %d items", MAX_MSGS);
     if (n > MAX_MSGS)
-        return errf(x, 710623, "msg_list holds %d items, at most %d", n, MAX_MSGS);
+        return zl_sdk_errf(x, 710623, "msg_list holds %d items, at most %d", n, MAX_MSGS);
     if (!(t->items = calloc((size_t)n, sizeof *t->items)) || !(seen = zl_strmap_new(NULL)))
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     cJSON_ArrayForEach(e, list)
     {
-        const cJSON *id = get(e, "msgid"), *key = get(get(e, "encrypt_info"), "secret_key");
+        const cJSON *id = zl_json_get(e, "msgid"),
+                    *key = zl_json_get(zl_json_get(e, "encrypt_info"), "secret_key");
         item *it;
 
         if (!cJSON_IsString(id) || !*id->valuestring || strlen(id->valuestring) > ZL_WORLD_MAX_ID) {
-            bad = errf(x, 40058, "msg_list[%d].msgid must be a string of 1 to %d bytes", i,
-                       ZL_WORLD_MAX_ID);
+            bad = zl_sdk_errf(x, 40058, "msg_list[%d].msgid must be a string of 1 to %d bytes", i,
+                              ZL_WORLD_MAX_ID);
             break;
         }
         if (!cJSON_IsString(key) || strlen(key->valuestring) > MAX_SECRET) {
-            bad = errf(x, 40058,
-                       "msg_list[%d].encrypt_info.secret_key must be a string of at most %d bytes",
-                       i, MAX_SECRET);
+            bad = zl_sdk_errf(
+                x, 40058,
+                "msg_list[%d].encrypt_info.secret_key must be a string of at most %d bytes", i,
+                MAX_SECRET);
             break;
         }
         i++;
@@ -1159,7 +1107,7 @@ static cJSON *parse_msgs(sdk_ctx *x, struct zl_models *m, task *t, bool required
         if (!(it->msgid = strdup(id->valuestring)) ||
             !(it->secret_key = strdup(key->valuestring)) ||
             zl_strmap_put(seen, id->valuestring, it) != 0) {
-            bad = err(x, -1, "out of memory");
+            bad = zl_sdk_err(x, -1, "out of memory");
             break;
         }
     }
@@ -1171,33 +1119,35 @@ static cJSON *parse_msgs(sdk_ctx *x, struct zl_models *m, task *t, bool required
 static cJSON *tag_groups_arg(sdk_ctx *x, struct zl_models *m, bool required, cJSON *args,
                              cJSON **unknown)
 {
-    const cJSON *l = get(x->req, "tag_group_list"), *g, *lib, *lg;
+    const cJSON *l = zl_json_get(x->req, "tag_group_list"), *g, *lib, *lg;
     cJSON *known;
     int i = 0;
 
     *unknown = NULL;
     if (!l)
-        return required ? err(x, 40058, "tag_group_list is required: [{\"group_id\":...}]") : NULL;
+        return required ? zl_sdk_err(x, 40058, "tag_group_list is required: [{\"group_id\":...}]")
+                        : NULL;
     if (!cJSON_IsArray(l) || cJSON_GetArraySize(l) < 1 || cJSON_GetArraySize(l) > MAX_TAG_GROUPS)
-        return errf(x, 40058, "tag_group_list must be an array of 1 to %d {group_id}",
-                    MAX_TAG_GROUPS);
+        return zl_sdk_errf(x, 40058, "tag_group_list must be an array of 1 to %d {group_id}",
+                           MAX_TAG_GROUPS);
     lib = m->tags[corp_index(x->emu, x->app->corp)];
     known = cJSON_AddArrayToObject(args, "tag_groups");
     *unknown = cJSON_CreateArray();
     cJSON_ArrayForEach(g, l)
     {
-        const cJSON *id = get(g, "group_id");
+        const cJSON *id = zl_json_get(g, "group_id");
         bool found = false;
 
         if (!cJSON_IsString(id) || !*id->valuestring || strlen(id->valuestring) > ZL_WORLD_MAX_ID) {
             cJSON_Delete(*unknown);
             *unknown = NULL;
-            return errf(x, 40058, "tag_group_list[%d].group_id must be a string of 1 to %d bytes",
-                        i, ZL_WORLD_MAX_ID);
+            return zl_sdk_errf(x, 40058,
+                               "tag_group_list[%d].group_id must be a string of 1 to %d bytes", i,
+                               ZL_WORLD_MAX_ID);
         }
         cJSON_ArrayForEach(lg, lib)
         {
-            found = found || !strcmp(get(lg, "group_id")->valuestring, id->valuestring);
+            found = found || !strcmp(zl_json_get(lg, "group_id")->valuestring, id->valuestring);
         }
         cJSON_AddItemToArray(found ? known : *unknown, cJSON_CreateString(id->valuestring));
         i++;
@@ -1215,9 +1165,9 @@ static cJSON *kb_arg(sdk_ctx *x, bool required, cJSON *args)
     if ((e = zl_sdk_opt_str(x, "kb_id", MAX_KB_ID, &kb)))
         return e;
     if (!kb || !*kb)
-        return required ? err(x, 40058, "kb_id is required") : NULL;
+        return required ? zl_sdk_err(x, 40058, "kb_id is required") : NULL;
     if ((code = zl_kb_usable(x->emu, x->app, kb)) != 0)
-        return err(x, code, NULL);
+        return zl_sdk_err(x, code, NULL);
     cJSON_AddStringToObject(args, "kb_id", kb);
     return NULL;
 }
@@ -1239,7 +1189,7 @@ static bool well_formed_ability(const char *s)
 static cJSON *ww_args(sdk_ctx *x, struct zl_models *m, cJSON *args, cJSON **unknown)
 {
     bool self = x->app->app->kind == ZL_APP_SELF_BUILT;
-    const cJSON *think = get(x->req, "need_think_result"), *va, *v;
+    const cJSON *think = zl_json_get(x->req, "need_think_result"), *va, *v;
     const char *model_id = NULL, *ability = NULL, *words = NULL;
     cJSON *e;
     size_t i, k;
@@ -1252,12 +1202,12 @@ static cJSON *ww_args(sdk_ctx *x, struct zl_models *m, cJSON *args, cJSON **unkn
         if (!strcmp(WW_MODELS[i].id, model_id) && (self || !WW_MODELS[i].self_built_only))
             break;
     if (i == sizeof WW_MODELS / sizeof *WW_MODELS)
-        return errf(x, 40058,
-                    "model_id must be hunyuan_fast (default), hunyuan_think, deepseek_think%s",
-                    self ? " or deepseek_fast" : "");
+        return zl_sdk_errf(
+            x, 40058, "model_id must be hunyuan_fast (default), hunyuan_think, deepseek_think%s",
+            self ? " or deepseek_fast" : "");
     cJSON_AddStringToObject(args, "model_id", model_id);
     if (think && !cJSON_IsBool(think))
-        return err(x, 40058, "need_think_result must be a bool");
+        return zl_sdk_err(x, 40058, "need_think_result must be a bool");
     cJSON_AddBoolToObject(args, "need_think_result", cJSON_IsTrue(think));
     if ((e = kb_arg(x, false, args)))
         return e;
@@ -1266,9 +1216,9 @@ static cJSON *ww_args(sdk_ctx *x, struct zl_models *m, cJSON *args, cJSON **unkn
     if ((e = zl_sdk_opt_str(x, "ability_id", 1024, &ability)))
         return e;
     if (!ability)
-        return err(x, 40058, "ability_id is required for a third-party or custom app");
+        return zl_sdk_err(x, 40058, "ability_id is required for a third-party or custom app");
     if (!well_formed_ability(ability))
-        return err(x, 710636, "ability_id is 1 to 64 characters of [A-Za-z0-9_.-]");
+        return zl_sdk_err(x, 710636, "ability_id is 1 to 64 characters of [A-Za-z0-9_.-]");
     cJSON_AddStringToObject(args, "ability_id", ability);
     for (i = 0; i < x->app->corp->program_count; i++) {
         zl_ability *ab = zl_program_ability(&x->app->corp->programs[i], ability);
@@ -1280,30 +1230,31 @@ static cJSON *ww_args(sdk_ctx *x, struct zl_models *m, cJSON *args, cJSON **unkn
     }
     if ((e = zl_sdk_opt_str(x, "kb_retrieval_words", 4 * MAX_RETRIEVAL, &words)))
         return e;
-    if (words && (chars(words) < 1 || chars(words) > MAX_RETRIEVAL))
-        return errf(x, 40058, "kb_retrieval_words must be 1 to %d characters", MAX_RETRIEVAL);
+    if (words && (zl_utf8_chars(words) < 1 || zl_utf8_chars(words) > MAX_RETRIEVAL))
+        return zl_sdk_errf(x, 40058, "kb_retrieval_words must be 1 to %d characters",
+                           MAX_RETRIEVAL);
     if (words)
         cJSON_AddStringToObject(args, "kb_retrieval_words", words);
-    if (!get(x->req, "msg_list") && !get(args, "kb_id"))
-        return err(x, 40058, "give kb_id or msg_list (or both)");
-    if (!get(x->req, "msg_list") && !words)
-        return err(x, 40058, "kb_retrieval_words is required without msg_list");
-    if ((va = get(x->req, "var_args"))) {
+    if (!zl_json_get(x->req, "msg_list") && !zl_json_get(args, "kb_id"))
+        return zl_sdk_err(x, 40058, "give kb_id or msg_list (or both)");
+    if (!zl_json_get(x->req, "msg_list") && !words)
+        return zl_sdk_err(x, 40058, "kb_retrieval_words is required without msg_list");
+    if ((va = zl_json_get(x->req, "var_args"))) {
         if (!cJSON_IsArray(va) || cJSON_GetArraySize(va) > MAX_VAR_ARGS)
-            return errf(x, 40058, "var_args must be an array of at most %d {name, value}",
-                        MAX_VAR_ARGS);
+            return zl_sdk_errf(x, 40058, "var_args must be an array of at most %d {name, value}",
+                               MAX_VAR_ARGS);
         k = 0;
         cJSON_ArrayForEach(v, va)
         {
-            const cJSON *n = get(v, "name"), *val = get(v, "value");
+            const cJSON *n = zl_json_get(v, "name"), *val = zl_json_get(v, "value");
 
             if (!cJSON_IsString(n) || !*n->valuestring || strlen(n->valuestring) > MAX_VAR_NAME ||
-                !cJSON_IsString(val) || chars(val->valuestring) < 1 ||
-                chars(val->valuestring) > MAX_VAR_VALUE)
-                return errf(x, 40058,
-                            "var_args[%zu] needs name (1 to %d bytes) and value (1 to %d "
-                            "characters)",
-                            k, MAX_VAR_NAME, MAX_VAR_VALUE);
+                !cJSON_IsString(val) || zl_utf8_chars(val->valuestring) < 1 ||
+                zl_utf8_chars(val->valuestring) > MAX_VAR_VALUE)
+                return zl_sdk_errf(x, 40058,
+                                   "var_args[%zu] needs name (1 to %d bytes) and value (1 to %d "
+                                   "characters)",
+                                   k, MAX_VAR_NAME, MAX_VAR_VALUE);
             k++;
         }
         cJSON_AddItemToObject(args, "var_args", cJSON_Duplicate(va, 1));
@@ -1328,10 +1279,11 @@ static cJSON *charge(sdk_ctx *x, struct zl_models *m, model_kind k, size_t msgs)
         q->minute_used = 0;
     }
     if (q->used[k] + cost > m->budget[k])
-        return errf(x, 45009, "%s: %lld %s per corp per day, %lld used", MODELS[k].name,
-                    m->budget[k], MODELS[k].per_message_quota ? "messages" : "calls", q->used[k]);
+        return zl_sdk_errf(x, 45009, "%s: %lld %s per corp per day, %lld used", MODELS[k].name,
+                           m->budget[k], MODELS[k].per_message_quota ? "messages" : "calls",
+                           q->used[k]);
     if (per_min && q->minute_used + 1 > m->per_minute)
-        return errf(x, 45009, "ww_model: %lld calls per minute", m->per_minute);
+        return zl_sdk_errf(x, 45009, "ww_model: %lld calls per minute", m->per_minute);
     q->used[k] += cost;
     q->minute_used += per_min;
     return NULL;
@@ -1350,7 +1302,7 @@ static cJSON *create(sdk_ctx *x, model_kind k)
         if (m)
             free(t);
         cJSON_Delete(fails);
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     }
     t->m = m;
     t->model = k;
@@ -1376,7 +1328,7 @@ static cJSON *create(sdk_ctx *x, model_kind k)
         zl_engine_random_hex(eng, t->jobid + strlen(JOBID_PREFIX), 16);
     } while (zl_strmap_get(m->tasks, t->jobid));
     if (zl_strmap_put(m->tasks, t->jobid, t) != 0) {
-        e = err(x, -1, "out of memory");
+        e = zl_sdk_err(x, -1, "out of memory");
         goto fail;
     }
     take_rules(m, t);
@@ -1415,25 +1367,26 @@ static cJSON *result(sdk_ctx *x, model_kind k)
     if ((e = zl_sdk_opt_str(x, "jobid", 128, &jobid)))
         return e;
     if (!jobid || !*jobid)
-        return err(x, 40058, "jobid is required: the jobid of the create call's reply");
+        return zl_sdk_err(x, 40058, "jobid is required: the jobid of the create call's reply");
     if (!m)
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     t = zl_strmap_get(m->tasks, jobid);
     if (!t || t->app != x->app) {
         job = zl_strmap_get(x->emu->jobs, jobid);
         if (job && job->app == x->app)
-            return err(x, 710616, "the jobid is an async_program_task job");
-        return err(x, 40058, "unknown jobid (or another app's)");
+            return zl_sdk_err(x, 710616, "the jobid is an async_program_task job");
+        return zl_sdk_err(x, 40058, "unknown jobid (or another app's)");
     }
     if (t->model != k)
-        return errf(x, 710616, "the jobid is a %s task", MODELS[t->model].name);
+        return zl_sdk_errf(x, 710616, "the jobid is a %s task", MODELS[t->model].name);
     settle(t);
     if (t->outcome) {
-        code = cJSON_IsNumber(get(t->outcome, "errcode"))
-                   ? (int)get(t->outcome, "errcode")->valuedouble
+        code = cJSON_IsNumber(zl_json_get(t->outcome, "errcode"))
+                   ? (int)zl_json_get(t->outcome, "errcode")->valuedouble
                    : -1;
-        reply = reply_of(code, NULL, code ? x->req_id : NULL);
-        cJSON_AddItemToObject(reply, "status", cJSON_Duplicate(get(t->outcome, "status"), 1));
+        reply = zl_errcode_reply(code, NULL, code ? x->req_id : NULL);
+        cJSON_AddItemToObject(reply, "status",
+                              cJSON_Duplicate(zl_json_get(t->outcome, "status"), 1));
         cJSON_ArrayForEach(f, t->outcome)
         {
             if (strcmp(f->string, "errcode") && strcmp(f->string, "errmsg") &&
@@ -1567,12 +1520,12 @@ static bool result_fits(model_kind k, bool per_message, const cJSON *r)
 
     if (MODELS[k].result_key) {
         if (per_message || cJSON_IsNumber(r))
-            return is_int(r, INT32_MIN, INT32_MAX);
+            return zl_json_is_int(r, INT32_MIN, INT32_MAX);
         if (!cJSON_IsObject(r))
             return false;
         cJSON_ArrayForEach(e, r)
         {
-            if (!is_int(e, INT32_MIN, INT32_MAX))
+            if (!zl_json_is_int(e, INT32_MIN, INT32_MAX))
                 return false;
         }
         return true;
@@ -1583,7 +1536,8 @@ static bool result_fits(model_kind k, bool per_message, const cJSON *r)
         return false;
     cJSON_ArrayForEach(e, r)
     {
-        if (!cJSON_IsString(get(e, "group_id")) || !cJSON_IsString(get(e, "tag_id")))
+        if (!cJSON_IsString(zl_json_get(e, "group_id")) ||
+            !cJSON_IsString(zl_json_get(e, "tag_id")))
             return false;
     }
     return true;
@@ -1602,8 +1556,8 @@ static const char *const RESULT_SHAPES[M_COUNT] = {
 static unsigned parse_answer(const cJSON *body, model_kind k, bool per_message, answer *a,
                              char *why, size_t whylen)
 {
-    const cJSON *st = get(body, "status"), *ec = get(body, "errcode"), *r = get(body, "result"),
-                *lat = get(body, "latency_ms");
+    const cJSON *st = zl_json_get(body, "status"), *ec = zl_json_get(body, "errcode"),
+                *r = zl_json_get(body, "result"), *lat = zl_json_get(body, "latency_ms");
 
     memset(a, 0, sizeof *a);
     a->set = true;
@@ -1618,7 +1572,7 @@ static unsigned parse_answer(const cJSON *body, model_kind k, bool per_message, 
                     : !strcmp(st->valuestring, "failed") ? ST_FAILED
                                                          : ST_PENDING;
     }
-    if (ec && (!is_int(ec, INT32_MIN, INT32_MAX) || ec->valuedouble == 0))
+    if (ec && (!zl_json_is_int(ec, INT32_MIN, INT32_MAX) || ec->valuedouble == 0))
         return refuse(why, whylen, 400, "errcode must be a non-zero integer");
     if (ec && a->status != ST_FAILED)
         return refuse(why, whylen, 400, "errcode goes with status \"failed\"");
@@ -1634,7 +1588,7 @@ static unsigned parse_answer(const cJSON *body, model_kind k, bool per_message, 
         return refuse(why, whylen, 400, "result of %s is %s", MODELS[k].name,
                       per_message ? "a number" : RESULT_SHAPES[k]);
     if (lat) {
-        if (!is_int(lat, 0, 86400000LL) || per_message)
+        if (!zl_json_is_int(lat, 0, 86400000LL) || per_message)
             return refuse(why, whylen, 400, "latency_ms is 0 to 86400000, for a task");
         a->latency_ms = (long long)lat->valuedouble;
     }
@@ -1675,8 +1629,8 @@ static unsigned reply_task(struct zl_models *m, task *t, answer *a, cJSON **repl
 static unsigned control_reply(struct zl_models *m, const cJSON *body, cJSON **reply, char *why,
                               size_t whylen)
 {
-    const cJSON *mo = get(body, "model"), *id = get(body, "msgid"), *job = get(body, "jobid"),
-                *times = get(body, "times");
+    const cJSON *mo = zl_json_get(body, "model"), *id = zl_json_get(body, "msgid"),
+                *job = zl_json_get(body, "jobid"), *times = zl_json_get(body, "times");
     int k = model_named(cJSON_IsString(mo) ? mo->valuestring : NULL);
     bool per_message;
     answer a;
@@ -1693,7 +1647,7 @@ static unsigned control_reply(struct zl_models *m, const cJSON *body, cJSON **re
         return refuse(why, whylen, 400, "msgid and jobid are non-empty strings");
     if (id && job)
         return refuse(why, whylen, 400, "give msgid or jobid, not both");
-    if (times && (!is_int(times, 1, INT32_MAX) || job))
+    if (times && (!zl_json_is_int(times, 1, INT32_MAX) || job))
         return refuse(why, whylen, 400, "times is a positive integer, for a rule (not a jobid)");
     if (job) {
         t = zl_strmap_get(m->tasks, job->valuestring);
@@ -1745,9 +1699,10 @@ static cJSON *config_json(const struct zl_models *m)
 static unsigned control_config(struct zl_models *m, const cJSON *body, cJSON **reply, char *why,
                                size_t whylen)
 {
-    const cJSON *lat = get(body, "latency_ms"), *bud = get(body, "daily_budget"),
-                *pm = get(body, "per_minute_budget"), *dup = get(body, "duplicate_errcode"),
-                *txt = get(body, "ww_model_text_only"), *e;
+    const cJSON *lat = zl_json_get(body, "latency_ms"), *bud = zl_json_get(body, "daily_budget"),
+                *pm = zl_json_get(body, "per_minute_budget"),
+                *dup = zl_json_get(body, "duplicate_errcode"),
+                *txt = zl_json_get(body, "ww_model_text_only"), *e;
     static const char *const KEYS[] = {"latency_ms",
                                        "daily_budget",
                                        "per_minute_budget",
@@ -1765,23 +1720,23 @@ static unsigned control_config(struct zl_models *m, const cJSON *body, cJSON **r
                           "ww_model_text_only, defaults)",
                           e->string);
     }
-    if (lat && !is_int(lat, 0, 86400000LL))
+    if (lat && !zl_json_is_int(lat, 0, 86400000LL))
         return refuse(why, whylen, 400, "latency_ms is 0 to 86400000");
     if (bud && !cJSON_IsObject(bud))
         return refuse(why, whylen, 400, "daily_budget is {model: n}");
     cJSON_ArrayForEach(e, bud)
     {
-        if (model_named(e->string) < 0 || !is_int(e, 0, 1000000000LL))
+        if (model_named(e->string) < 0 || !zl_json_is_int(e, 0, 1000000000LL))
             return refuse(why, whylen, 400, "daily_budget.%s: a model name and 0 to 1000000000",
                           e->string);
     }
-    if (pm && !is_int(pm, 0, 1000000000LL))
+    if (pm && !zl_json_is_int(pm, 0, 1000000000LL))
         return refuse(why, whylen, 400, "per_minute_budget is 0 to 1000000000");
-    if (dup && !is_int(dup, 710601, 710601) && !is_int(dup, 710613, 710613))
+    if (dup && !zl_json_is_int(dup, 710601, 710601) && !zl_json_is_int(dup, 710613, 710613))
         return refuse(why, whylen, 400, "duplicate_errcode is 710613 or 710601");
     if (txt && !cJSON_IsBool(txt))
         return refuse(why, whylen, 400, "ww_model_text_only is a bool");
-    if (cJSON_IsTrue(get(body, "defaults")))
+    if (cJSON_IsTrue(zl_json_get(body, "defaults")))
         config_default(m);
     if (lat)
         m->latency_ms = (long long)lat->valuedouble;
@@ -1803,7 +1758,7 @@ static unsigned control_config(struct zl_models *m, const cJSON *body, cJSON **r
 
 static zl_corp *corp_named(zl_emu *emu, const cJSON *body)
 {
-    const cJSON *v = get(body, "corpid");
+    const cJSON *v = zl_json_get(body, "corpid");
 
     if (!v)
         return &emu->world->corps[0];
@@ -1821,7 +1776,7 @@ static unsigned control_tags(struct zl_models *m, const cJSON *body, cJSON **rep
                              size_t whylen)
 {
     zl_corp *c = corp_named(m->emu, body);
-    const cJSON *l = get(body, "tag_group_list"), *g, *t;
+    const cJSON *l = zl_json_get(body, "tag_group_list"), *g, *t;
     cJSON *lib;
     size_t ci;
     int i = 0, k;
@@ -1833,14 +1788,16 @@ static unsigned control_tags(struct zl_models *m, const cJSON *body, cJSON **rep
                       "tag_group_list is [{group_id, group_name, tag_list:[{tag_id, tag_name}]}]");
     cJSON_ArrayForEach(g, l)
     {
-        if (!str_ok(get(g, "group_id"), false) || !str_ok(get(g, "group_name"), true) ||
-            !cJSON_IsArray(get(g, "tag_list")))
+        if (!str_ok(zl_json_get(g, "group_id"), false) ||
+            !str_ok(zl_json_get(g, "group_name"), true) ||
+            !cJSON_IsArray(zl_json_get(g, "tag_list")))
             return refuse(why, whylen, 400,
                           "tag_group_list[%d] needs group_id, group_name and tag_list", i);
         k = 0;
-        cJSON_ArrayForEach(t, get(g, "tag_list"))
+        cJSON_ArrayForEach(t, zl_json_get(g, "tag_list"))
         {
-            if (!str_ok(get(t, "tag_id"), false) || !str_ok(get(t, "tag_name"), false))
+            if (!str_ok(zl_json_get(t, "tag_id"), false) ||
+                !str_ok(zl_json_get(t, "tag_name"), false))
                 return refuse(why, whylen, 400,
                               "tag_group_list[%d].tag_list[%d] needs tag_id and tag_name", i, k);
             k++;
@@ -1853,15 +1810,15 @@ static unsigned control_tags(struct zl_models *m, const cJSON *body, cJSON **rep
     {
         cJSON *o = cJSON_CreateObject(), *tl;
 
-        cJSON_AddStringToObject(o, "group_id", get(g, "group_id")->valuestring);
-        cJSON_AddStringToObject(o, "group_name", get(g, "group_name")->valuestring);
+        cJSON_AddStringToObject(o, "group_id", zl_json_get(g, "group_id")->valuestring);
+        cJSON_AddStringToObject(o, "group_name", zl_json_get(g, "group_name")->valuestring);
         tl = cJSON_AddArrayToObject(o, "tag_list");
-        cJSON_ArrayForEach(t, get(g, "tag_list"))
+        cJSON_ArrayForEach(t, zl_json_get(g, "tag_list"))
         {
             cJSON *ot = cJSON_CreateObject();
 
-            cJSON_AddStringToObject(ot, "tag_id", get(t, "tag_id")->valuestring);
-            cJSON_AddStringToObject(ot, "tag_name", get(t, "tag_name")->valuestring);
+            cJSON_AddStringToObject(ot, "tag_id", zl_json_get(t, "tag_id")->valuestring);
+            cJSON_AddStringToObject(ot, "tag_name", zl_json_get(t, "tag_name")->valuestring);
             cJSON_AddItemToArray(tl, ot);
         }
         cJSON_AddItemToArray(lib, o);
@@ -1880,7 +1837,7 @@ static unsigned control_knowledge(struct zl_models *m, const cJSON *body, cJSON 
                                   size_t whylen)
 {
     zl_corp *c = corp_named(m->emu, body);
-    const cJSON *kb = get(body, "kb_id"), *l = get(body, "fragments"), *f;
+    const cJSON *kb = zl_json_get(body, "kb_id"), *l = zl_json_get(body, "fragments"), *f;
     char key[ZL_WORLD_MAX_ID + MAX_KB_ID + 2];
     cJSON *copy;
     int n;
@@ -1951,8 +1908,8 @@ static unsigned control_list(struct zl_models *m, cJSON **reply, char *why, size
         cJSON_AddNumberToObject(o, "created_ms", (double)t->created_ms);
         cJSON_AddNumberToObject(o, "due_ms", (double)t->due_ms);
         cJSON_AddBoolToObject(o, "scripted", t->a.set);
-        if (cJSON_IsNumber(get(t->outcome, "errcode")))
-            cJSON_AddNumberToObject(o, "errcode", get(t->outcome, "errcode")->valuedouble);
+        if (cJSON_IsNumber(zl_json_get(t->outcome, "errcode")))
+            cJSON_AddNumberToObject(o, "errcode", zl_json_get(t->outcome, "errcode")->valuedouble);
         cJSON_AddItemToArray(tasks, o);
     }
     free(v);

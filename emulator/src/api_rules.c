@@ -107,27 +107,6 @@ __attribute__((format(printf, 3, 4))) static bool bad(vctx *v, int code, const c
     return false;
 }
 
-static const cJSON *get(const cJSON *o, const char *key)
-{
-    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-}
-
-/* Characters (UTF-8 code points) in s. */
-static size_t chars(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
-static bool is_int(const cJSON *v, long long lo, long long hi)
-{
-    return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble &&
-           v->valuedouble >= (double)lo && v->valuedouble <= (double)hi;
-}
-
 static bool all_digits(const char *s, size_t lo, size_t hi)
 {
     size_t n = strlen(s), i;
@@ -194,7 +173,7 @@ static bool is_email(const char *s)
 /* The list of an applicable_range item, NULL when unset; 40058 for a wrong shape. */
 static bool item_list(vctx *v, const cJSON *ar, item_id it, const cJSON **out)
 {
-    const cJSON *item = get(ar, ITEMS[it].key), *list;
+    const cJSON *item = zl_json_get(ar, ITEMS[it].key), *list;
 
     *out = NULL;
     if (!item)
@@ -225,7 +204,7 @@ static bool enum_mask(vctx *v, const cJSON *list, item_id it, const int *allowed
     cJSON_ArrayForEach(e, list)
     {
         for (i = 0; allowed[i]; i++)
-            if (is_int(e, allowed[i], allowed[i]))
+            if (zl_json_is_int(e, allowed[i], allowed[i]))
                 break;
         if (!allowed[i])
             return bad(v, code, "applicable_range.%s.%s holds a value that is not allowed",
@@ -317,7 +296,7 @@ static bool email_ok(vctx *v, const char *s)
 
 static bool word_ok(vctx *v, const char *s)
 {
-    size_t n = chars(s);
+    size_t n = zl_utf8_chars(s);
 
     (void)v;
     return n >= 1 && n <= MAX_WORD_CHARS;
@@ -326,7 +305,7 @@ static bool word_ok(vctx *v, const char *s)
 static bool compile_range(vctx *v, zl_rule *r, const cJSON *ar)
 {
     static const int one_two[] = {1, 2, 0}, voice[] = {6, 21, 0};
-    const cJSON *l[IT_COUNT], *e, *scope = get(ar, "msg_scope");
+    const cJSON *l[IT_COUNT], *e, *scope = zl_json_get(ar, "msg_scope");
     size_t i;
 
     if (ar && !cJSON_IsObject(ar))
@@ -344,7 +323,7 @@ static bool compile_range(vctx *v, zl_rule *r, const cJSON *ar)
             return bad(v, 40058, "applicable_range.department.id_list holds at most 100 ids");
         cJSON_ArrayForEach(e, l[IT_DEPARTMENT])
         {
-            if (!is_int(e, 1, UINT32_MAX))
+            if (!zl_json_is_int(e, 1, UINT32_MAX))
                 return bad(v, 40058, "applicable_range.department.id_list holds positive integers");
         }
         /* the world has no departments: the authorised scope lists members only */
@@ -363,7 +342,7 @@ static bool compile_range(vctx *v, zl_rule *r, const cJSON *ar)
         return false;
     r->msg_scope = 1;
     if (scope) {
-        if (!is_int(scope, 1, 3))
+        if (!zl_json_is_int(scope, 1, 3))
             return bad(v, 40058, "applicable_range.msg_scope must be 1, 2 or 3");
         r->msg_scope = (int)scope->valuedouble;
     }
@@ -385,12 +364,12 @@ static bool compile_range(vctx *v, zl_rule *r, const cJSON *ar)
 /* A 0/1 flag of keyword: def when absent. */
 static bool flag(vctx *v, const cJSON *kw, const char *key, bool def, bool *out)
 {
-    const cJSON *f = get(kw, key);
+    const cJSON *f = zl_json_get(kw, key);
 
     *out = def;
     if (!f)
         return true;
-    if (!is_int(f, 0, 1))
+    if (!zl_json_is_int(f, 0, 1))
         return bad(v, 40058, "keyword.%s must be 0 or 1", key);
     *out = f->valuedouble == 1;
     return true;
@@ -420,18 +399,18 @@ static cJSON *object_in(cJSON *o, const char *key)
 static bool compile(vctx *v, zl_rule *r, bool flags_sent)
 {
     cJSON *body = r->body, *kw;
-    const cJSON *name = get(body, "name"), *wl, *sem, *sl, *e;
+    const cJSON *name = zl_json_get(body, "name"), *wl, *sem, *sl, *e;
     size_t n;
     int i = 0;
 
     if (!cJSON_IsObject(body))
         return bad(v, 40058, "the rule must be a JSON object");
-    if (!cJSON_IsString(name) || (n = chars(name->valuestring)) < 1 || n > MAX_NAME_CHARS)
+    if (!cJSON_IsString(name) || (n = zl_utf8_chars(name->valuestring)) < 1 || n > MAX_NAME_CHARS)
         return bad(v, 40058, "name is required: a string of 1 to %d characters", MAX_NAME_CHARS);
     kw = cJSON_GetObjectItemCaseSensitive(body, "keyword");
     if (kw && !cJSON_IsObject(kw))
         return bad(v, 40058, "keyword must be an object");
-    wl = get(kw, "word_list");
+    wl = zl_json_get(kw, "word_list");
     if (wl && !cJSON_IsArray(wl))
         return bad(v, 40058, "keyword.word_list must be an array of strings");
     if (wl && cJSON_GetArraySize(wl) > MAX_WORDS)
@@ -450,10 +429,10 @@ static bool compile(vctx *v, zl_rule *r, bool flags_sent)
         !flag(v, kw, "match_rule", false, &r->exact) ||
         !flag(v, kw, "is_trim_msg", false, &r->trim))
         return false;
-    sem = get(body, "semantics");
+    sem = zl_json_get(body, "semantics");
     if (sem && !cJSON_IsObject(sem))
         return bad(v, 40058, "semantics must be an object");
-    sl = get(sem, "semantics_list");
+    sl = zl_json_get(sem, "semantics_list");
     if (sl && !cJSON_IsArray(sl))
         return bad(v, 40058, "semantics.semantics_list must be an array of integers");
     r->semantics = 0;
@@ -461,7 +440,7 @@ static bool compile(vctx *v, zl_rule *r, bool flags_sent)
     if (sl)
         cJSON_ArrayForEach(e, sl)
         {
-            if (!is_int(e, 1, 12))
+            if (!zl_json_is_int(e, 1, 12))
                 return bad(v, 710648, "semantics.semantics_list[%d] must be 1..12", i);
             r->semantics |= 1u << (int)e->valuedouble;
             i++;
@@ -472,7 +451,7 @@ static bool compile(vctx *v, zl_rule *r, bool flags_sent)
         return bad(v, 710610, "give keyword.word_list or semantics.semantics_list");
     if (r->trim && !r->exact)
         return bad(v, 40058, "keyword.is_trim_msg applies only with match_rule 1 (exact)");
-    if (!compile_range(v, r, get(body, "applicable_range")))
+    if (!compile_range(v, r, zl_json_get(body, "applicable_range")))
         return false;
     /* canonical: every keyword field, a semantics_list, an applicable_range object */
     kw = object_in(body, "keyword");
@@ -530,8 +509,8 @@ const cJSON *zl_rule_body(const zl_rule *r)
 static cJSON *merge(vctx *v, const cJSON *base, const cJSON *req)
 {
     cJSON *out = base ? cJSON_Duplicate(base, 1) : cJSON_CreateObject();
-    const cJSON *kw = get(req, "keyword"), *sem = get(req, "semantics"),
-                *ar = get(req, "applicable_range"), *f;
+    const cJSON *kw = zl_json_get(req, "keyword"), *sem = zl_json_get(req, "semantics"),
+                *ar = zl_json_get(req, "applicable_range"), *f;
     cJSON *dst;
     size_t i;
 
@@ -545,24 +524,24 @@ static cJSON *merge(vctx *v, const cJSON *base, const cJSON *req)
         bad(v, 40058, "keyword, semantics and applicable_range must be objects");
         return NULL;
     }
-    if ((f = get(req, "name")))
+    if ((f = zl_json_get(req, "name")))
         put(out, "name", cJSON_Duplicate(f, 1));
     if (kw) {
         dst = object_in(out, "keyword");
         for (i = 0; KEYWORD_KEYS[i]; i++)
-            if ((f = get(kw, KEYWORD_KEYS[i])))
+            if ((f = zl_json_get(kw, KEYWORD_KEYS[i])))
                 put(dst, KEYWORD_KEYS[i], cJSON_Duplicate(f, 1));
     }
-    if (sem && (f = get(sem, "semantics_list")))
+    if (sem && (f = zl_json_get(sem, "semantics_list")))
         put(object_in(out, "semantics"), "semantics_list", cJSON_Duplicate(f, 1));
     if (ar) {
         dst = object_in(out, "applicable_range");
         for (i = 0; i < IT_COUNT; i++) {
             const cJSON *list;
 
-            if (!(f = get(ar, ITEMS[i].key)))
+            if (!(f = zl_json_get(ar, ITEMS[i].key)))
                 continue;
-            list = get(f, ITEMS[i].list);
+            list = zl_json_get(f, ITEMS[i].list);
             if (cJSON_IsObject(f) && (!list || (cJSON_IsArray(list) && !list->child))) {
                 cJSON_DeleteItemFromObjectCaseSensitive(dst, ITEMS[i].key);
             } else if (cJSON_IsArray(list)) { /* keep the list only: detail echoes it */
@@ -574,7 +553,7 @@ static cJSON *merge(vctx *v, const cJSON *base, const cJSON *req)
                 put(dst, ITEMS[i].key, cJSON_Duplicate(f, 1)); /* compile says what is wrong */
             }
         }
-        if ((f = get(ar, "msg_scope")))
+        if ((f = zl_json_get(ar, "msg_scope")))
             put(dst, "msg_scope", cJSON_Duplicate(f, 1));
     }
     return out;
@@ -667,7 +646,7 @@ static bool in_range(const zl_rule *r, zl_corp *c, const zl_message *m)
 
 static const char *str_of(const cJSON *o, const char *key)
 {
-    const cJSON *v = get(o, key);
+    const cJSON *v = zl_json_get(o, key);
 
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
@@ -695,7 +674,7 @@ static size_t texts_of(const zl_message *m, const cJSON *content, unsigned voice
         ADD(str_of(content, "content"));
         break;
     case 20:
-        cJSON_ArrayForEach(e, get(content, "item"))
+        cJSON_ArrayForEach(e, zl_json_get(content, "item"))
         {
             const char *t = str_of(e, "type");
 
@@ -1110,11 +1089,6 @@ void zl_rules_on_archive(zl_emu *emu, zl_corp *c, size_t first, size_t end, cJSO
 
 typedef zl_sdk_ctx sdk_ctx;
 
-static cJSON *err(sdk_ctx *x, int code, const char *detail)
-{
-    return zl_sdk_err(x, code, detail);
-}
-
 static bool well_formed_id(const char *s)
 {
     size_t i, n = strlen(RULE_ID_PREFIX);
@@ -1145,13 +1119,13 @@ static zl_rule **rule_arg(sdk_ctx *x, corp_rules *cr, cJSON **e)
 
     *e = NULL;
     if (!v)
-        *e = err(x, 40058, "rule_id is required");
+        *e = zl_sdk_err(x, 40058, "rule_id is required");
     else if (!cJSON_IsString(v))
-        *e = err(x, 40058, "rule_id must be a string");
+        *e = zl_sdk_err(x, 40058, "rule_id must be a string");
     else if (!well_formed_id(v->valuestring))
-        *e = err(x, 710620, "a rule_id is \"kwr_\" and 16 hex characters, from create_rule");
+        *e = zl_sdk_err(x, 710620, "a rule_id is \"kwr_\" and 16 hex characters, from create_rule");
     else if (!(slot = find_rule(cr, v->valuestring)) || (*slot)->owner != x->app)
-        *e = err(x, 710612, NULL);
+        *e = zl_sdk_err(x, 710612, NULL);
     else
         return slot;
     return NULL;
@@ -1160,9 +1134,9 @@ static zl_rule **rule_arg(sdk_ctx *x, corp_rules *cr, cJSON **e)
 /* Whether the request sets a keyword flag that needs words (710650). */
 static bool flags_sent(const cJSON *req)
 {
-    const cJSON *kw = get(req, "keyword");
+    const cJSON *kw = zl_json_get(req, "keyword");
 
-    return get(kw, "is_case_sensitive") || get(kw, "match_rule");
+    return zl_json_get(kw, "is_case_sensitive") || zl_json_get(kw, "match_rule");
 }
 
 /* The request laid over base (NULL on create) and compiled; NULL with *e the reply. */
@@ -1175,13 +1149,13 @@ static zl_rule *build(sdk_ctx *x, const cJSON *base, cJSON **e)
     int code;
 
     if (!body) {
-        *e = err(x, v.code, why);
+        *e = zl_sdk_err(x, v.code, why);
         return NULL;
     }
     r = zl_rule_compile(body, x->app->corp, flags_sent(x->req), &code, why, sizeof why);
     cJSON_Delete(body);
     if (!r)
-        *e = err(x, code, why);
+        *e = zl_sdk_err(x, code, why);
     return r;
 }
 
@@ -1192,12 +1166,12 @@ static cJSON *api_create_rule(sdk_ctx *x)
     cJSON *e, *reply;
 
     if (!cr || (!cr->rules && !(cr->rules = calloc(MAX_RULES, sizeof *cr->rules))))
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     if (!(r = build(x, NULL, &e)))
         return e;
     if (cr->count >= MAX_RULES) {
         zl_rule_free(r);
-        return err(x, 710619, "a corp holds at most 500 rules; delete_rule first");
+        return zl_sdk_err(x, 710619, "a corp holds at most 500 rules; delete_rule first");
     }
     do {
         memcpy(r->id, RULE_ID_PREFIX, strlen(RULE_ID_PREFIX));
@@ -1227,14 +1201,14 @@ static cJSON *api_get_rule_list(sdk_ctx *x)
         (e = zl_sdk_opt_int(x, "limit", 0, LIST_LIMIT_MAX, &limit)))
         return e;
     if (cursor && !*cursor)
-        return err(x, 40058, "cursor must not be an empty string; leave it out");
+        return zl_sdk_err(x, 40058, "cursor must not be an empty string; leave it out");
     if (!cr)
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     if (limit == 0)
         limit = LIST_LIMIT_DEFAULT;
     if (cursor &&
         zl_cursor_decode(&x->emu->cursor_key, CURSOR_RULE_LIST, x->app->scope, cursor, &pos, NULL))
-        return err(x, 710611, NULL);
+        return zl_sdk_err(x, 710611, NULL);
     next = cr->next_serial > pos ? cr->next_serial : pos;
     reply = zl_errcode_reply(0, NULL, NULL);
     list = cJSON_AddArrayToObject(reply, "rule_list");
@@ -1250,7 +1224,7 @@ static cJSON *api_get_rule_list(sdk_ctx *x)
         }
         item = cJSON_CreateObject();
         cJSON_AddStringToObject(item, "rule_id", r->id);
-        cJSON_AddStringToObject(item, "name", get(r->body, "name")->valuestring);
+        cJSON_AddStringToObject(item, "name", zl_json_get(r->body, "name")->valuestring);
         cJSON_AddNumberToObject(item, "create_time", (double)r->create_time);
         cJSON_AddItemToArray(list, item);
         n++;
@@ -1269,7 +1243,7 @@ static cJSON *api_get_rule_detail(sdk_ctx *x)
     cJSON *e, *reply, *f;
 
     if (!cr)
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     if (!(slot = rule_arg(x, cr, &e)))
         return e;
     reply = zl_errcode_reply(0, NULL, NULL);
@@ -1285,7 +1259,7 @@ static cJSON *api_update_rule(sdk_ctx *x)
     cJSON *e;
 
     if (!cr)
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     if (!(slot = rule_arg(x, cr, &e)))
         return e;
     if (!(r = build(x, (*slot)->body, &e)))
@@ -1307,7 +1281,7 @@ static cJSON *api_delete_rule(sdk_ctx *x)
     size_t k;
 
     if (!cr)
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     if (!(slot = rule_arg(x, cr, &e)))
         return e;
     k = (size_t)(slot - cr->rules);
@@ -1375,13 +1349,13 @@ static cJSON *api_get_hit_msg_list(sdk_ctx *x)
         (e = zl_sdk_opt_int(x, "begin_time", 0, ZL_WORLD_MAX_TIME, &begin_time)))
         return e;
     if ((cursor && !*cursor) || (token && !*token))
-        return err(x, 40058, "cursor and token must not be empty strings; leave them out");
+        return zl_sdk_err(x, 40058, "cursor and token must not be empty strings; leave them out");
     if (!cr)
-        return err(x, -1, "out of memory");
+        return zl_sdk_err(x, -1, "out of memory");
     if (limit == 0)
         limit = HIT_LIMIT_DEFAULT;
     if (zl_keyring_count(zl_emu_corp(emu, c)->keys) == 0)
-        return err(x, 710659, NULL);
+        return zl_sdk_err(x, 710659, NULL);
     sweep_tokens(emu);
     t = token ? zl_strmap_get(emu->rules->tokens, token) : NULL;
     if (!t || t->app != x->app || t->expires_ms <= zl_emu_now_ms(emu)) {
@@ -1390,11 +1364,12 @@ static cJSON *api_get_hit_msg_list(sdk_ctx *x)
             cr->rl_count = 0;
         }
         if (++cr->rl_count > emu->opt.sync_budget_per_min)
-            return err(x, 45009, "get_hit_msg_list without a valid hit_keyword token is limited");
+            return zl_sdk_err(x, 45009,
+                              "get_hit_msg_list without a valid hit_keyword token is limited");
     }
     if (cursor &&
         zl_cursor_decode(&emu->cursor_key, CURSOR_HIT_LIST, x->app->scope, cursor, &pos, NULL))
-        return err(x, 710611, NULL);
+        return zl_sdk_err(x, 710611, NULL);
     start = zl_sync_start(c, now_s, emu->opt.window_s, cursor ? &pos : NULL, begin_time);
     for (lo = 0, hi = cr->hit_count; lo < hi;) { /* the first hit at or after start */
         size_t mid = lo + (hi - lo) / 2;
@@ -1426,7 +1401,7 @@ static cJSON *api_get_hit_msg_list(sdk_ctx *x)
         if (!(item = hit_item(x, ht, need_detail == 1, why, sizeof why))) {
             cJSON_Delete(list);
             cJSON_Delete(reply);
-            return err(x, -1, why);
+            return zl_sdk_err(x, -1, why);
         }
         cJSON_AddItemToArray(list, item);
         n++;

@@ -41,6 +41,15 @@ extern const zl_sdk_api zl_sdk_apis_export[]; /* api_export.c: conversation expo
 
 /* {"errcode":code,"errmsg":...} with the request id as WeCom's hint. */
 cJSON *zl_sdk_err(zl_sdk_ctx *x, int code, const char *detail);
+/* zl_sdk_err with a printf-style detail. */
+cJSON *zl_sdk_errf(zl_sdk_ctx *x, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* o[key] when o is an object, else NULL. */
+const cJSON *zl_json_get(const cJSON *o, const char *key);
+/* Whether v is an integral number in lo..hi. */
+bool zl_json_is_int(const cJSON *v, long long lo, long long hi);
+/* UTF-8 characters (code points) in s. */
+size_t zl_utf8_chars(const char *s);
 /* Optional request fields: NULL when fine (absent leaves *out untouched, NULL for
  * strings), else the 40058 reply naming the field. */
 cJSON *zl_sdk_opt_str(zl_sdk_ctx *x, const char *key, size_t max, const char **out);

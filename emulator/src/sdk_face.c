@@ -1,5 +1,6 @@
 /* sdk_face: POST /zone/v1/invoke, the SDK APIs a zone program calls over zone wire v1. */
 #define _GNU_SOURCE
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,6 +34,37 @@ static cJSON *opt_int(sdk_ctx *x, const char *key, long long min, long long max,
 cJSON *zl_sdk_err(zl_sdk_ctx *x, int code, const char *detail)
 {
     return zl_errcode_reply(code, detail, x->req_id);
+}
+
+cJSON *zl_sdk_errf(zl_sdk_ctx *x, int code, const char *fmt, ...)
+{
+    char why[400];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    return zl_sdk_err(x, code, why);
+}
+
+const cJSON *zl_json_get(const cJSON *o, const char *key)
+{
+    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+}
+
+bool zl_json_is_int(const cJSON *v, long long lo, long long hi)
+{
+    return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble &&
+           v->valuedouble >= (double)lo && v->valuedouble <= (double)hi;
+}
+
+size_t zl_utf8_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
 }
 
 cJSON *zl_sdk_opt_str(zl_sdk_ctx *x, const char *key, size_t max, const char **out)
