@@ -11,6 +11,7 @@
 #include "errcode.h"
 #include "kb.h"
 #include "models.h"
+#include "sbuf.h"
 #include "sdk_api.h"
 
 #define MAX_MSGS           1000  /* msg_list items: 710623 beyond */
@@ -253,43 +254,7 @@ static size_t corp_index(zl_emu *emu, const zl_corp *c)
 /* ------------------------------------------------------------------ text helpers */
 
 /* A growing string. */
-typedef struct buf {
-    char *s;
-    size_t len, cap;
-    bool oom;
-} buf;
-
-static void buf_add(buf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        char *p;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        if (!(p = realloc(b->s, cap))) {
-            b->oom = true;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void buf_str(buf *b, const char *s)
-{
-    buf_add(b, s, strlen(s));
-}
-
-static const char *buf_text(const buf *b)
-{
-    return b->s && !b->oom ? b->s : "";
-}
+typedef zl_sbuf buf;
 
 static int lower(int ch)
 {
@@ -479,8 +444,8 @@ static void first_sentences(const char *text, int k, buf *out)
             end--;
         if (end > start) {
             if (n++)
-                buf_str(out, " ");
-            buf_add(out, start, (size_t)(end - start));
+                zl_sbuf_str(out, " ");
+            zl_sbuf_add(out, start, (size_t)(end - start));
         }
     }
 }
@@ -583,12 +548,13 @@ static void chat_text(const eval *ev, size_t n, buf *chat, buf *contents)
         if (who && k == nwho)
             who[nwho++] = ev[i].msg->sender.id;
         label(k, l);
-        buf_str(chat, l);
-        buf_str(chat, ev[i].msg->sender.type == ZL_PARTY_EXTERNAL ? "(客户)说：" : "(员工)说：");
-        buf_str(chat, ev[i].text);
-        buf_str(chat, "\n");
-        buf_str(contents, ev[i].text);
-        buf_str(contents, "\n");
+        zl_sbuf_str(chat, l);
+        zl_sbuf_str(chat,
+                    ev[i].msg->sender.type == ZL_PARTY_EXTERNAL ? "(客户)说：" : "(员工)说：");
+        zl_sbuf_str(chat, ev[i].text);
+        zl_sbuf_str(chat, "\n");
+        zl_sbuf_str(contents, ev[i].text);
+        zl_sbuf_str(contents, "\n");
     }
     free(who);
 }
@@ -644,9 +610,9 @@ static void knowledge_text(const cJSON *frags, const char *query, buf *out)
                 best = i;
         used[best] = 1;
         snprintf(head, sizeof head, "文档%d：", k + 1);
-        buf_str(out, head);
-        buf_str(out, cJSON_GetArrayItem(frags, best)->valuestring);
-        buf_str(out, "\n");
+        zl_sbuf_str(out, head);
+        zl_sbuf_str(out, cJSON_GetArrayItem(frags, best)->valuestring);
+        zl_sbuf_str(out, "\n");
     }
     free(score);
     free(used);
@@ -676,17 +642,17 @@ static cJSON *task_groups(struct zl_models *m, const task *t)
 static void replace_all(buf *b, const char *name, const char *value)
 {
     buf out = {0};
-    const char *p = buf_text(b), *q;
+    const char *p = zl_sbuf_text(b), *q;
     size_t n = strlen(name);
 
     if (!strstr(p, name))
         return;
     while ((q = strstr(p, name))) {
-        buf_add(&out, p, (size_t)(q - p));
-        buf_str(&out, value);
+        zl_sbuf_add(&out, p, (size_t)(q - p));
+        zl_sbuf_str(&out, value);
         p = q + n;
     }
-    buf_str(&out, p);
+    zl_sbuf_str(&out, p);
     free(b->s);
     *b = out;
 }
@@ -700,7 +666,7 @@ static void ww_input(struct zl_models *m, task *t, const char *chat, const char 
     cJSON *tj = cJSON_CreateObject();
     char *tagjson;
 
-    buf_str(out, cJSON_IsString(tpl) ? tpl->valuestring : "{knowledge}{chat}");
+    zl_sbuf_str(out, cJSON_IsString(tpl) ? tpl->valuestring : "{knowledge}{chat}");
     replace_all(out, "{chatcontent}", contents);
     replace_all(out, "{chat}", chat);
     replace_all(out, "{knowledge}", knowledge);
@@ -854,11 +820,12 @@ static void finish(task *t)
         frags = knowledge_of(m, t->app->corp, kb_id);
         knowledge_text(frags, words ? words : last, &know);
         if (t->model == M_WW_MODEL && !self_built(t))
-            ww_input(m, t, buf_text(&chat), buf_text(&contents), buf_text(&know), &input);
+            ww_input(m, t, zl_sbuf_text(&chat), zl_sbuf_text(&contents), zl_sbuf_text(&know),
+                     &input);
         else {
             if (t->model == M_WW_MODEL)
-                buf_str(&input, buf_text(&know));
-            buf_str(&input, buf_text(&chat));
+                zl_sbuf_str(&input, zl_sbuf_text(&know));
+            zl_sbuf_str(&input, zl_sbuf_text(&chat));
         }
     }
     if (t->a.set && t->a.status == ST_FAILED)
@@ -866,7 +833,7 @@ static void finish(task *t)
     else if (!(t->a.set && t->a.result)) { /* the default answer: the input rules apply */
         if (t->n > 0 && valid == 0)
             code = 710637;
-        else if (uses_input && zl_utf8_chars(buf_text(&input)) > MAX_INPUT_CHARS)
+        else if (uses_input && zl_utf8_chars(zl_sbuf_text(&input)) > MAX_INPUT_CHARS)
             code = 790040;
     }
     if (MODELS[t->model].result_key) {
@@ -887,28 +854,30 @@ static void finish(task *t)
         if (t->a.set && t->a.result)
             cJSON_AddItemToObject(out, "tag_result_list", cJSON_Duplicate(t->a.result, 1));
         else
-            default_tags(m, t, buf_text(&contents), cJSON_AddArrayToObject(out, "tag_result_list"));
+            default_tags(m, t, zl_sbuf_text(&contents),
+                         cJSON_AddArrayToObject(out, "tag_result_list"));
     } else if (!code && t->a.set && t->a.result)
         add_response_data(out, t->a.result);
     else if (!code) {
         if (t->model == M_SUMMARY)
-            first_sentences(buf_text(&contents), SUMMARY_SENTENCES, &resp);
+            first_sentences(zl_sbuf_text(&contents), SUMMARY_SENTENCES, &resp);
         else if (t->model == M_RECOMMEND) {
             const char *best = best_fragment(frags, last);
 
-            buf_str(&resp, best ? best : "Thanks for your message, we will get back to you soon.");
+            zl_sbuf_str(&resp,
+                        best ? best : "Thanks for your message, we will get back to you soon.");
         } else {
             const char *model_id = arg_str(t, "model_id"),
                        *words = arg_str(t, "kb_retrieval_words");
 
             if (cJSON_IsTrue(zl_json_get(t->args, "need_think_result")) && ww_thinking(model_id))
-                buf_str(&resp, "<think>zonelab echoes the last message</think>");
-            buf_str(&resp, "zonelab echo (");
-            buf_str(&resp, model_id);
-            buf_str(&resp, "): ");
-            buf_str(&resp, valid ? last : words ? words : "");
+                zl_sbuf_str(&resp, "<think>zonelab echoes the last message</think>");
+            zl_sbuf_str(&resp, "zonelab echo (");
+            zl_sbuf_str(&resp, model_id);
+            zl_sbuf_str(&resp, "): ");
+            zl_sbuf_str(&resp, valid ? last : words ? words : "");
         }
-        cJSON_AddStringToObject(out, "response_data", buf_text(&resp));
+        cJSON_AddStringToObject(out, "response_data", zl_sbuf_text(&resp));
     }
     cJSON_ReplaceItemInObjectCaseSensitive(out, "errcode", cJSON_CreateNumber(code));
 done:

@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "sbuf.h"
 #include "wxcrypt.h"
 
 #define DEFAULT_TIMEOUT_MS 5000L
@@ -79,38 +80,7 @@ struct zl_appnotify {
 
 /* ---- small helpers ---- */
 
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} buf;
-
-static void buf_add(buf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        char *p;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        if (!(p = realloc(b->p, cap))) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_str(buf *b, const char *s)
-{
-    buf_add(b, s, strlen(s));
-}
+typedef zl_sbuf buf;
 
 /*
  * s as CDATA. A value containing "]]>" is split across two sections ("]]" ends the first,
@@ -121,14 +91,14 @@ static void buf_cdata(buf *b, const char *s)
 {
     const char *q;
 
-    buf_str(b, "<![CDATA[");
+    zl_sbuf_str(b, "<![CDATA[");
     while ((q = strstr(s, "]]>"))) {
-        buf_add(b, s, (size_t)(q - s) + 2);
-        buf_str(b, "]]><![CDATA[");
+        zl_sbuf_add(b, s, (size_t)(q - s) + 2);
+        zl_sbuf_str(b, "]]><![CDATA[");
         s = q + 2;
     }
-    buf_str(b, s);
-    buf_str(b, "]]>");
+    zl_sbuf_str(b, s);
+    zl_sbuf_str(b, "]]>");
 }
 
 /* Percent-encodes every byte outside RFC 3986's unreserved set. */
@@ -142,11 +112,11 @@ static void buf_escape(buf *b, const char *s)
 
         if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
             c == '-' || c == '.' || c == '_' || c == '~') {
-            buf_add(b, s, 1);
+            zl_sbuf_add(b, s, 1);
         } else {
             t[1] = hex[c >> 4];
             t[2] = hex[c & 15];
-            buf_add(b, t, 3);
+            zl_sbuf_add(b, t, 3);
         }
     }
 }
@@ -157,22 +127,22 @@ static char *signed_url(const char *url, const char *sig, const char *ts, const 
 {
     buf b = {0};
 
-    buf_str(&b, url);
-    buf_str(&b, strchr(url, '?') ? "&msg_signature=" : "?msg_signature=");
+    zl_sbuf_str(&b, url);
+    zl_sbuf_str(&b, strchr(url, '?') ? "&msg_signature=" : "?msg_signature=");
     buf_escape(&b, sig);
-    buf_str(&b, "&timestamp=");
+    zl_sbuf_str(&b, "&timestamp=");
     buf_escape(&b, ts);
-    buf_str(&b, "&nonce=");
+    zl_sbuf_str(&b, "&nonce=");
     buf_escape(&b, nonce);
     if (echostr) {
-        buf_str(&b, "&echostr=");
+        zl_sbuf_str(&b, "&echostr=");
         buf_escape(&b, echostr);
     }
     if (b.oom) {
-        free(b.p);
+        free(b.s);
         return NULL;
     }
-    return b.p;
+    return b.s;
 }
 
 static int64_t now_ms(const zl_appnotify *n)
@@ -528,14 +498,14 @@ static int xml_read(const char *s, xml_field *f)
         if (nl == 0 || nl >= sizeof f[0].name || count == MAX_XML_FIELDS ||
             strcspn(name, "<>/ ![") < nl)
             goto fail;
-        buf_add(&v, "", 0);
+        zl_sbuf_add(&v, "", 0);
         for (s = gt + 1; !closed;) {
             if (!strncmp(s, "<![CDATA[", 9)) {
                 const char *end = strstr(s + 9, "]]>");
 
                 if (!end)
                     break;
-                buf_add(&v, s + 9, (size_t)(end - s - 9));
+                zl_sbuf_add(&v, s + 9, (size_t)(end - s - 9));
                 s = end + 3;
             } else if (s[0] == '<' && s[1] == '/' && !strncmp(s + 2, name, nl) &&
                        s[2 + nl] == '>') {
@@ -544,19 +514,19 @@ static int xml_read(const char *s, xml_field *f)
             } else if (*s && *s != '<') {
                 size_t k = strcspn(s, "<");
 
-                buf_add(&v, s, k);
+                zl_sbuf_add(&v, s, k);
                 s += k;
             } else {
                 break;
             }
         }
         if (!closed || v.oom) {
-            free(v.p);
+            free(v.s);
             goto fail;
         }
         memcpy(f[count].name, name, nl);
         f[count].name[nl] = '\0';
-        f[count++].value = v.p;
+        f[count++].value = v.s;
     }
 fail:
     while (count > 0)
@@ -735,31 +705,31 @@ static char *compose(const char *corpid, const char *create_time, const char *no
     buf b = {0};
     char num[16];
 
-    buf_str(&b, "<xml><ToUserName>");
+    zl_sbuf_str(&b, "<xml><ToUserName>");
     buf_cdata(&b, corpid);
-    buf_str(&b, "</ToUserName><FromUserName>");
+    zl_sbuf_str(&b, "</ToUserName><FromUserName>");
     buf_cdata(&b, "sys");
-    buf_str(&b, "</FromUserName><CreateTime>");
-    buf_str(&b, create_time);
-    buf_str(&b, "</CreateTime><MsgType>");
+    zl_sbuf_str(&b, "</FromUserName><CreateTime>");
+    zl_sbuf_str(&b, create_time);
+    zl_sbuf_str(&b, "</CreateTime><MsgType>");
     buf_cdata(&b, "event");
-    buf_str(&b, "</MsgType><Event>");
+    zl_sbuf_str(&b, "</MsgType><Event>");
     buf_cdata(&b, "program_notify");
-    buf_str(&b, "</Event><NotifyId>");
+    zl_sbuf_str(&b, "</Event><NotifyId>");
     buf_cdata(&b, notify_id);
-    buf_str(&b, "</NotifyId>");
+    zl_sbuf_str(&b, "</NotifyId>");
     if (scene >= 0) {
         snprintf(num, sizeof num, "%d", scene);
-        buf_str(&b, "<NotifyScene>");
-        buf_str(&b, num);
-        buf_str(&b, "</NotifyScene>");
+        zl_sbuf_str(&b, "<NotifyScene>");
+        zl_sbuf_str(&b, num);
+        zl_sbuf_str(&b, "</NotifyScene>");
     }
-    buf_str(&b, "</xml>");
+    zl_sbuf_str(&b, "</xml>");
     if (b.oom) {
-        free(b.p);
+        free(b.s);
         return NULL;
     }
-    return b.p;
+    return b.s;
 }
 
 /* 1..max bytes, no control characters. */
