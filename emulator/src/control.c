@@ -5,6 +5,7 @@
 #include "models.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -177,32 +178,41 @@ static void on_clock(zl_engine *e, zl_request *r, void *ud)
     zl_request_respond_json(r, 200, d);
 }
 
+/*
+ * Query parameter name as a decimal in min..max into *out (left alone when absent). 0, or -1
+ * after answering 400 with why.
+ */
+static int query_number(zl_request *r, const char *name, unsigned long long min,
+                        unsigned long long max, unsigned long long *out, const char *why)
+{
+    const char *v = zl_request_query(r, name);
+    unsigned long long n;
+    char *end;
+
+    if (!v)
+        return 0;
+    errno = 0;
+    n = strtoull(v, &end, 10);
+    if (errno || *end || *v < '0' || *v > '9' || n < min || n > max) {
+        refuse(r, 400, why);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
 /* GET /_zonelab/journal?since=N&limit=M: entries after N (default 0), at most M (1000). */
 static void on_journal(zl_engine *e, zl_request *r, void *ud)
 {
     zl_control *c = ud;
-    const char *s = zl_request_query(r, "since"), *l = zl_request_query(r, "limit");
     unsigned long long since = 0, limit = 1000;
-    char *end;
     cJSON *j;
 
     (void)e;
-    if (s) {
-        errno = 0;
-        since = strtoull(s, &end, 10);
-        if (errno || *end || *s < '0' || *s > '9') {
-            refuse(r, 400, "since must be a journal sequence number");
-            return;
-        }
-    }
-    if (l) {
-        errno = 0;
-        limit = strtoull(l, &end, 10);
-        if (errno || *end || *l < '0' || *l > '9' || limit == 0 || limit > 100000) {
-            refuse(r, 400, "limit must be 1..100000");
-            return;
-        }
-    }
+    if (query_number(r, "since", 0, ULLONG_MAX, &since,
+                     "since must be a journal sequence number") != 0 ||
+        query_number(r, "limit", 1, 100000, &limit, "limit must be 1..100000") != 0)
+        return;
     j = cJSON_CreateObject();
     cJSON_AddBoolToObject(j, "ok", 1);
     cJSON_AddNumberToObject(j, "last", (double)zl_journal_last(c->journal));
@@ -344,28 +354,14 @@ out:
 static void on_notifications(zl_engine *e, zl_request *r, void *ud)
 {
     zl_control *c = ud;
-    const char *a = zl_request_query(r, "agentid"), *s = zl_request_query(r, "since");
     unsigned long long agentid = 0, since = 0;
-    char *end;
     cJSON *j;
 
     (void)e;
-    if (a) {
-        errno = 0;
-        agentid = strtoull(a, &end, 10);
-        if (errno || *end || !*a || agentid > UINT32_MAX) {
-            refuse(r, 400, "agentid must be an app's agentid");
-            return;
-        }
-    }
-    if (s) {
-        errno = 0;
-        since = strtoull(s, &end, 10);
-        if (errno || *end || !*s) {
-            refuse(r, 400, "since must be a notification seq");
-            return;
-        }
-    }
+    if (query_number(r, "agentid", 0, UINT32_MAX, &agentid, "agentid must be an app's agentid") !=
+            0 ||
+        query_number(r, "since", 0, ULLONG_MAX, &since, "since must be a notification seq") != 0)
+        return;
     if (!c->emu->notify_out) {
         refuse(r, 503, "the emulator is shutting down");
         return;
