@@ -417,7 +417,7 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
                   .step_ms = 10000,
                   .scenario_ms = 120000,
                   .report_dir = "zonelab-report"};
-    char *files[MAX_FILES], *program = NULL;
+    char *files[MAX_FILES] = {0}, *program = NULL;
     size_t n_files = 0, n_paths = 0, i, next = 0, running = 0, done = 0;
     const char *paths[256];
     cJSON **results;

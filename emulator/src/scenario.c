@@ -819,10 +819,6 @@ static int l_program(lua_State *L)
     return lua_yieldk(L, 0, 0, ready_k);
 }
 
-typedef struct raw_call {
-    sc *s;
-} raw_call;
-
 static void on_raw(zl_engine *e, const zl_http_result *res, void *ud)
 {
     sc *s = ud;

@@ -17,8 +17,6 @@ typedef struct zl_scenario_options {
     const char *work_dir;     /* an empty folder for replica logs and program data */
 } zl_scenario_options;
 
-enum zl_test_status { ZL_TEST_PASS, ZL_TEST_FAIL, ZL_TEST_ERROR, ZL_TEST_SKIP };
-
 /*
  * Runs the scenario at path. The result is a JSON object (caller deletes):
  * {"file", "seconds", "tests": [{"name", "status": "pass"|"fail"|"error"|"skip",
