@@ -35,6 +35,8 @@ static const struct option_def {
     {"--shutdown-grace", "ZONE_DEMO_SHUTDOWN_GRACE",
      "seconds SIGTERM waits for requests in flight (10)", offsetof(zd_config, shutdown_grace_s), 0,
      3600},
+    {"--model-wait-ms", "ZONE_DEMO_MODEL_WAIT_MS", "ms the digest waits for sentiment tasks (3000)",
+     offsetof(zd_config, model_wait_ms), 0, 600000},
 };
 
 static void usage(FILE *f)
@@ -45,8 +47,8 @@ static void usage(FILE *f)
           "\n"
           "The reference zone program: serves POST / for WeCom (verified and answered through the\n"
           "zone SDK), stores events durably and notifies the app, and answers get_callback_data,\n"
-          "invoke_<api> and new_messages_digest. Every option also reads an environment\n"
-          "variable; the flag wins.\n\n",
+          "invoke_<api>, new_messages_digest and echo_input. Every option also reads an\n"
+          "environment variable; the flag wins.\n\n",
           f);
     for (i = 0; i < sizeof numbers / sizeof *numbers; i++)
         fprintf(f, "  %-20s $%-28s %s\n", numbers[i].flag, numbers[i].env, numbers[i].what);
@@ -54,6 +56,8 @@ static void usage(FILE *f)
             "folder for stored events and cursors (./zone-demo-data)");
     fprintf(f, "  %-20s $%-28s %s\n", "--max-body", "ZONE_DEMO_MAX_BODY",
             "request body cap in bytes (1048576)");
+    fprintf(f, "  %-20s $%-28s %s\n", "--private-key", "ZONE_DEMO_PRIVATE_KEY",
+            "PEM file of the app's RSA private key, for the digest's sentiment (none)");
     fputs(
         "\nThe SDK reads its own settings (ZONELAB_URL, ZONELAB_SECRET, ... with the fake SDK).\n",
         f);
@@ -80,7 +84,8 @@ static void store_number(zd_config *c, size_t offset, unsigned long v)
 
 int zd_config_load(zd_config *c, int argc, char **argv, FILE *out, FILE *err)
 {
-    const char *dir = getenv("ZONE_DEMO_DATA_DIR"), *body = getenv("ZONE_DEMO_MAX_BODY");
+    const char *dir = getenv("ZONE_DEMO_DATA_DIR"), *body = getenv("ZONE_DEMO_MAX_BODY"),
+               *key = getenv("ZONE_DEMO_PRIVATE_KEY");
     unsigned long v;
     size_t i;
     int a;
@@ -96,7 +101,8 @@ int zd_config_load(zd_config *c, int argc, char **argv, FILE *out, FILE *err)
                      .notify_scene = 1,
                      .notify_tries = 5,
                      .notify_backoff_ms = 100,
-                     .shutdown_grace_s = 10};
+                     .shutdown_grace_s = 10,
+                     .model_wait_ms = 3000};
     if (!getenv("ZONELAB_PORT") && getenv("PORT")) {
         if (parse_ulong(getenv("PORT"), 1, 65535, &v) != 0) {
             fprintf(err, "zone-demo: $PORT must be a number from 1 to 65535 (got '%s')\n",
@@ -125,6 +131,12 @@ int zd_config_load(zd_config *c, int argc, char **argv, FILE *out, FILE *err)
         c->max_body = v;
     }
     snprintf(c->data_dir, sizeof c->data_dir, "%s", dir && *dir ? dir : "zone-demo-data");
+    if (key && strlen(key) >= sizeof c->private_key) {
+        fprintf(err, "zone-demo: $ZONE_DEMO_PRIVATE_KEY is a path of at most %zu bytes\n",
+                sizeof c->private_key - 1);
+        return -1;
+    }
+    snprintf(c->private_key, sizeof c->private_key, "%s", key ? key : "");
     for (a = 1; a < argc; a += 2) {
         const char *flag = argv[a], *val = a + 1 < argc ? argv[a + 1] : NULL;
         int done = 0;
@@ -135,6 +147,10 @@ int zd_config_load(zd_config *c, int argc, char **argv, FILE *out, FILE *err)
         }
         if (!strcmp(flag, "--data-dir") && val && *val && strlen(val) < sizeof c->data_dir) {
             snprintf(c->data_dir, sizeof c->data_dir, "%s", val);
+            continue;
+        }
+        if (!strcmp(flag, "--private-key") && val && *val && strlen(val) < sizeof c->private_key) {
+            snprintf(c->private_key, sizeof c->private_key, "%s", val);
             continue;
         }
         if (!strcmp(flag, "--max-body") && parse_ulong(val, 1024, 64ul << 20, &v) == 0) {

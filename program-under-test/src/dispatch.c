@@ -1,6 +1,7 @@
 /* dispatch: what zone-demo does with a verified request. Events are stored durably, then the
- * app is notified; app calls are dispatched by ability; async calls run on workers and
- * report through program_async_job_call_back. */
+ * app is notified; app calls are dispatched by ability (the digest, echo_input, invoke_<api>,
+ * get_callback_data); async calls run on workers and report through
+ * program_async_job_call_back. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -36,8 +37,9 @@ struct zd_app {
     const zd_config *cfg;
     zd_store *store;
     zd_sdk sdk;
-    int64_t (*now)(void);
-    void (*sleep_ms)(unsigned ms);
+    zd_clock clock;       /* every member set */
+    zd_msgkey *key;       /* the app's private key, NULL when none loaded */
+    char key_error[400];  /* why there is no key, for digests that ask for sentiment */
     pthread_mutex_t lock; /* the queue, the tokens, the stats */
     pthread_cond_t cond;
     job *head, *tail;
@@ -91,6 +93,14 @@ static int64_t real_now(void)
     return (int64_t)time(NULL);
 }
 
+static int64_t real_mono_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static void real_sleep(unsigned ms)
 {
     struct timespec d = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -136,7 +146,7 @@ static void remember_token(zd_app *a, const char *corpid, uint32_t agentid, cons
         snprintf(a->tokens[slot].corpid, sizeof a->tokens[slot].corpid, "%s", corpid);
         a->tokens[slot].agentid = agentid;
         snprintf(a->tokens[slot].token, sizeof a->tokens[slot].token, "%s", tok->valuestring);
-        a->tokens[slot].at = a->now();
+        a->tokens[slot].at = a->clock.now();
         pthread_mutex_unlock(&a->lock);
     }
     cJSON_Delete(ev);
@@ -151,7 +161,7 @@ static void recent_token(zd_app *a, const char *corpid, uint32_t agentid, char *
     pthread_mutex_lock(&a->lock);
     for (i = 0; i < TOKEN_SLOTS; i++)
         if (!strcmp(a->tokens[i].corpid, corpid) && a->tokens[i].agentid == agentid &&
-            a->now() - a->tokens[i].at < 540)
+            a->clock.now() - a->tokens[i].at < 540)
             snprintf(out, n, "%s", a->tokens[i].token);
     pthread_mutex_unlock(&a->lock);
 }
@@ -187,7 +197,7 @@ static int notify_once(zd_app *a, const char *id, const char *corpid, uint32_t a
         const cJSON *code;
 
         if (t > 0) {
-            a->sleep_ms(delay);
+            a->clock.sleep_ms(delay);
             delay = delay > 30000 ? 60000 : delay * 2;
         }
         rc = a->sdk.invoke(a->sdk.ud, &ctx, "spec_notify_app", req, &rsp, err, sizeof err);
@@ -229,8 +239,8 @@ static char *on_event(zd_app *a, const zd_request *rq)
         ZONE_LOG_ERROR("no usable notify id from the SDK; event not stored");
         return zd_error_json(ZD_SAMPLE_ERROR, "no notify id");
     }
-    if (zd_store_put(a->store, id, rq->corpid, rq->agentid, rq->data, a->now(), err, sizeof err) !=
-        0) {
+    if (zd_store_put(a->store, id, rq->corpid, rq->agentid, rq->data, a->clock.now(), err,
+                     sizeof err) != 0) {
         ZONE_LOG_ERROR("event %s not stored: %s", id, err);
         free(id);
         return zd_error_json(ZD_SAMPLE_ERROR, "the event could not be stored");
@@ -272,7 +282,7 @@ size_t zd_renotify(zd_app *a, int64_t older_than)
 
 void zd_maintain(zd_app *a)
 {
-    int64_t now = a->now();
+    int64_t now = a->clock.now();
     size_t removed = zd_store_cleanup(a->store, now, a->cfg->retention_s);
 
     if (removed)
@@ -293,9 +303,9 @@ static char *get_callback_data(zd_app *a, const zd_request *rq)
 #ifdef ZD_BROKEN_IGNORE_NOTIFY_ID
     /* The deliberately broken build the runner check uses: it looks up the newest event
      * instead of the one the notify_id names, as a program that ignores it would. */
-    rc = zd_store_get(a->store, "newest", a->now(), a->cfg->retention_s, &data);
+    rc = zd_store_get(a->store, "newest", a->clock.now(), a->cfg->retention_s, &data);
 #else
-    rc = zd_store_get(a->store, rq->notify_id, a->now(), a->cfg->retention_s, &data);
+    rc = zd_store_get(a->store, rq->notify_id, a->clock.now(), a->cfg->retention_s, &data);
 #endif
     if (rc == 1)
         return zd_error_json(ZD_SAMPLE_ERROR, "no event is stored under this notify_id here");
@@ -320,10 +330,6 @@ static char *invoke_api(zd_app *a, const zd_request *rq, const char *api)
     }
     return rsp; /* the API's answer verbatim */
 }
-
-typedef struct tally {
-    cJSON *by_type, *by_sender;
-} tally;
 
 static void count(cJSON *list, const char *kf, const char *vf, int type, const char *id)
 {
@@ -353,22 +359,49 @@ static void count(cJSON *list, const char *kf, const char *vf, int type, const c
     cJSON_AddItemToArray(list, e);
 }
 
+static cJSON *sentiment_json(const zd_sentiment_counts *c)
+{
+    cJSON *j = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(j, "analysed", (double)c->analysed);
+    cJSON_AddNumberToObject(j, "positive", (double)c->positive);
+    cJSON_AddNumberToObject(j, "negative", (double)c->negative);
+    cJSON_AddNumberToObject(j, "none", (double)c->none);
+    cJSON_AddNumberToObject(j, "failed", (double)c->failed);
+    cJSON_AddNumberToObject(j, "unfinished", (double)c->unfinished);
+    return j;
+}
+
 /*
  * new_messages_digest: every message after the saved cursor (following has_more), counted by
  * msgtype and by sender. The cursor is saved after each page, so a digest that fails half way
- * does not count those pages again.
+ * does not count those pages again. With {"sentiment":true} the text, voice and audio
+ * messages it counted then go to WeCom's sentiment model (sentiment.c) within
+ * --model-wait-ms; without a usable private key that is refused before anything is synced.
  */
 static char *new_messages_digest(zd_app *a, const zd_request *rq)
 {
     zd_ctx ctx = {
         .corpid = rq->corpid, .agentid = rq->agentid, .ability_id = rq->ability_id, .job_info = ""};
     char cursor[256] = "", token[129], err[256] = "";
-    cJSON *out = cJSON_CreateObject(), *by_type = cJSON_CreateArray(),
-          *by_sender = cJSON_CreateArray();
+    cJSON *out, *by_type, *by_sender;
+    zd_sentiment *senti = NULL;
     long total = 0;
     int more = 1, pages = 0, code = 0;
-    char *text, msg[320] = "ok";
+    bool want_sentiment;
+    char *text, msg[600] = "ok";
 
+    if (zd_digest_options(rq->data, &want_sentiment, msg, sizeof msg) != 0)
+        return zd_error_json(ZD_SAMPLE_ERROR, msg);
+    if (want_sentiment && !a->key) {
+        ZONE_LOG_ERROR("digest: sentiment asked for, but there is no private key");
+        return zd_error_json(ZD_SAMPLE_ERROR, a->key_error);
+    }
+    if (want_sentiment && !(senti = zd_sentiment_new()))
+        return zd_error_json(ZD_SAMPLE_ERROR, "out of memory");
+    out = cJSON_CreateObject();
+    by_type = cJSON_CreateArray();
+    by_sender = cJSON_CreateArray();
     if (zd_cursor_get(a->store, rq->corpid, rq->agentid, cursor, sizeof cursor) < 0)
         cursor[0] = '\0';
     recent_token(a, rq->corpid, rq->agentid, token, sizeof token);
@@ -416,6 +449,8 @@ static char *new_messages_digest(zd_app *a, const zd_request *rq)
                 count(by_type, "msgtype", "count", t->valueint, NULL);
             if (cJSON_IsNumber(st) && cJSON_IsString(sid))
                 count(by_sender, "id", "count", st->valueint, sid->valuestring);
+            if (senti)
+                zd_sentiment_add(senti, m);
             total++;
         }
         next = cJSON_GetObjectItemCaseSensitive(rsp, "next_cursor");
@@ -441,9 +476,66 @@ static char *new_messages_digest(zd_app *a, const zd_request *rq)
     cJSON_AddNumberToObject(out, "total", (double)total);
     cJSON_AddItemToObject(out, "by_msgtype", by_type);
     cJSON_AddItemToObject(out, "by_sender", by_sender);
+    if (senti) {
+        /* the messages synced above are past the saved cursor: analyse them whatever happened */
+        zd_sentiment_env env = {.sdk = &a->sdk,
+                                .ctx = &ctx,
+                                .clock = &a->clock,
+                                .key = a->key,
+                                .wait_ms = a->cfg->model_wait_ms};
+        zd_sentiment_counts counts;
+
+        if (zd_sentiment_run(senti, &env, &counts, msg, sizeof msg) != 0 && code == 0) {
+            cJSON_ReplaceItemInObjectCaseSensitive(out, "errcode",
+                                                   cJSON_CreateNumber(ZD_SAMPLE_ERROR));
+            cJSON_ReplaceItemInObjectCaseSensitive(out, "errmsg", cJSON_CreateString(msg));
+        }
+        cJSON_AddItemToObject(out, "sentiment", sentiment_json(&counts));
+        zd_sentiment_free(senti);
+    }
     text = cJSON_PrintUnformatted(out);
     cJSON_Delete(out);
     return text;
+}
+
+/* echo_input: request_data exactly as it arrived, as a JSON string (never parsed: a model's
+ * input protocol, a program task's expanded placeholders, or any text at all). */
+/* The SDK half of debug mode (the vendor's SpecOpenDebugMode), for a developer who opened
+ * the console half: request_data {"debug_token":..., "access_token":...}. */
+static char *open_debug_mode(zd_app *a, const zd_request *rq)
+{
+    cJSON *j = cJSON_Parse(rq->data ? rq->data : "");
+    const cJSON *dt = cJSON_GetObjectItemCaseSensitive(j, "debug_token"),
+                *at = cJSON_GetObjectItemCaseSensitive(j, "access_token");
+    char err[256] = "", *out;
+
+    if (!cJSON_IsString(dt) || !cJSON_IsString(at))
+        out = zd_error_json(ZD_SAMPLE_ERROR, "give debug_token and access_token (strings)");
+    else if (!a->sdk.open_debug_mode)
+        out = zd_error_json(ZD_SAMPLE_ERROR, "this SDK has no debug mode");
+    else if (a->sdk.open_debug_mode(a->sdk.ud, dt->valuestring, at->valuestring, err, sizeof err) !=
+             1) {
+        ZONE_LOG_ERROR("open_debug_mode: %s", err);
+        out = zd_error_json(ZD_SAMPLE_ERROR, *err ? err : "debug mode refused");
+    } else {
+        ZONE_LOG_INFO("debug mode on");
+        out = zd_error_json(0, "ok");
+    }
+    cJSON_Delete(j);
+    return out;
+}
+
+static char *echo_input(const zd_request *rq)
+{
+    cJSON *j = cJSON_CreateObject();
+    const char *data = rq->data ? rq->data : "";
+    char *out = NULL;
+
+    if (j && cJSON_AddStringToObject(j, "input", data))
+        out = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    ZONE_LOG_INFO("echo_input: %zu bytes", strlen(data));
+    return out ? out : zd_error_json(ZD_SAMPLE_ERROR, "out of memory");
 }
 
 static char *app_call(zd_app *a, const zd_request *rq)
@@ -456,6 +548,10 @@ static char *app_call(zd_app *a, const zd_request *rq)
         return invoke_api(a, rq, ab + 7);
     if (!strcmp(ab, "new_messages_digest"))
         return new_messages_digest(a, rq);
+    if (!strcmp(ab, "echo_input"))
+        return echo_input(rq);
+    if (!strcmp(ab, "open_debug_mode"))
+        return open_debug_mode(a, rq);
     ZONE_LOG_ERROR("unknown ability '%.64s'", ab);
     return zd_error_json(ZD_SAMPLE_ERROR, "zone-demo has no such ability");
 }
@@ -581,8 +677,7 @@ char *zd_handle(zd_app *a, const zd_request *rq)
     return app_call(a, rq);
 }
 
-zd_app *zd_app_new(const zd_config *cfg, zd_store *store, const zd_sdk *sdk,
-                   int64_t (*now_fn)(void), void (*sleep_ms_fn)(unsigned ms))
+zd_app *zd_app_new(const zd_config *cfg, zd_store *store, const zd_sdk *sdk, const zd_clock *clock)
 {
     zd_app *a = calloc(1, sizeof *a);
     unsigned i;
@@ -592,8 +687,25 @@ zd_app *zd_app_new(const zd_config *cfg, zd_store *store, const zd_sdk *sdk,
     a->cfg = cfg;
     a->store = store;
     a->sdk = *sdk;
-    a->now = now_fn ? now_fn : real_now;
-    a->sleep_ms = sleep_ms_fn ? sleep_ms_fn : real_sleep;
+    a->clock.now = clock && clock->now ? clock->now : real_now;
+    a->clock.mono_ms = clock && clock->mono_ms ? clock->mono_ms : real_mono_ms;
+    a->clock.sleep_ms = clock && clock->sleep_ms ? clock->sleep_ms : real_sleep;
+    if (cfg->private_key[0]) {
+        char err[300];
+
+        if (!(a->key = zd_msgkey_load(cfg->private_key, err, sizeof err))) {
+            ZONE_LOG_ERROR("the private key is not usable, sentiment is off: %s", err);
+            snprintf(a->key_error, sizeof a->key_error,
+                     "sentiment needs the app's private key, and it did not load: %s", err);
+        } else {
+            ZONE_LOG_INFO("private key %s loaded: the digest can ask for sentiment",
+                          cfg->private_key);
+        }
+    } else {
+        snprintf(a->key_error, sizeof a->key_error,
+                 "sentiment needs the app's private key: start zone-demo with --private-key FILE "
+                 "(or ZONE_DEMO_PRIVATE_KEY=FILE), the PEM private half of the app's public key");
+    }
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->cond, NULL);
     a->workers = calloc(cfg->async_workers, sizeof *a->workers);
@@ -622,6 +734,7 @@ void zd_app_free(zd_app *a)
     for (i = 0; i < a->n_workers; i++)
         pthread_join(a->workers[i], NULL);
     free(a->workers);
+    zd_msgkey_free(a->key);
     pthread_mutex_destroy(&a->lock);
     pthread_cond_destroy(&a->cond);
     free(a);

@@ -66,7 +66,7 @@ int main(int argc, char **argv)
         return 1;
     }
     zd_sdk_bind(&sdk);
-    if (!(app = zd_app_new(&cfg, store, &sdk, NULL, NULL))) {
+    if (!(app = zd_app_new(&cfg, store, &sdk, NULL))) {
         ZONE_LOG_ERROR("cannot start the async workers");
         zd_store_close(store);
         return 1;

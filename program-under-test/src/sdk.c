@@ -44,7 +44,15 @@ static char *notify_id(void *ud)
     return out;
 }
 
+static int open_debug_mode(void *ud, const char *debug_token, const char *access_token, char *err,
+                           size_t errlen)
+{
+    (void)ud;
+    return zone_open_debug_mode(debug_token, access_token, err, errlen);
+}
+
 void zd_sdk_bind(zd_sdk *s)
 {
-    *s = (zd_sdk){.invoke = invoke, .notify_id = notify_id, .ud = NULL};
+    *s = (zd_sdk){
+        .invoke = invoke, .notify_id = notify_id, .open_debug_mode = open_debug_mode, .ud = NULL};
 }

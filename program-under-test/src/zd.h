@@ -1,6 +1,7 @@
 /* zd: zone-demo's core, the parts that do not touch the network: configuration, durable
- * storage of events and cursors, and the dispatch of inbound calls. The SDK sits behind a
- * seam (zd_sdk) so the core is tested without a backend. */
+ * storage of events and cursors, message keys, the dispatch of inbound calls and the
+ * digest's sentiment pass. The SDK and the clock sit behind seams (zd_sdk, zd_clock) so the
+ * core is tested without a backend and without sleeping. */
 #ifndef ZD_H
 #define ZD_H
 
@@ -25,6 +26,8 @@ typedef struct zd_config {
     unsigned notify_tries;      /* spec_notify_app tries on transport failures, 5 */
     unsigned notify_backoff_ms; /* first backoff, doubled each try, 100 */
     unsigned shutdown_grace_s;  /* wait for requests in flight on SIGTERM, 10 */
+    char private_key[512];      /* --private-key, $ZONE_DEMO_PRIVATE_KEY: PEM file, "" = none */
+    unsigned model_wait_ms;     /* --model-wait-ms: the digest's wait for model tasks, 3000 */
 } zd_config;
 
 /* Fills c from argv and the environment. Returns 0; 1 when --help was printed to out; -1
@@ -47,12 +50,39 @@ typedef struct zd_sdk {
                   char **response, char *err, size_t errlen);
     /* A fresh notify id (owned, free()), or NULL. */
     char *(*notify_id)(void *ud);
+    /* SpecOpenDebugMode(debug_token, access_token): 1 when debug mode is on, else 0 with err.
+     * NULL: the SDK has none. */
+    int (*open_debug_mode)(void *ud, const char *debug_token, const char *access_token, char *err,
+                           size_t errlen);
     void *ud;
 } zd_sdk;
 
 /* The SDK's transport failures that are worth a retry: network and HTTP status. */
 #define ZD_SDK_NETWORK     (-10002)
 #define ZD_SDK_HTTP_STATUS (-10003)
+
+/* The clock seam. NULL members (or a NULL zd_clock) use the real ones. */
+typedef struct zd_clock {
+    int64_t (*now)(void);          /* seconds since the epoch (stored events, tokens) */
+    int64_t (*mono_ms)(void);      /* a monotonic clock in ms (bounded waits) */
+    void (*sleep_ms)(unsigned ms); /* backoff and polling */
+} zd_clock;
+
+/* ---- message keys (msgkey.c) ---- */
+
+/* The app's RSA private key, the other half of the public key set with set_public_key. */
+typedef struct zd_msgkey zd_msgkey;
+
+/* Reads an unencrypted PEM RSA private key from path. NULL with err saying what to change. */
+zd_msgkey *zd_msgkey_load(const char *path, char *err, size_t errlen);
+/* The same from PEM text (len bytes, borrowed). */
+zd_msgkey *zd_msgkey_from_pem(const char *pem, size_t len, char *err, size_t errlen);
+void zd_msgkey_free(zd_msgkey *k); /* accepts NULL */
+
+/* Decrypts a message's service_encrypt_info.encrypted_secret_key (base64 of RSA PKCS#1 v1.5)
+ * into its secret_key text (owned, free()). NULL with err when it is not base64, does not
+ * decrypt with this key, or does not hold text. Thread-safe: k is only read. */
+char *zd_msgkey_decrypt(const zd_msgkey *k, const char *b64, char *err, size_t errlen);
 
 /* ---- durable storage (store.c) ---- */
 
@@ -113,9 +143,11 @@ typedef struct zd_request {
     const char *data;
 } zd_request;
 
-/* now_fn: seconds since the epoch (NULL = time()); sleep_fn: for backoff (NULL = nanosleep). */
-zd_app *zd_app_new(const zd_config *cfg, zd_store *store, const zd_sdk *sdk,
-                   int64_t (*now_fn)(void), void (*sleep_ms_fn)(unsigned ms));
+/* Starts the async workers; loads cfg->private_key when set (a key that does not load is
+ * logged and remembered: digests that ask for sentiment answer why). clock may be NULL (the
+ * real clocks). cfg, store and the SDK's ud are borrowed for the app's life. NULL when no
+ * worker starts. */
+zd_app *zd_app_new(const zd_config *cfg, zd_store *store, const zd_sdk *sdk, const zd_clock *clock);
 /* Waits for queued async calls to finish, then frees. */
 void zd_app_free(zd_app *a);
 
@@ -137,5 +169,54 @@ void zd_app_stats(zd_app *a, zd_stats *out);
 
 /* The reply body of a failure in the sample convention: {"errcode":710660,"errmsg":...}. */
 char *zd_error_json(int errcode, const char *errmsg);
+
+/* ---- the digest's sentiment pass (sentiment.c) ---- */
+
+struct cJSON;
+
+/* msgtypes the sentiment model analyses: text, voice, audio archive (sdk-api.md 6.1). */
+bool zd_sentiment_msgtype(int msgtype);
+
+/* What the digest's request_data asks for: *sentiment is true for {"sentiment":true}. Data
+ * that is not a JSON object, or has no "sentiment", asks for nothing (the digest as it
+ * always was). 0, or -1 with err when "sentiment" is there but not a bool. */
+int zd_digest_options(const char *request_data, bool *sentiment, char *err, size_t errlen);
+
+/* The counts of one sentiment pass. Every message handed to the pass ends in exactly one of
+ * analysed (= positive + negative + none), failed, unfinished. */
+typedef struct zd_sentiment_counts {
+    long analysed, positive, negative, none, failed, unfinished;
+} zd_sentiment_counts;
+
+/* The messages of one digest to analyse, collected while it syncs. */
+typedef struct zd_sentiment zd_sentiment;
+
+#define ZD_SENTIMENT_MAX_MSGS 100000 /* per digest: the sentiment quota of a corp's day */
+#define ZD_SENTIMENT_CHUNK    1000   /* msg_list items per create_sentiment_task */
+#define ZD_SENTIMENT_POLL_MS  100    /* between get_sentiment_result rounds */
+
+zd_sentiment *zd_sentiment_new(void);
+void zd_sentiment_free(zd_sentiment *s); /* accepts NULL */
+/* Adds one sync_msg msg_list item when its msgtype is analysed (others are ignored). An item
+ * without msgid or encrypted key counts as failed; past ZD_SENTIMENT_MAX_MSGS as
+ * unfinished. 0, or -1 when memory runs out (the item counts as failed). */
+int zd_sentiment_add(zd_sentiment *s, const struct cJSON *msg);
+
+/* What the pass needs from the app. */
+typedef struct zd_sentiment_env {
+    const zd_sdk *sdk;
+    const zd_ctx *ctx;
+    const zd_clock *clock; /* every member set */
+    const zd_msgkey *key;
+    unsigned wait_ms;
+} zd_sentiment_env;
+
+/* Decrypts the keys, creates tasks of at most ZD_SENTIMENT_CHUNK messages, and polls
+ * get_sentiment_result every ZD_SENTIMENT_POLL_MS until every task finished or wait_ms
+ * passed since the pass began (no new task is created after that either). Fills *out.
+ * Returns 0; -1 when messages were collected but the key decrypted none of them (then err
+ * says so, and they count as failed). */
+int zd_sentiment_run(zd_sentiment *s, const zd_sentiment_env *env, zd_sentiment_counts *out,
+                     char *err, size_t errlen);
 
 #endif

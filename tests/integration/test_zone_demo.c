@@ -1,6 +1,8 @@
 /* test_zone_demo: the reference program under `zonelab serve --program`: its HTTP side, each
- * ability, an async call, the event -> notify -> get_callback_data flow, and no event lost
- * when it is killed between storing an event and notifying the app. */
+ * ability, an async call, the event -> notify -> get_callback_data flow, no event lost when it
+ * is killed between storing an event and notifying the app, echo_input byte for byte (also
+ * for a request only a raw sealed call can carry), and the digest's sentiment counts against
+ * the emulator's lexicon. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,9 @@
 #include <unistd.h>
 
 #include "itest.h"
+#include "wire.h"
+
+#define KEYS ZL_SOURCE_DIR "/fixtures/keys/"
 
 static char data_dir[256];
 static char program_cmd[1024];
@@ -362,6 +367,328 @@ static void test_sigkill_between_store_and_notify_loses_nothing(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* ---- echo_input and the digest's sentiment (its own serve: zone-demo has the app's key) ---- */
+
+static int start_with_key(void **state)
+{
+    const char *args[] = {"--port", "0", "--program", program_cmd, NULL};
+
+    (void)state;
+    snprintf(data_dir, sizeof data_dir, "/tmp/zl_zone_demo_XXXXXX");
+    assert_non_null(mkdtemp(data_dir));
+    snprintf(program_cmd, sizeof program_cmd,
+             "exec '%s' --data-dir '%s' --threads 2 --private-key '%s' --model-wait-ms 400",
+             ZONE_DEMO, data_dir, KEYS "test_v1_private.pem");
+    serve_start(args);
+    expect("set_receive_callback", "{\"program_id\":\"zone-demo\"}", 0);
+    return 0;
+}
+
+/* response_data of an ability call, as text (the caller frees). */
+static char *response_text(const char *ability, const char *request_data)
+{
+    cJSON *r = call_ability(ability, request_data, NULL);
+    char *out = strdup(str_of(r, "response_data"));
+
+    cJSON_Delete(r);
+    return out;
+}
+
+/* Asserts answer is exactly {"input":<data>}. */
+static void assert_echo(const char *answer, const char *data)
+{
+    cJSON *a = cJSON_Parse(answer);
+
+    assert_non_null(a);
+    assert_int_equal(cJSON_GetArraySize(a), 1);
+    assert_string_equal(str_of(a, "input"), data);
+    cJSON_Delete(a);
+}
+
+/* One app call sealed as zonelab seals it and POSTed straight to replica 0, so request_data
+ * can be what no app call carries (the emulator checks it against the input protocol).
+ * Returns the program's answer, opened (the caller frees). */
+static char *sealed_call(const char *ability, const char *data)
+{
+    cJSON *p = program_state("zone-demo");
+    zone_wire_keys keys;
+    zone_wire_sealed_headers h;
+    zone_wire_callback cb = {.corpid = CORP1,
+                             .data = (char *)(uintptr_t)data,
+                             .job_info = "",
+                             .ability_id = (char *)(uintptr_t)ability,
+                             .notify_id = "",
+                             .req_id = "00000000000000aa",
+                             .agentid = 1000002,
+                             .call_type = 1};
+    char *plain, *body = NULL, *opened = NULL, *out, url[64], hv[4][320];
+    char names[8][64], values[8][320], detail[200] = "";
+    struct curl_slist *hdrs = NULL;
+    zone_wire_header got[8];
+    zone_wire_reply reply = {0};
+    struct curl_header *ch, *prev = NULL;
+    size_t n = 0, olen = 0;
+    long status = 0;
+    CURL *c;
+    struct {
+        char *data;
+        size_t len;
+    } b = {0};
+    FILE *mem;
+
+    assert_int_equal(
+        zone_wire_keys_init(&keys, str_of(p, "secret"),
+                            (uint32_t)cJSON_GetObjectItem(p, "secret_ver")->valuedouble),
+        ZONE_WIRE_OK);
+    snprintf(
+        url, sizeof url, "http://127.0.0.1:%d/",
+        (int)cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p, "replicas"), 0), "port")
+            ->valuedouble);
+    cJSON_Delete(p);
+    plain = zone_wire_callback_encode(&cb);
+    assert_non_null(plain);
+    assert_int_equal(zone_wire_seal(&keys, NULL, "POST", ZONE_WIRE_CALLBACK_PATH, plain,
+                                    strlen(plain), &h, &body),
+                     ZONE_WIRE_OK);
+    free(plain);
+    snprintf(hv[0], sizeof hv[0], "ww-secret-ver: %s", h.secret_ver);
+    snprintf(hv[1], sizeof hv[1], "ww-timestamp: %s", h.timestamp);
+    snprintf(hv[2], sizeof hv[2], "ww-nonce: %s", h.nonce);
+    snprintf(hv[3], sizeof hv[3], "ww-signature: %s", h.signature);
+    for (n = 0; n < 4; n++)
+        hdrs = curl_slist_append(hdrs, hv[n]);
+    hdrs = curl_slist_append(hdrs, "Content-Type: text/plain");
+    mem = open_memstream(&b.data, &b.len);
+    c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fwrite);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, mem);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    fclose(mem);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    assert_int_equal(status, 200);
+    n = 0;
+    while (n < 8 && (ch = curl_easy_nextheader(c, CURLH_HEADER, -1, prev))) {
+        prev = ch;
+        if (strncmp(ch->name, "ww-", 3) && strncmp(ch->name, "Ww-", 3))
+            continue;
+        snprintf(names[n], sizeof names[n], "%s", ch->name);
+        snprintf(values[n], sizeof values[n], "%s", ch->value);
+        got[n] = (zone_wire_header){.name = names[n], .value = values[n]};
+        assert_string_not_equal(names[n], "ww-exception");
+        n++;
+    }
+    assert_int_equal(zone_wire_open(&keys, NULL, NULL, ZONE_WIRE_REPLY_METHOD,
+                                    ZONE_WIRE_CALLBACK_PATH, got, n, b.data, b.len, &opened, &olen,
+                                    detail, sizeof detail),
+                     ZONE_WIRE_OK);
+    assert_int_equal(zone_wire_reply_decode(opened, olen, &reply), ZONE_WIRE_OK);
+    assert_false(reply.exception);
+    out = strdup(reply.response);
+    zone_wire_reply_cleanup(&reply);
+    free(opened);
+    free(b.data);
+    free(body);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(c);
+    return out;
+}
+
+static void test_echo_input(void **state)
+{
+    /* the world's input protocol, with what {chat} expands to: quotes, backslashes, CJK */
+    const char *data = "{\"ability_id\":\"1\",\"task_type\":\"service_statistics\","
+                       "\"msg\":\"A(员工)说：\\\"hi\\\" C:\\\\path /x\\nB(客户)说：你好\"}";
+    const char *spaced = "{ \"ability_id\" : \"1\",\n \"task_type\":\"service_statistics\", "
+                         "\"msg\":\"\" }";
+    const char *odd[] = {"not JSON: {\"chat\": [unclosed, \\ back\\slash, \"quote\"", "",
+                         "{\"chat\":\"A说：hi\",\"content\":\"hi\",\"knowledge\":\"\",\"tags\":"
+                         "\"{\\\"tag_group\\\":[]}\"}"};
+    char *answer, *text, body[1024];
+    cJSON *a, *req;
+    int i, code = -1;
+
+    (void)state;
+    answer = response_text("echo_input", data);
+    assert_echo(answer, data); /* byte for byte through the emulator and back */
+    free(answer);
+    answer = response_text("echo_input", spaced); /* never parsed, so never re-printed */
+    assert_echo(answer, spaced);
+    free(answer);
+    for (i = 0; i < (int)(sizeof odd / sizeof *odd); i++) {
+        answer = sealed_call("echo_input", odd[i]);
+        assert_echo(answer, odd[i]);
+        free(answer);
+    }
+
+    /* async, as the model-task machinery calls it: reported through the job's result */
+    req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "program_id", "zone-demo");
+    cJSON_AddStringToObject(req, "ability_id", "echo_input");
+    cJSON_AddStringToObject(req, "request_data", data);
+    text = cJSON_PrintUnformatted(req);
+    a = app("async_program_task", text);
+    cJSON_free(text);
+    cJSON_Delete(req);
+    assert_int_equal(errcode_of(a), 0);
+    snprintf(body, sizeof body, "{\"jobid\":\"%s\"}", str_of(a, "jobid"));
+    cJSON_Delete(a);
+    for (i = 0; i < 500 && code != 0; i++) {
+        a = app("async_program_result", body);
+        code = errcode_of(a);
+        if (code == 0) {
+            assert_int_equal((int)cJSON_GetObjectItem(a, "response_errcode")->valuedouble, 0);
+            assert_echo(str_of(a, "response_data"), data);
+        } else {
+            sleep_ms(10);
+        }
+        cJSON_Delete(a);
+    }
+    assert_int_equal(code, 0);
+}
+
+static void models_latency(int ms)
+{
+    char body[64];
+    long status;
+    cJSON *j;
+
+    snprintf(body, sizeof body, "{\"latency_ms\":%d}", ms);
+    j = http("POST", "/_zonelab/models/config", body, &status);
+    assert_int_equal(status, 200);
+    cJSON_Delete(j);
+}
+
+/* Archives messages (a JSON array text of world messages, zhangsan to wm_cust_01 added). */
+static void archive_list(const char *items)
+{
+    long status;
+    cJSON *j, *req = cJSON_CreateObject(), *list = cJSON_Parse(items), *m;
+    int n = cJSON_GetArraySize(list);
+    char *body;
+
+    assert_non_null(list);
+    cJSON_ArrayForEach(m, list)
+    {
+        cJSON_AddItemToObject(m, "sender", cJSON_Parse("{\"type\":1,\"id\":\"zhangsan\"}"));
+        cJSON_AddItemToObject(m, "receivers", cJSON_Parse("[{\"type\":2,\"id\":\"wm_cust_01\"}]"));
+    }
+    cJSON_AddItemToObject(req, "messages", list);
+    body = cJSON_PrintUnformatted(req);
+    cJSON_Delete(req);
+    j = http("POST", "/_zonelab/messages", body, &status);
+    cJSON_free(body);
+    if (status != 200)
+        fail_msg("archiving failed: %s", cJSON_PrintUnformatted(j));
+    assert_int_equal((int)cJSON_GetObjectItem(j, "archived")->valuedouble, n);
+    cJSON_Delete(j);
+}
+
+static int count_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    assert_true(cJSON_IsNumber(v));
+    return (int)v->valuedouble;
+}
+
+/* The sentiment digest's answer, with its counts checked. */
+static cJSON *digest_sentiment(int code, int total, int analysed, int positive, int negative,
+                               int none, int failed, int unfinished)
+{
+    cJSON *a = answer_of(call_ability("new_messages_digest", "{\"sentiment\":true}", NULL));
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(a, "sentiment");
+
+    if (errcode_of(a) != code || count_of(a, "total") != total || !cJSON_IsObject(s) ||
+        count_of(s, "analysed") != analysed || count_of(s, "positive") != positive ||
+        count_of(s, "negative") != negative || count_of(s, "none") != none ||
+        count_of(s, "failed") != failed || count_of(s, "unfinished") != unfinished)
+        fail_msg("unexpected digest: %s", cJSON_PrintUnformatted(a));
+    return a;
+}
+
+/* The app's public key version 2, as set_public_key's body. */
+static void public_key_v2_body(char *out, size_t n)
+{
+    FILE *f = fopen(KEYS "test_v2_public.pem", "r");
+    char pem[4096] = "", *t;
+    cJSON *req = cJSON_CreateObject();
+
+    assert_non_null(f);
+    assert_true(fread(pem, 1, sizeof pem - 1, f) > 0);
+    fclose(f);
+    cJSON_AddStringToObject(req, "public_key", pem);
+    cJSON_AddNumberToObject(req, "public_key_ver", 2);
+    t = cJSON_PrintUnformatted(req);
+    snprintf(out, n, "%s", t);
+    cJSON_free(t);
+    cJSON_Delete(req);
+}
+
+static void test_digest_sentiment(void **state)
+{
+    cJSON *a;
+    char body[2048];
+
+    (void)state;
+    models_latency(0); /* tasks finish at once */
+    /* the world's own messages first, as the plain digest always counted them */
+    a = answer_of(call_ability("new_messages_digest", "{}", NULL));
+    assert_int_equal(errcode_of(a), 0);
+    assert_null(cJSON_GetObjectItem(a, "sentiment"));
+    cJSON_Delete(a);
+
+    /* the lexicon (emulator/src/api_models.c): English words whole, flipped after "not";
+     * Chinese words as substrings; voice and audio by their transcript */
+    archive_list("["
+                 "{\"msgid\":\"sa1\",\"msgtype\":1,\"content\":{\"content\":\"thanks, this is "
+                 "great\"}},"
+                 "{\"msgid\":\"sa2\",\"msgtype\":1,\"content\":{\"content\":\"this is terrible, "
+                 "I want a refund\"}},"
+                 "{\"msgid\":\"sa3\",\"msgtype\":1,\"content\":{\"content\":\"standup in 5 "
+                 "minutes\"}},"
+                 "{\"msgid\":\"sa4\",\"msgtype\":1,\"content\":{\"content\":\"not good at "
+                 "all\"}},"
+                 "{\"msgid\":\"sa5\",\"msgtype\":1,\"content\":{\"content\":\"谢谢，很满意\"}},"
+                 "{\"msgid\":\"sa6\",\"msgtype\":6,\"content\":{\"voice_size\":100,"
+                 "\"play_length\":3,\"sdkfileid\":\"v6\",\"transcript\":\"I am so happy\"}},"
+                 "{\"msgid\":\"sa7\",\"msgtype\":21,\"call_duration\":60,\"content\":{"
+                 "\"sdkfileid\":\"c7\",\"transcript\":\"this is awful\"}},"
+                 "{\"msgid\":\"sa8\",\"msgtype\":6,\"content\":{\"voice_size\":100,"
+                 "\"play_length\":3,\"sdkfileid\":\"v8\"}},"
+                 "{\"msgid\":\"sa9\",\"msgtype\":2,\"content\":{\"sdkfileid\":\"i9\"}}"
+                 "]");
+    /* sa1 sa5 sa6 positive, sa2 sa4 sa7 negative, sa3 sa8 neither, sa9 (image) not asked */
+    cJSON_Delete(digest_sentiment(0, 9, 8, 3, 3, 2, 0, 0));
+    /* nothing new: nothing asked */
+    cJSON_Delete(digest_sentiment(0, 0, 0, 0, 0, 0, 0, 0));
+
+    /* a model slower than --model-wait-ms (400 ms here): unfinished, still an answer */
+    models_latency(60000);
+    archive_list("[{\"msgid\":\"su1\",\"msgtype\":1,\"content\":{\"content\":\"great\"}},"
+                 "{\"msgid\":\"su2\",\"msgtype\":1,\"content\":{\"content\":\"bad\"}}]");
+    cJSON_Delete(digest_sentiment(0, 2, 0, 0, 0, 0, 0, 2));
+    models_latency(0);
+
+    /* the app moves to public key 2: messages archived after it are wrapped with it, and
+     * zone-demo's key (version 1) cannot open them */
+    archive_list("[{\"msgid\":\"sk1\",\"msgtype\":1,\"content\":{\"content\":\"great\"}}]");
+    public_key_v2_body(body, sizeof body);
+    expect("set_public_key", body, 0);
+    archive_list("[{\"msgid\":\"sk2\",\"msgtype\":1,\"content\":{\"content\":\"great\"}}]");
+    /* one opens (positive), one does not (failed) */
+    cJSON_Delete(digest_sentiment(0, 2, 1, 1, 0, 0, 1, 0));
+    /* none opens: an error that says so, with the counts */
+    archive_list("[{\"msgid\":\"sk3\",\"msgtype\":1,\"content\":{\"content\":\"great\"}}]");
+    a = digest_sentiment(710660, 1, 0, 0, 0, 0, 1, 0);
+    assert_non_null(strstr(str_of(a, "errmsg"), "private key"));
+    cJSON_Delete(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest under_serve[] = {
@@ -373,8 +700,14 @@ int main(void)
     const struct CMUnitTest crash[] = {
         cmocka_unit_test(test_sigkill_between_store_and_notify_loses_nothing),
     };
+    const struct CMUnitTest models[] = {
+        cmocka_unit_test(test_echo_input),
+        cmocka_unit_test(test_digest_sentiment),
+    };
     int failed = cmocka_run_group_tests_name("zone-demo under serve", under_serve, start_two,
                                              stop_and_clean);
 
-    return failed + cmocka_run_group_tests_name("crash", crash, start_bare, stop_and_clean);
+    failed += cmocka_run_group_tests_name("crash", crash, start_bare, stop_and_clean);
+    return failed + cmocka_run_group_tests_name("echo_input and sentiment", models, start_with_key,
+                                                stop_and_clean);
 }

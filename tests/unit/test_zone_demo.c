@@ -1,4 +1,5 @@
-/* test_zone_demo: zone-demo's core (config, store, dispatch) against a scripted fake SDK. */
+/* test_zone_demo: zone-demo's core (config, store, message keys, dispatch, the digest's
+ * sentiment pass) against a scripted fake SDK and a fake clock. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,11 +21,15 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include "zd.h"
 
 #define T0         1700000000 /* the fake clock's start */
 #define SAMPLE_ERR 710660
+#define KEYS       ZL_SOURCE_DIR "/fixtures/keys/"
 
 /* ---------------------------------------------------------------- fake clock and sleep */
 
@@ -40,6 +45,14 @@ static void clock_set(int64_t t)
     atomic_store(&fake_now, (long long)t);
 }
 
+/* The monotonic clock moves only when the code under test sleeps. */
+static atomic_llong fake_mono = 0;
+
+static int64_t mono_now(void)
+{
+    return (int64_t)atomic_load(&fake_mono);
+}
+
 static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned sleeps[64];
 static size_t n_sleeps;
@@ -50,6 +63,7 @@ static void record_sleep(unsigned ms)
     if (n_sleeps < sizeof sleeps / sizeof *sleeps)
         sleeps[n_sleeps] = ms;
     n_sleeps++;
+    atomic_fetch_add(&fake_mono, (long long)ms);
     pthread_mutex_unlock(&sleep_lock);
 }
 
@@ -57,6 +71,7 @@ static void sleeps_reset(void)
 {
     pthread_mutex_lock(&sleep_lock);
     n_sleeps = 0;
+    atomic_store(&fake_mono, 0);
     pthread_mutex_unlock(&sleep_lock);
 }
 
@@ -286,7 +301,8 @@ static int setup(void **state)
                          .notify_scene = 1,
                          .notify_tries = 5,
                          .notify_backoff_ms = 100,
-                         .shutdown_grace_s = 10};
+                         .shutdown_grace_s = 10,
+                         .model_wait_ms = 3000};
     snprintf(f->cfg.data_dir, sizeof f->cfg.data_dir, "%s", f->dir);
     f->store = zd_store_open(f->dir, err, sizeof err);
     if (!f->store) {
@@ -325,7 +341,9 @@ static int teardown(void **state)
 /* Starts the app on the fixture's config, store and fake (after the test tuned them). */
 static zd_app *app_start(fx *f)
 {
-    f->app = zd_app_new(&f->cfg, f->store, &f->seam, clock_now, record_sleep);
+    zd_clock clock = {.now = clock_now, .mono_ms = mono_now, .sleep_ms = record_sleep};
+
+    f->app = zd_app_new(&f->cfg, f->store, &f->seam, &clock);
     assert_non_null(f->app);
     return f->app;
 }
@@ -501,6 +519,8 @@ static const char *const ENV_VARS[] = {
     "ZONE_DEMO_SHUTDOWN_GRACE",
     "ZONE_DEMO_DATA_DIR",
     "ZONE_DEMO_MAX_BODY",
+    "ZONE_DEMO_PRIVATE_KEY",
+    "ZONE_DEMO_MODEL_WAIT_MS",
 };
 
 static void env_clear(void)
@@ -555,15 +575,32 @@ static void test_zone_demo_config_defaults(void **state)
     assert_int_equal(c.notify_tries, 5);
     assert_int_equal(c.notify_backoff_ms, 100);
     assert_int_equal(c.shutdown_grace_s, 10);
+    assert_string_equal(c.private_key, ""); /* no key: the digest's sentiment is refused */
+    assert_int_equal(c.model_wait_ms, 3000);
     free(out);
     free(err);
 }
 
 static void test_zone_demo_config_flags_override_env(void **state)
 {
-    char *argv[] = {"zone-demo", "--threads",      "3",       "--data-dir", "/flag/dir",
-                    "--port",    "7000",           "--queue", "9",          "--max-body",
-                    "4096",      "--notify-scene", "0",       NULL};
+    char *argv[] = {"zone-demo",
+                    "--threads",
+                    "3",
+                    "--data-dir",
+                    "/flag/dir",
+                    "--port",
+                    "7000",
+                    "--queue",
+                    "9",
+                    "--max-body",
+                    "4096",
+                    "--notify-scene",
+                    "0",
+                    "--private-key",
+                    "/flag/key.pem",
+                    "--model-wait-ms",
+                    "0",
+                    NULL};
     char *out, *err;
     zd_config c;
 
@@ -576,6 +613,8 @@ static void test_zone_demo_config_flags_override_env(void **state)
     setenv("ZONE_DEMO_RETENTION", "600", 1);         /* no flag: the environment's value */
     setenv("ZONE_DEMO_NOTIFY_BACKOFF_MS", "250", 1); /* likewise */
     setenv("ZONE_DEMO_NOTIFY_SCENE", "7", 1);
+    setenv("ZONE_DEMO_PRIVATE_KEY", "/env/key.pem", 1);
+    setenv("ZONE_DEMO_MODEL_WAIT_MS", "1500", 1);
     assert_int_equal(load(&c, argv, &out, &err), 0);
     assert_string_equal(err, "");
     assert_int_equal(c.threads, 3);
@@ -587,6 +626,8 @@ static void test_zone_demo_config_flags_override_env(void **state)
     assert_int_equal(c.retention_s, 600);
     assert_int_equal(c.notify_backoff_ms, 250);
     assert_int_equal(c.async_workers, 2); /* neither: the default */
+    assert_string_equal(c.private_key, "/flag/key.pem");
+    assert_int_equal(c.model_wait_ms, 0); /* 0 is allowed: create the tasks, poll once */
     free(out);
     free(err);
 
@@ -599,6 +640,8 @@ static void test_zone_demo_config_flags_override_env(void **state)
         assert_int_equal(c.port, 9000);
         assert_int_equal(c.max_body, 2048);
         assert_int_equal(c.notify_scene, 7);
+        assert_string_equal(c.private_key, "/env/key.pem");
+        assert_int_equal(c.model_wait_ms, 1500);
         free(out);
         free(err);
     }
@@ -607,11 +650,26 @@ static void test_zone_demo_config_flags_override_env(void **state)
 
 static void test_zone_demo_config_help(void **state)
 {
-    static const char *const flags[] = {
-        "--port",         "--threads",           "--queue",           "--async-workers",
-        "--async-queue",  "--retention",         "--cleanup-every",   "--notify-scene",
-        "--notify-tries", "--notify-backoff-ms", "--shutdown-grace",  "--data-dir",
-        "--max-body",     "ZONELAB_PORT",        "ZONE_DEMO_DATA_DIR"};
+    static const char *const flags[] = {"--port",
+                                        "--threads",
+                                        "--queue",
+                                        "--async-workers",
+                                        "--async-queue",
+                                        "--retention",
+                                        "--cleanup-every",
+                                        "--notify-scene",
+                                        "--notify-tries",
+                                        "--notify-backoff-ms",
+                                        "--shutdown-grace",
+                                        "--data-dir",
+                                        "--max-body",
+                                        "ZONELAB_PORT",
+                                        "ZONE_DEMO_DATA_DIR",
+                                        "--private-key",
+                                        "ZONE_DEMO_PRIVATE_KEY",
+                                        "--model-wait-ms",
+                                        "ZONE_DEMO_MODEL_WAIT_MS",
+                                        "echo_input"};
     char *argv[] = {"zone-demo", "--port", "7000", "--help", NULL};
     char *argv_h[] = {"zone-demo", "-h", NULL};
     char *out, *err;
@@ -637,10 +695,22 @@ static void test_zone_demo_config_help(void **state)
 static void test_zone_demo_config_bad_values(void **state)
 {
     static const char *const bad[][3] = {
-        {"--port", "0", NULL},      {"--port", "65536", NULL},     {"--retention", "5", NULL},
-        {"--bogus", "1", NULL},     {"--port", NULL, NULL},        {"--threads", "abc", NULL},
-        {"--threads", "-1", NULL},  {"--queue", "12x", NULL},      {"--data-dir", NULL, NULL},
-        {"--max-body", "10", NULL}, {"--notify-tries", "0", NULL}, {"--port", "", NULL},
+        {"--port", "0", NULL},
+        {"--port", "65536", NULL},
+        {"--retention", "5", NULL},
+        {"--bogus", "1", NULL},
+        {"--port", NULL, NULL},
+        {"--threads", "abc", NULL},
+        {"--threads", "-1", NULL},
+        {"--queue", "12x", NULL},
+        {"--data-dir", NULL, NULL},
+        {"--max-body", "10", NULL},
+        {"--notify-tries", "0", NULL},
+        {"--port", "", NULL},
+        {"--private-key", NULL, NULL},
+        {"--private-key", "", NULL},
+        {"--model-wait-ms", "600001", NULL},
+        {"--model-wait-ms", "-1", NULL},
     };
     char *out, *err;
     zd_config c;
@@ -1551,6 +1621,560 @@ static void test_zone_demo_digest_errors(void **state)
     cJSON_Delete(d);
 }
 
+/* ---------------------------------------------------------------- message keys */
+
+/* "zonelabFixedSecretKey00000000010" wrapped with test_v1_public.pem (openssl pkeyutl
+ * -encrypt -pkeyopt rsa_padding_mode:pkcs1, base64): fixed, so a wrong key fails the same way
+ * on every run. */
+#define FIXED_SECRET "zonelabFixedSecretKey00000000010"
+#define FIXED_WRAPPED                                                                              \
+    "KZ4Q0IKYjzeyYKV/XsECn55TAq/W5kW6HFcQDjMDGq2tslbV7pF1zt4ujSOte94/fRa3LJMHB7ArWBoGBZoYgo6aEiRt" \
+    "oUrclEodshQI1C3VA0pwQC37XLxdILfu1K2iG6fxa5kL3lySkTD9eNLM9SmJLOYzXx2I6AV2pqHLC6HiXgEWLggFvNI+" \
+    "8basAx+x+GWd2NMA/WRxj2AaKuZOiaxUXEMklnaUcyV4kN0EjqODAXN8xX0vsTWi0ZmKiPV+idrwnEbGMJpK6WrRgLFE" \
+    "s4eRt4gcCuml/zIENcEygjLS3Vz/sTcCZER4Gd1kVw//6c8KLCjsRI2P++shF6mBHQ=="
+
+/* secret wrapped as sync_msg's encrypted_secret_key is: RSA PKCS#1 v1.5 with the public key
+ * in the file, base64. Owned, free(). */
+static char *wrap_secret(const char *public_pem, const char *secret)
+{
+    FILE *fp = fopen(public_pem, "r");
+    EVP_PKEY *pk;
+    EVP_PKEY_CTX *ctx;
+    unsigned char ct[512];
+    size_t ct_len = sizeof ct;
+    char *b64;
+
+    assert_non_null(fp);
+    pk = PEM_read_PUBKEY(fp, NULL, NULL, NULL);
+    fclose(fp);
+    assert_non_null(pk);
+    ctx = EVP_PKEY_CTX_new(pk, NULL);
+    assert_non_null(ctx);
+    assert_true(EVP_PKEY_encrypt_init(ctx) > 0);
+    assert_true(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) > 0);
+    assert_true(EVP_PKEY_encrypt(ctx, ct, &ct_len, (const unsigned char *)secret, strlen(secret)) >
+                0);
+    b64 = malloc(4 * ((ct_len + 2) / 3) + 1);
+    assert_non_null(b64);
+    EVP_EncodeBlock((unsigned char *)b64, ct, (int)ct_len);
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(pk);
+    return b64;
+}
+
+static void test_zone_demo_msgkey_decrypt(void **state)
+{
+    char err[512] = "", *got, *fresh = wrap_secret(KEYS "test_v1_public.pem", "key-éé-1");
+    char cut[sizeof FIXED_WRAPPED];
+    zd_msgkey *k1 = zd_msgkey_load(KEYS "test_v1_private.pem", err, sizeof err);
+    zd_msgkey *k2 = zd_msgkey_load(KEYS "test_v2_private.pem", err, sizeof err);
+
+    (void)state;
+    assert_non_null(k1);
+    assert_non_null(k2);
+    got = zd_msgkey_decrypt(k1, FIXED_WRAPPED, err, sizeof err);
+    assert_non_null(got);
+    assert_string_equal(got, FIXED_SECRET);
+    free(got);
+    got = zd_msgkey_decrypt(k1, fresh, err, sizeof err); /* fresh random padding, UTF-8 */
+    assert_non_null(got);
+    assert_string_equal(got, "key-éé-1");
+    free(got);
+
+    /* the other key pair's private half: refused, not random bytes */
+    err[0] = '\0';
+    assert_null(zd_msgkey_decrypt(k2, FIXED_WRAPPED, err, sizeof err));
+    assert_non_null(strstr(err, "does not decrypt"));
+    /* not base64, empty, truncated, too short for RSA-2048, NULL */
+    assert_null(zd_msgkey_decrypt(k1, "not base64!", err, sizeof err));
+    assert_non_null(strstr(err, "base64"));
+    assert_null(zd_msgkey_decrypt(k1, "", err, sizeof err));
+    snprintf(cut, sizeof cut, "%s", FIXED_WRAPPED);
+    cut[strlen(cut) - 8] = '\0';
+    assert_null(zd_msgkey_decrypt(k1, cut, err, sizeof err));
+    assert_null(zd_msgkey_decrypt(k1, "QUJD", err, sizeof err));
+    assert_null(zd_msgkey_decrypt(k1, NULL, err, sizeof err));
+    assert_null(zd_msgkey_decrypt(NULL, FIXED_WRAPPED, err, sizeof err));
+    zd_msgkey_free(k1);
+    zd_msgkey_free(k2);
+    zd_msgkey_free(NULL);
+    free(fresh);
+}
+
+static void test_zone_demo_msgkey_load_errors(void **state)
+{
+    fx *f = *state;
+    char err[512] = "", path[128];
+
+    assert_null(zd_msgkey_load("/nonexistent/zd-key.pem", err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent/zd-key.pem"));
+    /* a public key where the private one belongs */
+    assert_null(zd_msgkey_load(KEYS "test_v1_public.pem", err, sizeof err));
+    assert_non_null(strstr(err, "private key"));
+    assert_non_null(strstr(err, "test_v1_public.pem"));
+    write_raw(f, "junk.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+    snprintf(path, sizeof path, "%s/junk.pem", f->dir);
+    assert_null(zd_msgkey_load(path, err, sizeof err));
+    assert_true(strlen(err) > 0);
+    assert_null(zd_msgkey_from_pem("", 0, err, sizeof err));
+    assert_null(zd_msgkey_from_pem(NULL, 10, err, sizeof err));
+}
+
+/* ---------------------------------------------------------------- open_debug_mode */
+
+static int fake_open_debug_mode(void *ud, const char *debug_token, const char *access_token,
+                                char *err, size_t errlen)
+{
+    (void)ud;
+    if (!strcmp(debug_token, "dbg_ok") && !strcmp(access_token, "at_ok"))
+        return 1;
+    snprintf(err, errlen, "debug mode refused: errcode 710671 debug token expired");
+    return 0;
+}
+
+static void test_zone_demo_open_debug_mode(void **state)
+{
+    fx *f = *state;
+    char *out;
+    cJSON *j;
+
+    f->seam.open_debug_mode = fake_open_debug_mode;
+    app_start(f);
+    out = handle(f, 1, "open_debug_mode", "",
+                 "{\"debug_token\":\"dbg_ok\",\"access_token\":\"at_ok\"}");
+    assert_string_equal(out, "{\"errcode\":0,\"errmsg\":\"ok\"}");
+    free(out);
+    out = handle(f, 1, "open_debug_mode", "",
+                 "{\"debug_token\":\"dbg_old\",\"access_token\":\"at_ok\"}");
+    j = parse(out);
+    assert_int_equal((int)cJSON_GetObjectItem(j, "errcode")->valuedouble, 710660);
+    assert_non_null(strstr(json_str(j, "errmsg"), "710671")); /* the SDK's reason */
+    cJSON_Delete(j);
+    free(out);
+    out = handle(f, 1, "open_debug_mode", "", "{\"debug_token\":1}");
+    j = parse(out);
+    assert_int_equal((int)cJSON_GetObjectItem(j, "errcode")->valuedouble, 710660);
+    assert_non_null(strstr(json_str(j, "errmsg"), "debug_token and access_token"));
+    cJSON_Delete(j);
+    free(out);
+    assert_int_equal(f->sdk.n_calls, 0); /* no invoke: the SDK's own debug-mode call */
+}
+
+static void test_zone_demo_open_debug_mode_absent(void **state)
+{
+    fx *f = *state;
+    char *out;
+    cJSON *j;
+
+    app_start(f); /* a seam without open_debug_mode */
+    out = handle(f, 1, "open_debug_mode", "", "{\"debug_token\":\"a\",\"access_token\":\"b\"}");
+    j = parse(out);
+    assert_int_equal((int)cJSON_GetObjectItem(j, "errcode")->valuedouble, 710660);
+    assert_non_null(strstr(json_str(j, "errmsg"), "no debug mode"));
+    cJSON_Delete(j);
+    free(out);
+}
+
+/* ---------------------------------------------------------------- echo_input */
+
+static void test_zone_demo_echo_input(void **state)
+{
+    fx *f = *state;
+    static const char *const inputs[] = {
+        "{\"ability_id\":\"1\",\"task_type\":\"service_statistics\",\"msg\":\"A说：你好\\n\"}",
+        "{\"chat\":\"A(员工)说：hi\",\"content\":\"hi\",\"knowledge\":\"\",\"tags\":\"{}\"}",
+        "not JSON at all: \"quoted\", back\\slash, tab\t, newline\n, slash /, {[",
+        "",
+        "   {\"a\" :  1 }  ", /* spacing kept, never re-printed */
+    };
+    zd_request rq = {.call_type = 1,
+                     .corpid = "wwcorp1",
+                     .agentid = 1000002,
+                     .ability_id = "echo_input",
+                     .job_info = "JOB_E",
+                     .is_async = true,
+                     .data = inputs[2]};
+    char *out;
+    cJSON *j, *body;
+    size_t i;
+
+    app_start(f);
+    for (i = 0; i < sizeof inputs / sizeof *inputs; i++) {
+        out = handle(f, 1, "echo_input", "", inputs[i]);
+        j = parse(out);
+        assert_string_equal(json_str(j, "input"), inputs[i]);
+        assert_int_equal(cJSON_GetArraySize(j), 1); /* {"input":...} and nothing else */
+        cJSON_Delete(j);
+        free(out);
+    }
+    assert_int_equal(f->sdk.n_calls, 0); /* echo_input calls nothing */
+
+    /* async (as create_program_task / create_model_task deliver it): reported as the result */
+    out = zd_handle(f->app, &rq);
+    assert_string_equal(out, "{}");
+    free(out);
+    app_stop(f);
+    assert_int_equal(f->sdk.n_calls, 1);
+    assert_string_equal(f->sdk.calls[0].api, "program_async_job_call_back");
+    assert_string_equal(f->sdk.calls[0].job_info, "JOB_E");
+    body = parse(f->sdk.calls[0].request);
+    assert_int_equal(json_int(body, "errcode"), 0);
+    j = parse(json_str(body, "result"));
+    assert_string_equal(json_str(j, "input"), inputs[2]);
+    cJSON_Delete(j);
+    cJSON_Delete(body);
+}
+
+/* ---------------------------------------------------------------- the digest's sentiment */
+
+static void test_zone_demo_digest_options(void **state)
+{
+    char err[200];
+    bool on = true;
+
+    (void)state;
+    assert_int_equal(zd_digest_options("{}", &on, err, sizeof err), 0);
+    assert_false(on);
+    assert_int_equal(zd_digest_options("{\"sentiment\":true}", &on, err, sizeof err), 0);
+    assert_true(on);
+    assert_int_equal(zd_digest_options("{\"sentiment\":false}", &on, err, sizeof err), 0);
+    assert_false(on);
+    /* what the digest always took: anything, ignored */
+    assert_int_equal(zd_digest_options("not json", &on, err, sizeof err), 0);
+    assert_false(on);
+    assert_int_equal(zd_digest_options("[true]", &on, err, sizeof err), 0);
+    assert_false(on);
+    assert_int_equal(zd_digest_options("", &on, err, sizeof err), 0);
+    assert_int_equal(zd_digest_options(NULL, &on, err, sizeof err), 0);
+    assert_false(on);
+    /* a sentiment that is not a bool is a mistake worth saying */
+    assert_int_equal(zd_digest_options("{\"sentiment\":\"yes\"}", &on, err, sizeof err), -1);
+    assert_non_null(strstr(err, "true or false"));
+    assert_false(on);
+    assert_int_equal(zd_digest_options("{\"sentiment\":1}", &on, err, sizeof err), -1);
+
+    assert_true(zd_sentiment_msgtype(1));
+    assert_true(zd_sentiment_msgtype(6));
+    assert_true(zd_sentiment_msgtype(21));
+    assert_false(zd_sentiment_msgtype(0));
+    assert_false(zd_sentiment_msgtype(2));
+    assert_false(zd_sentiment_msgtype(22));
+}
+
+/* A sync_msg msg_list item; wrapped is its encrypted_secret_key (NULL: no
+ * service_encrypt_info). */
+static void add_msg(cJSON *list, const char *msgid, int msgtype, const char *wrapped)
+{
+    cJSON *m = cJSON_CreateObject(), *s = cJSON_AddObjectToObject(m, "sender");
+
+    cJSON_AddStringToObject(m, "msgid", msgid);
+    cJSON_AddNumberToObject(s, "type", 1);
+    cJSON_AddStringToObject(s, "id", "zhangsan");
+    cJSON_AddNumberToObject(m, "msgtype", msgtype);
+    if (wrapped) {
+        cJSON *e = cJSON_AddObjectToObject(m, "service_encrypt_info");
+
+        cJSON_AddStringToObject(e, "encrypted_secret_key", wrapped);
+        cJSON_AddNumberToObject(e, "public_key_ver", 1);
+    }
+    cJSON_AddItemToArray(list, m);
+}
+
+/* A last sync_msg page (has_more 0) holding list (taken). Owned, free(). */
+static char *page_of(cJSON *list, const char *next_cursor)
+{
+    cJSON *p = cJSON_CreateObject();
+    char *text;
+
+    cJSON_AddNumberToObject(p, "errcode", 0);
+    cJSON_AddStringToObject(p, "errmsg", "ok");
+    cJSON_AddNumberToObject(p, "has_more", 0);
+    cJSON_AddStringToObject(p, "next_cursor", next_cursor);
+    cJSON_AddItemToObject(p, "msg_list", list);
+    text = cJSON_PrintUnformatted(p);
+    cJSON_Delete(p);
+    return text;
+}
+
+static const cJSON *sentiment_of(const cJSON *digest)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(digest, "sentiment");
+
+    if (!cJSON_IsObject(s))
+        fail_msg("the digest has no sentiment object");
+    return s;
+}
+
+/* Asserts the sentiment counts, and that they add up to the messages handed in. */
+static void assert_sentiment(const cJSON *digest, int analysed, int positive, int negative,
+                             int none, int failed, int unfinished)
+{
+    const cJSON *s = sentiment_of(digest);
+
+    assert_int_equal(json_int(s, "analysed"), analysed);
+    assert_int_equal(json_int(s, "positive"), positive);
+    assert_int_equal(json_int(s, "negative"), negative);
+    assert_int_equal(json_int(s, "none"), none);
+    assert_int_equal(json_int(s, "failed"), failed);
+    assert_int_equal(json_int(s, "unfinished"), unfinished);
+    assert_int_equal(analysed, positive + negative + none);
+    assert_int_equal(analysed + failed + unfinished,
+                     count_type(digest, 1) + count_type(digest, 6) + count_type(digest, 21));
+}
+
+static void test_zone_demo_digest_sentiment_counts(void **state)
+{
+    fx *f = *state;
+    cJSON *list = cJSON_CreateArray(), *d, *req;
+    char *w1 = wrap_secret(KEYS "test_v1_public.pem", "secret-one");
+    char *w2 = wrap_secret(KEYS "test_v1_public.pem", "secret-two");
+    char *w5 = wrap_secret(KEYS "test_v2_public.pem", "secret-five"); /* another key version */
+    char *page, *out;
+    const cJSON *items;
+
+    add_msg(list, "m1", 1, w1);
+    add_msg(list, "m2", 6, w2);
+    add_msg(list, "m3", 21, FIXED_WRAPPED);
+    add_msg(list, "m4", 2, w1); /* an image: not analysed, whatever its key */
+    add_msg(list, "m5", 1, w5);
+    add_msg(list, "m6", 1, NULL); /* no key at all */
+    page = page_of(list, "cur1");
+    fake_script(&f->sdk, "sync_msg", 0, page);
+    fake_script(&f->sdk, "create_sentiment_task", 0,
+                "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"J1\",\"fail_list\":[]}");
+    fake_script(&f->sdk, "get_sentiment_result", 0,
+                "{\"errcode\":0,\"errmsg\":\"ok\",\"status\":0,\"fail_list\":[],"
+                "\"analyze_result_list\":[{\"errcode\":0,\"errmsg\":\"ok\",\"msgid\":\"m1\"},"
+                "{\"errcode\":0,\"errmsg\":\"ok\",\"msgid\":\"m2\"},"
+                "{\"errcode\":0,\"errmsg\":\"ok\",\"msgid\":\"m3\"}]}");
+    fake_script(&f->sdk, "get_sentiment_result", 0,
+                "{\"errcode\":0,\"errmsg\":\"ok\",\"status\":1,"
+                "\"fail_list\":[{\"errcode\":710602,\"errmsg\":\"x\",\"msgid\":\"m3\"}],"
+                "\"analyze_result_list\":["
+                "{\"errcode\":0,\"errmsg\":\"ok\",\"msgid\":\"m1\",\"sentiment_result\":1},"
+                "{\"errcode\":0,\"errmsg\":\"ok\",\"msgid\":\"m2\",\"sentiment_result\":2},"
+                "{\"errcode\":710602,\"errmsg\":\"x\",\"msgid\":\"m3\"}]}");
+    snprintf(f->cfg.private_key, sizeof f->cfg.private_key, "%s", KEYS "test_v1_private.pem");
+    app_start(f);
+    out = handle(f, 1, "new_messages_digest", "", "{\"sentiment\":true}");
+    d = parse(out);
+    free(out);
+    assert_int_equal(json_int(d, "errcode"), 0);
+    assert_int_equal(json_int(d, "total"), 6);
+    /* m1 positive, m2 negative; m3 failed in the task, m5 and m6 had no usable key */
+    assert_sentiment(d, 2, 1, 1, 0, 3, 0);
+    cJSON_Delete(d);
+
+    assert_int_equal(f->sdk.n_calls, 4);
+    assert_string_equal(f->sdk.calls[1].api, "create_sentiment_task");
+    assert_string_equal(f->sdk.calls[1].ability_id, "new_messages_digest");
+    req = parse(f->sdk.calls[1].request);
+    items = cJSON_GetObjectItemCaseSensitive(req, "msg_list");
+    assert_int_equal(cJSON_GetArraySize(items), 3);
+    assert_string_equal(json_str(cJSON_GetArrayItem(items, 0), "msgid"), "m1");
+    assert_string_equal(
+        json_str(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "encrypt_info"), "secret_key"),
+        "secret-one");
+    assert_string_equal(json_str(cJSON_GetArrayItem(items, 1), "msgid"), "m2");
+    assert_string_equal(
+        json_str(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 1), "encrypt_info"), "secret_key"),
+        "secret-two");
+    assert_string_equal(json_str(cJSON_GetArrayItem(items, 2), "msgid"), "m3");
+    assert_string_equal(
+        json_str(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 2), "encrypt_info"), "secret_key"),
+        FIXED_SECRET);
+    cJSON_Delete(req);
+    assert_string_equal(f->sdk.calls[2].api, "get_sentiment_result");
+    assert_string_equal(f->sdk.calls[2].request, "{\"jobid\":\"J1\"}");
+    assert_string_equal(f->sdk.calls[3].api, "get_sentiment_result");
+    assert_int_equal(n_sleeps, 1); /* one poll interval between the two results */
+    assert_int_equal(sleeps[0], 100);
+
+    /* the same digest without asking: no model call, no sentiment key, as it always was */
+    fake_script(&f->sdk, "sync_msg", 0, "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":0}");
+    out = handle(f, 1, "new_messages_digest", "", "{\"sentiment\":false}");
+    d = parse(out);
+    free(out);
+    assert_null(cJSON_GetObjectItemCaseSensitive(d, "sentiment"));
+    cJSON_Delete(d);
+    assert_int_equal(f->sdk.n_calls, 5);
+    free(page);
+    free(w1);
+    free(w2);
+    free(w5);
+}
+
+/* 1001 messages: two tasks of 1000 and 1. The first lists a duplicate and never finishes
+ * within --model-wait-ms, the second fails. */
+static void test_zone_demo_digest_sentiment_chunks_and_wait(void **state)
+{
+    fx *f = *state;
+    cJSON *list = cJSON_CreateArray(), *d, *req;
+    char *page, *out, id[16];
+    size_t i, slept = 0;
+    int k;
+
+    for (k = 0; k < 1001; k++) {
+        snprintf(id, sizeof id, "m%04d", k);
+        add_msg(list, id, k % 3 == 0 ? 1 : k % 3 == 1 ? 6 : 21, FIXED_WRAPPED);
+    }
+    page = page_of(list, "cur1");
+    fake_script(&f->sdk, "sync_msg", 0, page);
+    fake_script(&f->sdk, "create_sentiment_task", 0,
+                "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"J1\",\"fail_list\":[{\"errcode\":"
+                "710613,\"errmsg\":\"dup\",\"msgid\":\"m0007\"}]}");
+    fake_script(&f->sdk, "create_sentiment_task", 0,
+                "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"J2\",\"fail_list\":[]}");
+    /* first round: J1 still running, J2 failed; later rounds: J1 still running */
+    fake_script(&f->sdk, "get_sentiment_result", 0,
+                "{\"errcode\":0,\"errmsg\":\"ok\",\"status\":0,\"fail_list\":[]}");
+    fake_script(&f->sdk, "get_sentiment_result", 0,
+                "{\"errcode\":710633,\"errmsg\":\"failed\",\"status\":2}");
+    for (k = 0; k < 8; k++)
+        fake_script(&f->sdk, "get_sentiment_result", 0,
+                    "{\"errcode\":0,\"errmsg\":\"ok\",\"status\":0,\"fail_list\":[]}");
+    snprintf(f->cfg.private_key, sizeof f->cfg.private_key, "%s", KEYS "test_v1_private.pem");
+    f->cfg.model_wait_ms = 250;
+    app_start(f);
+    out = handle(f, 1, "new_messages_digest", "", "{\"sentiment\":true}");
+    d = parse(out);
+    free(out);
+    assert_int_equal(json_int(d, "errcode"), 0);
+    assert_int_equal(json_int(d, "total"), 1001);
+    /* the duplicate and J2's message failed; J1's other 999 were unfinished at the deadline */
+    assert_sentiment(d, 0, 0, 0, 0, 2, 999);
+    cJSON_Delete(d);
+
+    assert_string_equal(f->sdk.calls[1].api, "create_sentiment_task");
+    req = parse(f->sdk.calls[1].request);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(req, "msg_list")), 1000);
+    cJSON_Delete(req);
+    assert_string_equal(f->sdk.calls[2].api, "create_sentiment_task");
+    req = parse(f->sdk.calls[2].request);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(req, "msg_list")), 1);
+    assert_string_equal(
+        json_str(cJSON_GetArrayItem(cJSON_GetObjectItem(req, "msg_list"), 0), "msgid"), "m1000");
+    cJSON_Delete(req);
+    /* the wait: 100 ms rounds, the last one cut to what was left, 250 ms in all */
+    for (i = 0; i < n_sleeps; i++) {
+        assert_true(sleeps[i] <= 100);
+        slept += sleeps[i];
+    }
+    assert_int_equal(slept, 250);
+    assert_int_equal(n_sleeps, 3);
+    /* a get per round for J1 (4 rounds: 0, 100, 200, 250 ms), one for J2 */
+    assert_int_equal(f->sdk.n_calls, 3 + 4 + 1);
+    free(page);
+}
+
+static void test_zone_demo_digest_sentiment_task_errors(void **state)
+{
+    fx *f = *state;
+    cJSON *list, *d;
+    char *pages[3], *out, id[8];
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        list = cJSON_CreateArray();
+        snprintf(id, sizeof id, "m%d", i);
+        add_msg(list, id, 1, FIXED_WRAPPED);
+        pages[i] = page_of(list, i == 0 ? "c1" : i == 1 ? "c2" : "c3");
+        fake_script(&f->sdk, "sync_msg", 0, pages[i]);
+    }
+    fake_script(&f->sdk, "create_sentiment_task", ZD_SDK_NETWORK, NULL);
+    fake_script(&f->sdk, "create_sentiment_task", 0,
+                "{\"errcode\":45009,\"errmsg\":\"over the daily quota\"}");
+    fake_script(&f->sdk, "create_sentiment_task", 0,
+                "{\"errcode\":0,\"errmsg\":\"ok\",\"jobid\":\"J3\",\"fail_list\":[]}");
+    fake_script(&f->sdk, "get_sentiment_result", ZD_SDK_NETWORK, NULL); /* tried again */
+    fake_script(&f->sdk, "get_sentiment_result", 0,
+                "{\"errcode\":0,\"errmsg\":\"ok\",\"status\":1,\"fail_list\":[],"
+                "\"analyze_result_list\":[{\"errcode\":0,\"errmsg\":\"ok\",\"msgid\":\"m2\","
+                "\"sentiment_result\":0}]}");
+    snprintf(f->cfg.private_key, sizeof f->cfg.private_key, "%s", KEYS "test_v1_private.pem");
+    app_start(f);
+    for (i = 0; i < 3; i++) {
+        out = handle(f, 1, "new_messages_digest", "", "{\"sentiment\":true}");
+        d = parse(out);
+        free(out);
+        assert_int_equal(json_int(d, "errcode"), 0); /* the digest itself worked */
+        assert_int_equal(json_int(d, "total"), 1);
+        if (i < 2)
+            assert_sentiment(d, 0, 0, 0, 0, 1, 0); /* the create failed: its message failed */
+        else
+            assert_sentiment(d, 1, 0, 0, 1, 0, 0);
+        cJSON_Delete(d);
+        free(pages[i]);
+    }
+    assert_int_equal(n_sleeps, 1);
+}
+
+static void test_zone_demo_digest_sentiment_refused(void **state)
+{
+    fx *f = *state;
+    char *out, cur[64];
+    cJSON *d;
+
+    app_start(f); /* no --private-key */
+    out = handle(f, 1, "new_messages_digest", "", "{\"sentiment\":true}");
+    assert_error(out, SAMPLE_ERR, "--private-key");
+    free(out);
+    out = handle(f, 1, "new_messages_digest", "", "{\"sentiment\":\"yes\"}");
+    assert_error(out, SAMPLE_ERR, "true or false");
+    free(out);
+    /* refused before anything was synced: no call, the cursor where it was */
+    assert_int_equal(f->sdk.n_calls, 0);
+    assert_int_equal(zd_cursor_get(f->store, "wwcorp1", 1000002, cur, sizeof cur), 1);
+
+    /* a key that does not load: the answer says which file and why, and nothing crashes */
+    app_stop(f);
+    snprintf(f->cfg.private_key, sizeof f->cfg.private_key, "%s", KEYS "test_v1_public.pem");
+    app_start(f);
+    out = handle(f, 1, "new_messages_digest", "", "{\"sentiment\":true}");
+    assert_error(out, SAMPLE_ERR, "test_v1_public.pem");
+    free(out);
+    assert_int_equal(f->sdk.n_calls, 0);
+    /* the plain digest still works */
+    fake_script(&f->sdk, "sync_msg", 0, "{\"errcode\":0,\"errmsg\":\"ok\",\"has_more\":0}");
+    out = handle(f, 1, "new_messages_digest", "", "{}");
+    d = parse(out);
+    free(out);
+    assert_int_equal(json_int(d, "errcode"), 0);
+    assert_null(cJSON_GetObjectItemCaseSensitive(d, "sentiment"));
+    cJSON_Delete(d);
+}
+
+/* A key that decrypts none of the message keys: an error that says so, with the digest's
+ * counts (those messages are past the saved cursor now) and no model task. */
+static void test_zone_demo_digest_sentiment_wrong_key(void **state)
+{
+    fx *f = *state;
+    cJSON *list = cJSON_CreateArray(), *d;
+    char *page, *out, cur[64];
+    size_t i;
+
+    add_msg(list, "m1", 1, FIXED_WRAPPED);
+    add_msg(list, "m2", 6, FIXED_WRAPPED);
+    add_msg(list, "m3", 2, FIXED_WRAPPED);
+    page = page_of(list, "cur9");
+    fake_script(&f->sdk, "sync_msg", 0, page);
+    snprintf(f->cfg.private_key, sizeof f->cfg.private_key, "%s", KEYS "test_v2_private.pem");
+    app_start(f);
+    out = handle(f, 1, "new_messages_digest", "", "{\"sentiment\":true}");
+    d = parse(out);
+    free(out);
+    assert_int_equal(json_int(d, "errcode"), SAMPLE_ERR);
+    assert_non_null(strstr(json_str(d, "errmsg"), "decrypts none"));
+    assert_int_equal(json_int(d, "total"), 3);
+    assert_sentiment(d, 0, 0, 0, 0, 2, 0);
+    cJSON_Delete(d);
+    for (i = 0; i < f->sdk.n_calls; i++)
+        assert_string_equal(f->sdk.calls[i].api, "sync_msg");
+    assert_int_equal(zd_cursor_get(f->store, "wwcorp1", 1000002, cur, sizeof cur), 0);
+    assert_string_equal(cur, "cur9");
+    free(page);
+}
+
 /* ---------------------------------------------------------------- async */
 
 static bool async_done_at_least(zd_app *a, uint64_t n)
@@ -1719,6 +2343,19 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zone_demo_digest_pages_and_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_digest_sends_event_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_digest_errors, setup, teardown),
+        cmocka_unit_test(test_zone_demo_msgkey_decrypt),
+        cmocka_unit_test_setup_teardown(test_zone_demo_msgkey_load_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_echo_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_open_debug_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_open_debug_mode_absent, setup, teardown),
+        cmocka_unit_test(test_zone_demo_digest_options),
+        cmocka_unit_test_setup_teardown(test_zone_demo_digest_sentiment_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_digest_sentiment_chunks_and_wait, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_digest_sentiment_task_errors, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_digest_sentiment_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_digest_sentiment_wrong_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_async_reports_result, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_async_failure_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_async_queue_full, setup, teardown),
