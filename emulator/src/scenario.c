@@ -23,6 +23,7 @@
 
 #include "control.h"
 #include "emu.h"
+#include "sbuf.h"
 #include "wire.h"
 #include "wxcrypt.h"
 
@@ -51,6 +52,7 @@ typedef struct wait {
     cJSON *filter;
     int cursor; /* index into cursors */
     /* W_READY */
+    zl_prog_rt *prog;
     size_t replica;
     /* what was found (W_INBOX, W_JOURNAL) */
     cJSON *found;
@@ -60,6 +62,12 @@ typedef struct test {
     char *name;
     int ref; /* the function in the registry */
 } test;
+
+/* A variable of the programs' environment. */
+typedef struct env_var {
+    char *name, *value;
+    char *saved; /* this process's own value while a replica is forked, or NULL */
+} env_var;
 
 typedef struct sc {
     lua_State *L;
@@ -73,7 +81,11 @@ typedef struct sc {
     zl_journal *journal;
     zl_emu *emu;
     zl_control control;
-    zl_prog_rt *prog;
+    zl_prog_rt *prog;     /* the main program: program.*, call() and the like default to it */
+    zl_prog_rt **started; /* every program the scenario started, the main one first */
+    size_t n_started;
+    env_var *env; /* ZONELAB_WORK_DIR first, then scenario{}.env; a zeroed one ends it */
+    size_t n_env;
     wait w;
     uint64_t inbox_start; /* the fake app's newest inbox seq when the test began */
     struct {
@@ -457,72 +469,85 @@ static bool check(sc *s)
         return w->found != NULL;
     }
     case W_READY:
-        return zl_emu_port_open(s->prog->replicas[w->replica].port);
+        return zl_emu_port_open(w->prog->replicas[w->replica].port);
     default:
         return true;
     }
 }
 
-/* The last lines of each replica's log (owned). */
-static char *program_log(sc *s, int lines_per_replica)
+/* Appends "--- <instance>" and the last lines of r's log to out (cap bytes, *len used). */
+static void log_tail(const sc *s, const zl_replica *r, int lines, char *out, size_t cap,
+                     size_t *len)
 {
-    size_t cap = 8192, len = 0, i;
+    char path[700], *text = NULL, *p;
+    size_t n = 0, k;
+    FILE *f;
+    int seen = 0;
+
+    if (*len >= cap)
+        return;
+    snprintf(path, sizeof path, "%s/%s.log", s->opt.work_dir, r->instance);
+    for (k = strlen(s->opt.work_dir) + 1; path[k]; k++)
+        if (path[k] == '/')
+            path[k] = '_';
+    if (!(f = fopen(path, "r")))
+        return;
+    if (getdelim(&text, &n, '\0', f) < 0) {
+        fclose(f);
+        free(text);
+        return;
+    }
+    fclose(f);
+    p = text + strlen(text);
+    while (p > text && seen <= lines)
+        if (*--p == '\n')
+            seen++;
+    if (p > text)
+        p++;
+    *len += (size_t)snprintf(out + *len, cap - *len, "--- %s\n%s", r->instance, p);
+    free(text);
+}
+
+/* The last lines of each replica's log, of every program the scenario started, first's first
+ * (NULL: in order); owned. */
+static char *program_log(const sc *s, int lines_per_replica, const zl_replica *first)
+{
+    size_t cap = 8192, len = 0, i, q;
     char *out = calloc(1, cap);
 
-    for (i = 0; out && s->prog && i < s->prog->replica_count; i++) {
-        char path[700], *text = NULL, *p;
-        size_t n = 0, k;
-        FILE *f;
-        int seen = 0;
-
-        snprintf(path, sizeof path, "%s/%s.log", s->opt.work_dir, s->prog->replicas[i].instance);
-        for (k = strlen(s->opt.work_dir) + 1; path[k]; k++)
-            if (path[k] == '/')
-                path[k] = '_';
-        if (!(f = fopen(path, "r")))
-            continue;
-        if (getdelim(&text, &n, '\0', f) < 0) {
-            fclose(f);
-            free(text);
-            continue;
-        }
-        fclose(f);
-        p = text + strlen(text);
-        while (p > text && seen <= lines_per_replica)
-            if (*--p == '\n')
-                seen++;
-        if (p > text)
-            p++;
-        len += (size_t)snprintf(out + len, cap > len ? cap - len : 0, "--- %s\n%s",
-                                s->prog->replicas[i].instance, p);
-        free(text);
-        if (len >= cap)
-            break;
-    }
+    if (out && first)
+        log_tail(s, first, lines_per_replica, out, cap, &len);
+    for (q = 0; out && q < s->n_started; q++)
+        for (i = 0; i < s->started[q]->replica_count; i++)
+            if (&s->started[q]->replicas[i] != first)
+                log_tail(s, &s->started[q]->replicas[i], lines_per_replica, out, cap, &len);
     return out;
 }
 
-/* A replica that ended on its own is a crash: the scenario says so with its last lines. */
+/* A replica that ended on its own is a crash: the scenario says so with its last lines (its
+ * own first: the message is cut at the size of an error). Replicas of every program the
+ * scenario started count. */
 static bool crashed(sc *s)
 {
-    size_t i;
+    size_t i, q;
 
     if (s->crash[0])
         return true;
     zl_emu_reap(s->emu);
-    for (i = 0; s->prog && i < s->prog->replica_count; i++) {
-        zl_replica *r = &s->prog->replicas[i];
+    for (q = 0; q < s->n_started; q++)
+        for (i = 0; i < s->started[q]->replica_count; i++) {
+            zl_replica *r = &s->started[q]->replicas[i];
+            char *log;
 
-        if (r->pid > 0 && r->exited && !r->expected_exit) {
-            char *log = program_log(s, 8);
-
+            if (r->pid <= 0 || !r->exited || r->expected_exit)
+                continue;
+            log = program_log(s, 8, r);
             snprintf(s->crash, sizeof s->crash, "program %s crashed (%s %d); its last lines:\n%s",
                      r->instance, r->exit_code >= 128 ? "signal" : "exit code",
                      r->exit_code >= 128 ? r->exit_code - 128 : r->exit_code, log ? log : "");
             free(log);
             return true;
         }
-    }
     return false;
 }
 
@@ -766,57 +791,133 @@ static int l_inbox(lua_State *L)
     return 1;
 }
 
-static size_t replica_arg(lua_State *L, sc *s, int idx)
+/*
+ * The programs' environment: ZONELAB_WORK_DIR and scenario{}.env are set in this process only
+ * while a replica is forked (the child inherits them), then put back. So the emulator in this
+ * process never sees them (libcurl reads proxies from the environment), and nothing is left
+ * behind for another file run in the same process.
+ */
+static void env_enter(sc *s)
+{
+    size_t k;
+
+    for (k = 0; k < s->n_env; k++) {
+        const char *old = getenv(s->env[k].name);
+
+        s->env[k].saved = old ? strdup(old) : NULL;
+        setenv(s->env[k].name, s->env[k].value, 1);
+    }
+}
+
+static void env_leave(sc *s)
+{
+    size_t k;
+
+    for (k = 0; k < s->n_env; k++) {
+        if (s->env[k].saved)
+            setenv(s->env[k].name, s->env[k].saved, 1);
+        else
+            unsetenv(s->env[k].name);
+        free(s->env[k].saved);
+        s->env[k].saved = NULL;
+    }
+}
+
+/* zl_emu_spawn (cmd) or zl_emu_spawn_one (replica i, cmd NULL) with the programs' environment. */
+static int spawn(sc *s, zl_prog_rt *p, const char *cmd, size_t i, char *err, size_t errlen)
+{
+    int rc;
+
+    env_enter(s);
+    rc = cmd ? zl_emu_spawn(s->emu, p, cmd, err, errlen)
+             : zl_emu_spawn_one(s->emu, p, i, err, errlen);
+    env_leave(s);
+    return rc;
+}
+
+/* The started program named by the optional program id at idx; the main one when nil. */
+static zl_prog_rt *prog_arg(lua_State *L, sc *s, int idx)
+{
+    const char *id = luaL_optstring(L, idx, NULL);
+    char list[600] = "";
+    size_t k, len = 0;
+
+    if (!id)
+        return s->prog;
+    for (k = 0; k < s->n_started; k++)
+        if (!strcmp(s->started[k]->prog->program_id, id))
+            return s->started[k];
+    for (k = 0; k < s->n_started && len < sizeof list; k++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", k ? ", " : "",
+                                s->started[k]->prog->program_id);
+    zl_raise(L, "program \"%s\" is not one the scenario started (started: %s)", id, list);
+    return NULL;
+}
+
+static size_t replica_arg(lua_State *L, const zl_prog_rt *p, int idx)
 {
     lua_Integer i = luaL_checkinteger(L, idx);
 
-    if (!s->prog || i < 0 || (size_t)i >= s->prog->replica_count)
-        zl_raise(L, "replica %d does not exist (the program has %d, numbered from 0)", (int)i,
-                 s->prog ? (int)s->prog->replica_count : 0);
+    if (!p || i < 0 || (size_t)i >= p->replica_count)
+        zl_raise(L, "replica %d of %s does not exist (it has %d, numbered from 0)", (int)i,
+                 p ? p->prog->program_id : "the program", p ? (int)p->replica_count : 0);
     return (size_t)i;
 }
 
 static int ready_k(lua_State *L, int status, lua_KContext ctx)
 {
     sc *s = self(L);
-    size_t i = s->w.replica;
+    const zl_replica *r = &s->w.prog->replicas[s->w.replica];
     bool late = s->w.timed_out;
 
     (void)status, (void)ctx;
     wait_reset(s);
     raise_if_broken(L, s);
     if (late)
-        return zl_raise(L, "replica %d did not listen on port %d in time", (int)i,
-                        (int)s->prog->replicas[i].port);
+        return zl_raise(L, "%s did not listen on port %u in time", r->instance, r->port);
     return 0;
 }
 
-/* _zl.program(op, replica): "kill", "pause", "resume", "restart" (waits until it listens) */
+/* _zl.program(op, replica, timeout_s?, program_id?): "kill", "pause", "resume", "restart"
+ * (waits until it listens) on a replica of the main program or of program_id. */
 static int l_program(lua_State *L)
 {
     sc *s = waiting(L);
     const char *op = luaL_checkstring(L, 1);
-    size_t i = replica_arg(L, s, 2);
+    zl_prog_rt *p = prog_arg(L, s, 4);
+    size_t i = replica_arg(L, p, 2);
     char err[256];
 
     if (!strcmp(op, "kill") || !strcmp(op, "pause") || !strcmp(op, "resume")) {
         int sig = !strcmp(op, "kill") ? SIGKILL : !strcmp(op, "pause") ? SIGSTOP : SIGCONT;
 
-        if (zl_emu_signal_replica(s->emu, s->prog, i, sig) != 0)
-            return zl_raise(L, "cannot %s replica %d: it is not running", op, (int)i);
+        if (zl_emu_signal_replica(s->emu, p, i, sig) != 0)
+            return zl_raise(L, "cannot %s %s: it is not running", op, p->replicas[i].instance);
         return 0;
     }
     if (strcmp(op, "restart") != 0)
         return zl_raise(L, "program operations are kill, pause, resume and restart");
-    if (!s->prog->replicas[i].exited)
-        zl_emu_signal_replica(s->emu, s->prog, i, SIGKILL);
-    if (zl_emu_spawn_one(s->emu, s->prog, i, err, sizeof err) != 0)
+    if (!p->replicas[i].exited)
+        zl_emu_signal_replica(s->emu, p, i, SIGKILL);
+    if (spawn(s, p, NULL, i, err, sizeof err) != 0)
         return zl_raise(L, "%s", err);
+    /* a crash is raised until its replica is restarted; crashed() finds any other one again */
+    s->crash[0] = '\0';
     wait_reset(s);
     s->w.kind = W_READY;
+    s->w.prog = p;
     s->w.replica = i;
     s->w.deadline = real_ms() + timeout_arg(L, s, 3);
     return lua_yieldk(L, 0, 0, ready_k);
+}
+
+/* _zl.replicas(program_id?) -> the number of replicas of the main program or program_id */
+static int l_replicas(lua_State *L)
+{
+    zl_prog_rt *p = prog_arg(L, running(L), 1);
+
+    lua_pushinteger(L, p ? (lua_Integer)p->replica_count : 0);
+    return 1;
 }
 
 static void on_raw(zl_engine *e, const zl_http_result *res, void *ud)
@@ -857,13 +958,15 @@ static int raw_k(lua_State *L, int status, lua_KContext ctx)
     return 2;
 }
 
-/* _zl.program_request(replica, data, recase?) -> status, ww-exception or nil: a sealed
- * callback (call_type 1, ability get_callback_data) sent to a replica, with the header names
- * re-cased the way some HTTP frameworks do when recase is true. */
+/* _zl.program_request(replica, data, recase?, program_id?) -> status, ww-exception or nil: a
+ * sealed callback (call_type 1, ability get_callback_data) sent to a replica of the main
+ * program or of program_id, with the header names re-cased the way some HTTP frameworks do
+ * when recase is true. */
 static int l_program_request(lua_State *L)
 {
     sc *s = waiting(L);
-    size_t i = replica_arg(L, s, 1);
+    zl_prog_rt *p = prog_arg(L, s, 4);
+    size_t i = replica_arg(L, p, 1);
     const char *data = luaL_optstring(L, 2, "{}");
     bool recase = lua_toboolean(L, 3);
     zone_wire_callback cb = {0};
@@ -872,17 +975,17 @@ static int l_program_request(lua_State *L)
     const char *headers[4] = {hv[0], hv[1], hv[2], hv[3]};
     zl_http_request req = {.method = "POST", .url = url, .headers = headers, .n_headers = 4};
 
-    cb.corpid = strdup(s->prog->corp->corpid);
+    cb.corpid = strdup(p->corp->corpid);
     cb.data = strdup(data);
     cb.job_info = strdup("");
     cb.ability_id = strdup("get_callback_data");
     cb.notify_id = strdup("");
     cb.req_id = strdup("00000000000000aa");
     cb.call_type = 1;
-    cb.agentid = s->prog->prog->agentid_count ? s->prog->prog->agentids[0] : 0;
+    cb.agentid = p->prog->agentid_count ? p->prog->agentids[0] : 0;
     plain = zone_wire_callback_encode(&cb);
     zone_wire_callback_cleanup(&cb);
-    if (!plain || zone_wire_seal(&s->prog->keys, NULL, "POST", ZONE_WIRE_CALLBACK_PATH, plain,
+    if (!plain || zone_wire_seal(&p->keys, NULL, "POST", ZONE_WIRE_CALLBACK_PATH, plain,
                                  strlen(plain), &h, &body) != ZONE_WIRE_OK) {
         free(plain);
         return zl_raise(L, "cannot seal the request");
@@ -893,7 +996,7 @@ static int l_program_request(lua_State *L)
     snprintf(hv[1], sizeof hv[1], "%s: %s", recase ? "Ww-Timestamp" : "ww-timestamp", h.timestamp);
     snprintf(hv[2], sizeof hv[2], "%s: %s", recase ? "Ww-Nonce" : "ww-nonce", h.nonce);
     snprintf(hv[3], sizeof hv[3], "%s: %s", recase ? "Ww-Signature" : "ww-signature", h.signature);
-    snprintf(url, sizeof url, "%s/", s->prog->replicas[i].url);
+    snprintf(url, sizeof url, "%s/", p->replicas[i].url);
     req.body = body;
     req.body_len = strlen(body);
     req.timeout_ms = s->opt.step_timeout_ms;
@@ -1171,6 +1274,7 @@ static lua_State *new_state(sc *s)
                                      {"journal", l_journal},
                                      {"inbox", l_inbox},
                                      {"program", l_program},
+                                     {"replicas", l_replicas},
                                      {"program_request", l_program_request},
                                      {"backend", l_backend},
                                      {"info", l_info},
@@ -1246,18 +1350,178 @@ static const char *const config_keys[] = {"world",
                                           "event_timeout_ms",
                                           "app_callback_timeout_ms",
                                           "seed",
+                                          "programs",
+                                          "env",
                                           NULL};
+
+static bool env_name_ok(const char *n)
+{
+    if (!(*n == '_' || (*n >= 'A' && *n <= 'Z') || (*n >= 'a' && *n <= 'z')))
+        return false;
+    for (n++; *n; n++)
+        if (!(*n == '_' || (*n >= 'A' && *n <= 'Z') || (*n >= 'a' && *n <= 'z') ||
+              (*n >= '0' && *n <= '9')))
+            return false;
+    return true;
+}
+
+/* value with every "{dir}" replaced by dir (owned; NULL when memory runs out). */
+static char *with_dir(const char *value, const char *dir)
+{
+    zl_sbuf b = {0};
+    const char *p = value, *q;
+
+    while ((q = strstr(p, "{dir}"))) {
+        zl_sbuf_add(&b, p, (size_t)(q - p));
+        zl_sbuf_str(&b, dir);
+        p = q + 5;
+    }
+    zl_sbuf_str(&b, p);
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s ? b.s : strdup("");
+}
+
+/*
+ * s->env from ZONELAB_WORK_DIR and scenario{}.env: NAME = "value" ({dir} is dir, the scenario
+ * file's folder made absolute) or NAME = integer. -1 with err for a bad table, name or value.
+ */
+static int env_parse(sc *s, const char *dir, char *err, size_t errlen)
+{
+    const cJSON *env = cJSON_GetObjectItemCaseSensitive(s->config, "env"), *e;
+    char *abs = NULL;
+    int rc = -1;
+
+    if (env && !cJSON_IsObject(env)) {
+        snprintf(err, errlen, "scenario{}.env is a table of NAME = \"value\"");
+        return -1;
+    }
+    /* one more, zeroed: the end for zl_scenario_run's free */
+    if (!(s->env = calloc(2 + (size_t)cJSON_GetArraySize(env), sizeof *s->env)) ||
+        !(s->env[0].name = strdup("ZONELAB_WORK_DIR")) ||
+        !(s->env[0].value = strdup(s->opt.work_dir)))
+        goto oom;
+    s->n_env = 1;
+    if (env && env->child && !(abs = realpath(dir, NULL))) {
+        snprintf(err, errlen, "scenario{}.env: cannot make the folder %s absolute: %s", dir,
+                 strerror(errno));
+        return -1;
+    }
+    cJSON_ArrayForEach(e, env)
+    {
+        env_var *v = &s->env[s->n_env];
+        char num[32];
+        double d = e->valuedouble;
+
+        if (!env_name_ok(e->string)) {
+            snprintf(err, errlen,
+                     "scenario{}.env: \"%s\" is not a variable name ([A-Za-z_][A-Za-z0-9_]*)",
+                     e->string);
+            goto out;
+        }
+        if (!strncmp(e->string, "ZONELAB_", 8)) {
+            snprintf(err, errlen,
+                     "scenario{}.env.%s: names starting with ZONELAB_ are the emulator's own",
+                     e->string);
+            goto out;
+        }
+        if (cJSON_IsNumber(e) && d >= -9007199254740992.0 && d <= 9007199254740992.0 &&
+            d == (double)(long long)d) {
+            snprintf(num, sizeof num, "%lld", (long long)d);
+        } else if (!cJSON_IsString(e)) {
+            snprintf(err, errlen, "scenario{}.env.%s must be a string (or an integer)", e->string);
+            goto out;
+        }
+        if (!(v->name = strdup(e->string)) ||
+            !(v->value = with_dir(cJSON_IsString(e) ? e->valuestring : num, abs)))
+            goto oom;
+        s->n_env++;
+    }
+    rc = 0;
+    goto out;
+oom:
+    snprintf(err, errlen, "out of memory");
+out:
+    free(abs);
+    return rc;
+}
+
+/*
+ * s->started: the main program, then every program of scenario{}.programs (program_id =
+ * command, or true for the main one's command), in program id order; cmds[k] the command of
+ * started[k] (borrowed). -1 with err for a bad table, an unknown id, the main program's id, a bad
+ * value.
+ */
+static int programs_parse(sc *s, const char *main_cmd, const char **cmds, char *err, size_t errlen)
+{
+    const cJSON *programs = cJSON_GetObjectItemCaseSensitive(s->config, "programs"), *e;
+    size_t k;
+
+    s->started[0] = s->prog;
+    cmds[0] = main_cmd;
+    s->n_started = 1;
+    if (programs && !cJSON_IsObject(programs)) {
+        snprintf(err, errlen,
+                 "scenario{}.programs is a table of [\"<program_id>\"] = \"<command>\" or true");
+        return -1;
+    }
+    cJSON_ArrayForEach(e, programs)
+    {
+        zl_prog_rt *p = NULL;
+
+        for (k = 0; k < s->emu->prog_count && !p; k++)
+            if (!strcmp(s->emu->progs[k].prog->program_id, e->string))
+                p = &s->emu->progs[k];
+        if (!p) {
+            char list[600] = "";
+            size_t len = 0;
+
+            for (k = 0; k < s->emu->prog_count && len < sizeof list; k++)
+                len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", k ? ", " : "",
+                                        s->emu->progs[k].prog->program_id);
+            snprintf(err, errlen,
+                     "scenario{}.programs[\"%s\"] names no program of the world (its programs: "
+                     "%s)",
+                     e->string, list);
+            return -1;
+        }
+        if (p == s->prog) {
+            snprintf(err, errlen,
+                     "scenario{}.programs[\"%s\"] is the main program (program_id); list only "
+                     "the other programs to start",
+                     e->string);
+            return -1;
+        }
+        if (cJSON_IsTrue(e)) {
+            cmds[s->n_started] = main_cmd;
+        } else if (cJSON_IsString(e) && e->valuestring[0]) {
+            cmds[s->n_started] = e->valuestring;
+        } else {
+            snprintf(err, errlen,
+                     "scenario{}.programs[\"%s\"] is a shell command (a non-empty string) or "
+                     "true (the main program's command)",
+                     e->string);
+            return -1;
+        }
+        s->started[s->n_started++] = p;
+    }
+    return 0;
+}
 
 static int build(sc *s, char *err, size_t errlen)
 {
     zl_engine_config ec = {.listen = "127.0.0.1", .port = 0, .seed = s->opt.seed};
     zl_emu_options eo;
     const cJSON *world = cJSON_GetObjectItemCaseSensitive(s->config, "world");
-    const char *program_id = cfg_str(s, "program_id", NULL), *cmd;
+    const char *program_id = cfg_str(s, "program_id", NULL), *cmd, **cmds = NULL;
     const char *routing = cfg_str(s, "routing", "sticky");
     char dir[600], path[1200], *slash;
     long replicas, v;
-    size_t i;
+    size_t i, q;
+    int64_t deadline;
+    int rc = -1;
 
     {
         const cJSON *k;
@@ -1269,8 +1533,9 @@ static int build(sc *s, char *err, size_t errlen)
             if (!config_keys[i]) {
                 snprintf(err, errlen,
                          "scenario{} has no setting \"%s\" (settings: world, program, "
-                         "program_id, replicas, routing, sync_budget, program_timeout_ms, "
-                         "event_timeout_ms, app_callback_timeout_ms, seed)",
+                         "program_id, programs, replicas, routing, sync_budget, "
+                         "program_timeout_ms, event_timeout_ms, app_callback_timeout_ms, seed, "
+                         "env)",
                          k->string);
                 return -1;
             }
@@ -1365,25 +1630,44 @@ static int build(sc *s, char *err, size_t errlen)
                  "no program to run: give scenario{}.program or zonelab run --program");
         return -1;
     }
-    setenv("ZONELAB_WORK_DIR", s->opt.work_dir, 1);
-    if (zl_emu_spawn(s->emu, s->prog, cmd, err, errlen) != 0)
+    if (env_parse(s, dir, err, errlen) != 0)
         return -1;
-    /* every replica listens before the first test (the engine keeps turning meanwhile) */
-    for (i = 0; i < s->prog->replica_count; i++) {
-        wait_reset(s);
-        s->w.kind = W_READY;
-        s->w.replica = i;
-        s->w.deadline = real_ms() + 15000;
-        drive(s);
-        if (s->crash[0] || s->w.timed_out) {
-            snprintf(err, errlen, "%s",
-                     s->crash[0] ? s->crash : "the program did not listen within 15 s");
-            wait_reset(s);
-            return -1;
-        }
+    if (!(s->started = calloc(s->emu->prog_count, sizeof *s->started)) ||
+        !(cmds = calloc(s->emu->prog_count, sizeof *cmds))) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
     }
+    if (programs_parse(s, cmd, cmds, err, errlen) != 0)
+        goto out;
+    for (q = 0; q < s->n_started; q++)
+        if (spawn(s, s->started[q], cmds[q], 0, err, errlen) != 0)
+            goto out;
+    /* every replica of every program listens before the first test (the engine keeps turning
+     * meanwhile); 15 s in all */
+    deadline = real_ms() + 15000;
+    for (q = 0; q < s->n_started; q++)
+        for (i = 0; i < s->started[q]->replica_count; i++) {
+            wait_reset(s);
+            s->w.kind = W_READY;
+            s->w.prog = s->started[q];
+            s->w.replica = i;
+            s->w.deadline = deadline;
+            drive(s);
+            if (s->crash[0] || s->w.timed_out) {
+                if (s->crash[0])
+                    snprintf(err, errlen, "%s", s->crash);
+                else
+                    snprintf(err, errlen, "program %s did not listen on port %u within 15 s",
+                             s->started[q]->replicas[i].instance, s->started[q]->replicas[i].port);
+                wait_reset(s);
+                goto out;
+            }
+        }
     wait_reset(s);
-    return 0;
+    rc = 0;
+out:
+    free(cmds);
+    return rc;
 }
 
 /* ---- running ---- */
@@ -1521,7 +1805,7 @@ cJSON *zl_scenario_run(const char *path, const zl_scenario_options *o)
     }
 done:
     if (failed && s->journal) {
-        char *log = program_log(s, 20);
+        char *log = program_log(s, 20, NULL);
 
         cJSON_AddItemToObject(out, "journal", zl_journal_since(s->journal, 0, 1000000));
         if (log && *log)
@@ -1543,6 +1827,12 @@ done:
         free(s->tests[i].name);
     cJSON_Delete(s->config);
     cJSON_Delete(s->test_app_got);
+    free(s->started);
+    for (i = 0; s->env && s->env[i].name; i++) {
+        free(s->env[i].name);
+        free(s->env[i].value);
+    }
+    free(s->env);
     free(s);
     cJSON_AddNumberToObject(out, "seconds", (double)(real_ms() - t0) / 1000);
     return out;

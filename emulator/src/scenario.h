@@ -21,9 +21,12 @@ typedef struct zl_scenario_options {
  * Runs the scenario at path. The result is a JSON object (caller deletes):
  * {"file", "seconds", "tests": [{"name", "status": "pass"|"fail"|"error"|"skip",
  * "message"?, "seconds"}], "journal"? (every entry, when a test did not pass),
- * "program_log"? (the last lines each replica wrote, when a test did not pass)}.
- * A file that does not load is one test named "(load)" with status "error". Never NULL
- * except when memory runs out.
+ * "program_log"? (the last lines each replica of every started program wrote, when a test
+ * did not pass)}. A file that does not load is one test named "(load)" with status "error".
+ * Never NULL except when memory runs out.
+ * The programs' environment (ZONELAB_WORK_DIR, scenario{}.env) is set in this process only
+ * while a replica is forked, then put back: other threads could see it meanwhile, so run
+ * files concurrently in separate processes (as zonelab run does), not threads.
  */
 cJSON *zl_scenario_run(const char *path, const zl_scenario_options *o);
 

@@ -56,3 +56,29 @@ grep -q "get_callback_data must return the event stored under this notify_id" "$
     grep -q 'actual: {"errcode":710660' "$work/broken.out" ||
     { cat "$work/broken.out"; fail "the broken program's failure is not explained"; }
 step "a program that ignores the notify_id fails notify_flow.lua, and says why"
+
+# scenario{}.programs and env (tests/runner/programs): bad settings stop the file at (setup)
+# with a message naming the key; an extra program's crash, at setup or in a test, is reported
+# with its last log lines, which show the environment it got. extra_crashes.lua starts the
+# program given here as zone-model.
+ZL_CHECK_PROGRAM=$broken "$zonelab" run --report-dir "$work/report" tests/runner/programs \
+    >"$work/programs.out" 2>&1
+[ $? -eq 1 ] || { cat "$work/programs.out"; fail "tests/runner/programs must fail"; }
+expect() {
+    grep -qF -- "$1" "$work/programs.out" || { cat "$work/programs.out"; fail "$2"; }
+}
+expect 'scenario{}.programs["zone-nope"] names no program of the world (its programs: '\
+'zone-demo, zone-model)' \
+    "an unknown program id in scenario{}.programs is not explained"
+expect 'scenario{}.env.ZONELAB_X: names starting with ZONELAB_ are the emulator'"'"'s own' \
+    "a ZONELAB_ name in scenario{}.env is not refused"
+expect 'program zone-model/0 crashed (exit code 3); its last lines:' \
+    "an extra program that exits at setup is not reported"
+expect "dir=$(cd tests/runner/programs && pwd -P) n=42" \
+    "env's {dir} is not the scenario's folder (or the integer is not passed)"
+expect 'tests/runner/programs/extra_crashes.lua:13: program zone-model/0 crashed (signal 9)' \
+    "an extra program's crash in a test does not fail the test"
+grep -q "event stored as" "$work/report/tests_runner_programs_extra_crashes.lua.program.log" ||
+    fail "the report's program log has no line of the extra program"
+expect "4 tests: 0 passed, 1 failed, 3 errors" "tests/runner/programs: wrong counts"
+step "scenario{}.programs and env: setup errors, an extra program's crash and environment"

@@ -495,18 +495,47 @@ end
 
 program = {}
 
-function program.kill(replica) zl.program("kill", replica or 0) end
-function program.pause(replica) zl.program("pause", replica or 0) end
-function program.resume(replica) zl.program("resume", replica or 0) end
--- program.restart(replica): starts it again and waits until it listens.
-function program.restart(replica, timeout) zl.program("restart", replica or 0, timeout) end
-function program.replicas() return zl.info().replicas end
+-- The program id in opts.program (nil: the main program); the C side refuses one the
+-- scenario did not start.
+local function program_of(opts, verb)
+  check(opts == nil or (type(opts) == "table"
+    and (opts.program == nil or type(opts.program) == "string")), 3,
+    "%s(replica, opts): opts is a table, opts.program a program id", verb)
+  return opts and opts.program
+end
 
--- program_request(replica, {recase=true}): a sealed callback sent straight to a replica;
--- returns the HTTP status and the ww-exception code its SDK answered with (nil when none).
+-- program.kill / pause / resume(replica, {program=}): a replica of the main program, or of
+-- opts.program (a program the scenario started).
+function program.kill(replica, opts)
+  zl.program("kill", replica or 0, nil, program_of(opts, "program.kill"))
+end
+function program.pause(replica, opts)
+  zl.program("pause", replica or 0, nil, program_of(opts, "program.pause"))
+end
+function program.resume(replica, opts)
+  zl.program("resume", replica or 0, nil, program_of(opts, "program.resume"))
+end
+-- program.restart(replica, timeout or {timeout=, program=}): starts it again and waits until
+-- it listens.
+function program.restart(replica, timeout, opts)
+  if type(timeout) == "table" then
+    opts, timeout = timeout, timeout.timeout
+  end
+  check(timeout == nil or type(timeout) == "number", 2, "program.restart(replica, timeout or opts)")
+  zl.program("restart", replica or 0, timeout, program_of(opts, "program.restart"))
+end
+-- program.replicas(program_id?): the main program's replicas, or program_id's.
+function program.replicas(program_id)
+  check(program_id == nil or type(program_id) == "string", 2, "program.replicas(program_id?)")
+  return zl.replicas(program_id)
+end
+
+-- program_request(replica, {recase=true, data=, program=}): a sealed callback sent straight
+-- to a replica; returns the HTTP status and the ww-exception code its SDK answered with (nil
+-- when none).
 function program_request(replica, opts)
   opts = opts or {}
-  return zl.program_request(replica or 0, opts.data, opts.recase)
+  return zl.program_request(replica or 0, opts.data, opts.recase, program_of(opts, "program_request"))
 end
 
 -- ---- assertions ----
