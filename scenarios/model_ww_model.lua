@@ -10,6 +10,9 @@ local function app_of(agentid, secret, kind)
     encoding_aes_key = "zonelabDemoAesKey0123456789abcdefghijKLMNOP" }
 end
 
+local no_grant = app_of(1000004, "ww-secret-nogrant", "third_party")
+no_grant.general_model = false
+
 scenario {
   world = {
     clock_start = 1793808000,
@@ -17,9 +20,9 @@ scenario {
       corpid = "wwzonelab0000001",
       name = "two kinds of apps",
       apps = { app_of(1000002, "ww-secret-third", "third_party"),
-        app_of(1000003, "ww-secret-self", "self_built") },
+        app_of(1000003, "ww-secret-self", "self_built"), no_grant },
       programs = {
-        { program_id = "zone-demo", role = "program", agentids = { 1000002, 1000003 },
+        { program_id = "zone-demo", role = "program", agentids = { 1000002, 1000003, 1000004 },
           abilities = {
             { ability_id = "invoke_create_ww_model_task",
               input_protocol = '{"ability_id":"","kb_id":"","kb_retrieval_words":"","msg_list":['
@@ -46,7 +49,8 @@ local tokens = {}
 
 local function sdk(who, api, req)
   tokens[who] = tokens[who] or gettoken("wwzonelab0000001",
-    who == "third" and "ww-secret-third" or "ww-secret-self").access_token
+    ({ third = "ww-secret-third", self = "ww-secret-self", nogrant = "ww-secret-nogrant" })[who])
+    .access_token
   local r = call("invoke_" .. api, req, { token = tokens[who] })
   assert_eq(r.errcode, 0, "sync_call_program " .. api .. ": " .. tostring(r.errmsg))
   return r.data
@@ -147,4 +151,12 @@ test("third-party apps: 100 calls a minute (here 2); self-built apps are not cou
   clock.advance(60)
   assert_eq(sdk("third", "create_ww_model_task", req).errcode, 0, "the next minute")
   model_config { defaults = true }
+end)
+
+test("an app without the general-model grant gets 710644", function()
+  local r = sdk("nogrant", "create_ww_model_task", { ability_id = "ww_prompt",
+    kb_retrieval_words = "anything" })
+  assert_eq(r.errcode, 710644)
+  assert_eq(sdk("third", "create_ww_model_task", { ability_id = "ww_prompt",
+    kb_retrieval_words = "anything" }).errcode == 710644, false, "the others have it")
 end)

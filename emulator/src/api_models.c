@@ -11,6 +11,7 @@
 #include "errcode.h"
 #include "kb.h"
 #include "models.h"
+#include "placeholder.h"
 #include "sbuf.h"
 #include "sdk_api.h"
 
@@ -34,6 +35,9 @@
 #define KNOWLEDGE_TOP_K    3
 #define FAILED_DEFAULT     710633 /* a scripted failure without errcode */
 #define JOBID_PREFIX       "mt_"
+#define ACK_TIMEOUT_MS     5000       /* an own model's or program's answer to the task's call */
+#define PROGRAM_BUDGET     1000000000 /* program tasks: no quota documented */
+#define MAX_DEBUG_TEXT     (4 * MAX_INPUT_CHARS) /* bytes of one debug_info value */
 
 typedef zl_sdk_ctx sdk_ctx;
 
@@ -46,6 +50,8 @@ typedef enum model_kind {
     M_CUSTOMER_TAG,
     M_RECOMMEND,
     M_WW_MODEL,
+    M_MODEL,   /* an own (uploaded) model: create_model_task */
+    M_PROGRAM, /* another program: create_program_task */
     M_COUNT
 } model_kind;
 
@@ -60,6 +66,8 @@ static const struct {
     [M_CUSTOMER_TAG] = {"customer_tag", NULL, false},
     [M_RECOMMEND] = {"recommend_dialog", NULL, false},
     [M_WW_MODEL] = {"ww_model", NULL, false},
+    [M_MODEL] = {"model", NULL, false},
+    [M_PROGRAM] = {"program", NULL, false},
 };
 
 /* General model ids (the console's names are not in the spec; these are the emulator's). */
@@ -129,6 +137,15 @@ typedef struct task {
     cJSON *args;    /* the request's model fields, normalised */
     answer a;       /* a task rule */
     cJSON *outcome; /* when finished: errcode, status, fail_list and the result fields */
+    /* own model and program tasks: the target, what it was sent, the job it reports to */
+    zl_prog_rt *target;
+    size_t ability, replica;
+    int escape_type;
+    bool debug;   /* placeholders were filled from debug_info */
+    bool calling; /* the call to the target is in flight (ud = this task) */
+    char *input;  /* the expanded input protocol the target received */
+    char job_info[72];
+    char req_id[17];
 } task;
 
 struct zl_models {
@@ -144,6 +161,8 @@ struct zl_models {
     long long per_minute;
     int dup_errcode;
     bool ww_text_only;
+    long long ack_timeout_ms; /* own model / program: the call's deadline */
+    int pending_errcode;      /* get_model_task_result before the report: 710642 or 790023 */
 };
 
 static void answer_cleanup(answer *a)
@@ -168,6 +187,7 @@ static void task_free(void *p)
     cJSON_Delete(t->args);
     answer_cleanup(&t->a);
     cJSON_Delete(t->outcome);
+    free(t->input);
     free(t);
 }
 
@@ -216,6 +236,9 @@ static void config_default(struct zl_models *m)
     m->latency_ms = LATENCY_MS_DEFAULT;
     for (i = 0; i < M_COUNT; i++)
         m->budget[i] = MODELS[i].per_message_quota ? MSG_BUDGET : CALL_BUDGET;
+    m->budget[M_PROGRAM] = PROGRAM_BUDGET;
+    m->ack_timeout_ms = ACK_TIMEOUT_MS;
+    m->pending_errcode = 710642;
     m->per_minute = PER_MINUTE_BUDGET;
     m->dup_errcode = 710613;
     m->ww_text_only = true;
@@ -515,29 +538,16 @@ static int check_item(task *t, const item *it, eval *e)
     return 0;
 }
 
-/* Speaker label n (0 A, 1 B, ... 25 Z, 26 AA, ...). */
-static void label(size_t n, char out[8])
-{
-    char tmp[8];
-    size_t k = 0, i;
-
-    do {
-        tmp[k++] = (char)('A' + n % 26);
-        n = n / 26;
-    } while (n-- > 0 && k < 6);
-    for (i = 0; i < k; i++)
-        out[i] = tmp[k - 1 - i];
-    out[k] = '\0';
-}
-
 /*
- * {chat}: one line per analysable message, "A(员工)说：<text>" (员工 for members and robots,
- * 客户 for customers; letters in order of first appearance), and {chatcontent}: the texts.
+ * {chat}: one line per analysable message, "A(员工)说：<text>" for the general model (员工 for
+ * members and robots, 客户 for customers) or "A说：<text>" for an own model or program
+ * (letters in order of first appearance), and {chatcontent}: the texts. Lines are separated
+ * by "\n", with none after the last.
  */
-static void chat_text(const eval *ev, size_t n, buf *chat, buf *contents)
+static void chat_text(const eval *ev, size_t n, bool general, buf *chat, buf *contents)
 {
     const char **who = calloc(n ? n : 1, sizeof *who);
-    size_t i, k, nwho = 0;
+    size_t i, k, nwho = 0, lines = 0;
     char l[8];
 
     for (i = 0; i < n; i++) {
@@ -547,14 +557,17 @@ static void chat_text(const eval *ev, size_t n, buf *chat, buf *contents)
             ;
         if (who && k == nwho)
             who[nwho++] = ev[i].msg->sender.id;
-        label(k, l);
+        if (lines++) {
+            zl_sbuf_str(chat, "\n");
+            zl_sbuf_str(contents, "\n");
+        }
+        zl_placeholder_label(k, l);
         zl_sbuf_str(chat, l);
-        zl_sbuf_str(chat,
-                    ev[i].msg->sender.type == ZL_PARTY_EXTERNAL ? "(客户)说：" : "(员工)说：");
+        if (general)
+            zl_sbuf_str(chat, ev[i].msg->sender.type == ZL_PARTY_EXTERNAL ? "(客户)" : "(员工)");
+        zl_sbuf_str(chat, "说：");
         zl_sbuf_str(chat, ev[i].text);
-        zl_sbuf_str(chat, "\n");
         zl_sbuf_str(contents, ev[i].text);
-        zl_sbuf_str(contents, "\n");
     }
     free(who);
 }
@@ -588,7 +601,8 @@ static const char *best_fragment(const cJSON *frags, const char *query)
     return best;
 }
 
-/* {knowledge}: the top K fragments by overlap with query, "文档1：<fragment>" lines. */
+/* {knowledge}: the top K fragments by overlap with query, "文档1：<fragment>" lines (separated
+ * by "\n"). */
 static void knowledge_text(const cJSON *frags, const char *query, buf *out)
 {
     int n = cJSON_GetArraySize(frags), i, k, *score, *used;
@@ -609,10 +623,9 @@ static void knowledge_text(const cJSON *frags, const char *query, buf *out)
             if (!used[i] && (best < 0 || score[i] > score[best]))
                 best = i;
         used[best] = 1;
-        snprintf(head, sizeof head, "文档%d：", k + 1);
+        snprintf(head, sizeof head, "%s文档%d：", k ? "\n" : "", k + 1);
         zl_sbuf_str(out, head);
         zl_sbuf_str(out, cJSON_GetArrayItem(frags, best)->valuestring);
-        zl_sbuf_str(out, "\n");
     }
     free(score);
     free(used);
@@ -638,51 +651,43 @@ static cJSON *task_groups(struct zl_models *m, const task *t)
     return out;
 }
 
-/* Replaces every "{name}" in text by value. */
-static void replace_all(buf *b, const char *name, const char *value)
+/* {"tag_group":[...]}: the task's tag groups as {tagjson} (owned by the caller). */
+static char *tag_json(struct zl_models *m, const task *t)
 {
-    buf out = {0};
-    const char *p = zl_sbuf_text(b), *q;
-    size_t n = strlen(name);
+    cJSON *tj = cJSON_CreateObject();
+    char *s;
 
-    if (!strstr(p, name))
-        return;
-    while ((q = strstr(p, name))) {
-        zl_sbuf_add(&out, p, (size_t)(q - p));
-        zl_sbuf_str(&out, value);
-        p = q + n;
-    }
-    zl_sbuf_str(&out, p);
-    free(b->s);
-    *b = out;
+    cJSON_AddItemToObject(tj, "tag_group", task_groups(m, t));
+    s = cJSON_PrintUnformatted(tj);
+    cJSON_Delete(tj);
+    return s;
 }
 
 /* The general model's input for a third-party / 代开发 app: the ability's input protocol
- * (or "{knowledge}{chat}") with the placeholders of sdk-api.md §6.4 replaced. */
+ * (or "{knowledge}{chat}") with the placeholders of sdk-api.md §6.4 replaced as they are. */
 static void ww_input(struct zl_models *m, task *t, const char *chat, const char *contents,
                      const char *knowledge, buf *out)
 {
-    const cJSON *tpl = zl_json_get(t->args, "template"), *va, *v;
-    cJSON *tj = cJSON_CreateObject();
-    char *tagjson;
+    const cJSON *tpl = zl_json_get(t->args, "template"), *va = zl_json_get(t->args, "var_args"), *v;
+    zl_placeholder ph[4 + MAX_VAR_ARGS];
+    char names[MAX_VAR_ARGS][MAX_VAR_NAME + 5], *tagjson = tag_json(m, t);
+    size_t n = 0;
 
-    zl_sbuf_str(out, cJSON_IsString(tpl) ? tpl->valuestring : "{knowledge}{chat}");
-    replace_all(out, "{chatcontent}", contents);
-    replace_all(out, "{chat}", chat);
-    replace_all(out, "{knowledge}", knowledge);
-    cJSON_AddItemToObject(tj, "tag_group", task_groups(m, t));
-    tagjson = cJSON_PrintUnformatted(tj);
-    replace_all(out, "{tagjson}", tagjson ? tagjson : "");
-    cJSON_free(tagjson);
-    cJSON_Delete(tj);
-    va = zl_json_get(t->args, "var_args");
+    ph[n++] = (zl_placeholder){"{chat}", chat};
+    ph[n++] = (zl_placeholder){"{chatcontent}", contents};
+    ph[n++] = (zl_placeholder){"{knowledge}", knowledge};
+    ph[n++] = (zl_placeholder){"{tagjson}", tagjson ? tagjson : ""};
     cJSON_ArrayForEach(v, va)
     {
-        char name[MAX_VAR_NAME + 5];
-
-        snprintf(name, sizeof name, "{$%s$}", zl_json_get(v, "name")->valuestring);
-        replace_all(out, name, zl_json_get(v, "value")->valuestring);
+        if (n - 4 >= MAX_VAR_ARGS)
+            break;
+        snprintf(names[n - 4], sizeof names[0], "{$%s$}", zl_json_get(v, "name")->valuestring);
+        ph[n] = (zl_placeholder){names[n - 4], zl_json_get(v, "value")->valuestring};
+        n++;
     }
+    zl_placeholder_expand(cJSON_IsString(tpl) ? tpl->valuestring : "{knowledge}{chat}", ph, n,
+                          ZL_ESCAPE_NONE, out);
+    cJSON_free(tagjson);
 }
 
 static bool ww_thinking(const char *model_id)
@@ -768,6 +773,10 @@ static void journal_task(task *t)
     if (ec)
         cJSON_AddNumberToObject(j, "errcode", ec->valuedouble);
     cJSON_AddBoolToObject(j, "scripted", t->a.set);
+    if (t->target) {
+        cJSON_AddStringToObject(j, "target", t->target->prog->program_id);
+        cJSON_AddStringToObject(j, "ability_id", t->target->prog->abilities[t->ability].ability_id);
+    }
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "sdk", "model_task", j);
 }
 
@@ -816,15 +825,17 @@ static void finish(task *t)
     if (uses_input) {
         const char *kb_id = arg_str(t, "kb_id"), *words = arg_str(t, "kb_retrieval_words");
 
-        chat_text(ev, t->n, &chat, &contents);
+        chat_text(ev, t->n, true, &chat, &contents);
         frags = knowledge_of(m, t->app->corp, kb_id);
         knowledge_text(frags, words ? words : last, &know);
         if (t->model == M_WW_MODEL && !self_built(t))
             ww_input(m, t, zl_sbuf_text(&chat), zl_sbuf_text(&contents), zl_sbuf_text(&know),
                      &input);
         else {
-            if (t->model == M_WW_MODEL)
+            if (t->model == M_WW_MODEL && know.len) {
                 zl_sbuf_str(&input, zl_sbuf_text(&know));
+                zl_sbuf_str(&input, "\n");
+            }
             zl_sbuf_str(&input, zl_sbuf_text(&chat));
         }
     }
@@ -953,13 +964,18 @@ static void settle(task *t)
     finish(t);
 }
 
+static void own_settle(task *t);
+static bool own(model_kind k);
+
 static int task_expired(const char *key, void *value, void *ud)
 {
-    const task *t = value;
+    task *t = value;
     const int64_t *cut = ud;
 
     (void)key;
-    return t->phase >= PH_DONE && t->finished_ms <= *cut;
+    if (own(t->model))
+        own_settle(t);
+    return t->phase >= PH_DONE && t->finished_ms <= *cut && !t->calling;
 }
 
 /* Finished tasks are kept opt.job_ttl_s (24 h), as async jobs are. */
@@ -1276,6 +1292,11 @@ static cJSON *create(sdk_ctx *x, model_kind k)
     t->m = m;
     t->model = k;
     t->app = x->app;
+    if (k == M_WW_MODEL && !x->app->app->general_model) {
+        e = zl_sdk_errf(x, 710644, "app %u has no general-model grant (world: general_model)",
+                        x->app->app->agentid);
+        goto fail;
+    }
     if (k == M_WW_MODEL && (e = ww_args(x, m, t->args, &unknown)))
         goto fail;
     if ((e = parse_msgs(x, m, t, k != M_WW_MODEL || x->app->app->kind == ZL_APP_SELF_BUILT, fails)))
@@ -1321,6 +1342,423 @@ fail:
     return e;
 }
 
+/* ------------------------------------------------------------------ own model / program tasks */
+
+/*
+ * create_model_task and create_program_task (sdk-api.md §6.3 to §6.5): the target's ability
+ * input protocol is filled (placeholder.h) and sent to a replica of the target as an async
+ * call_type 1 request; the target acknowledges within ack_timeout_ms and reports the result
+ * with program_async_job_call_back, which ends the task (zl_models_on_report).
+ */
+
+static bool own(model_kind k)
+{
+    return k == M_MODEL || k == M_PROGRAM;
+}
+
+static bool debug_on(const zl_prog_rt *p)
+{
+    return p->debug_app_open && p->debug_sdk_open;
+}
+
+static bool associated(const zl_prog_rt *p, uint32_t agentid)
+{
+    size_t i;
+
+    for (i = 0; i < p->prog->agentid_count; i++)
+        if (p->prog->agentids[i] == agentid)
+            return true;
+    return false;
+}
+
+/* model_id or program_id, and ability_id: the target and its ability into t. */
+static cJSON *target_arg(sdk_ctx *x, task *t)
+{
+    bool model = t->model == M_MODEL;
+    const char *key = model ? "model_id" : "program_id", *id = NULL, *ab = NULL;
+    zl_prog_rt *p;
+    cJSON *e;
+    size_t i;
+
+    if ((e = zl_sdk_opt_str(x, key, ZL_WORLD_MAX_ID, &id)) ||
+        (e = zl_sdk_opt_str(x, "ability_id", 1024, &ab)))
+        return e;
+    if (!id || !*id)
+        return zl_sdk_errf(x, 40058, "%s is required", key);
+    if (!ab || !*ab)
+        return zl_sdk_errf(x, 40058, "ability_id is required: an ability of the %s",
+                           model ? "model" : "program");
+    p = zl_emu_prog(x->emu, x->app->corp->corpid, id);
+    if (model && (!p || p->prog->role != ZL_ROLE_MODEL))
+        return zl_sdk_errf(x, 710635, "%s is not a model of corp %s", id, x->app->corp->corpid);
+    if (!model && (!p || p->prog->role != ZL_ROLE_PROGRAM))
+        return zl_sdk_errf(x, 710645, "%s is not a program of corp %s", id, x->app->corp->corpid);
+    if (!associated(p, x->app->app->agentid))
+        return zl_sdk_errf(x, 790020, "%s is not associated with app %u", id, x->app->app->agentid);
+    if (!well_formed_ability(ab))
+        return zl_sdk_err(x, 710636, "ability_id is 1 to 64 characters of [A-Za-z0-9_.-]");
+    for (i = 0; i < p->prog->ability_count && strcmp(p->prog->abilities[i].ability_id, ab); i++)
+        ;
+    if (i == p->prog->ability_count)
+        return zl_sdk_errf(x, 710636, "%s has no ability %s", id, ab);
+    t->target = p;
+    t->ability = i;
+    return NULL;
+}
+
+/* debug_info: {chat, chat_content, knowledge, tagjson} for a model, {chat, chat_content} for a
+ * program; every value a string. Kept in t->args. */
+static cJSON *debug_arg(sdk_ctx *x, task *t)
+{
+    static const char *const MODEL_KEYS[] = {"chat", "chat_content", "knowledge", "tagjson", NULL};
+    static const char *const PROGRAM_KEYS[] = {"chat", "chat_content", NULL};
+    bool model = t->model == M_MODEL;
+    const cJSON *d = zl_json_get(x->req, "debug_info"), *v;
+
+    if (!d)
+        return NULL;
+    if (!cJSON_IsObject(d))
+        return zl_sdk_errf(x, 40058, "debug_info is an object {%s}",
+                           model ? "chat, chat_content, knowledge, tagjson" : "chat, chat_content");
+    cJSON_ArrayForEach(v, d)
+    {
+        if (!in_list(model ? MODEL_KEYS : PROGRAM_KEYS, v->string))
+            return zl_sdk_errf(x, 40058, "debug_info of %s has only %s", x->inv.api,
+                               model ? "chat, chat_content, knowledge and tagjson"
+                                     : "chat and chat_content");
+        if (!cJSON_IsString(v) || strlen(v->valuestring) > MAX_DEBUG_TEXT)
+            return zl_sdk_errf(x, 40058, "debug_info.%s is a string of at most %d bytes", v->string,
+                               MAX_DEBUG_TEXT);
+    }
+    cJSON_AddItemToObject(t->args, "debug_info", cJSON_Duplicate(d, 1));
+    return NULL;
+}
+
+static const char *debug_str(const task *t, const char *key)
+{
+    const cJSON *v = zl_json_get(zl_json_get(t->args, "debug_info"), key);
+
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/*
+ * Fills the target ability's input protocol: from debug_info in debug mode, else from the
+ * messages (their per-message failures into fails). Returns the number of messages that
+ * could be used (debug mode: every one, as msg_list is ignored).
+ */
+static size_t own_input(struct zl_models *m, task *t, cJSON *fails, buf *input)
+{
+    const char *tpl = t->target->prog->abilities[t->ability].input_protocol;
+    buf chat = {0}, contents = {0}, know = {0};
+    zl_placeholder ph[4];
+    char *tagjson = NULL;
+    eval *ev = NULL;
+    size_t i, n = 0, valid = 0;
+    const char *last = "";
+
+    if (t->debug) {
+        ph[n++] = (zl_placeholder){"{chat}", debug_str(t, "chat")};
+        ph[n++] = (zl_placeholder){"{chatcontent}", debug_str(t, "chat_content")};
+        if (t->model == M_MODEL) {
+            ph[n++] = (zl_placeholder){"{knowledge}", debug_str(t, "knowledge")};
+            ph[n++] = (zl_placeholder){"{tagjson}", debug_str(t, "tagjson")};
+        }
+        zl_placeholder_expand(tpl, ph, n, t->escape_type, input);
+        return t->n;
+    }
+    if (!(ev = calloc(t->n ? t->n : 1, sizeof *ev))) {
+        input->oom = true;
+        return 0;
+    }
+    for (i = 0; i < t->n; i++) {
+        if ((ev[i].code = check_item(t, &t->items[i], &ev[i])) != 0) {
+            cJSON *f = cJSON_CreateObject();
+
+            cJSON_AddNumberToObject(f, "errcode", ev[i].code);
+            cJSON_AddStringToObject(f, "errmsg", text_of(ev[i].code));
+            cJSON_AddStringToObject(f, "msgid", t->items[i].msgid);
+            cJSON_AddItemToArray(fails, f);
+        } else {
+            valid++;
+            last = ev[i].text;
+        }
+    }
+    chat_text(ev, t->n, false, &chat, &contents);
+    ph[n++] = (zl_placeholder){"{chat}", zl_sbuf_text(&chat)};
+    ph[n++] = (zl_placeholder){"{chatcontent}", zl_sbuf_text(&contents)};
+    if (t->model == M_MODEL) {
+        const char *kb = arg_str(t, "kb_id");
+
+        knowledge_text(knowledge_of(m, t->app->corp, kb ? kb : arg_str(t, "service_kb_id")), last,
+                       &know);
+        tagjson = tag_json(m, t);
+        ph[n++] = (zl_placeholder){"{knowledge}", zl_sbuf_text(&know)};
+        ph[n++] = (zl_placeholder){"{tagjson}", tagjson ? tagjson : ""};
+    }
+    zl_placeholder_expand(tpl, ph, n, t->escape_type, input);
+    input->oom = input->oom || chat.oom || contents.oom || know.oom;
+    for (i = 0; i < t->n; i++)
+        cJSON_Delete(ev[i].content);
+    free(ev);
+    free(chat.s);
+    free(contents.s);
+    free(know.s);
+    cJSON_free(tagjson);
+    return valid;
+}
+
+/* Ends an own task: the target's report (job), or a failure code when job is NULL. */
+static void own_end(task *t, const zl_job *job, int code)
+{
+    cJSON *out = cJSON_CreateObject(), *fails = cJSON_DetachItemFromObject(t->args, "fails");
+
+    cJSON_AddNumberToObject(out, "errcode", job ? 0 : code);
+    cJSON_AddItemToObject(out, "fail_list", fails ? fails : cJSON_CreateArray());
+    if (job) {
+        cJSON_AddNumberToObject(out, "response_errcode", job->response_errcode);
+        cJSON_AddStringToObject(out, "response_data", job->result ? job->result : "");
+    }
+    cJSON_Delete(t->outcome);
+    t->outcome = out;
+    t->phase = job ? PH_DONE : PH_FAILED;
+    t->finished_ms = zl_emu_now_ms(t->m->emu);
+    journal_task(t);
+}
+
+static void journal_input(task *t, bool debug_ignored)
+{
+    zl_emu *emu = t->m->emu;
+    cJSON *j = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(j, "jobid", t->jobid);
+    cJSON_AddStringToObject(j, "model", MODELS[t->model].name);
+    cJSON_AddStringToObject(j, "corpid", t->app->corp->corpid);
+    cJSON_AddNumberToObject(j, "agentid", t->app->app->agentid);
+    cJSON_AddStringToObject(j, "target", t->target->prog->program_id);
+    cJSON_AddStringToObject(j, "ability_id", t->target->prog->abilities[t->ability].ability_id);
+    cJSON_AddNumberToObject(j, "escape_type", t->escape_type);
+    cJSON_AddBoolToObject(j, "debug", t->debug);
+    if (debug_ignored)
+        cJSON_AddStringToObject(j, "note",
+                                "debug_info ignored: the calling program is not in debug mode");
+    cJSON_AddStringToObject(j, "input", t->input ? t->input : "");
+    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "sdk", "task_input", j);
+}
+
+static void on_ack(zl_emu *emu, const zl_call_result *res, void *ud)
+{
+    task *t = ud;
+    zl_job *job = zl_strmap_get(emu->job_infos, t->job_info);
+    cJSON *j;
+
+    t->calling = false;
+    if (job)
+        job->dispatching = false;
+    if (emu->closing)
+        return;
+    j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "req_id", t->req_id);
+    cJSON_AddStringToObject(j, "program_id", t->target->prog->program_id);
+    cJSON_AddStringToObject(j, "instance", t->target->replicas[res->replica].instance);
+    cJSON_AddStringToObject(j, "ability_id", t->target->prog->abilities[t->ability].ability_id);
+    cJSON_AddBoolToObject(j, "is_async", 1);
+    cJSON_AddStringToObject(j, "jobid", t->jobid);
+    cJSON_AddNumberToObject(j, "status", (double)res->status);
+    cJSON_AddNumberToObject(j, "elapsed_ms", (double)res->elapsed_ms);
+    cJSON_AddNumberToObject(j, "errcode", res->errcode);
+    if (res->errcode)
+        cJSON_AddStringToObject(j, "error", res->detail);
+    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "call", j);
+    if (!res->errcode || t->phase >= PH_DONE) /* answered, or it reported already */
+        return;
+    if (job)
+        job->state = 2; /* a late report gets 790010 */
+    own_end(t, NULL, res->errcode);
+}
+
+/* Sends the task to a replica of its target (async call_type 1 with a fresh job_info). */
+static void own_dispatch(task *t)
+{
+    zl_emu *emu = t->m->emu;
+    zl_job *job = calloc(1, sizeof *job);
+    zl_callback_args cb = {0};
+
+    if (!job) {
+        own_end(t, NULL, -1);
+        return;
+    }
+    snprintf(job->jobid, sizeof job->jobid, "%s", t->jobid);
+    memcpy(job->job_info, "ji_", 3);
+    zl_engine_random_hex(emu->engine, job->job_info + 3, 24);
+    memcpy(t->job_info, job->job_info, sizeof t->job_info);
+    job->app = t->app;
+    job->prog = t->target;
+    job->ability = t->ability;
+    job->created_ms = zl_emu_now_ms(emu);
+    job->task = true;
+    job->dispatching = true;
+    if (zl_strmap_put(emu->jobs, job->jobid, job) != 0) {
+        free(job);
+        own_end(t, NULL, -1);
+        return;
+    }
+    if (zl_strmap_put(emu->job_infos, job->job_info, job) != 0) {
+        zl_strmap_del(emu->jobs, t->jobid);
+        own_end(t, NULL, -1);
+        return;
+    }
+    cb.corpid = t->app->corp->corpid;
+    cb.agentid = t->app->app->agentid;
+    cb.call_type = 1;
+    cb.is_async = true;
+    cb.data = t->input;
+    cb.job_info = job->job_info;
+    cb.ability_id = t->target->prog->abilities[t->ability].ability_id;
+    cb.notify_id = "";
+    cb.req_id = t->req_id;
+    t->replica = zl_emu_pick_replica(t->target);
+    t->calling = true;
+    if (zl_emu_call_program(emu, t->target, t->replica, &cb, (long)t->m->ack_timeout_ms, on_ack,
+                            t) != 0) {
+        t->calling = false;
+        job->dispatching = false;
+        job->state = 2;
+        own_end(t, NULL, 710638);
+    }
+}
+
+static cJSON *create_own(sdk_ctx *x, model_kind k)
+{
+    struct zl_models *m = state(x->emu);
+    cJSON *e = NULL, *fails = cJSON_CreateArray(), *msg_fails = NULL, *unknown = NULL, *reply;
+    const char *skb = NULL;
+    long long esc = 0;
+    task *t = NULL;
+    buf input = {0};
+    bool caller_debug = debug_on(x->prog), ignored;
+    size_t valid;
+
+    if (!m || !(t = calloc(1, sizeof *t)) || !(t->args = cJSON_CreateObject())) {
+        if (m)
+            free(t);
+        cJSON_Delete(fails);
+        return zl_sdk_err(x, -1, "out of memory");
+    }
+    t->m = m;
+    t->model = k;
+    t->app = x->app;
+    snprintf(t->req_id, sizeof t->req_id, "%s", x->req_id);
+    if ((e = target_arg(x, t)) || (e = debug_arg(x, t)) ||
+        (e = zl_sdk_opt_int(x, "escape_type", 0, 1, &esc)))
+        goto fail;
+    t->escape_type = (int)esc;
+    if (k == M_MODEL) {
+        if ((e = kb_arg(x, false, t->args)) ||
+            (e = zl_sdk_opt_str(x, "service_kb_id", MAX_KB_ID, &skb)) ||
+            (e = tag_groups_arg(x, m, false, t->args, &unknown)))
+            goto fail;
+        if (skb && *skb)
+            cJSON_AddStringToObject(t->args, "service_kb_id", skb);
+    }
+    if ((e = parse_msgs(x, m, t, true, fails)))
+        goto fail;
+    if (caller_debug && !debug_on(t->target)) {
+        e = zl_sdk_errf(x, 710673, "%s is not in debug mode (the caller is)",
+                        t->target->prog->program_id);
+        goto fail;
+    }
+    t->debug = caller_debug;
+    ignored = !caller_debug && zl_json_get(t->args, "debug_info");
+    if ((e = charge(x, m, k, t->n)))
+        goto fail;
+    sweep(m);
+    do {
+        memcpy(t->jobid, JOBID_PREFIX, strlen(JOBID_PREFIX));
+        zl_engine_random_hex(x->emu->engine, t->jobid + strlen(JOBID_PREFIX), 16);
+    } while (zl_strmap_get(m->tasks, t->jobid));
+    if (zl_strmap_put(m->tasks, t->jobid, t) != 0) {
+        e = zl_sdk_err(x, -1, "out of memory");
+        goto fail;
+    }
+    t->created_ms = zl_emu_now_ms(x->emu);
+    t->due_ms = t->created_ms;
+    t->phase = PH_RUNNING;
+    msg_fails = cJSON_AddArrayToObject(t->args, "fails");
+    valid = own_input(m, t, msg_fails, &input);
+    t->input = input.oom ? NULL : input.s;
+    if (input.oom)
+        free(input.s);
+    journal_input(t, ignored);
+    if (!t->input)
+        own_end(t, NULL, -1);
+    else if (t->n > 0 && valid == 0)
+        own_end(t, NULL, 710637);
+    else if (zl_utf8_chars(t->input) > MAX_INPUT_CHARS)
+        own_end(t, NULL, 790040);
+    else {
+        journal_task(t);
+        own_dispatch(t);
+    }
+    reply = zl_sdk_err(x, 0, NULL);
+    cJSON_AddStringToObject(reply, "jobid", t->jobid);
+    cJSON_AddItemToObject(reply, "fail_list", fails);
+    if (unknown && cJSON_GetArraySize(unknown) > 0)
+        cJSON_AddItemToObject(reply, "fail_tag_group_id_list", unknown);
+    else
+        cJSON_Delete(unknown);
+    return reply;
+fail:
+    task_free(t);
+    cJSON_Delete(fails);
+    cJSON_Delete(unknown);
+    return e;
+}
+
+void zl_models_on_report(zl_emu *emu, const zl_job *job)
+{
+    task *t = emu->models ? zl_strmap_get(emu->models->tasks, job->jobid) : NULL;
+
+    if (t && own(t->model) && t->phase == PH_RUNNING && !strcmp(t->job_info, job->job_info))
+        own_end(t, job, 0);
+}
+
+/* A running own task whose job is gone (24 h without a report) fails with 710638. */
+static void own_settle(task *t)
+{
+    zl_job *job;
+
+    if (t->phase != PH_RUNNING || t->calling)
+        return;
+    job = zl_strmap_get(t->m->emu->job_infos, t->job_info);
+    if (!job || zl_emu_now_ms(t->m->emu) - t->created_ms > t->m->emu->opt.job_ttl_s * 1000) {
+        if (job)
+            job->state = 2;
+        own_end(t, NULL, 710638);
+    }
+}
+
+static cJSON *result_own(sdk_ctx *x, task *t)
+{
+    const cJSON *f;
+    cJSON *reply;
+    int code;
+
+    own_settle(t);
+    if (t->phase < PH_DONE)
+        return zl_sdk_errf(x, t->m->pending_errcode, "%s has not reported yet",
+                           t->target->prog->program_id);
+    code = cJSON_IsNumber(zl_json_get(t->outcome, "errcode"))
+               ? (int)zl_json_get(t->outcome, "errcode")->valuedouble
+               : -1;
+    reply = zl_errcode_reply(code, NULL, code ? x->req_id : NULL);
+    cJSON_ArrayForEach(f, t->outcome)
+    {
+        if (strcmp(f->string, "errcode") && strcmp(f->string, "errmsg"))
+            cJSON_AddItemToObject(reply, f->string, cJSON_Duplicate(f, 1));
+    }
+    return reply;
+}
+
 /* ------------------------------------------------------------------ get_*_result */
 
 static cJSON *result(sdk_ctx *x, model_kind k)
@@ -1348,6 +1786,8 @@ static cJSON *result(sdk_ctx *x, model_kind k)
     }
     if (t->model != k)
         return zl_sdk_errf(x, 710616, "the jobid is a %s task", MODELS[t->model].name);
+    if (own(k))
+        return result_own(x, t);
     settle(t);
     if (t->outcome) {
         code = cJSON_IsNumber(zl_json_get(t->outcome, "errcode"))
@@ -1442,6 +1882,26 @@ static cJSON *api_get_ww_model_result(sdk_ctx *x)
     return result(x, M_WW_MODEL);
 }
 
+static cJSON *api_create_model_task(sdk_ctx *x)
+{
+    return create_own(x, M_MODEL);
+}
+
+static cJSON *api_get_model_task_result(sdk_ctx *x)
+{
+    return result(x, M_MODEL);
+}
+
+static cJSON *api_create_program_task(sdk_ctx *x)
+{
+    return create_own(x, M_PROGRAM);
+}
+
+static cJSON *api_get_program_task_result(sdk_ctx *x)
+{
+    return result(x, M_PROGRAM);
+}
+
 const zl_sdk_api zl_sdk_apis_models[] = {
     {"create_sentiment_task", api_create_sentiment_task, false},
     {"get_sentiment_result", api_get_sentiment_result, false},
@@ -1455,6 +1915,13 @@ const zl_sdk_api zl_sdk_apis_models[] = {
     {"get_recommend_dialog_result", api_get_recommend_dialog_result, false},
     {"create_ww_model_task", api_create_ww_model_task, false},
     {"get_ww_model_result", api_get_ww_model_result, false},
+    {"create_model_task", api_create_model_task, false},
+    {"get_model_task_result", api_get_model_task_result, false},
+    /* the vendor sample's older names of the two above (sdk-api.md §1) */
+    {"create_private_task", api_create_model_task, false},
+    {"get_private_task_result", api_get_model_task_result, false},
+    {"create_program_task", api_create_program_task, false},
+    {"get_program_task_result", api_get_program_task_result, false},
     {NULL, NULL, false},
 };
 
@@ -1519,6 +1986,8 @@ static const char *const RESULT_SHAPES[M_COUNT] = {
     [M_CUSTOMER_TAG] = "the tag_result_list: [{group_id, tag_id}]",
     [M_RECOMMEND] = "the response_data string",
     [M_WW_MODEL] = "the response_data string",
+    [M_MODEL] = "",
+    [M_PROGRAM] = "",
 };
 
 /* The answer of a model_reply body: 200, or a 400 with why. */
@@ -1607,10 +2076,10 @@ static unsigned control_reply(struct zl_models *m, const cJSON *body, cJSON **re
     unsigned st;
     task *t = NULL;
 
-    if (k < 0)
+    if (k < 0 || own((model_kind)k))
         return refuse(why, whylen, 400,
                       "model is sentiment, spam, summary, customer_tag, recommend_dialog or "
-                      "ww_model");
+                      "ww_model (own models and programs answer for themselves)");
     if ((id && (!cJSON_IsString(id) || !*id->valuestring)) ||
         (job && (!cJSON_IsString(job) || !*job->valuestring)))
         return refuse(why, whylen, 400, "msgid and jobid are non-empty strings");
@@ -1661,6 +2130,8 @@ static cJSON *config_json(const struct zl_models *m)
     cJSON_AddNumberToObject(c, "per_minute_budget", (double)m->per_minute);
     cJSON_AddNumberToObject(c, "duplicate_errcode", m->dup_errcode);
     cJSON_AddBoolToObject(c, "ww_model_text_only", m->ww_text_only);
+    cJSON_AddNumberToObject(c, "ack_timeout_ms", (double)m->ack_timeout_ms);
+    cJSON_AddNumberToObject(c, "pending_errcode", m->pending_errcode);
     return c;
 }
 
@@ -1671,22 +2142,21 @@ static unsigned control_config(struct zl_models *m, const cJSON *body, cJSON **r
     const cJSON *lat = zl_json_get(body, "latency_ms"), *bud = zl_json_get(body, "daily_budget"),
                 *pm = zl_json_get(body, "per_minute_budget"),
                 *dup = zl_json_get(body, "duplicate_errcode"),
-                *txt = zl_json_get(body, "ww_model_text_only"), *e;
-    static const char *const KEYS[] = {"latency_ms",
-                                       "daily_budget",
-                                       "per_minute_budget",
-                                       "duplicate_errcode",
-                                       "ww_model_text_only",
-                                       "defaults",
-                                       NULL};
+                *txt = zl_json_get(body, "ww_model_text_only"),
+                *ack = zl_json_get(body, "ack_timeout_ms"),
+                *pend = zl_json_get(body, "pending_errcode"), *e;
+    static const char *const KEYS[] = {
+        "latency_ms",        "daily_budget",       "per_minute_budget",
+        "duplicate_errcode", "ww_model_text_only", "ack_timeout_ms",
+        "pending_errcode",   "defaults",           NULL};
 
     cJSON_ArrayForEach(e, body)
     {
         if (!in_list(KEYS, e->string))
             return refuse(why, whylen, 400,
                           "unknown key %s (keys: latency_ms, daily_budget, "
-                          "per_minute_budget, duplicate_errcode, "
-                          "ww_model_text_only, defaults)",
+                          "per_minute_budget, duplicate_errcode, ww_model_text_only, "
+                          "ack_timeout_ms, pending_errcode, defaults)",
                           e->string);
     }
     if (lat && !zl_json_is_int(lat, 0, 86400000LL))
@@ -1705,6 +2175,10 @@ static unsigned control_config(struct zl_models *m, const cJSON *body, cJSON **r
         return refuse(why, whylen, 400, "duplicate_errcode is 710613 or 710601");
     if (txt && !cJSON_IsBool(txt))
         return refuse(why, whylen, 400, "ww_model_text_only is a bool");
+    if (ack && !zl_json_is_int(ack, 1, 600000))
+        return refuse(why, whylen, 400, "ack_timeout_ms is 1 to 600000");
+    if (pend && !zl_json_is_int(pend, 710642, 710642) && !zl_json_is_int(pend, 790023, 790023))
+        return refuse(why, whylen, 400, "pending_errcode is 710642 or 790023");
     if (cJSON_IsTrue(zl_json_get(body, "defaults")))
         config_default(m);
     if (lat)
@@ -1719,6 +2193,10 @@ static unsigned control_config(struct zl_models *m, const cJSON *body, cJSON **r
         m->dup_errcode = (int)dup->valuedouble;
     if (txt)
         m->ww_text_only = cJSON_IsTrue(txt);
+    if (ack)
+        m->ack_timeout_ms = (long long)ack->valuedouble;
+    if (pend)
+        m->pending_errcode = (int)pend->valuedouble;
     *reply = cJSON_CreateObject();
     cJSON_AddBoolToObject(*reply, "ok", 1);
     cJSON_AddItemToObject(*reply, "config", config_json(m));
@@ -1877,6 +2355,11 @@ static unsigned control_list(struct zl_models *m, cJSON **reply, char *why, size
         cJSON_AddNumberToObject(o, "created_ms", (double)t->created_ms);
         cJSON_AddNumberToObject(o, "due_ms", (double)t->due_ms);
         cJSON_AddBoolToObject(o, "scripted", t->a.set);
+        if (t->target) {
+            cJSON_AddStringToObject(o, "target", t->target->prog->program_id);
+            cJSON_AddStringToObject(o, "ability_id",
+                                    t->target->prog->abilities[t->ability].ability_id);
+        }
         if (cJSON_IsNumber(zl_json_get(t->outcome, "errcode")))
             cJSON_AddNumberToObject(o, "errcode", zl_json_get(t->outcome, "errcode")->valuedouble);
         cJSON_AddItemToArray(tasks, o);

@@ -759,7 +759,7 @@ static void ep_async_program_result(app_ctx *x)
     if (str_field(x, "jobid", 128, true, &jobid) < 0)
         return;
     job = zl_strmap_get(x->emu->jobs, jobid);
-    if (!job || job->app != x->app ||
+    if (!job || job->app != x->app || job->task ||
         zl_emu_now_ms(x->emu) - job->created_ms > x->emu->opt.job_ttl_s * 1000) {
         fail(x, 40058, "unknown jobid");
         return;

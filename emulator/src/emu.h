@@ -241,8 +241,9 @@ typedef struct zl_job {
     zl_prog_rt *prog;
     size_t ability;
     int64_t created_ms;
-    int state;        /* 0 pending, 1 done */
+    int state;        /* 0 pending, 1 done, 2 failed (a report gets 790010) */
     bool dispatching; /* the callback to the program is in flight: not swept */
+    bool task;        /* an own model / program task's job (api_models.c), not the app's */
     int response_errcode;
     char *result;
 } zl_job;

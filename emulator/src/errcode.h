@@ -52,6 +52,7 @@
     X(710629, "exported message count over limit")                                                 \
     X(710633, "analysis task failed")                                                              \
     X(710634, "analysis task failed")                                                              \
+    X(710635, "own model not deployed")                                                            \
     X(710636, "invalid ability id")                                                                \
     X(710637, "all messages failed analysis")                                                      \
     X(710638, "calling the program failed")                                                        \
@@ -61,6 +62,7 @@
     X(710642, "waiting for the program result")                                                    \
     X(710643, "app has no knowledge set permission")                                               \
     X(710644, "app lacks the general-model grant")                                                 \
+    X(710645, "program does not exist or is in an abnormal state")                                 \
     X(710646, "illegal notify_id")                                                                 \
     X(710648, "illegal key behaviour value")                                                       \
     X(710649, "too many group ids")                                                                \
@@ -69,6 +71,7 @@
     X(710659, "public key not set")                                                                \
     X(710671, "debug token expired")                                                               \
     X(710672, "debug mode not allowed for this corp")                                              \
+    X(710673, "model/program not in debug mode")                                                   \
     X(710674, "connecting to the zone program failed")                                             \
     X(710675, "zone program read/write timeout")                                                   \
     X(710676, "zone program returned an http status other than 200")                               \
@@ -81,6 +84,7 @@
     X(790016, "json request does not match the template")                                          \
     X(790017, "illegal job_info")                                                                  \
     X(790020, "program not associated with the app")                                               \
+    X(790023, "model/program request still executing")                                             \
     X(790024, "knowledge set used across apps")                                                    \
     X(790025, "illegal web_url")                                                                   \
     X(790026, "documents in the knowledge set over the limit")                                     \

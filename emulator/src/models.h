@@ -18,6 +18,8 @@ struct zl_models; /* model tasks, scripts, quotas (emu->models); NULL until used
  */
 unsigned zl_models_control(zl_emu *emu, const char *verb, const cJSON *body, cJSON **reply,
                            char *why, size_t whylen);
+/* program_async_job_call_back accepted job's report: ends its own model / program task. */
+void zl_models_on_report(zl_emu *emu, const zl_job *job);
 /* Frees the model tasks and scripts; accepts NULL. Call after zl_engine_free. */
 void zl_models_free(struct zl_models *m);
 

@@ -7,6 +7,7 @@
 
 #include "emu.h"
 #include "errcode.h"
+#include "models.h"
 #include "protocol.h"
 #include "sdk_api.h"
 
@@ -327,6 +328,8 @@ static cJSON *api_program_async_job_call_back(sdk_ctx *x)
     job->state = 1;
     job->response_errcode = (int)code;
     job->result = strdup(result ? result : "");
+    if (job->task)
+        zl_models_on_report(x->emu, job);
     return zl_errcode_reply(0, NULL, NULL);
 }
 

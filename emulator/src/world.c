@@ -1003,9 +1003,11 @@ static int load_protocol(loader *L, const cJSON *o, const char *path, const char
 
 static int load_apps(loader *L, const cJSON *jc, const char *cpath, zl_corp *c)
 {
-    static const char *const keys[] = {"agentid",         "name",  "secret",
-                                       "callback_url",    "token", "encoding_aes_key",
-                                       "data_permission", "kind",  NULL};
+    static const char *const keys[] = {"agentid",         "name",
+                                       "secret",          "callback_url",
+                                       "token",           "encoding_aes_key",
+                                       "data_permission", "kind",
+                                       "general_model",   NULL};
     const cJSON *arr, *ja;
     char ap[PATH_LEN], fp[PATH_LEN];
     size_t n, i = 0;
@@ -1024,6 +1026,7 @@ static int load_apps(loader *L, const cJSON *jc, const char *cpath, zl_corp *c)
 
         ipath(ap, fp, i);
         app->data_permission = true;
+        app->general_model = true;
         if (check_object(L, ja, ap, keys) != 0 ||
             get_int(L, ja, ap, "agentid", REQUIRED, 1, UINT32_MAX, &agentid) != 0 ||
             get_string(L, ja, ap, "name", REQUIRED, ZL_WORLD_MAX_NAME, &name) != 0 ||
@@ -1032,6 +1035,7 @@ static int load_apps(loader *L, const cJSON *jc, const char *cpath, zl_corp *c)
             get_string(L, ja, ap, "token", REQUIRED, ZL_WORLD_MAX_TOKEN, &token) != 0 ||
             get_string(L, ja, ap, "encoding_aes_key", REQUIRED | EMPTY_OK, SIZE_MAX, &key) != 0 ||
             get_bool(L, ja, ap, "data_permission", &app->data_permission) != 0 ||
+            get_bool(L, ja, ap, "general_model", &app->general_model) != 0 ||
             get_string(L, ja, ap, "kind", OPTIONAL, 32, &kind) != 0)
             return -1;
         if (strcmp(kind, "self_built") == 0)

@@ -51,6 +51,7 @@ typedef struct zl_app {
     uint32_t agentid;
     zl_app_kind kind;
     bool data_permission; /* the app has the data zone permission (else 710641) */
+    bool general_model;   /* the corp granted the app WeCom's general model (else 710644) */
     const char *name;
     const char *secret;
     const char *callback_url; /* "" = the emulator's built-in fake app */
