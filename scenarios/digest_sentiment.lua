@@ -5,7 +5,7 @@
 scenario {
   world = "default",
   env = { ZONE_DEMO_PRIVATE_KEY = "{dir}/../fixtures/keys/test_v1_private.pem",
-    ZONE_DEMO_MODEL_WAIT_MS = 600 },
+    ZONE_DEMO_MODEL_WAIT_MS = 2000 },
 }
 
 local n = 0

@@ -86,6 +86,17 @@ static const char *text_of(int code)
     return zl_errcode_text(code);
 }
 
+/* A result's fail_list item: {errcode, errmsg, msgid}. */
+static void fail_item(cJSON *fails, int code, const char *msgid)
+{
+    cJSON *f = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(f, "errcode", code);
+    cJSON_AddStringToObject(f, "errmsg", text_of(code));
+    cJSON_AddStringToObject(f, "msgid", msgid);
+    cJSON_AddItemToArray(fails, f);
+}
+
 /* ------------------------------------------------------------------ state */
 
 enum { ST_DONE, ST_FAILED, ST_PENDING }; /* how a scripted answer ends a task */
@@ -810,14 +821,9 @@ static void finish(task *t)
             ev[i].code = ia->errcode;
         else if (!(ia->set && ia->result))
             ev[i].code = check_item(t, &t->items[i], &ev[i]);
-        if (ev[i].code) {
-            cJSON *f = cJSON_CreateObject();
-
-            cJSON_AddNumberToObject(f, "errcode", ev[i].code);
-            cJSON_AddStringToObject(f, "errmsg", text_of(ev[i].code));
-            cJSON_AddStringToObject(f, "msgid", t->items[i].msgid);
-            cJSON_AddItemToArray(fails, f);
-        } else {
+        if (ev[i].code)
+            fail_item(fails, ev[i].code, t->items[i].msgid);
+        else {
             valid++;
             last = ev[i].text;
         }
@@ -1274,24 +1280,63 @@ static cJSON *charge(sdk_ctx *x, struct zl_models *m, model_kind k, size_t msgs)
     return NULL;
 }
 
+/* A new task of model k for the calling app (NULL when memory ran out). */
+static task *task_new(sdk_ctx *x, struct zl_models *m, model_kind k)
+{
+    task *t = m ? calloc(1, sizeof *t) : NULL;
+
+    if (t && !(t->args = cJSON_CreateObject())) {
+        free(t);
+        return NULL;
+    }
+    if (t) {
+        t->m = m;
+        t->model = k;
+        t->app = x->app;
+    }
+    return t;
+}
+
+/* Gives t a fresh jobid and keeps it (m->tasks owns it from then on): NULL, or the reply. */
+static cJSON *task_keep(sdk_ctx *x, struct zl_models *m, task *t)
+{
+    sweep(m);
+    do {
+        memcpy(t->jobid, JOBID_PREFIX, strlen(JOBID_PREFIX));
+        zl_engine_random_hex(x->emu->engine, t->jobid + strlen(JOBID_PREFIX), 16);
+    } while (zl_strmap_get(m->tasks, t->jobid));
+    if (zl_strmap_put(m->tasks, t->jobid, t) != 0)
+        return zl_sdk_err(x, -1, "out of memory");
+    return NULL;
+}
+
+/* A create_* reply: the jobid, the duplicates and any unknown tag groups (both taken). */
+static cJSON *created(sdk_ctx *x, const task *t, cJSON *fails, cJSON *unknown)
+{
+    cJSON *reply = zl_sdk_err(x, 0, NULL);
+
+    cJSON_AddStringToObject(reply, "jobid", t->jobid);
+    cJSON_AddItemToObject(reply, "fail_list", fails);
+    if (unknown && cJSON_GetArraySize(unknown) > 0)
+        cJSON_AddItemToObject(reply, "fail_tag_group_id_list", unknown);
+    else
+        cJSON_Delete(unknown);
+    return reply;
+}
+
 static cJSON *create(sdk_ctx *x, model_kind k)
 {
     struct zl_models *m = state(x->emu);
     zl_engine *eng = x->emu->engine;
-    cJSON *e = NULL, *fails = cJSON_CreateArray(), *unknown = NULL, *reply;
+    cJSON *e = NULL, *fails = cJSON_CreateArray(), *unknown = NULL;
     const char *model_id;
     task *t = NULL;
     int64_t now = zl_emu_now_ms(x->emu);
 
-    if (!m || !(t = calloc(1, sizeof *t)) || !(t->args = cJSON_CreateObject())) {
-        if (m)
-            free(t);
+    if (!(t = task_new(x, m, k))) {
         cJSON_Delete(fails);
         return zl_sdk_err(x, -1, "out of memory");
     }
-    t->m = m;
-    t->model = k;
-    t->app = x->app;
     if (k == M_WW_MODEL && !x->app->app->general_model) {
         e = zl_sdk_errf(x, 710644, "app %u has no general-model grant (world: general_model)",
                         x->app->app->agentid);
@@ -1312,29 +1357,15 @@ static cJSON *create(sdk_ctx *x, model_kind k)
         goto fail;
     if ((e = charge(x, m, k, t->n)))
         goto fail;
-    sweep(m);
-    do {
-        memcpy(t->jobid, JOBID_PREFIX, strlen(JOBID_PREFIX));
-        zl_engine_random_hex(eng, t->jobid + strlen(JOBID_PREFIX), 16);
-    } while (zl_strmap_get(m->tasks, t->jobid));
-    if (zl_strmap_put(m->tasks, t->jobid, t) != 0) {
-        e = zl_sdk_err(x, -1, "out of memory");
+    if ((e = task_keep(x, m, t)))
         goto fail;
-    }
     take_rules(m, t);
     t->created_ms = now;
     t->due_ms = now + (t->a.set && t->a.latency_ms >= 0 ? t->a.latency_ms : m->latency_ms);
     t->phase = PH_WAITING;
     journal_task(t);
     t->timer = zl_engine_timer(eng, now, on_start, t);
-    reply = zl_sdk_err(x, 0, NULL);
-    cJSON_AddStringToObject(reply, "jobid", t->jobid);
-    cJSON_AddItemToObject(reply, "fail_list", fails);
-    if (unknown && cJSON_GetArraySize(unknown) > 0)
-        cJSON_AddItemToObject(reply, "fail_tag_group_id_list", unknown);
-    else
-        cJSON_Delete(unknown);
-    return reply;
+    return created(x, t, fails, unknown);
 fail:
     task_free(t);
     cJSON_Delete(fails);
@@ -1471,14 +1502,9 @@ static size_t own_input(struct zl_models *m, task *t, cJSON *fails, buf *input)
         return 0;
     }
     for (i = 0; i < t->n; i++) {
-        if ((ev[i].code = check_item(t, &t->items[i], &ev[i])) != 0) {
-            cJSON *f = cJSON_CreateObject();
-
-            cJSON_AddNumberToObject(f, "errcode", ev[i].code);
-            cJSON_AddStringToObject(f, "errmsg", text_of(ev[i].code));
-            cJSON_AddStringToObject(f, "msgid", t->items[i].msgid);
-            cJSON_AddItemToArray(fails, f);
-        } else {
+        if ((ev[i].code = check_item(t, &t->items[i], &ev[i])) != 0)
+            fail_item(fails, ev[i].code, t->items[i].msgid);
+        else {
             valid++;
             last = ev[i].text;
         }
@@ -1563,11 +1589,7 @@ static void on_ack(zl_emu *emu, const zl_call_result *res, void *ud)
     cJSON_AddStringToObject(j, "ability_id", t->target->prog->abilities[t->ability].ability_id);
     cJSON_AddBoolToObject(j, "is_async", 1);
     cJSON_AddStringToObject(j, "jobid", t->jobid);
-    cJSON_AddNumberToObject(j, "status", (double)res->status);
-    cJSON_AddNumberToObject(j, "elapsed_ms", (double)res->elapsed_ms);
-    cJSON_AddNumberToObject(j, "errcode", res->errcode);
-    if (res->errcode)
-        cJSON_AddStringToObject(j, "error", res->detail);
+    zl_call_result_json(res, j);
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "call", j);
     if (!res->errcode || t->phase >= PH_DONE) /* answered, or it reported already */
         return;
@@ -1630,7 +1652,7 @@ static void own_dispatch(task *t)
 static cJSON *create_own(sdk_ctx *x, model_kind k)
 {
     struct zl_models *m = state(x->emu);
-    cJSON *e = NULL, *fails = cJSON_CreateArray(), *msg_fails = NULL, *unknown = NULL, *reply;
+    cJSON *e = NULL, *fails = cJSON_CreateArray(), *msg_fails = NULL, *unknown = NULL;
     const char *skb = NULL;
     long long esc = 0;
     task *t = NULL;
@@ -1638,15 +1660,10 @@ static cJSON *create_own(sdk_ctx *x, model_kind k)
     bool caller_debug = debug_on(x->prog), ignored;
     size_t valid;
 
-    if (!m || !(t = calloc(1, sizeof *t)) || !(t->args = cJSON_CreateObject())) {
-        if (m)
-            free(t);
+    if (!(t = task_new(x, m, k))) {
         cJSON_Delete(fails);
         return zl_sdk_err(x, -1, "out of memory");
     }
-    t->m = m;
-    t->model = k;
-    t->app = x->app;
     snprintf(t->req_id, sizeof t->req_id, "%s", x->req_id);
     if ((e = target_arg(x, t)) || (e = debug_arg(x, t)) ||
         (e = zl_sdk_opt_int(x, "escape_type", 0, 1, &esc)))
@@ -1671,15 +1688,8 @@ static cJSON *create_own(sdk_ctx *x, model_kind k)
     ignored = !caller_debug && zl_json_get(t->args, "debug_info");
     if ((e = charge(x, m, k, t->n)))
         goto fail;
-    sweep(m);
-    do {
-        memcpy(t->jobid, JOBID_PREFIX, strlen(JOBID_PREFIX));
-        zl_engine_random_hex(x->emu->engine, t->jobid + strlen(JOBID_PREFIX), 16);
-    } while (zl_strmap_get(m->tasks, t->jobid));
-    if (zl_strmap_put(m->tasks, t->jobid, t) != 0) {
-        e = zl_sdk_err(x, -1, "out of memory");
+    if ((e = task_keep(x, m, t)))
         goto fail;
-    }
     t->created_ms = zl_emu_now_ms(x->emu);
     t->due_ms = t->created_ms;
     t->phase = PH_RUNNING;
@@ -1699,14 +1709,7 @@ static cJSON *create_own(sdk_ctx *x, model_kind k)
         journal_task(t);
         own_dispatch(t);
     }
-    reply = zl_sdk_err(x, 0, NULL);
-    cJSON_AddStringToObject(reply, "jobid", t->jobid);
-    cJSON_AddItemToObject(reply, "fail_list", fails);
-    if (unknown && cJSON_GetArraySize(unknown) > 0)
-        cJSON_AddItemToObject(reply, "fail_tag_group_id_list", unknown);
-    else
-        cJSON_Delete(unknown);
-    return reply;
+    return created(x, t, fails, unknown);
 fail:
     task_free(t);
     cJSON_Delete(fails);

@@ -632,12 +632,8 @@ static void journal_call(app_ctx *x, const zl_call_result *res)
     cJSON_AddStringToObject(j, "instance", x->prog->replicas[res->replica].instance);
     cJSON_AddStringToObject(j, "ability_id", x->prog->prog->abilities[x->ability].ability_id);
     cJSON_AddBoolToObject(j, "is_async", x->job != NULL);
-    cJSON_AddNumberToObject(j, "status", (double)res->status);
-    cJSON_AddNumberToObject(j, "elapsed_ms", (double)res->elapsed_ms);
-    cJSON_AddNumberToObject(j, "errcode", res->errcode);
-    if (res->errcode)
-        cJSON_AddStringToObject(j, "error", res->detail);
-    else
+    zl_call_result_json(res, j);
+    if (!res->errcode)
         cJSON_AddStringToObject(j, "response", res->response ? res->response : "");
     zl_journal_add(x->emu->journal, zl_emu_now_ms(x->emu), "program", "call", j);
 }

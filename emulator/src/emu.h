@@ -206,6 +206,8 @@ typedef struct zl_callback_args {
 /* Sends one callback envelope to replica of p; fn is called exactly once, later. */
 int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_callback_args *a,
                         long timeout_ms, zl_call_fn fn, void *ud);
+/* Adds a call's status, elapsed_ms, errcode and (when it failed) error to journal entry j. */
+void zl_call_result_json(const zl_call_result *res, cJSON *j);
 /* The replica for a call: round robin. */
 size_t zl_emu_pick_replica(zl_prog_rt *p);
 

@@ -29,11 +29,7 @@ static void on_delivered(zl_emu *emu, const zl_call_result *res, void *ud)
     cJSON_AddStringToObject(j, "program_id", d->prog->prog->program_id);
     cJSON_AddStringToObject(j, "instance", d->prog->replicas[res->replica].instance);
     cJSON_AddNumberToObject(j, "event_seq", (double)d->ev->seq);
-    cJSON_AddNumberToObject(j, "status", (double)res->status);
-    cJSON_AddNumberToObject(j, "elapsed_ms", (double)res->elapsed_ms);
-    cJSON_AddNumberToObject(j, "errcode", res->errcode);
-    if (res->errcode)
-        cJSON_AddStringToObject(j, "error", res->detail);
+    zl_call_result_json(res, j);
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "event_result", j);
     d->prog->ev_busy = false;
     free(d->ev->data);

@@ -433,3 +433,12 @@ out:
     free(body);
     return rc;
 }
+
+void zl_call_result_json(const zl_call_result *res, cJSON *j)
+{
+    cJSON_AddNumberToObject(j, "status", (double)res->status);
+    cJSON_AddNumberToObject(j, "elapsed_ms", (double)res->elapsed_ms);
+    cJSON_AddNumberToObject(j, "errcode", res->errcode);
+    if (res->errcode)
+        cJSON_AddStringToObject(j, "error", res->detail);
+}
