@@ -72,6 +72,8 @@ void zl_cli_crypto_usage(FILE *f)
           "      Encrypt a passive reply (default: message from stdin) and print the\n"
           "      envelope (XML, or JSON with --json), then 'msg_signature: <sig>'.\n"
           "      --random fixes the 16-byte random prefix for reproducible output.\n"
+          "  -h, --help\n"
+          "      This text.\n"
           "\n"
           "exit status: 0 success, 1 crypto error (code, failed ingredient and detail on\n"
           "stderr), 2 usage error.\n",

@@ -64,6 +64,7 @@
     X(710644, "app lacks the general-model grant")                                                 \
     X(710645, "program does not exist or is in an abnormal state")                                 \
     X(710646, "illegal notify_id")                                                                 \
+    X(710647, "input protocol mismatch")                                                           \
     X(710648, "illegal key behaviour value")                                                       \
     X(710649, "too many group ids")                                                                \
     X(710650, "keyword list missing")                                                              \
@@ -78,6 +79,7 @@
     X(710677, "zone program reply failed decryption or signature check")                           \
     X(710682, "llm service busy, retry")                                                           \
     X(790010, "task not in progress")                                                              \
+    X(790012, "illegal json template")                                                             \
     X(790013, "illegal json result")                                                               \
     X(790014, "json result does not match the template")                                           \
     X(790015, "illegal json request")                                                              \

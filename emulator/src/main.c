@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_check.h"
+#include "cli_client.h"
 #include "cli_crypto.h"
 #include "cli_run.h"
 #include "cli_serve.h"
@@ -19,7 +21,14 @@ static void usage(FILE *f)
           "  crypto    WXBizMsgCrypt callback crypto: verify-url, decrypt, encrypt\n"
           "            (zonelab crypto --help for details)\n"
           "  serve     run the emulator (zonelab serve --help)\n"
-          "  run       run Lua scenarios against fresh emulators (zonelab run --help)\n",
+          "  run       run Lua scenarios against fresh emulators (zonelab run --help)\n"
+          "  call      sync_call_program or async_program_task from the terminal\n"
+          "  event     push an event to a program of a running emulator\n"
+          "  messages  archive messages from a JSON file into a running emulator\n"
+          "  journal   follow or filter the journal of a running emulator\n"
+          "  check-protocol  check a request_data against an ability protocol, offline\n"
+          "\n"
+          "Every command takes --help.\n",
           f);
 }
 
@@ -44,6 +53,16 @@ int main(int argc, char **argv)
         return zl_cli_serve(argc - 1, argv + 1, stdout, stderr);
     if (strcmp(argv[1], "run") == 0)
         return zl_cli_run(argc - 1, argv + 1, stdout, stderr);
+    if (strcmp(argv[1], "call") == 0)
+        return zl_cli_call(argc - 1, argv + 1, stdout, stderr);
+    if (strcmp(argv[1], "event") == 0)
+        return zl_cli_event(argc - 1, argv + 1, stdout, stderr);
+    if (strcmp(argv[1], "messages") == 0)
+        return zl_cli_messages(argc - 1, argv + 1, stdout, stderr);
+    if (strcmp(argv[1], "journal") == 0)
+        return zl_cli_journal(argc - 1, argv + 1, stdout, stderr);
+    if (strcmp(argv[1], "check-protocol") == 0)
+        return zl_cli_check_protocol(argc - 1, argv + 1, stdout, stderr);
     fprintf(stderr, "zonelab: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return ZL_CLI_USAGE;

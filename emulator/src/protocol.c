@@ -1,4 +1,5 @@
 /* protocol: subset matching of JSON against an ability's protocol example, with diagnoses. */
+#include "errcode.h"
 #include "protocol.h"
 
 #include <stdlib.h>
@@ -753,17 +754,12 @@ const char *zl_protocol_errmsg(int code)
 {
     switch (code) {
     case CODE_BAD_EXAMPLE:
-        return "illegal json template";
     case CODE_RESULT_NOT_JSON:
-        return "illegal json result";
     case CODE_RESULT_MISMATCH:
-        return "json result not match template";
     case CODE_REQUEST_NOT_JSON:
-        return "illegal json request";
     case CODE_REQUEST_MISMATCH:
-        return "json request not match template";
     case CODE_INPUT_MISMATCH:
-        return "input protocol mismatch";
+        return zl_errcode_text(code); /* one wording for every face (errcode.h) */
     default:
         return NULL;
     }

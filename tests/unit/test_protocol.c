@@ -481,9 +481,9 @@ static void test_protocol_errmsg_texts(void **state)
     (void)state;
     assert_string_equal(zl_protocol_errmsg(790012), "illegal json template");
     assert_string_equal(zl_protocol_errmsg(790013), "illegal json result");
-    assert_string_equal(zl_protocol_errmsg(790014), "json result not match template");
+    assert_string_equal(zl_protocol_errmsg(790014), "json result does not match the template");
     assert_string_equal(zl_protocol_errmsg(790015), "illegal json request");
-    assert_string_equal(zl_protocol_errmsg(790016), "json request not match template");
+    assert_string_equal(zl_protocol_errmsg(790016), "json request does not match the template");
     assert_string_equal(zl_protocol_errmsg(710647), "input protocol mismatch");
     assert_null(zl_protocol_errmsg(0));
     assert_null(zl_protocol_errmsg(40058));
