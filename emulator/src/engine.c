@@ -14,7 +14,8 @@
 #include <curl/curl.h>
 #include <microhttpd.h>
 
-#define MAX_ROUTES 64
+#define MAX_ROUTES       64
+#define MAX_RESP_HEADERS 64 /* headers an observer sees on an answer */
 
 typedef struct route {
     char *method, *prefix;
@@ -36,6 +37,9 @@ struct zl_request {
     struct MHD_Connection *conn;
     zl_request *prev, *next; /* the engine's live requests */
     char *method, *path;
+    char *target; /* the request target as received, for an observer */
+    uint64_t id;  /* start order (zl_exchange.id) */
+    int64_t t_start, wall_start;
     char *body;
     size_t len, cap;
     int too_large, dispatched, suspended, abort;
@@ -45,6 +49,17 @@ struct zl_request {
     const char **names, **values;
     char **extra_names, **extra_values; /* headers for the answer to come */
     size_t n_extra;
+    zl_stream *stream; /* a streamed answer, until the connection is gone */
+};
+
+struct zl_stream {
+    zl_engine *e;
+    zl_request *r; /* NULL once the connection is gone */
+    char *buf;     /* queued bytes: buf[off..len) */
+    size_t off, len, cap;
+    int ended, aborted, parked; /* parked: suspended by the reader for want of bytes */
+    zl_stream_closed_fn closed;
+    void *ud;
 };
 
 struct zl_engine {
@@ -63,6 +78,9 @@ struct zl_engine {
     struct call *calls;
     volatile int stopping;
     int mhd_dirty;
+    zl_exchange_fn observe; /* NULL = none */
+    void *observe_ud;
+    uint64_t exchanges; /* exchanges started, inbound and outbound */
 };
 
 /* Appends n bytes to a growable NUL-terminated buffer; 0, or -1 when memory runs out. */
@@ -136,6 +154,8 @@ static void request_free(zl_request *r)
         r->e->live = r->next;
     if (r->next)
         r->next->prev = r->prev;
+    if (r->stream)
+        r->stream->r = NULL;
     if (r->resp)
         MHD_destroy_response(r->resp);
     for (i = 0; i < r->n_extra; i++) {
@@ -148,6 +168,7 @@ static void request_free(zl_request *r)
     free(r->values);
     free(r->method);
     free(r->path);
+    free(r->target);
     free(r->body);
     free(r);
 }
@@ -200,6 +221,9 @@ static void dispatch(zl_engine *e, zl_request *r)
 {
     size_t i;
 
+    r->id = ++e->exchanges;
+    r->t_start = zl_clock_now_ms(&e->clock);
+    r->wall_start = zl_clock_wall_ms(&e->clock);
     if (r->too_large) {
         plain(r, 413, "body too large\n");
         return;
@@ -221,6 +245,20 @@ static void dispatch(zl_engine *e, zl_request *r)
     plain(r, 404, "no such path\n");
 }
 
+/* libmicrohttpd's first look at a request: the target exactly as received. The request
+ * object is born here (on_access makes it when this did not). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    zl_request *r = calloc(1, sizeof *r);
+
+    if (!r)
+        return NULL;
+    r->e = cls;
+    r->conn = conn;
+    r->target = strdup(uri ? uri : "");
+    return r;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload,
                                  size_t *upload_size, void **con_cls)
@@ -229,14 +267,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     zl_request *r = *con_cls;
 
     (void)version;
-    if (!r) {
-        if (!(r = calloc(1, sizeof *r)))
+    if (!r || !r->method) {
+        if (!r && !(r = calloc(1, sizeof *r)))
             return MHD_NO;
         r->e = e;
         r->conn = conn;
         r->method = strdup(method);
         r->path = strdup(url);
         if (!r->method || !r->path) {
+            *con_cls = NULL; /* on_completed must not free it again */
             request_free(r);
             return MHD_NO;
         }
@@ -343,6 +382,54 @@ int zl_request_add_header(zl_request *r, const char *name, const char *value)
     return n[r->n_extra - 1] && v[r->n_extra - 1] ? 0 : -1;
 }
 
+void zl_engine_observe(zl_engine *e, zl_exchange_fn fn, void *ud)
+{
+    e->observe = fn;
+    e->observe_ud = ud;
+}
+
+/* Tells the observer about an inbound request now answered (status > 0) or dropped. */
+static void observe_request(zl_request *r, unsigned status, const char *content_type,
+                            const char *body, size_t len)
+{
+    zl_engine *e = r->e;
+    const char *names[MAX_RESP_HEADERS + 1], *values[MAX_RESP_HEADERS + 1];
+    size_t n = 0, i;
+    zl_exchange x;
+
+    if (!e->observe)
+        return;
+    if (content_type && status) {
+        names[n] = MHD_HTTP_HEADER_CONTENT_TYPE;
+        values[n++] = content_type;
+    }
+    for (i = 0; status && i < r->n_extra && n < MAX_RESP_HEADERS + 1; i++)
+        if (r->extra_names[i] && r->extra_values[i]) {
+            names[n] = r->extra_names[i];
+            values[n++] = r->extra_values[i];
+        }
+    x = (zl_exchange){.outbound = false,
+                      .id = r->id,
+                      .t_start_ms = r->t_start,
+                      .t_end_ms = zl_clock_now_ms(&e->clock),
+                      .elapsed_ms = zl_clock_wall_ms(&e->clock) - r->wall_start,
+                      .method = r->method,
+                      .target = r->target ? r->target : r->path,
+                      .n_req_headers = r->n_headers,
+                      .req_names = r->names,
+                      .req_values = r->values,
+                      .req_body = r->body ? r->body : "",
+                      .req_len = r->len,
+                      .status = status,
+                      .n_resp_headers = n,
+                      .resp_names = names,
+                      .resp_values = values,
+                      .resp_body = body ? body : "",
+                      .resp_len = status ? len : 0,
+                      .error = status ? NULL : "the connection was dropped without an answer"};
+    e->observe(e->observe_ud, &x);
+}
+
 void zl_request_respond(zl_request *r, unsigned status, const char *content_type, const char *body,
                         size_t len)
 {
@@ -351,6 +438,7 @@ void zl_request_respond(zl_request *r, unsigned status, const char *content_type
 
     if (r->resp || (r->dispatched == 2))
         return; /* answered already */
+    observe_request(r, status, content_type, body, len);
     resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)(body ? body : ""),
                                            MHD_RESPMEM_MUST_COPY);
     if (!resp)
@@ -374,6 +462,7 @@ void zl_request_abort(zl_request *r)
 {
     if (r->resp || r->dispatched == 2 || r->abort)
         return;
+    observe_request(r, 0, NULL, NULL, 0);
     r->abort = 1;
     if (r->suspended) {
         r->suspended = 0;
@@ -394,6 +483,131 @@ void zl_request_respond_json(zl_request *r, unsigned status, cJSON *j)
     }
     zl_request_respond(r, status, "application/json; charset=utf-8", text, strlen(text));
     cJSON_free(text);
+}
+
+/* ---- streamed answers ---- */
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    zl_stream *s = cls;
+    size_t n = s->len - s->off;
+
+    (void)pos;
+    if (s->aborted || !s->r)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (n == 0) {
+        if (s->ended)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        s->parked = 1; /* the pattern microhttpd.h prescribes for "no data yet" */
+        MHD_suspend_connection(s->r->conn);
+        return 0;
+    }
+    if (n > max)
+        n = max;
+    memcpy(out, s->buf + s->off, n);
+    s->off += n;
+    if (s->off == s->len)
+        s->off = s->len = 0;
+    return (ssize_t)n;
+}
+
+/* The response is gone (the connection closed, or it was never queued). */
+static void stream_gone(void *cls)
+{
+    zl_stream *s = cls;
+
+    if (s->r)
+        s->r->stream = NULL;
+    if (s->closed)
+        s->closed(s, s->ud);
+    free(s->buf);
+    free(s);
+}
+
+static void stream_wake(zl_stream *s)
+{
+    if (s->parked && s->r) {
+        s->parked = 0;
+        MHD_resume_connection(s->r->conn);
+        s->e->mhd_dirty = 1;
+    }
+}
+
+zl_stream *zl_request_stream(zl_request *r, unsigned status, const char *content_type,
+                             zl_stream_closed_fn closed, void *ud)
+{
+    zl_stream *s;
+    struct MHD_Response *resp;
+    size_t i;
+
+    if (r->resp || r->dispatched == 2 || r->abort || r->stream)
+        return NULL;
+    if (!(s = calloc(1, sizeof *s))) {
+        plain(r, 500, "out of memory\n");
+        return NULL;
+    }
+    s->e = r->e;
+    s->r = r;
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, s, stream_gone);
+    if (!resp) {
+        free(s);
+        plain(r, 500, "out of memory\n");
+        return NULL;
+    }
+    if (content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    for (i = 0; i < r->n_extra; i++)
+        if (r->extra_names[i] && r->extra_values[i])
+            MHD_add_response_header(resp, r->extra_names[i], r->extra_values[i]);
+    observe_request(r, status, content_type, "", 0); /* the observer sees its start, no body */
+    /* from here on, stream_gone reports the end */
+    s->closed = closed;
+    s->ud = ud;
+    r->stream = s;
+    r->resp = resp;
+    r->status = status;
+    if (r->suspended) {
+        r->suspended = 0;
+        r->dispatched = 2;
+        MHD_resume_connection(r->conn);
+        r->e->mhd_dirty = 1;
+    }
+    return s;
+}
+
+int zl_stream_write(zl_stream *s, const char *p, size_t n)
+{
+    if (s->ended || s->aborted || !s->r)
+        return -1;
+    if (s->off > 0 && s->len + n + 1 > s->cap) { /* reuse what was sent before growing */
+        memmove(s->buf, s->buf + s->off, s->len - s->off);
+        s->len -= s->off;
+        s->off = 0;
+    }
+    if (buf_append(&s->buf, &s->len, &s->cap, p, n) != 0)
+        return -1;
+    stream_wake(s);
+    return 0;
+}
+
+size_t zl_stream_pending(const zl_stream *s)
+{
+    return s->len - s->off;
+}
+
+void zl_stream_end(zl_stream *s)
+{
+    s->ended = 1;
+    stream_wake(s);
+}
+
+void zl_stream_abort(zl_stream *s)
+{
+    s->aborted = 1;
+    s->off = s->len = 0;
+    if (s->r) /* a client that does not read never lets the reader run: time it out */
+        MHD_set_connection_option(s->r->conn, MHD_CONNECTION_OPTION_TIMEOUT, 1u);
+    stream_wake(s);
 }
 
 int zl_engine_route(zl_engine *e, const char *method, const char *prefix, zl_route_fn fn, void *ud)
@@ -434,6 +648,11 @@ typedef struct call {
     char *names[MAX_CALL_HEADERS], *values[MAX_CALL_HEADERS];
     char errbuf[CURL_ERROR_SIZE];
     int64_t start;
+    /* for an observer */
+    uint64_t id;
+    int64_t t_start;
+    char *method, *url;
+    size_t req_len;
 } call;
 
 static void call_free(call *c)
@@ -441,6 +660,8 @@ static void call_free(call *c)
     size_t i;
 
     curl_slist_free_all(c->headers);
+    free(c->method);
+    free(c->url);
     free(c->req_body);
     free(c->body);
     for (i = 0; i < c->n_headers; i++) {
@@ -505,6 +726,9 @@ int zl_engine_http(zl_engine *e, const zl_http_request *req, zl_http_fn fn, void
     c->fn = fn;
     c->ud = ud;
     c->start = zl_clock_wall_ms(&e->clock);
+    c->t_start = zl_clock_now_ms(&e->clock);
+    if (!(c->method = strdup(req->method ? req->method : "GET")) || !(c->url = strdup(req->url)))
+        goto fail;
     for (i = 0; i < req->n_headers; i++) {
         struct curl_slist *t = curl_slist_append(c->headers, req->headers[i]);
 
@@ -531,11 +755,13 @@ int zl_engine_http(zl_engine *e, const zl_http_request *req, zl_http_fn fn, void
         if (req->body_len)
             memcpy(c->req_body, req->body, req->body_len);
         c->req_body[req->body_len] = '\0';
+        c->req_len = req->body_len;
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->req_body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
     }
     if (curl_multi_add_handle(e->multi, h) != CURLM_OK)
         goto fail;
+    c->id = ++e->exchanges;
     c->h = h;
     c->next = e->calls;
     if (e->calls)
@@ -558,6 +784,54 @@ static void call_unlink(zl_engine *e, call *c)
         e->calls = c->next;
     if (c->next)
         c->next->prev = c->prev;
+}
+
+/* Tells the observer about a call whose result is res. */
+static void observe_call(zl_engine *e, const call *c, const zl_http_result *res)
+{
+    const char *names[MAX_CALL_HEADERS], *values[MAX_CALL_HEADERS];
+    char *split[MAX_CALL_HEADERS];
+    const struct curl_slist *l;
+    size_t n = 0, i;
+    zl_exchange x;
+
+    if (!e->observe)
+        return;
+    for (l = c->headers; l && n < MAX_CALL_HEADERS; l = l->next) {
+        const char *colon = strchr(l->data, ':'), *v;
+
+        if (!colon || !strcmp(l->data, "Expect:")) /* ours, not the caller's */
+            continue;
+        if (!(split[n] = strndup(l->data, (size_t)(colon - l->data))))
+            break;
+        for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+            ;
+        names[n] = split[n];
+        values[n++] = v;
+    }
+    x = (zl_exchange){.outbound = true,
+                      .id = c->id,
+                      .t_start_ms = c->t_start,
+                      .t_end_ms = zl_clock_now_ms(&e->clock),
+                      .elapsed_ms = res->elapsed_ms,
+                      .method = c->method,
+                      .target = c->url,
+                      .n_req_headers = n,
+                      .req_names = names,
+                      .req_values = values,
+                      .req_body = c->req_body ? c->req_body : "",
+                      .req_len = c->req_len,
+                      .status = res->curl_code == 0 ? res->status : 0,
+                      .n_resp_headers = res->n_headers,
+                      .resp_names = res->header_names,
+                      .resp_values = res->header_values,
+                      .resp_body = res->body ? res->body : "",
+                      .resp_len = res->body_len,
+                      .curl_code = res->curl_code,
+                      .error = res->curl_code ? res->error : NULL};
+    e->observe(e->observe_ud, &x);
+    for (i = 0; i < n; i++)
+        free(split[i]);
 }
 
 static void finish_calls(zl_engine *e)
@@ -584,6 +858,7 @@ static void finish_calls(zl_engine *e)
         res.header_values = (const char *const *)c->values;
         res.elapsed_ms = zl_clock_wall_ms(&e->clock) - c->start;
         call_unlink(e, c);
+        observe_call(e, c, &res);
         c->fn(e, &res, c->ud);
         curl_multi_remove_handle(e->multi, h);
         curl_easy_cleanup(h);
@@ -699,10 +974,11 @@ zl_engine *zl_engine_new(const zl_engine_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "libcurl did not initialise");
         goto fail;
     }
-    e->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
-                              NULL, on_access, e, MHD_OPTION_SOCK_ADDR, &addr,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, e,
-                              MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
+    e->mhd =
+        MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
+                         NULL, on_access, e, MHD_OPTION_SOCK_ADDR, &addr,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, e, MHD_OPTION_URI_LOG_CALLBACK,
+                         on_uri, e, MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
     if (!e->mhd) {
         snprintf(err, errlen, "cannot listen on %s:%u (in use, or not an address of this machine)",
                  listen, cfg ? cfg->port : 0);
@@ -763,9 +1039,12 @@ void zl_engine_free(zl_engine *e)
     if (e->mhd) {
         zl_request *r;
 
-        for (r = e->live; r; r = r->next)
+        for (r = e->live; r; r = r->next) {
             if (r->suspended)
                 plain(r, 503, "the emulator is shutting down\n");
+            if (r->stream) /* ends cleanly; MHD_stop_daemon closes what is still sending */
+                zl_stream_end(r->stream);
+        }
         MHD_run(e->mhd);
         MHD_stop_daemon(e->mhd);
     }
@@ -775,7 +1054,9 @@ void zl_engine_free(zl_engine *e)
                               .error = "the emulator is shutting down",
                               .body = ""};
 
+        res.elapsed_ms = zl_clock_wall_ms(&e->clock) - c->start;
         call_unlink(e, c);
+        observe_call(e, c, &res);
         c->fn(e, &res, c->ud);
         curl_multi_remove_handle(e->multi, c->h);
         curl_easy_cleanup(c->h);

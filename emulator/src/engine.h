@@ -3,6 +3,7 @@
 #ifndef ZL_ENGINE_H
 #define ZL_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,6 +73,34 @@ void zl_request_respond_json(zl_request *r, unsigned status, cJSON *j);
 /* Adds a header to the answer to come (call before zl_request_respond). */
 int zl_request_add_header(zl_request *r, const char *name, const char *value);
 
+/*
+ * ---- streamed answers (server-sent events) ----
+ * A body sent while it is being written: the route answers with zl_request_stream instead of
+ * zl_request_respond, then writes whenever it likes, on the loop thread. A stream with nothing
+ * queued parks its connection (no busy loop); a write wakes it.
+ */
+typedef struct zl_stream zl_stream;
+/* Called exactly once when a stream is over: its bytes went out after zl_stream_end, the
+ * client went away, zl_stream_abort, or zl_engine_free. s is invalid once it returns. */
+typedef void (*zl_stream_closed_fn)(zl_stream *s, void *ud);
+/* Answers r with status and a body of unknown length (chunked in HTTP/1.1); headers added with
+ * zl_request_add_header go with it. Once per request, instead of zl_request_respond. An
+ * observer (zl_engine_observe) sees the answer now, with an empty body. closed is called
+ * later, never from inside this call nor from the zl_stream_* calls. NULL when r was answered
+ * already or memory ran out (r is then answered 500 and closed is never called). */
+zl_stream *zl_request_stream(zl_request *r, unsigned status, const char *content_type,
+                             zl_stream_closed_fn closed, void *ud);
+/* Queues n bytes (copied); they go out on the next turns. 0, or -1 after zl_stream_end or
+ * zl_stream_abort, or when memory runs out. */
+int zl_stream_write(zl_stream *s, const char *p, size_t n);
+/* Bytes queued and not yet taken by the connection: what a client that does not read grows. */
+size_t zl_stream_pending(const zl_stream *s);
+/* Ends the body once the queued bytes are out. */
+void zl_stream_end(zl_stream *s);
+/* Drops the queued bytes and closes the connection now (a client that does not read: within
+ * a second). */
+void zl_stream_abort(zl_stream *s);
+
 /* ---- outbound HTTP (libcurl multi; the callback runs on the loop thread) ---- */
 typedef struct zl_http_result {
     int curl_code;     /* 0 = CURLE_OK */
@@ -99,6 +128,48 @@ typedef struct zl_http_request {
 /* Starts a call (url, headers and body are copied); fn is called exactly once, later (never
  * from inside this call). 0 or -1. */
 int zl_engine_http(zl_engine *e, const zl_http_request *req, zl_http_fn fn, void *ud);
+
+/* ---- observing exchanges (a recorder) ---- */
+
+/*
+ * One exchange as the engine carried it, bytes exactly as received or sent. Everything is
+ * borrowed for the observer call only. Inbound response headers are the ones the route set
+ * (Content-Type and zl_request_add_header); libmicrohttpd's own transport headers
+ * (Content-Length, Date, Connection) are not included.
+ */
+typedef struct zl_exchange {
+    bool outbound;        /* false: a request the engine served; true: a call it made */
+    uint64_t id;          /* start order over both directions: 1, 2, ... */
+    int64_t t_start_ms;   /* virtual clock when it started (dispatched or sent) */
+    int64_t t_end_ms;     /* virtual clock when it completed */
+    int64_t elapsed_ms;   /* real time between the two */
+    const char *method;   /* "GET", "POST", ... */
+    const char *target;   /* inbound: the request target as received (path and query,
+                             not decoded); outbound: the URL */
+    size_t n_req_headers; /* request headers, names as received or sent */
+    const char *const *req_names;
+    const char *const *req_values;
+    const char *req_body;
+    size_t req_len;
+    long status; /* the answer's HTTP status; 0 when there was none */
+    size_t n_resp_headers;
+    const char *const *resp_names;
+    const char *const *resp_values;
+    const char *resp_body;
+    size_t resp_len;
+    int curl_code;     /* outbound: libcurl's result, 0 = CURLE_OK */
+    const char *error; /* why there is no answer (status 0), else NULL */
+} zl_exchange;
+
+typedef void (*zl_exchange_fn)(void *ud, const zl_exchange *x);
+
+/*
+ * Calls fn on the loop thread for every exchange as it completes: an inbound request when it
+ * is answered or dropped (zl_request_respond, zl_request_abort), an outbound call when its
+ * result arrives, before the call's own callback runs (also for calls cancelled by
+ * zl_engine_free). One observer at a time; fn NULL stops observing.
+ */
+void zl_engine_observe(zl_engine *e, zl_exchange_fn fn, void *ud);
 
 /* ---- timers on the virtual clock ---- */
 typedef void (*zl_timer_fn)(zl_engine *e, void *ud);

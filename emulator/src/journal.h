@@ -27,5 +27,23 @@ cJSON *zl_journal_since(const zl_journal *j, uint64_t since, size_t limit);
 /* The newest seq (0 when empty) and the number of entries dropped or lost. */
 uint64_t zl_journal_last(const zl_journal *j);
 uint64_t zl_journal_dropped(const zl_journal *j);
+/* The oldest seq still held (zl_journal_last + 1 when empty). */
+uint64_t zl_journal_first(const zl_journal *j);
+/* Entry seq as its JSON text (one line), borrowed until the ring drops it; NULL when seq is
+ * not held (dropped, or not added yet). */
+const char *zl_journal_text(const zl_journal *j, uint64_t seq);
+
+/*
+ * Live updates. fn is called after every entry is added, with its seq and JSON text (borrowed:
+ * valid during the call); it must not add entries. free_fn (may be NULL) gets ud exactly once,
+ * from zl_journal_unlisten or zl_journal_free, so a listener's state may live as long as the
+ * journal. Listeners are called in the order they were added. Returns an id (> 0), or 0 when
+ * memory ran out (free_fn is then not called).
+ */
+typedef void (*zl_journal_listener_fn)(void *ud, uint64_t seq, const char *json);
+uint64_t zl_journal_listen(zl_journal *j, zl_journal_listener_fn fn, void (*free_fn)(void *),
+                           void *ud);
+/* Removes a listener (also from inside a listener call); unknown ids are ignored. */
+void zl_journal_unlisten(zl_journal *j, uint64_t id);
 
 #endif
