@@ -13,6 +13,7 @@
 #include "emu.h"
 #include "engine.h"
 #include "journal.h"
+#include "record.h"
 
 #ifndef ZL_VERSION
 #define ZL_VERSION "0.1.0"
@@ -35,7 +36,7 @@ static void usage(FILE *f)
           "                     [--program CMD] [--program-id ID] [--replicas N]\n"
           "                     [--notify-routing sticky|any] [--program-timeout-ms N]\n"
           "                     [--event-timeout-ms N] [--app-callback-timeout-ms N]\n"
-          "                     [--sync-budget N] [--journal-cap N]\n"
+          "                     [--sync-budget N] [--journal-cap N] [--record FILE]\n"
           "\n"
           "Runs the emulator until SIGINT or SIGTERM.\n"
           "  --world FILE              world file (default: the built-in default world)\n"
@@ -52,7 +53,9 @@ static void usage(FILE *f)
           "  --event-timeout-ms N      wait for a program's answer to an event (default 5000)\n"
           "  --app-callback-timeout-ms N  wait per try for an app callback URL (default 5000)\n"
           "  --sync-budget N           sync_msg calls per minute per corp without a token (10)\n"
-          "  --journal-cap N           journal entries kept in memory (default 200000)\n",
+          "  --journal-cap N           journal entries kept in memory (default 200000)\n"
+          "  --record FILE             write every exchange with its exact bytes to FILE, one\n"
+          "                            JSON line each (holds secrets and tokens; docs/replay.md)\n",
           f);
 }
 
@@ -89,13 +92,14 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
 {
     zl_engine_config cfg = {.listen = "127.0.0.1", .port = 8900, .seed = 1};
     unsigned long long v, cap = 200000, replicas = 0;
-    const char *world_path = NULL, *program_cmd = NULL, *program_id = NULL;
+    const char *world_path = NULL, *program_cmd = NULL, *program_id = NULL, *record_path = NULL;
     zl_emu_options opt;
     zl_engine *e = NULL;
     zl_journal *j = NULL;
     zl_world *w = NULL;
     zl_emu *emu = NULL;
     zl_prog_rt *target = NULL;
+    zl_record *rec = NULL;
     zl_control control;
     struct sigaction sa;
     char msg[512], base[64];
@@ -115,6 +119,8 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
             world_path = val;
         } else if (!strcmp(a, "--program") && val && *val) {
             program_cmd = val;
+        } else if (!strcmp(a, "--record") && val && *val) {
+            record_path = val;
         } else if (!strcmp(a, "--program-id") && val && *val) {
             program_id = val;
         } else if (!strcmp(a, "--replicas") && val && parse_u64(val, 64, &v) == 0 && v > 0) {
@@ -207,6 +213,20 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
             goto out;
         }
     }
+    if (record_path) {
+        zl_record_info info = {.version = ZL_VERSION,
+                               .seed = cfg.seed,
+                               .world_path = world_path,
+                               .world_raw = zl_default_world,
+                               .world_len = zl_default_world_len,
+                               .base_url = base};
+
+        if (!(rec = zl_record_open(record_path, emu, &info, msg, sizeof msg))) {
+            fprintf(err, "zonelab serve: --record: %s\n", msg);
+            goto out;
+        }
+        zl_engine_observe(e, zl_record_exchange, rec);
+    }
     zl_journal_add(j, zl_clock_now_ms(zl_engine_clock(e)), "control", "start", NULL);
     print_banner(emu, base, out);
     fprintf(out, "zonelab: ready\n");
@@ -225,7 +245,16 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
     rc = ZL_CLI_OK;
 out:
     zl_emu_shutdown(emu);
-    zl_engine_free(e);
+    zl_engine_free(e); /* calls still in flight are recorded as cancelled */
+    if (rec) {
+        if (zl_record_failed(rec))
+            fprintf(err, "zonelab serve: --record: writing %s failed; the file is incomplete\n",
+                    record_path);
+        else
+            fprintf(err, "zonelab serve: recorded %llu exchanges in %s\n",
+                    (unsigned long long)zl_record_count(rec), record_path);
+        zl_record_close(rec);
+    }
     zl_emu_free(emu);
     zl_journal_free(j);
     zl_world_free(w);

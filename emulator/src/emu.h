@@ -35,6 +35,8 @@ typedef struct zl_emu_options {
     bool notify_strict_64;     /* false: caller notify ids up to 128 bytes */
     bool notify_pass_any;      /* false: sync_call_program checks notify ids */
     size_t max_scan;           /* messages a sync_msg call examines at most, 100000 */
+    bool journal_replies;      /* false: sync_msg pages are journaled as msgids only; true: also
+                                  the whole reply text ("reply"), which journal replay needs */
     zl_appnotify_options app_callbacks;
 } zl_emu_options;
 

@@ -5,6 +5,7 @@
 #include "cli_check.h"
 #include "cli_client.h"
 #include "cli_crypto.h"
+#include "cli_replay.h"
 #include "cli_run.h"
 #include "cli_serve.h"
 
@@ -27,6 +28,7 @@ static void usage(FILE *f)
           "  messages  archive messages from a JSON file into a running emulator\n"
           "  journal   follow or filter the journal of a running emulator\n"
           "  check-protocol  check a request_data against an ability protocol, offline\n"
+          "  replay    drive a program with a recording and compare (zonelab replay --help)\n"
           "\n"
           "Every command takes --help.\n",
           f);
@@ -63,6 +65,8 @@ int main(int argc, char **argv)
         return zl_cli_journal(argc - 1, argv + 1, stdout, stderr);
     if (strcmp(argv[1], "check-protocol") == 0)
         return zl_cli_check_protocol(argc - 1, argv + 1, stdout, stderr);
+    if (strcmp(argv[1], "replay") == 0)
+        return zl_cli_replay(argc - 1, argv + 1, stdout, stderr);
     fprintf(stderr, "zonelab: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return ZL_CLI_USAGE;

@@ -1573,6 +1573,7 @@ static int build(sc *s, char *err, size_t errlen)
     }
     zl_emu_options_default(&eo);
     eo.notify_any = !strcmp(routing, "any");
+    eo.journal_replies = true; /* a failing file's journal can be replayed (docs/replay.md) */
     if ((v = cfg_int(s, "sync_budget", eo.sync_budget_per_min, 0, 1000000, err, errlen)) ==
         LONG_MIN)
         return -1;

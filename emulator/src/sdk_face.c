@@ -456,6 +456,12 @@ static void journal_invoke(zl_emu *emu, sdk_ctx *x, const char *outcome, int cod
             }
             cJSON_ReplaceItemInObject(copy, "msg_list", ids);
             cJSON_AddBoolToObject(j, "msg_list_abridged", 1);
+            if (emu->opt.journal_replies) {
+                char *text = cJSON_PrintUnformatted(reply);
+
+                cJSON_AddStringToObject(j, "reply", text ? text : "");
+                cJSON_free(text);
+            }
         }
         cJSON_AddItemToObject(j, "response", copy);
     }
