@@ -1,7 +1,7 @@
 # The two commands of README.md. Each does its own set-up on a fresh Debian 12.
 #   make run    install, build (release), run the scenario suite against zone-demo
 #   make test   install, build (dev: ASan + UBSan, -Werror), run every test
-.PHONY: all bootstrap run test build-dev build-release interop-deps fuzz-smoke format format-check install-sdk clean
+.PHONY: all bootstrap run test build-dev build-release interop-deps ui-deps fuzz-smoke format format-check install-sdk clean
 
 FUZZ_SECONDS ?= 20
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -24,14 +24,20 @@ interop-deps: bootstrap
 	if [ -f tests/interop/package-lock.json ]; then \
 	  cd tests/interop && npm ci --no-audit --no-fund --loglevel=error; fi
 
+# playwright-core, which drives Debian's chromium in the inspector test (tests/ui), pinned by
+# tests/ui/package-lock.json. Playwright's own browsers are never downloaded.
+ui-deps: bootstrap
+	if [ -f tests/ui/package-lock.json ]; then \
+	  cd tests/ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error; fi
+
 # The main job: the scenario suite against zone-demo, two files at a time, with the
 # report printed (docs/scenarios.md).
 run: build-release
 	./build/release/emulator/zonelab run -j 2 scenarios
 
-test: build-dev interop-deps
+test: build-dev interop-deps ui-deps
 	ctest --preset dev
-	@grep -h -E '^interop:|^[0-9]+ passed, [0-9]+ failed' build/dev/Testing/Temporary/LastTest.log || true
+	@grep -h -E '^interop:|^inspector: (screenshot|PASS)|^[0-9]+ passed, [0-9]+ failed' build/dev/Testing/Temporary/LastTest.log || true
 	$(MAKE) --no-print-directory fuzz-smoke
 	cmake --build --preset dev --target format-check
 

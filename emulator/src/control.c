@@ -3,6 +3,7 @@
 #include "export.h"
 #include "kb.h"
 #include "models.h"
+#include "ui.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -90,6 +91,158 @@ static void add_world_state(zl_emu *emu, cJSON *j)
     }
 }
 
+/* ---- what the inspector shows: the live notify ids, tokens and jobs, newest first ---- */
+
+#define STATE_LIST_MAX 100 /* rows per list; live counts them all */
+
+typedef struct listed {
+    const char *key;
+    const void *value;
+    int64_t order; /* newest first */
+} listed;
+
+typedef struct live_list {
+    listed *v;
+    size_t n, cap;
+    int64_t (*order)(const void *value);
+} live_list;
+
+static int list_one(const char *key, void *value, void *ud)
+{
+    live_list *l = ud;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        listed *v = realloc(l->v, cap * sizeof *v);
+
+        if (!v)
+            return 0; /* a shorter list */
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = (listed){.key = key, .value = value, .order = l->order(value)};
+    return 0; /* keep it: the sweep is only a walk over keys and values */
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    const listed *x = a, *y = b;
+
+    return x->order < y->order ? 1 : x->order > y->order ? -1 : strcmp(x->key, y->key);
+}
+
+/* m's entries sorted newest first into l (l->v freed by the caller). */
+static void list_newest(zl_strmap *m, live_list *l)
+{
+    zl_strmap_sweep(m, list_one, l);
+    if (l->n)
+        qsort(l->v, l->n, sizeof *l->v, newest_first);
+}
+
+static int64_t notify_order(const void *v)
+{
+    return ((const zl_notify *)v)->expires_ms;
+}
+
+static int64_t token_order(const void *v)
+{
+    return ((const zl_token *)v)->expires_ms;
+}
+
+static int64_t event_token_order(const void *v)
+{
+    return ((const zl_event_token *)v)->expires_ms;
+}
+
+static int64_t job_order(const void *v)
+{
+    return ((const zl_job *)v)->created_ms;
+}
+
+static void add_app_ref(cJSON *o, const zl_app_rt *a)
+{
+    cJSON_AddStringToObject(o, "corpid", a ? a->corp->corpid : "");
+    cJSON_AddNumberToObject(o, "agentid", a ? a->app->agentid : 0);
+}
+
+/* notify_ids, access_tokens, event_tokens and jobs: at most STATE_LIST_MAX of each. */
+static void add_live_lists(zl_emu *emu, cJSON *j)
+{
+    cJSON *arr, *o;
+    live_list l;
+    size_t i;
+
+    l = (live_list){.order = notify_order};
+    list_newest(emu->notify_ids, &l);
+    arr = cJSON_AddArrayToObject(j, "notify_ids");
+    for (i = 0; i < l.n && i < STATE_LIST_MAX; i++) {
+        const zl_notify *n = l.v[i].value;
+
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "notify_id", l.v[i].key);
+        cJSON_AddStringToObject(o, "program_id", n->prog->prog->program_id);
+        if (n->replica_known && n->replica < n->prog->replica_count) {
+            cJSON_AddNumberToObject(o, "replica", (double)n->replica);
+            cJSON_AddStringToObject(o, "instance", n->prog->replicas[n->replica].instance);
+        } else {
+            cJSON_AddNullToObject(o, "replica");
+            cJSON_AddNullToObject(o, "instance");
+        }
+        cJSON_AddNumberToObject(o, "agentid", n->agentid);
+        cJSON_AddNumberToObject(o, "expires_ms", (double)n->expires_ms);
+        cJSON_AddItemToArray(arr, o);
+    }
+    free(l.v);
+    l = (live_list){.order = token_order};
+    list_newest(emu->tokens, &l);
+    arr = cJSON_AddArrayToObject(j, "access_tokens");
+    for (i = 0; i < l.n && i < STATE_LIST_MAX; i++) {
+        const zl_token *t = l.v[i].value;
+
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "access_token", l.v[i].key);
+        add_app_ref(o, t->app);
+        cJSON_AddNumberToObject(o, "expires_ms", (double)t->expires_ms);
+        cJSON_AddItemToArray(arr, o);
+    }
+    free(l.v);
+    l = (live_list){.order = event_token_order};
+    list_newest(emu->event_tokens, &l);
+    arr = cJSON_AddArrayToObject(j, "event_tokens");
+    for (i = 0; i < l.n && i < STATE_LIST_MAX; i++) {
+        const zl_event_token *t = l.v[i].value;
+
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "token", l.v[i].key);
+        add_app_ref(o, t->app);
+        cJSON_AddNumberToObject(o, "expires_ms", (double)t->expires_ms);
+        cJSON_AddItemToArray(arr, o);
+    }
+    free(l.v);
+    l = (live_list){.order = job_order};
+    list_newest(emu->jobs, &l);
+    arr = cJSON_AddArrayToObject(j, "jobs");
+    for (i = 0; i < l.n && i < STATE_LIST_MAX; i++) {
+        const zl_job *b = l.v[i].value;
+
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "jobid", b->jobid);
+        add_app_ref(o, b->app);
+        cJSON_AddStringToObject(o, "program_id", b->prog->prog->program_id);
+        cJSON_AddStringToObject(o, "ability_id", b->prog->prog->abilities[b->ability].ability_id);
+        cJSON_AddStringToObject(o, "state",
+                                b->state == 0   ? "pending"
+                                : b->state == 1 ? "done"
+                                                : "failed");
+        if (b->state)
+            cJSON_AddNumberToObject(o, "response_errcode", b->response_errcode);
+        cJSON_AddBoolToObject(o, "task", b->task);
+        cJSON_AddNumberToObject(o, "created_ms", (double)b->created_ms);
+        cJSON_AddItemToArray(arr, o);
+    }
+    free(l.v);
+}
+
 static void on_state(zl_engine *e, zl_request *r, void *ud)
 {
     zl_control *c = ud;
@@ -112,6 +265,7 @@ static void on_state(zl_engine *e, zl_request *r, void *ud)
         cJSON_AddNumberToObject(live, "media", (double)zl_strmap_count(c->emu->media));
         cJSON_AddNumberToObject(live, "jobs", (double)zl_strmap_count(c->emu->jobs));
         add_world_state(c->emu, j);
+        add_live_lists(c->emu, j);
     }
     zl_request_respond_json(r, 200, j);
 }
@@ -604,6 +758,7 @@ int zl_control_install(zl_control *c)
           zl_engine_route(c->engine, NULL, "/_zonelab/models", on_models, c) ||
           zl_engine_route(c->engine, NULL, "/_zonelab/export", on_export, c) ||
           zl_engine_route(c->engine, "GET", "/_zonelab/app/notifications", on_notifications, c))) ||
+        zl_ui_install(c->engine, c->journal, NULL) ||
         zl_engine_route(c->engine, NULL, "/_zonelab/", on_unknown, c))
         return -1;
     return 0;
