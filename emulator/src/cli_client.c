@@ -167,8 +167,7 @@ fail:
     return NULL;
 }
 
-/* An unsigned decimal in 0..max. 0, or -1 when s is not one. */
-static int parse_u64(const char *s, unsigned long long max, unsigned long long *out)
+int zl_cli_parse_u64(const char *s, unsigned long long max, unsigned long long *out)
 {
     char *end;
 
@@ -457,7 +456,7 @@ static int pick_app(client *c, const cJSON *state, const char *corpid, const cha
     const cJSON *a, *p;
 
     if (agentid_s)
-        parse_u64(agentid_s, UINT32_MAX, &agentid);
+        zl_cli_parse_u64(agentid_s, UINT32_MAX, &agentid);
     app->corpid = corpid;
     app->secret = secret;
     if (secret) {
@@ -701,7 +700,7 @@ int zl_cli_call(int argc, char **argv, FILE *out, FILE *err)
         return rc;
     if (!ability || !*ability)
         return zl_cli_usage_error(&cmd, err, "missing --ability");
-    if (agentid && parse_u64(agentid, UINT32_MAX, &v) != 0)
+    if (agentid && zl_cli_parse_u64(agentid, UINT32_MAX, &v) != 0)
         return zl_cli_usage_error(&cmd, err, "--agentid must be an agentid, got '%s'", agentid);
     if (secret && agentid)
         return zl_cli_usage_error(&cmd, err, "give --secret or --agentid, not both");
@@ -711,7 +710,7 @@ int zl_cli_call(int argc, char **argv, FILE *out, FILE *err)
                                   "has no notify_id");
     if (wait && !async)
         return zl_cli_usage_error(&cmd, err, "--wait goes with --async");
-    if (timeout && (parse_u64(timeout, 86400, &timeout_s) != 0 || timeout_s == 0))
+    if (timeout && (zl_cli_parse_u64(timeout, 86400, &timeout_s) != 0 || timeout_s == 0))
         return zl_cli_usage_error(&cmd, err, "--timeout must be 1..86400 seconds, got '%s'",
                                   timeout);
     if (!(request = text_or_file(&cmd, data, data_file, "data", &len, err, &usage)))
@@ -876,9 +875,9 @@ int zl_cli_event(int argc, char **argv, FILE *out, FILE *err)
 
     if ((rc = zl_cli_parse(&cmd, argc, argv, out, err, &help)) != ZL_CLI_OK || help)
         return rc;
-    if (agentid && parse_u64(agentid, UINT32_MAX, &ag) != 0)
+    if (agentid && zl_cli_parse_u64(agentid, UINT32_MAX, &ag) != 0)
         return zl_cli_usage_error(&cmd, err, "--agentid must be an agentid, got '%s'", agentid);
-    if (replica && parse_u64(replica, 1000, &rep) != 0)
+    if (replica && zl_cli_parse_u64(replica, 1000, &rep) != 0)
         return zl_cli_usage_error(&cmd, err, "--replica must be a replica index, got '%s'",
                                   replica);
     if (!(text = text_or_file(&cmd, event, event_file, "event", &len, err, &usage)))
@@ -1092,7 +1091,8 @@ static const cJSON *at_path(const cJSON *j, const char *path)
         memcpy(seg, path, n);
         seg[n] = '\0';
         if (cJSON_IsArray(j))
-            j = parse_u64(seg, INT32_MAX, &idx) == 0 ? cJSON_GetArrayItem(j, (int)idx) : NULL;
+            j = zl_cli_parse_u64(seg, INT32_MAX, &idx) == 0 ? cJSON_GetArrayItem(j, (int)idx)
+                                                            : NULL;
         else
             j = cJSON_GetObjectItemCaseSensitive(j, seg);
         path += n;
@@ -1175,9 +1175,9 @@ int zl_cli_journal(int argc, char **argv, FILE *out, FILE *err)
 
     if ((rc = zl_cli_parse(&cmd, argc, argv, out, err, &help)) != ZL_CLI_OK || help)
         return rc;
-    if (since_s && parse_u64(since_s, UINT64_MAX, &since) != 0)
+    if (since_s && zl_cli_parse_u64(since_s, UINT64_MAX, &since) != 0)
         return zl_cli_usage_error(&cmd, err, "--since must be a journal seq, got '%s'", since_s);
-    if (limit_s && (parse_u64(limit_s, UINT64_MAX, &limit) != 0 || limit == 0))
+    if (limit_s && (zl_cli_parse_u64(limit_s, UINT64_MAX, &limit) != 0 || limit == 0))
         return zl_cli_usage_error(&cmd, err, "--limit must be a count from 1, got '%s'", limit_s);
     for (i = 0; i < n_fields; i++)
         if (!strchr(fields[i], '=') || fields[i][0] == '=')

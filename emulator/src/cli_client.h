@@ -84,6 +84,8 @@ int zl_cli_usage_error(const zl_cli_cmd *cmd, FILE *err, const char *fmt, ...);
  * Returns an owned buffer (release with free) holding the bytes plus a NUL, with the byte
  * count in *len, or NULL after printing "zonelab <cmd>: ..." to err.
  */
+/* An unsigned decimal in 0..max into *out: 0, or -1 when s is not one (the commands' flags). */
+int zl_cli_parse_u64(const char *s, unsigned long long max, unsigned long long *out);
 char *zl_cli_read_file(const char *cmd, const char *path, size_t max, size_t *len, FILE *err);
 
 #endif

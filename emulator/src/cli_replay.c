@@ -2,6 +2,7 @@
  * --record`) or a failed scenario's journal, answers its SDK calls from it, and compares
  * its answers and SDK calls with it, stopping at the first difference (docs/replay.md). */
 #define _GNU_SOURCE
+#include "cli_client.h"
 #include "cli_replay.h"
 
 #include <errno.h>
@@ -1537,17 +1538,6 @@ static void usage(FILE *f)
           f);
 }
 
-static int parse_u64(const char *s, unsigned long long max, unsigned long long *out)
-{
-    char *end;
-
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    *out = strtoull(s, &end, 10);
-    return errno || *end || *out > max ? -1 : 0;
-}
-
 static char *read_all(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -1695,10 +1685,11 @@ int zl_cli_replay(int argc, char **argv, FILE *out, FILE *err)
             rp.program_opt = val;
         } else if (!strcmp(a, "--world") && val && *val) {
             rp.world_opt = val;
-        } else if (!strcmp(a, "--seed") && val && parse_u64(val, UINT64_MAX, &v) == 0) {
+        } else if (!strcmp(a, "--seed") && val && zl_cli_parse_u64(val, UINT64_MAX, &v) == 0) {
             rp.seed = v;
             rp.seed_set = true;
-        } else if (!strcmp(a, "--timeout-ms") && val && parse_u64(val, 3600000, &v) == 0 && v > 0) {
+        } else if (!strcmp(a, "--timeout-ms") && val && zl_cli_parse_u64(val, 3600000, &v) == 0 &&
+                   v > 0) {
             rp.timeout_ms = (long)v;
         } else if (!strcmp(a, "--ignore") && val && rp.n_ignore < MAX_IGNORE &&
                    (val[0] == '$' || strstr(val, ":$"))) {

@@ -8,6 +8,7 @@
 
 #include "world.h"
 
+#include "cli_client.h"
 #include "cli_crypto.h"
 #include "control.h"
 #include "emu.h"
@@ -57,17 +58,6 @@ static void usage(FILE *f)
           "  --record FILE             write every exchange with its exact bytes to FILE, one\n"
           "                            JSON line each (holds secrets and tokens; docs/replay.md)\n",
           f);
-}
-
-static int parse_u64(const char *s, unsigned long long max, unsigned long long *out)
-{
-    char *end;
-
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    *out = strtoull(s, &end, 10);
-    return errno || *end || *out > max ? -1 : 0;
 }
 
 /* What a developer needs: the URL, the app credentials, each replica's environment. */
@@ -123,28 +113,28 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
             record_path = val;
         } else if (!strcmp(a, "--program-id") && val && *val) {
             program_id = val;
-        } else if (!strcmp(a, "--replicas") && val && parse_u64(val, 64, &v) == 0 && v > 0) {
+        } else if (!strcmp(a, "--replicas") && val && zl_cli_parse_u64(val, 64, &v) == 0 && v > 0) {
             replicas = v;
         } else if (!strcmp(a, "--notify-routing") && val &&
                    (!strcmp(val, "sticky") || !strcmp(val, "any"))) {
             opt.notify_any = !strcmp(val, "any");
-        } else if (!strcmp(a, "--program-timeout-ms") && val && parse_u64(val, 3600000, &v) == 0 &&
-                   v > 0) {
+        } else if (!strcmp(a, "--program-timeout-ms") && val &&
+                   zl_cli_parse_u64(val, 3600000, &v) == 0 && v > 0) {
             opt.program_timeout_ms = (long)v;
-        } else if (!strcmp(a, "--event-timeout-ms") && val && parse_u64(val, 3600000, &v) == 0 &&
-                   v > 0) {
+        } else if (!strcmp(a, "--event-timeout-ms") && val &&
+                   zl_cli_parse_u64(val, 3600000, &v) == 0 && v > 0) {
             opt.event_timeout_ms = (long)v;
         } else if (!strcmp(a, "--app-callback-timeout-ms") && val &&
-                   parse_u64(val, 3600000, &v) == 0 && v > 0) {
+                   zl_cli_parse_u64(val, 3600000, &v) == 0 && v > 0) {
             opt.app_callbacks.timeout_ms = (long)v;
-        } else if (!strcmp(a, "--sync-budget") && val && parse_u64(val, 1000000, &v) == 0) {
+        } else if (!strcmp(a, "--sync-budget") && val && zl_cli_parse_u64(val, 1000000, &v) == 0) {
             opt.sync_budget_per_min = (int)v;
-        } else if (!strcmp(a, "--port") && val && parse_u64(val, 65535, &v) == 0) {
+        } else if (!strcmp(a, "--port") && val && zl_cli_parse_u64(val, 65535, &v) == 0) {
             cfg.port = (unsigned)v;
-        } else if (!strcmp(a, "--seed") && val && parse_u64(val, UINT64_MAX, &v) == 0) {
+        } else if (!strcmp(a, "--seed") && val && zl_cli_parse_u64(val, UINT64_MAX, &v) == 0) {
             cfg.seed = v;
-        } else if (!strcmp(a, "--journal-cap") && val && parse_u64(val, 100000000, &v) == 0 &&
-                   v > 0) {
+        } else if (!strcmp(a, "--journal-cap") && val &&
+                   zl_cli_parse_u64(val, 100000000, &v) == 0 && v > 0) {
             cap = v;
         } else {
             fprintf(err, "zonelab serve: bad or incomplete option '%s'%s%s\n", a, val ? " " : "",
