@@ -165,82 +165,92 @@ static void add_app_ref(cJSON *o, const zl_app_rt *a)
     cJSON_AddNumberToObject(o, "agentid", a ? a->app->agentid : 0);
 }
 
-/* notify_ids, access_tokens, event_tokens and jobs: at most STATE_LIST_MAX of each. */
-static void add_live_lists(zl_emu *emu, cJSON *j)
+static cJSON *notify_row(const char *key, const void *value)
 {
-    cJSON *arr, *o;
-    live_list l;
+    const zl_notify *n = value;
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "notify_id", key);
+    cJSON_AddStringToObject(o, "program_id", n->prog->prog->program_id);
+    if (n->replica_known && n->replica < n->prog->replica_count) {
+        cJSON_AddNumberToObject(o, "replica", (double)n->replica);
+        cJSON_AddStringToObject(o, "instance", n->prog->replicas[n->replica].instance);
+    } else {
+        cJSON_AddNullToObject(o, "replica");
+        cJSON_AddNullToObject(o, "instance");
+    }
+    cJSON_AddNumberToObject(o, "agentid", n->agentid);
+    cJSON_AddNumberToObject(o, "expires_ms", (double)n->expires_ms);
+    return o;
+}
+
+/* An access token or a sync_msg token: the token (under name), its app, when it expires. */
+static cJSON *token_row(const char *name, const char *key, const zl_app_rt *app, int64_t expires_ms)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, name, key);
+    add_app_ref(o, app);
+    cJSON_AddNumberToObject(o, "expires_ms", (double)expires_ms);
+    return o;
+}
+
+static cJSON *access_token_row(const char *key, const void *value)
+{
+    const zl_token *t = value;
+
+    return token_row("access_token", key, t->app, t->expires_ms);
+}
+
+static cJSON *event_token_row(const char *key, const void *value)
+{
+    const zl_event_token *t = value;
+
+    return token_row("token", key, t->app, t->expires_ms);
+}
+
+static cJSON *job_row(const char *key, const void *value)
+{
+    const zl_job *b = value;
+    cJSON *o = cJSON_CreateObject();
+
+    (void)key;
+    cJSON_AddStringToObject(o, "jobid", b->jobid);
+    add_app_ref(o, b->app);
+    cJSON_AddStringToObject(o, "program_id", b->prog->prog->program_id);
+    cJSON_AddStringToObject(o, "ability_id", b->prog->prog->abilities[b->ability].ability_id);
+    cJSON_AddStringToObject(o, "state",
+                            b->state == 0   ? "pending"
+                            : b->state == 1 ? "done"
+                                            : "failed");
+    if (b->state)
+        cJSON_AddNumberToObject(o, "response_errcode", b->response_errcode);
+    cJSON_AddBoolToObject(o, "task", b->task);
+    cJSON_AddNumberToObject(o, "created_ms", (double)b->created_ms);
+    return o;
+}
+
+/* j[name]: m's entries newest first, at most STATE_LIST_MAX, each made by row. */
+static void add_list(cJSON *j, const char *name, zl_strmap *m, int64_t (*order)(const void *),
+                     cJSON *(*row)(const char *key, const void *value))
+{
+    live_list l = {.order = order};
+    cJSON *arr = cJSON_AddArrayToObject(j, name);
     size_t i;
 
-    l = (live_list){.order = notify_order};
-    list_newest(emu->notify_ids, &l);
-    arr = cJSON_AddArrayToObject(j, "notify_ids");
-    for (i = 0; i < l.n && i < STATE_LIST_MAX; i++) {
-        const zl_notify *n = l.v[i].value;
-
-        o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "notify_id", l.v[i].key);
-        cJSON_AddStringToObject(o, "program_id", n->prog->prog->program_id);
-        if (n->replica_known && n->replica < n->prog->replica_count) {
-            cJSON_AddNumberToObject(o, "replica", (double)n->replica);
-            cJSON_AddStringToObject(o, "instance", n->prog->replicas[n->replica].instance);
-        } else {
-            cJSON_AddNullToObject(o, "replica");
-            cJSON_AddNullToObject(o, "instance");
-        }
-        cJSON_AddNumberToObject(o, "agentid", n->agentid);
-        cJSON_AddNumberToObject(o, "expires_ms", (double)n->expires_ms);
-        cJSON_AddItemToArray(arr, o);
-    }
+    list_newest(m, &l);
+    for (i = 0; i < l.n && i < STATE_LIST_MAX; i++)
+        cJSON_AddItemToArray(arr, row(l.v[i].key, l.v[i].value));
     free(l.v);
-    l = (live_list){.order = token_order};
-    list_newest(emu->tokens, &l);
-    arr = cJSON_AddArrayToObject(j, "access_tokens");
-    for (i = 0; i < l.n && i < STATE_LIST_MAX; i++) {
-        const zl_token *t = l.v[i].value;
+}
 
-        o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "access_token", l.v[i].key);
-        add_app_ref(o, t->app);
-        cJSON_AddNumberToObject(o, "expires_ms", (double)t->expires_ms);
-        cJSON_AddItemToArray(arr, o);
-    }
-    free(l.v);
-    l = (live_list){.order = event_token_order};
-    list_newest(emu->event_tokens, &l);
-    arr = cJSON_AddArrayToObject(j, "event_tokens");
-    for (i = 0; i < l.n && i < STATE_LIST_MAX; i++) {
-        const zl_event_token *t = l.v[i].value;
-
-        o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "token", l.v[i].key);
-        add_app_ref(o, t->app);
-        cJSON_AddNumberToObject(o, "expires_ms", (double)t->expires_ms);
-        cJSON_AddItemToArray(arr, o);
-    }
-    free(l.v);
-    l = (live_list){.order = job_order};
-    list_newest(emu->jobs, &l);
-    arr = cJSON_AddArrayToObject(j, "jobs");
-    for (i = 0; i < l.n && i < STATE_LIST_MAX; i++) {
-        const zl_job *b = l.v[i].value;
-
-        o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "jobid", b->jobid);
-        add_app_ref(o, b->app);
-        cJSON_AddStringToObject(o, "program_id", b->prog->prog->program_id);
-        cJSON_AddStringToObject(o, "ability_id", b->prog->prog->abilities[b->ability].ability_id);
-        cJSON_AddStringToObject(o, "state",
-                                b->state == 0   ? "pending"
-                                : b->state == 1 ? "done"
-                                                : "failed");
-        if (b->state)
-            cJSON_AddNumberToObject(o, "response_errcode", b->response_errcode);
-        cJSON_AddBoolToObject(o, "task", b->task);
-        cJSON_AddNumberToObject(o, "created_ms", (double)b->created_ms);
-        cJSON_AddItemToArray(arr, o);
-    }
-    free(l.v);
+/* notify_ids, access_tokens, event_tokens and jobs. */
+static void add_live_lists(zl_emu *emu, cJSON *j)
+{
+    add_list(j, "notify_ids", emu->notify_ids, notify_order, notify_row);
+    add_list(j, "access_tokens", emu->tokens, token_order, access_token_row);
+    add_list(j, "event_tokens", emu->event_tokens, event_token_order, event_token_row);
+    add_list(j, "jobs", emu->jobs, job_order, job_row);
 }
 
 static void on_state(zl_engine *e, zl_request *r, void *ud)
