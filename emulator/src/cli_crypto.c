@@ -1,4 +1,5 @@
 /* cli_crypto: `zonelab crypto` verify-url / decrypt / encrypt on top of wxcrypt. */
+#include "cli_client.h"
 #include "cli_crypto.h"
 
 #include <errno.h>
@@ -137,70 +138,6 @@ static int parse_flags(int argc, char **argv, int mode, struct opts *o, FILE *er
         *slot = value;
     }
     return 0;
-}
-
-/* Reads a whole file ("-" = stdin) of at most MAX_BODY bytes. Returns owned text or NULL. */
-static char *read_body(const char *path, size_t *len, FILE *err)
-{
-    FILE *f = NULL;
-    char *buf = NULL;
-    size_t n = 0;
-    size_t cap = 0;
-    int from_stdin = strcmp(path, "-") == 0;
-
-    f = from_stdin ? stdin : fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(err, "zonelab crypto: cannot open '%s': %s\n", path, strerror(errno));
-        return NULL;
-    }
-    for (;;) {
-        size_t got;
-
-        if (n == cap) {
-            size_t ncap = cap == 0 ? 4096 : cap * 2;
-            char *nbuf;
-
-            if (cap > MAX_BODY) {
-                fprintf(err, "zonelab crypto: '%s' is larger than %d bytes\n", path, MAX_BODY);
-                goto fail;
-            }
-            nbuf = realloc(buf, ncap + 1);
-            if (nbuf == NULL) {
-                fprintf(err, "zonelab crypto: out of memory reading '%s'\n", path);
-                goto fail;
-            }
-            buf = nbuf;
-            cap = ncap;
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                fprintf(err, "zonelab crypto: cannot read '%s'\n", path);
-                goto fail;
-            }
-            break;
-        }
-    }
-    if (n > MAX_BODY) {
-        fprintf(err, "zonelab crypto: '%s' is larger than %d bytes\n", path, MAX_BODY);
-        goto fail;
-    }
-    if (buf == NULL) {
-        buf = malloc(1);
-        if (buf == NULL)
-            goto fail;
-    }
-    buf[n] = '\0';
-    *len = n;
-    if (!from_stdin)
-        fclose(f);
-    return buf;
-fail:
-    free(buf);
-    if (!from_stdin)
-        fclose(f);
-    return NULL;
 }
 
 /* The configuration value or wire step that a library return code points at. */
@@ -386,7 +323,7 @@ static int run_decrypt(zl_wxcrypt *c, const struct opts *o, FILE *out, FILE *err
         (rc = need(ts, "--timestamp (or timestamp in --query)", err)) != 0 ||
         (rc = need(nonce, "--nonce (or nonce in --query)", err)) != 0)
         goto out;
-    body = read_body(o->body != NULL ? o->body : "-", &body_len, err);
+    body = zl_cli_read_file("crypto", o->body != NULL ? o->body : "-", MAX_BODY, &body_len, err);
     if (body == NULL) {
         rc = ZL_CLI_FAILED;
         goto out;
@@ -449,7 +386,7 @@ static int run_encrypt(zl_wxcrypt *c, const struct opts *o, FILE *out, FILE *err
         msg = o->message;
         msg_len = strlen(o->message);
     } else {
-        body = read_body(o->body != NULL ? o->body : "-", &msg_len, err);
+        body = zl_cli_read_file("crypto", o->body != NULL ? o->body : "-", MAX_BODY, &msg_len, err);
         if (body == NULL) {
             rc = ZL_CLI_FAILED;
             goto out;

@@ -690,34 +690,40 @@ static int hook(void *ud, const char *api, const cJSON *request, cJSON **reply, 
 
 /* ---- loading a recording ---- */
 
+/* A new zeroed element at the end of *arr (n used of *cap, each size bytes), or NULL. */
+static void *append(void **arr, size_t *n, size_t *cap, size_t size)
+{
+    char *p;
+
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+
+        if (!(p = realloc(*arr, c * size)))
+            return NULL;
+        *arr = p;
+        *cap = c;
+    }
+    p = (char *)*arr + (*n)++ * size;
+    memset(p, 0, size);
+    return p;
+}
+
 static rp_callback *new_cb(replay *rp)
 {
-    if (rp->n_cbs == rp->cap_cbs) {
-        size_t cap = rp->cap_cbs ? rp->cap_cbs * 2 : 64;
-        rp_callback *p = realloc(rp->cbs, cap * sizeof *p);
+    void *base = rp->cbs;
+    rp_callback *c = append(&base, &rp->n_cbs, &rp->cap_cbs, sizeof *rp->cbs);
 
-        if (!p)
-            return NULL;
-        rp->cbs = p;
-        rp->cap_cbs = cap;
-    }
-    memset(&rp->cbs[rp->n_cbs], 0, sizeof rp->cbs[0]);
-    return &rp->cbs[rp->n_cbs++];
+    rp->cbs = base;
+    return c;
 }
 
 static rp_invoke *new_inv(replay *rp)
 {
-    if (rp->n_invs == rp->cap_invs) {
-        size_t cap = rp->cap_invs ? rp->cap_invs * 2 : 64;
-        rp_invoke *p = realloc(rp->invs, cap * sizeof *p);
+    void *base = rp->invs;
+    rp_invoke *v = append(&base, &rp->n_invs, &rp->cap_invs, sizeof *rp->invs);
 
-        if (!p)
-            return NULL;
-        rp->invs = p;
-        rp->cap_invs = cap;
-    }
-    memset(&rp->invs[rp->n_invs], 0, sizeof rp->invs[0]);
-    return &rp->invs[rp->n_invs++];
+    rp->invs = base;
+    return v;
 }
 
 static size_t replica_of(const char *instance)
