@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "cli_run.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -28,6 +29,8 @@
 typedef struct run_opts {
     unsigned jobs, shard_k, shard_n;
     const char *filter, *junit, *report_dir, *program;
+    const char *vars[64]; /* --var NAME=VALUE */
+    size_t n_vars;
     uint64_t seed;
     long step_ms, scenario_ms;
     bool tap, keep;
@@ -54,6 +57,7 @@ static void usage(FILE *f)
           "  --filter TEXT         only tests whose \"file: name\" contains TEXT\n"
           "  --program CMD         the program to start (default: zone-demo next to zonelab)\n"
           "  --seed N              the emulator's seed (default 1)\n"
+          "  --var NAME=VALUE      vars.NAME in every scenario (repeatable; a string)\n"
           "  --step-timeout S      default wait timeout in seconds (default 10)\n"
           "  --timeout S           time for one scenario file in seconds (default 120)\n"
           "  --tap                 print TAP instead of text\n"
@@ -61,6 +65,18 @@ static void usage(FILE *f)
           "  --report-dir DIR      where journals of failed scenarios go (default zonelab-report)\n"
           "  --keep                keep each scenario's work folder (logs, program data)\n",
           f);
+}
+
+/* NAME=VALUE with NAME an identifier ([A-Za-z_][A-Za-z0-9_]*). */
+static bool var_ok(const char *s)
+{
+    const char *p = s;
+
+    if (!s || !(isalpha((unsigned char)*p) || *p == '_'))
+        return false;
+    while (isalnum((unsigned char)*p) || *p == '_')
+        p++;
+    return *p == '=';
 }
 
 static int parse_u(const char *s, unsigned long max, unsigned long *out)
@@ -175,7 +191,9 @@ static int start_job(job *j, const run_opts *o)
                                   .seed = o->seed,
                                   .step_timeout_ms = o->step_ms,
                                   .scenario_timeout_ms = o->scenario_ms,
-                                  .work_dir = j->work};
+                                  .work_dir = j->work,
+                                  .vars = o->vars,
+                                  .n_vars = o->n_vars};
         cJSON *r;
         char *text;
         size_t off = 0, len;
@@ -445,6 +463,9 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
             o.filter = val, a++;
         } else if (!strcmp(f, "--program") && val && *val) {
             o.program = val, a++;
+        } else if (!strcmp(f, "--var") && var_ok(val) &&
+                   o.n_vars < sizeof o.vars / sizeof *o.vars) {
+            o.vars[o.n_vars++] = val, a++;
         } else if (!strcmp(f, "--seed") && parse_u(val, ULONG_MAX, &v) == 0) {
             o.seed = v, a++;
         } else if (!strcmp(f, "--step-timeout") && parse_u(val, 3600, &v) == 0 && v > 0) {

@@ -1313,6 +1313,17 @@ static lua_State *new_state(sc *s)
     lua_pushlightuserdata(L, s);
     lua_pushcclosure(L, l_test, 1);
     lua_setglobal(L, "test");
+    lua_newtable(L); /* vars: zonelab run --var NAME=VALUE, strings */
+    for (i = 0; i < s->opt.n_vars; i++) {
+        const char *eq = strchr(s->opt.vars[i], '=');
+
+        if (!eq)
+            continue;
+        lua_pushlstring(L, s->opt.vars[i], (size_t)(eq - s->opt.vars[i]));
+        lua_pushstring(L, eq + 1);
+        lua_rawset(L, -3);
+    }
+    lua_setglobal(L, "vars");
     lua_sethook(L, count_hook, LUA_MASKCOUNT, 1000000);
     return L;
 }

@@ -15,6 +15,8 @@ typedef struct zl_scenario_options {
     long step_timeout_ms;     /* default timeout of a wait, 10000 */
     long scenario_timeout_ms; /* a whole file, 120000 */
     const char *work_dir;     /* an empty folder for replica logs and program data */
+    const char *const *vars;  /* "NAME=VALUE" strings: the Lua table vars (zonelab run --var) */
+    size_t n_vars;
 } zl_scenario_options;
 
 /*

@@ -82,3 +82,14 @@ grep -q "event stored as" "$work/report/tests_runner_programs_extra_crashes.lua.
     fail "the report's program log has no line of the extra program"
 expect "4 tests: 0 passed, 1 failed, 3 errors" "tests/runner/programs: wrong counts"
 step "scenario{}.programs and env: setup errors, an extra program's crash and environment"
+
+# --var NAME=VALUE reaches the scenario as vars.NAME; a malformed one is a usage error
+"$zonelab" run --var lang=python --var empty= --var expr=a=b tests/runner/vars \
+    >"$work/vars.out" 2>&1 || { cat "$work/vars.out"; fail "--var did not reach vars"; }
+"$zonelab" run --var lang=c tests/runner/vars >"$work/vars_c.out" 2>&1
+[ $? -eq 1 ] && grep -q 'expected "python", got "c"' "$work/vars_c.out" ||
+    { cat "$work/vars_c.out"; fail "vars.lang does not follow --var"; }
+"$zonelab" run --var 1x=2 tests/runner/vars >"$work/vars_bad.out" 2>&1
+[ $? -eq 2 ] && grep -q "bad or incomplete option '--var'" "$work/vars_bad.out" ||
+    { cat "$work/vars_bad.out"; fail "a malformed --var is not a usage error"; }
+step "--var NAME=VALUE: vars in the scenario, malformed ones refused"
