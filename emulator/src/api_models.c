@@ -1589,6 +1589,7 @@ static void on_ack(zl_emu *emu, const zl_call_result *res, void *ud)
     cJSON_AddStringToObject(j, "ability_id", t->target->prog->abilities[t->ability].ability_id);
     cJSON_AddBoolToObject(j, "is_async", 1);
     cJSON_AddStringToObject(j, "jobid", t->jobid);
+    cJSON_AddStringToObject(j, "job_info", t->job_info);
     zl_call_result_json(res, j);
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "call", j);
     if (!res->errcode || t->phase >= PH_DONE) /* answered, or it reported already */

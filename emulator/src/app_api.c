@@ -632,6 +632,8 @@ static void journal_call(app_ctx *x, const zl_call_result *res)
     cJSON_AddStringToObject(j, "instance", x->prog->replicas[res->replica].instance);
     cJSON_AddStringToObject(j, "ability_id", x->prog->prog->abilities[x->ability].ability_id);
     cJSON_AddBoolToObject(j, "is_async", x->job != NULL);
+    if (x->job)
+        cJSON_AddStringToObject(j, "job_info", x->job->job_info);
     zl_call_result_json(res, j);
     if (!res->errcode)
         cJSON_AddStringToObject(j, "response", res->response ? res->response : "");

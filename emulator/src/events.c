@@ -92,6 +92,7 @@ int zl_emu_push_event(zl_emu *emu, zl_prog_rt *p, uint32_t agentid, const cJSON 
     ev->replica = replica;
     j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "program_id", p->prog->program_id);
+    cJSON_AddStringToObject(j, "corpid", p->corp->corpid);
     cJSON_AddNumberToObject(j, "agentid", agentid);
     cJSON_AddItemToObject(j, "event", cJSON_Duplicate(event, 1));
     ev->seq = zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "event", j);
