@@ -1402,10 +1402,11 @@ static int wait_listening(replay *rp, char *msg, size_t cap)
             const zl_replica *r = &rp->prog->replicas[i];
 
             if (r->exited) {
-                snprintf(
-                    msg, cap, "%s exited (%s %d) before it listened on port %u; its log is in %s",
-                    r->instance, r->exit_code > 128 ? "signal" : "exit code",
-                    r->exit_code > 128 ? r->exit_code - 128 : r->exit_code, r->port, rp->work_dir);
+                snprintf(msg, cap,
+                         "%s exited (%s %d) before it listened on port %u; its log is in %.512s",
+                         r->instance, r->exit_code > 128 ? "signal" : "exit code",
+                         r->exit_code > 128 ? r->exit_code - 128 : r->exit_code, r->port,
+                         rp->work_dir);
                 return -1;
             }
             ready += (size_t)zl_emu_port_open(r->port);
@@ -1413,8 +1414,8 @@ static int wait_listening(replay *rp, char *msg, size_t cap)
         if (ready == rp->prog->replica_count)
             return 0;
         if (real_ms() > deadline) {
-            snprintf(msg, cap, "%zu of %zu replicas of %s listen after %d ms; logs in %s", ready,
-                     rp->prog->replica_count, rp->program_id, START_MS, rp->work_dir);
+            snprintf(msg, cap, "%zu of %zu replicas of %s listen after %d ms; logs in %.512s",
+                     ready, rp->prog->replica_count, rp->program_id, START_MS, rp->work_dir);
             return -1;
         }
         zl_engine_turn(rp->engine, 5);
@@ -1474,7 +1475,7 @@ static int setup(replay *rp, char *msg, size_t cap)
     snprintf(rp->work_dir, sizeof rp->work_dir, "%s/zonelab-replay-XXXXXX",
              tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(rp->work_dir)) {
-        snprintf(msg, cap, "cannot make a work folder %s: %s", rp->work_dir, strerror(errno));
+        snprintf(msg, cap, "cannot make a work folder %.512s: %s", rp->work_dir, strerror(errno));
         rp->work_dir[0] = '\0';
         return -1;
     }
