@@ -154,6 +154,7 @@ static const char *clip(const char *s, char *buf, size_t cap)
     return buf;
 }
 
+static char *vfmt(const char *f, va_list ap) __attribute__((format(printf, 1, 0)));
 static char *vfmt(const char *f, va_list ap)
 {
     char *s = NULL;
