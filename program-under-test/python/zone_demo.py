@@ -173,6 +173,8 @@ class Demo:
                 return json.loads(event)
             except ValueError:
                 return sample_error("the stored event is not JSON")
+        if func == "new_messages_digest":
+            return self.digest(corpid, agentid, ability_id)
         sdk = ChatDataSDK(corpid, agentid, ability_id, "")
         api = getattr(sdk, func, None) if not func.startswith("_") else None
         if api is None or func == "program_async_job_call_back":
@@ -187,6 +189,57 @@ class Demo:
             return json.loads(rsp)
         except ValueError:
             return sample_error("%s answered text that is not JSON" % func)
+
+    def digest(self, corpid, agentid, ability_id):
+        """zone-demo's new_messages_digest: sync_msg from the cursor saved in the data folder,
+        1000 at a time while has_more, counted by msgtype and by sender (first seen first)."""
+        folder = os.path.join(os.path.dirname(self.store.dir), "cursors")
+        os.makedirs(folder, exist_ok=True)
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in corpid)
+        path = os.path.join(folder, "%s-%d" % (safe, agentid))
+        try:
+            with open(path, encoding="utf-8") as f:
+                cursor = f.read().strip()
+        except OSError:
+            cursor = ""
+        sdk = ChatDataSDK(corpid, agentid, ability_id, "")
+        by_type, by_sender, total = {}, {}, 0
+        out = {"errcode": 0, "errmsg": "ok"}
+        for _ in range(100000):
+            req = {"limit": 1000}
+            if cursor:
+                req["cursor"] = cursor
+            try:
+                rsp = json.loads(sdk.sync_msg(compact(req)))
+            except Exception as e:
+                out = sample_error("sync_msg failed: SDK code %s" % getattr(e, "code", "?"))
+                break
+            if rsp.get("errcode", 0) != 0:
+                out = {"errcode": rsp.get("errcode"), "errmsg": rsp.get("errmsg", "")}
+                break
+            for m in rsp.get("msg_list", []):
+                total += 1
+                t = m.get("msgtype", 0)
+                by_type[t] = by_type.get(t, 0) + 1
+                sender = m.get("sender", {})
+                key = (sender.get("type", 0), sender.get("id", ""))
+                by_sender[key] = by_sender.get(key, 0) + 1
+            if rsp.get("next_cursor"):
+                cursor = rsp["next_cursor"]
+                fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(cursor)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, path)
+            if not rsp.get("has_more"):
+                break
+        spec_log_info("digest:", total, "messages")
+        out.update({"total": total,
+                    "by_msgtype": [{"msgtype": t, "count": c} for t, c in by_type.items()],
+                    "by_sender": [{"type": k[0], "id": k[1], "count": c}
+                                  for k, c in by_sender.items()]})
+        return out
 
     def run_async(self, ctx, job_info, data):
         corpid, agentid, ability_id, _ = ctx
