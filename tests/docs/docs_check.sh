@@ -47,10 +47,17 @@ export VENDOR_SDK
 
 server_pid=""
 stop_server() {
+    local i
     if [ -n "$server_pid" ]; then
         kill -TERM -- "-$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
         server_pid=""
+        # The job's shell can end before the zonelab it started has let the port go (it
+        # stops its replicas first): wait until nothing answers there, at most 15 s.
+        for i in $(seq 1 150); do
+            port_free && return 0
+            sleep 0.1
+        done
     fi
 }
 trap stop_server EXIT
