@@ -393,7 +393,7 @@
     if (s.programs) {
       out.push(el('h3', { text: 'programs and replicas' }));
       const rows = [];
-      for (const p of s.programs) for (const r of p.replicas) rows.push([p.program_id, r.instance, r.port, r.pid || '', r.running ? 'running' : 'stopped']);
+      for (const p of s.programs) for (const r of p.replicas) rows.push([p.program_id, r.instance, r.port, r.pid || '', r.running ? 'running' : r.pid ? 'exited' : 'not started by zonelab']);
       out.push(table(['program', 'instance', 'port', 'pid', ''], rows));
       const dl = $('program-ids');
       dl.replaceChildren(...s.programs.map((p) => el('option', { value: p.program_id })));
