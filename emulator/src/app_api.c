@@ -541,9 +541,15 @@ static int prepare_call(app_ctx *x, const char **request_data)
     const char *ability;
     zl_protocol_diag d;
     size_t i;
+    zl_prog_rt *p;
     int code;
 
-    if (!(x->prog = program_field(x)) || str_field(x, "ability_id", 4096, true, &ability) < 0)
+    /* program_field() and str_field() answer and free x when they fail: nothing of x may be
+     * written or read after a failure. */
+    if (!(p = program_field(x)))
+        return -1;
+    x->prog = p;
+    if (str_field(x, "ability_id", 4096, true, &ability) < 0)
         return -1;
     if (!*ability || strlen(ability) > MAX_ABILITY_ID || !id_chars_ok(ability)) {
         fail(x, 710636, NULL);
