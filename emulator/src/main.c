@@ -2,12 +2,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli_check.h"
-#include "cli_client.h"
-#include "cli_crypto.h"
-#include "cli_replay.h"
-#include "cli_run.h"
-#include "cli_serve.h"
+#include "cli/check.h"
+#include "cli/client.h"
+#include "cli/crypto.h"
+#include "cli/replay.h"
+#include "cli/run.h"
+#include "cli/serve.h"
 
 #ifndef ZL_VERSION
 #define ZL_VERSION "0.1.0"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wxcrypt.h"
+#include "wecom/wxcrypt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

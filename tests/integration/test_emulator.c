@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "itest.h"
-#include "msgkey.h"
+#include "wecom/msgkey.h"
 #include "zone_sdk.h"
 
 static const char *routing = "sticky";

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wxcrypt.h"
+#include "wecom/wxcrypt.h"
 
 /*
  * Requests (stdin, one JSON object per line; answers on stdout, one per line):

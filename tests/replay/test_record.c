@@ -14,13 +14,11 @@
 #include <unistd.h>
 
 #include "b64.h"
-#include "emu.h"
-#include "engine.h"
-#include "record.h"
+#include "core/engine.h"
+#include "emu/emu.h"
+#include "faces/record.h"
+#include "faces/server.h"
 #include "wire.h"
-
-extern const unsigned char zl_default_world[];
-extern const size_t zl_default_world_len;
 
 /* ---- the observer ---- */
 
@@ -202,9 +200,8 @@ static void test_record_observer_sees_drops_and_failures(void **state)
 /* ---- the recorder ---- */
 
 typedef struct rig {
-    zl_world *w;
-    zl_engine *e;
-    zl_journal *j;
+    zl_server *srv;
+    zl_engine *e; /* borrowed from srv */
     zl_emu *emu;
     zl_record *rec;
     char path[64];
@@ -212,26 +209,22 @@ typedef struct rig {
 
 static void rig_start(rig *g)
 {
-    zl_engine_config cfg = {.seed = 5};
-    zl_emu_options o;
-    zl_record_info info = {.version = "test",
-                           .seed = 5,
-                           .world_raw = zl_default_world,
-                           .world_len = zl_default_world_len,
-                           .base_url = "http://127.0.0.1:1"};
+    zl_server_config sc;
+    zl_record_info info = {.version = "test", .seed = 5, .base_url = "http://127.0.0.1:1"};
     char err[300];
     int fd;
 
     memset(g, 0, sizeof *g);
-    g->w = zl_world_load_json((const char *)zl_default_world, zl_default_world_len, NULL, err,
-                              sizeof err);
-    assert_non_null(g->w);
-    g->e = zl_engine_new(&cfg, err, sizeof err);
-    assert_non_null(g->e);
-    g->j = zl_journal_new(1000);
-    zl_emu_options_default(&o);
-    g->emu = zl_emu_new(g->e, g->j, g->w, &o, err, sizeof err);
-    assert_non_null(g->emu);
+    info.world_raw = zl_world_default_json(&info.world_len);
+    zl_server_config_default(&sc);
+    sc.engine.seed = 5;
+    sc.journal_cap = 1000;
+    sc.no_control = true;
+    g->srv = zl_server_new(NULL, &sc, err, sizeof err);
+    assert_non_null(g->srv);
+    assert_int_equal(zl_server_start(g->srv, err, sizeof err), 0);
+    g->e = g->srv->engine;
+    g->emu = g->srv->emu;
     snprintf(g->path, sizeof g->path, "/tmp/test_record_XXXXXX");
     fd = mkstemp(g->path);
     assert_true(fd >= 0);
@@ -243,12 +236,9 @@ static void rig_start(rig *g)
 
 static void rig_stop(rig *g)
 {
-    zl_emu_shutdown(g->emu);
-    zl_engine_free(g->e);
+    zl_server_stop(g->srv);
     zl_record_close(g->rec);
-    zl_emu_free(g->emu);
-    zl_journal_free(g->j);
-    zl_world_free(g->w);
+    zl_server_free(g->srv);
     unlink(g->path);
 }
 

@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
-#include "journal.h"
-#include "ui.h"
+#include "core/engine.h"
+#include "core/journal.h"
+#include "faces/ui.h"
 
 extern const unsigned char zl_ui_index_html[], zl_ui_style_css[], zl_ui_app_js[];
 

@@ -14,8 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "appnotify.h"
-#include "wxcrypt.h"
+#include "emu/appnotify.h"
+#include "wecom/wxcrypt.h"
 
 #define TOKEN  "QDG6eK"
 #define AESKEY "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_crypto.h"
+#include "cli/crypto.h"
 
 #define TOKEN     "QDG6eK"
 #define AES_KEY   "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "journal.h"
+#include "core/journal.h"
 
 static void test_journal_entries_in_order(void **state)
 {

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models.h"
-#include "sdk_api.h"
+#include "api/models.h"
+#include "api/sdk_api.h"
 
 #define KEY_0010 "zonelabFixedSecretKey00000000010"
 

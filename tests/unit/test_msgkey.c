@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "msgkey.h"
+#include "wecom/msgkey.h"
 
 #define KEYDIR ZL_SOURCE_DIR "/fixtures/keys/"
 

@@ -13,9 +13,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "msgkey.h"
-#include "msgsync.h"
-#include "world.h"
+#include "wecom/msgkey.h"
+#include "wecom/msgsync.h"
+#include "wecom/world.h"
 
 #define KEYDIR ZL_SOURCE_DIR "/fixtures/keys"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "multipart.h"
+#include "core/multipart.h"
 
 #define CT_B "multipart/form-data; boundary=B"
 

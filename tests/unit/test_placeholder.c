@@ -12,7 +12,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "placeholder.h"
+#include "wecom/placeholder.h"
 
 static char *escaped(const char *value, int escape_type)
 {

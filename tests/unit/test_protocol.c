@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "protocol.h"
+#include "wecom/protocol.h"
 
 /* The Java/C++ sample's invoke_sync_msg input protocol from spec §11. */
 static const char SPEC_EXAMPLE[] = "{\"cursor\":\"\",\"limit\":0,\"token\":\"\"}";

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules.h"
-#include "world.h"
+#include "api/rules.h"
+#include "wecom/world.h"
 
 static const char WORLD[] =
     "{\"corps\":[{\"corpid\":\"ww1\",\"name\":\"c\","

@@ -12,7 +12,7 @@
 
 #include <openssl/evp.h>
 
-#include "world.h"
+#include "wecom/world.h"
 
 #define DEFAULT_WORLD ZL_SOURCE_DIR "/fixtures/worlds/default.json"
 #define KEYDIR        ZL_SOURCE_DIR "/fixtures/keys"

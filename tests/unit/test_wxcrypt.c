@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wxcrypt.h"
+#include "wecom/wxcrypt.h"
 
 #define TOKEN  "QDG6eK"
 #define AESKEY "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"

@@ -15,11 +15,11 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-#include "emu.h"
-#include "engine.h"
-#include "journal.h"
-#include "msgsync.h"
-#include "world.h"
+#include "core/engine.h"
+#include "emu/emu.h"
+#include "faces/server.h"
+#include "wecom/msgsync.h"
+#include "wecom/world.h"
 #include "zone_sdk.h"
 
 #ifndef ZONELAB_BIN
@@ -384,13 +384,12 @@ out:
 
 static int bench_sync(size_t n)
 {
-    zl_engine_config cfg = {.listen = "127.0.0.1", .port = 0, .seed = 1};
     static const char head[] = WORLD_HEAD "}]}";
+    zl_server_config sc;
+    zl_server *srv = NULL;
     zl_world *w = NULL;
     zl_engine *e = NULL;
-    zl_journal *j = NULL;
     zl_emu *emu = NULL;
-    zl_emu_options opt;
     zl_msgstore_stats st;
     zl_prog_rt *p;
     pthread_t loop;
@@ -419,19 +418,19 @@ static int bench_sync(size_t n)
     printf("  store bytes_total     %10.1f bytes/message (%zu bytes; strings %zu)\n",
            (double)st.bytes_total / (double)n, st.bytes_total, st.bytes_string);
 
-    if (!(e = zl_engine_new(&cfg, err, sizeof err))) {
-        fprintf(stderr, "zl_bench: engine: %s\n", err);
+    zl_server_config_default(&sc);
+    sc.engine.seed = 1;
+    sc.no_control = true;
+    sc.opt.event_token_ttl_s = 86400;             /* the token must outlive a slow run */
+    srv = zl_server_new(w, &sc, err, sizeof err); /* the default journal cap, as zonelab serve */
+    w = NULL;                                     /* taken */
+    if (!srv || zl_server_start(srv, err, sizeof err) != 0) {
+        fprintf(stderr, "zl_bench: emulator: %s\n", err);
         goto out;
     }
-    if (!(j = zl_journal_new(200000))) /* zonelab serve's default cap */
-        goto out;
-    zl_clock_start_at(zl_engine_clock(e), w->clock_start * 1000);
-    zl_emu_options_default(&opt);
-    opt.event_token_ttl_s = 86400; /* the token must outlive a slow run */
-    if (!(emu = zl_emu_new(e, j, w, &opt, err, sizeof err))) {
-        fprintf(stderr, "zl_bench: emu: %s\n", err);
-        goto out;
-    }
+    e = srv->engine;
+    emu = srv->emu;
+    w = srv->world;
     if (!zl_emu_new_event_token(emu, &emu->apps[0], token))
         goto out;
     if ((item_us = item_cost_us(&w->corps[0], emu->corps[0].keys, n)) < 0)
@@ -473,11 +472,10 @@ out:
         zl_engine_stop(e);
         pthread_join(loop, NULL);
     }
-    zl_emu_shutdown(emu);
-    zl_engine_free(e);
-    zl_emu_free(emu);
-    zl_journal_free(j);
-    zl_world_free(w);
+    if (srv)
+        zl_server_free(srv);
+    else
+        zl_world_free(w);
     return rc;
 }
 

@@ -1,0 +1,217 @@
+/* cli_serve: the `zonelab serve` subcommand (the emulator as a long-running server). */
+#include "cli/serve.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/client.h"
+#include "cli/crypto.h"
+#include "faces/record.h"
+#include "faces/server.h"
+
+#ifndef ZL_VERSION
+#define ZL_VERSION "0.1.0"
+#endif
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: zonelab serve [--world FILE] [--listen ADDR] [--port N] [--seed N]\n"
+          "                     [--program CMD] [--program-id ID] [--replicas N]\n"
+          "                     [--notify-routing sticky|any] [--program-timeout-ms N]\n"
+          "                     [--event-timeout-ms N] [--app-callback-timeout-ms N]\n"
+          "                     [--sync-budget N] [--journal-cap N] [--record FILE]\n"
+          "\n"
+          "Runs the emulator until SIGINT or SIGTERM.\n"
+          "  --world FILE              world file (default: the built-in default world)\n"
+          "  --listen ADDR             IPv4 address to listen on (default 127.0.0.1)\n"
+          "  --port N                  port (default 8900; 0 picks a free one, printed at start)\n"
+          "  --seed N                  seed of every id and token the emulator makes (default 1)\n"
+          "  --program CMD             start CMD (via /bin/sh -c) as each replica of the program\n"
+          "  --program-id ID           which program --program and --replicas apply to\n"
+          "                            (default: the first program of the first corp)\n"
+          "  --replicas N              replicas of that program (default: the world's, else 1)\n"
+          "  --notify-routing MODE     sticky (default): a call with a notify_id goes to the\n"
+          "                            replica that issued it; any: round robin\n"
+          "  --program-timeout-ms N    wait for a program's answer to an app call (default 10000)\n"
+          "  --event-timeout-ms N      wait for a program's answer to an event (default 5000)\n"
+          "  --app-callback-timeout-ms N  wait per try for an app callback URL (default 5000)\n"
+          "  --sync-budget N           sync_msg calls per minute per corp without a token (10)\n"
+          "  --journal-cap N           journal entries kept in memory (default 200000)\n"
+          "  --record FILE             write every exchange with its exact bytes to FILE, one\n"
+          "                            JSON line each (holds secrets and tokens; docs/replay.md)\n",
+          f);
+}
+
+/* What a developer needs: the URL, the app credentials, each replica's environment. */
+static void print_banner(zl_emu *emu, const char *base, FILE *out)
+{
+    size_t i, k;
+
+    fprintf(out, "zonelab: listening on %s\n", base);
+    for (i = 0; i < emu->app_count; i++)
+        fprintf(out, "zonelab: app corpid=%s agentid=%u corpsecret=%s\n", emu->apps[i].corp->corpid,
+                emu->apps[i].app->agentid, emu->apps[i].app->secret);
+    for (i = 0; i < emu->prog_count; i++)
+        for (k = 0; k < emu->progs[i].replica_count; k++) {
+            fprintf(out, "zonelab: program %s replica %zu%s, environment:\n",
+                    emu->progs[i].prog->program_id, k,
+                    emu->progs[i].replicas[k].pid > 0 ? " (started by zonelab)" : "");
+            zl_emu_replica_env(emu, &emu->progs[i], k, base, out);
+        }
+}
+
+int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
+{
+    zl_server_config sc;
+    zl_engine_config *cfg = &sc.engine;
+    zl_emu_options *opt = &sc.opt;
+    unsigned long long v, replicas = 0;
+    const char *world_path = NULL, *program_cmd = NULL, *program_id = NULL, *record_path = NULL;
+    zl_server *srv = NULL;
+    zl_world *w = NULL;
+    zl_emu *emu = NULL;
+    zl_prog_rt *target = NULL;
+    zl_record *rec = NULL;
+    struct sigaction sa;
+    char msg[512], base[64];
+    int i, rc = ZL_CLI_FAILED;
+
+    zl_server_config_default(&sc);
+    cfg->port = 8900;
+    cfg->seed = 1;
+    sc.version = ZL_VERSION;
+    for (i = 1; i < argc; i += 2) { /* every option takes a value */
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(out);
+            return ZL_CLI_OK;
+        } else if (!strcmp(a, "--listen") && val) {
+            cfg->listen = val;
+        } else if (!strcmp(a, "--world") && val) {
+            world_path = val;
+        } else if (!strcmp(a, "--program") && val && *val) {
+            program_cmd = val;
+        } else if (!strcmp(a, "--record") && val && *val) {
+            record_path = val;
+        } else if (!strcmp(a, "--program-id") && val && *val) {
+            program_id = val;
+        } else if (!strcmp(a, "--replicas") && val && zl_cli_parse_u64(val, 64, &v) == 0 && v > 0) {
+            replicas = v;
+        } else if (!strcmp(a, "--notify-routing") && val &&
+                   (!strcmp(val, "sticky") || !strcmp(val, "any"))) {
+            opt->notify_any = !strcmp(val, "any");
+        } else if (!strcmp(a, "--program-timeout-ms") && val &&
+                   zl_cli_parse_u64(val, 3600000, &v) == 0 && v > 0) {
+            opt->program_timeout_ms = (long)v;
+        } else if (!strcmp(a, "--event-timeout-ms") && val &&
+                   zl_cli_parse_u64(val, 3600000, &v) == 0 && v > 0) {
+            opt->event_timeout_ms = (long)v;
+        } else if (!strcmp(a, "--app-callback-timeout-ms") && val &&
+                   zl_cli_parse_u64(val, 3600000, &v) == 0 && v > 0) {
+            opt->app_callbacks.timeout_ms = (long)v;
+        } else if (!strcmp(a, "--sync-budget") && val && zl_cli_parse_u64(val, 1000000, &v) == 0) {
+            opt->sync_budget_per_min = (int)v;
+        } else if (!strcmp(a, "--port") && val && zl_cli_parse_u64(val, 65535, &v) == 0) {
+            cfg->port = (unsigned)v;
+        } else if (!strcmp(a, "--seed") && val && zl_cli_parse_u64(val, UINT64_MAX, &v) == 0) {
+            cfg->seed = v;
+        } else if (!strcmp(a, "--journal-cap") && val &&
+                   zl_cli_parse_u64(val, 100000000, &v) == 0 && v > 0) {
+            sc.journal_cap = (size_t)v;
+        } else {
+            fprintf(err, "zonelab serve: bad or incomplete option '%s'%s%s\n", a, val ? " " : "",
+                    val ? val : "");
+            usage(err);
+            return ZL_CLI_USAGE;
+        }
+    }
+    if (world_path && !(w = zl_world_load_file(world_path, msg, sizeof msg))) {
+        fprintf(err, "zonelab serve: %s: %s\n", world_path, msg);
+        return ZL_CLI_FAILED;
+    }
+    if (!(srv = zl_server_new(w, &sc, msg, sizeof msg)) ||
+        zl_server_start(srv, msg, sizeof msg) != 0) {
+        fprintf(err, "zonelab serve: %s\n", msg);
+        zl_server_free(srv);
+        return ZL_CLI_FAILED;
+    }
+    emu = srv->emu;
+    if (program_cmd || replicas || program_id) {
+        if (program_id) {
+            for (size_t k = 0; k < emu->prog_count && !target; k++)
+                if (!strcmp(emu->progs[k].prog->program_id, program_id))
+                    target = &emu->progs[k];
+        } else if (emu->prog_count) {
+            target = &emu->progs[0];
+        }
+        if (!target) {
+            fprintf(err, "zonelab serve: %s\n",
+                    program_id ? "--program-id names no program of the world"
+                               : "the world has no program for --program/--replicas");
+            rc = ZL_CLI_USAGE;
+            goto out;
+        }
+        if (replicas && zl_emu_set_replicas(emu, target, (size_t)replicas, msg, sizeof msg) != 0) {
+            fprintf(err, "zonelab serve: %s\n", msg);
+            goto out;
+        }
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(base, sizeof base, "http://%s:%u", cfg->listen, zl_engine_port(srv->engine));
+    if (program_cmd) {
+        if (zl_emu_spawn(emu, target, program_cmd, msg, sizeof msg) != 0 ||
+            zl_emu_wait_ready(emu, target, 10000, msg, sizeof msg) != 0) {
+            fprintf(err, "zonelab serve: %s\n", msg);
+            goto out;
+        }
+    }
+    if (record_path) {
+        zl_record_info info = {
+            .version = ZL_VERSION, .seed = cfg->seed, .world_path = world_path, .base_url = base};
+
+        info.world_raw = zl_world_default_json(&info.world_len);
+
+        if (!(rec = zl_record_open(record_path, emu, &info, msg, sizeof msg))) {
+            fprintf(err, "zonelab serve: --record: %s\n", msg);
+            goto out;
+        }
+        zl_engine_observe(srv->engine, zl_record_exchange, rec);
+    }
+    zl_journal_add(srv->journal, zl_emu_now_ms(emu), "control", "start", NULL);
+    print_banner(emu, base, out);
+    fprintf(out, "zonelab: ready\n");
+    fflush(out);
+    while (!stop_requested)
+        zl_server_turn(srv, 200);
+    fprintf(err, "zonelab serve: stopping\n");
+    rc = ZL_CLI_OK;
+out:
+    zl_server_stop(srv); /* calls still in flight are recorded as cancelled */
+    if (rec) {
+        if (zl_record_failed(rec))
+            fprintf(err, "zonelab serve: --record: writing %s failed; the file is incomplete\n",
+                    record_path);
+        else
+            fprintf(err, "zonelab serve: recorded %llu exchanges in %s\n",
+                    (unsigned long long)zl_record_count(rec), record_path);
+        zl_record_close(rec);
+    }
+    zl_server_free(srv);
+    return rc;
+}

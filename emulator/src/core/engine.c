@@ -1,0 +1,1073 @@
+/* engine: the emulator's single loop: HTTP server (libmicrohttpd, external epoll), outbound
+ * HTTP (libcurl multi), timers on the virtual clock, a seeded random source. */
+#define _GNU_SOURCE
+#include "core/engine.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <microhttpd.h>
+
+#define MAX_ROUTES       64
+#define MAX_RESP_HEADERS 64 /* headers an observer sees on an answer */
+
+typedef struct route {
+    char *method, *prefix;
+    size_t prefix_len;
+    zl_route_fn fn;
+    void *ud;
+} route;
+
+typedef struct timer {
+    int64_t at;
+    uint64_t id;
+    zl_timer_fn fn;
+    void *ud;
+    int cancelled;
+} timer;
+
+struct zl_request {
+    zl_engine *e;
+    struct MHD_Connection *conn;
+    zl_request *prev, *next; /* the engine's live requests */
+    char *method, *path;
+    char *target; /* the request target as received, for an observer */
+    uint64_t id;  /* start order (zl_exchange.id) */
+    int64_t t_start, wall_start;
+    char *body;
+    size_t len, cap;
+    int too_large, dispatched, suspended, abort;
+    struct MHD_Response *resp;
+    unsigned status;
+    size_t n_headers;
+    const char **names, **values;
+    char **extra_names, **extra_values; /* headers for the answer to come */
+    size_t n_extra;
+    zl_stream *stream; /* a streamed answer, until the connection is gone */
+};
+
+struct zl_stream {
+    zl_engine *e;
+    zl_request *r; /* NULL once the connection is gone */
+    char *buf;     /* queued bytes: buf[off..len) */
+    size_t off, len, cap;
+    int ended, aborted, parked; /* parked: suspended by the reader for want of bytes */
+    zl_stream_closed_fn closed;
+    void *ud;
+};
+
+struct zl_engine {
+    struct MHD_Daemon *mhd;
+    CURLM *multi;
+    unsigned short port;
+    zl_clock clock;
+    uint64_t rng;
+    size_t max_body;
+    route routes[MAX_ROUTES];
+    size_t n_routes;
+    timer *timers; /* min-heap on (at, id) */
+    size_t n_timers, cap_timers;
+    uint64_t next_timer_id;
+    zl_request *live;
+    struct call *calls;
+    volatile int stopping;
+    int mhd_dirty;
+    zl_exchange_fn observe; /* NULL = none */
+    void *observe_ud;
+    uint64_t exchanges; /* exchanges started, inbound and outbound */
+};
+
+/* Appends n bytes to a growable NUL-terminated buffer; 0, or -1 when memory runs out. */
+static int buf_append(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t c = *cap ? *cap : 4096;
+        char *b;
+
+        while (c < *len + n + 1)
+            c *= 2;
+        if (!(b = realloc(*buf, c)))
+            return -1;
+        *buf = b;
+        *cap = c;
+    }
+    memcpy(*buf + *len, p, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+    return 0;
+}
+
+/* ---- random (splitmix64: tiny, seeded, reproducible) ---- */
+
+uint64_t zl_engine_random(zl_engine *e)
+{
+    uint64_t z = (e->rng += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void zl_engine_random_hex(zl_engine *e, char *out, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i;
+    uint64_t r = 0;
+
+    for (i = 0; i < n; i++) {
+        if (i % 8 == 0)
+            r = zl_engine_random(e);
+        out[2 * i] = hex[(r >> 4) & 15];
+        out[2 * i + 1] = hex[r & 15];
+        r >>= 8;
+    }
+    out[2 * n] = '\0';
+}
+
+zl_clock *zl_engine_clock(zl_engine *e)
+{
+    return &e->clock;
+}
+
+unsigned short zl_engine_port(const zl_engine *e)
+{
+    return e->port;
+}
+
+/* ---- inbound ---- */
+
+static void request_free(zl_request *r)
+{
+    size_t i;
+
+    if (!r)
+        return;
+    if (r->prev)
+        r->prev->next = r->next;
+    else if (r->e->live == r)
+        r->e->live = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    if (r->stream)
+        r->stream->r = NULL;
+    if (r->resp)
+        MHD_destroy_response(r->resp);
+    for (i = 0; i < r->n_extra; i++) {
+        free(r->extra_names[i]);
+        free(r->extra_values[i]);
+    }
+    free(r->extra_names);
+    free(r->extra_values);
+    free(r->names);
+    free(r->values);
+    free(r->method);
+    free(r->path);
+    free(r->target);
+    free(r->body);
+    free(r);
+}
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *k,
+                                    const char *v)
+{
+    zl_request *r = cls;
+
+    (void)kind;
+    if (r->names) {
+        r->names[r->n_headers] = k;
+        r->values[r->n_headers] = v ? v : "";
+    }
+    r->n_headers++;
+    return MHD_YES;
+}
+
+static int collect_headers(zl_request *r)
+{
+    size_t n;
+
+    r->n_headers = 0;
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, r);
+    n = r->n_headers;
+    r->names = calloc(n + 1, sizeof *r->names);
+    r->values = calloc(n + 1, sizeof *r->values);
+    if (!r->names || !r->values)
+        return -1;
+    r->n_headers = 0;
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, r);
+    return 0;
+}
+
+static void plain(zl_request *r, unsigned status, const char *text)
+{
+    zl_request_respond(r, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+/* path is the route's path or below it: "/a" takes "/a" and "/a/b", never "/ab". */
+static int path_under(const char *path, const route *rt)
+{
+    if (strncmp(path, rt->prefix, rt->prefix_len) != 0)
+        return 0;
+    return rt->prefix_len == 0 || rt->prefix[rt->prefix_len - 1] == '/' ||
+           path[rt->prefix_len] == '\0' || path[rt->prefix_len] == '/';
+}
+
+static void dispatch(zl_engine *e, zl_request *r)
+{
+    size_t i;
+
+    r->id = ++e->exchanges;
+    r->t_start = zl_clock_now_ms(&e->clock);
+    r->wall_start = zl_clock_wall_ms(&e->clock);
+    if (r->too_large) {
+        plain(r, 413, "body too large\n");
+        return;
+    }
+    if (collect_headers(r) != 0) {
+        plain(r, 500, "out of memory\n");
+        return;
+    }
+    for (i = 0; i < e->n_routes; i++) {
+        route *rt = &e->routes[i];
+
+        if (rt->method && strcmp(rt->method, r->method) != 0)
+            continue;
+        if (!path_under(r->path, rt))
+            continue;
+        rt->fn(e, r, rt->ud);
+        return;
+    }
+    plain(r, 404, "no such path\n");
+}
+
+/* libmicrohttpd's first look at a request: the target exactly as received. The request
+ * object is born here (on_access makes it when this did not). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    zl_request *r = calloc(1, sizeof *r);
+
+    if (!r)
+        return NULL;
+    r->e = cls;
+    r->conn = conn;
+    r->target = strdup(uri ? uri : "");
+    return r;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload,
+                                 size_t *upload_size, void **con_cls)
+{
+    zl_engine *e = cls;
+    zl_request *r = *con_cls;
+
+    (void)version;
+    if (!r || !r->method) {
+        if (!r && !(r = calloc(1, sizeof *r)))
+            return MHD_NO;
+        r->e = e;
+        r->conn = conn;
+        r->method = strdup(method);
+        r->path = strdup(url);
+        if (!r->method || !r->path) {
+            *con_cls = NULL; /* on_completed must not free it again */
+            request_free(r);
+            return MHD_NO;
+        }
+        r->next = e->live;
+        if (e->live)
+            e->live->prev = r;
+        e->live = r;
+        *con_cls = r;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        size_t n = *upload_size;
+
+        *upload_size = 0;
+        if (r->too_large || r->len + n > e->max_body) {
+            r->too_large = 1;
+            return MHD_YES;
+        }
+        return buf_append(&r->body, &r->len, &r->cap, upload, n) == 0 ? MHD_YES : MHD_NO;
+    }
+    if (!r->dispatched) {
+        r->dispatched = 1;
+        dispatch(e, r);
+    }
+    if (r->abort)
+        return MHD_NO; /* closes the connection without an answer */
+    if (r->resp) {
+        enum MHD_Result ok = MHD_queue_response(conn, r->status, r->resp);
+
+        MHD_destroy_response(r->resp);
+        r->resp = NULL;
+        return ok;
+    }
+    if (!r->suspended) {
+        r->suspended = 1;
+        MHD_suspend_connection(conn);
+    }
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode why)
+{
+    (void)cls, (void)conn, (void)why;
+    request_free(*con_cls);
+    *con_cls = NULL;
+}
+
+const char *zl_request_method(const zl_request *r)
+{
+    return r->method;
+}
+
+const char *zl_request_path(const zl_request *r)
+{
+    return r->path;
+}
+
+const char *zl_request_query(const zl_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *zl_request_header(const zl_request *r, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < r->n_headers; i++)
+        if (!strcasecmp(r->names[i], name))
+            return r->values[i];
+    return NULL;
+}
+
+size_t zl_request_headers(const zl_request *r, const char ***names, const char ***values)
+{
+    *names = r->names;
+    *values = r->values;
+    return r->n_headers;
+}
+
+const char *zl_request_body(const zl_request *r)
+{
+    return r->body ? r->body : "";
+}
+
+size_t zl_request_body_len(const zl_request *r)
+{
+    return r->len;
+}
+
+int zl_request_add_header(zl_request *r, const char *name, const char *value)
+{
+    char **n = realloc(r->extra_names, (r->n_extra + 1) * sizeof *n), **v;
+
+    if (!n)
+        return -1;
+    r->extra_names = n;
+    if (!(v = realloc(r->extra_values, (r->n_extra + 1) * sizeof *v)))
+        return -1;
+    r->extra_values = v;
+    n[r->n_extra] = strdup(name);
+    v[r->n_extra] = strdup(value);
+    r->n_extra++;
+    return n[r->n_extra - 1] && v[r->n_extra - 1] ? 0 : -1;
+}
+
+void zl_engine_observe(zl_engine *e, zl_exchange_fn fn, void *ud)
+{
+    e->observe = fn;
+    e->observe_ud = ud;
+}
+
+/* Tells the observer about an inbound request now answered (status > 0) or dropped. */
+static void observe_request(zl_request *r, unsigned status, const char *content_type,
+                            const char *body, size_t len)
+{
+    zl_engine *e = r->e;
+    const char *names[MAX_RESP_HEADERS + 1], *values[MAX_RESP_HEADERS + 1];
+    size_t n = 0, i;
+    zl_exchange x;
+
+    if (!e->observe)
+        return;
+    if (content_type && status) {
+        names[n] = MHD_HTTP_HEADER_CONTENT_TYPE;
+        values[n++] = content_type;
+    }
+    for (i = 0; status && i < r->n_extra && n < MAX_RESP_HEADERS + 1; i++)
+        if (r->extra_names[i] && r->extra_values[i]) {
+            names[n] = r->extra_names[i];
+            values[n++] = r->extra_values[i];
+        }
+    x = (zl_exchange){.outbound = false,
+                      .id = r->id,
+                      .t_start_ms = r->t_start,
+                      .t_end_ms = zl_clock_now_ms(&e->clock),
+                      .elapsed_ms = zl_clock_wall_ms(&e->clock) - r->wall_start,
+                      .method = r->method,
+                      .target = r->target ? r->target : r->path,
+                      .n_req_headers = r->n_headers,
+                      .req_names = r->names,
+                      .req_values = r->values,
+                      .req_body = r->body ? r->body : "",
+                      .req_len = r->len,
+                      .status = status,
+                      .n_resp_headers = n,
+                      .resp_names = names,
+                      .resp_values = values,
+                      .resp_body = body ? body : "",
+                      .resp_len = status ? len : 0,
+                      .error = status ? NULL : "the connection was dropped without an answer"};
+    e->observe(e->observe_ud, &x);
+}
+
+void zl_request_respond(zl_request *r, unsigned status, const char *content_type, const char *body,
+                        size_t len)
+{
+    struct MHD_Response *resp;
+    size_t i;
+
+    if (r->resp || (r->dispatched == 2))
+        return; /* answered already */
+    observe_request(r, status, content_type, body, len);
+    resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)(body ? body : ""),
+                                           MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return;
+    if (content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    for (i = 0; i < r->n_extra; i++)
+        if (r->extra_names[i] && r->extra_values[i])
+            MHD_add_response_header(resp, r->extra_names[i], r->extra_values[i]);
+    r->resp = resp;
+    r->status = status;
+    if (r->suspended) {
+        r->suspended = 0;
+        r->dispatched = 2;
+        MHD_resume_connection(r->conn);
+        r->e->mhd_dirty = 1;
+    }
+}
+
+void zl_request_abort(zl_request *r)
+{
+    if (r->resp || r->dispatched == 2 || r->abort)
+        return;
+    observe_request(r, 0, NULL, NULL, 0);
+    r->abort = 1;
+    if (r->suspended) {
+        r->suspended = 0;
+        r->dispatched = 2;
+        MHD_resume_connection(r->conn);
+        r->e->mhd_dirty = 1;
+    }
+}
+
+void zl_request_respond_json(zl_request *r, unsigned status, cJSON *j)
+{
+    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+
+    cJSON_Delete(j);
+    if (!text) {
+        plain(r, 500, "out of memory\n");
+        return;
+    }
+    zl_request_respond(r, status, "application/json; charset=utf-8", text, strlen(text));
+    cJSON_free(text);
+}
+
+/* ---- streamed answers ---- */
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    zl_stream *s = cls;
+    size_t n = s->len - s->off;
+
+    (void)pos;
+    if (s->aborted || !s->r)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (n == 0) {
+        if (s->ended)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        s->parked = 1; /* the pattern microhttpd.h prescribes for "no data yet" */
+        MHD_suspend_connection(s->r->conn);
+        return 0;
+    }
+    if (n > max)
+        n = max;
+    memcpy(out, s->buf + s->off, n);
+    s->off += n;
+    if (s->off == s->len)
+        s->off = s->len = 0;
+    return (ssize_t)n;
+}
+
+/* The response is gone (the connection closed, or it was never queued). */
+static void stream_gone(void *cls)
+{
+    zl_stream *s = cls;
+
+    if (s->r)
+        s->r->stream = NULL;
+    if (s->closed)
+        s->closed(s, s->ud);
+    free(s->buf);
+    free(s);
+}
+
+static void stream_wake(zl_stream *s)
+{
+    if (s->parked && s->r) {
+        s->parked = 0;
+        MHD_resume_connection(s->r->conn);
+        s->e->mhd_dirty = 1;
+    }
+}
+
+zl_stream *zl_request_stream(zl_request *r, unsigned status, const char *content_type,
+                             zl_stream_closed_fn closed, void *ud)
+{
+    zl_stream *s;
+    struct MHD_Response *resp;
+    size_t i;
+
+    if (r->resp || r->dispatched == 2 || r->abort || r->stream)
+        return NULL;
+    if (!(s = calloc(1, sizeof *s))) {
+        plain(r, 500, "out of memory\n");
+        return NULL;
+    }
+    s->e = r->e;
+    s->r = r;
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, s, stream_gone);
+    if (!resp) {
+        free(s);
+        plain(r, 500, "out of memory\n");
+        return NULL;
+    }
+    if (content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    for (i = 0; i < r->n_extra; i++)
+        if (r->extra_names[i] && r->extra_values[i])
+            MHD_add_response_header(resp, r->extra_names[i], r->extra_values[i]);
+    observe_request(r, status, content_type, "", 0); /* the observer sees its start, no body */
+    /* from here on, stream_gone reports the end */
+    s->closed = closed;
+    s->ud = ud;
+    r->stream = s;
+    r->resp = resp;
+    r->status = status;
+    if (r->suspended) {
+        r->suspended = 0;
+        r->dispatched = 2;
+        MHD_resume_connection(r->conn);
+        r->e->mhd_dirty = 1;
+    }
+    return s;
+}
+
+int zl_stream_write(zl_stream *s, const char *p, size_t n)
+{
+    if (s->ended || s->aborted || !s->r)
+        return -1;
+    if (s->off > 0 && s->len + n + 1 > s->cap) { /* reuse what was sent before growing */
+        memmove(s->buf, s->buf + s->off, s->len - s->off);
+        s->len -= s->off;
+        s->off = 0;
+    }
+    if (buf_append(&s->buf, &s->len, &s->cap, p, n) != 0)
+        return -1;
+    stream_wake(s);
+    return 0;
+}
+
+size_t zl_stream_pending(const zl_stream *s)
+{
+    return s->len - s->off;
+}
+
+void zl_stream_end(zl_stream *s)
+{
+    s->ended = 1;
+    stream_wake(s);
+}
+
+void zl_stream_abort(zl_stream *s)
+{
+    s->aborted = 1;
+    s->off = s->len = 0;
+    if (s->r) /* a client that does not read never lets the reader run: time it out */
+        MHD_set_connection_option(s->r->conn, MHD_CONNECTION_OPTION_TIMEOUT, 1u);
+    stream_wake(s);
+}
+
+int zl_engine_route(zl_engine *e, const char *method, const char *prefix, zl_route_fn fn, void *ud)
+{
+    route *rt;
+
+    if (e->n_routes == MAX_ROUTES)
+        return -1;
+    rt = &e->routes[e->n_routes];
+    rt->method = method ? strdup(method) : NULL;
+    rt->prefix = strdup(prefix);
+    if ((method && !rt->method) || !rt->prefix) {
+        free(rt->method);
+        free(rt->prefix);
+        return -1;
+    }
+    rt->prefix_len = strlen(prefix);
+    rt->fn = fn;
+    rt->ud = ud;
+    e->n_routes++;
+    return 0;
+}
+
+/* ---- outbound ---- */
+
+#define MAX_CALL_HEADERS 32
+
+typedef struct call {
+    struct call *prev, *next; /* the engine's calls in flight */
+    CURL *h;
+    zl_http_fn fn;
+    void *ud;
+    struct curl_slist *headers;
+    char *req_body;
+    char *body;
+    size_t len, cap;
+    size_t n_headers;
+    char *names[MAX_CALL_HEADERS], *values[MAX_CALL_HEADERS];
+    char errbuf[CURL_ERROR_SIZE];
+    int64_t start;
+    /* for an observer */
+    uint64_t id;
+    int64_t t_start;
+    char *method, *url;
+    size_t req_len;
+} call;
+
+static void call_free(call *c)
+{
+    size_t i;
+
+    curl_slist_free_all(c->headers);
+    free(c->method);
+    free(c->url);
+    free(c->req_body);
+    free(c->body);
+    for (i = 0; i < c->n_headers; i++) {
+        free(c->names[i]);
+        free(c->values[i]);
+    }
+    free(c);
+}
+
+static size_t call_body(char *p, size_t s, size_t n, void *ud)
+{
+    call *c = ud;
+    size_t k = s * n;
+
+    if (c->len + k > (64u << 20))
+        return 0;
+    return buf_append(&c->body, &c->len, &c->cap, p, k) == 0 ? k : 0;
+}
+
+static size_t call_header(char *p, size_t s, size_t n, void *ud)
+{
+    call *c = ud;
+    size_t k = s * n, nl, vs, ve, i;
+    const char *colon;
+
+    if (k >= 5 && !memcmp(p, "HTTP/", 5)) {
+        for (i = 0; i < c->n_headers; i++) {
+            free(c->names[i]);
+            free(c->values[i]);
+        }
+        c->n_headers = 0;
+        return k;
+    }
+    if (c->n_headers == MAX_CALL_HEADERS || !(colon = memchr(p, ':', k)))
+        return k;
+    nl = (size_t)(colon - p);
+    vs = nl + 1;
+    ve = k;
+    while (vs < ve && (p[vs] == ' ' || p[vs] == '\t'))
+        vs++;
+    while (ve > vs && (p[ve - 1] == '\r' || p[ve - 1] == '\n' || p[ve - 1] == ' '))
+        ve--;
+    c->names[c->n_headers] = strndup(p, nl);
+    c->values[c->n_headers] = strndup(p + vs, ve - vs);
+    if (!c->names[c->n_headers] || !c->values[c->n_headers]) {
+        free(c->names[c->n_headers]);
+        free(c->values[c->n_headers]);
+        return 0;
+    }
+    c->n_headers++;
+    return k;
+}
+
+int zl_engine_http(zl_engine *e, const zl_http_request *req, zl_http_fn fn, void *ud)
+{
+    call *c = calloc(1, sizeof *c);
+    CURL *h = NULL;
+    size_t i;
+
+    if (!c || !(h = curl_easy_init()))
+        goto fail;
+    c->fn = fn;
+    c->ud = ud;
+    c->start = zl_clock_wall_ms(&e->clock);
+    c->t_start = zl_clock_now_ms(&e->clock);
+    if (!(c->method = strdup(req->method ? req->method : "GET")) || !(c->url = strdup(req->url)))
+        goto fail;
+    for (i = 0; i < req->n_headers; i++) {
+        struct curl_slist *t = curl_slist_append(c->headers, req->headers[i]);
+
+        if (!t)
+            goto fail;
+        c->headers = t;
+    }
+    if (!(c->headers = curl_slist_append(c->headers, "Expect:")))
+        goto fail;
+    curl_easy_setopt(h, CURLOPT_URL, req->url);
+    curl_easy_setopt(h, CURLOPT_PRIVATE, c);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, call_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, call_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 5000L);
+    if (req->method && !strcmp(req->method, "POST")) {
+        if (!(c->req_body = malloc(req->body_len + 1)))
+            goto fail;
+        if (req->body_len)
+            memcpy(c->req_body, req->body, req->body_len);
+        c->req_body[req->body_len] = '\0';
+        c->req_len = req->body_len;
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->req_body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    }
+    if (curl_multi_add_handle(e->multi, h) != CURLM_OK)
+        goto fail;
+    c->id = ++e->exchanges;
+    c->h = h;
+    c->next = e->calls;
+    if (e->calls)
+        e->calls->prev = c;
+    e->calls = c;
+    return 0;
+fail:
+    if (h)
+        curl_easy_cleanup(h);
+    if (c)
+        call_free(c);
+    return -1;
+}
+
+static void call_unlink(zl_engine *e, call *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        e->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+}
+
+/* Tells the observer about a call whose result is res. */
+static void observe_call(zl_engine *e, const call *c, const zl_http_result *res)
+{
+    const char *names[MAX_CALL_HEADERS], *values[MAX_CALL_HEADERS];
+    char *split[MAX_CALL_HEADERS];
+    const struct curl_slist *l;
+    size_t n = 0, i;
+    zl_exchange x;
+
+    if (!e->observe)
+        return;
+    for (l = c->headers; l && n < MAX_CALL_HEADERS; l = l->next) {
+        const char *colon = strchr(l->data, ':'), *v;
+
+        if (!colon || !strcmp(l->data, "Expect:")) /* ours, not the caller's */
+            continue;
+        if (!(split[n] = strndup(l->data, (size_t)(colon - l->data))))
+            break;
+        for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+            ;
+        names[n] = split[n];
+        values[n++] = v;
+    }
+    x = (zl_exchange){.outbound = true,
+                      .id = c->id,
+                      .t_start_ms = c->t_start,
+                      .t_end_ms = zl_clock_now_ms(&e->clock),
+                      .elapsed_ms = res->elapsed_ms,
+                      .method = c->method,
+                      .target = c->url,
+                      .n_req_headers = n,
+                      .req_names = names,
+                      .req_values = values,
+                      .req_body = c->req_body ? c->req_body : "",
+                      .req_len = c->req_len,
+                      .status = res->curl_code == 0 ? res->status : 0,
+                      .n_resp_headers = res->n_headers,
+                      .resp_names = res->header_names,
+                      .resp_values = res->header_values,
+                      .resp_body = res->body ? res->body : "",
+                      .resp_len = res->body_len,
+                      .curl_code = res->curl_code,
+                      .error = res->curl_code ? res->error : NULL};
+    e->observe(e->observe_ud, &x);
+    for (i = 0; i < n; i++)
+        free(split[i]);
+}
+
+static void finish_calls(zl_engine *e)
+{
+    CURLMsg *m;
+    int left;
+
+    while ((m = curl_multi_info_read(e->multi, &left))) {
+        CURL *h = m->easy_handle;
+        call *c = NULL;
+        zl_http_result res;
+
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&c);
+        memset(&res, 0, sizeof res);
+        res.curl_code = (int)m->data.result;
+        res.error = c->errbuf[0] ? c->errbuf : curl_easy_strerror(m->data.result);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res.status);
+        res.body = c->body ? c->body : "";
+        res.body_len = c->len;
+        res.n_headers = c->n_headers;
+        res.header_names = (const char *const *)c->names;
+        res.header_values = (const char *const *)c->values;
+        res.elapsed_ms = zl_clock_wall_ms(&e->clock) - c->start;
+        call_unlink(e, c);
+        observe_call(e, c, &res);
+        c->fn(e, &res, c->ud);
+        curl_multi_remove_handle(e->multi, h);
+        curl_easy_cleanup(h);
+        call_free(c);
+    }
+}
+
+/* ---- timers ---- */
+
+static int before(const timer *a, const timer *b)
+{
+    return a->at < b->at || (a->at == b->at && a->id < b->id);
+}
+
+static void heap_swap(timer *a, timer *b)
+{
+    timer t = *a;
+
+    *a = *b;
+    *b = t;
+}
+
+uint64_t zl_engine_timer(zl_engine *e, int64_t at_ms, zl_timer_fn fn, void *ud)
+{
+    size_t i;
+
+    if (e->n_timers == e->cap_timers) {
+        size_t cap = e->cap_timers ? e->cap_timers * 2 : 64;
+        timer *t = realloc(e->timers, cap * sizeof *t);
+
+        if (!t)
+            return 0;
+        e->timers = t;
+        e->cap_timers = cap;
+    }
+    i = e->n_timers++;
+    e->timers[i] = (timer){.at = at_ms, .id = ++e->next_timer_id, .fn = fn, .ud = ud};
+    while (i > 0 && before(&e->timers[i], &e->timers[(i - 1) / 2])) {
+        heap_swap(&e->timers[i], &e->timers[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    return e->next_timer_id;
+}
+
+void zl_engine_timer_cancel(zl_engine *e, uint64_t id)
+{
+    size_t i;
+
+    for (i = 0; i < e->n_timers; i++)
+        if (e->timers[i].id == id)
+            e->timers[i].cancelled = 1;
+}
+
+static timer heap_pop(zl_engine *e)
+{
+    timer top = e->timers[0];
+    size_t i = 0;
+
+    e->timers[0] = e->timers[--e->n_timers];
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+
+        if (l < e->n_timers && before(&e->timers[l], &e->timers[m]))
+            m = l;
+        if (r < e->n_timers && before(&e->timers[r], &e->timers[m]))
+            m = r;
+        if (m == i)
+            break;
+        heap_swap(&e->timers[i], &e->timers[m]);
+        i = m;
+    }
+    return top;
+}
+
+static void fire_timers(zl_engine *e)
+{
+    int64_t now = zl_clock_now_ms(&e->clock);
+
+    while (e->n_timers > 0 && e->timers[0].at <= now) {
+        timer t = heap_pop(e);
+
+        if (!t.cancelled)
+            t.fn(e, t.ud);
+    }
+}
+
+/* ---- the loop ---- */
+
+zl_engine *zl_engine_new(const zl_engine_config *cfg, char *err, size_t errlen)
+{
+    zl_engine *e = calloc(1, sizeof *e);
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    const union MHD_DaemonInfo *info;
+    const char *listen = cfg && cfg->listen ? cfg->listen : "127.0.0.1";
+
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    zl_clock_init(&e->clock, cfg ? cfg->wall : NULL, cfg ? cfg->wall_ud : NULL);
+    e->rng = cfg ? cfg->seed : 0;
+    e->max_body = cfg && cfg->max_body ? cfg->max_body : (64u << 20);
+    if (inet_pton(AF_INET, listen, &addr.sin_addr) != 1) {
+        snprintf(err, errlen, "--listen %s is not an IPv4 address", listen);
+        goto fail;
+    }
+    if (cfg && cfg->port > 65535) {
+        snprintf(err, errlen, "port %u is out of range", cfg->port);
+        goto fail;
+    }
+    addr.sin_port = htons((uint16_t)(cfg ? cfg->port : 0));
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(e->multi = curl_multi_init())) {
+        snprintf(err, errlen, "libcurl did not initialise");
+        goto fail;
+    }
+    e->mhd =
+        MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
+                         NULL, on_access, e, MHD_OPTION_SOCK_ADDR, &addr,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, e, MHD_OPTION_URI_LOG_CALLBACK,
+                         on_uri, e, MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
+    if (!e->mhd) {
+        snprintf(err, errlen, "cannot listen on %s:%u (in use, or not an address of this machine)",
+                 listen, cfg ? cfg->port : 0);
+        goto fail;
+    }
+    info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    e->port = info ? info->port : 0;
+    return e;
+fail:
+    zl_engine_free(e);
+    return NULL;
+}
+
+void zl_engine_turn(zl_engine *e, int max_wait_ms)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+    struct curl_waitfd extra = {.fd = info ? info->epoll_fd : -1, .events = CURL_WAIT_POLLIN};
+    MHD_UNSIGNED_LONG_LONG mhd_ms;
+    int64_t wait = max_wait_ms, now;
+    int running;
+
+    if (MHD_get_timeout(e->mhd, &mhd_ms) == MHD_YES && (int64_t)mhd_ms < wait)
+        wait = (int64_t)mhd_ms;
+    if (e->n_timers > 0) {
+        now = zl_clock_now_ms(&e->clock);
+        if (e->timers[0].at - now < wait)
+            wait = e->timers[0].at - now;
+    }
+    if (e->mhd_dirty || wait < 0)
+        wait = 0;
+    e->mhd_dirty = 0;
+    curl_multi_poll(e->multi, &extra, extra.fd >= 0 ? 1 : 0, (int)wait, NULL);
+    MHD_run(e->mhd);
+    curl_multi_perform(e->multi, &running);
+    finish_calls(e);
+    fire_timers(e);
+    MHD_run(e->mhd); /* answers made by callbacks and timers go out now */
+}
+
+void zl_engine_run(zl_engine *e)
+{
+    while (!e->stopping)
+        zl_engine_turn(e, 1000);
+}
+
+void zl_engine_stop(zl_engine *e)
+{
+    e->stopping = 1;
+    curl_multi_wakeup(e->multi);
+}
+
+void zl_engine_free(zl_engine *e)
+{
+    size_t i;
+
+    if (!e)
+        return;
+    if (e->mhd) {
+        zl_request *r;
+
+        for (r = e->live; r; r = r->next) {
+            if (r->suspended)
+                plain(r, 503, "the emulator is shutting down\n");
+            if (r->stream) /* ends cleanly; MHD_stop_daemon closes what is still sending */
+                zl_stream_end(r->stream);
+        }
+        MHD_run(e->mhd);
+        MHD_stop_daemon(e->mhd);
+    }
+    while (e->calls) { /* every callback runs once, even at shutdown */
+        call *c = e->calls;
+        zl_http_result res = {.curl_code = CURLE_ABORTED_BY_CALLBACK,
+                              .error = "the emulator is shutting down",
+                              .body = ""};
+
+        res.elapsed_ms = zl_clock_wall_ms(&e->clock) - c->start;
+        call_unlink(e, c);
+        observe_call(e, c, &res);
+        c->fn(e, &res, c->ud);
+        curl_multi_remove_handle(e->multi, c->h);
+        curl_easy_cleanup(c->h);
+        call_free(c);
+    }
+    if (e->multi)
+        curl_multi_cleanup(e->multi);
+    for (i = 0; i < e->n_routes; i++) {
+        free(e->routes[i].method);
+        free(e->routes[i].prefix);
+    }
+    free(e->timers);
+    free(e);
+}

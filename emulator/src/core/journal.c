@@ -1,0 +1,188 @@
+/* journal: every exchange on every face, in order, for assertions, the inspector and reports. */
+#include "core/journal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct listener {
+    uint64_t id; /* 0: removed, its slot compacted away after the call in progress */
+    zl_journal_listener_fn fn;
+    void (*free_fn)(void *);
+    void *ud;
+} listener;
+
+/* A ring of serialised entries: entry seq s lives at ring[(s - 1) % cap]. */
+struct zl_journal {
+    char **ring;
+    size_t cap;
+    uint64_t last;    /* newest seq */
+    uint64_t first;   /* oldest seq still held (last + 1 when empty) */
+    uint64_t dropped; /* overwritten or lost */
+    listener *listeners;
+    size_t n_listeners, cap_listeners;
+    uint64_t next_listener;
+    int notifying; /* inside listener calls: removals only mark their slot */
+};
+
+zl_journal *zl_journal_new(size_t cap)
+{
+    zl_journal *j = calloc(1, sizeof *j);
+
+    if (!j || cap == 0 || !(j->ring = calloc(cap, sizeof *j->ring))) {
+        free(j);
+        return NULL;
+    }
+    j->cap = cap;
+    j->first = 1;
+    return j;
+}
+
+/* Drops the slots of removed listeners (never during listener calls). */
+static void compact_listeners(zl_journal *j)
+{
+    size_t i, k = 0;
+
+    for (i = 0; i < j->n_listeners; i++)
+        if (j->listeners[i].id)
+            j->listeners[k++] = j->listeners[i];
+    j->n_listeners = k;
+}
+
+void zl_journal_free(zl_journal *j)
+{
+    size_t i;
+
+    if (!j)
+        return;
+    for (i = 0; i < j->n_listeners; i++)
+        if (j->listeners[i].id && j->listeners[i].free_fn)
+            j->listeners[i].free_fn(j->listeners[i].ud);
+    free(j->listeners);
+    for (i = 0; i < j->cap; i++)
+        free(j->ring[i]);
+    free(j->ring);
+    free(j);
+}
+
+uint64_t zl_journal_add(zl_journal *j, int64_t t_ms, const char *face, const char *kind,
+                        cJSON *detail)
+{
+    cJSON *e = cJSON_CreateObject(), *it;
+    char *text = NULL;
+    uint64_t seq = j->last + 1;
+    size_t slot;
+
+    if (!e || !cJSON_AddNumberToObject(e, "seq", (double)seq) ||
+        !cJSON_AddNumberToObject(e, "t", (double)t_ms) ||
+        !cJSON_AddStringToObject(e, "face", face ? face : "") ||
+        !cJSON_AddStringToObject(e, "kind", kind ? kind : ""))
+        goto lost;
+    while (detail && (it = detail->child)) { /* move members over, keeping their order */
+        cJSON_DetachItemViaPointer(detail, it);
+        if (!cJSON_GetObjectItemCaseSensitive(e, it->string))
+            cJSON_AddItemToObject(e, it->string, it);
+        else
+            cJSON_Delete(it); /* a detail key never overrides seq, t, face or kind */
+    }
+    if (!(text = cJSON_PrintUnformatted(e)))
+        goto lost;
+    cJSON_Delete(e);
+    cJSON_Delete(detail);
+    slot = (size_t)((seq - 1) % j->cap);
+    if (j->ring[slot]) {
+        free(j->ring[slot]);
+        j->dropped++;
+        j->first++;
+    }
+    j->ring[slot] = text;
+    j->last = seq;
+    if (j->n_listeners) {
+        size_t i, n = j->n_listeners; /* listeners added meanwhile wait for the next entry */
+
+        j->notifying++;
+        for (i = 0; i < n; i++)
+            if (j->listeners[i].id)
+                j->listeners[i].fn(j->listeners[i].ud, seq, text);
+        if (--j->notifying == 0)
+            compact_listeners(j);
+    }
+    return seq;
+lost:
+    cJSON_Delete(e);
+    cJSON_Delete(detail);
+    j->dropped++;
+    return 0;
+}
+
+cJSON *zl_journal_since(const zl_journal *j, uint64_t since, size_t limit)
+{
+    cJSON *arr = cJSON_CreateArray();
+    uint64_t s = since + 1 > j->first ? since + 1 : j->first;
+
+    for (; arr && s <= j->last && limit > 0; s++, limit--) {
+        cJSON *e = cJSON_Parse(j->ring[(s - 1) % j->cap]);
+
+        if (e)
+            cJSON_AddItemToArray(arr, e);
+    }
+    return arr;
+}
+
+uint64_t zl_journal_last(const zl_journal *j)
+{
+    return j->last;
+}
+
+uint64_t zl_journal_dropped(const zl_journal *j)
+{
+    return j->dropped;
+}
+
+uint64_t zl_journal_first(const zl_journal *j)
+{
+    return j->first;
+}
+
+const char *zl_journal_text(const zl_journal *j, uint64_t seq)
+{
+    if (seq < j->first || seq > j->last)
+        return NULL;
+    return j->ring[(seq - 1) % j->cap];
+}
+
+uint64_t zl_journal_listen(zl_journal *j, zl_journal_listener_fn fn, void (*free_fn)(void *),
+                           void *ud)
+{
+    if (!fn)
+        return 0;
+    if (j->n_listeners == j->cap_listeners) {
+        size_t cap = j->cap_listeners ? j->cap_listeners * 2 : 4;
+        listener *l = realloc(j->listeners, cap * sizeof *l);
+
+        if (!l)
+            return 0;
+        j->listeners = l;
+        j->cap_listeners = cap;
+    }
+    j->listeners[j->n_listeners++] =
+        (listener){.id = ++j->next_listener, .fn = fn, .free_fn = free_fn, .ud = ud};
+    return j->next_listener;
+}
+
+void zl_journal_unlisten(zl_journal *j, uint64_t id)
+{
+    size_t i;
+
+    for (i = 0; id && i < j->n_listeners; i++) {
+        listener l = j->listeners[i];
+
+        if (l.id != id)
+            continue;
+        j->listeners[i].id = 0;
+        if (!j->notifying)
+            compact_listeners(j);
+        if (l.free_fn)
+            l.free_fn(l.ud);
+        return;
+    }
+}

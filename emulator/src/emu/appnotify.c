@@ -1,0 +1,861 @@
+/* appnotify: program_notify to apps: plaintext XML, WXBizMsgCrypt envelope, URL verification,
+ * HTTP delivery with retries, and the built-in fake app's inbox. */
+#include "emu/appnotify.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "core/sbuf.h"
+#include "wecom/wxcrypt.h"
+
+#define DEFAULT_TIMEOUT_MS 5000L
+#define DEFAULT_TRIES      3
+#define MAX_WHY            256
+#define MAX_ANSWER_SHOWN   64 /* bytes of an app's answer quoted in the journal */
+#define MAX_XML_FIELDS     16
+
+/* URL verification state of one app configuration. */
+enum verify_state { V_NONE, V_PENDING, V_OK, V_FAILED };
+
+/* Where a delivery is: waiting for the fake app's timer, for URL verification, or on HTTP. */
+enum delivery_state { D_FAKE, D_WAITING, D_HTTP };
+
+typedef struct verify_call verify_call;
+
+/* One app configuration with a callback URL; distinct url/token/key are distinct endpoints. */
+typedef struct endpoint {
+    struct endpoint *next;
+    char *corpid, *url, *token, *aes_key;
+    uint32_t agentid;
+    enum verify_state state;
+    char why[MAX_WHY]; /* when V_FAILED */
+    verify_call *vc;   /* when V_PENDING */
+} endpoint;
+
+struct verify_call {
+    zl_appnotify *n; /* NULL once n is freed: the HTTP callback only frees the call */
+    endpoint *ep;
+    char *url;      /* with the query */
+    char plain[24]; /* the echostr plaintext */
+    int try;
+};
+
+typedef struct delivery {
+    struct delivery *prev, *next; /* n->deliveries */
+    zl_appnotify *n;              /* NULL once n is freed while on HTTP */
+    enum delivery_state state;
+    endpoint *ep; /* URL deliveries; NULL for the fake app */
+    char *corpid, *notify_id, *token, *aes_key;
+    uint32_t agentid;
+    int scene;  /* as passed: -1 = none */
+    char *body; /* the outer envelope */
+    char *url;  /* URL deliveries: with the query */
+    char timestamp[24], nonce[16], signature[41];
+    int try;
+    uint64_t timer;
+} delivery;
+
+typedef struct inbox_entry {
+    uint64_t seq;
+    uint32_t agentid;
+    cJSON *item;
+} inbox_entry;
+
+struct zl_appnotify {
+    zl_engine *e;
+    zl_journal *j;
+    long timeout_ms;
+    int tries;
+    bool omit_agentid, scene_zero;
+    delivery *deliveries, *last; /* oldest first */
+    endpoint *endpoints;         /* newest first */
+    inbox_entry *inbox;
+    size_t inbox_len, inbox_cap;
+    uint64_t inbox_last;
+};
+
+/* ---- small helpers ---- */
+
+typedef zl_sbuf buf;
+
+/*
+ * s as CDATA. A value containing "]]>" is split across two sections ("]]" ends the first,
+ * ">" starts the next), so caller-supplied notify ids cannot break the XML; a receiver that
+ * joins adjacent CDATA sections (any XML parser) reads the value back unchanged.
+ */
+static void buf_cdata(buf *b, const char *s)
+{
+    const char *q;
+
+    zl_sbuf_str(b, "<![CDATA[");
+    while ((q = strstr(s, "]]>"))) {
+        zl_sbuf_add(b, s, (size_t)(q - s) + 2);
+        zl_sbuf_str(b, "]]><![CDATA[");
+        s = q + 2;
+    }
+    zl_sbuf_str(b, s);
+    zl_sbuf_str(b, "]]>");
+}
+
+/* Percent-encodes every byte outside RFC 3986's unreserved set. */
+static void buf_escape(buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char t[3] = {'%', 0, 0};
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            zl_sbuf_add(b, s, 1);
+        } else {
+            t[1] = hex[c >> 4];
+            t[2] = hex[c & 15];
+            zl_sbuf_add(b, t, 3);
+        }
+    }
+}
+
+/* url + '?' or '&' + the signed query (and echostr when not NULL); owned, NULL on OOM. */
+static char *signed_url(const char *url, const char *sig, const char *ts, const char *nonce,
+                        const char *echostr)
+{
+    buf b = {0};
+
+    zl_sbuf_str(&b, url);
+    zl_sbuf_str(&b, strchr(url, '?') ? "&msg_signature=" : "?msg_signature=");
+    buf_escape(&b, sig);
+    zl_sbuf_str(&b, "&timestamp=");
+    buf_escape(&b, ts);
+    zl_sbuf_str(&b, "&nonce=");
+    buf_escape(&b, nonce);
+    if (echostr) {
+        zl_sbuf_str(&b, "&echostr=");
+        buf_escape(&b, echostr);
+    }
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+static int64_t now_ms(const zl_appnotify *n)
+{
+    return zl_clock_now_ms(zl_engine_clock(n->e));
+}
+
+/* Timestamp (virtual seconds) and a 10-digit nonce from the seeded random source. */
+static void stamp(zl_appnotify *n, char ts[24], char nonce[16])
+{
+    snprintf(ts, 24, "%" PRId64, zl_clock_now(zl_engine_clock(n->e)));
+    snprintf(nonce, 16, "%010" PRIu64, zl_engine_random(n->e) % UINT64_C(10000000000));
+}
+
+static void journal(zl_appnotify *n, const char *kind, cJSON *detail)
+{
+    if (!n->j) {
+        cJSON_Delete(detail);
+        return;
+    }
+    zl_journal_add(n->j, now_ms(n), "callback", kind, detail);
+}
+
+/* Printable preview of an app's answer for the journal (at most MAX_ANSWER_SHOWN bytes). */
+static void preview(char *out, size_t outlen, const char *s, size_t len)
+{
+    size_t i, k = 0;
+
+    for (i = 0; i < len && i < MAX_ANSWER_SHOWN && k + 1 < outlen; i++)
+        out[k++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+    out[k] = '\0';
+}
+
+/* Connect failure or timeout: the only outcomes that are tried again (callback-crypto §5.4). */
+static int retryable(int curl_code)
+{
+    return curl_code == CURLE_COULDNT_RESOLVE_HOST || curl_code == CURLE_COULDNT_CONNECT ||
+           curl_code == CURLE_OPERATION_TIMEDOUT;
+}
+
+/* ---- deliveries ---- */
+
+static void delivery_free(delivery *d)
+{
+    if (!d)
+        return;
+    free(d->corpid);
+    free(d->notify_id);
+    free(d->token);
+    free(d->aes_key);
+    free(d->body);
+    free(d->url);
+    free(d);
+}
+
+static void delivery_unlink(zl_appnotify *n, delivery *d)
+{
+    if (d->prev)
+        d->prev->next = d->next;
+    else if (n->deliveries == d)
+        n->deliveries = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    else if (n->last == d)
+        n->last = d->prev;
+    d->prev = d->next = NULL;
+}
+
+/* The detail every program_notify journal entry starts with. */
+static cJSON *delivery_detail(const delivery *d, const char *outcome)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "corpid", d->corpid);
+    cJSON_AddNumberToObject(o, "agentid", d->agentid);
+    cJSON_AddStringToObject(o, "notify_id", d->notify_id);
+    if (d->scene >= 0)
+        cJSON_AddNumberToObject(o, "notify_scene", d->scene);
+    cJSON_AddStringToObject(o, "target", d->ep ? d->ep->url : "fake_app");
+    cJSON_AddStringToObject(o, "outcome", outcome);
+    return o;
+}
+
+/* Journals program_notify with outcome and an optional error, then forgets d. */
+static void delivery_end(zl_appnotify *n, delivery *d, const char *outcome, const char *error)
+{
+    cJSON *o = delivery_detail(d, outcome);
+
+    if (o && error)
+        cJSON_AddStringToObject(o, "error", error);
+    journal(n, "program_notify", o);
+    delivery_unlink(n, d);
+    delivery_free(d);
+}
+
+static void on_post(zl_engine *e, const zl_http_result *res, void *ud);
+
+/* Starts (another) try of the POST; on failure d is journaled and freed. */
+static void post_start(zl_appnotify *n, delivery *d)
+{
+    const char *hdr[] = {"Content-Type: text/xml"};
+    zl_http_request req = {.method = "POST",
+                           .url = d->url,
+                           .headers = hdr,
+                           .n_headers = 1,
+                           .body = d->body,
+                           .body_len = strlen(d->body),
+                           .timeout_ms = n->timeout_ms};
+
+    d->try++;
+    d->state = D_HTTP;
+    if (zl_engine_http(n->e, &req, on_post, d) != 0)
+        delivery_end(n, d, "failed", "out of memory starting the HTTP call");
+}
+
+static void on_post(zl_engine *e, const zl_http_result *res, void *ud)
+{
+    delivery *d = ud;
+    zl_appnotify *n = d->n;
+    const char *outcome;
+    cJSON *o;
+
+    (void)e;
+    if (!n) { /* the notifier was freed meanwhile */
+        delivery_free(d);
+        return;
+    }
+    if (res->curl_code == 0)
+        outcome = res->status == 200 ? "delivered" : "rejected"; /* non-200: not retried */
+    else if (retryable(res->curl_code) && d->try < n->tries)
+        outcome = "retry";
+    else
+        outcome = "failed";
+    if ((o = delivery_detail(d, outcome))) {
+        cJSON_AddNumberToObject(o, "try", d->try);
+        cJSON_AddNumberToObject(o, "status", (double)res->status);
+        cJSON_AddNumberToObject(o, "elapsed_ms", (double)res->elapsed_ms);
+        if (res->curl_code != 0) {
+            cJSON_AddNumberToObject(o, "curl_code", res->curl_code);
+            cJSON_AddStringToObject(o, "error", res->error ? res->error : "");
+        } else if (res->status != 200) {
+            char shown[MAX_ANSWER_SHOWN + 1];
+
+            preview(shown, sizeof shown, res->body, res->body_len);
+            cJSON_AddStringToObject(o, "answer", shown);
+        }
+    }
+    journal(n, "program_notify", o);
+    if (!strcmp(outcome, "retry")) {
+        post_start(n, d); /* immediately: no backoff */
+        return;
+    }
+    delivery_unlink(n, d);
+    delivery_free(d);
+}
+
+/* ---- URL verification ---- */
+
+static void endpoint_free(endpoint *ep)
+{
+    free(ep->corpid);
+    free(ep->url);
+    free(ep->token);
+    free(ep->aes_key);
+    free(ep);
+}
+
+static void verify_call_free(verify_call *vc)
+{
+    if (!vc)
+        return;
+    free(vc->url);
+    free(vc);
+}
+
+static void on_verify(zl_engine *e, const zl_http_result *res, void *ud);
+
+static int verify_send(zl_appnotify *n, verify_call *vc)
+{
+    zl_http_request req = {.method = "GET",
+                           .url = vc->url,
+                           .timeout_ms = n->timeout_ms < ZL_APPNOTIFY_VERIFY_MS
+                                             ? n->timeout_ms
+                                             : ZL_APPNOTIFY_VERIFY_MS};
+
+    vc->try++;
+    return zl_engine_http(n->e, &req, on_verify, vc);
+}
+
+/* Ends the verification of ep: starts or drops the deliveries that waited for it. */
+static void verify_done(zl_appnotify *n, endpoint *ep, int ok, const char *why)
+{
+    delivery *d, *next;
+    char error[MAX_WHY + 32];
+
+    ep->state = ok ? V_OK : V_FAILED;
+    snprintf(ep->why, sizeof ep->why, "%s", ok ? "" : why);
+    snprintf(error, sizeof error, "URL verification failed: %s", ep->why);
+    for (d = n->deliveries; d; d = next) {
+        next = d->next;
+        if (d->ep != ep || d->state != D_WAITING)
+            continue;
+        if (ok)
+            post_start(n, d);
+        else
+            delivery_end(n, d, "not_sent", error);
+    }
+}
+
+static void on_verify(zl_engine *e, const zl_http_result *res, void *ud)
+{
+    verify_call *vc = ud;
+    zl_appnotify *n = vc->n;
+    endpoint *ep = vc->ep;
+    char why[MAX_WHY] = "", shown[MAX_ANSWER_SHOWN + 1];
+    const char *outcome;
+    cJSON *o;
+
+    (void)e;
+    if (!n) {
+        verify_call_free(vc);
+        return;
+    }
+    if (res->curl_code != 0) {
+        outcome = retryable(res->curl_code) && vc->try < n->tries ? "retry" : "failed";
+        snprintf(why, sizeof why, "no answer: %s", res->error ? res->error : "");
+    } else if (res->status != 200) {
+        outcome = "failed";
+        snprintf(why, sizeof why, "answered HTTP %ld, not 200", res->status);
+    } else if (res->body_len != strlen(vc->plain) || memcmp(res->body, vc->plain, res->body_len)) {
+        outcome = "failed";
+        preview(shown, sizeof shown, res->body, res->body_len);
+        snprintf(why, sizeof why,
+                 "answered \"%s\" (%zu bytes), not the echostr plaintext \"%s\" alone", shown,
+                 res->body_len, vc->plain);
+    } else {
+        outcome = "ok";
+    }
+    if ((o = cJSON_CreateObject())) {
+        cJSON_AddStringToObject(o, "corpid", ep->corpid);
+        cJSON_AddNumberToObject(o, "agentid", ep->agentid);
+        cJSON_AddStringToObject(o, "target", ep->url);
+        cJSON_AddStringToObject(o, "outcome", outcome);
+        cJSON_AddNumberToObject(o, "try", vc->try);
+        cJSON_AddNumberToObject(o, "status", (double)res->status);
+        cJSON_AddNumberToObject(o, "elapsed_ms", (double)res->elapsed_ms);
+        if (res->curl_code != 0)
+            cJSON_AddNumberToObject(o, "curl_code", res->curl_code);
+        if (why[0])
+            cJSON_AddStringToObject(o, "error", why);
+    }
+    journal(n, "url_verify", o);
+    if (!strcmp(outcome, "retry")) {
+        if (verify_send(n, vc) == 0)
+            return;
+        snprintf(why, sizeof why, "out of memory starting the HTTP call");
+    }
+    ep->vc = NULL;
+    verify_call_free(vc);
+    verify_done(n, ep, !strcmp(outcome, "ok"), why);
+}
+
+/* Starts verifying ep: GET url?msg_signature&timestamp&nonce&echostr. 0 or -1 (OOM). */
+static int verify_start(zl_appnotify *n, endpoint *ep)
+{
+    verify_call *vc = calloc(1, sizeof *vc);
+    zl_wxcrypt *c = NULL;
+    char *echostr = NULL, ts[24], nonce[16], sig[41];
+    int rc = -1, err = 0;
+
+    if (!vc || !(c = zl_wxcrypt_new(ep->token, ep->aes_key, ep->corpid, &err)))
+        goto out;
+    vc->n = n;
+    vc->ep = ep;
+    snprintf(vc->plain, sizeof vc->plain, "%" PRIu64, zl_engine_random(n->e));
+    stamp(n, ts, nonce);
+    if (zl_wxcrypt_encrypt(c, NULL, vc->plain, strlen(vc->plain), &echostr) != ZL_WX_OK ||
+        zl_wx_signature(ep->token, ts, nonce, echostr, sig, NULL) != ZL_WX_OK ||
+        !(vc->url = signed_url(ep->url, sig, ts, nonce, echostr)) || verify_send(n, vc) != 0)
+        goto out;
+    ep->state = V_PENDING;
+    ep->vc = vc;
+    vc = NULL;
+    rc = 0;
+out:
+    verify_call_free(vc);
+    free(echostr);
+    zl_wxcrypt_free(c);
+    return rc;
+}
+
+static endpoint *endpoint_get(zl_appnotify *n, const char *corpid, const zl_app *app)
+{
+    endpoint *ep;
+
+    for (ep = n->endpoints; ep; ep = ep->next)
+        if (ep->agentid == app->agentid && !strcmp(ep->corpid, corpid) &&
+            !strcmp(ep->url, app->callback_url) && !strcmp(ep->token, app->token) &&
+            !strcmp(ep->aes_key, app->encoding_aes_key))
+            return ep;
+    if (!(ep = calloc(1, sizeof *ep)))
+        return NULL;
+    ep->agentid = app->agentid;
+    ep->corpid = strdup(corpid);
+    ep->url = strdup(app->callback_url);
+    ep->token = strdup(app->token);
+    ep->aes_key = strdup(app->encoding_aes_key);
+    if (!ep->corpid || !ep->url || !ep->token || !ep->aes_key) {
+        endpoint_free(ep);
+        return NULL;
+    }
+    ep->next = n->endpoints;
+    n->endpoints = ep;
+    return ep;
+}
+
+/* ---- the built-in fake app ---- */
+
+typedef struct xml_field {
+    char name[32];
+    char *value;
+} xml_field;
+
+/*
+ * A minimal reader of the flat XML WeCom sends: <xml><Name>value</Name>...</xml>, a value
+ * being bare text and/or adjacent CDATA sections (joined). Elements are read in order, so
+ * text inside a CDATA never passes for an element. Fills up to MAX_XML_FIELDS fields (their
+ * values owned); returns the count, or -1 for anything else.
+ */
+static int xml_read(const char *s, xml_field *f)
+{
+    int count = 0;
+
+    if (strncmp(s, "<xml>", 5))
+        return -1;
+    s += 5;
+    for (;;) {
+        const char *name, *gt;
+        size_t nl;
+        buf v = {0};
+        int closed = 0;
+
+        while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')
+            s++;
+        if (!strcmp(s, "</xml>"))
+            return count;
+        if (*s != '<' || !(gt = strchr(s, '>')))
+            goto fail;
+        name = s + 1;
+        nl = (size_t)(gt - name);
+        if (nl == 0 || nl >= sizeof f[0].name || count == MAX_XML_FIELDS ||
+            strcspn(name, "<>/ ![") < nl)
+            goto fail;
+        zl_sbuf_add(&v, "", 0);
+        for (s = gt + 1; !closed;) {
+            if (!strncmp(s, "<![CDATA[", 9)) {
+                const char *end = strstr(s + 9, "]]>");
+
+                if (!end)
+                    break;
+                zl_sbuf_add(&v, s + 9, (size_t)(end - s - 9));
+                s = end + 3;
+            } else if (s[0] == '<' && s[1] == '/' && !strncmp(s + 2, name, nl) &&
+                       s[2 + nl] == '>') {
+                s += 3 + nl;
+                closed = 1;
+            } else if (*s && *s != '<') {
+                size_t k = strcspn(s, "<");
+
+                zl_sbuf_add(&v, s, k);
+                s += k;
+            } else {
+                break;
+            }
+        }
+        if (!closed || v.oom) {
+            free(v.s);
+            goto fail;
+        }
+        memcpy(f[count].name, name, nl);
+        f[count].name[nl] = '\0';
+        f[count++].value = v.s;
+    }
+fail:
+    while (count > 0)
+        free(f[--count].value);
+    return -1;
+}
+
+static const char *xml_get(const xml_field *f, int count, const char *name)
+{
+    int i;
+
+    for (i = 0; i < count; i++)
+        if (!strcmp(f[i].name, name))
+            return f[i].value;
+    return NULL;
+}
+
+/* Adds a number when text is one, else the text itself. */
+static void add_number_or_text(cJSON *o, const char *key, const char *text)
+{
+    char *end;
+    long long v = strtoll(text, &end, 10);
+
+    if (*text && !*end)
+        cJSON_AddNumberToObject(o, key, (double)v);
+    else
+        cJSON_AddStringToObject(o, key, text);
+}
+
+static int inbox_add(zl_appnotify *n, uint32_t agentid, cJSON *item)
+{
+    if (n->inbox_len == ZL_APPNOTIFY_INBOX_CAP) {
+        cJSON_Delete(n->inbox[0].item);
+        memmove(n->inbox, n->inbox + 1, --n->inbox_len * sizeof *n->inbox);
+    }
+    if (n->inbox_len == n->inbox_cap) {
+        size_t cap = n->inbox_cap ? n->inbox_cap * 2 : 16;
+        inbox_entry *p;
+
+        if (cap > ZL_APPNOTIFY_INBOX_CAP)
+            cap = ZL_APPNOTIFY_INBOX_CAP;
+        if (!(p = realloc(n->inbox, cap * sizeof *p)))
+            return -1;
+        n->inbox = p;
+        n->inbox_cap = cap;
+    }
+    n->inbox[n->inbox_len++] =
+        (inbox_entry){.seq = n->inbox_last + 1, .agentid = agentid, .item = item};
+    n->inbox_last++;
+    return 0;
+}
+
+/*
+ * The fake app receives d, as a real app would: checks msg_signature and decrypts with its
+ * own token and key (receiveid = corpid), reads the XML and keeps it in the inbox.
+ */
+static void fake_receive(zl_engine *e, void *ud)
+{
+    delivery *d = ud;
+    zl_appnotify *n = d->n;
+    zl_wxcrypt *c = NULL;
+    xml_field f[MAX_XML_FIELDS];
+    int count = -1, err = 0, rc, i;
+    char *msg = NULL, error[MAX_WHY] = "";
+    size_t msg_len = 0;
+    const char *v;
+    cJSON *item = NULL, *o;
+
+    (void)e;
+    d->timer = 0;
+    if (!(c = zl_wxcrypt_new(d->token, d->aes_key, d->corpid, &err))) {
+        snprintf(error, sizeof error, "%d %s", err, zl_wx_strerror(err));
+        goto out;
+    }
+    rc = zl_wxcrypt_decrypt_msg(c, d->signature, d->timestamp, d->nonce, d->body, strlen(d->body),
+                                &msg, &msg_len);
+    if (rc != ZL_WX_OK) {
+        snprintf(error, sizeof error, "%d %s: %s", rc, zl_wx_strerror(rc), zl_wxcrypt_detail(c));
+        goto out;
+    }
+    if ((count = xml_read(msg, f)) < 0) {
+        snprintf(error, sizeof error, "the decrypted XML could not be read");
+        goto out;
+    }
+    if (!(item = cJSON_CreateObject()) || !cJSON_AddNumberToObject(item, "seq", 0) ||
+        !cJSON_AddNumberToObject(item, "t", (double)now_ms(n))) {
+        snprintf(error, sizeof error, "out of memory");
+        goto out;
+    }
+    cJSON_AddStringToObject(item, "corpid", (v = xml_get(f, count, "ToUserName")) ? v : "");
+    cJSON_AddNumberToObject(item, "agentid", d->agentid);
+    cJSON_AddStringToObject(item, "event", (v = xml_get(f, count, "Event")) ? v : "");
+    cJSON_AddStringToObject(item, "notify_id", (v = xml_get(f, count, "NotifyId")) ? v : "");
+    if ((v = xml_get(f, count, "NotifyScene")))
+        add_number_or_text(item, "notify_scene", v);
+    if ((v = xml_get(f, count, "CreateTime")))
+        add_number_or_text(item, "create_time", v);
+    cJSON_AddStringToObject(item, "xml", msg);
+    if (inbox_add(n, d->agentid, item) != 0) {
+        snprintf(error, sizeof error, "out of memory");
+        goto out;
+    }
+    cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(item, "seq"), (double)n->inbox_last);
+    item = NULL;
+out:
+    cJSON_Delete(item);
+    for (i = 0; i < count; i++)
+        free(f[i].value);
+    free(msg);
+    zl_wxcrypt_free(c);
+    if ((o = delivery_detail(d, error[0] ? "refused" : "received"))) {
+        if (error[0])
+            cJSON_AddStringToObject(o, "error", error);
+        else
+            cJSON_AddNumberToObject(o, "inbox_seq", (double)n->inbox_last);
+    }
+    journal(n, "program_notify", o);
+    delivery_unlink(n, d);
+    delivery_free(d);
+}
+
+/* ---- public ---- */
+
+zl_appnotify *zl_appnotify_new(zl_engine *e, zl_journal *j, const zl_appnotify_options *opt)
+{
+    zl_appnotify *n;
+
+    if (!e || !(n = calloc(1, sizeof *n)))
+        return NULL;
+    n->e = e;
+    n->j = j;
+    n->timeout_ms = opt && opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS;
+    n->tries = opt && opt->tries > 0 ? opt->tries : DEFAULT_TRIES;
+    n->omit_agentid = opt && opt->omit_agentid;
+    n->scene_zero = opt && opt->scene_zero;
+    return n;
+}
+
+void zl_appnotify_free(zl_appnotify *n)
+{
+    endpoint *ep;
+    size_t i;
+
+    if (!n)
+        return;
+    while (n->deliveries) {
+        delivery *d = n->deliveries;
+
+        journal(n, "program_notify", delivery_detail(d, "cancelled"));
+        delivery_unlink(n, d);
+        if (d->state == D_HTTP) {
+            d->n = NULL; /* on_post frees it when the call ends */
+            continue;
+        }
+        if (d->timer)
+            zl_engine_timer_cancel(n->e, d->timer);
+        delivery_free(d);
+    }
+    while ((ep = n->endpoints)) {
+        n->endpoints = ep->next;
+        if (ep->vc) {
+            ep->vc->n = NULL; /* on_verify frees it when the call ends */
+            ep->vc->ep = NULL;
+        }
+        endpoint_free(ep);
+    }
+    for (i = 0; i < n->inbox_len; i++)
+        cJSON_Delete(n->inbox[i].item);
+    free(n->inbox);
+    free(n);
+}
+
+/* The plaintext of events.md §4; owned, NULL on OOM. */
+static char *compose(const char *corpid, const char *create_time, const char *notify_id, int scene)
+{
+    buf b = {0};
+    char num[16];
+
+    zl_sbuf_str(&b, "<xml><ToUserName>");
+    buf_cdata(&b, corpid);
+    zl_sbuf_str(&b, "</ToUserName><FromUserName>");
+    buf_cdata(&b, "sys");
+    zl_sbuf_str(&b, "</FromUserName><CreateTime>");
+    zl_sbuf_str(&b, create_time);
+    zl_sbuf_str(&b, "</CreateTime><MsgType>");
+    buf_cdata(&b, "event");
+    zl_sbuf_str(&b, "</MsgType><Event>");
+    buf_cdata(&b, "program_notify");
+    zl_sbuf_str(&b, "</Event><NotifyId>");
+    buf_cdata(&b, notify_id);
+    zl_sbuf_str(&b, "</NotifyId>");
+    if (scene >= 0) {
+        snprintf(num, sizeof num, "%d", scene);
+        zl_sbuf_str(&b, "<NotifyScene>");
+        zl_sbuf_str(&b, num);
+        zl_sbuf_str(&b, "</NotifyScene>");
+    }
+    zl_sbuf_str(&b, "</xml>");
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+/* 1..max bytes, no control characters. */
+static int good_text(const char *s, size_t max)
+{
+    size_t len = s ? strlen(s) : 0;
+
+    if (len == 0 || len > max)
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+int zl_appnotify_program_notify(zl_appnotify *n, const char *corpid, const zl_app *app,
+                                const char *notify_id, int scene)
+{
+    const char *url;
+    delivery *d = NULL;
+    zl_wxcrypt *c = NULL;
+    char *xml = NULL, agentid[16];
+    int err = 0, rc = -1;
+
+    if (!n || !app || !app->token || !app->encoding_aes_key || scene < -1 || scene > 255 ||
+        !good_text(corpid, ZL_WORLD_MAX_ID) || strstr(corpid, "]]>") ||
+        !good_text(notify_id, ZL_APPNOTIFY_MAX_NOTIFY_ID))
+        return -1;
+    url = app->callback_url ? app->callback_url : "";
+    if (strlen(url) > ZL_WORLD_MAX_URL)
+        return -1;
+    if (scene < 0 && n->scene_zero)
+        scene = 0;
+    if (!(c = zl_wxcrypt_new(app->token, app->encoding_aes_key, corpid, &err)) ||
+        !(d = calloc(1, sizeof *d)))
+        goto out;
+    d->n = n;
+    d->agentid = app->agentid;
+    d->scene = scene;
+    d->corpid = strdup(corpid);
+    d->notify_id = strdup(notify_id);
+    d->token = strdup(app->token);
+    d->aes_key = strdup(app->encoding_aes_key);
+    if (!d->corpid || !d->notify_id || !d->token || !d->aes_key)
+        goto out;
+    stamp(n, d->timestamp, d->nonce);
+    snprintf(agentid, sizeof agentid, "%" PRIu32, app->agentid);
+    if (!(xml = compose(corpid, d->timestamp, notify_id, scene)) ||
+        zl_wxcrypt_build_callback(c, corpid, n->omit_agentid ? NULL : agentid, xml, strlen(xml),
+                                  d->timestamp, d->nonce, NULL, &d->body, d->signature) != ZL_WX_OK)
+        goto out;
+    if (!*url) {
+        d->state = D_FAKE;
+        if (!(d->timer = zl_engine_timer(n->e, now_ms(n), fake_receive, d)))
+            goto out;
+    } else {
+        if (!(d->ep = endpoint_get(n, corpid, app)) ||
+            !(d->url = signed_url(url, d->signature, d->timestamp, d->nonce, NULL)))
+            goto out;
+        d->state = D_WAITING;
+        if (d->ep->state != V_OK && d->ep->state != V_PENDING && verify_start(n, d->ep) != 0)
+            goto out;
+    }
+    d->prev = n->last; /* oldest first: waiting deliveries go out in order */
+    if (n->last)
+        n->last->next = d;
+    else
+        n->deliveries = d;
+    n->last = d;
+    if (d->ep && d->ep->state == V_OK)
+        post_start(n, d);
+    d = NULL;
+    rc = 0;
+out:
+    delivery_free(d);
+    free(xml);
+    zl_wxcrypt_free(c);
+    return rc;
+}
+
+cJSON *zl_appnotify_inbox(const zl_appnotify *n, uint32_t agentid, uint64_t since)
+{
+    cJSON *a, *it;
+    size_t lo = 0, hi, i;
+
+    if (!n || !(a = cJSON_CreateArray()))
+        return NULL;
+    hi = n->inbox_len;
+    while (lo < hi) { /* first entry with seq > since */
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (n->inbox[mid].seq <= since)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (i = lo; i < n->inbox_len; i++) {
+        if (agentid && n->inbox[i].agentid != agentid)
+            continue;
+        if (!(it = cJSON_Duplicate(n->inbox[i].item, 1)) || !cJSON_AddItemToArray(a, it)) {
+            cJSON_Delete(it);
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+uint64_t zl_appnotify_inbox_last(const zl_appnotify *n)
+{
+    return n ? n->inbox_last : 0;
+}
+
+int zl_appnotify_url_verified(const zl_appnotify *n, const char *corpid, uint32_t agentid,
+                              const char **why)
+{
+    const endpoint *ep;
+
+    if (!n || !corpid)
+        return -1;
+    for (ep = n->endpoints; ep; ep = ep->next)
+        if (ep->agentid == agentid && !strcmp(ep->corpid, corpid))
+            break;
+    if (!ep || ep->state == V_NONE || ep->state == V_PENDING)
+        return -1;
+    if (ep->state == V_FAILED && why)
+        *why = ep->why;
+    return ep->state == V_OK;
+}

@@ -1,0 +1,354 @@
+/* emu: the emulator's runtime state over the world, and its lookups. */
+#include "emu/emu.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+void zl_emu_options_default(zl_emu_options *o)
+{
+    *o = (zl_emu_options){
+        .token_ttl_s = 7200,
+        .program_timeout_ms = 10000,
+        .event_timeout_ms = 5000,
+        .notify_ttl_s = 600,
+        .event_token_ttl_s = 600,
+        .window_s = 5 * 86400,
+        .sync_budget_per_min = 10,
+        .page_ttl_s = 600,
+        .job_ttl_s = 86400,
+        .debug_token_ttl_s = 3 * 86400,
+        .max_scan = 100000,
+    };
+}
+
+int64_t zl_emu_now_ms(zl_emu *emu)
+{
+    return zl_clock_now_ms(zl_engine_clock(emu->engine));
+}
+
+void zl_emu_req_id(zl_emu *emu, char out[17])
+{
+    zl_engine_random_hex(emu->engine, out, 8);
+}
+
+void *zl_emu_part(zl_emu *emu, const zl_emu_part_ops *ops)
+{
+    size_t i;
+
+    for (i = 0; i < emu->part_count; i++)
+        if (emu->parts[i].ops == ops)
+            return emu->parts[i].state;
+    return NULL;
+}
+
+int zl_emu_part_set(zl_emu *emu, const zl_emu_part_ops *ops, void *state)
+{
+    if (emu->part_count == ZL_EMU_MAX_PARTS)
+        return -1;
+    emu->parts[emu->part_count++] = (struct zl_emu_part){.ops = ops, .state = state};
+    return 0;
+}
+
+zl_prog_rt *zl_emu_prog(zl_emu *emu, const char *corpid, const char *program_id)
+{
+    size_t i;
+
+    if (!corpid || !program_id)
+        return NULL;
+    for (i = 0; i < emu->prog_count; i++)
+        if (!strcmp(emu->progs[i].corp->corpid, corpid) &&
+            !strcmp(emu->progs[i].prog->program_id, program_id))
+            return &emu->progs[i];
+    return NULL;
+}
+
+zl_prog_rt *zl_emu_prog_by_ver(zl_emu *emu, uint32_t secret_ver)
+{
+    return secret_ver >= 1 && secret_ver <= emu->prog_count ? &emu->progs[secret_ver - 1] : NULL;
+}
+
+zl_app_rt *zl_emu_app(zl_emu *emu, const char *corpid, uint32_t agentid)
+{
+    size_t i;
+
+    if (!corpid)
+        return NULL;
+    for (i = 0; i < emu->app_count; i++)
+        if (emu->apps[i].app->agentid == agentid && !strcmp(emu->apps[i].corp->corpid, corpid))
+            return &emu->apps[i];
+    return NULL;
+}
+
+zl_corp_rt *zl_emu_corp(zl_emu *emu, const zl_corp *c)
+{
+    return &emu->corps[c - emu->world->corps];
+}
+
+zl_event_token *zl_emu_new_event_token(zl_emu *emu, zl_app_rt *a, char out[40])
+{
+    zl_event_token *t = malloc(sizeof *t);
+
+    if (!t)
+        return NULL;
+    memcpy(out, "tk_", 3);
+    zl_engine_random_hex(emu->engine, out + 3, 16);
+    t->app = a;
+    t->expires_ms = zl_emu_now_ms(emu) + emu->opt.event_token_ttl_s * 1000;
+    if (zl_strmap_put(emu->event_tokens, out, t) != 0) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void free_job(void *v)
+{
+    zl_job *j = v;
+
+    if (j)
+        free(j->result);
+    free(j);
+}
+
+static void free_media(void *v)
+{
+    zl_media *m = v;
+
+    if (m)
+        free(m->data);
+    free(m);
+}
+
+static int init_prog(zl_emu *emu, zl_prog_rt *p, zl_corp *c, zl_program *prog, uint32_t ver,
+                     char *err, size_t errlen)
+{
+    unsigned char secret[32];
+    size_t i;
+
+    p->corp = c;
+    p->prog = prog;
+    p->secret_ver = ver;
+    p->log_level = 2;
+    for (i = 0; i < sizeof secret; i += 8) {
+        uint64_t r = zl_engine_random(emu->engine);
+
+        memcpy(secret + i, &r, 8);
+    }
+    EVP_EncodeBlock((unsigned char *)p->secret_b64, secret, sizeof secret);
+    if (zone_wire_keys_init(&p->keys, p->secret_b64, ver) != ZONE_WIRE_OK ||
+        !(p->replay = zone_wire_replay_new())) {
+        snprintf(err, errlen, "cannot derive the wire keys of %s", prog->program_id);
+        return -1;
+    }
+    memcpy(p->debug_token, "dbg_", 4);
+    zl_engine_random_hex(emu->engine, p->debug_token + 4, 16);
+    p->debug_token_expires_ms = zl_emu_now_ms(emu) + emu->opt.debug_token_ttl_s * 1000;
+    p->input_ex = calloc(prog->ability_count + 1, sizeof *p->input_ex);
+    p->output_ex = calloc(prog->ability_count + 1, sizeof *p->output_ex);
+    if (!p->input_ex || !p->output_ex) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < prog->ability_count; i++) {
+        p->input_ex[i] = cJSON_Parse(prog->abilities[i].input_protocol);
+        p->output_ex[i] = cJSON_Parse(prog->abilities[i].output_protocol);
+        if (!p->input_ex[i] || !p->output_ex[i]) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    return zl_emu_set_replicas(emu, p, prog->replicas ? prog->replicas : 1, err, errlen);
+}
+
+zl_emu *zl_emu_new(zl_engine *e, zl_journal *j, zl_world *w, const zl_emu_options *opt, char *err,
+                   size_t errlen)
+{
+    zl_emu *emu = calloc(1, sizeof *emu);
+    size_t ci, k, napps = 0, nprogs = 0;
+
+    if (!emu) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    emu->engine = e;
+    emu->journal = j;
+    emu->world = w;
+    if (opt)
+        emu->opt = *opt;
+    else
+        zl_emu_options_default(&emu->opt);
+    for (k = 0; k < sizeof emu->cursor_key.k; k += 8) {
+        uint64_t r = zl_engine_random(e);
+
+        memcpy(emu->cursor_key.k + k, &r, 8);
+    }
+    for (ci = 0; ci < w->corp_count; ci++) {
+        napps += w->corps[ci].app_count;
+        nprogs += w->corps[ci].program_count;
+    }
+    emu->corps = calloc(w->corp_count + 1, sizeof *emu->corps);
+    emu->apps = calloc(napps + 1, sizeof *emu->apps);
+    emu->progs = calloc(nprogs + 1, sizeof *emu->progs);
+    emu->tokens = zl_strmap_new(free);
+    emu->event_tokens = zl_strmap_new(free);
+    emu->notify_ids = zl_strmap_new(free);
+    emu->jobs = zl_strmap_new(free_job);
+    emu->job_infos = zl_strmap_new(NULL);
+    emu->pages = zl_strmap_new(free);
+    emu->media = zl_strmap_new(free_media);
+    emu->notify_out = zl_appnotify_new(e, j, &emu->opt.app_callbacks);
+    if (!emu->corps || !emu->apps || !emu->progs || !emu->tokens || !emu->event_tokens ||
+        !emu->notify_ids || !emu->jobs || !emu->job_infos || !emu->pages || !emu->media ||
+        !emu->notify_out) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (ci = 0; ci < w->corp_count; ci++) {
+        zl_corp *c = &w->corps[ci];
+        zl_corp_rt *cr = &emu->corps[ci];
+
+        cr->corp = c;
+        if (!(cr->keys = zl_keyring_new())) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        for (k = 0; k < c->public_key_count; k++)
+            if (zl_keyring_add(cr->keys, c->public_keys[k].version, c->public_keys[k].pem,
+                               c->public_keys[k].pem_len, 0, err, errlen) != 0)
+                goto fail;
+        for (k = 0; k < c->app_count; k++) {
+            zl_app_rt *a = &emu->apps[emu->app_count];
+
+            a->corp = c;
+            a->corp_index = ci;
+            a->app = &c->apps[k];
+            a->scope = (uint32_t)++emu->app_count;
+        }
+        for (k = 0; k < c->program_count; k++) {
+            zl_prog_rt *p = &emu->progs[emu->prog_count];
+
+            if (init_prog(emu, p, c, &c->programs[k], (uint32_t)emu->prog_count + 1, err, errlen) !=
+                0) {
+                emu->prog_count++;
+                goto fail;
+            }
+            emu->prog_count++;
+        }
+    }
+    return emu;
+fail:
+    zl_emu_free(emu);
+    return NULL;
+}
+
+void zl_emu_shutdown(zl_emu *emu)
+{
+    if (!emu || emu->closing)
+        return;
+    emu->closing = true;
+    zl_appnotify_free(emu->notify_out); /* needs the engine: before zl_engine_free */
+    emu->notify_out = NULL;
+    zl_emu_stop_replicas(emu);
+}
+
+void zl_emu_free(zl_emu *emu)
+{
+    size_t i, k;
+
+    if (!emu)
+        return;
+    zl_emu_shutdown(emu);
+    for (i = 0; i < emu->prog_count; i++) {
+        zl_prog_rt *p = &emu->progs[i];
+
+        zl_emu_events_free(p);
+        zone_wire_replay_free(p->replay);
+        for (k = 0; p->input_ex && k < p->prog->ability_count; k++) {
+            cJSON_Delete(p->input_ex[k]);
+            cJSON_Delete(p->output_ex[k]);
+        }
+        free(p->input_ex);
+        free(p->output_ex);
+        free(p->replicas);
+        free(p->command);
+    }
+    if (emu->corps)
+        for (i = 0; i < emu->world->corp_count; i++)
+            zl_keyring_free(emu->corps[i].keys);
+    for (i = emu->part_count; i-- > 0;)
+        emu->parts[i].ops->free(emu->parts[i].state);
+    zl_strmap_free(emu->tokens);
+    zl_strmap_free(emu->event_tokens);
+    zl_strmap_free(emu->notify_ids);
+    zl_strmap_free(emu->job_infos);
+    zl_strmap_free(emu->jobs);
+    zl_strmap_free(emu->pages);
+    zl_strmap_free(emu->media);
+    free(emu->corps);
+    free(emu->apps);
+    free(emu->progs);
+    free(emu);
+}
+
+/* ---- expiry sweep ---- */
+
+typedef struct sweep_ctx {
+    zl_emu *emu;
+    int64_t now;
+} sweep_ctx;
+
+static int token_expired(const char *key, void *value, void *ud)
+{
+    (void)key; /* kept a day past expiry so it still answers 42001, not 40014 */
+    return ((zl_token *)value)->expires_ms + 86400 * 1000LL <= ((sweep_ctx *)ud)->now;
+}
+
+static int event_token_expired(const char *key, void *value, void *ud)
+{
+    (void)key;
+    return ((zl_event_token *)value)->expires_ms <= ((sweep_ctx *)ud)->now;
+}
+
+static int notify_expired(const char *key, void *value, void *ud)
+{
+    (void)key;
+    return ((zl_notify *)value)->expires_ms <= ((sweep_ctx *)ud)->now;
+}
+
+static int page_expired(const char *key, void *value, void *ud)
+{
+    (void)key;
+    return ((zl_page *)value)->expires_ms <= ((sweep_ctx *)ud)->now;
+}
+
+static int media_expired(const char *key, void *value, void *ud)
+{
+    (void)key;
+    return ((zl_media *)value)->expires_ms <= ((sweep_ctx *)ud)->now;
+}
+
+static int job_expired(const char *key, void *value, void *ud)
+{
+    sweep_ctx *x = ud;
+    zl_job *j = value;
+
+    (void)key;
+    if (j->dispatching || x->now - j->created_ms <= x->emu->opt.job_ttl_s * 1000)
+        return 0;
+    zl_strmap_del(x->emu->job_infos, j->job_info); /* borrowed there: drop it first */
+    return 1;
+}
+
+void zl_emu_sweep(zl_emu *emu)
+{
+    sweep_ctx x = {.emu = emu, .now = zl_emu_now_ms(emu)};
+
+    zl_strmap_sweep(emu->tokens, token_expired, &x);
+    zl_strmap_sweep(emu->event_tokens, event_token_expired, &x);
+    zl_strmap_sweep(emu->notify_ids, notify_expired, &x);
+    zl_strmap_sweep(emu->pages, page_expired, &x);
+    zl_strmap_sweep(emu->media, media_expired, &x);
+    zl_strmap_sweep(emu->jobs, job_expired, &x);
+}

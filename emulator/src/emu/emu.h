@@ -1,0 +1,313 @@
+/* emu: the emulator's state on top of the world (tokens, keys, jobs, notify ids, program
+ * replicas) and the faces that change it: app API, SDK invoke, program callbacks, events. */
+#ifndef ZL_EMU_H
+#define ZL_EMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+#include "emu/appnotify.h"
+#include "core/engine.h"
+#include "core/journal.h"
+#include "wecom/msgsync.h"
+#include "core/strmap.h"
+#include "wire.h"
+#include "wecom/world.h"
+
+/* Every behaviour WeCom leaves open, with its default (docs/emulator.md lists them). */
+typedef struct zl_emu_options {
+    int64_t token_ttl_s;       /* access_token lifetime, 7200 */
+    long program_timeout_ms;   /* sync_call_program / async_program_task wait, 10000 */
+    long event_timeout_ms;     /* event delivery wait, 5000 */
+    int64_t notify_ttl_s;      /* notify_id lifetime, 600 */
+    int64_t event_token_ttl_s; /* conversation_new_message token lifetime, 600 */
+    int64_t window_s;          /* sync_msg retention window, 5 days */
+    int sync_budget_per_min;   /* sync_msg calls per minute per corp without a token, 10 */
+    int64_t page_ttl_s;        /* page_id lifetime, 600 */
+    int64_t job_ttl_s;         /* async job retention, 24 h */
+    int64_t debug_token_ttl_s; /* debug token lifetime, 3 days */
+    bool notify_any;           /* false: a notify_id call goes to the issuing replica */
+    bool notify_strict_64;     /* false: caller notify ids up to 128 bytes */
+    bool notify_pass_any;      /* false: sync_call_program checks notify ids */
+    size_t max_scan;           /* messages a sync_msg call examines at most, 100000 */
+    bool journal_replies;      /* false: sync_msg pages are journaled as msgids only; true: also
+                                  the whole reply text ("reply"), which journal replay needs */
+    zl_appnotify_options app_callbacks;
+} zl_emu_options;
+
+/* Fills o with the defaults. */
+void zl_emu_options_default(zl_emu_options *o);
+
+typedef struct zl_replica {
+    char instance[160]; /* "<program_id>/<n>", ZONELAB_INSTANCE */
+    unsigned port;      /* where the replica listens (ZONELAB_PORT) */
+    char url[64];       /* http://127.0.0.1:port */
+    pid_t pid;          /* 0 when zonelab did not spawn it */
+    int exited;         /* the spawned process has ended */
+    int expected_exit;  /* it was stopped on purpose (a scenario killed it) */
+    int exit_code;      /* when exited: the exit code, or 128 + signal */
+} zl_replica;
+
+struct zl_event;
+
+typedef struct zl_prog_rt {
+    zl_corp *corp;
+    zl_program *prog;
+    char *command;       /* how replicas are started (zl_emu_spawn), NULL when not by zonelab */
+    uint32_t secret_ver; /* unique per program: the wire's ww-secret-ver names the program */
+    char secret_b64[48];
+    zone_wire_keys keys;
+    zone_wire_replay *replay;
+    zl_replica *replicas;
+    size_t replica_count;
+    size_t next_replica; /* round robin for events and calls without a notify_id */
+    cJSON **input_ex;    /* parsed protocol examples, one per ability */
+    cJSON **output_ex;
+    int log_level;        /* 1..3, default 2 */
+    bool debug_app_open;  /* open_debug_mode succeeded */
+    bool debug_sdk_open;  /* SpecOpenDebugMode succeeded */
+    char debug_token[40]; /* the console's debug token */
+    int64_t debug_token_expires_ms;
+    struct zl_event *ev_head, *ev_tail; /* events waiting, delivered one at a time */
+    bool ev_busy;
+} zl_prog_rt;
+
+typedef struct zl_app_rt {
+    zl_corp *corp;
+    size_t corp_index;
+    zl_app *app;
+    uint32_t scope;       /* binds cursors to this corp and app */
+    zl_prog_rt *receiver; /* set_receive_callback, NULL = none */
+} zl_app_rt;
+
+typedef struct zl_corp_rt {
+    zl_corp *corp;
+    zl_keyring *keys;
+    int64_t rl_window_s; /* start of the current rate-limit minute */
+    int rl_count;
+} zl_corp_rt;
+
+/*
+ * A scenario's hold on the SDK face: called for every verified invoke before the API runs.
+ * Returns ZL_HOOK_PASS (serve normally), ZL_HOOK_REPLY (*reply is the answer, owned),
+ * ZL_HOOK_RESET (drop the connection), ZL_HOOK_GARBAGE (answer 200 with bytes no SDK can
+ * open), or ZL_HOOK_DELAY (serve normally after *delay_ms).
+ */
+enum { ZL_HOOK_PASS, ZL_HOOK_REPLY, ZL_HOOK_RESET, ZL_HOOK_GARBAGE, ZL_HOOK_DELAY };
+typedef int (*zl_sdk_hook)(void *ud, const char *api, const cJSON *request, cJSON **reply,
+                           long *delay_ms);
+
+struct zl_emu;
+
+/*
+ * A part of the emulator above this layer (an SDK API family, a face) that keeps state on it.
+ * The emulator never names a part: a part registers its state the first time it needs it,
+ * and the emulator calls these when it archives and when it is freed.
+ */
+typedef struct zl_emu_part_ops {
+    const char *name;
+    /* Frees state (the engine is already gone: no timers, no requests). */
+    void (*free)(void *state);
+    /* Messages first..end-1 of corp c were just archived; report (may be NULL) is the archive
+     * report to add to. NULL when the part does not care. */
+    void (*on_archive)(struct zl_emu *emu, void *state, zl_corp *c, size_t first, size_t end,
+                       cJSON *report);
+} zl_emu_part_ops;
+
+#define ZL_EMU_MAX_PARTS 16
+
+typedef struct zl_emu {
+    zl_engine *engine;
+    zl_journal *journal;
+    zl_world *world;
+    zl_emu_options opt;
+    zl_appnotify *notify_out;
+    zl_corp_rt *corps; /* parallel to world->corps */
+    zl_app_rt *apps;
+    size_t app_count;
+    zl_prog_rt *progs;
+    size_t prog_count;
+    zl_cursor_key cursor_key;
+    zl_strmap *tokens;       /* access_token -> struct token */
+    zl_strmap *event_tokens; /* sync_msg token -> struct event_token */
+    zl_strmap *notify_ids;   /* notify_id -> struct notify */
+    zl_strmap *jobs;         /* jobid -> struct job (owner) */
+    zl_strmap *job_infos;    /* job_info -> struct job (borrowed) */
+    zl_strmap *pages;        /* page_id -> struct page */
+    zl_strmap *media;        /* media_id -> struct zl_media (owned, with its bytes) */
+    bool closing;            /* the engine is being freed: callbacks must not answer requests */
+    const char *log_dir;     /* where spawned replicas write stdout/stderr; NULL = inherit */
+    zl_sdk_hook sdk_hook;    /* NULL = none */
+    void *sdk_hook_ud;
+    /* invokes a hook reset: libcurl re-sends them on a reused connection, and those are
+     * reset too, not refused as replays */
+    char reset_nonces[8][72];
+    unsigned reset_next;
+    /* the parts' own state (api/ families, the SDK face), registered with zl_emu_part_set */
+    struct zl_emu_part {
+        const struct zl_emu_part_ops *ops;
+        void *state;
+    } parts[ZL_EMU_MAX_PARTS];
+    size_t part_count;
+} zl_emu;
+
+/*
+ * Builds the runtime state over world (borrowed; it must outlive the emu), installs the app
+ * API and SDK routes on e and allocates a loopback port for every program replica (the
+ * world's count; zl_emu_set_replicas changes it before spawning). NULL with err.
+ */
+zl_emu *zl_emu_new(zl_engine *e, zl_journal *j, zl_world *w, const zl_emu_options *opt, char *err,
+                   size_t errlen);
+/*
+ * Shutdown in three steps: zl_emu_shutdown (stops replicas, cancels app callbacks, makes
+ * callbacks still in flight leave requests alone), then zl_engine_free (runs those
+ * callbacks once), then zl_emu_free.
+ */
+void zl_emu_shutdown(zl_emu *emu); /* accepts NULL */
+/* Frees everything; without an earlier zl_emu_shutdown it does that first. */
+void zl_emu_free(zl_emu *emu);
+
+/* The state a part registered under ops (NULL until it does). */
+void *zl_emu_part(zl_emu *emu, const zl_emu_part_ops *ops);
+/* Registers state (taken: freed with ops->free in zl_emu_free) under ops. 0, or -1 when the
+ * table is full (state is not taken then). */
+int zl_emu_part_set(zl_emu *emu, const zl_emu_part_ops *ops, void *state);
+
+/* Lookups (NULL when absent). */
+zl_prog_rt *zl_emu_prog(zl_emu *emu, const char *corpid, const char *program_id);
+zl_prog_rt *zl_emu_prog_by_ver(zl_emu *emu, uint32_t secret_ver);
+zl_app_rt *zl_emu_app(zl_emu *emu, const char *corpid, uint32_t agentid);
+zl_corp_rt *zl_emu_corp(zl_emu *emu, const zl_corp *c);
+
+/* A request id for errmsg hints and the journal (16 hex characters). */
+void zl_emu_req_id(zl_emu *emu, char out[17]);
+/* Virtual now in ms and s. */
+int64_t zl_emu_now_ms(zl_emu *emu);
+
+/* Replicas: sets the number of replicas of p (before spawning), allocating ports. */
+int zl_emu_set_replicas(zl_emu *emu, zl_prog_rt *p, size_t n, char *err, size_t errlen);
+/* Spawns cmd (run with /bin/sh -c) once per replica of p with the ZONELAB_* environment. */
+int zl_emu_spawn(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t errlen);
+/* (Re)starts replica i with the command given to zl_emu_spawn. */
+int zl_emu_spawn_one(zl_emu *emu, zl_prog_rt *p, size_t i, char *err, size_t errlen);
+/* Sends sig to replica i's process group (SIGKILL also reaps it). 0 or -1. */
+int zl_emu_signal_replica(zl_emu *emu, zl_prog_rt *p, size_t i, int sig);
+/* Waits (real time, up to timeout_ms) until every replica of p accepts TCP connections;
+ * 0 when all do. Also reaps exited processes. */
+int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, size_t errlen);
+/* Forgets expired tokens, notify ids, pages, media and jobs (call now and then: they
+ * would otherwise grow with every gettoken and every event). */
+void zl_emu_sweep(zl_emu *emu);
+/* Whether something accepts TCP connections on 127.0.0.1:port (a replica is listening). */
+int zl_emu_port_open(unsigned port);
+/* Reaps ended replica processes and journals them (call every turn). */
+void zl_emu_reap(zl_emu *emu);
+/* The environment a replica of p needs, as "NAME=value" lines. */
+void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const char *base_url,
+                        FILE *out);
+
+/* ---- program callbacks (program.c) ---- */
+typedef struct zl_call_result {
+    int errcode;      /* 0, 710674, 710675, 710676, 710677 or 710638 */
+    char detail[256]; /* why, for the journal */
+    long status;      /* HTTP status of the program's answer, 0 when none */
+    char *response;   /* the reply envelope's response (owned by the callee; valid in fn) */
+    int64_t elapsed_ms;
+    size_t replica;
+} zl_call_result;
+typedef void (*zl_call_fn)(zl_emu *emu, const zl_call_result *res, void *ud);
+
+/* What one callback carries (borrowed strings; NULL = ""). */
+typedef struct zl_callback_args {
+    const char *corpid, *data, *job_info, *ability_id, *notify_id, *req_id;
+    uint32_t agentid, call_type;
+    bool is_async;
+} zl_callback_args;
+
+/* Sends one callback envelope to replica of p; fn is called exactly once, later. */
+int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_callback_args *a,
+                        long timeout_ms, zl_call_fn fn, void *ud);
+/* Adds a call's status, elapsed_ms, errcode and (when it failed) error to journal entry j. */
+void zl_call_result_json(const zl_call_result *res, cJSON *j);
+/* The replica for a call: round robin. */
+size_t zl_emu_pick_replica(zl_prog_rt *p);
+
+/* ---- events (events.c) ---- */
+/* Queues event_json (an object, copied) for p, as app agentid's receiver; journaled. */
+int zl_emu_push_event(zl_emu *emu, zl_prog_rt *p, uint32_t agentid, const cJSON *event,
+                      long replica /* -1 = round robin */);
+/*
+ * The one sender of WeCom's events to an app's program: when app a has a receiving program
+ * (set_receive_callback) and data permission, queues {"event_type": type, "timestamp": now,
+ * key: payload} for it (key NULL = type). payload is taken in every case. Returns the
+ * program the event went to, or NULL when a has none (or memory ran out). When it went and
+ * report is not NULL, appends {"agentid", "program_id", "event_type"} to that array.
+ */
+zl_prog_rt *zl_emu_app_event(zl_emu *emu, zl_app_rt *a, const char *type, const char *key,
+                             cJSON *payload, cJSON *report);
+/*
+ * Archives the messages (JSON array of message objects as in world files, send_time
+ * defaulting to now) into corp c and fires conversation_new_message to every receiving
+ * program. Returns the number archived, or -1 with err (nothing archived after the failing
+ * one; the ones before stay).
+ */
+long zl_emu_archive(zl_emu *emu, zl_corp *c, const cJSON *messages, cJSON *report, char *err,
+                    size_t errlen);
+
+/* A fresh sync_msg token for app a (valid event_token_ttl_s), written into out (40 bytes). */
+struct zl_event_token *zl_emu_new_event_token(zl_emu *emu, zl_app_rt *a, char out[40]);
+void zl_emu_events_free(zl_prog_rt *p);
+void zl_emu_stop_replicas(zl_emu *emu);
+
+/* Internal records (shared between the faces). */
+typedef struct zl_job {
+    char jobid[40];
+    char job_info[72];
+    zl_app_rt *app;
+    zl_prog_rt *prog;
+    size_t ability;
+    int64_t created_ms;
+    int state;        /* 0 pending, 1 done, 2 failed (a report gets 790010) */
+    bool dispatching; /* the callback to the program is in flight: not swept */
+    bool task;        /* an own model / program task's job (api_models.c), not the app's */
+    int response_errcode;
+    char *result;
+} zl_job;
+
+typedef struct zl_event_token {
+    zl_app_rt *app;
+    int64_t expires_ms;
+} zl_event_token;
+
+typedef struct zl_token {
+    zl_app_rt *app;
+    int64_t expires_ms;
+} zl_token;
+
+typedef struct zl_page {
+    zl_app_rt *app;
+    size_t start, end; /* message index range; visible ones inside it form the page */
+    int64_t expires_ms;
+} zl_page;
+
+typedef struct zl_media {
+    zl_app_rt *app;
+    unsigned char *data; /* the file's bytes (owned), NUL-terminated after size bytes */
+    size_t size;         /* at most 60 MB (upload_media's limit) */
+    int64_t expires_ms;
+} zl_media;
+
+typedef struct zl_notify {
+    zl_prog_rt *prog;
+    size_t replica;     /* the replica that issued it */
+    bool replica_known; /* the invoke named an instance of p */
+    uint32_t agentid;
+    int64_t expires_ms;
+} zl_notify;
+
+#endif

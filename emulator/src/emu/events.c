@@ -1,0 +1,206 @@
+/* events: call_type 2 pushes to zone programs (one at a time per program, in order) and the
+ * archive that fires conversation_new_message. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/emu.h"
+
+typedef struct zl_event {
+    struct zl_event *next;
+    uint32_t agentid;
+    long replica;
+    uint64_t seq; /* journal seq of the "event" entry */
+    char *data;
+} zl_event;
+
+static void deliver_next(zl_emu *emu, zl_prog_rt *p);
+
+typedef struct delivery {
+    zl_prog_rt *prog;
+    zl_event *ev;
+} delivery;
+
+static void on_delivered(zl_emu *emu, const zl_call_result *res, void *ud)
+{
+    delivery *d = ud;
+    cJSON *j = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(j, "program_id", d->prog->prog->program_id);
+    cJSON_AddStringToObject(j, "instance", d->prog->replicas[res->replica].instance);
+    cJSON_AddNumberToObject(j, "event_seq", (double)d->ev->seq);
+    zl_call_result_json(res, j);
+    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "event_result", j);
+    d->prog->ev_busy = false;
+    free(d->ev->data);
+    free(d->ev);
+    deliver_next(emu, d->prog);
+    free(d);
+}
+
+static void deliver_next(zl_emu *emu, zl_prog_rt *p)
+{
+    while (!emu->closing && !p->ev_busy && p->ev_head) {
+        zl_event *ev = p->ev_head;
+        delivery *d = malloc(sizeof *d);
+        char req_id[17];
+        zl_callback_args cb = {0};
+        size_t replica;
+
+        p->ev_head = ev->next;
+        if (!p->ev_head)
+            p->ev_tail = NULL;
+        zl_emu_req_id(emu, req_id);
+        cb.corpid = p->corp->corpid;
+        cb.agentid = ev->agentid;
+        cb.call_type = 2;
+        cb.data = ev->data;
+        cb.req_id = req_id;
+        replica = ev->replica >= 0 && (size_t)ev->replica < p->replica_count
+                      ? (size_t)ev->replica
+                      : zl_emu_pick_replica(p);
+        if (d)
+            *d = (delivery){.prog = p, .ev = ev};
+        if (!d || zl_emu_call_program(emu, p, replica, &cb, emu->opt.event_timeout_ms, on_delivered,
+                                      d) != 0) {
+            cJSON *j = cJSON_CreateObject();
+
+            cJSON_AddStringToObject(j, "program_id", p->prog->program_id);
+            cJSON_AddNumberToObject(j, "event_seq", (double)ev->seq);
+            cJSON_AddStringToObject(j, "error", "out of memory starting the delivery");
+            zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "event_result", j);
+            free(d);
+            free(ev->data);
+            free(ev);
+            continue;
+        }
+        p->ev_busy = true;
+    }
+}
+
+int zl_emu_push_event(zl_emu *emu, zl_prog_rt *p, uint32_t agentid, const cJSON *event,
+                      long replica)
+{
+    zl_event *ev = calloc(1, sizeof *ev);
+    cJSON *j;
+
+    if (!ev || !(ev->data = cJSON_PrintUnformatted(event))) {
+        free(ev);
+        return -1;
+    }
+    ev->agentid = agentid;
+    ev->replica = replica;
+    j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "program_id", p->prog->program_id);
+    cJSON_AddStringToObject(j, "corpid", p->corp->corpid);
+    cJSON_AddNumberToObject(j, "agentid", agentid);
+    cJSON_AddItemToObject(j, "event", cJSON_Duplicate(event, 1));
+    ev->seq = zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "event", j);
+    if (p->ev_tail)
+        p->ev_tail->next = ev;
+    else
+        p->ev_head = ev;
+    p->ev_tail = ev;
+    deliver_next(emu, p);
+    return 0;
+}
+
+zl_prog_rt *zl_emu_app_event(zl_emu *emu, zl_app_rt *a, const char *type, const char *key,
+                             cJSON *payload, cJSON *report)
+{
+    zl_prog_rt *to = NULL;
+    cJSON *ev, *o;
+
+    if (!a->receiver || !a->app->data_permission || emu->closing || !payload) {
+        cJSON_Delete(payload);
+        return NULL;
+    }
+    if (!(ev = cJSON_CreateObject())) {
+        cJSON_Delete(payload);
+        return NULL;
+    }
+    cJSON_AddStringToObject(ev, "event_type", type);
+    cJSON_AddNumberToObject(ev, "timestamp", (double)(zl_emu_now_ms(emu) / 1000));
+    if (!cJSON_AddItemToObject(ev, key ? key : type, payload))
+        cJSON_Delete(payload);
+    else if (zl_emu_push_event(emu, a->receiver, a->app->agentid, ev, -1) == 0)
+        to = a->receiver;
+    cJSON_Delete(ev);
+    if (to && report && (o = cJSON_CreateObject())) {
+        cJSON_AddNumberToObject(o, "agentid", a->app->agentid);
+        cJSON_AddStringToObject(o, "program_id", to->prog->program_id);
+        cJSON_AddStringToObject(o, "event_type", type);
+        cJSON_AddItemToArray(report, o);
+    }
+    return to;
+}
+
+void zl_emu_events_free(zl_prog_rt *p)
+{
+    zl_event *ev = p->ev_head, *n;
+
+    for (; ev; ev = n) {
+        n = ev->next;
+        free(ev->data);
+        free(ev);
+    }
+    p->ev_head = p->ev_tail = NULL;
+}
+
+/* WeCom sends one conversation_new_message per archived message an app's archive can see
+ * (a party in scope), to the program the app chose, and archives nothing without a key. */
+long zl_emu_archive(zl_emu *emu, zl_corp *c, const cJSON *messages, cJSON *report, char *err,
+                    size_t errlen)
+{
+    zl_corp_rt *crt = zl_emu_corp(emu, c);
+    size_t before = zl_msgstore_count(c->messages), i, a;
+    long n;
+    cJSON *events = report ? cJSON_AddArrayToObject(report, "events") : NULL;
+
+    if (zl_keyring_count(crt->keys) == 0) {
+        snprintf(err, errlen,
+                 "corp %s has no public key: WeCom archives nothing before set_public_key",
+                 c->corpid);
+        return -1;
+    }
+    n = zl_corp_archive_json(emu->world, c, messages, zl_emu_now_ms(emu) / 1000, err, errlen);
+    for (i = before; i < zl_msgstore_count(c->messages); i++) {
+        const zl_message *m = zl_msgstore_at(c->messages, i);
+        cJSON *j = cJSON_CreateObject();
+
+        cJSON_AddStringToObject(j, "corpid", c->corpid);
+        cJSON_AddStringToObject(j, "msgid", m->msgid);
+        cJSON_AddNumberToObject(j, "seq", (double)m->seq);
+        cJSON_AddBoolToObject(j, "in_scope", zl_msg_visible(c, m));
+        zl_journal_add(emu->journal, zl_emu_now_ms(emu), "control", "archive", j);
+        if (!zl_msg_visible(c, m))
+            continue;
+        for (a = 0; a < emu->app_count; a++) {
+            zl_app_rt *ar = &emu->apps[a];
+            zl_prog_rt *to;
+            cJSON *o;
+            char token[40];
+
+            if (ar->corp != c || !ar->receiver || !ar->app->data_permission)
+                continue;
+            if (!zl_emu_new_event_token(emu, ar, token))
+                continue;
+            o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "token", token);
+            to = zl_emu_app_event(emu, ar, "conversation_new_message", NULL, o, NULL);
+            if (to && events) {
+                cJSON *r = cJSON_CreateObject();
+
+                cJSON_AddStringToObject(r, "msgid", m->msgid);
+                cJSON_AddNumberToObject(r, "agentid", ar->app->agentid);
+                cJSON_AddStringToObject(r, "program_id", to->prog->program_id);
+                cJSON_AddStringToObject(r, "token", token);
+                cJSON_AddItemToArray(events, r);
+            }
+        }
+    }
+    for (i = 0; i < emu->part_count; i++)
+        if (emu->parts[i].ops->on_archive)
+            emu->parts[i].ops->on_archive(emu, emu->parts[i].state, c, before,
+                                          zl_msgstore_count(c->messages), report);
+    return n;
+}

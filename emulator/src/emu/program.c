@@ -1,0 +1,444 @@
+/* program: zone program replicas (spawned processes) and callbacks to them over zone wire v1. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "emu/emu.h"
+
+static int free_port(unsigned *out)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc = -1;
+
+    if (fd < 0)
+        return -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
+        *out = ntohs(a.sin_port);
+        rc = 0;
+    }
+    close(fd);
+    return rc;
+}
+
+int zl_emu_set_replicas(zl_emu *emu, zl_prog_rt *p, size_t n, char *err, size_t errlen)
+{
+    zl_replica *r;
+    size_t i;
+
+    (void)emu;
+    if (n == 0 || n > 64) {
+        snprintf(err, errlen, "replicas must be 1..64 (got %zu)", n);
+        return -1;
+    }
+    if (!(r = calloc(n, sizeof *r))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        snprintf(r[i].instance, sizeof r[i].instance, "%s/%zu", p->prog->program_id, i);
+        if (free_port(&r[i].port) != 0) {
+            snprintf(err, errlen, "cannot find a free loopback port: %s", strerror(errno));
+            free(r);
+            return -1;
+        }
+        snprintf(r[i].url, sizeof r[i].url, "http://127.0.0.1:%u", r[i].port);
+    }
+    free(p->replicas);
+    p->replicas = r;
+    p->replica_count = n;
+    p->next_replica = 0;
+    return 0;
+}
+
+void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const char *base_url,
+                        FILE *out)
+{
+    (void)emu;
+    fprintf(out, "ZONELAB_URL=%s\n", base_url);
+    fprintf(out, "ZONELAB_SECRET=%s\n", p->secret_b64);
+    fprintf(out, "ZONELAB_SECRET_VER=%u\n", p->secret_ver);
+    fprintf(out, "ZONELAB_INSTANCE=%s\n", p->replicas[replica].instance);
+    fprintf(out, "ZONELAB_PORT=%u\n", p->replicas[replica].port);
+    fprintf(out, "ZONELAB_CORPID=%s\n", p->corp->corpid);
+    fprintf(out, "ZONELAB_PROGRAM_ID=%s\n", p->prog->program_id);
+}
+
+static void reap_one(zl_emu *emu, zl_replica *r, int status)
+{
+    cJSON *d = cJSON_CreateObject();
+
+    r->exited = 1;
+    r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    cJSON_AddStringToObject(d, "instance", r->instance);
+    cJSON_AddNumberToObject(d, "pid", r->pid);
+    cJSON_AddBoolToObject(d, "expected", r->expected_exit);
+    if (WIFEXITED(status))
+        cJSON_AddNumberToObject(d, "exit_code", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        cJSON_AddNumberToObject(d, "signal", WTERMSIG(status));
+    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "exit", d);
+}
+
+/* Starts replica i of p with p->command; its output goes to emu->log_dir when set. */
+int zl_emu_spawn_one(zl_emu *emu, zl_prog_rt *p, size_t i, char *err, size_t errlen)
+{
+    zl_replica *r = &p->replicas[i];
+    char base[64], buf[64], log[700] = "";
+    pid_t pid;
+    cJSON *d;
+
+    if (!p->command) {
+        snprintf(err, errlen, "no command to start %s", r->instance);
+        return -1;
+    }
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", zl_engine_port(emu->engine));
+    if (emu->log_dir) {
+        size_t k, n;
+
+        n = (size_t)snprintf(log, sizeof log, "%s/%s.log", emu->log_dir, r->instance);
+        for (k = strlen(emu->log_dir) + 1; k < n && k < sizeof log; k++)
+            if (log[k] == '/')
+                log[k] = '_'; /* "zone-demo/0" -> "zone-demo_0" */
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "cannot start %s: %s", r->instance, strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        setpgid(0, 0); /* its own group: stopping it reaches what the shell started */
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* no orphans if zonelab dies */
+        if (log[0]) {
+            int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+            if (fd >= 0) {
+                dup2(fd, 1);
+                dup2(fd, 2);
+            }
+        }
+        setenv("ZONELAB_URL", base, 1);
+        setenv("ZONELAB_SECRET", p->secret_b64, 1);
+        snprintf(buf, sizeof buf, "%u", p->secret_ver);
+        setenv("ZONELAB_SECRET_VER", buf, 1);
+        setenv("ZONELAB_INSTANCE", r->instance, 1);
+        snprintf(buf, sizeof buf, "%u", r->port);
+        setenv("ZONELAB_PORT", buf, 1);
+        setenv("ZONELAB_CORPID", p->corp->corpid, 1);
+        setenv("ZONELAB_PROGRAM_ID", p->prog->program_id, 1);
+        signal(SIGPIPE, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        execl("/bin/sh", "sh", "-c", p->command, (char *)NULL);
+        _exit(127);
+    }
+    setpgid(pid, pid); /* also here: no window where a kill misses the group */
+    r->pid = pid;
+    r->exited = 0;
+    r->expected_exit = 0;
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "instance", r->instance);
+    cJSON_AddNumberToObject(d, "pid", pid);
+    cJSON_AddNumberToObject(d, "port", r->port);
+    cJSON_AddStringToObject(d, "command", p->command);
+    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "spawn", d);
+    return 0;
+}
+
+int zl_emu_spawn(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t errlen)
+{
+    size_t i;
+
+    free(p->command);
+    if (!(p->command = strdup(cmd))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < p->replica_count; i++)
+        if (zl_emu_spawn_one(emu, p, i, err, errlen) != 0)
+            return -1;
+    return 0;
+}
+
+int zl_emu_signal_replica(zl_emu *emu, zl_prog_rt *p, size_t i, int sig)
+{
+    zl_replica *r = &p->replicas[i];
+    cJSON *d;
+
+    if (i >= p->replica_count || r->pid <= 0 || r->exited)
+        return -1;
+    if (sig == SIGKILL || sig == SIGTERM)
+        r->expected_exit = 1;
+    if (kill(-r->pid, sig) != 0)
+        return -1;
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "instance", r->instance);
+    cJSON_AddStringToObject(d, "signal", strsignal(sig));
+    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "signal", d);
+    if (sig == SIGKILL) { /* gone now: reap it so a restart can follow at once */
+        int status;
+
+        if (waitpid(r->pid, &status, 0) == r->pid)
+            reap_one(emu, r, status);
+    }
+    return 0;
+}
+
+void zl_emu_reap(zl_emu *emu)
+{
+    size_t i, k;
+
+    for (i = 0; i < emu->prog_count; i++)
+        for (k = 0; k < emu->progs[i].replica_count; k++) {
+            zl_replica *r = &emu->progs[i].replicas[k];
+            int status;
+
+            if (r->pid > 0 && !r->exited && waitpid(r->pid, &status, WNOHANG) == r->pid)
+                reap_one(emu, r, status);
+        }
+}
+
+int zl_emu_port_open(unsigned port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+    if (fd < 0)
+        return 0;
+    a.sin_port = htons((uint16_t)port);
+    ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, size_t errlen)
+{
+    struct timespec t0, t;
+    size_t i;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        size_t ready = 0;
+
+        zl_emu_reap(emu);
+        for (i = 0; i < p->replica_count; i++) {
+            if (p->replicas[i].exited) {
+                snprintf(err, errlen, "%s exited before it listened on port %u",
+                         p->replicas[i].instance, p->replicas[i].port);
+                return -1;
+            }
+            ready += (size_t)zl_emu_port_open(p->replicas[i].port);
+        }
+        if (ready == p->replica_count)
+            return 0;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms) {
+            snprintf(err, errlen, "%zu of %zu replicas of %s listen after %ld ms", ready,
+                     p->replica_count, p->prog->program_id, timeout_ms);
+            return -1;
+        }
+        poll(NULL, 0, 5);
+    }
+}
+
+void zl_emu_stop_replicas(zl_emu *emu)
+{
+    size_t i, k, alive;
+    int round;
+
+    for (i = 0; i < emu->prog_count; i++)
+        for (k = 0; k < emu->progs[i].replica_count; k++) {
+            zl_replica *r = &emu->progs[i].replicas[k];
+
+            if (r->pid > 0 && !r->exited) {
+                r->expected_exit = 1;
+                kill(-r->pid, SIGTERM);
+            }
+        }
+    for (round = 0; round < 400; round++) { /* 2 s */
+        alive = 0;
+        zl_emu_reap(emu);
+        for (i = 0; i < emu->prog_count; i++)
+            for (k = 0; k < emu->progs[i].replica_count; k++)
+                alive += emu->progs[i].replicas[k].pid > 0 && !emu->progs[i].replicas[k].exited;
+        if (!alive)
+            return;
+        poll(NULL, 0, 5);
+    }
+    for (i = 0; i < emu->prog_count; i++)
+        for (k = 0; k < emu->progs[i].replica_count; k++) {
+            zl_replica *r = &emu->progs[i].replicas[k];
+            int status;
+
+            if (r->pid > 0 && !r->exited) {
+                kill(-r->pid, SIGKILL);
+                if (waitpid(r->pid, &status, 0) == r->pid)
+                    reap_one(emu, r, status);
+            }
+        }
+}
+
+size_t zl_emu_pick_replica(zl_prog_rt *p)
+{
+    size_t r = p->next_replica % p->replica_count;
+
+    p->next_replica = r + 1;
+    return r;
+}
+
+/* ---- one callback in flight ---- */
+
+typedef struct call {
+    zl_emu *emu;
+    zl_prog_rt *prog;
+    size_t replica;
+    zl_call_fn fn;
+    void *ud;
+} call;
+
+static void on_reply(zl_engine *e, const zl_http_result *res, void *ud)
+{
+    call *c = ud;
+    zl_call_result out = {
+        .status = res->status, .elapsed_ms = res->elapsed_ms, .replica = c->replica};
+    zone_wire_header hs[32];
+    size_t n = 0, i;
+    char *plain = NULL, detail[200] = "";
+    size_t plen = 0;
+    const char *exc = NULL, *why = NULL;
+    zone_wire_reply reply = {0};
+    int rc;
+
+    (void)e;
+    if (res->curl_code != 0) {
+        out.errcode = res->curl_code == CURLE_COULDNT_CONNECT      ? 710674
+                      : res->curl_code == CURLE_OPERATION_TIMEDOUT ? 710675
+                                                                   : 710638;
+        snprintf(out.detail, sizeof out.detail, "%s: %s", c->prog->replicas[c->replica].instance,
+                 res->error ? res->error : "transfer failed");
+        goto done;
+    }
+    if (res->status != 200) {
+        out.errcode = 710676;
+        snprintf(out.detail, sizeof out.detail, "%s answered HTTP %ld",
+                 c->prog->replicas[c->replica].instance, res->status);
+        goto done;
+    }
+    for (i = 0; i < res->n_headers && n < 32; i++) {
+        hs[n].name = res->header_names[i];
+        hs[n].value = res->header_values[i];
+        if (!strcmp(hs[n].name, ZONE_WIRE_H_EXCEPTION))
+            exc = hs[n].value;
+        if (!strcmp(hs[n].name, ZONE_WIRE_H_ERROR))
+            why = hs[n].value;
+        n++;
+    }
+    if (exc) {
+        out.errcode = 710677;
+        snprintf(out.detail, sizeof out.detail,
+                 "the program could not verify zonelab's request (SDK code %.16s: %.150s)", exc,
+                 why ? why : "no reason given");
+        goto done;
+    }
+    rc = zone_wire_open(&c->prog->keys, NULL, NULL, ZONE_WIRE_REPLY_METHOD, ZONE_WIRE_CALLBACK_PATH,
+                        hs, n, res->body, res->body_len, &plain, &plen, detail, sizeof detail);
+    if (rc != ZONE_WIRE_OK || zone_wire_reply_decode(plain, plen, &reply) != 0) {
+        out.errcode = 710677;
+        snprintf(out.detail, sizeof out.detail, "the program's reply does not verify: %s",
+                 rc != ZONE_WIRE_OK ? detail : "reply envelope is not valid JSON");
+        goto done;
+    }
+    if (reply.exception) {
+        out.errcode = 710677;
+        snprintf(out.detail, sizeof out.detail, "the program answered with an exception reply");
+        goto done;
+    }
+    out.response = reply.response;
+done:
+    c->fn(c->emu, &out, c->ud);
+    zone_wire_reply_cleanup(&reply);
+    free(plain);
+    free(c);
+}
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static char *encode_args(const zl_callback_args *a)
+{
+    zone_wire_callback cb = {
+        .agentid = a->agentid, .call_type = a->call_type, .is_async = a->is_async};
+    char *text = NULL;
+
+    cb.corpid = dup_or_empty(a->corpid);
+    cb.data = dup_or_empty(a->data);
+    cb.job_info = dup_or_empty(a->job_info);
+    cb.ability_id = dup_or_empty(a->ability_id);
+    cb.notify_id = dup_or_empty(a->notify_id);
+    cb.req_id = dup_or_empty(a->req_id);
+    if (cb.corpid && cb.data && cb.job_info && cb.ability_id && cb.notify_id && cb.req_id)
+        text = zone_wire_callback_encode(&cb);
+    zone_wire_callback_cleanup(&cb);
+    return text;
+}
+
+int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_callback_args *a,
+                        long timeout_ms, zl_call_fn fn, void *ud)
+{
+    zone_wire_sealed_headers h;
+    char url[96], hv[4][300], *plain = NULL, *body = NULL;
+    const char *headers[5] = {hv[0], hv[1], hv[2], hv[3], "Content-Type: text/plain"};
+    zl_http_request req = {
+        .method = "POST", .url = url, .headers = headers, .n_headers = 5, .timeout_ms = timeout_ms};
+    call *c;
+    int rc = -1;
+
+    if (replica >= p->replica_count || !(c = calloc(1, sizeof *c)))
+        return -1;
+    *c = (call){.emu = emu, .prog = p, .replica = replica, .fn = fn, .ud = ud};
+    if (!(plain = encode_args(a)) ||
+        zone_wire_seal(&p->keys, NULL, "POST", ZONE_WIRE_CALLBACK_PATH, plain, strlen(plain), &h,
+                       &body) != ZONE_WIRE_OK)
+        goto out;
+    snprintf(hv[0], sizeof hv[0], "ww-secret-ver: %s", h.secret_ver);
+    snprintf(hv[1], sizeof hv[1], "ww-timestamp: %s", h.timestamp);
+    snprintf(hv[2], sizeof hv[2], "ww-nonce: %s", h.nonce);
+    snprintf(hv[3], sizeof hv[3], "ww-signature: %s", h.signature);
+    snprintf(url, sizeof url, "%s/", p->replicas[replica].url);
+    req.body = body;
+    req.body_len = strlen(body);
+    rc = zl_engine_http(emu->engine, &req, on_reply, c); /* it copies url, headers, body */
+out:
+    if (rc != 0)
+        free(c);
+    free(plain);
+    free(body);
+    return rc;
+}
+
+void zl_call_result_json(const zl_call_result *res, cJSON *j)
+{
+    cJSON_AddNumberToObject(j, "status", (double)res->status);
+    cJSON_AddNumberToObject(j, "elapsed_ms", (double)res->elapsed_ms);
+    cJSON_AddNumberToObject(j, "errcode", res->errcode);
+    if (res->errcode)
+        cJSON_AddStringToObject(j, "error", res->detail);
+}

@@ -1,0 +1,323 @@
+/* sdk_face: POST /zone/v1/invoke, the SDK APIs a zone program calls over zone wire v1. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/sdk_api.h"
+#include "emu/emu.h"
+#include "faces/faces.h"
+#include "wecom/errcode.h"
+
+typedef zl_sdk_ctx sdk_ctx;
+
+/* ---- the wire ---- */
+
+static void respond_sealed(zl_emu *emu, zl_request *r, zl_prog_rt *p, const char *response, int exc,
+                           const char *why)
+{
+    zone_wire_reply rep = {.response = strdup(response), .exception = exc != 0};
+    zone_wire_sealed_headers h;
+    char *plain = NULL, *body = NULL, code[16];
+
+    (void)emu;
+    if (exc) {
+        snprintf(code, sizeof code, "%d", exc);
+        zl_request_add_header(r, ZONE_WIRE_H_EXCEPTION, code);
+        zl_request_add_header(r, ZONE_WIRE_H_ERROR, why);
+    }
+    if (!p || !rep.response || !(plain = zone_wire_reply_encode(&rep)) ||
+        zone_wire_seal(&p->keys, NULL, ZONE_WIRE_REPLY_METHOD, ZONE_WIRE_INVOKE_PATH, plain,
+                       strlen(plain), &h, &body) != ZONE_WIRE_OK) {
+        free(plain);
+        free(rep.response);
+        zl_request_respond(r, 200, "text/plain", "", 0);
+        return;
+    }
+    free(rep.response);
+    zl_request_add_header(r, "ww-secret-ver", h.secret_ver);
+    zl_request_add_header(r, "ww-timestamp", h.timestamp);
+    zl_request_add_header(r, "ww-nonce", h.nonce);
+    zl_request_add_header(r, "ww-signature", h.signature);
+    zl_request_respond(r, 200, "text/plain", body, strlen(body));
+    free(plain);
+    free(body);
+}
+
+static void journal_invoke(zl_emu *emu, sdk_ctx *x, const char *outcome, int code,
+                           const cJSON *reply, const char *why)
+{
+    cJSON *j = cJSON_CreateObject();
+
+    if (x->prog)
+        cJSON_AddStringToObject(j, "program_id", x->prog->prog->program_id);
+    if (x->inv.api) {
+        cJSON_AddStringToObject(j, "api", x->inv.api);
+        cJSON_AddStringToObject(j, "instance", x->inv.instance ? x->inv.instance : "");
+        cJSON_AddStringToObject(j, "corpid", x->inv.corpid ? x->inv.corpid : "");
+        cJSON_AddNumberToObject(j, "agentid", x->inv.agentid);
+        cJSON_AddStringToObject(j, "request", x->inv.request ? x->inv.request : "");
+    }
+    cJSON_AddStringToObject(j, "outcome", outcome);
+    if (code)
+        cJSON_AddNumberToObject(j, "sdk_code", code);
+    if (why)
+        cJSON_AddStringToObject(j, "error", why);
+    if (reply) {
+        const cJSON *ec = cJSON_GetObjectItemCaseSensitive(reply, "errcode");
+
+        cJSON *copy = cJSON_Duplicate(reply, 1), *list = cJSON_GetObjectItem(copy, "msg_list");
+
+        cJSON_AddNumberToObject(j, "errcode", ec ? ec->valuedouble : 0);
+        /* A page of 1000 items is ~0.5 MB: the journal keeps each item's msgid only. */
+        if (cJSON_IsArray(list) && cJSON_GetArraySize(list) > 0) {
+            cJSON *ids = cJSON_CreateArray(), *m;
+
+            cJSON_ArrayForEach(m, list)
+            {
+                const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "msgid");
+
+                cJSON_AddItemToArray(ids,
+                                     cJSON_CreateString(cJSON_IsString(id) ? id->valuestring : ""));
+            }
+            cJSON_ReplaceItemInObject(copy, "msg_list", ids);
+            cJSON_AddBoolToObject(j, "msg_list_abridged", 1);
+            if (emu->opt.journal_replies) {
+                char *text = cJSON_PrintUnformatted(reply);
+
+                cJSON_AddStringToObject(j, "reply", text ? text : "");
+                cJSON_free(text);
+            }
+        }
+        cJSON_AddItemToObject(j, "response", copy);
+    }
+    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "sdk", "invoke", j);
+}
+
+/* Answers a verified invoke: the API, or the unsupported-API exception. Frees x. */
+static void serve(zl_request *r, sdk_ctx *x)
+{
+    zl_emu *emu = x->emu;
+    const zl_sdk_api *api = zl_sdk_api_find(x->inv.api);
+    cJSON *reply = NULL;
+    char *text;
+
+    if (!api) {
+        const char *why = "zonelab does not serve this API name";
+
+        journal_invoke(emu, x, "refused", -10006, NULL, why);
+        respond_sealed(emu, r, x->prog, "", -10006, why);
+        goto out;
+    }
+    if (api->flags & ZL_SDK_API_NO_CORP)
+        reply = cJSON_IsObject(x->req) ? api->fn(x)
+                                       : zl_sdk_err(x, 40058, "the request must be a JSON object");
+    else if (strcmp(x->inv.corpid ? x->inv.corpid : "", x->prog->corp->corpid) != 0)
+        reply = zl_sdk_err(x, 40058, "corpid is not the corp this program runs for");
+    else if (!(x->app = zl_emu_app(emu, x->inv.corpid, x->inv.agentid)) &&
+             !((api->flags & ZL_SDK_API_NO_APP) && x->inv.agentid == 0))
+        reply = zl_sdk_err(x, 40056, NULL);
+    else if (x->app && !x->app->app->data_permission)
+        reply = zl_sdk_err(x, 710641, NULL);
+    else if (!cJSON_IsObject(x->req))
+        reply = zl_sdk_err(x, 40058, "the request must be a JSON object");
+    else
+        reply = api->fn(x);
+    journal_invoke(emu, x, "answered", 0, reply, NULL);
+    text = cJSON_PrintUnformatted(reply);
+    respond_sealed(emu, r, x->prog, text ? text : "", 0, NULL);
+    cJSON_free(text);
+    cJSON_Delete(reply);
+out:
+    cJSON_Delete(x->req);
+    zone_wire_invoke_cleanup(&x->inv);
+    free(x);
+}
+
+/* An invoke a scenario delays: served when its timer fires. */
+typedef struct delayed {
+    struct delayed *next;
+    zl_request *r;
+    sdk_ctx *x;
+} delayed;
+
+/* The invokes a hook delayed, as a part of the emulator: freed with it, after the engine
+ * (their requests are gone with the engine). */
+typedef struct delayed_list {
+    delayed *head;
+} delayed_list;
+
+static void delayed_free(void *v)
+{
+    delayed_list *l = v;
+    delayed *d, *n;
+
+    for (d = l ? l->head : NULL; d; d = n) {
+        n = d->next;
+        cJSON_Delete(d->x->req);
+        zone_wire_invoke_cleanup(&d->x->inv);
+        free(d->x);
+        free(d);
+    }
+    free(l);
+}
+
+static const zl_emu_part_ops delayed_part = {"sdk_face.delayed", delayed_free, NULL};
+
+static void on_delay(zl_engine *e, void *ud)
+{
+    delayed *d = ud, **p;
+    delayed_list *l = zl_emu_part(d->x->emu, &delayed_part);
+
+    (void)e;
+    for (p = &l->head; *p; p = &(*p)->next)
+        if (*p == d) {
+            *p = d->next;
+            break;
+        }
+    serve(d->r, d->x);
+    free(d);
+}
+
+/* The scenario's hook, if any: 1 when it answered (x is freed), 0 to go on. */
+static int hooked(zl_request *r, sdk_ctx *x)
+{
+    zl_emu *emu = x->emu;
+    cJSON *reply = NULL;
+    long delay_ms = 0;
+    int h = emu->sdk_hook(emu->sdk_hook_ud, x->inv.api, x->req, &reply, &delay_ms);
+    static char garbage[] = "\x01 this is not a zone wire reply \x02";
+    char *text;
+    delayed_list *l;
+    delayed *d;
+
+    switch (h) {
+    case ZL_HOOK_REPLY:
+        journal_invoke(emu, x, "scripted", 0, reply, NULL);
+        text = cJSON_PrintUnformatted(reply);
+        respond_sealed(emu, r, x->prog, text ? text : "", 0, NULL);
+        cJSON_free(text);
+        cJSON_Delete(reply);
+        break;
+    case ZL_HOOK_RESET: {
+        const char *nonce = zl_request_header(r, "ww-nonce");
+
+        if (nonce)
+            snprintf(emu->reset_nonces[emu->reset_next++ % 8], sizeof emu->reset_nonces[0], "%s",
+                     nonce);
+        journal_invoke(emu, x, "reset", 0, NULL, "a scenario dropped the connection");
+        zl_request_abort(r);
+        break;
+    }
+    case ZL_HOOK_GARBAGE:
+        journal_invoke(emu, x, "garbage", 0, NULL, "a scenario answered garbage");
+        zl_request_respond(r, 200, "text/plain", garbage, sizeof garbage - 1);
+        break;
+    case ZL_HOOK_DELAY:
+        if (!(l = zl_emu_part(emu, &delayed_part)) || !(d = calloc(1, sizeof *d)))
+            return 0;
+        *d = (delayed){.next = l->head, .r = r, .x = x};
+        l->head = d;
+        journal_invoke(emu, x, "delayed", 0, NULL, NULL);
+        zl_engine_timer(emu->engine, zl_emu_now_ms(emu) + delay_ms, on_delay, d);
+        return 1;
+    default:
+        return 0;
+    }
+    cJSON_Delete(x->req);
+    zone_wire_invoke_cleanup(&x->inv);
+    free(x);
+    return 1;
+}
+
+static void on_invoke(zl_engine *e, zl_request *r, void *ud)
+{
+    zl_emu *emu = ud;
+    sdk_ctx *x = calloc(1, sizeof *x);
+    const char **names, **values;
+    size_t n = zl_request_headers(r, &names, &values), i, k;
+    zone_wire_header hs[64];
+    const char *ver = NULL;
+    char *plain = NULL, detail[256] = "";
+    size_t plen = 0;
+    int rc;
+
+    (void)e;
+    if (!x) {
+        zl_request_respond(r, 500, "text/plain", "out of memory\n", 14);
+        return;
+    }
+    x->emu = emu;
+    zl_emu_req_id(emu, x->req_id);
+    for (i = 0, k = 0; i < n && k < 64; i++) {
+        hs[k++] = (zone_wire_header){.name = names[i], .value = values[i]};
+        if (!strcasecmp(names[i], "ww-secret-ver"))
+            ver = values[i];
+    }
+    if (ver) {
+        char *end;
+        unsigned long v = strtoul(ver, &end, 10);
+
+        if (*ver && !*end)
+            x->prog = zl_emu_prog_by_ver(emu, (uint32_t)v);
+    }
+    if (!x->prog) {
+        const char *why = ver ? "no program holds this ww-secret-ver; check ZONELAB_SECRET_VER"
+                              : "the ww-secret-ver header is missing";
+
+        journal_invoke(emu, x, "refused", ver ? -10008 : -10004, NULL, why);
+        respond_sealed(emu, r, NULL, "", ver ? -10008 : -10004, why);
+        free(x);
+        return;
+    }
+    {
+        const char *nonce = zl_request_header(r, "ww-nonce");
+
+        for (i = 0; nonce && *nonce && i < 8; i++)
+            if (!strcmp(emu->reset_nonces[i], nonce)) { /* the client's automatic re-send */
+                journal_invoke(emu, x, "reset", 0, NULL, "re-sent after a reset: reset again");
+                zl_request_abort(r);
+                free(x);
+                return;
+            }
+    }
+    rc = zone_wire_open(&x->prog->keys, x->prog->replay, NULL, "POST", ZONE_WIRE_INVOKE_PATH, hs, k,
+                        zl_request_body(r), zl_request_body_len(r), &plain, &plen, detail,
+                        sizeof detail);
+    if (rc != ZONE_WIRE_OK) {
+        journal_invoke(emu, x, "refused", zone_wire_sdk_code(rc), NULL, detail);
+        respond_sealed(emu, r, x->prog, "", zone_wire_sdk_code(rc), detail);
+        free(x);
+        return;
+    }
+    if (zone_wire_invoke_decode(plain, plen, &x->inv) != 0) {
+        free(plain);
+        journal_invoke(emu, x, "refused", -10009, NULL, "the invoke envelope is not valid");
+        respond_sealed(emu, r, x->prog, "", -10009, "the invoke envelope is not valid");
+        zone_wire_invoke_cleanup(&x->inv);
+        free(x);
+        return;
+    }
+    free(plain);
+    for (i = 0; x->inv.instance && i < x->prog->replica_count; i++)
+        if (!strcmp(x->prog->replicas[i].instance, x->inv.instance)) {
+            x->replica = i;
+            x->replica_known = true;
+        }
+    x->req = cJSON_Parse(x->inv.request ? x->inv.request : "");
+    if (emu->sdk_hook && hooked(r, x))
+        return;
+    serve(r, x);
+}
+
+int zl_sdk_face_install(zl_emu *emu)
+{
+    delayed_list *l = calloc(1, sizeof *l);
+
+    if (!l || zl_emu_part_set(emu, &delayed_part, l) != 0) {
+        free(l);
+        return -1;
+    }
+    return zl_engine_route(emu->engine, "POST", ZONE_WIRE_INVOKE_PATH, on_invoke, emu);
+}

@@ -1,0 +1,104 @@
+/* server: assembles an emulator and owns its start, turn and shutdown order. */
+#include "faces/server.h"
+#include "faces/faces.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define SWEEP_EVERY_MS 10000 /* real time: a sweep costs per entry, not per minute */
+
+void zl_server_config_default(zl_server_config *c)
+{
+    *c = (zl_server_config){
+        .engine = {.listen = "127.0.0.1", .port = 0, .seed = 0},
+        .journal_cap = 200000,
+        .version = "0.1.0",
+    };
+    zl_emu_options_default(&c->opt);
+}
+
+zl_server *zl_server_new(zl_world *world, const zl_server_config *c, char *err, size_t errlen)
+{
+    zl_server *s = calloc(1, sizeof *s);
+
+    if (!world)
+        world = zl_world_load_default(err, errlen);
+    if (!s || !world) {
+        if (!s)
+            snprintf(err, errlen, "out of memory");
+        zl_world_free(world);
+        free(s);
+        return NULL;
+    }
+    s->world = world;
+    if (!(s->engine = zl_engine_new(&c->engine, err, errlen)))
+        goto fail;
+    if (!(s->journal = zl_journal_new(c->journal_cap))) {
+        snprintf(err, errlen, "out of memory for the journal");
+        goto fail;
+    }
+    if (world->clock_start)
+        zl_clock_start_at(zl_engine_clock(s->engine), world->clock_start * 1000);
+    if (!(s->emu = zl_emu_new(s->engine, s->journal, world, &c->opt, err, errlen)))
+        goto fail;
+    if (zl_app_api_install(s->emu) != 0 || zl_sdk_face_install(s->emu) != 0) {
+        snprintf(err, errlen, "cannot install the emulator's routes");
+        goto fail;
+    }
+    s->control = (zl_control){.engine = s->engine,
+                              .journal = s->journal,
+                              .version = c->version ? c->version : "0.1.0",
+                              .emu = s->emu};
+    s->no_control = c->no_control;
+    s->last_sweep_ms = zl_clock_wall_ms(zl_engine_clock(s->engine));
+    return s;
+fail:
+    zl_server_free(s);
+    return NULL;
+}
+
+int zl_server_start(zl_server *s, char *err, size_t errlen)
+{
+    if (!s->no_control && zl_control_install(&s->control) != 0) {
+        snprintf(err, errlen, "cannot install the control face");
+        return -1;
+    }
+    return 0;
+}
+
+void zl_server_turn(zl_server *s, int max_wait_ms)
+{
+    int64_t now;
+
+    zl_engine_turn(s->engine, max_wait_ms);
+    zl_emu_reap(s->emu);
+    now = zl_clock_wall_ms(zl_engine_clock(s->engine));
+    if (now - s->last_sweep_ms >= SWEEP_EVERY_MS) {
+        zl_emu_sweep(s->emu);
+        s->last_sweep_ms = now;
+    }
+}
+
+void zl_server_stop(zl_server *s)
+{
+    if (!s || s->stopped)
+        return;
+    s->stopped = true;
+    if (s->emu) {
+        s->emu->sdk_hook = NULL;
+        zl_emu_shutdown(s->emu);
+    }
+    zl_engine_free(s->engine); /* calls still in flight are recorded as cancelled */
+    s->engine = NULL;
+}
+
+void zl_server_free(zl_server *s)
+{
+    if (!s)
+        return;
+    zl_server_stop(s);
+    zl_emu_free(s->emu);
+    zl_journal_free(s->journal);
+    zl_world_free(s->world);
+    free(s);
+}

@@ -1,0 +1,300 @@
+/* world: the emulator's corp world (apps, programs, members, groups, keys, archived messages). */
+#ifndef ZL_WORLD_H
+#define ZL_WORLD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+/*
+ * Limits checked at load and on append (project decisions; docs/world.md lists them).
+ * Lengths are bytes, without the terminating NUL.
+ */
+#define ZL_WORLD_MAX_FILE    (512u * 1024u * 1024u) /* world file */
+#define ZL_WORLD_MAX_ID      128                    /* ids: corpid, userid, msgid, chatid, ... */
+#define ZL_WORLD_MAX_NAME    256                    /* display names, secrets */
+#define ZL_WORLD_MAX_URL     2048                   /* callback_url */
+#define ZL_WORLD_MAX_TOKEN   32                     /* app token: letters and digits */
+#define ZL_WORLD_AES_KEY_LEN 43                     /* EncodingAESKey */
+#define ZL_WORLD_MAX_PEM     16384                  /* public key PEM text */
+#define ZL_WORLD_MAX_ITEMS   4096            /* corps, apps, programs, abilities, keys, agentids */
+#define ZL_WORLD_MAX_TIME    253402300799LL  /* 9999-12-31T23:59:59Z, for every time field */
+#define ZL_MSG_MAX_CONTENT   (1024u * 1024u) /* message content JSON text */
+#define ZL_MSG_MAX_SECRET    245             /* secret_key: what RSA-2048 PKCS#1 v1.5 can wrap */
+#define ZL_MSG_MAX_RECEIVERS 10000
+#define ZL_MSGTYPE_MAX       28
+#define ZL_MSG_SECRET_HEX    32 /* length of a derived secret_key */
+
+/* sender / receiver / group member type, as in sync_msg and get_group_chat. */
+typedef enum zl_party_type {
+    ZL_PARTY_EMPLOYEE = 1,
+    ZL_PARTY_EXTERNAL = 2,
+    ZL_PARTY_ROBOT = 3
+} zl_party_type;
+
+/* A sender or receiver: type (zl_party_type) and userid / external_userid / robot id. */
+typedef struct zl_party {
+    int type;
+    const char *id;
+} zl_party;
+
+/* What kind of app: some endpoints serve only third-party and 代开发 apps (710640). */
+typedef enum zl_app_kind {
+    ZL_APP_THIRD_PARTY = 0,
+    ZL_APP_CUSTOM, /* 代开发 */
+    ZL_APP_SELF_BUILT
+} zl_app_kind;
+
+typedef struct zl_app {
+    uint32_t agentid;
+    zl_app_kind kind;
+    bool data_permission; /* the app has the data zone permission (else 710641) */
+    bool general_model;   /* the corp granted the app WeCom's general model (else 710644) */
+    const char *name;
+    const char *secret;
+    const char *callback_url; /* "" = the emulator's built-in fake app */
+    const char *token;
+    const char *encoding_aes_key; /* 43 characters */
+} zl_app;
+
+typedef struct zl_ability {
+    const char *ability_id;
+    const char *input_protocol;  /* compact JSON text of an object */
+    const char *output_protocol; /* compact JSON text of an object */
+} zl_ability;
+
+typedef enum zl_program_role { ZL_ROLE_PROGRAM, ZL_ROLE_MODEL } zl_program_role;
+
+typedef struct zl_program {
+    const char *program_id;
+    zl_program_role role;
+    uint32_t replicas;
+    const uint32_t *agentids; /* apps the program is associated with */
+    size_t agentid_count;
+    zl_ability *abilities;
+    size_t ability_count;
+} zl_program;
+
+typedef struct zl_member {
+    const char *userid;
+    const char *name;
+    int edition;             /* 1 internal, 2 + external chats, 3 + voice calls */
+    bool in_scope;           /* inside the corp's authorised archive scope */
+    const char *alias;       /* "" when none; search_contact_or_customer matches it */
+    const char *name_pinyin; /* "" when none; the emulator never derives pinyin */
+} zl_member;
+
+typedef struct zl_external {
+    const char *external_userid;
+    const char *name;
+    const char *corp_name;           /* "" when the file has none */
+    const char *remark;              /* the corp's remark on the contact; "" when none */
+    const char *name_pinyin;         /* "" when none */
+    const char *remark_pinyin;       /* "" when none */
+    const char *const *follow_users; /* userids of the members who follow the contact */
+    size_t follow_user_count;
+} zl_external;
+
+typedef enum zl_group_kind { ZL_GROUP_INTERNAL, ZL_GROUP_CUSTOMER } zl_group_kind;
+
+typedef struct zl_group_member {
+    const char *id;
+    int type; /* zl_party_type */
+    int64_t jointime;
+} zl_group_member;
+
+typedef struct zl_group {
+    const char *chatid;
+    const char *name;
+    zl_group_kind kind;
+    const char *creator; /* userid of a member of the corp */
+    int64_t create_time;
+    zl_group_member *members;
+    size_t member_count;
+} zl_group;
+
+/*
+ * A customer's decision on archiving (get_agree_status_single / _room): in a 1:1 chat with
+ * a member (userid set, chatid NULL) or in a group (chatid set, userid NULL).
+ */
+typedef struct zl_consent {
+    const char *userid;
+    const char *chatid;
+    const char *external_userid;
+    bool agree;          /* "Agree"; false is "Disagree" */
+    int64_t change_time; /* Unix seconds of the last change */
+} zl_consent;
+
+typedef struct zl_public_key {
+    uint32_t version;
+    const char *pem; /* PEM text of an RSA-2048 public key */
+    size_t pem_len;
+} zl_public_key;
+
+/* One archived message as stored; every pointer is owned by its zl_msgstore. */
+typedef struct zl_message {
+    uint64_t seq; /* 1, 2, 3, ... in archive order */
+    int64_t send_time;
+    const char *msgid;
+    const char *chatid;     /* "" for 1:1 messages */
+    const char *content;    /* JSON text of an object; "{}" when none was given */
+    const char *secret_key; /* as given, or derived (ZL_MSG_SECRET_HEX lower-hex characters) */
+    zl_party sender;
+    const zl_party *receivers;
+    uint32_t receiver_count;
+    int32_t msgtype;       /* 0..ZL_MSGTYPE_MAX */
+    int32_t call_duration; /* seconds; only msgtype 21 and 22, else 0 */
+} zl_message;
+
+/*
+ * A message described by a caller; every pointer is borrowed for the duration of the call.
+ * chatid NULL or "" means a 1:1 message, content NULL means "{}", secret_key NULL means
+ * derive it: the first 32 lower-hex characters of SHA-256(corpid || msgid).
+ */
+typedef struct zl_message_in {
+    const char *msgid;
+    zl_party sender;
+    const zl_party *receivers;
+    size_t receiver_count;
+    const char *chatid;
+    int64_t send_time;
+    int msgtype;
+    int call_duration;
+    const char *content;
+    const char *secret_key;
+} zl_message_in;
+
+/* Memory use of a message store, for benchmarks and tests. */
+typedef struct zl_msgstore_stats {
+    size_t count;
+    size_t bytes_total;  /* everything the store allocated */
+    size_t bytes_string; /* of which the text of copied strings (with NULs) */
+} zl_msgstore_stats;
+
+typedef struct zl_msgstore zl_msgstore; /* one per corp: corp->messages */
+
+/*
+ * Creates an empty archive for corpid (copied; used to derive secret keys). Returns NULL
+ * when memory runs out or OpenSSL has no SHA-256. Free with zl_msgstore_free.
+ */
+zl_msgstore *zl_msgstore_new(const char *corpid);
+/* Frees s and every message in it; accepts NULL. */
+void zl_msgstore_free(zl_msgstore *s);
+
+/* Number of messages in s. */
+size_t zl_msgstore_count(const zl_msgstore *s);
+/*
+ * The message at index 0..count-1 in seq order (seq == index + 1), or NULL when index is out
+ * of range. The pointer, and everything it points to, stays valid until s is freed.
+ */
+const zl_message *zl_msgstore_at(const zl_msgstore *s, size_t index);
+/* Index of the first message with send_time >= t, count if none (binary search). */
+size_t zl_msgstore_first_at_or_after(const zl_msgstore *s, int64_t t);
+/* Index of the message with this msgid, or -1 (hash index). */
+long zl_msgstore_find(const zl_msgstore *s, const char *msgid);
+/*
+ * Appends a copy of m as the newest message (seq = count + 1). Its send_time must be >= the
+ * newest message's and its msgid unused; types, ranges and lengths are checked as the world
+ * file's are (docs/world.md). Member, external and group references are not checked here
+ * (the store does not know the corp). Returns 0, or -1 with s unchanged and one sentence in
+ * err that starts with the offending field, e.g. "msgid \"m1\" is already archived (seq 3)".
+ */
+int zl_msgstore_append(zl_msgstore *s, const zl_message_in *m, char *err, size_t errlen);
+/* Fills *out with the memory use of s. */
+void zl_msgstore_stats_get(const zl_msgstore *s, zl_msgstore_stats *out);
+
+struct zl_corp_index; /* private lookup tables */
+
+typedef struct zl_corp {
+    const char *corpid;
+    const char *name;
+    zl_app *apps;
+    size_t app_count;
+    zl_program *programs;
+    size_t program_count;
+    zl_member *members;
+    size_t member_count;
+    zl_external *externals;
+    size_t external_count;
+    zl_group *groups;
+    size_t group_count;
+    zl_consent *consents; /* file order, then decisions recorded at run time */
+    size_t consent_count;
+    zl_public_key *public_keys; /* strictly increasing versions */
+    size_t public_key_count;
+    zl_msgstore *messages; /* never NULL in a loaded world */
+    struct zl_corp_index *index;
+} zl_corp;
+
+struct zl_arena;
+
+typedef struct zl_world {
+    zl_corp *corps;
+    size_t corp_count;
+    int64_t clock_start;    /* Unix seconds the virtual clock starts at; 0 = the wall clock */
+    struct zl_arena *arena; /* private: owns every string and array above */
+} zl_world;
+
+/*
+ * Loads a world from the JSON file at path; pem_file paths are relative to the file's
+ * folder. Returns the world (free with zl_world_free), or NULL with one sentence in err
+ * naming the JSON path of the problem, e.g. "corps[0].apps[1].encoding_aes_key must be 43
+ * characters (got 42)". Nothing is half-loaded.
+ */
+zl_world *zl_world_load_file(const char *path, char *err, size_t errlen);
+/*
+ * As zl_world_load_file, from text (len bytes, borrowed, need not be NUL-terminated).
+ * base_dir resolves relative pem_file paths; NULL refuses relative pem_file paths.
+ */
+zl_world *zl_world_load_json(const char *text, size_t len, const char *base_dir, char *err,
+                             size_t errlen);
+/* The built-in default world (fixtures/worlds/default.json, compiled in), loaded. */
+zl_world *zl_world_load_default(char *err, size_t errlen);
+/* The built-in default world's JSON text (len bytes, static, not NUL-terminated). */
+const unsigned char *zl_world_default_json(size_t *len);
+/* Frees w and everything in it; accepts NULL. */
+void zl_world_free(zl_world *w);
+
+/*
+ * Lookups. Each returns the item owned by the world, or NULL when there is none (also for
+ * NULL arguments). Members, externals and groups are hashed; the rest are short lists.
+ */
+zl_corp *zl_world_corp(zl_world *w, const char *corpid);
+zl_app *zl_corp_app(zl_corp *c, uint32_t agentid);
+zl_program *zl_corp_program(zl_corp *c, const char *program_id);
+zl_ability *zl_program_ability(zl_program *p, const char *ability_id);
+zl_member *zl_corp_member(zl_corp *c, const char *userid);
+zl_external *zl_corp_external(zl_corp *c, const char *external_userid);
+zl_group *zl_corp_group(zl_corp *c, const char *chatid);
+/*
+ * Archives the message objects of arr (as in a world file; send_time defaults to
+ * default_time) into c in array order, each checked as the loader checks it and no older
+ * than the newest archived message. Returns how many were archived; on a bad message -1
+ * with err naming it ("messages[2].sender.id ..."); the messages before it stay archived.
+ */
+long zl_corp_archive_json(zl_world *w, zl_corp *c, const cJSON *arr, int64_t default_time,
+                          char *err, size_t errlen);
+/*
+ * The decision of external_userid in a 1:1 chat with userid (chatid NULL) or in group chatid
+ * (userid NULL); NULL when the contact has not decided (hashed). The pointer stays valid
+ * until the next zl_corp_consent_set on c.
+ */
+const zl_consent *zl_corp_consent(const zl_corp *c, const char *userid, const char *chatid,
+                                  const char *external_userid);
+/*
+ * Records a decision (copied; one of in->userid and in->chatid set), replacing the pair's
+ * earlier one. Checked as the loader checks a file's consents: userid a member, chatid a
+ * group that holds external_userid as an external member (type 2). Returns 0, or -1 with c
+ * unchanged and one sentence in err that starts with the offending field.
+ */
+int zl_corp_consent_set(zl_world *w, zl_corp *c, const zl_consent *in, char *err, size_t errlen);
+/* Whether some employee member (type 1) of g is a member of c inside the archive scope. */
+bool zl_group_in_scope(zl_corp *c, const zl_group *g);
+/* The public key with the highest version, or NULL when the corp has none. */
+const zl_public_key *zl_corp_newest_key(const zl_corp *c);
+/* Whether the program is associated with the app agentid. */
+bool zl_program_has_agent(const zl_program *p, uint32_t agentid);
+
+#endif
