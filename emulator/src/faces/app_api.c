@@ -224,10 +224,8 @@ static void on_gettoken(zl_emu *emu, zl_request *r)
     t->expires_ms = zl_emu_now_ms(emu) + emu->opt.token_ttl_s * 1000;
     if (zl_strmap_put(emu->tokens, token, t) != 0) {
         free(t);
-        {
-            fail(x, -1, "out of memory");
-            return;
-        }
+        fail(x, -1, "out of memory");
+        return;
     }
     reply = ok_reply();
     cJSON_AddStringToObject(reply, "access_token", token);
@@ -450,39 +448,29 @@ static void ep_upload_media(app_ctx *x)
     part = zl_mp_find(&mp, "media");
     if (!part) {
         zl_mp_free(&mp);
-        {
-            fail(x, 40058, "the file part must be named media");
-            return;
-        }
+        fail(x, 40058, "the file part must be named media");
+        return;
     }
     if (!part->filename || !part->content_type || part->filelength < 0) {
         zl_mp_free(&mp);
-        {
-            fail(x, 40058, "the media part needs filename, filelength and Content-Type");
-            return;
-        }
+        fail(x, 40058, "the media part needs filename, filelength and Content-Type");
+        return;
     }
     if (part->len == 0) {
         zl_mp_free(&mp);
-        {
-            fail(x, 44001, NULL);
-            return;
-        }
+        fail(x, 44001, NULL);
+        return;
     }
     if (part->len < 6 || part->len > 60u * 1024 * 1024) {
         zl_mp_free(&mp);
-        {
-            fail(x, 40006, "a file is 6 bytes to 60 MB");
-            return;
-        }
+        fail(x, 40006, "a file is 6 bytes to 60 MB");
+        return;
     }
     if (!(m = malloc(sizeof *m)) || !(m->data = malloc(part->len + 1))) {
         free(m);
         zl_mp_free(&mp);
-        {
-            fail(x, -1, "out of memory");
-            return;
-        }
+        fail(x, -1, "out of memory");
+        return;
     }
     memcpy(m->data, part->data, part->len); /* the bytes: the export template is read later */
     m->data[part->len] = '\0';
@@ -495,10 +483,8 @@ static void ep_upload_media(app_ctx *x)
     if (zl_strmap_put(x->emu->media, id, m) != 0) {
         free(m->data);
         free(m);
-        {
-            fail(x, -1, "out of memory");
-            return;
-        }
+        fail(x, -1, "out of memory");
+        return;
     }
     snprintf(ts, sizeof ts, "%lld", (long long)(zl_emu_now_ms(x->emu) / 1000));
     reply = ok_reply();
@@ -664,10 +650,8 @@ static void on_sync_reply(zl_emu *emu, const zl_call_result *res, void *ud)
     code = zl_protocol_check_response(x->prog->output_ex[x->ability], resp, strlen(resp), NULL, &d);
     if (code) {
         journal_diag(x, "protocol_mismatch", &d);
-        {
-            fail(x, code, NULL);
-            return;
-        }
+        fail(x, code, NULL);
+        return;
     }
     reply = ok_reply();
     cJSON_AddStringToObject(reply, "response_data", resp);
@@ -699,10 +683,8 @@ static void on_async_ack(zl_emu *emu, const zl_call_result *res, void *ud)
     if (res->errcode) {
         zl_strmap_del(emu->job_infos, x->job->job_info);
         zl_strmap_del(emu->jobs, x->job->jobid);
-        {
-            fail(x, res->errcode, NULL);
-            return;
-        }
+        fail(x, res->errcode, NULL);
+        return;
     }
     reply = ok_reply();
     cJSON_AddStringToObject(reply, "jobid", x->job->jobid);
@@ -731,17 +713,13 @@ static void ep_async_program_task(app_ctx *x)
     job->created_ms = zl_emu_now_ms(x->emu);
     if (zl_strmap_put(x->emu->jobs, job->jobid, job) != 0) {
         free(job);
-        {
-            fail(x, -1, "out of memory");
-            return;
-        }
+        fail(x, -1, "out of memory");
+        return;
     }
     if (zl_strmap_put(x->emu->job_infos, job->job_info, job) != 0) {
         zl_strmap_del(x->emu->jobs, job->jobid);
-        {
-            fail(x, -1, "out of memory");
-            return;
-        }
+        fail(x, -1, "out of memory");
+        return;
     }
     x->job = job;
     job->dispatching = true;

@@ -418,30 +418,28 @@ static zl_corp *corp_of(zl_emu *emu, zl_request *r, const cJSON *body)
 static void on_messages(zl_engine *e, zl_request *r, void *ud)
 {
     zl_control *c = ud;
-    cJSON *body = object_body(r, "{\"messages\":[{...}]}"), *reply;
+    cJSON *body = object_body(r, "{\"messages\":[{...}]}"), *reply = NULL;
     zl_corp *corp;
     char why[600];
     long n;
 
     (void)e;
-    if (!body)
-        return;
-    if (!(corp = corp_of(c->emu, r, body))) {
-        cJSON_Delete(body);
-        return;
-    }
+    if (!body || !(corp = corp_of(c->emu, r, body)))
+        goto out;
     reply = cJSON_CreateObject();
     n = zl_emu_archive(c->emu, corp, cJSON_GetObjectItemCaseSensitive(body, "messages"), reply, why,
                        sizeof why);
-    cJSON_Delete(body);
     if (n < 0) {
-        cJSON_Delete(reply);
         refuse(r, strstr(why, "no public key") ? 409 : 400, why);
-        return;
+        goto out;
     }
     cJSON_AddBoolToObject(reply, "ok", 1);
     cJSON_AddNumberToObject(reply, "archived", (double)n);
     zl_request_respond_json(r, 200, reply);
+    reply = NULL; /* taken */
+out:
+    cJSON_Delete(reply);
+    cJSON_Delete(body);
 }
 
 /* POST /_zonelab/events {"event":{...}, "program_id"?, "agentid"?, "corpid"?, "replica"?} */

@@ -12,6 +12,14 @@
 
 typedef zl_sdk_ctx sdk_ctx;
 
+/* Frees an invoke's context: the parsed request, the envelope, x itself. */
+static void ctx_free(sdk_ctx *x)
+{
+    cJSON_Delete(x->req);
+    zone_wire_invoke_cleanup(&x->inv);
+    free(x);
+}
+
 /* ---- the wire ---- */
 
 static void respond_sealed(zl_emu *emu, zl_request *r, zl_prog_rt *p, const char *response, int exc,
@@ -130,9 +138,7 @@ static void serve(zl_request *r, sdk_ctx *x)
     cJSON_free(text);
     cJSON_Delete(reply);
 out:
-    cJSON_Delete(x->req);
-    zone_wire_invoke_cleanup(&x->inv);
-    free(x);
+    ctx_free(x);
 }
 
 /* An invoke a scenario delays: served when its timer fires. */
@@ -155,9 +161,7 @@ static void delayed_free(void *v)
 
     for (d = l ? l->head : NULL; d; d = n) {
         n = d->next;
-        cJSON_Delete(d->x->req);
-        zone_wire_invoke_cleanup(&d->x->inv);
-        free(d->x);
+        ctx_free(d->x);
         free(d);
     }
     free(l);
@@ -225,9 +229,7 @@ static int hooked(zl_request *r, sdk_ctx *x)
     default:
         return 0;
     }
-    cJSON_Delete(x->req);
-    zone_wire_invoke_cleanup(&x->inv);
-    free(x);
+    ctx_free(x);
     return 1;
 }
 
@@ -238,7 +240,7 @@ static void on_invoke(zl_engine *e, zl_request *r, void *ud)
     const char **names, **values;
     size_t n = zl_request_headers(r, &names, &values), i, k;
     zone_wire_header hs[64];
-    const char *ver = NULL;
+    const char *ver = NULL, *nonce = zl_request_header(r, "ww-nonce");
     char *plain = NULL, detail[256] = "";
     size_t plen = 0;
     int rc;
@@ -268,47 +270,41 @@ static void on_invoke(zl_engine *e, zl_request *r, void *ud)
 
         journal_invoke(emu, x, "refused", ver ? -10008 : -10004, NULL, why);
         respond_sealed(emu, r, NULL, "", ver ? -10008 : -10004, why);
-        free(x);
-        return;
+        goto out;
     }
-    {
-        const char *nonce = zl_request_header(r, "ww-nonce");
-
-        for (i = 0; nonce && *nonce && i < 8; i++)
-            if (!strcmp(emu->reset_nonces[i], nonce)) { /* the client's automatic re-send */
-                journal_invoke(emu, x, "reset", 0, NULL, "re-sent after a reset: reset again");
-                zl_request_abort(r);
-                free(x);
-                return;
-            }
-    }
+    for (i = 0; nonce && *nonce && i < 8; i++)
+        if (!strcmp(emu->reset_nonces[i], nonce)) { /* the client's automatic re-send */
+            journal_invoke(emu, x, "reset", 0, NULL, "re-sent after a reset: reset again");
+            zl_request_abort(r);
+            goto out;
+        }
     rc = zone_wire_open(&x->prog->keys, x->prog->replay, NULL, "POST", ZONE_WIRE_INVOKE_PATH, hs, k,
                         zl_request_body(r), zl_request_body_len(r), &plain, &plen, detail,
                         sizeof detail);
     if (rc != ZONE_WIRE_OK) {
         journal_invoke(emu, x, "refused", zone_wire_sdk_code(rc), NULL, detail);
         respond_sealed(emu, r, x->prog, "", zone_wire_sdk_code(rc), detail);
-        free(x);
-        return;
+        goto out;
     }
     if (zone_wire_invoke_decode(plain, plen, &x->inv) != 0) {
-        free(plain);
         journal_invoke(emu, x, "refused", -10009, NULL, "the invoke envelope is not valid");
         respond_sealed(emu, r, x->prog, "", -10009, "the invoke envelope is not valid");
-        zone_wire_invoke_cleanup(&x->inv);
-        free(x);
-        return;
+        goto out;
     }
-    free(plain);
     for (i = 0; x->inv.instance && i < x->prog->replica_count; i++)
         if (!strcmp(x->prog->replicas[i].instance, x->inv.instance)) {
             x->replica = i;
             x->replica_known = true;
         }
     x->req = cJSON_Parse(x->inv.request ? x->inv.request : "");
+    free(plain);
     if (emu->sdk_hook && hooked(r, x))
-        return;
-    serve(r, x);
+        return;  /* hooked() answered and took x */
+    serve(r, x); /* takes x */
+    return;
+out:
+    free(plain);
+    ctx_free(x);
 }
 
 int zl_sdk_face_install(zl_emu *emu)

@@ -20,6 +20,7 @@ void zl_server_config_default(zl_server_config *c)
 zl_server *zl_server_new(zl_world *world, const zl_server_config *c, char *err, size_t errlen)
 {
     zl_server *s = calloc(1, sizeof *s);
+    bool ok = false;
 
     if (!world)
         world = zl_world_load_default(err, errlen);
@@ -32,18 +33,18 @@ zl_server *zl_server_new(zl_world *world, const zl_server_config *c, char *err, 
     }
     s->world = world;
     if (!(s->engine = zl_engine_new(&c->engine, err, errlen)))
-        goto fail;
+        goto out;
     if (!(s->journal = zl_journal_new(c->journal_cap))) {
         snprintf(err, errlen, "out of memory for the journal");
-        goto fail;
+        goto out;
     }
     if (world->clock_start)
         zl_clock_start_at(zl_engine_clock(s->engine), world->clock_start * 1000);
     if (!(s->emu = zl_emu_new(s->engine, s->journal, world, &c->opt, err, errlen)))
-        goto fail;
+        goto out;
     if (zl_app_api_install(s->emu) != 0 || zl_sdk_face_install(s->emu) != 0) {
         snprintf(err, errlen, "cannot install the emulator's routes");
-        goto fail;
+        goto out;
     }
     s->control = (zl_control){.engine = s->engine,
                               .journal = s->journal,
@@ -51,10 +52,13 @@ zl_server *zl_server_new(zl_world *world, const zl_server_config *c, char *err, 
                               .emu = s->emu};
     s->no_control = c->no_control;
     s->last_sweep_ms = zl_clock_wall_ms(zl_engine_clock(s->engine));
+    ok = true;
+out:
+    if (!ok) {
+        zl_server_free(s);
+        s = NULL;
+    }
     return s;
-fail:
-    zl_server_free(s);
-    return NULL;
 }
 
 int zl_server_start(zl_server *s, char *err, size_t errlen)
