@@ -430,6 +430,17 @@ static void observe_request(zl_request *r, unsigned status, const char *content_
     e->observe(e->observe_ud, &x);
 }
 
+/* r is answered (or dropped): when its connection waits suspended, it goes on. */
+static void resume(zl_request *r)
+{
+    if (!r->suspended)
+        return;
+    r->suspended = 0;
+    r->dispatched = 2;
+    MHD_resume_connection(r->conn);
+    r->e->mhd_dirty = 1;
+}
+
 void zl_request_respond(zl_request *r, unsigned status, const char *content_type, const char *body,
                         size_t len)
 {
@@ -450,12 +461,7 @@ void zl_request_respond(zl_request *r, unsigned status, const char *content_type
             MHD_add_response_header(resp, r->extra_names[i], r->extra_values[i]);
     r->resp = resp;
     r->status = status;
-    if (r->suspended) {
-        r->suspended = 0;
-        r->dispatched = 2;
-        MHD_resume_connection(r->conn);
-        r->e->mhd_dirty = 1;
-    }
+    resume(r);
 }
 
 void zl_request_abort(zl_request *r)
@@ -464,12 +470,7 @@ void zl_request_abort(zl_request *r)
         return;
     observe_request(r, 0, NULL, NULL, 0);
     r->abort = 1;
-    if (r->suspended) {
-        r->suspended = 0;
-        r->dispatched = 2;
-        MHD_resume_connection(r->conn);
-        r->e->mhd_dirty = 1;
-    }
+    resume(r);
 }
 
 void zl_request_respond_json(zl_request *r, unsigned status, cJSON *j)
@@ -566,12 +567,7 @@ zl_stream *zl_request_stream(zl_request *r, unsigned status, const char *content
     r->stream = s;
     r->resp = resp;
     r->status = status;
-    if (r->suspended) {
-        r->suspended = 0;
-        r->dispatched = 2;
-        MHD_resume_connection(r->conn);
-        r->e->mhd_dirty = 1;
-    }
+    resume(r);
     return s;
 }
 

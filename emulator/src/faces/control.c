@@ -22,6 +22,15 @@ static void refuse(zl_request *r, unsigned status, const char *why)
     zl_request_respond_json(r, status, j);
 }
 
+/* What a family's control function said: status 200 with reply (taken), or why. */
+static void answer_family(zl_request *r, unsigned status, cJSON *reply, const char *why)
+{
+    if (status == 200)
+        zl_request_respond_json(r, 200, reply);
+    else
+        refuse(r, status, why);
+}
+
 static cJSON *clock_json(zl_engine *e)
 {
     cJSON *j = cJSON_CreateObject();
@@ -646,10 +655,7 @@ static void on_knowledge(zl_engine *e, zl_request *r, void *ud)
         return;
     if ((corp = corp_of(c->emu, r, body))) {
         status = zl_kb_control(c->emu, corp, body, &reply, why, sizeof why);
-        if (status == 200)
-            zl_request_respond_json(r, 200, reply);
-        else
-            refuse(r, status, why);
+        answer_family(r, status, reply, why);
     }
     cJSON_Delete(body);
 }
@@ -677,10 +683,7 @@ static void family_face(zl_control *c, zl_request *r, const char *prefix, const 
     if (!get && !(body = object_body(r, example)))
         return;
     status = fn(c->emu, verb, body, &reply, why, sizeof why);
-    if (status == 200)
-        zl_request_respond_json(r, 200, reply);
-    else
-        refuse(r, status, why);
+    answer_family(r, status, reply, why);
     cJSON_Delete(body);
 }
 
