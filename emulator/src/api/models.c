@@ -5,7 +5,6 @@
  * face's side in models_control.c; models_int.h is what they share. */
 #include <ctype.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

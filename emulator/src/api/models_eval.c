@@ -3,7 +3,6 @@
  * default answers of sentiment, anti-spam, summary, customer tags, reply recommendation and
  * the general model, and the scripted answers a new task takes. */
 #include <ctype.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
