@@ -46,7 +46,7 @@ typedef struct zl_sdk_api {
 extern const zl_sdk_api zl_sdk_apis_msg[];    /* msg.c: sync_msg and pages (§3.1, §3.2) */
 extern const zl_sdk_api zl_sdk_apis_chat[];   /* chat.c: conversation data (§3.3-§3.7) */
 extern const zl_sdk_api zl_sdk_apis_rules[];  /* rules.c: keyword rules (§4) */
-extern const zl_sdk_api zl_sdk_apis_kb[];     /* kb.c: knowledge sets (§5) */
+extern const zl_sdk_api zl_sdk_apis_kb[];     /* kb_api.c: knowledge sets (§5) */
 extern const zl_sdk_api zl_sdk_apis_models[]; /* models*.c: WeCom's models as tasks (§6) */
 extern const zl_sdk_api zl_sdk_apis_export[]; /* export.c: conversation export jobs (§7) */
 extern const zl_sdk_api zl_sdk_apis_notify[]; /* notify.c: spec_notify_app, async results,
