@@ -141,6 +141,7 @@ fail:
     set_free(k);
     return NULL;
 }
+
 /* ------------------------------------------------------------------ events */
 
 void zl_kb_send_event(zl_emu *emu, zl_app_rt *a, const char *type, const kb_set *k,
@@ -246,6 +247,7 @@ int zl_kb_learn(zl_emu *emu, struct zl_kb *s, const kb_set *k, kb_doc *d)
     s->timers = t;
     return 0;
 }
+
 /* ------------------------------------------------------------------ names and documents */
 
 /* The next code point of UTF-8 text at *p (advanced), or -1 for a malformed sequence. */

@@ -487,6 +487,7 @@ static cJSON *api_knowledge_base_modify_name(zl_sdk_ctx *x)
     k->name = copy;
     return ok();
 }
+
 static cJSON *api_knowledge_base_delete(zl_sdk_ctx *x)
 {
     struct zl_kb *s = zl_kb_state(x->emu);

@@ -602,6 +602,7 @@ fail:
     cJSON_Delete(unknown);
     return e;
 }
+
 /* ------------------------------------------------------------------ get_*_result */
 
 static cJSON *result(sdk_ctx *x, model_kind k)
