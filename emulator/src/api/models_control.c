@@ -1,7 +1,6 @@
 /* api_models_control: the control face's side of WeCom's models (docs/control-api.md):
  * scripted answers (POST /_zonelab/models/reply, clear), the configuration, a corp's customer
  * tag library and knowledge fragments, and the task listing (GET /_zonelab/models). */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,18 +21,6 @@ static int model_named(const char *name)
         if (!strcmp(zl_models_info[k].name, name))
             return k;
     return -1;
-}
-
-static unsigned refuse(char *why, size_t whylen, unsigned status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static unsigned refuse(char *why, size_t whylen, unsigned status, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-    return status;
 }
 
 /* Whether a scripted result fits the model (per_message: a sentiment/spam msgid rule). */
@@ -92,34 +79,34 @@ static unsigned parse_answer(const cJSON *body, model_kind k, bool per_message, 
         if (!cJSON_IsString(st) ||
             (strcmp(st->valuestring, "done") && strcmp(st->valuestring, "failed") &&
              strcmp(st->valuestring, "pending")))
-            return refuse(why, whylen, 400, "status is \"done\", \"failed\" or \"pending\"");
+            return zl_sdk_refuse(why, whylen, 400, "status is \"done\", \"failed\" or \"pending\"");
         a->status = !strcmp(st->valuestring, "done")     ? ST_DONE
                     : !strcmp(st->valuestring, "failed") ? ST_FAILED
                                                          : ST_PENDING;
     }
     if (ec && (!zl_json_is_int(ec, INT32_MIN, INT32_MAX) || ec->valuedouble == 0))
-        return refuse(why, whylen, 400, "errcode must be a non-zero integer");
+        return zl_sdk_refuse(why, whylen, 400, "errcode must be a non-zero integer");
     if (ec && a->status != ST_FAILED)
-        return refuse(why, whylen, 400, "errcode goes with status \"failed\"");
+        return zl_sdk_refuse(why, whylen, 400, "errcode goes with status \"failed\"");
     a->errcode = ec ? (int)ec->valuedouble : FAILED_DEFAULT;
     if (per_message && a->status == ST_PENDING)
-        return refuse(why, whylen, 400,
-                      "a message's answer is a result or an errcode, not pending");
+        return zl_sdk_refuse(why, whylen, 400,
+                             "a message's answer is a result or an errcode, not pending");
     if (per_message && a->status == ST_DONE && !r)
-        return refuse(why, whylen, 400, "give result (%s) or errcode",
-                      zl_models_info[k].result_key);
+        return zl_sdk_refuse(why, whylen, 400, "give result (%s) or errcode",
+                             zl_models_info[k].result_key);
     if (r && a->status != ST_DONE)
-        return refuse(why, whylen, 400, "result goes with status \"done\"");
+        return zl_sdk_refuse(why, whylen, 400, "result goes with status \"done\"");
     if (r && !result_fits(k, per_message, r))
-        return refuse(why, whylen, 400, "result of %s is %s", zl_models_info[k].name,
-                      per_message ? "a number" : RESULT_SHAPES[k]);
+        return zl_sdk_refuse(why, whylen, 400, "result of %s is %s", zl_models_info[k].name,
+                             per_message ? "a number" : RESULT_SHAPES[k]);
     if (lat) {
         if (!zl_json_is_int(lat, 0, 86400000LL) || per_message)
-            return refuse(why, whylen, 400, "latency_ms is 0 to 86400000, for a task");
+            return zl_sdk_refuse(why, whylen, 400, "latency_ms is 0 to 86400000, for a task");
         a->latency_ms = (long long)lat->valuedouble;
     }
     if (r && !(a->result = cJSON_Duplicate(r, 1)))
-        return refuse(why, whylen, 503, "out of memory");
+        return zl_sdk_refuse(why, whylen, 503, "out of memory");
     return 200;
 }
 
@@ -165,22 +152,24 @@ static unsigned control_reply(struct zl_models *m, const cJSON *body, cJSON **re
     task *t = NULL;
 
     if (k < 0 || own((model_kind)k))
-        return refuse(why, whylen, 400,
-                      "model is sentiment, spam, summary, customer_tag, recommend_dialog or "
-                      "ww_model (own models and programs answer for themselves)");
+        return zl_sdk_refuse(why, whylen, 400,
+                             "model is sentiment, spam, summary, customer_tag, recommend_dialog or "
+                             "ww_model (own models and programs answer for themselves)");
     if ((id && (!cJSON_IsString(id) || !*id->valuestring)) ||
         (job && (!cJSON_IsString(job) || !*job->valuestring)))
-        return refuse(why, whylen, 400, "msgid and jobid are non-empty strings");
+        return zl_sdk_refuse(why, whylen, 400, "msgid and jobid are non-empty strings");
     if (id && job)
-        return refuse(why, whylen, 400, "give msgid or jobid, not both");
+        return zl_sdk_refuse(why, whylen, 400, "give msgid or jobid, not both");
     if (times && (!zl_json_is_int(times, 1, INT32_MAX) || job))
-        return refuse(why, whylen, 400, "times is a positive integer, for a rule (not a jobid)");
+        return zl_sdk_refuse(why, whylen, 400,
+                             "times is a positive integer, for a rule (not a jobid)");
     if (job) {
         t = zl_strmap_get(m->tasks, job->valuestring);
         if (!t)
-            return refuse(why, whylen, 404, "jobid is not a model task");
+            return zl_sdk_refuse(why, whylen, 404, "jobid is not a model task");
         if ((int)t->model != k)
-            return refuse(why, whylen, 409, "jobid is a %s task", zl_models_info[t->model].name);
+            return zl_sdk_refuse(why, whylen, 409, "jobid is a %s task",
+                                 zl_models_info[t->model].name);
     }
     per_message = id && zl_models_info[k].result_key;
     if ((st = parse_answer(body, (model_kind)k, per_message, &a, why, whylen)) != 200) {
@@ -192,7 +181,7 @@ static unsigned control_reply(struct zl_models *m, const cJSON *body, cJSON **re
     if (!(r = calloc(1, sizeof *r)) || (id && !(r->msgid = strdup(id->valuestring)))) {
         free(r);
         zl_models_answer_cleanup(&a);
-        return refuse(why, whylen, 503, "out of memory");
+        return zl_sdk_refuse(why, whylen, 503, "out of memory");
     }
     r->model = (model_kind)k;
     r->a = a;
@@ -241,32 +230,32 @@ static unsigned control_config(struct zl_models *m, const cJSON *body, cJSON **r
     cJSON_ArrayForEach(e, body)
     {
         if (!zl_models_in_list(KEYS, e->string))
-            return refuse(why, whylen, 400,
-                          "unknown key %s (keys: latency_ms, daily_budget, "
-                          "per_minute_budget, duplicate_errcode, ww_model_text_only, "
-                          "ack_timeout_ms, pending_errcode, defaults)",
-                          e->string);
+            return zl_sdk_refuse(why, whylen, 400,
+                                 "unknown key %s (keys: latency_ms, daily_budget, "
+                                 "per_minute_budget, duplicate_errcode, ww_model_text_only, "
+                                 "ack_timeout_ms, pending_errcode, defaults)",
+                                 e->string);
     }
     if (lat && !zl_json_is_int(lat, 0, 86400000LL))
-        return refuse(why, whylen, 400, "latency_ms is 0 to 86400000");
+        return zl_sdk_refuse(why, whylen, 400, "latency_ms is 0 to 86400000");
     if (bud && !cJSON_IsObject(bud))
-        return refuse(why, whylen, 400, "daily_budget is {model: n}");
+        return zl_sdk_refuse(why, whylen, 400, "daily_budget is {model: n}");
     cJSON_ArrayForEach(e, bud)
     {
         if (model_named(e->string) < 0 || !zl_json_is_int(e, 0, 1000000000LL))
-            return refuse(why, whylen, 400, "daily_budget.%s: a model name and 0 to 1000000000",
-                          e->string);
+            return zl_sdk_refuse(why, whylen, 400,
+                                 "daily_budget.%s: a model name and 0 to 1000000000", e->string);
     }
     if (pm && !zl_json_is_int(pm, 0, 1000000000LL))
-        return refuse(why, whylen, 400, "per_minute_budget is 0 to 1000000000");
+        return zl_sdk_refuse(why, whylen, 400, "per_minute_budget is 0 to 1000000000");
     if (dup && !zl_json_is_int(dup, 710601, 710601) && !zl_json_is_int(dup, 710613, 710613))
-        return refuse(why, whylen, 400, "duplicate_errcode is 710613 or 710601");
+        return zl_sdk_refuse(why, whylen, 400, "duplicate_errcode is 710613 or 710601");
     if (txt && !cJSON_IsBool(txt))
-        return refuse(why, whylen, 400, "ww_model_text_only is a bool");
+        return zl_sdk_refuse(why, whylen, 400, "ww_model_text_only is a bool");
     if (ack && !zl_json_is_int(ack, 1, 600000))
-        return refuse(why, whylen, 400, "ack_timeout_ms is 1 to 600000");
+        return zl_sdk_refuse(why, whylen, 400, "ack_timeout_ms is 1 to 600000");
     if (pend && !zl_json_is_int(pend, 710642, 710642) && !zl_json_is_int(pend, 790023, 790023))
-        return refuse(why, whylen, 400, "pending_errcode is 710642 or 790023");
+        return zl_sdk_refuse(why, whylen, 400, "pending_errcode is 710642 or 790023");
     if (cJSON_IsTrue(zl_json_get(body, "defaults")))
         zl_models_config_default(m);
     if (lat)
@@ -317,30 +306,32 @@ static unsigned control_tags(struct zl_models *m, const cJSON *body, cJSON **rep
     int i = 0, k;
 
     if (!c)
-        return refuse(why, whylen, 404, "corpid is not a corp of the world");
+        return zl_sdk_refuse(why, whylen, 404, "corpid is not a corp of the world");
     if (!cJSON_IsArray(l))
-        return refuse(why, whylen, 400,
-                      "tag_group_list is [{group_id, group_name, tag_list:[{tag_id, tag_name}]}]");
+        return zl_sdk_refuse(
+            why, whylen, 400,
+            "tag_group_list is [{group_id, group_name, tag_list:[{tag_id, tag_name}]}]");
     cJSON_ArrayForEach(g, l)
     {
         if (!str_ok(zl_json_get(g, "group_id"), false) ||
             !str_ok(zl_json_get(g, "group_name"), true) ||
             !cJSON_IsArray(zl_json_get(g, "tag_list")))
-            return refuse(why, whylen, 400,
-                          "tag_group_list[%d] needs group_id, group_name and tag_list", i);
+            return zl_sdk_refuse(why, whylen, 400,
+                                 "tag_group_list[%d] needs group_id, group_name and tag_list", i);
         k = 0;
         cJSON_ArrayForEach(t, zl_json_get(g, "tag_list"))
         {
             if (!str_ok(zl_json_get(t, "tag_id"), false) ||
                 !str_ok(zl_json_get(t, "tag_name"), false))
-                return refuse(why, whylen, 400,
-                              "tag_group_list[%d].tag_list[%d] needs tag_id and tag_name", i, k);
+                return zl_sdk_refuse(why, whylen, 400,
+                                     "tag_group_list[%d].tag_list[%d] needs tag_id and tag_name", i,
+                                     k);
             k++;
         }
         i++;
     }
     if (!(lib = cJSON_CreateArray()))
-        return refuse(why, whylen, 503, "out of memory");
+        return zl_sdk_refuse(why, whylen, 503, "out of memory");
     cJSON_ArrayForEach(g, l)
     {
         cJSON *o = cJSON_CreateObject(), *tl;
@@ -378,15 +369,15 @@ static unsigned control_knowledge(struct zl_models *m, const cJSON *body, cJSON 
     int n;
 
     if (!c)
-        return refuse(why, whylen, 404, "corpid is not a corp of the world");
+        return zl_sdk_refuse(why, whylen, 404, "corpid is not a corp of the world");
     if (!cJSON_IsString(kb) || !*kb->valuestring || strlen(kb->valuestring) > MAX_KB_ID)
-        return refuse(why, whylen, 400, "kb_id is a string of 1 to %d bytes", MAX_KB_ID);
+        return zl_sdk_refuse(why, whylen, 400, "kb_id is a string of 1 to %d bytes", MAX_KB_ID);
     if (!cJSON_IsArray(l))
-        return refuse(why, whylen, 400, "fragments is a list of strings");
+        return zl_sdk_refuse(why, whylen, 400, "fragments is a list of strings");
     cJSON_ArrayForEach(f, l)
     {
         if (!cJSON_IsString(f))
-            return refuse(why, whylen, 400, "fragments is a list of strings");
+            return zl_sdk_refuse(why, whylen, 400, "fragments is a list of strings");
     }
     snprintf(key, sizeof key, "%s\x1f%s", c->corpid, kb->valuestring);
     n = cJSON_GetArraySize(l);
@@ -394,7 +385,7 @@ static unsigned control_knowledge(struct zl_models *m, const cJSON *body, cJSON 
         zl_strmap_del(m->knowledge, key);
     else if (!(copy = cJSON_Duplicate(l, 1)) || zl_strmap_put(m->knowledge, key, copy) != 0) {
         cJSON_Delete(copy);
-        return refuse(why, whylen, 503, "out of memory");
+        return zl_sdk_refuse(why, whylen, 503, "out of memory");
     }
     *reply = cJSON_CreateObject();
     cJSON_AddBoolToObject(*reply, "ok", 1);
@@ -422,7 +413,7 @@ static unsigned control_list(struct zl_models *m, cJSON **reply, char *why, size
     rule *r;
 
     if (!v && zl_strmap_count(m->tasks))
-        return refuse(why, whylen, 503, "out of memory");
+        return zl_sdk_refuse(why, whylen, 503, "out of memory");
     for (r = m->rules; r; r = r->next)
         rules += r->times != 0;
     *reply = cJSON_CreateObject();
@@ -465,11 +456,11 @@ unsigned zl_models_control(zl_emu *emu, const char *verb, const cJSON *body, cJS
 
     *reply = NULL;
     if (!m)
-        return refuse(why, whylen, 503, "out of memory");
+        return zl_sdk_refuse(why, whylen, 503, "out of memory");
     if (!strcmp(verb, "") || !strcmp(verb, "tasks"))
         return control_list(m, reply, why, whylen);
     if (!cJSON_IsObject(body))
-        return refuse(why, whylen, 400, "the body must be a JSON object");
+        return zl_sdk_refuse(why, whylen, 400, "the body must be a JSON object");
     if (!strcmp(verb, "reply"))
         st = control_reply(m, body, reply, why, whylen);
     else if (!strcmp(verb, "clear")) {
@@ -484,8 +475,9 @@ unsigned zl_models_control(zl_emu *emu, const char *verb, const cJSON *body, cJS
     else if (!strcmp(verb, "knowledge"))
         st = control_knowledge(m, body, reply, why, whylen);
     else
-        return refuse(why, whylen, 404,
-                      "no such models endpoint: reply, clear, config, tags, knowledge, tasks");
+        return zl_sdk_refuse(
+            why, whylen, 404,
+            "no such models endpoint: reply, clear, config, tags, knowledge, tasks");
     if (st == 200) {
         j = cJSON_Duplicate(body, 1);
         cJSON_AddStringToObject(j, "verb", verb);

@@ -67,4 +67,9 @@ cJSON *zl_sdk_errf(zl_sdk_ctx *x, int code, const char *fmt, ...)
 cJSON *zl_sdk_opt_str(zl_sdk_ctx *x, const char *key, size_t max, const char **out);
 cJSON *zl_sdk_opt_int(zl_sdk_ctx *x, const char *key, long long min, long long max, long long *out);
 
+/* For a family's side of the control face (POST /_zonelab/...): writes one sentence, printf
+ * style, into why (whylen bytes) and returns status, so that a refusal is one line. */
+unsigned zl_sdk_refuse(char *why, size_t whylen, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 #endif
