@@ -2,7 +2,6 @@
  * get_chatdata_export_job_status, jobs that wait, run and finish on the virtual clock with
  * chat_archive_export_finished, the display component's codes, and the control face's side
  * (POST /_zonelab/export/...). */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -550,18 +549,6 @@ const zl_sdk_api zl_sdk_apis_export[] = {
 
 /* ------------------------------------------------------------------ the control face */
 
-static unsigned refuse(char *why, size_t whylen, unsigned status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static unsigned refuse(char *why, size_t whylen, unsigned status, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-    return status;
-}
-
 static cJSON *ok_object(void)
 {
     cJSON *o = cJSON_CreateObject();
@@ -583,17 +570,17 @@ static unsigned control_code(struct zl_export *s, const cJSON *body, cJSON **rep
     size_t i;
 
     if (cid && (!cJSON_IsString(cid) || !(corp = zl_world_corp(emu->world, cid->valuestring))))
-        return refuse(why, whylen, 404, "corpid is not a corp of the world");
+        return zl_sdk_refuse(why, whylen, 404, "corpid is not a corp of the world");
     if (ag && !zl_json_is_int(ag, 0, UINT32_MAX))
-        return refuse(why, whylen, 400, "agentid must be an app's agentid");
+        return zl_sdk_refuse(why, whylen, 400, "agentid must be an app's agentid");
     for (i = 0; i < emu->app_count && !a; i++)
         if (emu->apps[i].corp == corp &&
             (!ag || emu->apps[i].app->agentid == (uint32_t)ag->valuedouble))
             a = &emu->apps[i];
     if (!a)
-        return refuse(why, whylen, 404, "agentid is not an app of the corp");
+        return zl_sdk_refuse(why, whylen, 404, "agentid is not an app of the corp");
     if (!(c = calloc(1, sizeof *c)))
-        return refuse(why, whylen, 503, "out of memory");
+        return zl_sdk_refuse(why, whylen, 503, "out of memory");
     do {
         memcpy(text, CODE_PREFIX, strlen(CODE_PREFIX));
         zl_engine_random_hex(emu->engine, text + strlen(CODE_PREFIX), 16);
@@ -602,7 +589,7 @@ static unsigned control_code(struct zl_export *s, const cJSON *body, cJSON **rep
     c->expires_ms = now_ms(s) + CODE_TTL_MS;
     if (zl_strmap_put(s->codes, text, c) != 0) {
         free(c);
-        return refuse(why, whylen, 503, "out of memory");
+        return zl_sdk_refuse(why, whylen, 503, "out of memory");
     }
     *reply = ok_object();
     cJSON_AddStringToObject(*reply, "code", text);
@@ -624,26 +611,27 @@ static unsigned control_result(struct zl_export *s, const cJSON *body, cJSON **r
     char *copy = NULL;
 
     if (!zl_json_is_int(ec, INT32_MIN, INT32_MAX))
-        return refuse(why, whylen, 400,
-                      "result_errcode is required: an integer (0 succeeds, another fails)");
+        return zl_sdk_refuse(why, whylen, 400,
+                             "result_errcode is required: an integer (0 succeeds, another fails)");
     if (msg && (!cJSON_IsString(msg) || strlen(msg->valuestring) > MAX_ERRMSG))
-        return refuse(why, whylen, 400, "result_errmsg is a string of at most %d bytes",
-                      MAX_ERRMSG);
+        return zl_sdk_refuse(why, whylen, 400, "result_errmsg is a string of at most %d bytes",
+                             MAX_ERRMSG);
     if (id && !cJSON_IsString(id))
-        return refuse(why, whylen, 400, "jobid is a string");
+        return zl_sdk_refuse(why, whylen, 400, "jobid is a string");
     if (times && (!zl_json_is_int(times, 1, INT32_MAX) || id))
-        return refuse(why, whylen, 400, "times is a positive integer, for a rule (not a jobid)");
+        return zl_sdk_refuse(why, whylen, 400,
+                             "times is a positive integer, for a rule (not a jobid)");
     if (id) {
         j = zl_strmap_get(s->jobs, id->valuestring);
         if (!j)
-            return refuse(why, whylen, 404, "jobid is not an export job");
+            return zl_sdk_refuse(why, whylen, 404, "jobid is not an export job");
         settle(j);
         if (j->status == ST_DONE)
-            return refuse(why, whylen, 409, "job %s is done already (result_errcode %d)", j->jobid,
-                          j->result_errcode);
+            return zl_sdk_refuse(why, whylen, 409, "job %s is done already (result_errcode %d)",
+                                 j->jobid, j->result_errcode);
     }
     if (msg && !(copy = strdup(msg->valuestring)))
-        return refuse(why, whylen, 503, "out of memory");
+        return zl_sdk_refuse(why, whylen, 503, "out of memory");
     *reply = ok_object();
     cJSON_AddNumberToObject(*reply, "result_errcode", ec->valuedouble);
     if (j) {
@@ -659,7 +647,7 @@ static unsigned control_result(struct zl_export *s, const cJSON *body, cJSON **r
         free(copy);
         cJSON_Delete(*reply);
         *reply = NULL;
-        return refuse(why, whylen, 503, "out of memory");
+        return zl_sdk_refuse(why, whylen, 503, "out of memory");
     }
     r->errcode = (int)ec->valuedouble;
     r->errmsg = copy;
@@ -701,20 +689,21 @@ static unsigned control_config(struct zl_export *s, const cJSON *body, cJSON **r
         for (k = 0; KEYS[k] && strcmp(KEYS[k], e->string); k++)
             ;
         if (!KEYS[k])
-            return refuse(why, whylen, 400,
-                          "unknown setting %s: waiting_ms, running_ms, daily_budget, "
-                          "bad_code_errcode, accept_upload_media, defaults",
-                          e->string);
+            return zl_sdk_refuse(why, whylen, 400,
+                                 "unknown setting %s: waiting_ms, running_ms, daily_budget, "
+                                 "bad_code_errcode, accept_upload_media, defaults",
+                                 e->string);
     }
     if ((wait && !zl_json_is_int(wait, 0, MAX_LATENCY_MS)) ||
         (run && !zl_json_is_int(run, 0, MAX_LATENCY_MS)))
-        return refuse(why, whylen, 400, "waiting_ms and running_ms are 0 to %lld", MAX_LATENCY_MS);
+        return zl_sdk_refuse(why, whylen, 400, "waiting_ms and running_ms are 0 to %lld",
+                             MAX_LATENCY_MS);
     if (bud && !zl_json_is_int(bud, 0, INT32_MAX))
-        return refuse(why, whylen, 400, "daily_budget is 0 to %d", INT32_MAX);
+        return zl_sdk_refuse(why, whylen, 400, "daily_budget is 0 to %d", INT32_MAX);
     if (bad && (!zl_json_is_int(bad, INT32_MIN, INT32_MAX) || bad->valuedouble == 0))
-        return refuse(why, whylen, 400, "bad_code_errcode is a non-zero integer");
+        return zl_sdk_refuse(why, whylen, 400, "bad_code_errcode is a non-zero integer");
     if ((acc && !cJSON_IsBool(acc)) || (def && !cJSON_IsTrue(def)))
-        return refuse(why, whylen, 400, "accept_upload_media is a bool; defaults is true");
+        return zl_sdk_refuse(why, whylen, 400, "accept_upload_media is a bool; defaults is true");
     if (def)
         config_default(s);
     if (wait)
@@ -751,7 +740,7 @@ static unsigned control_list(struct zl_export *s, cJSON **reply, char *why, size
     rule *r;
 
     if (!v && zl_strmap_count(s->jobs))
-        return refuse(why, whylen, 503, "out of memory");
+        return zl_sdk_refuse(why, whylen, 503, "out of memory");
     for (i = 0; i < n; i++)
         settle(v[i]);
     for (r = s->rules; r; r = r->next)
@@ -799,11 +788,11 @@ unsigned zl_export_control(zl_emu *emu, const char *verb, const cJSON *body, cJS
 
     *reply = NULL;
     if (!s)
-        return refuse(why, whylen, 503, "out of memory");
+        return zl_sdk_refuse(why, whylen, 503, "out of memory");
     if (!strcmp(verb, "") || !strcmp(verb, "jobs"))
         return control_list(s, reply, why, whylen);
     if (!cJSON_IsObject(body))
-        return refuse(why, whylen, 400, "the body must be a JSON object");
+        return zl_sdk_refuse(why, whylen, 400, "the body must be a JSON object");
     if (!strcmp(verb, "code"))
         st = control_code(s, body, reply, why, whylen);
     else if (!strcmp(verb, "result"))
@@ -815,8 +804,8 @@ unsigned zl_export_control(zl_emu *emu, const char *verb, const cJSON *body, cJS
     } else if (!strcmp(verb, "config"))
         st = control_config(s, body, reply, why, whylen);
     else
-        return refuse(why, whylen, 404,
-                      "no such export endpoint: code, result, clear, config, jobs");
+        return zl_sdk_refuse(why, whylen, 404,
+                             "no such export endpoint: code, result, clear, config, jobs");
     if (st == 200) {
         j = cJSON_Duplicate(body, 1);
         cJSON_AddStringToObject(j, "verb", verb);

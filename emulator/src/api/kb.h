@@ -1,6 +1,7 @@
-/* kb: knowledge sets (sdk-api.md §5, events.md §3): the SDK APIs are in kb.c; this is
- * what the rest of the emulator uses: the console's side for the control face and a check for
- * APIs that take a kb_id. Its state is a part of the emulator (zl_emu_part). */
+/* kb: knowledge sets (sdk-api.md §5, events.md §3): the SDK APIs are in kb_api.c; this is
+ * what the rest of the emulator uses: the console's side for the control face (kb_control.c)
+ * and a check for APIs that take a kb_id (kb.c). Its state is a part of the emulator
+ * (zl_emu_part). */
 #ifndef ZL_KB_H
 #define ZL_KB_H
 

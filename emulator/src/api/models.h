@@ -1,6 +1,7 @@
-/* models: WeCom's models as tasks (sdk-api.md §6): the SDK APIs are in models.c; this is
- * what the rest of the emulator uses: the control face's side and the
- * report of an own task. Its state is a part of the emulator (zl_emu_part). */
+/* models: WeCom's models as tasks (sdk-api.md §6): the SDK APIs are in models.c (the tasks),
+ * models_eval.c (their answers) and models_own.c (own model and program tasks); this is what
+ * the rest of the emulator uses: the control face's side (models_control.c) and the report of
+ * an own task. Its state is a part of the emulator (zl_emu_part). */
 #ifndef ZL_MODELS_H
 #define ZL_MODELS_H
 

@@ -1,5 +1,5 @@
-/* sdk_api: what every SDK API family shares: request fields, error replies, and the
- * registry of names the SDK face looks an invoke up in. */
+/* sdk_api: what every SDK API family shares: request fields, error replies, the refusal of a
+ * control-face verb, and the registry of names the SDK face looks an invoke up in. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,6 +60,18 @@ cJSON *zl_sdk_opt_int(zl_sdk_ctx *x, const char *key, long long min, long long m
     }
     *out = (long long)v->valuedouble;
     return NULL;
+}
+
+/* ---- the control face's side ---- */
+
+unsigned zl_sdk_refuse(char *why, size_t whylen, unsigned status, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+    return status;
 }
 
 /* ---- the registry ---- */

@@ -46,7 +46,7 @@ typedef struct zl_sdk_api {
 extern const zl_sdk_api zl_sdk_apis_msg[];    /* msg.c: sync_msg and pages (§3.1, §3.2) */
 extern const zl_sdk_api zl_sdk_apis_chat[];   /* chat.c: conversation data (§3.3-§3.7) */
 extern const zl_sdk_api zl_sdk_apis_rules[];  /* rules.c: keyword rules (§4) */
-extern const zl_sdk_api zl_sdk_apis_kb[];     /* kb.c: knowledge sets (§5) */
+extern const zl_sdk_api zl_sdk_apis_kb[];     /* kb_api.c: knowledge sets (§5) */
 extern const zl_sdk_api zl_sdk_apis_models[]; /* models*.c: WeCom's models as tasks (§6) */
 extern const zl_sdk_api zl_sdk_apis_export[]; /* export.c: conversation export jobs (§7) */
 extern const zl_sdk_api zl_sdk_apis_notify[]; /* notify.c: spec_notify_app, async results,
@@ -66,5 +66,10 @@ cJSON *zl_sdk_errf(zl_sdk_ctx *x, int code, const char *fmt, ...)
  * strings), else the 40058 reply naming the field. */
 cJSON *zl_sdk_opt_str(zl_sdk_ctx *x, const char *key, size_t max, const char **out);
 cJSON *zl_sdk_opt_int(zl_sdk_ctx *x, const char *key, long long min, long long max, long long *out);
+
+/* For a family's side of the control face (POST /_zonelab/...): writes one sentence, printf
+ * style, into why (whylen bytes) and returns status, so that a refusal is one line. */
+unsigned zl_sdk_refuse(char *why, size_t whylen, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif
