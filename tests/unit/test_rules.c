@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/rules.h"
+#include "wecom/keyword.h"
 #include "wecom/world.h"
 
 static const char WORLD[] =

@@ -2,12 +2,12 @@
  * body. */
 #define _GNU_SOURCE /* memmem */
 #include "core/multipart.h"
+#include "core/err.h"
 
 #include <assert.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -48,10 +48,8 @@ static int fail(parser *ps, const char *fmt, ...)
 {
     va_list ap;
 
-    if (ps->err == NULL || ps->errlen == 0)
-        return -1;
     va_start(ap, fmt);
-    vsnprintf(ps->err, ps->errlen, fmt, ap);
+    zl_err_vset(ps->err, ps->errlen, fmt, ap);
     va_end(ap);
     return -1;
 }

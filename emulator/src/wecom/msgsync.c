@@ -2,9 +2,8 @@
 #include "wecom/msgsync.h"
 
 #include "wecom/msgkey.h"
+#include "core/err.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,20 +18,6 @@
 #define CURSOR_RAW     (CURSOR_BODY + CURSOR_MAC)
 
 static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* Writes a formatted sentence into err (when there is room for one). */
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---------------------------------------------------------------- cursors */
 
@@ -199,22 +184,22 @@ int zl_keyring_add(zl_keyring *r, uint32_t version, const char *pem, size_t pem_
     EVP_PKEY *pkey;
 
     if (r == NULL) {
-        set_err(err, errlen, "keyring: no keyring given");
+        zl_err_set(err, errlen, "keyring: no keyring given");
         return -1;
     }
     newest = zl_keyring_newest_version(r);
     if (version == 0) {
-        set_err(err, errlen, "public_key_ver must be at least 1 (got 0)");
+        zl_err_set(err, errlen, "public_key_ver must be at least 1 (got 0)");
         return -1;
     }
     if (version <= newest) {
-        set_err(err, errlen, "public_key_ver %u must be greater than the current version %u",
-                (unsigned)version, (unsigned)newest);
+        zl_err_set(err, errlen, "public_key_ver %u must be greater than the current version %u",
+                   (unsigned)version, (unsigned)newest);
         return -1;
     }
     if (r->count >= ZL_WORLD_MAX_ITEMS) {
-        set_err(err, errlen, "public_key_ver %u: the corp already has %d keys, the most allowed",
-                (unsigned)version, ZL_WORLD_MAX_ITEMS);
+        zl_err_set(err, errlen, "public_key_ver %u: the corp already has %d keys, the most allowed",
+                   (unsigned)version, ZL_WORLD_MAX_ITEMS);
         return -1;
     }
     if (r->count == r->cap) {
@@ -222,7 +207,7 @@ int zl_keyring_add(zl_keyring *r, uint32_t version, const char *pem, size_t pem_
         ring_key *keys = realloc(r->keys, cap * sizeof *keys);
 
         if (keys == NULL) {
-            set_err(err, errlen, "public_key_ver %u: out of memory", (unsigned)version);
+            zl_err_set(err, errlen, "public_key_ver %u: out of memory", (unsigned)version);
             return -1;
         }
         r->keys = keys;
@@ -381,15 +366,15 @@ cJSON *zl_sync_item(zl_corp *c, size_t i, const zl_keyring *ring, char *err, siz
 
     m = c == NULL || c->messages == NULL ? NULL : zl_msgstore_at(c->messages, i);
     if (m == NULL) {
-        set_err(err, errlen, "message index %zu is out of range (the archive holds %zu)", i,
-                c == NULL || c->messages == NULL ? (size_t)0 : zl_msgstore_count(c->messages));
+        zl_err_set(err, errlen, "message index %zu is out of range (the archive holds %zu)", i,
+                   c == NULL || c->messages == NULL ? (size_t)0 : zl_msgstore_count(c->messages));
         return NULL;
     }
     key = key_at(ring, i);
     if (key == NULL) {
-        set_err(err, errlen,
-                "the app has no public key; set one (public_key_ver 1 or later) before "
-                "fetching messages");
+        zl_err_set(err, errlen,
+                   "the app has no public key; set one (public_key_ver 1 or later) before "
+                   "fetching messages");
         return NULL;
     }
     if (zl_msgkey_encrypt_pkey(key->pkey, (const unsigned char *)m->secret_key,
@@ -435,7 +420,8 @@ cJSON *zl_sync_item(zl_corp *c, size_t i, const zl_keyring *ring, char *err, siz
     ok = true;
 out:
     if (!ok) {
-        set_err(err, errlen, "message \"%s\": out of memory building the sync_msg item", m->msgid);
+        zl_err_set(err, errlen, "message \"%s\": out of memory building the sync_msg item",
+                   m->msgid);
         cJSON_Delete(item);
         item = NULL;
     }

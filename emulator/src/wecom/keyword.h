@@ -1,7 +1,8 @@
-/* rules: keyword rules (sdk-api.md §4): rule bodies, the matcher over archived messages,
- * and the hits that fire hit_keyword; the SDK APIs over them are in api_rules.c. */
-#ifndef ZL_RULES_H
-#define ZL_RULES_H
+/* keyword: WeCom's keyword rules (sdk-api.md §4): rule bodies checked against the spec's
+ * limits and a corp's scope and compiled, and the matcher over an archived message. Who owns
+ * a rule, its rule_id and its hits are the emulator's (api/rules.c). */
+#ifndef ZL_KEYWORD_H
+#define ZL_KEYWORD_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -9,9 +10,6 @@
 #include <cjson/cJSON.h>
 
 #include "wecom/world.h"
-
-/* Rule id text: "kwr_" and 16 lower-case hex characters. */
-#define ZL_RULE_ID_LEN 20
 
 /* Key behaviours of semantics.semantics_list (values 1..12). */
 enum {
@@ -33,6 +31,15 @@ enum {
 typedef struct zl_rule zl_rule;
 
 /*
+ * The body an update_rule request yields (create_rule: base NULL): base with the request's
+ * known fields laid over it. keyword fields and applicable_range items are replaced one by
+ * one; an applicable_range item whose list is empty (or absent) clears it. Returns the body
+ * (the caller cJSON_Deletes it; zl_rule_compile checks it), or NULL with *errcode 40058 when
+ * keyword, semantics or applicable_range is not an object (-1 when memory ran out) and one
+ * sentence in why.
+ */
+cJSON *zl_rule_merge(const cJSON *base, const cJSON *req, int *errcode, char *why, size_t whylen);
+/*
  * Checks a whole rule body (name, keyword, semantics, applicable_range as in a create_rule
  * request) against the spec's limits and corp c's authorised scope, and compiles it.
  * flags_sent: the request itself carried keyword.is_case_sensitive or keyword.match_rule
@@ -48,6 +55,8 @@ void zl_rule_free(zl_rule *r);
  * that are set), borrowed from r. */
 const cJSON *zl_rule_body(const zl_rule *r);
 
+/* Whether a message of msgtype can hit a rule at all (vendor doc 53347). */
+bool zl_rule_hittable(int msgtype);
 /*
  * Whether message m of corp c hits r. content is m's content parsed (NULL = none). A hit is
  * in r's applicable range and either a word of r matches (*keyword true) or a key behaviour
