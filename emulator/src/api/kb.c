@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/kb.h"
+#include "core/grow.h"
 #include "api/kb_int.h"
 
 #define KB_ID_PREFIX "kb_"
@@ -119,15 +120,8 @@ kb_set *zl_kb_set_new(zl_emu *emu, struct zl_kb *s, zl_corp *c, const char *name
     if (!k || !(k->name = strdup(name)) ||
         !(k->authorised = calloc(s->app_count + 1, sizeof *k->authorised)))
         goto fail;
-    if (s->count == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        kb_set **sets = realloc(s->sets, cap * sizeof *sets);
-
-        if (!sets)
-            goto fail;
-        s->sets = sets;
-        s->cap = cap;
-    }
+    if (zl_grow(&s->sets, &s->cap, s->count, sizeof *s->sets, 16) != 0)
+        goto fail;
     do {
         memcpy(k->kb_id, KB_ID_PREFIX, strlen(KB_ID_PREFIX));
         zl_engine_random_hex(emu->engine, k->kb_id + strlen(KB_ID_PREFIX), 8);

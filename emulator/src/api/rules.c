@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "wecom/errcode.h"
+#include "core/grow.h"
 #include "wecom/keyword.h"
 #include "api/sdk_api.h"
 
@@ -131,15 +132,8 @@ static void sweep_tokens(zl_emu *emu, struct zl_rules *s)
 
 static int add_hit(corp_rules *cr, size_t msg, zl_app_rt *a, hit_rule *rules, size_t n)
 {
-    if (cr->hit_count == cr->hit_cap) {
-        size_t cap = cr->hit_cap ? cr->hit_cap * 2 : 16;
-        hit *h = realloc(cr->hits, cap * sizeof *h);
-
-        if (!h)
-            return -1;
-        cr->hits = h;
-        cr->hit_cap = cap;
-    }
+    if (zl_grow(&cr->hits, &cr->hit_cap, cr->hit_count, sizeof *cr->hits, 16) != 0)
+        return -1;
     cr->hits[cr->hit_count++] = (hit){.msg = msg, .app = a, .rules = rules, .n = n};
     return 0;
 }

@@ -2,6 +2,7 @@
  * HTTP (libcurl multi), timers on the virtual clock, a seeded random source. */
 #define _GNU_SOURCE
 #include "core/engine.h"
+#include "core/grow.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -881,15 +882,8 @@ uint64_t zl_engine_timer(zl_engine *e, int64_t at_ms, zl_timer_fn fn, void *ud)
 {
     size_t i;
 
-    if (e->n_timers == e->cap_timers) {
-        size_t cap = e->cap_timers ? e->cap_timers * 2 : 64;
-        timer *t = realloc(e->timers, cap * sizeof *t);
-
-        if (!t)
-            return 0;
-        e->timers = t;
-        e->cap_timers = cap;
-    }
+    if (zl_grow(&e->timers, &e->cap_timers, e->n_timers, sizeof *e->timers, 64) != 0)
+        return 0;
     i = e->n_timers++;
     e->timers[i] = (timer){.at = at_ms, .id = ++e->next_timer_id, .fn = fn, .ud = ud};
     while (i > 0 && before(&e->timers[i], &e->timers[(i - 1) / 2])) {

@@ -1,5 +1,6 @@
 /* journal: every exchange on every face, in order, for assertions, the inspector and reports. */
 #include "core/journal.h"
+#include "core/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -155,15 +156,8 @@ uint64_t zl_journal_listen(zl_journal *j, zl_journal_listener_fn fn, void (*free
 {
     if (!fn)
         return 0;
-    if (j->n_listeners == j->cap_listeners) {
-        size_t cap = j->cap_listeners ? j->cap_listeners * 2 : 4;
-        listener *l = realloc(j->listeners, cap * sizeof *l);
-
-        if (!l)
-            return 0;
-        j->listeners = l;
-        j->cap_listeners = cap;
-    }
+    if (zl_grow(&j->listeners, &j->cap_listeners, j->n_listeners, sizeof *j->listeners, 4) != 0)
+        return 0;
     j->listeners[j->n_listeners++] =
         (listener){.id = ++j->next_listener, .fn = fn, .free_fn = free_fn, .ud = ud};
     return j->next_listener;

@@ -1,5 +1,6 @@
 /* control: the /_zonelab/ face the CLI, the inspector and scenarios use (JSON). */
 #include "faces/control.h"
+#include "core/grow.h"
 #include "api/chat.h"
 #include "api/export.h"
 #include "api/kb.h"
@@ -121,15 +122,8 @@ static int list_one(const char *key, void *value, void *ud)
 {
     live_list *l = ud;
 
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        listed *v = realloc(l->v, cap * sizeof *v);
-
-        if (!v)
-            return 0; /* a shorter list */
-        l->v = v;
-        l->cap = cap;
-    }
+    if (zl_grow(&l->v, &l->cap, l->n, sizeof *l->v, 64) != 0)
+        return 0; /* a shorter list */
     l->v[l->n++] = (listed){.key = key, .value = value, .order = l->order(value)};
     return 0; /* keep it: the sweep is only a walk over keys and values */
 }

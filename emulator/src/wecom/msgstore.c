@@ -1,5 +1,6 @@
 /* msgstore: one corp's message archive: append in seq order, by index, by send time, by msgid. */
 #include "wecom/world_int.h"
+#include "core/grow.h"
 
 #include "core/err.h"
 
@@ -272,15 +273,8 @@ static const char *intern(zl_msgstore *s, const char *id)
 
     if (found >= 0)
         return s->interned[found];
-    if (s->interned_count == s->interned_cap) {
-        size_t cap = s->interned_cap ? s->interned_cap * 2 : 64;
-        const char **grown = realloc(s->interned, cap * sizeof *grown);
-
-        if (grown == NULL)
-            return NULL;
-        s->interned = grown;
-        s->interned_cap = cap;
-    }
+    if (zl_grow(&s->interned, &s->interned_cap, s->interned_count, sizeof *s->interned, 64) != 0)
+        return NULL;
     if (zl_hindex_reserve(&s->intern_index, s->interned_count + 1) != 0)
         return NULL;
     copy = store_str(s, id);
@@ -330,15 +324,8 @@ int zl_msgstore_append(zl_msgstore *s, const zl_message_in *m, char *err, size_t
         return -1;
     /* Everything that can fail happens before the message becomes visible (count++). */
     if (s->count == s->chunk_count * CHUNK_LEN) {
-        if (s->chunk_count == s->chunk_cap) {
-            size_t cap = s->chunk_cap ? s->chunk_cap * 2 : 16;
-            zl_message **grown = realloc(s->chunks, cap * sizeof *grown);
-
-            if (grown == NULL)
-                goto oom;
-            s->chunks = grown;
-            s->chunk_cap = cap;
-        }
+        if (zl_grow(&s->chunks, &s->chunk_cap, s->chunk_count, sizeof *s->chunks, 16) != 0)
+            goto oom;
         s->chunks[s->chunk_count] = malloc(CHUNK_LEN * sizeof(zl_message));
         if (s->chunks[s->chunk_count] == NULL)
             goto oom;
