@@ -90,7 +90,7 @@ static char *decrypt_with(const char *private_file, const char *b64, int *rc)
     return (char *)pt;
 }
 
-/* ---------------------------------------------------------------- cursors */
+/* ---- cursors ---- */
 
 /* base64url without padding, written here independently of the module. */
 static void b64url(const unsigned char *in, size_t len, char *out)
@@ -227,7 +227,7 @@ static void test_msgsync_cursor_rejects(void **state)
     assert_true(pos == 99);
 }
 
-/* ---------------------------------------------------------------- keyring */
+/* ---- keyring ---- */
 
 static void test_msgsync_keyring_versions_and_pem(void **state)
 {
@@ -308,7 +308,7 @@ static void test_msgsync_keyring_oldest_before_first(void **state)
     zl_keyring_free(r);
 }
 
-/* ---------------------------------------------------------------- visibility */
+/* ---- visibility ---- */
 
 #define VIS_WORLD                                                                                  \
     CORP(",\"members\":[" MEMBER("e1", 1, true) "," MEMBER("e2", 2, true) "," MEMBER(              \
@@ -394,7 +394,7 @@ static void test_msgsync_visible_edition_and_scope(void **state)
     zl_world_free(w);
 }
 
-/* ---------------------------------------------------------------- window and start */
+/* ---- window and start ---- */
 
 #define WINDOW_WORLD                                                                               \
     CORP(",\"members\":[" MEMBER("u1", 3, true) "," MEMBER("u2", 3, true) "],\"messages\":[" MSG(  \
@@ -446,7 +446,7 @@ static void test_msgsync_start_window_and_begin_time(void **state)
     zl_world_free(w);
 }
 
-/* ---------------------------------------------------------------- collect */
+/* ---- collect ---- */
 
 /* m2, m3 and m5 are between out-of-scope members, the rest have u1 in them. */
 #define COLLECT_WORLD                                                                                                                                   \
@@ -524,7 +524,7 @@ static void test_msgsync_collect_limit_future_and_scan(void **state)
     zl_world_free(w);
 }
 
-/* ---------------------------------------------------------------- items */
+/* ---- items ---- */
 
 #define ITEM_WORLD                                                                                 \
     CORP(",\"members\":[" MEMBER("u1", 3, true) "," MEMBER(                                        \

@@ -31,7 +31,7 @@
 #define SAMPLE_ERR 710660
 #define KEYS       ZL_SOURCE_DIR "/fixtures/keys/"
 
-/* ---------------------------------------------------------------- fake clock and sleep */
+/* ---- fake clock and sleep ---- */
 
 static atomic_llong fake_now = T0;
 
@@ -75,7 +75,7 @@ static void sleeps_reset(void)
     pthread_mutex_unlock(&sleep_lock);
 }
 
-/* ---------------------------------------------------------------- the fake SDK */
+/* ---- the fake SDK ---- */
 
 #define MAX_CALLS 64
 #define MAX_STEPS 32
@@ -244,7 +244,7 @@ static void fake_release(fake_sdk *k)
     pthread_mutex_unlock(&k->lock);
 }
 
-/* ---------------------------------------------------------------- the fixture */
+/* ---- the fixture ---- */
 
 typedef struct fx {
     char dir[64];
@@ -355,7 +355,7 @@ static void app_stop(fx *f)
     f->app = NULL;
 }
 
-/* ---------------------------------------------------------------- helpers */
+/* ---- helpers ---- */
 
 static char *handle(fx *f, uint32_t call_type, const char *ability, const char *notify_id,
                     const char *data)
@@ -502,7 +502,7 @@ static int count_sender(const cJSON *digest, int type, const char *id)
     return 0;
 }
 
-/* ---------------------------------------------------------------- config */
+/* ---- config ---- */
 
 static const char *const ENV_VARS[] = {
     "PORT",
@@ -778,7 +778,7 @@ static void test_zone_demo_config_port_precedence(void **state)
     env_clear();
 }
 
-/* ---------------------------------------------------------------- store */
+/* ---- store ---- */
 
 static void test_zone_demo_store_notify_id_ok(void **state)
 {
@@ -1052,7 +1052,7 @@ static void test_zone_demo_store_long_cursor_readable(void **state)
     }
 }
 
-/* ---------------------------------------------------------------- dispatch */
+/* ---- dispatch ---- */
 
 static void test_zone_demo_invoke_passthrough(void **state)
 {
@@ -1150,7 +1150,7 @@ static void test_zone_demo_get_callback_data(void **state)
     assert_int_equal(f->sdk.n_calls, 0);
 }
 
-/* ---------------------------------------------------------------- events */
+/* ---- events ---- */
 
 static const char *const EVENT =
     "{\"event_type\":\"chat_archive_audit_approved\","
@@ -1418,7 +1418,7 @@ static void test_zone_demo_renotify_counts_its_own(void **state)
     assert_int_equal(r.result, 1);
 }
 
-/* ---------------------------------------------------------------- new_messages_digest */
+/* ---- new_messages_digest ---- */
 
 #define MSG(type, from_type, from)                                                                 \
     "{\"msgid\":\"m\",\"send_time\":1700000000,\"msgtype\":" #type                                 \
@@ -1621,7 +1621,7 @@ static void test_zone_demo_digest_errors(void **state)
     cJSON_Delete(d);
 }
 
-/* ---------------------------------------------------------------- message keys */
+/* ---- message keys ---- */
 
 /* "zonelabFixedSecretKey00000000010" wrapped with test_v1_public.pem (openssl pkeyutl
  * -encrypt -pkeyopt rsa_padding_mode:pkcs1, base64): fixed, so a wrong key fails the same way
@@ -1720,7 +1720,7 @@ static void test_zone_demo_msgkey_load_errors(void **state)
     assert_null(zd_msgkey_from_pem(NULL, 10, err, sizeof err));
 }
 
-/* ---------------------------------------------------------------- open_debug_mode */
+/* ---- open_debug_mode ---- */
 
 static int fake_open_debug_mode(void *ud, const char *debug_token, const char *access_token,
                                 char *err, size_t errlen)
@@ -1775,7 +1775,7 @@ static void test_zone_demo_open_debug_mode_absent(void **state)
     free(out);
 }
 
-/* ---------------------------------------------------------------- echo_input */
+/* ---- echo_input ---- */
 
 static void test_zone_demo_echo_input(void **state)
 {
@@ -1825,7 +1825,7 @@ static void test_zone_demo_echo_input(void **state)
     cJSON_Delete(body);
 }
 
-/* ---------------------------------------------------------------- the digest's sentiment */
+/* ---- the digest's sentiment ---- */
 
 static void test_zone_demo_digest_options(void **state)
 {
@@ -2175,7 +2175,7 @@ static void test_zone_demo_digest_sentiment_wrong_key(void **state)
     free(page);
 }
 
-/* ---------------------------------------------------------------- async */
+/* ---- async ---- */
 
 static bool async_done_at_least(zd_app *a, uint64_t n)
 {

@@ -38,7 +38,7 @@ static const char *const TOKENS[] = {"departmentName",  "userName", "userAlias",
 #define N_TOKENS  (sizeof TOKENS / sizeof *TOKENS)
 #define MSG_TOKEN 5 /* msgContent=MSGID/SECRET-KEY */
 
-/* ------------------------------------------------------------------ state */
+/* ---- state ---- */
 
 /* A display-component code: bound to the app it was issued for. */
 typedef struct issued_code {
@@ -191,7 +191,7 @@ static void sweep(struct zl_export *s)
     zl_strmap_sweep(s->codes, drop_code, &now);
 }
 
-/* ------------------------------------------------------------------ replies */
+/* ---- replies ---- */
 
 /* A required string field: NULL when it is a non-empty string of at most max bytes (in
  * *out), else the 40058 reply. */
@@ -207,7 +207,7 @@ static cJSON *required_str(zl_sdk_ctx *x, const char *key, size_t max, const cha
     return NULL;
 }
 
-/* ------------------------------------------------------------------ the template */
+/* ---- the template ---- */
 
 typedef struct tmpl {
     size_t msg_ids;          /* distinct message ids of msgContent tokens */
@@ -292,7 +292,7 @@ static int scan_template(const zl_media *m, tmpl *t)
     return rc;
 }
 
-/* ------------------------------------------------------------------ jobs on the clock */
+/* ---- jobs on the clock ---- */
 
 static void journal_job(const job *j, const char *event_to)
 {
@@ -379,7 +379,7 @@ static void on_timer(zl_engine *e, void *ud)
         settle(j);
 }
 
-/* ------------------------------------------------------------------ the APIs */
+/* ---- the APIs ---- */
 
 /* The request's code as one issued to the caller, unspent and younger than 5 min: NULL with
  * *e the reply when it is not. */
@@ -547,7 +547,7 @@ const zl_sdk_api zl_sdk_apis_export[] = {
     {NULL, NULL, 0},
 };
 
-/* ------------------------------------------------------------------ the control face */
+/* ---- the control face ---- */
 
 static cJSON *ok_object(void)
 {

@@ -14,7 +14,7 @@
 
 #define KB_ID_PREFIX "kb_"
 
-/* ------------------------------------------------------------------ state */
+/* ---- state ---- */
 
 void zl_kb_doc_cleanup(kb_doc *d)
 {
@@ -136,7 +136,7 @@ fail:
     return NULL;
 }
 
-/* ------------------------------------------------------------------ events */
+/* ---- events ---- */
 
 void zl_kb_send_event(zl_emu *emu, zl_app_rt *a, const char *type, const kb_set *k,
                       const kb_doc *doc, cJSON *events)
@@ -166,7 +166,7 @@ static void send_to_authorised(zl_emu *emu, const char *type, const kb_set *k, c
             zl_kb_send_event(emu, &emu->apps[i], type, k, doc, events);
 }
 
-/* ------------------------------------------------------------------ learning */
+/* ---- learning ---- */
 
 static bool rule_matches(const learn_rule *r, const kb_set *k, const kb_doc *d)
 {
@@ -242,7 +242,7 @@ int zl_kb_learn(zl_emu *emu, struct zl_kb *s, const kb_set *k, kb_doc *d)
     return 0;
 }
 
-/* ------------------------------------------------------------------ names and documents */
+/* ---- names and documents ---- */
 
 /* The next code point of UTF-8 text at *p (advanced), or -1 for a malformed sequence. */
 static long utf8_next(const unsigned char **p)

@@ -60,14 +60,14 @@ static bool web_url_ok(const char *u)
     return true;
 }
 
-/* ------------------------------------------------------------------ replies */
+/* ---- replies ---- */
 
 static cJSON *ok(void)
 {
     return zl_errcode_reply(0, NULL, NULL);
 }
 
-/* ------------------------------------------------------------------ request fields */
+/* ---- request fields ---- */
 
 /* kb_name of a create or rename: 1..20 characters, nothing invisible. NULL when fine. */
 static cJSON *kb_name_arg(zl_sdk_ctx *x, const char **out)
@@ -315,7 +315,7 @@ static int add_docs(zl_emu *emu, struct zl_kb *s, kb_set *k, const cJSON *list, 
     return 0;
 }
 
-/* ------------------------------------------------------------------ the APIs */
+/* ---- the APIs ---- */
 
 static cJSON *api_knowledge_base_list(zl_sdk_ctx *x)
 {

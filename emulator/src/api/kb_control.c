@@ -13,7 +13,7 @@
 
 #define MAX_LATENCY_MS (86400LL * 1000)
 
-/* ------------------------------------------------------------------ the console's side */
+/* ---- the console's side ---- */
 
 typedef struct ctl {
     zl_emu *emu;

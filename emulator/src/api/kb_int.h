@@ -75,7 +75,7 @@ static inline size_t app_index(const zl_emu *emu, const zl_app_rt *a)
     return (size_t)(a - emu->apps);
 }
 
-/* ------------------------------------------------------------------ kb.c */
+/* ---- kb.c ---- */
 
 /* The emulator's knowledge state, made on first use; NULL when memory runs out. */
 struct zl_kb *zl_kb_state(zl_emu *emu);

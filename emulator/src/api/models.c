@@ -29,7 +29,7 @@
 #define ACK_TIMEOUT_MS     5000       /* an own model's or program's answer to the task's call */
 #define PROGRAM_BUDGET     1000000000 /* program tasks: no quota documented */
 
-/* ------------------------------------------------------------------ models */
+/* ---- models ---- */
 
 const model_info zl_models_info[M_COUNT] = {
     [M_SENTIMENT] = {"sentiment", "sentiment_result", true},
@@ -75,7 +75,7 @@ void zl_models_fail_item(cJSON *fails, int code, const char *msgid)
     cJSON_AddItemToArray(fails, f);
 }
 
-/* ------------------------------------------------------------------ state */
+/* ---- state ---- */
 
 void zl_models_answer_cleanup(answer *a)
 {
@@ -209,7 +209,7 @@ void zl_models_journal_task(task *t)
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "sdk", "model_task", j);
 }
 
-/* ------------------------------------------------------------------ the clock */
+/* ---- the clock ---- */
 
 static void on_due(zl_engine *e, void *ud)
 {
@@ -278,7 +278,7 @@ static void sweep(struct zl_models *m)
     zl_strmap_sweep(m->tasks, task_expired, &cut);
 }
 
-/* ------------------------------------------------------------------ create_* */
+/* ---- create_* ---- */
 
 cJSON *zl_models_parse_msgs(sdk_ctx *x, struct zl_models *m, task *t, bool required, cJSON *fails)
 {
@@ -603,7 +603,7 @@ fail:
     return e;
 }
 
-/* ------------------------------------------------------------------ get_*_result */
+/* ---- get_*_result ---- */
 
 static cJSON *result(sdk_ctx *x, model_kind k)
 {

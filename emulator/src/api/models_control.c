@@ -11,7 +11,7 @@
 
 #define FAILED_DEFAULT 710633 /* a scripted failure without errcode */
 
-/* ------------------------------------------------------------------ control face */
+/* ---- control face ---- */
 
 static int model_named(const char *name)
 {

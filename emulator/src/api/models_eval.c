@@ -14,7 +14,7 @@
 #define SUMMARY_SENTENCES 3
 #define KNOWLEDGE_TOP_K   3
 
-/* ------------------------------------------------------------------ text helpers */
+/* ---- text helpers ---- */
 
 static int lower(int ch)
 {
@@ -91,7 +91,7 @@ static int take_all(char *s, const char *w)
     return hits;
 }
 
-/* ------------------------------------------------------------------ default answers */
+/* ---- default answers ---- */
 
 /* Sentiment lexicon (docs/emulator.md). Chinese words match as substrings, the negative ones
  * first; English words as whole words, flipped after not / no / never. */
@@ -235,7 +235,7 @@ out:
     return score;
 }
 
-/* ------------------------------------------------------------------ evaluating a task */
+/* ---- evaluating a task ---- */
 
 static bool self_built(const task *t)
 {
@@ -591,7 +591,7 @@ done:
     zl_models_journal_task(t);
 }
 
-/* ------------------------------------------------------------------ scripted answers */
+/* ---- scripted answers ---- */
 
 static void answer_copy(answer *dst, const answer *src)
 {

@@ -24,7 +24,7 @@ typedef zl_sdk_ctx sdk_ctx;
 /* A growing string. */
 typedef zl_sbuf buf;
 
-/* ------------------------------------------------------------------ models */
+/* ---- models ---- */
 
 typedef enum model_kind {
     M_SENTIMENT,
@@ -53,7 +53,7 @@ static inline bool own(model_kind k)
     return k == M_MODEL || k == M_PROGRAM;
 }
 
-/* ------------------------------------------------------------------ tasks and state */
+/* ---- tasks and state ---- */
 
 enum { ST_DONE, ST_FAILED, ST_PENDING }; /* how a scripted answer ends a task */
 
@@ -152,7 +152,7 @@ typedef struct eval {
     const char *text; /* borrowed from content; "" when none */
 } eval;
 
-/* ------------------------------------------------------------------ models.c */
+/* ---- models.c ---- */
 
 /* The family's part of the emulator (zl_emu_part finds the state without making it). */
 extern const zl_emu_part_ops zl_models_part;
@@ -195,7 +195,7 @@ cJSON *zl_models_task_keep(sdk_ctx *x, struct zl_models *m, task *t);
 /* A create_* reply: the jobid, the duplicates and any unknown tag groups (both taken). */
 cJSON *zl_models_created(sdk_ctx *x, const task *t, cJSON *fails, cJSON *unknown);
 
-/* ------------------------------------------------------------------ models_eval.c */
+/* ---- models_eval.c ---- */
 
 /* Whether w is one of the NULL-terminated list. */
 bool zl_models_in_list(const char *const *list, const char *w);
@@ -224,7 +224,7 @@ void zl_models_finish(task *t);
  * first per-message rule of each message. */
 void zl_models_take_rules(struct zl_models *m, task *t);
 
-/* ------------------------------------------------------------------ models_own.c */
+/* ---- models_own.c ---- */
 
 /* create_model_task (k M_MODEL) and create_program_task (M_PROGRAM): the reply (owned). */
 cJSON *zl_models_create_own(sdk_ctx *x, model_kind k);

@@ -13,7 +13,7 @@
 
 #define MAX_DEBUG_TEXT (4 * MAX_INPUT_CHARS) /* bytes of one debug_info value */
 
-/* ------------------------------------------------------------------ own model / program tasks */
+/* ---- own model / program tasks ---- */
 
 /*
  * create_model_task and create_program_task (sdk-api.md §6.3 to §6.5): the target's ability

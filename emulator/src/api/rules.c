@@ -23,7 +23,7 @@
 #define RULE_ID_PREFIX     "kwr_"
 #define RULE_ID_LEN        20 /* "kwr_" and 16 lower-case hex characters */
 
-/* ------------------------------------------------------------------ state */
+/* ---- state ---- */
 
 /* A rule of a corp: the compiled rule and what the emulator keeps about it. */
 typedef struct rule_rec {
@@ -128,7 +128,7 @@ static void sweep_tokens(zl_emu *emu, struct zl_rules *s)
     zl_strmap_sweep(s->tokens, token_expired, &now);
 }
 
-/* ------------------------------------------------------------------ hits on archive */
+/* ---- hits on archive ---- */
 
 static int add_hit(corp_rules *cr, size_t msg, zl_app_rt *a, hit_rule *rules, size_t n)
 {
@@ -238,7 +238,7 @@ static void rules_on_archive(zl_emu *emu, void *state, zl_corp *c, size_t first,
     }
 }
 
-/* ------------------------------------------------------------------ the APIs */
+/* ---- the APIs ---- */
 
 typedef zl_sdk_ctx sdk_ctx;
 

@@ -18,7 +18,7 @@
 #define MAX_WORD_CHARS 32 /* each word: 1..32 characters */
 #define MAX_TEXTS      32 /* text pieces of one message the matcher looks at */
 
-/* ------------------------------------------------------------------ rule bodies */
+/* ---- rule bodies ---- */
 
 struct zl_rule {
     cJSON *body; /* canonical; everything below borrows from it */
@@ -548,7 +548,7 @@ cJSON *zl_rule_merge(const cJSON *base, const cJSON *req, int *errcode, char *wh
     return body;
 }
 
-/* ------------------------------------------------------------------ the matcher */
+/* ---- the matcher ---- */
 
 bool zl_rule_hittable(int msgtype)
 {

@@ -19,7 +19,7 @@
 
 static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* ---------------------------------------------------------------- cursors */
+/* ---- cursors ---- */
 
 static void put_be(unsigned char *p, uint64_t v, int n)
 {
@@ -148,7 +148,7 @@ int zl_cursor_decode(const zl_cursor_key *k, int kind, uint32_t scope, const cha
     return 0;
 }
 
-/* ---------------------------------------------------------------- keyring */
+/* ---- keyring ---- */
 
 typedef struct ring_key {
     uint32_t version;
@@ -251,7 +251,7 @@ uint32_t zl_keyring_version_at(const zl_keyring *r, size_t i)
     return key == NULL ? 0 : key->version;
 }
 
-/* ---------------------------------------------------------------- visibility and walks */
+/* ---- visibility and walks ---- */
 
 /* Whether p is an in-scope employee of c with at least edition `need`. */
 static bool party_in_scope(zl_corp *c, const zl_party *p, int need)
@@ -339,7 +339,7 @@ size_t zl_sync_collect(zl_corp *c, size_t start, size_t limit, int64_t now_s, si
     return n;
 }
 
-/* ---------------------------------------------------------------- reply items */
+/* ---- reply items ---- */
 
 /* {type, id} of p, or NULL when memory runs out. */
 static cJSON *party_json(const zl_party *p)

@@ -8,7 +8,7 @@
 
 #include <cjson/cJSON.h>
 
-/* ---------------------------------------------------------------- arena */
+/* ---- arena ---- */
 
 typedef struct zl_arena_block {
     struct zl_arena_block *next;
@@ -92,7 +92,7 @@ char *zl_arena_strndup(struct zl_arena *a, const char *s, size_t n)
     return p;
 }
 
-/* ----------------------------------------------------------- hash index */
+/* ---- hash index ---- */
 
 uint32_t zl_hash_str(const char *s)
 {
@@ -175,7 +175,7 @@ void zl_hindex_cleanup(zl_hindex *h)
     h->count = 0;
 }
 
-/* -------------------------------------------------------------- lookups */
+/* ---- lookups ---- */
 
 static const char *member_key(const void *ctx, uint32_t v)
 {
@@ -321,7 +321,7 @@ int zl_load_party_ref(zl_loader *L, zl_corp *c, int type, const char *id, const 
                         corp_path);
 }
 
-/* ------------------------------------------------------------ consents */
+/* ---- consents ---- */
 
 #define CONSENT_KEY_LEN (2 + 2 * ZL_WORLD_MAX_ID + 1)
 
@@ -494,7 +494,7 @@ int zl_corp_consent_set(zl_world *w, zl_corp *c, const zl_consent *in, char *err
     return consent_put(&L, c, in, key);
 }
 
-/* ------------------------------------------------- messages into a corp */
+/* ---- messages into a corp ---- */
 
 /* A message read from the file, waiting to be sorted by send_time and archived. */
 typedef struct pending {

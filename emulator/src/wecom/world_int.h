@@ -15,7 +15,7 @@
 #define PATH_LEN     160                      /* JSON paths in error messages */
 #define MAX_MESSAGES ((size_t)UINT32_MAX - 1) /* the msgid index stores index + 1 in 32 bits */
 
-/* ------------------------------------------------------------- arena (world.c) */
+/* ---- arena (world.c) ---- */
 
 /* A chunked bump allocator: strings and small arrays, freed all at once. */
 struct zl_arena_block;
@@ -35,7 +35,7 @@ void *zl_arena_alloc(struct zl_arena *a, size_t size, size_t align);
 /* A NUL-terminated copy of s[0..n) in a; NULL when memory runs out. */
 char *zl_arena_strndup(struct zl_arena *a, const char *s, size_t n);
 
-/* -------------------------------------------------------- hash index (world.c) */
+/* ---- hash index (world.c) ---- */
 
 /* Open addressing over 32-bit values; keys live elsewhere and are read through key_of. */
 typedef struct zl_hslot {
@@ -74,7 +74,7 @@ struct zl_corp_index {
     size_t consent_cap;        /* of corp->consents and consent_keys (malloc'd) */
 };
 
-/* ------------------------------------------ the loader's reading kit (world_json.c) */
+/* ---- the loader's reading kit (world_json.c) ---- */
 
 /*
  * What the loader reads into: the world, its arena, the folder relative pem_file paths start
@@ -130,7 +130,7 @@ int zl_load_keep(zl_loader *L, const char *s, const char **out);
 /* count zeroed items of size bytes from the world's arena, in *out (a pointer's address). */
 int zl_load_keep_array(zl_loader *L, size_t count, size_t size, void *out);
 
-/* ---------------------------------------- sections of a corp the model reads (world.c) */
+/* ---- sections of a corp the model reads (world.c) ---- */
 
 /* Checks that id names a party of type in c (robots are not modelled: any id); name is its
  * path, corp_path the corp's. */
