@@ -459,12 +459,7 @@ static int l_info(lua_State *L)
     return 1;
 }
 
-static int traceback(lua_State *L)
-{
-    luaL_traceback(L, L, lua_tostring(L, 1), 1);
-    return 1;
-}
-
+/* The SDK hook: asks the scenario's backend function what to do with this invoke. */
 int zl_primitives_sdk_hook(void *ud, const char *api, const cJSON *request, cJSON **reply,
                            long *delay_ms)
 {
@@ -475,11 +470,10 @@ int zl_primitives_sdk_hook(void *ud, const char *api, const cJSON *request, cJSO
 
     if (s->backend_ref == LUA_NOREF)
         return ZL_HOOK_PASS;
-    lua_pushcfunction(L, traceback);
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->backend_ref);
     lua_pushstring(L, api);
     zl_luajson_push(L, request);
-    if (lua_pcall(L, 2, 1, top + 1) != LUA_OK) {
+    if (zl_sandbox_pcall(L, 2, 1) != LUA_OK) {
         snprintf(s->pending_error, sizeof s->pending_error, "a backend script failed: %s",
                  lua_tostring(L, -1));
         lua_settop(L, top);

@@ -607,21 +607,19 @@ static int run_test(sc *s, size_t i, char **msg)
     s->test_thread = co;
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->tests[i].ref);
     lua_xmove(L, co, 1);
-    status = lua_resume(co, L, 0, &nres);
+    status = zl_sandbox_resume(co, L, &nres);
     while (status == LUA_YIELD) {
         lua_pop(co, nres);
         if (s->w.kind == W_NONE) { /* a coroutine.yield() of the script's own */
             status = LUA_ERRRUN;
-            lua_pushstring(co, "a test must not yield by itself (use sleep or a wait verb)");
+            zl_sandbox_traceback(L, co,
+                                 "a test must not yield by itself (use sleep or a wait verb)");
             break;
         }
         drive(s);
-        status = lua_resume(co, L, 0, &nres);
+        status = zl_sandbox_resume(co, L, &nres);
     }
-    if (status != LUA_OK) {
-        const char *m = lua_tostring(co, -1);
-
-        luaL_traceback(L, co, m ? m : "(an error that is not a string)", 0);
+    if (status != LUA_OK) { /* the message, with its traceback, is on L */
         *msg = strdup(lua_tostring(L, -1));
         lua_pop(L, 1);
     }
@@ -660,7 +658,7 @@ cJSON *zl_scenario_run(const char *path, const zl_scenario_options *o)
         result_test(tests, "(load)", "error", err, 0);
         goto done;
     }
-    if (luaL_loadfile(s->L, path) != LUA_OK || lua_pcall(s->L, 0, 0, 0) != LUA_OK) {
+    if (luaL_loadfile(s->L, path) != LUA_OK || zl_sandbox_pcall(s->L, 0, 0) != LUA_OK) {
         result_test(tests, "(load)", "error", lua_tostring(s->L, -1), 0);
         failed = true;
         goto done;
@@ -722,6 +720,7 @@ done:
     cJSON_Delete(s->config);
     cJSON_Delete(s->test_app_got);
     free(s->started);
+    free(s->lib_dir);
     for (i = 0; s->env && s->env[i].name; i++) {
         free(s->env[i].name);
         free(s->env[i].value);

@@ -85,6 +85,7 @@ typedef struct sc {
     lua_State *test_thread;  /* the running test's coroutine */
     int64_t scenario_deadline;
     char crash[1200];
+    char *lib_dir; /* the scenario root's lib/ once require() looked for it, or NULL */
     /* the test app: an app server inside the emulator whose deliveries a scenario can fail */
     char test_app_url[128];
     zl_app *test_app;
@@ -125,6 +126,19 @@ int zl_scenario_spawn(sc *s, zl_prog_rt *p, const char *cmd, size_t i, char *err
  * vars, and the prelude run. NULL with err (owned by the caller, room for errlen) when it
  * cannot be made. */
 lua_State *zl_sandbox_new(sc *s, char *err, size_t errlen);
+
+/* The one way into Lua from C: lua_pcall of the function below its nargs arguments, with a
+ * message handler that adds the stack traceback. LUA_OK with nresults results on the stack,
+ * or an error status with the message (traceback included) on top. */
+int zl_sandbox_pcall(lua_State *L, int nargs, int nresults);
+
+/* lua_resume of a test's coroutine co from L. On an error status the message, with co's
+ * traceback, is on top of L. */
+int zl_sandbox_resume(lua_State *co, lua_State *L, int *nres);
+
+/* Pushes onto L msg (NULL: not a string) with co's stack traceback, or msg as is when a
+ * traceback was already added to it. */
+void zl_sandbox_traceback(lua_State *L, lua_State *co, const char *msg);
 
 /* The step budget hook: raises once the scenario's deadline has passed. */
 void zl_sandbox_count_hook(lua_State *L, lua_Debug *ar);
