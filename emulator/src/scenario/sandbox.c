@@ -23,15 +23,25 @@ extern const size_t zl_scenario_prelude_len;
 void zl_sandbox_where(lua_State *L, char *out, size_t n)
 {
     lua_Debug ar;
-    int level;
+    int level, pass;
+    sc *s;
 
+    lua_getfield(L, LUA_REGISTRYINDEX, "zonelab.sc");
+    s = lua_touserdata(L, -1);
+    lua_pop(L, 1);
     out[0] = '\0';
-    for (level = 1; lua_getstack(L, level, &ar); level++) {
-        if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0 || ar.source[0] != '@')
-            continue; /* C frames and the prelude (loaded as "=prelude.lua") */
-        snprintf(out, n, "%s:%d: ", ar.source + 1, ar.currentline);
-        return;
-    }
+    /* The scenario file's innermost frame, so that a verb a library calls names the line that
+     * called the library; else any file's (a library function the emulator calls back). C
+     * frames and the prelude (loaded as "=prelude.lua") never. */
+    for (pass = 0; pass < 2; pass++)
+        for (level = 1; lua_getstack(L, level, &ar); level++) {
+            if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0 || ar.source[0] != '@')
+                continue;
+            if (pass == 0 && (!s || strcmp(ar.source + 1, s->path) != 0))
+                continue;
+            snprintf(out, n, "%s:%d: ", ar.source + 1, ar.currentline);
+            return;
+        }
 }
 
 int zl_sandbox_raise(lua_State *L, const char *fmt, ...)

@@ -143,8 +143,8 @@ void zl_sandbox_traceback(lua_State *L, lua_State *co, const char *msg);
 /* The step budget hook: raises once the scenario's deadline has passed. */
 void zl_sandbox_count_hook(lua_State *L, lua_Debug *ar);
 
-/* "file:line: " of the innermost frame that is the scenario's, not the prelude's, into out
- * (n bytes; "" when there is none). */
+/* "file:line: " of the innermost frame of the scenario file into out (n bytes), else of a
+ * library it required; never the prelude's. "" when there is none. */
 void zl_sandbox_where(lua_State *L, char *out, size_t n);
 
 /* luaL_error, but at the scenario's line however deep in the prelude the call is. Does not
