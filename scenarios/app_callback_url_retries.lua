@@ -8,7 +8,7 @@ test("a refusing callback URL is verified 3 times and nothing is delivered", fun
   archive { msgid = "cb_1", sender = { type = 1, id = "zhangsan" },
     receivers = { { type = 1, id = "lisi" } }, msgtype = 1 }
   -- WeCom accepted the program's spec_notify_app; delivering it to the app is its own business
-  local c = assert(wait_sdk_call("spec_notify_app", { timeout = 5 }))
+  local c = assert(sdk.wait_call("spec_notify_app", { timeout = 5 }))
   assert_eq(c.response.errcode, 0)
   local nid = c.response.notify_id
   local verdict = assert(wait_journal({ face = "callback", kind = "program_notify",
@@ -35,7 +35,7 @@ test("a callback URL that times out twice gets the notification on the third try
   assert_eq(app("set_receive_callback", { program_id = "zone-demo" }).errcode, 0)
   archive { msgid = "cb_2", sender = { type = 1, id = "zhangsan" },
     receivers = { { type = 1, id = "lisi" } }, msgtype = 1 }
-  local c = assert(wait_sdk_call("spec_notify_app", { timeout = 5 }))
+  local c = assert(sdk.wait_call("spec_notify_app", { timeout = 5 }))
   local nid = c.response.notify_id
   local done = assert(wait_journal({ face = "callback", kind = "program_notify",
     notify_id = nid, outcome = "delivered" }, { timeout = 10 }))

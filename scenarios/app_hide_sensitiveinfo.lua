@@ -1,14 +1,13 @@
 -- set_hide_sensitiveinfo_config / get_hide_sensitiveinfo_config on the app face
 -- (POST /cgi-bin/chatdata/...): the same per-member settings as the SDK face's, so what the
 -- app sets the program reads, and the other way round.
+local invoke = require("invoke")
 scenario { world = "default" }
 
 local NONE = { hide_mobile = false, hide_idcard = false, hide_bankno = false }
 
 local function sdk_get(userid)
-  local r = call("invoke_get_hide_sensitiveinfo_config", { userid = userid })
-  assert_eq(r.errcode, 0, "sync_call_program")
-  return r.data
+  return invoke("get_hide_sensitiveinfo_config", { userid = userid })
 end
 
 test("the app sets, the app and the SDK read it", function()

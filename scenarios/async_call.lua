@@ -14,7 +14,7 @@ test("an async digest is reported through async_program_result", function()
   assert_eq(r.data.total, 22)
   assert_true(#r.data.by_msgtype > 0 and #r.data.by_sender > 0, "the digest has counts")
   -- the program reported it with the job_info of the callback
-  local c = assert(wait_sdk_call("program_async_job_call_back", { timeout = 1 }))
+  local c = assert(sdk.wait_call("program_async_job_call_back", { timeout = 1 }))
   assert_eq(c.response.errcode, 0)
   assert_eq(c.req.errcode, 0)
 end)

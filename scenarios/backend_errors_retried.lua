@@ -4,11 +4,11 @@ scenario { world = "default" }
 
 test("two dropped spec_notify_app calls are retried and the third delivers", function()
   assert_eq(app("set_receive_callback", { program_id = "zone-demo" }).errcode, 0)
-  backend { api = "spec_notify_app", fault = "reset", times = 2 }
+  sdk.reply { api = "spec_notify_app", fault = "reset", times = 2 }
   local r = archive { msgid = "br_1", sender = { type = 1, id = "zhangsan" },
     receivers = { { type = 1, id = "lisi" } }, msgtype = 1 }
   local n = assert(wait_notification { timeout = 5 })
-  local calls = sdk_calls("spec_notify_app")
+  local calls = sdk.calls("spec_notify_app")
   assert_eq(#calls, 3, "spec_notify_app attempts")
   assert_eq(calls[1].outcome, "reset")
   assert_eq(calls[2].outcome, "reset")

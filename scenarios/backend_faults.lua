@@ -3,7 +3,7 @@
 scenario {}
 
 test("a garbage answer to sync_msg becomes the sample's 710660", function()
-  backend { api = "sync_msg", fault = "garbage", times = 1 }
+  sdk.reply { api = "sync_msg", fault = "garbage", times = 1 }
   local r = call("invoke_sync_msg", { limit = 1 })
   assert_eq(r.errcode, 0)
   assert_eq(r.data.errcode, 710660)
@@ -14,8 +14,8 @@ test("a garbage answer to sync_msg becomes the sample's 710660", function()
 end)
 
 test("a delayed sync_msg still answers", function()
-  backend_clear()
-  backend { api = "sync_msg", fault = "delay", delay_ms = 300, times = 1 }
+  sdk.clear()
+  sdk.reply { api = "sync_msg", fault = "delay", delay_ms = 300, times = 1 }
   local r = call("invoke_sync_msg", { limit = 1 })
   assert_eq(r.data.errcode, 0)
   assert_eq(#r.data.msg_list, 1)

@@ -3,16 +3,16 @@
 scenario { world = "default" }
 
 test("a scripted sync_msg reply comes back exactly", function()
-  backend_clear()
+  sdk.clear()
   local reply = { errcode = 0, errmsg = "ok", has_more = 0, next_cursor = "x",
     msg_list = { { msgid = "scripted_1", sender = { type = 1, id = "zhangsan" },
       receiver_list = { { type = 1, id = "lisi" } }, chatid = "", send_time = 1793800000,
       msgtype = 1, service_encrypt_info = { encrypted_secret_key = "abc", public_key_ver = 1 } } } }
-  backend { api = "sync_msg", reply = reply }
+  sdk.reply { api = "sync_msg", reply = reply }
   local r = call("invoke_sync_msg", { limit = 10 })
   assert_eq(r.errcode, 0)
   assert_eq(r.data, reply)
-  local c = assert(wait_sdk_call("sync_msg", { timeout = 1 }))
+  local c = assert(sdk.wait_call("sync_msg", { timeout = 1 }))
   assert_eq(c.outcome, "scripted")
   assert_eq(c.req, { limit = 10 })
   -- every call, until cleared
@@ -20,8 +20,8 @@ test("a scripted sync_msg reply comes back exactly", function()
 end)
 
 test("a scripted errcode answers one call, the next gets a real answer", function()
-  backend_clear()
-  backend { api = "sync_msg", errcode = 45009, times = 1 }
+  sdk.clear()
+  sdk.reply { api = "sync_msg", errcode = 45009, times = 1 }
   local r = call("invoke_sync_msg", { limit = 5 })
   assert_eq(r.errcode, 0)
   assert_eq(r.data.errcode, 45009)
@@ -30,7 +30,7 @@ test("a scripted errcode answers one call, the next gets a real answer", functio
   assert_eq(r.data.errcode, 0)
   assert_eq(#r.data.msg_list, 5)
   assert_eq(r.data.msg_list[1].msgid, "msg_0001")
-  local calls = sdk_calls("sync_msg")
+  local calls = sdk.calls("sync_msg")
   assert_eq(calls[#calls - 1].outcome, "scripted")
   assert_eq(calls[#calls].outcome, "answered")
 end)

@@ -3,6 +3,7 @@
 -- hides what only bob can see (a customer without follow_users counts as followed by every
 -- member of edition 2 or 3), and consent events fire only for contacts in scope. Also
 -- search_chat paging over several matches and an unnamed group.
+local invoke = require("invoke")
 local E = '"errcode":0,"errmsg":""'
 local ability = function(id, input, output)
   return { ability_id = id, input_protocol = input, output_protocol = "{" .. E .. output .. "}" }
@@ -69,48 +70,42 @@ scenario {
   },
 }
 
-local function sdk(api, req)
-  local r = call("invoke_" .. api, req)
-  assert_eq(r.errcode, 0, "sync_call_program " .. api)
-  return r.data
-end
-
 test("search_chat pages over groups in scope; unnamed and out-of-scope ones never match", function()
-  local d = sdk("search_chat", { query_word = "SALES", limit = 2 })
+  local d = invoke("search_chat", { query_word = "SALES", limit = 2 })
   assert_eq(d.chat_list, { { chatid = "wr_north" }, { chatid = "wr_south" } })
   assert_eq(d.has_more, 1)
-  local rest = sdk("search_chat", { query_word = "SALES", limit = 2, cursor = d.next_cursor })
+  local rest = invoke("search_chat", { query_word = "SALES", limit = 2, cursor = d.next_cursor })
   assert_eq(rest.chat_list, { { chatid = "wr_east" } })
   assert_eq(rest.has_more, 0)
-  assert_eq(#sdk("search_chat", { query_word = "west" }).chat_list, 0)
-  assert_eq(sdk("search_chat", { query_word = "customers" }).chat_list,
+  assert_eq(#invoke("search_chat", { query_word = "west" }).chat_list, 0)
+  assert_eq(invoke("search_chat", { query_word = "customers" }).chat_list,
     { { chatid = "wr_in" } }, "customer groups are searched too")
 end)
 
 test("a group with no member in scope is 710614", function()
-  assert_eq(sdk("get_group_chat", { chatid = "wr_west" }).errcode, 710614)
-  assert_eq(#sdk("get_group_chat", { chatid = "wr_north" }).members, 2)
-  assert_eq(sdk("get_group_chat", { chatid = "wr_unnamed" }).errcode, 0)
-  assert_eq(sdk("get_agree_status_room", { chatid = "wr_out" }).errcode, 710614)
-  assert_eq(sdk("get_agree_status_room", { chatid = "wr_in" }).errcode, 0)
+  assert_eq(invoke("get_group_chat", { chatid = "wr_west" }).errcode, 710614)
+  assert_eq(#invoke("get_group_chat", { chatid = "wr_north" }).members, 2)
+  assert_eq(invoke("get_group_chat", { chatid = "wr_unnamed" }).errcode, 0)
+  assert_eq(invoke("get_agree_status_room", { chatid = "wr_out" }).errcode, 710614)
+  assert_eq(invoke("get_agree_status_room", { chatid = "wr_in" }).errcode, 0)
 end)
 
 test("a consent pair of a member outside the scope is 710608", function()
-  local d = sdk("get_agree_status_single",
+  local d = invoke("get_agree_status_single",
     { item = { { userid = "amy", external_userid = "wm_carla" },
       { userid = "bob", external_userid = "wm_carol" } } })
   assert_eq(d.errcode, 710608)
   assert_match(d.errmsg, "item%[1%]%.userid \"bob\"")
-  d = sdk("get_agree_status_single", { item = { { userid = "amy", external_userid = "wm_carol" } } })
+  d = invoke("get_agree_status_single", { item = { { userid = "amy", external_userid = "wm_carol" } } })
   assert_eq(d.errcode, 0)
   assert_eq(#d.agreeinfo, 0, "amy and carol never decided")
 end)
 
 test("search_contact_or_customer hides members and customers outside the scope", function()
-  assert_eq(sdk("search_contact_or_customer", { query_word = "car" }).user_list,
+  assert_eq(invoke("search_contact_or_customer", { query_word = "car" }).user_list,
     { { type = 2, id = "wm_carla" }, { type = 2, id = "wm_cara" } },
     "carol is followed by bob only; cara, with no follow_users, by every member of edition 2+")
-  assert_eq(#sdk("search_contact_or_customer", { query_word = "bob" }).user_list, 0)
+  assert_eq(#invoke("search_contact_or_customer", { query_word = "bob" }).user_list, 0)
 end)
 
 test("consent events fire only for contacts in scope", function()
@@ -123,6 +118,6 @@ test("consent events fire only for contacts in scope", function()
   local n = assert(wait_notification { timeout = 5 })
   local ev = call("get_callback_data", {}, { notify_id = n.notify_id }).data
   assert_eq(ev.chat_archive_audit_approved, { userid = "amy", external_userid = "wm_carol" })
-  local d = sdk("get_agree_status_single", { item = { { userid = "amy", external_userid = "wm_carol" } } })
+  local d = invoke("get_agree_status_single", { item = { { userid = "amy", external_userid = "wm_carol" } } })
   assert_eq(d.agreeinfo[1].agree_status, "Agree")
 end)

@@ -22,13 +22,13 @@ local function by_sender(list)
   return out
 end
 
--- the digest's answer, and the sync_msg invokes it made (sdk_calls lists the whole run's)
+-- the digest's answer, and the sync_msg invokes it made (sdk.calls lists the whole run's)
 local function digest()
-  local before = #sdk_calls("sync_msg")
+  local before = #sdk.calls("sync_msg")
   local r = call("new_messages_digest", {})
   assert_eq(r.errcode, 0, "sync_call_program")
   assert_eq(r.data.errcode, 0, "digest: " .. tostring(r.data.errmsg))
-  local all, made = sdk_calls("sync_msg"), {}
+  local all, made = sdk.calls("sync_msg"), {}
   for i = before + 1, #all do
     made[#made + 1] = all[i]
   end

@@ -1,7 +1,7 @@
 -- zone-demo's new_messages_digest with {"sentiment":true}: it decrypts each new message's key
 -- with the app's private key, asks WeCom's sentiment model (create_sentiment_task /
 -- get_sentiment_result) and reports the counts. The emulator's lexicon decides the answers;
--- model_reply scripts a failure; a task slower than zone-demo's wait counts as unfinished.
+-- models.reply scripts a failure; a task slower than zone-demo's wait counts as unfinished.
 scenario {
   world = "default",
   env = { ZONE_DEMO_PRIVATE_KEY = "{dir}/../fixtures/keys/test_v1_private.pem",
@@ -30,7 +30,7 @@ test("without the option the digest has no sentiment counts", function()
 end)
 
 test("the new messages' sentiment, as WeCom's model answers it", function()
-  model_config { latency_ms = 0 }
+  models.config { latency_ms = 0 }
   say("great work, thanks")
   say("this is terrible")
   say("see you at noon")
@@ -40,24 +40,24 @@ test("the new messages' sentiment, as WeCom's model answers it", function()
   assert_eq(d.total, 4)
   assert_eq(d.sentiment, { analysed = 3, positive = 1, negative = 1, none = 1, failed = 0,
     unfinished = 0 })
-  local c = assert(wait_sdk_call("create_sentiment_task"))
+  local c = assert(sdk.wait_call("create_sentiment_task"))
   assert_eq(#json.decode(c.request).msg_list, 3, "the image was not sent")
 end)
 
 test("a message the model fails on counts as failed", function()
   local bad = say("good morning")
   say("nice")
-  model_reply { model = "sentiment", msgid = bad, errcode = 710605 }
+  models.reply { model = "sentiment", msgid = bad, errcode = 710605 }
   local d = digest({ sentiment = true })
   assert_eq(d.sentiment, { analysed = 1, positive = 1, negative = 0, none = 0, failed = 1,
     unfinished = 0 })
 end)
 
 test("a task slower than zone-demo's wait counts as unfinished", function()
-  model_config { latency_ms = 60000 }
+  models.config { latency_ms = 60000 }
   say("happy")
   local d = digest({ sentiment = true })
   assert_eq(d.sentiment, { analysed = 0, positive = 0, negative = 0, none = 0, failed = 0,
     unfinished = 1 })
-  model_config { defaults = true }
+  models.config { defaults = true }
 end)

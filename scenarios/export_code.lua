@@ -14,7 +14,7 @@ local media
 test("a code makes one job; used again it is 40058", function()
   media = upload_media("template.txt", "$msgContent=msg_0010/zonelabFixedSecretKey00000000010$")
   .media_id
-  local code, r = export_code()
+  local code, r = export.code()
   assert_match(code, "^ec_%x+$")
   assert_eq({ r.corpid, r.agentid }, { "wwzonelab0000001", 1000002 })
   assert_eq(r.expires_at, clock.now() + 300, "valid 5 min")
@@ -27,9 +27,9 @@ test("a code makes one job; used again it is 40058", function()
 end)
 
 test("a code older than 5 minutes is 40058", function()
-  local code = export_code()
+  local code = export.code()
   clock.advance(299)
-  local fresh = export_code()
+  local fresh = export.code()
   clock.advance(1)
   local r = create { code = code, media_id = media }
   assert_eq(r.errcode, 40058)
@@ -44,28 +44,28 @@ test("an unknown, missing or empty code is 40058", function()
   assert_eq(create({ media_id = media }).errcode, 40058)
   assert_eq(create({ code = "", media_id = media }).errcode, 40058)
   assert_eq(create({ code = string.rep("c", 200), media_id = media }).errcode, 40058)
-  assert_eq(create({ code = export_code() }).errcode, 40058, "media_id is required too")
+  assert_eq(create({ code = export.code() }).errcode, 40058, "media_id is required too")
 end)
 
 test("a request refused for another reason leaves the code unspent", function()
-  local code = export_code()
+  local code = export.code()
   assert_eq(create({ code = code, media_id = "md_unknown" }).errcode, 40007)
   assert_eq(create({ code = code, media_id = media }).errcode, 0)
 end)
 
 test("the bad-code errcode is a setting", function()
-  export_config { bad_code_errcode = 301053 }
+  export.config { bad_code_errcode = 301053 }
   assert_eq(create({ code = "ec_not_issued", media_id = media }).errcode, 301053)
   assert_eq(create({ media_id = media }).errcode, 40058, "a missing code stays 40058")
-  export_config { defaults = true }
+  export.config { defaults = true }
   assert_eq(create({ code = "ec_not_issued", media_id = media }).errcode, 40058)
 end)
 
 test("export_code refuses what is not an app of a corp", function()
-  local ok, why = pcall(export_code, { agentid = 4242 })
+  local ok, why = pcall(export.code, { agentid = 4242 })
   assert_true(not ok)
-  assert_match(why, "export_code refused: agentid is not an app of the corp")
-  ok, why = pcall(export_code, { corpid = "wwnosuchcorp" })
+  assert_match(why, "export%.code refused: agentid is not an app of the corp")
+  ok, why = pcall(export.code, { corpid = "wwnosuchcorp" })
   assert_true(not ok)
   assert_match(why, "corpid is not a corp")
 end)

@@ -2,13 +2,8 @@
 -- (2) and is done (3) on the virtual clock (1 s + 2 s by default), then
 -- chat_archive_export_finished{jobid} goes to the program the app chose; result_id only
 -- when result_errcode is 0. The template is an upload_media id read as text.
+local invoke = require("invoke")
 scenario { world = "default" }
-
-local function sdk(api, req)
-  local r = call("invoke_" .. api, req)
-  assert_eq(r.errcode, 0, "sync_call_program " .. api .. ": " .. tostring(r.errmsg))
-  return r.data
-end
 
 local TEMPLATE = table.concat({
   "Export for $userName=zhangsan$ ($userAlias=zhangsan$) in $chatName=wr_internal_01$",
@@ -19,7 +14,7 @@ local TEMPLATE = table.concat({
 }, "\n")
 
 local function status(jobid)
-  return sdk("get_chatdata_export_job_status", { jobid = jobid })
+  return invoke("get_chatdata_export_job_status", { jobid = jobid })
 end
 
 local media, jobid
@@ -28,7 +23,7 @@ test("a job waits, runs, and is done; the program hears of it", function()
   assert_eq(app("set_receive_callback", { program_id = "zone-demo" }).errcode, 0)
   media = upload_media("template.txt", TEMPLATE)
   assert_eq(media.errcode, 0, media.errmsg)
-  local c = sdk("create_chatdata_export_job", { code = export_code(), media_id = media.media_id })
+  local c = invoke("create_chatdata_export_job", { code = export.code(), media_id = media.media_id })
   assert_eq(c.errcode, 0, c.errmsg)
   assert_match(c.jobid, "^exp_%x+$")
   assert_true(#c.jobid <= 64, "a jobid is at most 64 characters")
@@ -68,7 +63,7 @@ test("the journal has each status; the control face read the template's tokens",
     seen[#seen + 1] = e.status
   end
   assert_eq(seen, { 1, 2, 3 })
-  local j = export_jobs()[1]
+  local j = export.jobs()[1]
   assert_eq(j.jobid, jobid)
   assert_eq(j.status, 3)
   assert_eq(j.message_ids, 2, "msg_0010 and msg_0001 (named twice)")
@@ -78,7 +73,7 @@ test("the journal has each status; the control face read the template's tokens",
 end)
 
 test("a get after the due time finishes the job itself; the event still goes once", function()
-  local c = sdk("create_chatdata_export_job", { code = export_code(), media_id = media.media_id })
+  local c = invoke("create_chatdata_export_job", { code = export.code(), media_id = media.media_id })
   clock.advance(3)
   assert_eq(status(c.jobid).status, 3)
   assert(wait_journal({ face = "program", kind = "event",
@@ -89,16 +84,16 @@ test("a get after the due time finishes the job itself; the event still goes onc
 end)
 
 test("the timings are settings; a jobid is answered 24 h after its job finished", function()
-  assert_eq(export_config { waiting_ms = 0, running_ms = 60000 },
+  assert_eq(export.config { waiting_ms = 0, running_ms = 60000 },
     { waiting_ms = 0, running_ms = 60000, daily_budget = 1000, bad_code_errcode = 40058,
       accept_upload_media = true })
-  local c = sdk("create_chatdata_export_job", { code = export_code(), media_id = media.media_id })
+  local c = invoke("create_chatdata_export_job", { code = export.code(), media_id = media.media_id })
   assert_eq(status(c.jobid).status, 2, "no wait")
   clock.advance(59)
   assert_eq(status(c.jobid).status, 2)
   clock.advance(1)
   assert_eq(status(c.jobid).status, 3)
-  export_config { defaults = true }
+  export.config { defaults = true }
 
   clock.advance(86399)
   assert_eq(status(c.jobid).status, 3, "a day less one second")
@@ -110,7 +105,7 @@ end)
 
 test("jobid: required, and unknown ids are 40058", function()
   assert_eq(status(nil).errcode, 40058)
-  assert_eq(sdk("get_chatdata_export_job_status", { jobid = "" }).errcode, 40058)
+  assert_eq(invoke("get_chatdata_export_job_status", { jobid = "" }).errcode, 40058)
   assert_eq(status("exp_0000000000000000").errcode, 40058)
   assert_eq(status(string.rep("x", 65)).errcode, 40058)
   assert_eq(call("invoke_get_chatdata_export_job_status", { jobid = 7 }).errcode, 790016,

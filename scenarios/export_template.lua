@@ -26,57 +26,57 @@ local function upload(bytes)
 end
 
 test("an unknown or expired media_id is 40007", function()
-  local r = create { code = export_code(), media_id = "md_0000000000000000" }
+  local r = create { code = export.code(), media_id = "md_0000000000000000" }
   assert_eq(r.errcode, 40007)
   assert_match(r.errmsg, "upload_media id")
   local m = upload("$userName=zhangsan$")
   clock.advance(3 * 86400 - 1)
-  assert_eq(create({ code = export_code(), media_id = m }).errcode, 0, "a second before 3 days")
+  assert_eq(create({ code = export.code(), media_id = m }).errcode, 0, "a second before 3 days")
   clock.advance(1)
-  assert_eq(create({ code = export_code(), media_id = m }).errcode, 40007, "3 days old")
+  assert_eq(create({ code = export.code(), media_id = m }).errcode, 40007, "3 days old")
 end)
 
 test("more than 100 000 message ids is 710629", function()
-  local over = create { code = export_code(), media_id = upload(template(1, 100001)) }
+  local over = create { code = export.code(), media_id = upload(template(1, 100001)) }
   assert_eq(over.errcode, 710629)
   assert_match(over.errmsg, "more than 100000 message ids")
 
-  local full = create { code = export_code(), media_id = upload(template(1, 100000)) }
+  local full = create { code = export.code(), media_id = upload(template(1, 100000)) }
   assert_eq(full.errcode, 0, "100 000 is allowed")
-  local twice = create { code = export_code(),
+  local twice = create { code = export.code(),
     media_id = upload(template(1, 60000) .. "\n" .. template(40001, 100000)) }
   assert_eq(twice.errcode, 0, "120 000 tokens naming 100 000 ids")
-  local jobs = export_jobs()
+  local jobs = export.jobs()
   assert_eq(jobs[#jobs].message_ids, 100000)
   assert_eq(jobs[#jobs].tokens.msgContent, 120000)
 end)
 
 test("a template with no token is fine: tokens that do not parse stay text", function()
-  local c = create { code = export_code(), media_id = upload("$msgContent=$ $msgContent=x/$ hi") }
+  local c = create { code = export.code(), media_id = upload("$msgContent=$ $msgContent=x/$ hi") }
   assert_eq(c.errcode, 0, c.errmsg)
-  local jobs = export_jobs()
+  local jobs = export.jobs()
   assert_eq(jobs[#jobs].message_ids, 0)
 end)
 
 test("accept_upload_media = false: only the general upload's ids would do", function()
   local m = upload("$userName=lisi$")
-  export_config { accept_upload_media = false }
-  assert_eq(create({ code = export_code(), media_id = m }).errcode, 40007)
-  export_config { defaults = true }
-  assert_eq(create({ code = export_code(), media_id = m }).errcode, 0)
+  export.config { accept_upload_media = false }
+  assert_eq(create({ code = export.code(), media_id = m }).errcode, 40007)
+  export.config { defaults = true }
+  assert_eq(create({ code = export.code(), media_id = m }).errcode, 0)
 end)
 
 test("1000 exports per corp per day, then 45009", function()
   clock.advance(86400) -- a quota day (midnight to midnight UTC+8) with no export yet
   local m = upload("$userName=lisi$")
-  export_config { daily_budget = 1 }
-  assert_eq(create({ code = export_code(), media_id = m }).errcode, 0)
-  local code = export_code()
+  export.config { daily_budget = 1 }
+  assert_eq(create({ code = export.code(), media_id = m }).errcode, 0)
+  local code = export.code()
   local r = create { code = code, media_id = m }
   assert_eq(r.errcode, 45009)
   clock.advance(86400)
-  assert_eq(create({ code = export_code(), media_id = m }).errcode, 0, "a new day")
+  assert_eq(create({ code = export.code(), media_id = m }).errcode, 0, "a new day")
   assert_eq(create({ code = code, media_id = m }).errcode, 40058,
     "the refused request left the code unspent, but it is a day old now")
-  assert_eq(export_config({ defaults = true }).daily_budget, 1000)
+  assert_eq(export.config({ defaults = true }).daily_budget, 1000)
 end)

@@ -2,13 +2,8 @@
 -- authorised to the app (auth_knowledge_base), revoked (unauth_knowledge_base) and deleted
 -- (delete_knowledge_base); what the SDK APIs answer on such sets (790024, 790034), and an app
 -- without the knowledge-set grant (710643).
+local invoke = require("invoke")
 scenario { world = "default" }
-
-local function sdk(api, req)
-  local r = call("invoke_" .. api, req)
-  assert_eq(r.errcode, 0, "sync_call_program " .. api .. ": " .. tostring(r.errmsg))
-  return r.data
-end
 
 -- the next event of type to the program, checked against the set
 local function event(type, kb_id, name)
@@ -35,15 +30,15 @@ test("a console set authorised to the app: auth_knowledge_base, and it is listed
   local n = assert(wait_notification { timeout = 5 })
   assert_eq(call("get_callback_data", {}, { notify_id = n.notify_id }).data.auth_knowledge_base,
     { knowledge_base_id = console, knowledge_base_name = "Policies" })
-  assert_eq(sdk("knowledge_base_list", {}).kb_info_list, { { kb_id = console, kb_name = "Policies" } })
+  assert_eq(invoke("knowledge_base_list", {}).kb_info_list, { { kb_id = console, kb_name = "Policies" } })
 end)
 
 test("the app may list a console set but not use the set APIs on it: 790024", function()
-  assert_eq(sdk("knowledge_base_detail", { kb_id = console }).errcode, 790024)
-  assert_eq(sdk("knowledge_base_modify_name", { kb_id = console, kb_name = "mine" }).errcode, 790024)
-  assert_eq(sdk("knowledge_base_add_doc", { kb_id = console, doc_list = {
+  assert_eq(invoke("knowledge_base_detail", { kb_id = console }).errcode, 790024)
+  assert_eq(invoke("knowledge_base_modify_name", { kb_id = console, kb_name = "mine" }).errcode, 790024)
+  assert_eq(invoke("knowledge_base_add_doc", { kb_id = console, doc_list = {
     { doc_name = "x", type = 101, web_url = "https://example.com/x" } } }).errcode, 790024)
-  assert_eq(sdk("knowledge_base_delete", { kb_id = console }).errcode, 790024)
+  assert_eq(invoke("knowledge_base_delete", { kb_id = console }).errcode, 790024)
 end)
 
 test("revoke: unauth_knowledge_base, gone from the list; authorise again", function()
@@ -51,28 +46,28 @@ test("revoke: unauth_knowledge_base, gone from the list; authorise again", funct
   assert_eq(r.changed, true)
   assert_eq(r.events[1].event_type, "unauth_knowledge_base")
   event("unauth_knowledge_base", console, "Policies")
-  assert_eq(#sdk("knowledge_base_list", {}).kb_info_list, 0)
+  assert_eq(#invoke("knowledge_base_list", {}).kb_info_list, 0)
   assert_eq(knowledge({ action = "revoke", kb_id = console }).changed, false, "revoked already")
   assert_eq(#knowledge({ action = "revoke", kb_id = console }).events, 0, "no second event")
 
   knowledge { action = "authorise", kb_id = console, agentid = 1000002 }
   event("auth_knowledge_base", console, "Policies")
-  assert_eq(#sdk("knowledge_base_list", {}).kb_info_list, 1)
+  assert_eq(#invoke("knowledge_base_list", {}).kb_info_list, 1)
 end)
 
 test("delete: delete_knowledge_base to the apps it was authorised to; then 790034", function()
   local r = knowledge { action = "delete", kb_id = console }
   assert_eq(r.events[1].event_type, "delete_knowledge_base")
   event("delete_knowledge_base", console, "Policies")
-  assert_eq(#sdk("knowledge_base_list", {}).kb_info_list, 0)
-  assert_eq(sdk("knowledge_base_detail", { kb_id = console }).errcode, 790034)
+  assert_eq(#invoke("knowledge_base_list", {}).kb_info_list, 0)
+  assert_eq(invoke("knowledge_base_detail", { kb_id = console }).errcode, 790034)
   local ok, why = pcall(knowledge, { action = "authorise", kb_id = console })
   assert_true(not ok, "a deleted set cannot be authorised")
   assert_match(why, "deleted")
 end)
 
 test("a set the app created, revoked by the corp: 790024 until authorised again", function()
-  local d = sdk("knowledge_base_create", { kb_name = "Mine", doc_list = {
+  local d = invoke("knowledge_base_create", { kb_name = "Mine", doc_list = {
     { doc_name = "a", type = 101, web_url = "https://example.com/a" } } })
   assert_eq(d.errcode, 0, d.errmsg)
   local kb = d.kb_id
@@ -82,36 +77,36 @@ test("a set the app created, revoked by the corp: 790024 until authorised again"
 
   knowledge { action = "revoke", kb_id = kb }
   event("unauth_knowledge_base", kb, "Mine")
-  assert_eq(#sdk("knowledge_base_list", {}).kb_info_list, 0)
+  assert_eq(#invoke("knowledge_base_list", {}).kb_info_list, 0)
   for _, api in ipairs { "knowledge_base_detail", "knowledge_base_delete" } do
-    assert_eq(sdk(api, { kb_id = kb }).errcode, 790024, api)
+    assert_eq(invoke(api, { kb_id = kb }).errcode, 790024, api)
   end
-  assert_eq(sdk("knowledge_base_remove_doc", { kb_id = kb, docid_list = { d.doc_list[1].docid } })
+  assert_eq(invoke("knowledge_base_remove_doc", { kb_id = kb, docid_list = { d.doc_list[1].docid } })
     .errcode, 790024)
 
   knowledge { action = "authorise", kb_id = kb }
   event("auth_knowledge_base", kb, "Mine")
-  assert_eq(sdk("knowledge_base_detail", { kb_id = kb }).kb_name, "Mine")
+  assert_eq(invoke("knowledge_base_detail", { kb_id = kb }).kb_name, "Mine")
 
   -- the app deletes its own set: no event to itself
-  assert_eq(sdk("knowledge_base_delete", { kb_id = kb }).errcode, 0)
+  assert_eq(invoke("knowledge_base_delete", { kb_id = kb }).errcode, 0)
   sleep(0.2)
   assert_eq(#journal({ face = "program", kind = "event",
     event = { delete_knowledge_base = { knowledge_base_id = kb } } }), 0)
 end)
 
 test("without the knowledge-set grant every API answers 710643", function()
-  local d = sdk("knowledge_base_create", { kb_name = "kept", doc_list = {
+  local d = invoke("knowledge_base_create", { kb_name = "kept", doc_list = {
     { doc_name = "a", type = 101, web_url = "https://example.com/a" } } })
   assert_eq(knowledge({ action = "grant", granted = false }).granted, false)
-  assert_eq(sdk("knowledge_base_list", {}).errcode, 710643)
-  assert_eq(sdk("document_list", {}).errcode, 710643)
-  assert_eq(sdk("knowledge_base_create", { kb_name = "n", doc_list = {
+  assert_eq(invoke("knowledge_base_list", {}).errcode, 710643)
+  assert_eq(invoke("document_list", {}).errcode, 710643)
+  assert_eq(invoke("knowledge_base_create", { kb_name = "n", doc_list = {
     { doc_name = "b", type = 101, web_url = "https://example.com/b" } } }).errcode, 710643)
-  assert_eq(sdk("knowledge_base_detail", { kb_id = d.kb_id }).errcode, 710643)
-  assert_eq(sdk("knowledge_base_delete", { kb_id = "kb_unknown" }).errcode, 710643)
+  assert_eq(invoke("knowledge_base_detail", { kb_id = d.kb_id }).errcode, 710643)
+  assert_eq(invoke("knowledge_base_delete", { kb_id = "kb_unknown" }).errcode, 710643)
   assert_eq(knowledge({ action = "grant" }).granted, true)
-  assert_eq(sdk("knowledge_base_list", {}).kb_info_list, { { kb_id = d.kb_id, kb_name = "kept" } })
+  assert_eq(invoke("knowledge_base_list", {}).kb_info_list, { { kb_id = d.kb_id, kb_name = "kept" } })
 end)
 
 test("the console refuses what it cannot do", function()

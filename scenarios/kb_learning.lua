@@ -1,13 +1,8 @@
 -- Documents learn on the virtual clock (2 s by default) and each one raises
 -- knowledge_base_learn_done once, to the program the app chose with set_receive_callback;
 -- learn_result{} makes documents fail (learn_status 1) and changes the latency.
+local invoke = require("invoke")
 scenario { world = "default" }
-
-local function sdk(api, req)
-  local r = call("invoke_" .. api, req)
-  assert_eq(r.errcode, 0, "sync_call_program " .. api .. ": " .. tostring(r.errmsg))
-  return r.data
-end
 
 local function learn_done(docid, timeout)
   return wait_journal({ face = "program", kind = "event",
@@ -19,7 +14,7 @@ local kb
 
 test("each document's learning ends with one event, which the program receives", function()
   assert_eq(app("set_receive_callback", { program_id = "zone-demo" }).errcode, 0)
-  local d = sdk("knowledge_base_create", { kb_name = "FAQ", doc_list = {
+  local d = invoke("knowledge_base_create", { kb_name = "FAQ", doc_list = {
     { doc_name = "a", type = 101, web_url = "https://example.com/a" },
     { doc_name = "b", type = 101, web_url = "https://example.com/b" },
   } })
@@ -48,7 +43,7 @@ end)
 
 test("learn_result{docid=} fails one document: status 1 and learn_status 1", function()
   learn_result { latency = 30 }
-  local d = sdk("knowledge_base_add_doc", { kb_id = kb, doc_list = {
+  local d = invoke("knowledge_base_add_doc", { kb_id = kb, doc_list = {
     { doc_name = "login wall", type = 101, web_url = "https://example.com/private" },
     { doc_name = "open", type = 101, web_url = "https://example.com/open" },
   } })
@@ -57,12 +52,12 @@ test("learn_result{docid=} fails one document: status 1 and learn_status 1", fun
   assert_eq(learn_result { docid = bad }.learn_status, 1)
   clock.advance(29)
   sleep(0.1)
-  local det = sdk("knowledge_base_detail", { kb_id = kb })
+  local det = invoke("knowledge_base_detail", { kb_id = kb })
   assert_eq(det.doc_list[3].status, 2, "still learning after 29 s")
   clock.advance(1)
   assert_eq(assert(learn_done(bad)).event.knowledge_base_learn_done.learn_status, 1)
   assert_eq(assert(learn_done(good)).event.knowledge_base_learn_done.learn_status, 0)
-  det = sdk("knowledge_base_detail", { kb_id = kb })
+  det = invoke("knowledge_base_detail", { kb_id = kb })
   assert_eq(det.doc_list[3], { docid = bad, doc_name = "login wall", type = 101,
     web_url = "https://example.com/private", status = 1 })
   assert_eq(det.doc_list[4].status, 0)
@@ -78,7 +73,7 @@ test("learn_result{web_url=} and {doc_name=} fail the documents they name, from 
   learn_result { web_url = "https://example.com/broken" }
   learn_result { doc_name = "bad.xlsx", kb_id = kb }
   local media = upload_media("bad.xlsx", "not a Q&A sheet").media_id
-  local d = sdk("knowledge_base_add_doc", { kb_id = kb, doc_list = {
+  local d = invoke("knowledge_base_add_doc", { kb_id = kb, doc_list = {
     { doc_name = "broken", type = 101, web_url = "https://example.com/broken" },
     { doc_name = "bad.xlsx", type = 4, file_media_id = media },
     { doc_name = "fine", type = 101, web_url = "https://example.com/fine" },
@@ -91,22 +86,22 @@ test("learn_result{web_url=} and {doc_name=} fail the documents they name, from 
 
   -- a later rule wins: learn_status 0 undoes the URL's failure
   learn_result { web_url = "https://example.com/broken", learn_status = 0 }
-  assert_eq(sdk("knowledge_base_remove_doc", { kb_id = kb, docid_list = { d.doc_list[1].docid } })
+  assert_eq(invoke("knowledge_base_remove_doc", { kb_id = kb, docid_list = { d.doc_list[1].docid } })
     .errcode, 0)
-  local again = sdk("knowledge_base_add_doc", { kb_id = kb, doc_list = {
+  local again = invoke("knowledge_base_add_doc", { kb_id = kb, doc_list = {
     { doc_name = "broken", type = 101, web_url = "https://example.com/broken" } } })
   clock.advance(2)
   assert_eq(assert(learn_done(again.doc_list[1].docid)).event.knowledge_base_learn_done.learn_status, 0)
 end)
 
 test("a document removed, or a set deleted, before learning ends raises nothing", function()
-  local d = sdk("knowledge_base_add_doc", { kb_id = kb, doc_list = {
+  local d = invoke("knowledge_base_add_doc", { kb_id = kb, doc_list = {
     { doc_name = "gone", type = 101, web_url = "https://example.com/gone" } } })
   local gone = d.doc_list[1].docid
-  assert_eq(sdk("knowledge_base_remove_doc", { kb_id = kb, docid_list = { gone } }).errcode, 0)
-  local other = sdk("knowledge_base_create", { kb_name = "short-lived", doc_list = {
+  assert_eq(invoke("knowledge_base_remove_doc", { kb_id = kb, docid_list = { gone } }).errcode, 0)
+  local other = invoke("knowledge_base_create", { kb_name = "short-lived", doc_list = {
     { doc_name = "x", type = 101, web_url = "https://example.com/x" } } })
-  assert_eq(sdk("knowledge_base_delete", { kb_id = other.kb_id }).errcode, 0)
+  assert_eq(invoke("knowledge_base_delete", { kb_id = other.kb_id }).errcode, 0)
   clock.advance(5)
   local none, why = learn_done(gone, 0.5)
   assert_eq(none, nil)

@@ -1,20 +1,15 @@
 -- Knowledge-set limits and bad inputs (sdk-api.md §5): names (790032, 790033), document types,
 -- web_url (790025, 790029), upload_media ids (40007), 1000 documents per set (790026) and
 -- 1000 sets per corp (790027). A failed request changes nothing.
+local invoke = require("invoke")
 scenario { world = "default" }
-
-local function sdk(api, req)
-  local r = call("invoke_" .. api, req)
-  assert_eq(r.errcode, 0, "sync_call_program " .. api .. ": " .. tostring(r.errmsg))
-  return r.data
-end
 
 local function link(name, url)
   return { doc_name = name, type = 101, web_url = url }
 end
 
 local function create(name, docs)
-  return sdk("knowledge_base_create", { kb_name = name, doc_list = docs })
+  return invoke("knowledge_base_create", { kb_name = name, doc_list = docs })
 end
 
 local kb, media
@@ -27,34 +22,34 @@ test("kb_name: 1 to 20 characters, nothing invisible", function()
   assert_eq(create("", { link("a", "https://e.com/a") }).errcode, 40058, "empty")
   assert_eq(create("zero\u{200B}width", { link("a", "https://e.com/a") }).errcode, 790033)
   assert_eq(create("tab\there", { link("a", "https://e.com/a") }).errcode, 790033)
-  assert_eq(sdk("knowledge_base_create", { doc_list = { link("a", "https://e.com/a") } }).errcode,
+  assert_eq(invoke("knowledge_base_create", { doc_list = { link("a", "https://e.com/a") } }).errcode,
     40058, "no kb_name")
   local d = create("limits", { link("a", "https://e.com/a") })
   kb = d.kb_id
-  assert_eq(sdk("knowledge_base_modify_name", { kb_id = kb, kb_name = "bad\u{FEFF}" }).errcode, 790033)
-  assert_eq(sdk("knowledge_base_modify_name", { kb_id = kb, kb_name = string.rep("x", 21) }).errcode,
+  assert_eq(invoke("knowledge_base_modify_name", { kb_id = kb, kb_name = "bad\u{FEFF}" }).errcode, 790033)
+  assert_eq(invoke("knowledge_base_modify_name", { kb_id = kb, kb_name = string.rep("x", 21) }).errcode,
     40058)
-  assert_eq(sdk("knowledge_base_detail", { kb_id = kb }).kb_name, "limits", "unchanged")
+  assert_eq(invoke("knowledge_base_detail", { kb_id = kb }).kb_name, "limits", "unchanged")
 end)
 
 test("doc_list: 1 to 1000 documents of the types that can be added", function()
   media = upload_media("manual.docx", "PK\3\4 a docx").media_id
-  assert_eq(sdk("knowledge_base_create", { kb_name = "x", doc_list = array() }).errcode, 40058)
-  assert_eq(sdk("knowledge_base_create", { kb_name = "x" }).errcode, 40058)
+  assert_eq(invoke("knowledge_base_create", { kb_name = "x", doc_list = array() }).errcode, 40058)
+  assert_eq(invoke("knowledge_base_create", { kb_name = "x" }).errcode, 40058)
   for _, t in ipairs { 8, 9, 10, 16, 1, 3, 7, 100 } do
-    assert_eq(sdk("knowledge_base_add_doc", { kb_id = kb, doc_list = {
+    assert_eq(invoke("knowledge_base_add_doc", { kb_id = kb, doc_list = {
       { doc_name = "online.docx", type = t, file_media_id = media } } }).errcode, 40058,
       "type " .. t)
   end
-  assert_eq(sdk("knowledge_base_add_doc", { kb_id = kb, doc_list = {
+  assert_eq(invoke("knowledge_base_add_doc", { kb_id = kb, doc_list = {
     { doc_name = "manual.docx", type = 6 } } }).errcode, 40058, "no file_media_id")
-  assert_eq(sdk("knowledge_base_add_doc", { kb_id = kb, doc_list = {
+  assert_eq(invoke("knowledge_base_add_doc", { kb_id = kb, doc_list = {
     { doc_name = "page", type = 101 } } }).errcode, 40058, "no web_url")
 end)
 
 test("doc_name: at most 200 bytes with the type's extension (790032), nothing invisible", function()
   local function add(name, type)
-    return sdk("knowledge_base_add_doc", { kb_id = kb, doc_list = {
+    return invoke("knowledge_base_add_doc", { kb_id = kb, doc_list = {
       { doc_name = name, type = type, file_media_id = media } } }).errcode
   end
   assert_eq(add("manual.pdf", 6), 790032, "a .pdf name for a docx")
@@ -72,7 +67,7 @@ end)
 
 test("web_url: http or https, at most 1024 bytes (790025), once per set (790029)", function()
   local function add(...)
-    return sdk("knowledge_base_add_doc", { kb_id = kb, doc_list = { ... } }).errcode
+    return invoke("knowledge_base_add_doc", { kb_id = kb, doc_list = { ... } }).errcode
   end
   assert_eq(add(link("ftp", "ftp://e.com/f")), 790025)
   assert_eq(add(link("no host", "https://")), 790025)
@@ -84,7 +79,7 @@ test("web_url: http or https, at most 1024 bytes (790025), once per set (790029)
     "twice in one request")
   assert_eq(add(link("b1", "https://e.com/b"), link("bad", "gopher://x")), 790025)
   local urls = {}
-  for _, doc in ipairs(sdk("knowledge_base_detail", { kb_id = kb }).doc_list) do
+  for _, doc in ipairs(invoke("knowledge_base_detail", { kb_id = kb }).doc_list) do
     urls[doc.web_url] = true
   end
   assert_true(not urls["https://e.com/b"], "a failed request adds nothing")
@@ -93,7 +88,7 @@ end)
 
 test("file_media_id: an upload_media id of this app, less than 3 days old (40007)", function()
   local function add(id)
-    return sdk("knowledge_base_add_doc", { kb_id = kb, doc_list = {
+    return invoke("knowledge_base_add_doc", { kb_id = kb, doc_list = {
       { doc_name = "f.pdf", type = 2, file_media_id = id } } }).errcode
   end
   assert_eq(add("md_00000000000000000000000000000000"), 40007, "unknown")
@@ -114,13 +109,13 @@ test("1000 documents per set: 790026", function()
   local d = create("full", docs)
   assert_eq(d.errcode, 0, d.errmsg)
   assert_eq(#d.doc_list, 1000)
-  assert_eq(sdk("knowledge_base_add_doc", { kb_id = d.kb_id, doc_list = {
+  assert_eq(invoke("knowledge_base_add_doc", { kb_id = d.kb_id, doc_list = {
     link("one more", "https://e.com/more") } }).errcode, 790026)
   docs[1001] = link("p1001", "https://e.com/p/1001")
   assert_eq(create("too full", docs).errcode, 790026)
-  assert_eq(sdk("knowledge_base_remove_doc", { kb_id = d.kb_id, docid_list = { d.doc_list[1].docid } })
+  assert_eq(invoke("knowledge_base_remove_doc", { kb_id = d.kb_id, docid_list = { d.doc_list[1].docid } })
     .errcode, 0)
-  assert_eq(sdk("knowledge_base_add_doc", { kb_id = d.kb_id, doc_list = {
+  assert_eq(invoke("knowledge_base_add_doc", { kb_id = d.kb_id, doc_list = {
     link("one more", "https://e.com/more") } }).errcode, 0, "room for one again")
 end)
 

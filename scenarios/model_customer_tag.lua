@@ -1,13 +1,8 @@
 -- Customer tags (create_customer_tag_task / get_customer_tag_result) through zone-demo: the
--- corp's tag library comes from the scenario (model_tags); a tag matches when its name occurs
+-- corp's tag library comes from the scenario (models.tags); a tag matches when its name occurs
 -- in the conversation; unknown group ids are listed in fail_tag_group_id_list.
+local invoke = require("invoke")
 scenario { world = "default" }
-
-local function sdk(api, req)
-  local r = call("invoke_" .. api, req)
-  assert_eq(r.errcode, 0, "sync_call_program " .. api .. ": " .. tostring(r.errmsg))
-  return r.data
-end
 
 local function say(msgid, text)
   archive { msgid = msgid, msgtype = 1, content = { content = text }, secret_key = "key_" .. msgid,
@@ -18,7 +13,7 @@ end
 local chat
 
 test("tags whose names occur in the conversation, for the groups asked", function()
-  model_tags {
+  models.tags {
     { group_id = "grp_intent", group_name = "Intent", tag_list = {
       { tag_id = "tag_catalogue", tag_name = "Catalogue" },
       { tag_id = "tag_refund", tag_name = "退款" },
@@ -27,34 +22,34 @@ test("tags whose names occur in the conversation, for the groups asked", functio
       { tag_id = "tag_sz", tag_name = "Shenzhen" } } },
   }
   chat = { say("tag_1", "Is the spring catalogue ready?"), say("tag_2", "我想退款") }
-  local c = sdk("create_customer_tag_task", { msg_list = chat,
+  local c = invoke("create_customer_tag_task", { msg_list = chat,
     tag_group_list = { { group_id = "grp_intent" }, { group_id = "grp_region" } } })
   assert_eq(c.errcode, 0)
   assert_eq(c.fail_tag_group_id_list, nil, "every group is known")
-  assert_eq(sdk("get_customer_tag_result", { jobid = c.jobid }).status, 0)
+  assert_eq(invoke("get_customer_tag_result", { jobid = c.jobid }).status, 0)
   clock.advance(2)
-  local r = sdk("get_customer_tag_result", { jobid = c.jobid })
+  local r = invoke("get_customer_tag_result", { jobid = c.jobid })
   assert_eq(r, { errcode = 0, errmsg = "ok", status = 1, fail_list = array(), tag_result_list = {
     { group_id = "grp_intent", tag_id = "tag_catalogue" },
     { group_id = "grp_intent", tag_id = "tag_refund" } } }, "grp_region matched nothing")
 end)
 
 test("unknown group ids, a missing tag_group_list", function()
-  local c = sdk("create_customer_tag_task", { msg_list = chat,
+  local c = invoke("create_customer_tag_task", { msg_list = chat,
     tag_group_list = { { group_id = "grp_nope" }, { group_id = "grp_region" } } })
   assert_eq(c.errcode, 0)
   assert_eq(c.fail_tag_group_id_list, { "grp_nope" })
   clock.advance(2)
-  assert_eq(#sdk("get_customer_tag_result", { jobid = c.jobid }).tag_result_list, 0)
-  assert_eq(sdk("create_customer_tag_task", { msg_list = chat }).errcode, 40058)
+  assert_eq(#invoke("get_customer_tag_result", { jobid = c.jobid }).tag_result_list, 0)
+  assert_eq(invoke("create_customer_tag_task", { msg_list = chat }).errcode, 40058)
 end)
 
 test("a scripted tag_result_list", function()
-  model_reply { model = "customer_tag", result = { { group_id = "grp_region", tag_id = "tag_sz" } } }
-  local c = sdk("create_customer_tag_task", { msg_list = chat,
+  models.reply { model = "customer_tag", result = { { group_id = "grp_region", tag_id = "tag_sz" } } }
+  local c = invoke("create_customer_tag_task", { msg_list = chat,
     tag_group_list = { { group_id = "grp_region" } }, model_id = "llm" })
   clock.advance(2)
-  assert_eq(sdk("get_customer_tag_result", { jobid = c.jobid }).tag_result_list,
+  assert_eq(invoke("get_customer_tag_result", { jobid = c.jobid }).tag_result_list,
     { { group_id = "grp_region", tag_id = "tag_sz" } })
-  model_reply_clear()
+  models.clear()
 end)

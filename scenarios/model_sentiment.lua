@@ -2,13 +2,8 @@
 -- task on the virtual clock (status 0, then 1 two seconds later), the lexicon, the msg_list
 -- checks (fail_list codes 710613, 710601, 710602, 710603; 710623, 40058), jobids of another
 -- type (710616), the per-message daily budget (45009) and per-message scripted answers.
+local invoke = require("invoke")
 scenario { world = "default" }
-
-local function sdk(api, req)
-  local r = call("invoke_" .. api, req)
-  assert_eq(r.errcode, 0, "sync_call_program " .. api .. ": " .. tostring(r.errmsg))
-  return r.data
-end
 
 -- SHA-256 (Lua 5.4 integers): a world message without secret_key has the first 32 hex
 -- characters of SHA-256(corpid || msgid) as its key (docs/world.md).
@@ -64,20 +59,20 @@ test("the derived key of a world message is SHA-256(corpid || msgid)", function(
 end)
 
 test("a task is not finished at first, then analysed two virtual seconds later", function()
-  local c = sdk("create_sentiment_task", { msg_list = {
+  local c = invoke("create_sentiment_task", { msg_list = {
     item("msg_0002"), item("msg_0003"), item("msg_0001"), item("msg_0017") } })
   assert_eq(c.errcode, 0)
   assert_match(c.jobid, "^mt_%x+$")
   assert_eq(#c.fail_list, 0)
 
-  local r = sdk("get_sentiment_result", { jobid = c.jobid })
+  local r = invoke("get_sentiment_result", { jobid = c.jobid })
   assert_eq(r.status, 0, "not finished")
   assert_eq(#r.analyze_result_list, 4, "every submitted message is listed")
   assert_eq(r.analyze_result_list[1], { errcode = 0, errmsg = "ok", msgid = "msg_0002" },
     "no result before the analysis")
 
   clock.advance(2)
-  r = sdk("get_sentiment_result", { jobid = c.jobid })
+  r = invoke("get_sentiment_result", { jobid = c.jobid })
   assert_eq(r.errcode, 0)
   assert_eq(r.status, 1)
   assert_eq(#r.fail_list, 0)
@@ -104,11 +99,11 @@ test("the lexicon: negative words, negation and Chinese", function()
       sender = { type = 2, id = "wm_cust_01" }, receivers = { { type = 1, id = "zhangsan" } },
       secret_key = "k_sent_4" },
   }
-  local c = sdk("create_sentiment_task", { msg_list = {
+  local c = invoke("create_sentiment_task", { msg_list = {
     item("sent_1", "k_sent_1"), item("sent_2", "k_sent_2"), item("sent_3", "k_sent_3"),
     item("sent_4", "k_sent_4") } })
   clock.advance(2)
-  local r = sdk("get_sentiment_result", { jobid = c.jobid })
+  local r = invoke("get_sentiment_result", { jobid = c.jobid })
   local got = {}
   for _, a in ipairs(r.analyze_result_list) do got[a.msgid] = a.sentiment_result end
   assert_eq(got, { sent_1 = 2, sent_2 = 2, sent_3 = 2, sent_4 = 1 })
@@ -116,7 +111,7 @@ end)
 
 test("msg_list checks: duplicates at create, unknown, wrong key and unsupported kinds at the result",
   function()
-    local c = sdk("create_sentiment_task", { msg_list = {
+    local c = invoke("create_sentiment_task", { msg_list = {
       item("msg_0010"), item("msg_0010", "another key"), item("no_such_msg"),
       item("msg_0009", "wrong"), item("msg_0004") } })
     assert_eq(c.errcode, 0)
@@ -124,7 +119,7 @@ test("msg_list checks: duplicates at create, unknown, wrong key and unsupported 
       encrypt_info = { secret_key = "another key" } } }, "only the duplicate, with its key")
 
     clock.advance(2)
-    local r = sdk("get_sentiment_result", { jobid = c.jobid })
+    local r = invoke("get_sentiment_result", { jobid = c.jobid })
     assert_eq(r.status, 1)
     assert_eq(r.fail_list, {
       { errcode = 710601, errmsg = "msgid incorrect", msgid = "no_such_msg" },
@@ -138,9 +133,9 @@ test("msg_list checks: duplicates at create, unknown, wrong key and unsupported 
   end)
 
 test("every message failing fails the task: 710637 with status 2", function()
-  local c = sdk("create_sentiment_task", { msg_list = { item("msg_0002", "bad key") } })
+  local c = invoke("create_sentiment_task", { msg_list = { item("msg_0002", "bad key") } })
   clock.advance(2)
-  local r = sdk("get_sentiment_result", { jobid = c.jobid })
+  local r = invoke("get_sentiment_result", { jobid = c.jobid })
   assert_eq(r.errcode, 710637)
   assert_eq(r.status, 2)
   assert_eq(r.fail_list[1].errcode, 710603)
@@ -149,25 +144,25 @@ end)
 test("msg_list size and shape; jobids", function()
   local many = {}
   for i = 1, 1001 do many[i] = item(string.format("m%04d", i), "k") end
-  assert_eq(sdk("create_sentiment_task", { msg_list = many }).errcode, 710623, "over 1000 items")
-  assert_eq(sdk("create_sentiment_task", { msg_list = array() }).errcode, 40058, "empty")
-  assert_eq(sdk("create_sentiment_task", {}).errcode, 40058, "missing")
+  assert_eq(invoke("create_sentiment_task", { msg_list = many }).errcode, 710623, "over 1000 items")
+  assert_eq(invoke("create_sentiment_task", { msg_list = array() }).errcode, 40058, "empty")
+  assert_eq(invoke("create_sentiment_task", {}).errcode, 40058, "missing")
 
-  assert_eq(sdk("get_sentiment_result", { jobid = "mt_unknown" }).errcode, 40058, "unknown jobid")
-  assert_eq(sdk("get_sentiment_result", {}).errcode, 40058, "no jobid")
-  local spam = sdk("create_spam_task", { msg_list = { item("msg_0002") } })
-  local r = sdk("get_sentiment_result", { jobid = spam.jobid })
+  assert_eq(invoke("get_sentiment_result", { jobid = "mt_unknown" }).errcode, 40058, "unknown jobid")
+  assert_eq(invoke("get_sentiment_result", {}).errcode, 40058, "no jobid")
+  local spam = invoke("create_spam_task", { msg_list = { item("msg_0002") } })
+  local r = invoke("get_sentiment_result", { jobid = spam.jobid })
   assert_eq(r.errcode, 710616, "a spam task's jobid")
   assert_match(r.errmsg, "task type differs")
 end)
 
 test("a scripted answer per message", function()
-  model_reply { model = "sentiment", msgid = "msg_0003", result = 2 }
-  model_reply { model = "sentiment", msgid = "msg_0002", errcode = 710605 }
-  local c = sdk("create_sentiment_task", { msg_list = {
+  models.reply { model = "sentiment", msgid = "msg_0003", result = 2 }
+  models.reply { model = "sentiment", msgid = "msg_0002", errcode = 710605 }
+  local c = invoke("create_sentiment_task", { msg_list = {
     item("msg_0001"), item("msg_0002"), item("msg_0003") } })
   clock.advance(2)
-  local r = sdk("get_sentiment_result", { jobid = c.jobid })
+  local r = invoke("get_sentiment_result", { jobid = c.jobid })
   assert_eq(r.status, 1)
   assert_eq(r.analyze_result_list[1].sentiment_result, 1, "msg_0001: the lexicon")
   assert_eq(r.analyze_result_list[2], { errcode = 710605, errmsg = "message decryption failed",
@@ -175,18 +170,18 @@ test("a scripted answer per message", function()
   assert_eq(r.analyze_result_list[3].sentiment_result, 2, "msg_0003: scripted")
   assert_eq(r.fail_list, { { errcode = 710605, errmsg = "message decryption failed",
     msgid = "msg_0002" } })
-  model_reply_clear()
+  models.clear()
 end)
 
 test("the daily budget counts messages per corp (45009), and a new day resets it", function()
   clock.advance(86400) -- a fresh day: the tests above used today's budget
-  model_config { daily_budget = { sentiment = 3 } }
-  assert_eq(sdk("create_sentiment_task", { msg_list = { item("msg_0001"), item("msg_0002") } }).errcode, 0)
-  local r = sdk("create_sentiment_task", { msg_list = { item("msg_0003"), item("msg_0009") } })
+  models.config { daily_budget = { sentiment = 3 } }
+  assert_eq(invoke("create_sentiment_task", { msg_list = { item("msg_0001"), item("msg_0002") } }).errcode, 0)
+  local r = invoke("create_sentiment_task", { msg_list = { item("msg_0003"), item("msg_0009") } })
   assert_eq(r.errcode, 45009, "2 + 2 messages over a budget of 3")
-  assert_eq(sdk("create_sentiment_task", { msg_list = { item("msg_0003") } }).errcode, 0, "3 fit")
+  assert_eq(invoke("create_sentiment_task", { msg_list = { item("msg_0003") } }).errcode, 0, "3 fit")
   clock.advance(86400)
-  assert_eq(sdk("create_sentiment_task", { msg_list = { item("msg_0003"), item("msg_0009") } }).errcode,
+  assert_eq(invoke("create_sentiment_task", { msg_list = { item("msg_0003"), item("msg_0009") } }).errcode,
     0, "the next day")
-  model_config { defaults = true }
+  models.config { defaults = true }
 end)

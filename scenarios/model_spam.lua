@@ -1,13 +1,8 @@
 -- Anti-spam (create_spam_task / get_spam_result) through zone-demo: the keyword lists
 -- (1 political, 2 pornographic, 0 clean), a task answer scripted as {msgid: result}, and
 -- the per-message daily budget.
+local invoke = require("invoke")
 scenario { world = "default" }
-
-local function sdk(api, req)
-  local r = call("invoke_" .. api, req)
-  assert_eq(r.errcode, 0, "sync_call_program " .. api .. ": " .. tostring(r.errmsg))
-  return r.data
-end
 
 local function say(msgid, text)
   archive { msgid = msgid, msgtype = 1, content = { content = text }, secret_key = "key_" .. msgid,
@@ -24,13 +19,13 @@ test("keywords decide spam_result once the task is done", function()
     say("spam_3", "see the 色情 site"),
     say("spam_4", "is the order shipped?"),
   }
-  local c = sdk("create_spam_task", { msg_list = list })
+  local c = invoke("create_spam_task", { msg_list = list })
   assert_eq(c.errcode, 0)
-  local r = sdk("get_spam_result", { jobid = c.jobid })
+  local r = invoke("get_spam_result", { jobid = c.jobid })
   assert_eq(r.status, 0)
   assert_eq(#r.analyze_result_list, 4)
   clock.advance(2)
-  r = sdk("get_spam_result", { jobid = c.jobid })
+  r = invoke("get_spam_result", { jobid = c.jobid })
   assert_eq(r.status, 1)
   local got = {}
   for _, a in ipairs(r.analyze_result_list) do got[a.msgid] = a.spam_result end
@@ -38,25 +33,25 @@ test("keywords decide spam_result once the task is done", function()
 end)
 
 test("a scripted task answer: {msgid: spam_result}, the rest by keyword", function()
-  model_reply { model = "spam", result = { spam_4 = 2 }, times = 1 }
-  local c = sdk("create_spam_task", { msg_list = list })
+  models.reply { model = "spam", result = { spam_4 = 2 }, times = 1 }
+  local c = invoke("create_spam_task", { msg_list = list })
   clock.advance(2)
   local got = {}
-  for _, a in ipairs(sdk("get_spam_result", { jobid = c.jobid }).analyze_result_list) do
+  for _, a in ipairs(invoke("get_spam_result", { jobid = c.jobid }).analyze_result_list) do
     got[a.msgid] = a.spam_result
   end
   assert_eq(got, { spam_1 = 1, spam_2 = 2, spam_3 = 2, spam_4 = 2 })
 
-  c = sdk("create_spam_task", { msg_list = list }) -- the rule was for one task
+  c = invoke("create_spam_task", { msg_list = list }) -- the rule was for one task
   clock.advance(2)
-  assert_eq(sdk("get_spam_result", { jobid = c.jobid }).analyze_result_list[4].spam_result, 0)
+  assert_eq(invoke("get_spam_result", { jobid = c.jobid }).analyze_result_list[4].spam_result, 0)
 end)
 
 test("a scripted failure: get_spam_result answers the code with status 2", function()
-  model_reply { model = "spam", status = "failed", errcode = 710639 }
-  local c = sdk("create_spam_task", { msg_list = { list[1] } })
+  models.reply { model = "spam", status = "failed", errcode = 710639 }
+  local c = invoke("create_spam_task", { msg_list = { list[1] } })
   clock.advance(2)
-  local r = sdk("get_spam_result", { jobid = c.jobid })
+  local r = invoke("get_spam_result", { jobid = c.jobid })
   assert_eq(r.errcode, 710639)
   assert_eq(r.status, 2)
   assert_eq(r.analyze_result_list[1].spam_result, nil)
@@ -64,9 +59,9 @@ end)
 
 test("the daily budget of spam counts messages", function()
   clock.advance(86400)
-  model_config { daily_budget = { spam = 4 } }
-  assert_eq(sdk("create_spam_task", { msg_list = list }).errcode, 0, "4 messages")
-  local r = sdk("create_spam_task", { msg_list = { list[1] } })
+  models.config { daily_budget = { spam = 4 } }
+  assert_eq(invoke("create_spam_task", { msg_list = list }).errcode, 0, "4 messages")
+  local r = invoke("create_spam_task", { msg_list = { list[1] } })
   assert_eq(r.errcode, 45009)
   assert_match(r.errmsg, "4 messages per corp per day")
 end)

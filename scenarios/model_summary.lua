@@ -1,13 +1,8 @@
 -- Summary (create_summary_task / get_summary_result) through zone-demo: the first three
 -- sentences, 790040 past 30000 characters of model input, scripted answers (a result, a
 -- failure for one task, a rule for tasks holding a msgid) and the daily budget of calls.
+local invoke = require("invoke")
 scenario { world = "default" }
-
-local function sdk(api, req)
-  local r = call("invoke_" .. api, req)
-  assert_eq(r.errcode, 0, "sync_call_program " .. api .. ": " .. tostring(r.errmsg))
-  return r.data
-end
 
 local function say(msgid, text, who)
   local sender = who == "customer" and { type = 2, id = "wm_cust_01" } or { type = 1, id = "zhangsan" }
@@ -20,10 +15,10 @@ end
 local chat
 
 local function summary(list)
-  local c = sdk("create_summary_task", { msg_list = list })
+  local c = invoke("create_summary_task", { msg_list = list })
   assert_eq(c.errcode, 0, c.errmsg)
   clock.advance(2)
-  return sdk("get_summary_result", { jobid = c.jobid }), c.jobid
+  return invoke("get_summary_result", { jobid = c.jobid }), c.jobid
 end
 
 test("the summary is the first three sentences of the conversation", function()
@@ -32,11 +27,11 @@ test("the summary is the first three sentences of the conversation", function()
     say("sum_2", "Sure, here it is. 价格表也附上了。", "member"),
     say("sum_3", "Thanks", "customer"),
   }
-  local c = sdk("create_summary_task", { msg_list = chat })
-  local r = sdk("get_summary_result", { jobid = c.jobid })
+  local c = invoke("create_summary_task", { msg_list = chat })
+  local r = invoke("get_summary_result", { jobid = c.jobid })
   assert_eq(r, { errcode = 0, errmsg = "ok", status = 0, fail_list = array() }, "not finished yet")
   clock.advance(2)
-  r = sdk("get_summary_result", { jobid = c.jobid })
+  r = invoke("get_summary_result", { jobid = c.jobid })
   assert_eq(r, { errcode = 0, errmsg = "ok", status = 1, fail_list = array(),
     response_data = "Hello. I need the spring catalogue! Sure, here it is." })
 end)
@@ -56,32 +51,32 @@ test("model input over 30000 characters fails the task with 790040", function()
 end)
 
 test("scripted answers: a result, a failure for one task, a rule for a msgid", function()
-  model_reply { model = "summary", result = "The customer wants the catalogue.", times = 1 }
+  models.reply { model = "summary", result = "The customer wants the catalogue.", times = 1 }
   assert_eq(summary(chat).response_data, "The customer wants the catalogue.")
 
-  model_reply { model = "summary", status = "failed", errcode = 710682 }
+  models.reply { model = "summary", status = "failed", errcode = 710682 }
   local r = summary(chat)
   assert_eq(r.errcode, 710682)
   assert_eq(r.status, 2)
   assert_match(r.errmsg, "^llm service busy")
   assert_eq(summary(chat).status, 1, "the failure was for one task")
 
-  model_reply { model = "summary", msgid = "sum_3", result = { topic = "catalogue" } }
+  models.reply { model = "summary", msgid = "sum_3", result = { topic = "catalogue" } }
   assert_eq(summary({ chat[1] }).response_data, "Hello. I need the spring catalogue!",
     "a task without sum_3")
   assert_eq(summary(chat).response_data, '{"topic":"catalogue"}', "JSON given as its text")
-  model_reply_clear()
+  models.clear()
   assert_eq(summary(chat).response_data, "Hello. I need the spring catalogue! Sure, here it is.")
 end)
 
 test("the daily budget of summary counts calls", function()
   clock.advance(86400)
-  model_config { daily_budget = { summary = 2 } }
-  assert_eq(sdk("create_summary_task", { msg_list = chat }).errcode, 0)
-  assert_eq(sdk("create_summary_task", { msg_list = { chat[1] } }).errcode, 0)
-  local r = sdk("create_summary_task", { msg_list = { chat[1] } })
+  models.config { daily_budget = { summary = 2 } }
+  assert_eq(invoke("create_summary_task", { msg_list = chat }).errcode, 0)
+  assert_eq(invoke("create_summary_task", { msg_list = { chat[1] } }).errcode, 0)
+  local r = invoke("create_summary_task", { msg_list = { chat[1] } })
   assert_eq(r.errcode, 45009)
   assert_match(r.errmsg, "2 calls per corp per day")
-  model_config { defaults = true }
-  assert_eq(sdk("create_summary_task", { msg_list = { chat[1] } }).errcode, 0)
+  models.config { defaults = true }
+  assert_eq(invoke("create_summary_task", { msg_list = { chat[1] } }).errcode, 0)
 end)

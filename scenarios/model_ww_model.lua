@@ -2,6 +2,7 @@
 -- spec: 56425 for third-party and 代开发 apps (ability_id, kb_retrieval_words, var_args,
 -- tag_group_list, 100 calls a minute) and 53707 for self-built apps (msg_list required, text
 -- only by default, one more model). The default answer is an echo of the last message.
+local invoke = require("invoke")
 local E = '"errcode":0,"errmsg":""'
 local MSG = '{"msgid":"","encrypt_info":{"secret_key":""}}'
 local function app_of(agentid, secret, kind)
@@ -45,15 +46,13 @@ scenario {
   },
 }
 
+local SECRET = { third = "ww-secret-third", self = "ww-secret-self", nogrant = "ww-secret-nogrant" }
 local tokens = {}
 
-local function sdk(who, api, req)
-  tokens[who] = tokens[who] or gettoken("wwzonelab0000001",
-    ({ third = "ww-secret-third", self = "ww-secret-self", nogrant = "ww-secret-nogrant" })[who])
-    .access_token
-  local r = call("invoke_" .. api, req, { token = tokens[who] })
-  assert_eq(r.errcode, 0, "sync_call_program " .. api .. ": " .. tostring(r.errmsg))
-  return r.data
+-- invoke() as the app who (third, self, nogrant)
+local function as(who, api, req)
+  tokens[who] = tokens[who] or gettoken("wwzonelab0000001", SECRET[who]).access_token
+  return invoke(api, req, { token = tokens[who] })
 end
 
 local function say(msgid, content, msgtype)
@@ -63,20 +62,20 @@ local function say(msgid, content, msgtype)
 end
 
 local function answer(who, req)
-  local c = sdk(who, "create_ww_model_task", req)
+  local c = as(who, "create_ww_model_task", req)
   assert_eq(c.errcode, 0, c.errmsg)
   clock.advance(2)
-  return sdk(who, "get_ww_model_result", { jobid = c.jobid })
+  return as(who, "get_ww_model_result", { jobid = c.jobid })
 end
 
 local hello
 
 test("third-party app: an echo of the last message, and a thinking model's <think>", function()
   hello = { say("ww_1", { content = "first" }), say("ww_2", { content = "What is our refund policy?" }) }
-  local c = sdk("third", "create_ww_model_task", { ability_id = "ww_prompt", msg_list = hello })
-  assert_eq(sdk("third", "get_ww_model_result", { jobid = c.jobid }).status, 0)
+  local c = as("third", "create_ww_model_task", { ability_id = "ww_prompt", msg_list = hello })
+  assert_eq(as("third", "get_ww_model_result", { jobid = c.jobid }).status, 0)
   clock.advance(2)
-  assert_eq(sdk("third", "get_ww_model_result", { jobid = c.jobid }), { errcode = 0, errmsg = "ok",
+  assert_eq(as("third", "get_ww_model_result", { jobid = c.jobid }), { errcode = 0, errmsg = "ok",
     status = 1, fail_list = array(),
     response_data = "zonelab echo (hunyuan_fast): What is our refund policy?" })
 
@@ -87,26 +86,26 @@ test("third-party app: an echo of the last message, and a thinking model's <thin
 end)
 
 test("third-party app: the fields of 56425", function()
-  assert_eq(sdk("third", "create_ww_model_task", { msg_list = hello }).errcode, 40058,
+  assert_eq(as("third", "create_ww_model_task", { msg_list = hello }).errcode, 40058,
     "ability_id is required")
-  assert_eq(sdk("third", "create_ww_model_task", { ability_id = "bad id!", msg_list = hello }).errcode,
+  assert_eq(as("third", "create_ww_model_task", { ability_id = "bad id!", msg_list = hello }).errcode,
     710636)
-  assert_eq(sdk("third", "create_ww_model_task", { ability_id = "ww_prompt" }).errcode, 40058,
+  assert_eq(as("third", "create_ww_model_task", { ability_id = "ww_prompt" }).errcode, 40058,
     "neither kb_id nor msg_list")
-  assert_eq(sdk("third", "create_ww_model_task", { ability_id = "ww_prompt", msg_list = hello,
+  assert_eq(as("third", "create_ww_model_task", { ability_id = "ww_prompt", msg_list = hello,
     model_id = "deepseek_fast" }).errcode, 40058, "self-built apps only")
-  assert_eq(sdk("third", "create_ww_model_task", { ability_id = "ww_prompt", msg_list = hello,
+  assert_eq(as("third", "create_ww_model_task", { ability_id = "ww_prompt", msg_list = hello,
     var_args = { { name = "topic", value = string.rep("v", 129) } } }).errcode, 40058)
 
   -- knowledge only: kb_retrieval_words is then required, and echoed
   local kb = knowledge({ action = "create", kb_name = "Policies", agentid = 1000002 }).kb_id
-  assert_eq(sdk("third", "create_ww_model_task", { ability_id = "ww_prompt", kb_id = kb }).errcode,
+  assert_eq(as("third", "create_ww_model_task", { ability_id = "ww_prompt", kb_id = kb }).errcode,
     40058)
   assert_eq(answer("third", { ability_id = "ww_prompt", kb_id = kb,
     kb_retrieval_words = "refund policy" }).response_data, "zonelab echo (hunyuan_fast): refund policy")
 
-  model_tags { { group_id = "grp_a", group_name = "A", tag_list = { { tag_id = "t1", tag_name = "x" } } } }
-  local c = sdk("third", "create_ww_model_task", { ability_id = "ww_prompt", msg_list = hello,
+  models.tags { { group_id = "grp_a", group_name = "A", tag_list = { { tag_id = "t1", tag_name = "x" } } } }
+  local c = as("third", "create_ww_model_task", { ability_id = "ww_prompt", msg_list = hello,
     tag_group_list = { { group_id = "grp_a" }, { group_id = "grp_b" } } })
   assert_eq(c.fail_tag_group_id_list, { "grp_b" })
 end)
@@ -124,7 +123,7 @@ test("the ability's input protocol is the prompt: {chat} twice goes over 30000 c
 end)
 
 test("self-built app: msg_list required, deepseek_fast allowed, text only by default", function()
-  assert_eq(sdk("self", "create_ww_model_task", { kb_retrieval_words = "x" }).errcode, 40058)
+  assert_eq(as("self", "create_ww_model_task", { kb_retrieval_words = "x" }).errcode, 40058)
   assert_eq(answer("self", { msg_list = hello, model_id = "deepseek_fast" }).response_data,
     "zonelab echo (deepseek_fast): What is our refund policy?")
   local voice = say("ww_voice", { voice_size = 10, play_length = 2, sdkfileid = "v1", md5sum = "m",
@@ -134,29 +133,29 @@ test("self-built app: msg_list required, deepseek_fast allowed, text only by def
   assert_eq(r.response_data, "zonelab echo (hunyuan_fast): first")
   assert_eq(answer("third", { ability_id = "ww_prompt", msg_list = { voice } }).response_data,
     "zonelab echo (hunyuan_fast): call me back", "56425 takes voice with its transcript")
-  model_config { ww_model_text_only = false }
+  models.config { ww_model_text_only = false }
   assert_eq(answer("self", { msg_list = { voice } }).response_data,
     "zonelab echo (hunyuan_fast): call me back")
-  model_config { defaults = true }
+  models.config { defaults = true }
 end)
 
 test("third-party apps: 100 calls a minute (here 2); self-built apps are not counted", function()
   clock.advance(60)
-  model_config { per_minute_budget = 2 }
+  models.config { per_minute_budget = 2 }
   local req = { ability_id = "ww_prompt", msg_list = hello }
-  assert_eq(sdk("third", "create_ww_model_task", req).errcode, 0)
-  assert_eq(sdk("third", "create_ww_model_task", req).errcode, 0)
-  assert_eq(sdk("third", "create_ww_model_task", req).errcode, 45009)
-  assert_eq(sdk("self", "create_ww_model_task", { msg_list = hello }).errcode, 0)
+  assert_eq(as("third", "create_ww_model_task", req).errcode, 0)
+  assert_eq(as("third", "create_ww_model_task", req).errcode, 0)
+  assert_eq(as("third", "create_ww_model_task", req).errcode, 45009)
+  assert_eq(as("self", "create_ww_model_task", { msg_list = hello }).errcode, 0)
   clock.advance(60)
-  assert_eq(sdk("third", "create_ww_model_task", req).errcode, 0, "the next minute")
-  model_config { defaults = true }
+  assert_eq(as("third", "create_ww_model_task", req).errcode, 0, "the next minute")
+  models.config { defaults = true }
 end)
 
 test("an app without the general-model grant gets 710644", function()
-  local r = sdk("nogrant", "create_ww_model_task", { ability_id = "ww_prompt",
+  local r = as("nogrant", "create_ww_model_task", { ability_id = "ww_prompt",
     kb_retrieval_words = "anything" })
   assert_eq(r.errcode, 710644)
-  assert_eq(sdk("third", "create_ww_model_task", { ability_id = "ww_prompt",
+  assert_eq(as("third", "create_ww_model_task", { ability_id = "ww_prompt",
     kb_retrieval_words = "anything" }).errcode == 710644, false, "the others have it")
 end)

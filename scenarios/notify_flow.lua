@@ -18,11 +18,11 @@ test("a new message reaches the app through get_callback_data", function()
 end)
 
 test("the program called spec_notify_app once with a notify_scene", function()
-  local c = wait_sdk_call("spec_notify_app", { timeout = 0.2 })
+  local c = sdk.wait_call("spec_notify_app", { timeout = 0.2 })
   assert_true(c == nil, "no spec_notify_app since this test began")
   archive { msgid = "nf_2", sender = { type = 1, id = "lisi" },
     receivers = { { type = 1, id = "zhangsan" } }, msgtype = 1 }
-  c = assert(wait_sdk_call("spec_notify_app", { timeout = 5 }))
+  c = assert(sdk.wait_call("spec_notify_app", { timeout = 5 }))
   assert_eq(c.req.notify_scene, 1)
   assert_eq(c.response.errcode, 0)
 end)

@@ -14,7 +14,7 @@ test("a killed replica's call is answered 710674", function()
   local n = assert(wait_notification { timeout = 5 })
   nid = n.notify_id
   -- the first event goes to replica 0 (round robin), which issued the id
-  local c = assert(wait_sdk_call("spec_notify_app", { timeout = 1 }))
+  local c = assert(sdk.wait_call("spec_notify_app", { timeout = 1 }))
   assert_eq(c.instance, "zone-demo/0")
   program.kill(0)
   -- sticky: the notify_id routes the call to the dead replica

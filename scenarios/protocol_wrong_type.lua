@@ -8,5 +8,5 @@ test("a string where the protocol has a number is 790016 at $.limit", function()
   assert_sub(e, { ability_id = "invoke_sync_msg", errcode = 790016, path = "$.limit",
     expected = "number", actual = "string" })
   assert_match(e.diagnosis, "%$%.limit")
-  assert_eq(#sdk_calls("sync_msg"), 0, "the program was not called")
+  assert_eq(#sdk.calls("sync_msg"), 0, "the program was not called")
 end)

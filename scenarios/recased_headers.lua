@@ -3,13 +3,13 @@
 scenario { world = "default" }
 
 test("re-cased ww-* headers are answered 200 with ww-exception -10004", function()
-  local status, exc = program_request(0, { recase = true })
+  local status, exc = program.request(0, { recase = true })
   assert_eq(status, 200)
   assert_eq(exc, "-10004")
 end)
 
 test("the same request with lower-case headers has no exception", function()
-  local status, exc = program_request(0, {})
+  local status, exc = program.request(0, {})
   assert_eq(status, 200)
   assert_eq(exc, nil)
 end)

@@ -5,7 +5,7 @@
 scenario { world = "default", replicas = 2, routing = "any", seed = 1 }
 
 local function issuer(nid)
-  for _, c in ipairs(sdk_calls("spec_notify_app")) do
+  for _, c in ipairs(sdk.calls("spec_notify_app")) do
     if c.req and c.req.notify_id == nid and c.outcome == "answered" then
       return c.instance
     end

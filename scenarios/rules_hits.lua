@@ -1,13 +1,8 @@
 -- A message that hits a keyword rule fires hit_keyword{token} to the rule owner's receiving
 -- program, and get_hit_msg_list returns it with hit_rule_list; paging, need_detail, key
 -- behaviours, exclusion lists and the applicable range.
+local invoke = require("invoke")
 scenario { world = "default" }
-
-local function sdk(api, req)
-  local r = call("invoke_" .. api, req)
-  assert_eq(r.errcode, 0, "sync_call_program " .. api .. ": " .. tostring(r.errmsg))
-  return r.data
-end
 
 local n = 0
 -- a text message archived now (zhangsan to lisi unless told otherwise)
@@ -24,7 +19,7 @@ local refund, phone, token
 
 test("a hit fires hit_keyword with a token to the receiving program", function()
   assert_eq(app("set_receive_callback", { program_id = "zone-demo" }).errcode, 0)
-  refund = sdk("create_rule", { name = "refund", keyword = { word_list = { "refund" },
+  refund = invoke("create_rule", { name = "refund", keyword = { word_list = { "refund" },
     is_case_sensitive = 0 } }).rule_id
   assert_true(refund, "rule created")
 
@@ -64,14 +59,14 @@ end)
 
 test("get_hit_msg_list with the token returns the hit, with msg_detail on request", function()
   assert_true(token, "the first test got a token")
-  local d = sdk("get_hit_msg_list", { token = token })
+  local d = invoke("get_hit_msg_list", { token = token })
   assert_eq(d.errcode, 0, d.errmsg)
   assert_eq(d.has_more, 0)
   assert_eq(#d.msg_list, 1)
   assert_eq(d.msg_list[1], { msgid = "hit_1", hit_rule_list = {
     { rule_id = refund, has_hit_keyword = true, semantics_list = array() } } })
 
-  d = sdk("get_hit_msg_list", { token = token, need_detail = 1 })
+  d = invoke("get_hit_msg_list", { token = token, need_detail = 1 })
   local det = d.msg_list[1].msg_detail
   assert_eq(det.sender, { type = 1, id = "zhangsan" })
   assert_eq(det.receiver_list, { { type = 1, id = "lisi" } })
@@ -82,10 +77,10 @@ test("get_hit_msg_list with the token returns the hit, with msg_detail on reques
   assert_true(det.msgid == nil and det.chatid == nil, "no msgid inside, no chatid for 1:1")
 
   -- the cursor resumes after the hit: nothing new
-  local again = sdk("get_hit_msg_list", { token = token, cursor = d.next_cursor })
+  local again = invoke("get_hit_msg_list", { token = token, cursor = d.next_cursor })
   assert_eq(#again.msg_list, 0)
   assert_eq(again.has_more, 0)
-  local c = assert(wait_sdk_call("get_hit_msg_list", { timeout = 1 }))
+  local c = assert(sdk.wait_call("get_hit_msg_list", { timeout = 1 }))
   assert_eq(c.req.token, token)
 end)
 
@@ -101,7 +96,7 @@ test("messages that do not hit fire nothing", function()
 end)
 
 test("key behaviours, exclusion lists and two rules on one message", function()
-  phone = sdk("create_rule", { name = "contact details", semantics = { semantics_list = { 2, 3 } },
+  phone = invoke("create_rule", { name = "contact details", semantics = { semantics_list = { 2, 3 } },
     applicable_range = { exclude_mobile = { mobile_list = { "13900000000" } },
       exclude_email = { email_list = { "sales@example.com" } } } }).rule_id
   assert_true(phone, "rule created")
@@ -113,7 +108,7 @@ test("key behaviours, exclusion lists and two rules on one message", function()
   assert_eq(r.hit_events[1].rule_ids, { refund, phone }, "one event for both rules")
   local tk = r.hit_events[1].token
 
-  local d = sdk("get_hit_msg_list", { token = tk, cursor = nil, begin_time = clock.now() - 1 })
+  local d = invoke("get_hit_msg_list", { token = tk, cursor = nil, begin_time = clock.now() - 1 })
   local last = d.msg_list[#d.msg_list]
   assert_eq(last.msgid, r.hit_events[1].msgid)
   assert_eq(last.hit_rule_list, {
@@ -123,7 +118,7 @@ test("key behaviours, exclusion lists and two rules on one message", function()
 end)
 
 test("exact matching with trim, and a group-only range", function()
-  local exact = sdk("create_rule", { name = "exact", keyword = { word_list = { "STOP" },
+  local exact = invoke("create_rule", { name = "exact", keyword = { word_list = { "STOP" },
     match_rule = 1, is_trim_msg = 1 },
     applicable_range = { chat_type = { type_list = { 2 } }, chat = { id_list = { "wr_internal_01" } },
       msg_scope = 3 } }).rule_id
@@ -138,7 +133,7 @@ end)
 test("get_hit_msg_list pages with limit and has_more", function()
   local all, cursor, more, pages = {}, nil, 1, 0
   while more == 1 do
-    local d = sdk("get_hit_msg_list", { token = token, limit = 2, cursor = cursor })
+    local d = invoke("get_hit_msg_list", { token = token, limit = 2, cursor = cursor })
     assert_eq(d.errcode, 0, d.errmsg)
     assert_true(#d.msg_list <= 2, "at most limit")
     for _, m in ipairs(d.msg_list) do
@@ -148,27 +143,27 @@ test("get_hit_msg_list pages with limit and has_more", function()
   end
   assert_eq(all, { "hit_1", "hit_2", "hit_5", "hit_7", "hit_8" })
   assert_eq(pages, 3)
-  assert_eq(sdk("get_hit_msg_list", { token = token, cursor = "forged" }).errcode, 710611)
-  assert_eq(sdk("get_hit_msg_list", { token = token, cursor = string.rep("c", 65) }).errcode,
+  assert_eq(invoke("get_hit_msg_list", { token = token, cursor = "forged" }).errcode, 710611)
+  assert_eq(invoke("get_hit_msg_list", { token = token, cursor = string.rep("c", 65) }).errcode,
     40058, "cursor over 64 bytes")
-  assert_eq(sdk("get_hit_msg_list", { token = token, cursor = "" }).errcode, 40058)
-  assert_eq(sdk("get_hit_msg_list", { token = token, limit = 1001 }).errcode, 40058)
-  assert_eq(sdk("get_hit_msg_list", { token = token, need_detail = 2 }).errcode, 40058)
-  local s = sdk("sync_msg", { limit = 1 })
-  assert_eq(sdk("get_hit_msg_list", { token = token, cursor = s.next_cursor }).errcode, 710611,
+  assert_eq(invoke("get_hit_msg_list", { token = token, cursor = "" }).errcode, 40058)
+  assert_eq(invoke("get_hit_msg_list", { token = token, limit = 1001 }).errcode, 40058)
+  assert_eq(invoke("get_hit_msg_list", { token = token, need_detail = 2 }).errcode, 40058)
+  local s = invoke("sync_msg", { limit = 1 })
+  assert_eq(invoke("get_hit_msg_list", { token = token, cursor = s.next_cursor }).errcode, 710611,
     "a sync_msg cursor is not a get_hit_msg_list cursor")
 end)
 
 test("a deleted rule stops hitting; its past hits stay listed", function()
-  assert_eq(sdk("delete_rule", { rule_id = phone }).errcode, 0)
+  assert_eq(invoke("delete_rule", { rule_id = phone }).errcode, 0)
   assert_eq(archive(text("call 13812345678")).hit_events, nil)
-  local d = sdk("get_hit_msg_list", { token = token, limit = 1000 })
+  local d = invoke("get_hit_msg_list", { token = token, limit = 1000 })
   assert_eq(#d.msg_list, 5)
 end)
 
 test("hits older than 5 days are not returned", function()
   clock.advance(5 * 86400 + 60)
-  local d = sdk("get_hit_msg_list", {})
+  local d = invoke("get_hit_msg_list", {})
   assert_eq(d.errcode, 0, d.errmsg)
   assert_eq(#d.msg_list, 0)
 end)

@@ -1,15 +1,10 @@
 -- Keyword rule limits and errcodes (sdk-api.md §4): name and word lengths, list sizes, flags
 -- without words, behaviour values, the applicable range's scope checks, 500 rules per corp.
+local invoke = require("invoke")
 scenario { world = "default" }
 
-local function sdk(api, req)
-  local r = call("invoke_" .. api, req)
-  assert_eq(r.errcode, 0, "sync_call_program " .. api .. ": " .. tostring(r.errmsg))
-  return r.data
-end
-
 local function create(body)
-  return sdk("create_rule", body)
+  return invoke("create_rule", body)
 end
 
 local function words(n, len)
@@ -105,19 +100,19 @@ end)
 
 test("update_rule checks like create_rule", function()
   local id = create { name = "u", keyword = { word_list = { "x" } } }.rule_id
-  assert_eq(sdk("update_rule", { rule_id = id, name = string.rep("n", 21) }).errcode, 40058)
-  assert_eq(sdk("update_rule", { rule_id = id,
+  assert_eq(invoke("update_rule", { rule_id = id, name = string.rep("n", 21) }).errcode, 40058)
+  assert_eq(invoke("update_rule", { rule_id = id,
     applicable_range = { user = { id_list = { "nobody" } } } }).errcode, 710608)
-  assert_eq(sdk("update_rule", { rule_id = id, semantics = { semantics_list = { 99 } } }).errcode,
+  assert_eq(invoke("update_rule", { rule_id = id, semantics = { semantics_list = { 99 } } }).errcode,
     710648)
-  assert_eq(sdk("update_rule", { rule_id = id, keyword = { word_list = array() } }).errcode, 710610)
-  assert_eq(sdk("get_rule_detail", { rule_id = id }).keyword.word_list, { "x" }, "unchanged")
+  assert_eq(invoke("update_rule", { rule_id = id, keyword = { word_list = array() } }).errcode, 710610)
+  assert_eq(invoke("get_rule_detail", { rule_id = id }).keyword.word_list, { "x" }, "unchanged")
 end)
 
 test("at most 500 rules per corp: 710619, and room again after delete_rule", function()
   local count, cursor = 0, nil
   repeat
-    local l = sdk("get_rule_list", { limit = 1000, cursor = cursor })
+    local l = invoke("get_rule_list", { limit = 1000, cursor = cursor })
     count = count + #l.rule_list
     cursor = l.next_cursor
   until not l.has_more
@@ -128,12 +123,12 @@ test("at most 500 rules per corp: 710619, and room again after delete_rule", fun
     last = d.rule_id
   end
   assert_eq(create { name = "one too many", semantics = { semantics_list = { 1 } } }.errcode, 710619)
-  assert_eq(sdk("delete_rule", { rule_id = last }).errcode, 0)
+  assert_eq(invoke("delete_rule", { rule_id = last }).errcode, 0)
   assert_eq(create { name = "fits again", semantics = { semantics_list = { 1 } } }.errcode, 0)
   local total, more = 0, true
   cursor = nil
   while more do
-    local l = sdk("get_rule_list", { limit = 1000, cursor = cursor })
+    local l = invoke("get_rule_list", { limit = 1000, cursor = cursor })
     total = total + #l.rule_list
     cursor, more = l.next_cursor, l.has_more
   end

@@ -1,20 +1,15 @@
 -- get_hit_msg_list's token rules: without a valid hit_keyword token a per-minute limit applies
 -- (its own budget, the size of sync_msg's); a conversation_new_message token does not lift it,
 -- and a hit_keyword token does not lift sync_msg's; tokens last 10 minutes.
+local invoke = require("invoke")
 scenario { world = "default", sync_budget = 2 }
 
 local BUDGET = 2
 
-local function sdk(api, req)
-  local r = call("invoke_" .. api, req)
-  assert_eq(r.errcode, 0, "sync_call_program " .. api .. ": " .. tostring(r.errmsg))
-  return r.data
-end
-
 -- calls of api with req until 45009 (at most max): how many succeeded before it
 local function calls_until_limited(api, req, max)
   for i = 1, max do
-    local d = sdk(api, req)
+    local d = invoke(api, req)
     if d.errcode == 45009 then
       return i - 1
     end
@@ -27,7 +22,7 @@ local hit_token, msg_token
 
 test("a hit gives a hit_keyword token and a conversation_new_message token", function()
   assert_eq(app("set_receive_callback", { program_id = "zone-demo" }).errcode, 0)
-  assert_eq(sdk("create_rule", { name = "r", keyword = { word_list = { "urgent" } } }).errcode, 0)
+  assert_eq(invoke("create_rule", { name = "r", keyword = { word_list = { "urgent" } } }).errcode, 0)
   local r = archive { msgid = "tk_1", msgtype = 1, content = { content = "urgent: call me" },
     sender = { type = 1, id = "zhangsan" }, receivers = { { type = 1, id = "lisi" } } }
   hit_token = r.hit_events[1].token
@@ -39,17 +34,17 @@ test("the hit_keyword token lifts get_hit_msg_list's limit, nothing else does", 
   assert_eq(calls_until_limited("get_hit_msg_list", { token = hit_token }, BUDGET + 4), BUDGET + 4)
   assert_eq(calls_until_limited("get_hit_msg_list", { token = msg_token }, BUDGET + 3), BUDGET,
     "a conversation_new_message token counts as none")
-  assert_eq(sdk("get_hit_msg_list", { token = "made-up" }).errcode, 45009)
-  assert_eq(sdk("get_hit_msg_list", {}).errcode, 45009)
-  assert_eq(sdk("get_hit_msg_list", { token = "" }).errcode, 40058)
-  assert_eq(sdk("get_hit_msg_list", { token = string.rep("t", 129) }).errcode, 40058)
+  assert_eq(invoke("get_hit_msg_list", { token = "made-up" }).errcode, 45009)
+  assert_eq(invoke("get_hit_msg_list", {}).errcode, 45009)
+  assert_eq(invoke("get_hit_msg_list", { token = "" }).errcode, 40058)
+  assert_eq(invoke("get_hit_msg_list", { token = string.rep("t", 129) }).errcode, 40058)
   -- sync_msg keeps its own budget, and a hit_keyword token does not lift it
   assert_eq(calls_until_limited("sync_msg", { limit = 1, token = hit_token }, BUDGET + 3), BUDGET)
   assert_eq(calls_until_limited("sync_msg", { limit = 1, token = msg_token }, BUDGET + 3),
     BUDGET + 3)
   -- a new minute, a new budget
   clock.advance(60)
-  assert_eq(sdk("get_hit_msg_list", {}).errcode, 0)
+  assert_eq(invoke("get_hit_msg_list", {}).errcode, 0)
 end)
 
 test("601 s after the hit its token no longer lifts the limit", function()

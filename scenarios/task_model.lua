@@ -4,13 +4,8 @@
 -- {chatcontent}, {knowledge} and {tagjson} filled in, fail_tag_group_id_list, the 30 000
 -- character rule (790040), the daily budget (45009), the report rule (710642, 790023) and the
 -- 5 s acknowledgement (710675).
+local invoke = require("invoke")
 scenario { world = "default", programs = { ["zone-model"] = true } }
-
-local function sdk(api, req)
-  local r = call("invoke_" .. api, req)
-  assert_eq(r.errcode, 0, "sync_call_program " .. api .. ": " .. tostring(r.errmsg))
-  return r.data
-end
 
 local function say(msgid, text, who)
   local customer = who == "customer"
@@ -22,7 +17,7 @@ end
 
 local function result(api, jobid)
   for _ = 1, 200 do
-    local r = sdk(api, { jobid = jobid })
+    local r = invoke(api, { jobid = jobid })
     if r.errcode ~= 710642 then
       return r
     end
@@ -42,11 +37,11 @@ local m1, m2
 test("the model receives {chat}, {chatcontent}, {knowledge} and {tagjson}", function()
   m1 = say("mt_1", "Is the spring catalogue ready?", "customer")
   m2 = say("mt_2", "Yes, the catalogue is in the drive")
-  model_knowledge { kb_id = "svc_kb_1", fragments = { "Opening hours are 9 to 5",
+  models.knowledge { kb_id = "svc_kb_1", fragments = { "Opening hours are 9 to 5",
     "The spring catalogue lists 2027 products" } }
-  model_tags { { group_id = "g1", group_name = "Interest",
+  models.tags { { group_id = "g1", group_name = "Interest",
     tag_list = { { tag_id = "t1", tag_name = "catalogue" } } } }
-  local c = sdk("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
+  local c = invoke("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
     service_kb_id = "svc_kb_1", tag_group_list = { { group_id = "g1" }, { group_id = "g404" } },
     msg_list = { m1, m2 }, escape_type = 1 })
   assert_eq(c.errcode, 0, c.errmsg)
@@ -65,7 +60,7 @@ test("the model receives {chat}, {chatcontent}, {knowledge} and {tagjson}", func
 end)
 
 test("escape_type 0 (the default) turns quotes and line breaks into spaces", function()
-  local c = sdk("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
+  local c = invoke("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
     msg_list = { m1, m2 } })
   assert_eq(received(result("get_model_task_result", c.jobid)),
     '{"chat":"A说：Is the spring catalogue ready? B说：Yes, the catalogue is in the drive",' ..
@@ -74,50 +69,50 @@ test("escape_type 0 (the default) turns quotes and line breaks into spaces", fun
 end)
 
 test("create_private_task and get_private_task_result are the same API", function()
-  local c = sdk("create_private_task", { model_id = "zone-model", ability_id = "echo_input",
+  local c = invoke("create_private_task", { model_id = "zone-model", ability_id = "echo_input",
     msg_list = { m2 } })
   assert_eq(c.errcode, 0)
   local r = result("get_private_task_result", c.jobid)
   assert_match(received(r), "A说：Yes, the catalogue is in the drive")
-  assert_eq(sdk("get_model_task_result", { jobid = c.jobid }).response_data, r.response_data)
+  assert_eq(invoke("get_model_task_result", { jobid = c.jobid }).response_data, r.response_data)
 end)
 
 test("model requests are checked: 710635, 710636, 710643 and the daily budget", function()
   local ml = { m1 }
-  assert_eq(sdk("create_model_task", { ability_id = "echo_input", msg_list = ml }).errcode, 40058)
-  assert_eq(sdk("create_model_task", { model_id = "zone-demo", ability_id = "echo_input",
+  assert_eq(invoke("create_model_task", { ability_id = "echo_input", msg_list = ml }).errcode, 40058)
+  assert_eq(invoke("create_model_task", { model_id = "zone-demo", ability_id = "echo_input",
     msg_list = ml }).errcode, 710635, "zone-demo is a program, not a model")
-  assert_eq(sdk("create_model_task", { model_id = "nobody", ability_id = "echo_input",
+  assert_eq(invoke("create_model_task", { model_id = "nobody", ability_id = "echo_input",
     msg_list = ml }).errcode, 710635)
-  assert_eq(sdk("create_model_task", { model_id = "zone-model", ability_id = "summarize",
+  assert_eq(invoke("create_model_task", { model_id = "zone-model", ability_id = "summarize",
     msg_list = ml }).errcode, 710636)
-  assert_eq(sdk("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
+  assert_eq(invoke("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
     kb_id = "kb_unknown", msg_list = ml }).errcode ~= 0, true, "a kb_id must be usable")
-  model_config { daily_budget = { model = 0 } }
-  assert_eq(sdk("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
+  models.config { daily_budget = { model = 0 } }
+  assert_eq(invoke("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
     msg_list = ml }).errcode, 45009)
-  model_config { defaults = true }
+  models.config { defaults = true }
 end)
 
 test("input over 30000 characters after expansion fails with 790040 and is not sent", function()
   local long = say("mt_long", string.rep("字", 30001))
-  local c = sdk("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
+  local c = invoke("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
     msg_list = { long } })
   assert_eq(c.errcode, 0)
-  assert_eq(sdk("get_model_task_result", { jobid = c.jobid }).errcode, 790040)
+  assert_eq(invoke("get_model_task_result", { jobid = c.jobid }).errcode, 790040)
   assert_eq(#journal({ face = "program", kind = "call", jobid = c.jobid }), 0)
 end)
 
 test("before the report get_* answers 710642, or 790023 when configured", function()
   -- the model acknowledges at once; its report is held 1.5 s on the way in
-  backend { api = "program_async_job_call_back", fault = "delay", delay_ms = 1500, times = 1 }
-  local c = sdk("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
+  sdk.reply { api = "program_async_job_call_back", fault = "delay", delay_ms = 1500, times = 1 }
+  local c = invoke("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
     msg_list = { m1 } })
   assert_eq(c.errcode, 0)
-  assert_eq(sdk("get_model_task_result", { jobid = c.jobid }).errcode, 710642)
-  model_config { pending_errcode = 790023 }
-  assert_eq(sdk("get_model_task_result", { jobid = c.jobid }).errcode, 790023)
-  model_config { defaults = true }
+  assert_eq(invoke("get_model_task_result", { jobid = c.jobid }).errcode, 710642)
+  models.config { pending_errcode = 790023 }
+  assert_eq(invoke("get_model_task_result", { jobid = c.jobid }).errcode, 790023)
+  models.config { defaults = true }
   local r = result("get_model_task_result", c.jobid)
   assert_match(received(r), "A说：Is the spring catalogue ready%?")
 end)
@@ -125,19 +120,19 @@ end)
 test("a model that does not answer within the deadline fails the task with 710675", function()
   program.pause(0, { program = "zone-model" })
   sleep(0.1) -- let the stop reach every thread before the call
-  model_config { ack_timeout_ms = 300 }
-  local c = sdk("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
+  models.config { ack_timeout_ms = 300 }
+  local c = invoke("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
     msg_list = { m1 } })
   assert_eq(c.errcode, 0)
   local call_entry = assert(wait_journal({ face = "program", kind = "call", jobid = c.jobid },
     { timeout = 3 }))
   assert_eq(call_entry.errcode, 710675)
-  assert_eq(sdk("get_model_task_result", { jobid = c.jobid }).errcode, 710675)
+  assert_eq(invoke("get_model_task_result", { jobid = c.jobid }).errcode, 710675)
   -- the model wakes up, runs the task anyway and reports too late
   program.resume(0, { program = "zone-model" })
   local late = assert(wait_journal({ face = "sdk", kind = "invoke",
     api = "program_async_job_call_back", program_id = "zone-model" }, { timeout = 5 }))
   assert_eq(late.response.errcode, 790010)
-  assert_eq(sdk("get_model_task_result", { jobid = c.jobid }).errcode, 710675, "the task stays failed")
-  model_config { defaults = true }
+  assert_eq(invoke("get_model_task_result", { jobid = c.jobid }).errcode, 710675, "the task stays failed")
+  models.config { defaults = true }
 end)

@@ -3,13 +3,8 @@
 -- what the target got. The input protocol with {chat} filled in, escape_type 0 and 1, the
 -- per-message fail_list, 710637, the request checks, the journal's copy of the input, debug
 -- mode with debug_info, and a model that is not running (710674).
+local invoke = require("invoke")
 scenario { world = "default" }
-
-local function sdk(api, req)
-  local r = call("invoke_" .. api, req)
-  assert_eq(r.errcode, 0, "sync_call_program " .. api .. ": " .. tostring(r.errmsg))
-  return r.data
-end
 
 local function say(msgid, text, who, msgtype)
   local customer = who == "customer"
@@ -23,7 +18,7 @@ end
 -- The task's result once the target reported: get_* answers 710642 until then.
 local function result(api, jobid)
   for _ = 1, 200 do
-    local r = sdk(api, { jobid = jobid })
+    local r = invoke(api, { jobid = jobid })
     if r.errcode ~= 710642 then
       return r
     end
@@ -35,7 +30,7 @@ end
 local function task(req)
   req.program_id = req.program_id or "zone-demo"
   req.ability_id = req.ability_id or "echo_input"
-  local c = sdk("create_program_task", req)
+  local c = invoke("create_program_task", req)
   assert_eq(c.errcode, 0, c.errmsg)
   return c, result("get_program_task_result", c.jobid)
 end
@@ -92,10 +87,10 @@ test("duplicates go to the create reply, unusable messages to the result's fail_
 end)
 
 test("a task whose every message fails is not sent: 710637", function()
-  local c = sdk("create_program_task", { program_id = "zone-demo", ability_id = "echo_input",
+  local c = invoke("create_program_task", { program_id = "zone-demo", ability_id = "echo_input",
     msg_list = { { msgid = "pt_none", encrypt_info = { secret_key = "k" } } } })
   assert_eq(c.errcode, 0)
-  local r = sdk("get_program_task_result", { jobid = c.jobid })
+  local r = invoke("get_program_task_result", { jobid = c.jobid })
   assert_eq(r.errcode, 710637)
   assert_eq(r.fail_list[1].errcode, 710601)
   assert_eq(#journal({ face = "program", kind = "call", jobid = c.jobid }), 0, "no call")
@@ -115,18 +110,18 @@ test("the request is checked before any task starts", function()
       debug_info = { knowledge = "x" } }, 40058 },
   }
   for i, c in ipairs(cases) do
-    assert_eq(sdk("create_program_task", c[1]).errcode, c[2], "case " .. i)
+    assert_eq(invoke("create_program_task", c[1]).errcode, c[2], "case " .. i)
   end
-  assert_eq(sdk("get_program_task_result", { jobid = "mt_nope" }).errcode, 40058)
-  local s = sdk("create_sentiment_task", { msg_list = ml })
-  assert_eq(sdk("get_program_task_result", { jobid = s.jobid }).errcode, 710616)
+  assert_eq(invoke("get_program_task_result", { jobid = "mt_nope" }).errcode, 40058)
+  local s = invoke("create_sentiment_task", { msg_list = ml })
+  assert_eq(invoke("get_program_task_result", { jobid = s.jobid }).errcode, 710616)
   local c = task { msg_list = ml }
-  assert_eq(sdk("get_model_task_result", { jobid = c.jobid }).errcode, 710616)
-  assert_eq(sdk("get_sentiment_result", { jobid = c.jobid }).errcode, 710616)
+  assert_eq(invoke("get_model_task_result", { jobid = c.jobid }).errcode, 710616)
+  assert_eq(invoke("get_sentiment_result", { jobid = c.jobid }).errcode, 710616)
 end)
 
 test("a model that is not running fails its task with 710674", function()
-  local c = sdk("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
+  local c = invoke("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
     msg_list = { p1 } })
   assert_eq(c.errcode, 0)
   local r = result("get_model_task_result", c.jobid)
@@ -157,13 +152,13 @@ test("in debug mode placeholders come from debug_info, and the target must be in
   assert_eq(r.fail_list, {})
   assert_eq(received(r), '{"ability_id":"1","task_type":"service_statistics","msg":"A说： quoted "}')
   assert_eq(assert(wait_journal({ face = "sdk", kind = "task_input", jobid = c.jobid })).debug, true)
-  assert_eq(sdk("create_program_task", { program_id = "zone-demo", ability_id = "echo_input" }).errcode,
+  assert_eq(invoke("create_program_task", { program_id = "zone-demo", ability_id = "echo_input" }).errcode,
     40058, "msg_list is still required")
 
   -- the model is not in debug mode
-  assert_eq(sdk("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
+  assert_eq(invoke("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
     msg_list = { p1 } }).errcode, 710673)
   assert_eq(app("close_debug_mode", { program_id = "zone-demo" }).errcode, 0)
-  assert_eq(sdk("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
+  assert_eq(invoke("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
     msg_list = { p1 } }).errcode, 0, "debug mode off again")
 end)

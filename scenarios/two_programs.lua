@@ -20,7 +20,7 @@ end
 local function answered(id)
   local res = assert(wait_journal({ face = "program", kind = "event_result", program_id = id },
     { timeout = 5 }), "an event_result for " .. id)
-  local c = assert(wait_sdk_call("spec_notify_app", { timeout = 5 }), "spec_notify_app")
+  local c = assert(sdk.wait_call("spec_notify_app", { timeout = 5 }), "spec_notify_app")
   local n = assert(wait_notification { timeout = 5 }, "a notification")
   return res, c, n
 end
@@ -66,14 +66,14 @@ test("program verbs act on zone-model with opts.program", function()
   program.kill(0, { program = "zone-model" })
   assert_eq(program_state("zone-model").replicas[1].running, false)
   assert_eq(program_state("zone-demo").replicas[1].running, true, "the main one is left alone")
-  assert_eq(program_request(0, { program = "zone-model" }), nil, "a killed replica answers nothing")
+  assert_eq(program.request(0, { program = "zone-model" }), nil, "a killed replica answers nothing")
   local d = call("new_messages_digest")
   assert_eq({ d.errcode, d.data.errcode }, { 0, 0 }, "the main program still answers")
 
   program.restart(0, { program = "zone-model" })
   assert_eq(program_state("zone-model").replicas[1].running, true)
   -- sealed with zone-model's own secret: its SDK verifies it (no ww-exception)
-  local status, code = program_request(0, { program = "zone-model" })
+  local status, code = program.request(0, { program = "zone-model" })
   assert_eq({ status, code }, { 200, nil })
 
   push_event({ event_type = "after_restart" }, { program = "zone-model", agentid = 1000002 })

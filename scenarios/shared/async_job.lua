@@ -24,7 +24,7 @@ test("an async sync_msg is reported through program_async_job_call_back (" .. la
     assert_eq(d.errcode, 0)
     assert_eq(#d.msg_list, 5)
     assert_eq(d.msg_list[1].msgid, "msg_0001")
-    local c = assert(wait_sdk_call("program_async_job_call_back", { timeout = 1 }))
+    local c = assert(sdk.wait_call("program_async_job_call_back", { timeout = 1 }))
     assert_eq(c.response.errcode, 0)
     assert_eq(c.req.errcode, 0)
     assert_eq(json.decode(c.req.result), r.data, "the reported result is the job's answer")

@@ -26,7 +26,7 @@ test("a new message reaches the app through the notify_id (" .. lang .. ")", fun
   assert_eq(#r.events, 1)
   local n = assert(wait_notification { timeout = 5 })
   assert_eq(n.event, "program_notify")
-  local c = assert(wait_sdk_call("spec_notify_app", { timeout = 5 }))
+  local c = assert(sdk.wait_call("spec_notify_app", { timeout = 5 }))
   assert_eq(c.req.notify_id, n.notify_id, "the program notified the id the app received")
   assert_match(n.notify_id, "^%x+$")
   local reply, event = fetch_event(n.notify_id)

@@ -23,7 +23,7 @@ test("sync_msg through the program returns the world's 22 messages (" .. lang ..
   assert_eq(d.msg_list[1].msgid, "msg_0001")
   assert_eq(d.msg_list[22].msgid, "msg_0022")
   assert_eq(d.has_more, 0)
-  local c = assert(wait_sdk_call("sync_msg", { timeout = 1 }))
+  local c = assert(sdk.wait_call("sync_msg", { timeout = 1 }))
   assert_eq(c.req.limit, 100, "the program passed the request on as it came")
   assert_count("sync_msg", 1)
 end)

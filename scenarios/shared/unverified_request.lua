@@ -9,12 +9,12 @@ local JAVA = lang == "java"
 
 scenario { world = "../worlds/languages.json" }
 
--- program_request's callback, in the program's convention (ability get_callback_data).
+-- program.request's callback, in the program's convention (ability get_callback_data).
 local DATA = PYTHON and '{"input":{"func":"do_async_job","func_req":{}}}' or "{}"
 
 test("re-cased ww-* headers: HTTP 200, with ww-exception -10004 unless the program repairs "
   .. "them (" .. lang .. ")", function()
-  local status, exc = program_request(0, { recase = true, data = DATA })
+  local status, exc = program.request(0, { recase = true, data = DATA })
   assert_eq(status, 200)
   if JAVA then
     assert_eq(exc, nil, "the Java demo lower-cases Ww- header names before the SDK")
@@ -24,7 +24,7 @@ test("re-cased ww-* headers: HTTP 200, with ww-exception -10004 unless the progr
 end)
 
 test("the same request with its headers as sent has no exception (" .. lang .. ")", function()
-  local status, exc = program_request(0, { data = DATA })
+  local status, exc = program.request(0, { data = DATA })
   assert_eq(status, 200)
   assert_eq(exc, nil)
 end)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # runner_check.sh ZONELAB BROKEN_DEMO SRC WORK: checks `zonelab run` itself: exit codes, text,
-# TAP and JUnit XML (validated against tests/runner/junit.xsd), --filter, --shard, and a
-# deliberately broken program reported with a message a developer understands.
+# TAP and JUnit XML (validated against tests/runner/junit.xsd), --filter, --shard, a
+# deliberately broken program reported with a message a developer understands, and the
+# sandbox: require() of lib/, the locked globals and the old verb names (tests/runner/sandbox).
 set -u
 zonelab=$1
 broken=$2
@@ -93,3 +94,22 @@ step "scenario{}.programs and env: setup errors, an extra program's crash and en
 [ $? -eq 2 ] && grep -q "bad or incomplete option '--var'" "$work/vars_bad.out" ||
     { cat "$work/vars_bad.out"; fail "a malformed --var is not a usage error"; }
 step "--var NAME=VALUE: vars in the scenario, malformed ones refused"
+
+# tests/runner/sandbox: require() of the root's lib/ (not run as scenarios), the lock on the
+# prelude's globals, the old verb names as aliases, a failed load with its traceback
+"$zonelab" run --report-dir "$work/report" tests/runner/sandbox >"$work/sandbox.out" 2>&1
+[ $? -eq 1 ] || { cat "$work/sandbox.out"; fail "tests/runner/sandbox must fail (lock_load.lua)"; }
+grep -q "10 tests: 9 passed, 0 failed, 1 errors, 0 skipped (5 files" "$work/sandbox.out" ||
+    { cat "$work/sandbox.out"; fail "tests/runner/sandbox: wrong counts (or lib/ was run)"; }
+grep -q "^ok   tests/runner/sandbox/aliases.lua (2 tests" "$work/sandbox.out" ||
+    { cat "$work/sandbox.out"; fail "an old verb name no longer works"; }
+grep -q "^ok   tests/runner/sandbox/require.lua (4 tests" "$work/sandbox.out" &&
+    grep -q "^ok   tests/runner/sandbox/lock.lua (2 tests" "$work/sandbox.out" ||
+    { cat "$work/sandbox.out"; fail "require() or the lock misbehaves"; }
+grep -q "tests/runner/sandbox/lock_load.lua:4: cannot assign to call: the name is zonelab's" \
+    "$work/sandbox.out" && grep -A3 "lock_load.lua:4: cannot assign" "$work/sandbox.out" |
+    grep -q "stack traceback:" ||
+    { cat "$work/sandbox.out"; fail "replacing a verb at load is not refused with a traceback"; }
+(cd "$work" && "$zonelab" run --report-dir "$work/report" "$src/tests/runner/sandbox/sub/single.lua") \
+    >"$work/single.out" 2>&1 || { cat "$work/single.out"; fail "a single file does not find its lib/"; }
+step "require() and lib/, the locked globals, the old verb names, a single file's lib/"

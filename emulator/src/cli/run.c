@@ -95,7 +95,8 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Adds path (a .lua file, or every .lua below a folder) to files. */
+/* Adds path (a .lua file, or every .lua below a folder) to files. A folder named lib below
+ * path is passed over: it holds the libraries scenarios require(), not scenarios. */
 static int collect(const char *path, char **files, size_t *n, FILE *err)
 {
     struct stat st;
@@ -124,6 +125,8 @@ static int collect(const char *path, char **files, size_t *n, FILE *err)
             continue;
         snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
         if (stat(sub, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode) && !strcmp(e->d_name, "lib"))
             continue;
         if (S_ISDIR(st.st_mode) || (len > 4 && !strcmp(e->d_name + len - 4, ".lua")))
             if (collect(sub, files, n, err) != 0) {

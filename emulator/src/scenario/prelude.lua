@@ -1,6 +1,9 @@
 -- prelude.lua: the scenario verbs (docs/scenarios.md), built on the C primitives in _zl.
 -- Compiled into zonelab; runs before every scenario file. A verb misused raises an error at
--- the scenario's line; a wait that runs out returns nil, "timeout".
+-- the scenario's line; a wait that runs out returns nil, "timeout". Story verbs are flat
+-- (call, archive, wait_notification, assert_eq, ...); what scripts or inspects one part of
+-- the emulator is a table of verbs: sdk.*, models.*, export.*, program.*, clock.*. At the
+-- end the old flat names are kept as aliases and every global defined here is locked.
 
 local zl = _zl
 _zl = nil
@@ -296,14 +299,6 @@ local function with_request(e)
   return e
 end
 
--- wait_sdk_call(api, {timeout=s}): the next SDK invoke of api by the program (since the
--- test began); the entry has .req, the request decoded, and .response.
-function wait_sdk_call(api, opts)
-  check(type(api) == "string", 2, "wait_sdk_call(api): api must be a string")
-  local e, why = zl.wait_journal({ face = "sdk", kind = "invoke", api = api }, opts and opts.timeout)
-  return with_request(e), why
-end
-
 -- wait_journal(filter, {timeout=s, where=fn}): the next journal entry whose fields equal
 -- filter's and, when given, for which where(entry) is true (string.find patterns and the
 -- like go there).
@@ -329,8 +324,13 @@ function journal(filter)
   return zl.journal(filter)
 end
 
--- sdk_calls(api): every SDK invoke of api so far, each with .req decoded.
-function sdk_calls(api)
+-- ---- the SDK face: sdk.* ----
+
+sdk = {}
+
+-- sdk.calls(api?): every SDK invoke of api (of any api when nil) so far, each with .req
+-- decoded.
+function sdk.calls(api)
   local list = zl.journal({ face = "sdk", kind = "invoke", api = api })
   for _, e in ipairs(list) do
     with_request(e)
@@ -338,7 +338,13 @@ function sdk_calls(api)
   return list
 end
 
--- ---- scripting the backend ----
+-- sdk.wait_call(api, {timeout=s}): the next SDK invoke of api by the program (since the
+-- test began); the entry has .req, the request decoded, and .response.
+function sdk.wait_call(api, opts)
+  check(type(api) == "string", 2, "sdk.wait_call(api): api must be a string")
+  local e, why = zl.wait_journal({ face = "sdk", kind = "invoke", api = api }, opts and opts.timeout)
+  return with_request(e), why
+end
 
 local specs = {}
 
@@ -366,18 +372,18 @@ local function dispatch(api, request)
   return nil
 end
 
--- backend{api=, reply=table|fn(request), errcode=n, errmsg=, fault="reset"|"garbage"|"delay",
+-- sdk.reply{api=, reply=table|fn(request), errcode=n, errmsg=, fault="reset"|"garbage"|"delay",
 -- delay_ms=, times=n}: what the emulator answers the program's next calls to api (times
 -- defaults to every call for reply, once otherwise). Earlier rules are tried first.
-function backend(spec)
-  check(type(spec) == "table" and type(spec.api) == "string", 2, "backend{api=..., ...}")
+function sdk.reply(spec)
+  check(type(spec) == "table" and type(spec.api) == "string", 2, "sdk.reply{api=..., ...}")
   local n = (spec.reply ~= nil and 1 or 0) + (spec.errcode and 1 or 0) + (spec.fault and 1 or 0)
-  check(n == 1, 2, "backend{}: give exactly one of reply, errcode and fault")
+  check(n == 1, 2, "sdk.reply{}: give exactly one of reply, errcode and fault")
   if spec.fault then
     check(spec.fault == "reset" or spec.fault == "garbage" or spec.fault == "delay", 2,
-      "backend{}.fault is reset, garbage or delay")
+      "sdk.reply{}.fault is reset, garbage or delay")
     check(spec.fault ~= "delay" or type(spec.delay_ms) == "number", 2,
-      "backend{fault=\"delay\"} needs delay_ms")
+      "sdk.reply{fault=\"delay\"} needs delay_ms")
   end
   local times = spec.times or (spec.reply ~= nil and -1 or 1)
   specs[#specs + 1] = { api = spec.api, reply = spec.reply, errcode = spec.errcode,
@@ -385,109 +391,114 @@ function backend(spec)
   zl.backend(dispatch)
 end
 
-function backend_clear()
+-- sdk.clear(): drops every sdk.reply rule.
+function sdk.clear()
   specs = {}
   zl.backend(nil)
 end
 
--- ---- WeCom's models (POST /_zonelab/models/...) ----
+-- ---- WeCom's models (POST /_zonelab/models/...): models.* ----
 
-local function models(verb, body, level)
+models = {}
+
+local function models_post(verb, body, level)
   local status, r = http("POST", "/_zonelab/models/" .. verb, body)
-  check(status == 200, level + 1, "model_%s refused: %s", verb,
+  check(status == 200, level + 1, "models.%s refused: %s", verb,
     type(r) == "table" and tostring(r.error) or tostring(r))
   return r
 end
 
--- model_reply{model=, msgid= | jobid=, result=, status="done"|"failed"|"pending", errcode=,
+-- models.reply{model=, msgid= | jobid=, result=, status="done"|"failed"|"pending", errcode=,
 -- latency_ms=, times=}: what a model task answers instead of the default (docs/scenarios.md).
-function model_reply(spec)
+function models.reply(spec)
   check(type(spec) == "table" and type(spec.model) == "string", 2,
-    "model_reply{model=\"sentiment\"|\"spam\"|\"summary\"|\"customer_tag\"|\"recommend_dialog\"|\"ww_model\", ...}")
-  return models("reply", {
+    "models.reply{model=\"sentiment\"|\"spam\"|\"summary\"|\"customer_tag\"|\"recommend_dialog\"|\"ww_model\", ...}")
+  return models_post("reply", {
     model = spec.model, msgid = spec.msgid, jobid = spec.jobid, result = spec.result,
     status = spec.status, errcode = spec.errcode, latency_ms = spec.latency_ms, times = spec.times,
   }, 2)
 end
 
--- model_reply_clear(): drops every model_reply rule.
-function model_reply_clear()
-  return models("clear", {}, 2)
+-- models.clear(): drops every models.reply rule.
+function models.clear()
+  return models_post("clear", {}, 2)
 end
 
--- model_config{latency_ms=, daily_budget={model=n}, per_minute_budget=, duplicate_errcode=,
+-- models.config{latency_ms=, daily_budget={model=n}, per_minute_budget=, duplicate_errcode=,
 -- ww_model_text_only=, defaults=true}: returns the configuration in force.
-function model_config(spec)
-  check(type(spec) == "table", 2, "model_config{latency_ms=, daily_budget={...}, ...}")
-  return models("config", spec, 2).config
+function models.config(spec)
+  check(type(spec) == "table", 2, "models.config{latency_ms=, daily_budget={...}, ...}")
+  return models_post("config", spec, 2).config
 end
 
--- model_tags(tag_group_list, corpid?): the corp's customer tag library, [{group_id,
+-- models.tags(tag_group_list, corpid?): the corp's customer tag library, [{group_id,
 -- group_name, tag_list = {{tag_id, tag_name}...}}...].
-function model_tags(groups, corpid)
-  check(type(groups) == "table", 2, "model_tags({{group_id=, group_name=, tag_list={...}}...})")
-  return models("tags", { tag_group_list = array(groups), corpid = corpid }, 2)
+function models.tags(groups, corpid)
+  check(type(groups) == "table", 2, "models.tags({{group_id=, group_name=, tag_list={...}}...})")
+  return models_post("tags", { tag_group_list = array(groups), corpid = corpid }, 2)
 end
 
--- model_knowledge{kb_id=, fragments={...}, corpid=}: the text fragments of a knowledge set.
-function model_knowledge(spec)
+-- models.knowledge{kb_id=, fragments={...}, corpid=}: the text fragments of a knowledge set.
+function models.knowledge(spec)
   check(type(spec) == "table" and type(spec.kb_id) == "string" and type(spec.fragments) == "table",
-    2, "model_knowledge{kb_id=, fragments={\"...\"}}")
-  return models("knowledge", { kb_id = spec.kb_id, fragments = array(spec.fragments),
+    2, "models.knowledge{kb_id=, fragments={\"...\"}}")
+  return models_post("knowledge", { kb_id = spec.kb_id, fragments = array(spec.fragments),
     corpid = spec.corpid }, 2)
 end
 
--- model_tasks(): every model task, oldest first ({jobid, model, phase, messages, ...}).
-function model_tasks()
+-- models.tasks(): every model task, oldest first ({jobid, model, phase, messages, ...}).
+function models.tasks()
   local status, r = http("GET", "/_zonelab/models")
-  check(status == 200, 2, "model_tasks: %s", type(r) == "table" and tostring(r.error) or "")
+  check(status == 200, 2, "models.tasks: %s", type(r) == "table" and tostring(r.error) or "")
   return r.tasks
 end
 
--- ---- conversation export (/_zonelab/export/...) ----
+-- ---- conversation export (/_zonelab/export/...): export.* ----
 
-local function exports(verb, body, level)
+export = {}
+
+local function export_post(verb, body, level)
   local status, r = http("POST", "/_zonelab/export/" .. verb, body)
-  check(status == 200, level + 1, "export_%s refused: %s", verb,
+  check(status == 200, level + 1, "export.%s refused: %s", verb,
     type(r) == "table" and tostring(r.error) or tostring(r))
   return r
 end
 
--- export_code{agentid=, corpid=}: a code as the display component gives it to the app
+-- export.code{agentid=, corpid=}: a code as the display component gives it to the app
 -- (valid 5 min of virtual time, single use; defaults: the world's first corp and its first
 -- app). Returns the code, and the whole answer {ok, code, corpid, agentid, expires_at}.
-function export_code(spec)
-  check(spec == nil or type(spec) == "table", 2, "export_code{agentid=, corpid=}")
+function export.code(spec)
+  check(spec == nil or type(spec) == "table", 2, "export.code{agentid=, corpid=}")
   spec = spec or {}
-  local r = exports("code", { agentid = spec.agentid, corpid = spec.corpid }, 2)
+  local r = export_post("code", { agentid = spec.agentid, corpid = spec.corpid }, 2)
   return r.code, r
 end
 
--- export_result{result_errcode=, result_errmsg=, jobid= | times=}: how export jobs end
+-- export.result{result_errcode=, result_errmsg=, jobid= | times=}: how export jobs end
 -- (result_errcode 0 succeeds): the next jobs created (times, default 1), or job jobid.
-function export_result(spec)
+function export.result(spec)
   check(type(spec) == "table" and type(spec.result_errcode) == "number", 2,
-    "export_result{result_errcode=n, result_errmsg=, jobid= or times=}")
-  return exports("result", { result_errcode = spec.result_errcode,
+    "export.result{result_errcode=n, result_errmsg=, jobid= or times=}")
+  return export_post("result", { result_errcode = spec.result_errcode,
     result_errmsg = spec.result_errmsg, jobid = spec.jobid, times = spec.times }, 2)
 end
 
--- export_result_clear(): drops every export_result rule.
-function export_result_clear()
-  return exports("clear", {}, 2)
+-- export.clear(): drops every export.result rule.
+function export.clear()
+  return export_post("clear", {}, 2)
 end
 
--- export_config{waiting_ms=, running_ms=, daily_budget=, bad_code_errcode=,
+-- export.config{waiting_ms=, running_ms=, daily_budget=, bad_code_errcode=,
 -- accept_upload_media=, defaults=true}: returns the settings in force.
-function export_config(spec)
-  check(type(spec) == "table", 2, "export_config{waiting_ms=, running_ms=, daily_budget=, ...}")
-  return exports("config", spec, 2).config
+function export.config(spec)
+  check(type(spec) == "table", 2, "export.config{waiting_ms=, running_ms=, daily_budget=, ...}")
+  return export_post("config", spec, 2).config
 end
 
--- export_jobs(): every export job, oldest first ({jobid, status, message_ids, tokens, ...}).
-function export_jobs()
+-- export.jobs(): every export job, oldest first ({jobid, status, message_ids, tokens, ...}).
+function export.jobs()
   local status, r = http("GET", "/_zonelab/export")
-  check(status == 200, 2, "export_jobs: %s", type(r) == "table" and tostring(r.error) or "")
+  check(status == 200, 2, "export.jobs: %s", type(r) == "table" and tostring(r.error) or "")
   return r.jobs
 end
 
@@ -530,12 +541,12 @@ function program.replicas(program_id)
   return zl.replicas(program_id)
 end
 
--- program_request(replica, {recase=true, data=, program=}): a sealed callback sent straight
+-- program.request(replica, {recase=true, data=, program=}): a sealed callback sent straight
 -- to a replica; returns the HTTP status and the ww-exception code its SDK answered with (nil
 -- when none).
-function program_request(replica, opts)
+function program.request(replica, opts)
   opts = opts or {}
-  return zl.program_request(replica or 0, opts.data, opts.recase, program_of(opts, "program_request"))
+  return zl.program_request(replica or 0, opts.data, opts.recase, program_of(opts, "program.request"))
 end
 
 -- ---- assertions ----
@@ -625,7 +636,7 @@ end
 
 -- assert_count(api, n, msg): the program invoked api exactly n times so far.
 function assert_count(api, n, msg)
-  local got = #sdk_calls(api)
+  local got = #sdk.calls(api)
   if got ~= n then
     raise((msg and msg .. ": " or "") .. string.format("expected %d call(s) to %s, got %d", n, api, got))
   end
@@ -659,3 +670,57 @@ end
 function fail(msg)
   raise(msg or "failed")
 end
+
+-- ---- old names, kept until the next release (docs/scenarios.md, "Old names") ----
+
+backend = sdk.reply
+backend_clear = sdk.clear
+sdk_calls = sdk.calls
+wait_sdk_call = sdk.wait_call
+model_reply = models.reply
+model_reply_clear = models.clear
+model_config = models.config
+model_tags = models.tags
+model_knowledge = models.knowledge
+model_tasks = models.tasks
+export_code = export.code
+export_result = export.result
+export_result_clear = export.clear
+export_config = export.config
+export_jobs = export.jobs
+program_request = program.request
+
+-- ---- the lock ----
+
+local pairs, rawset, setmetatable, tostring, format = pairs, rawset, setmetatable, tostring,
+  string.format
+
+-- Every name of t defined so far moves to a table t reads through; assigning to one of them
+-- raises at the scenario's line, naming it. New names stay allowed. Tracebacks keep naming
+-- the functions (error, assert_eq, sdk.reply).
+local function lock(t, name)
+  local fixed, prefix = {}, name == "_G" and "" or name .. "."
+  for k, v in pairs(t) do
+    fixed[k] = v
+  end
+  for k in pairs(fixed) do
+    rawset(t, k, nil)
+  end
+  zl.traceback_names(name, fixed)
+  setmetatable(t, {
+    __index = fixed,
+    __newindex = function(self, k, v)
+      if fixed[k] ~= nil then
+        raise(format("cannot assign to %s%s: the name is zonelab's (a verb, a verb table, json "
+          .. "or a Lua library); use a local or another name", prefix, tostring(k)))
+      end
+      rawset(self, k, v)
+    end,
+    __metatable = "locked by zonelab",
+  })
+end
+
+for _, name in ipairs { "sdk", "models", "export", "program", "clock", "json" } do
+  lock(_G[name], name)
+end
+lock(_G, "_G")

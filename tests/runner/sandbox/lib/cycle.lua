@@ -1,0 +1,2 @@
+-- runner check: a library that requires itself.
+return require("cycle")

@@ -1,0 +1,2 @@
+-- runner check: zonelab run passes over lib/: this file, run as a scenario, would fail.
+error("lib/ files must not run as scenarios")
