@@ -3,7 +3,7 @@ add_compile_definitions(_POSIX_C_SOURCE=200809L)
 add_compile_options(
   -Wall -Wextra -Wpedantic -Wshadow
   $<$<COMPILE_LANGUAGE:C>:-Wstrict-prototypes> $<$<COMPILE_LANGUAGE:C>:-Wmissing-prototypes>
-  -Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wundef -Wno-unused-parameter)
+  -Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wundef)
 if(ZL_WERROR)
   add_compile_options(-Werror)
 endif()

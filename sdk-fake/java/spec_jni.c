@@ -42,6 +42,7 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved)
     jclass sdk, cb;
     jstring u;
 
+    (void)reserved;
     if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_8) != JNI_OK)
         return JNI_ERR;
     if (!(J.string = global_class(env, "java/lang/String")) ||
@@ -234,6 +235,7 @@ JNIEXPORT jlong JNICALL Java_com_tencent_wework_SpecCallbackSDK_NewCallbackSDK(
     char *m = utf8_from(env, method, NULL), *b = NULL;
     zone_callback *cb = NULL;
 
+    (void)self;
     if ((*env)->ExceptionCheck(env))
         goto out;
     if (headers && read_headers(env, headers, &h, &n) != 0)
@@ -262,48 +264,56 @@ JNIEXPORT void JNICALL Java_com_tencent_wework_SpecCallbackSDK_DeleteCallbackSDK
                                                                                  jclass cls,
                                                                                  jlong p)
 {
+    (void)cls, (void)env;
     zone_callback_free(cb_of(p));
 }
 
 JNIEXPORT jboolean JNICALL Java_com_tencent_wework_SpecCallbackSDK_IsOk(JNIEnv *env, jobject self,
                                                                         jlong p)
 {
+    (void)env, (void)self;
     return cb_of(p) && zone_callback_ok(cb_of(p)) ? JNI_TRUE : JNI_FALSE;
 }
 
 JNIEXPORT jstring JNICALL Java_com_tencent_wework_SpecCallbackSDK_GetCorpId(JNIEnv *env,
                                                                             jobject self, jlong p)
 {
+    (void)self;
     return string_of0(env, cb_of(p) ? zone_callback_corpid(cb_of(p)) : "");
 }
 
 JNIEXPORT jlong JNICALL Java_com_tencent_wework_SpecCallbackSDK_GetAgentId(JNIEnv *env,
                                                                            jobject self, jlong p)
 {
+    (void)env, (void)self;
     return cb_of(p) ? (jlong)zone_callback_agentid(cb_of(p)) : 0;
 }
 
 JNIEXPORT jlong JNICALL Java_com_tencent_wework_SpecCallbackSDK_GetCallType(JNIEnv *env,
                                                                             jobject self, jlong p)
 {
+    (void)env, (void)self;
     return cb_of(p) ? (jlong)zone_callback_call_type(cb_of(p)) : 0;
 }
 
 JNIEXPORT jstring JNICALL Java_com_tencent_wework_SpecCallbackSDK_GetData(JNIEnv *env, jobject self,
                                                                           jlong p)
 {
+    (void)self;
     return string_of0(env, cb_of(p) ? zone_callback_data(cb_of(p)) : "");
 }
 
 JNIEXPORT jboolean JNICALL Java_com_tencent_wework_SpecCallbackSDK_GetIsAsync(JNIEnv *env,
                                                                               jobject self, jlong p)
 {
+    (void)env, (void)self;
     return cb_of(p) && zone_callback_is_async(cb_of(p)) ? JNI_TRUE : JNI_FALSE;
 }
 
 JNIEXPORT jstring JNICALL Java_com_tencent_wework_SpecCallbackSDK_GetJobInfo(JNIEnv *env,
                                                                              jobject self, jlong p)
 {
+    (void)self;
     return string_of0(env, cb_of(p) ? zone_callback_job_info(cb_of(p)) : "");
 }
 
@@ -311,12 +321,14 @@ JNIEXPORT jstring JNICALL Java_com_tencent_wework_SpecCallbackSDK_GetAbilityId(J
                                                                                jobject self,
                                                                                jlong p)
 {
+    (void)self;
     return string_of0(env, cb_of(p) ? zone_callback_ability_id(cb_of(p)) : "");
 }
 
 JNIEXPORT jstring JNICALL Java_com_tencent_wework_SpecCallbackSDK_GetNotifyId(JNIEnv *env,
                                                                               jobject self, jlong p)
 {
+    (void)self;
     return string_of0(env, cb_of(p) ? zone_callback_notify_id(cb_of(p)) : "");
 }
 
@@ -389,6 +401,7 @@ out:
 JNIEXPORT jlong JNICALL Java_com_tencent_wework_SpecSDK_NewSDK1(JNIEnv *env, jobject self,
                                                                 jstring corp, jlong agent)
 {
+    (void)self;
     return new_sdk(env, corp, agent, NULL, NULL);
 }
 
@@ -396,6 +409,7 @@ JNIEXPORT jlong JNICALL Java_com_tencent_wework_SpecSDK_NewSDK2(JNIEnv *env, job
                                                                 jstring corp, jlong agent,
                                                                 jstring ability)
 {
+    (void)self;
     return new_sdk(env, corp, agent, ability, NULL);
 }
 
@@ -403,6 +417,7 @@ JNIEXPORT jlong JNICALL Java_com_tencent_wework_SpecSDK_NewSDK3(JNIEnv *env, job
                                                                 jstring corp, jlong agent,
                                                                 jstring ability, jstring job)
 {
+    (void)self;
     return new_sdk(env, corp, agent, ability, job);
 }
 
@@ -410,6 +425,7 @@ JNIEXPORT jlong JNICALL Java_com_tencent_wework_SpecSDK_NewSDK3(JNIEnv *env, job
  * with -10001, as with zone_sdk_new_from_callback. */
 JNIEXPORT jlong JNICALL Java_com_tencent_wework_SpecSDK_NewSDK4(JNIEnv *env, jobject self, jlong cb)
 {
+    (void)env, (void)self;
     if (!cb_of(cb)) {
         ZONE_LOG_ERROR("new SpecSDK(callbackSDK): the SpecCallbackSDK has no native handle");
         return 0;
@@ -419,6 +435,7 @@ JNIEXPORT jlong JNICALL Java_com_tencent_wework_SpecSDK_NewSDK4(JNIEnv *env, job
 
 JNIEXPORT void JNICALL Java_com_tencent_wework_SpecSDK_DeleteSDK(JNIEnv *env, jclass cls, jlong p)
 {
+    (void)cls, (void)env;
     zone_sdk_free(sdk_of(p));
 }
 
@@ -463,6 +480,7 @@ JNIEXPORT jstring JNICALL Java_com_tencent_wework_SpecUtil_GenerateNotifyId(JNIE
     char *id = zone_generate_notify_id();
     jstring out = string_of0(env, id ? id : "");
 
+    (void)cls;
     zone_string_free(id);
     return out;
 }
@@ -474,6 +492,7 @@ JNIEXPORT jboolean JNICALL Java_com_tencent_wework_SpecUtil_OpenDebugMode(JNIEnv
     char *d = utf8_from(env, debug_token, NULL), *a = NULL, err[ZONE_ERRBUF_SIZE] = "";
     int ok = 0;
 
+    (void)cls;
     if ((*env)->ExceptionCheck(env))
         goto out;
     a = utf8_from(env, access_token, NULL);
@@ -495,6 +514,7 @@ JNIEXPORT void JNICALL Java_com_tencent_wework_SpecUtil_SpecLogNative(JNIEnv *en
 {
     char *r = utf8_from(env, req_id, NULL), *f = NULL, *c = NULL;
 
+    (void)cls;
     if ((*env)->ExceptionCheck(env))
         goto out;
     f = utf8_from(env, file, NULL);

@@ -24,6 +24,7 @@ static time_t fixed_now(void *ud)
 /* Deterministic "randomness": bytes 0xa0, 0xa1, ... */
 static int fixed_random(void *ud, unsigned char *buf, size_t n)
 {
+    (void)ud;
     for (size_t i = 0; i < n; i++)
         buf[i] = (unsigned char)(0xa0 + i);
     return 0;
@@ -288,6 +289,7 @@ static void test_wire_envelopes(void **state)
     zone_wire_callback_cleanup(&out);
     free(j);
 
+    (void)state;
     zone_wire_invoke iv = {.api = "sync_msg", .request = "{}", .corpid = "c", .agentid = 7};
     j = zone_wire_invoke_encode(&iv);
     zone_wire_invoke iv2;

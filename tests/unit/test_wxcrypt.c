@@ -49,6 +49,7 @@ static zl_wxcrypt *ctx(const char *rid)
 
 static void test_wxcrypt_v1_url_verification(void **state)
 {
+    (void)state;
     zl_wxcrypt *c = ctx(RID);
     char *echostr = zl_wx_url_decode("P9nAzCzyDtyTWESHep1vC5X9xho%2FqYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNd"
                                      "tp%2B4RPcs8TgAE7OaBO%2BFZXvnaqQ%3D%3D");
@@ -67,6 +68,7 @@ static void test_wxcrypt_v1_url_verification(void **state)
 
 static void test_wxcrypt_v2_xml_message(void **state)
 {
+    (void)state;
     zl_wxcrypt *c = ctx(RID);
     char body[1024];
     snprintf(body, sizeof body,
@@ -96,6 +98,7 @@ static void test_wxcrypt_v2_xml_message(void **state)
 
 static void test_wxcrypt_v3_json_message_pad22(void **state)
 {
+    (void)state;
     zl_wxcrypt *c = ctx(RID);
     char body[1024];
     snprintf(body, sizeof body,
@@ -114,6 +117,7 @@ static void test_wxcrypt_v3_json_message_pad22(void **state)
 
 static void test_wxcrypt_d1_fixed_random(void **state)
 {
+    (void)state;
     zl_wxcrypt *c = ctx(RID);
     char *enc = NULL;
     assert_int_equal(
@@ -129,6 +133,7 @@ static void test_wxcrypt_d1_fixed_random(void **state)
 
 static void test_wxcrypt_passive_reply_roundtrip(void **state)
 {
+    (void)state;
     zl_wxcrypt *c = ctx(RID);
     char *xml = NULL, *json = NULL, *msg = NULL;
     size_t len = 0;
@@ -154,6 +159,7 @@ static void test_wxcrypt_passive_reply_roundtrip(void **state)
 
 static void test_wxcrypt_callback_envelope(void **state)
 {
+    (void)state;
     zl_wxcrypt *c = ctx(RID);
     char *body = NULL, sig[41], *msg = NULL;
     size_t len = 0;
@@ -173,6 +179,7 @@ static void test_wxcrypt_callback_envelope(void **state)
 /* -40001: one character of V2's signature changed; detail shows the signed string. */
 static void test_wxcrypt_bad_signature(void **state)
 {
+    (void)state;
     zl_wxcrypt *c = ctx(RID);
     char body[1024];
     snprintf(body, sizeof body, "<xml><Encrypt><![CDATA[%s]]></Encrypt></xml>", v2_encrypt);
@@ -190,6 +197,7 @@ static void test_wxcrypt_bad_signature(void **state)
 
 static void test_wxcrypt_parse_errors(void **state)
 {
+    (void)state;
     zl_wxcrypt *c = ctx(RID);
     char *msg = NULL;
     size_t len = 0;
@@ -205,6 +213,7 @@ static void test_wxcrypt_parse_errors(void **state)
 
 static void test_wxcrypt_illegal_key(void **state)
 {
+    (void)state;
     int err = 0;
     /* 42 characters. */
     assert_null(zl_wxcrypt_new(TOKEN, "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2", RID, &err));
@@ -217,6 +226,7 @@ static void test_wxcrypt_illegal_key(void **state)
 
 static void test_wxcrypt_wrong_receiveid(void **state)
 {
+    (void)state;
     zl_wxcrypt *c = ctx("wx0000000000000000");
     char *msg = NULL;
     size_t len = 0;
@@ -233,6 +243,7 @@ static void test_wxcrypt_wrong_receiveid(void **state)
 /* N1 (pad bytes 33), N2 (pad bytes 0), and a ciphertext not a multiple of 16. */
 static void test_wxcrypt_bad_padding_and_block(void **state)
 {
+    (void)state;
     zl_wxcrypt *c = ctx(RID);
     char *msg = NULL;
     size_t len = 0;
@@ -257,6 +268,7 @@ static char *raw_cipher(const unsigned char *plain, size_t n);
 
 static void test_wxcrypt_illegal_buffer(void **state)
 {
+    (void)state;
     zl_wxcrypt *c = ctx(RID);
     char *msg = NULL;
     size_t len = 0;
@@ -281,6 +293,7 @@ static void test_wxcrypt_illegal_buffer(void **state)
 
 static void test_wxcrypt_bad_base64(void **state)
 {
+    (void)state;
     zl_wxcrypt *c = ctx(RID);
     char *msg = NULL;
     size_t len = 0;
@@ -302,6 +315,7 @@ static void test_wxcrypt_bad_base64(void **state)
  */
 static void test_wxcrypt_generation_codes(void **state)
 {
+    (void)state;
     zl_wxcrypt *c = ctx(RID);
     char *out = NULL, sig[41];
     assert_int_equal(zl_wxcrypt_encrypt_msg(c, "x", 1, NULL, "n", NULL, ZL_WX_XML, &out),
@@ -320,6 +334,7 @@ static void test_wxcrypt_generation_codes(void **state)
 
 static void test_wxcrypt_url_decode_rejects_bad_escape(void **state)
 {
+    (void)state;
     assert_null(zl_wx_url_decode("abc%2"));
     assert_null(zl_wx_url_decode("abc%zz"));
     char *s = zl_wx_url_decode("a%2Bb+c");
