@@ -1,26 +1,22 @@
 /* cli_client: `zonelab call`, `event`, `messages` and `journal` over HTTP (libcurl) to a
- * running emulator, and the option parsing and input reading they share with check-protocol. */
+ * running emulator. */
 #include "cli/client.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-#include "cli/crypto.h"
+#include "cli/opts.h"
 
-/* Caps: larger input or replies are refused, never truncated. */
-#define CLI_MAX_INPUT (64u * 1024u * 1024u)
-#define MAX_REPLY     (64u * 1024u * 1024u)
-#define MAX_URL       2048
+/* Caps: larger replies are refused, never truncated. */
+#define MAX_REPLY (64u * 1024u * 1024u)
+#define MAX_URL   2048
 
 #define MAX_FILTERS     32
 #define POLL_MS         200  /* --follow and --wait poll period */
@@ -33,175 +29,6 @@
 /* Not errcodes (WeCom's are ints): a reply without one, and no reply at all. */
 #define NO_ERRCODE  LONG_MIN
 #define UNREACHABLE (LONG_MIN + 1)
-
-/* ---- option parsing and input, shared with cli_check.c ---- */
-
-int zl_cli_usage_error(const zl_cli_cmd *cmd, FILE *err, const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(err, "zonelab %s: ", cmd->name);
-    va_start(ap, fmt);
-    vfprintf(err, fmt, ap);
-    va_end(ap);
-    fputs("\n\n", err);
-    cmd->usage(err);
-    return ZL_CLI_USAGE;
-}
-
-static const zl_cli_opt *find_opt(const zl_cli_cmd *cmd, const char *name, size_t len)
-{
-    const zl_cli_opt *o;
-
-    for (o = cmd->opts; o->name; o++)
-        if (strlen(o->name) == len && !strncmp(o->name, name, len))
-            return o;
-    return NULL;
-}
-
-int zl_cli_parse(const zl_cli_cmd *cmd, int argc, char **argv, FILE *out, FILE *err, int *help)
-{
-    bool options_done = false;
-    int i;
-
-    *help = 0;
-    if (cmd->arg_count)
-        *cmd->arg_count = 0;
-    /* --help wins over any mistake, as in `zonelab crypto` */
-    for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            cmd->usage(out);
-            *help = 1;
-            return ZL_CLI_OK;
-        }
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i], *eq, *val = NULL;
-        const zl_cli_opt *o;
-        size_t len;
-
-        if (!options_done && !strcmp(a, "--")) {
-            options_done = true;
-            continue;
-        }
-        if (options_done || a[0] != '-' || !strcmp(a, "-")) {
-            if (!cmd->arg_count || *cmd->arg_count >= cmd->max_args)
-                return zl_cli_usage_error(cmd, err, "unexpected argument '%s'", a);
-            cmd->args[(*cmd->arg_count)++] = a;
-            continue;
-        }
-        if (strncmp(a, "--", 2) != 0)
-            return zl_cli_usage_error(cmd, err, "unknown option '%s'", a);
-        eq = strchr(a + 2, '=');
-        len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
-        if (!(o = find_opt(cmd, a + 2, len)))
-            return zl_cli_usage_error(cmd, err, "unknown option '%s'", a);
-        if (o->takes_value) {
-            if (eq)
-                val = eq + 1;
-            else if (i + 1 < argc)
-                val = argv[++i];
-            else
-                return zl_cli_usage_error(cmd, err, "option needs a value: '%s'", a);
-        } else if (eq) {
-            return zl_cli_usage_error(cmd, err, "option takes no value: '%s'", a);
-        } else {
-            val = "";
-        }
-        if (o->value) {
-            if (*o->value)
-                return zl_cli_usage_error(cmd, err, "option given twice: '--%s'", o->name);
-            *o->value = val;
-        } else {
-            if (*o->list_count >= o->list_max)
-                return zl_cli_usage_error(cmd, err, "option given more than %zu times: '--%s'",
-                                          o->list_max, o->name);
-            o->list[(*o->list_count)++] = val;
-        }
-    }
-    return ZL_CLI_OK;
-}
-
-char *zl_cli_read_file(const char *cmd, const char *path, size_t max, size_t *len, FILE *err)
-{
-    bool from_stdin = !strcmp(path, "-");
-    FILE *f = from_stdin ? stdin : fopen(path, "rb");
-    char *buf = NULL, *nbuf;
-    size_t n = 0, cap = 0, got;
-
-    if (!f) {
-        fprintf(err, "zonelab %s: cannot open '%s': %s\n", cmd, path, strerror(errno));
-        return NULL;
-    }
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 4096;
-            if (!(nbuf = realloc(buf, cap + 1))) {
-                fprintf(err, "zonelab %s: out of memory reading '%s'\n", cmd, path);
-                goto fail;
-            }
-            buf = nbuf;
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n > max) {
-            fprintf(err, "zonelab %s: '%s' is larger than %zu bytes\n", cmd, path, max);
-            goto fail;
-        }
-        if (got == 0) {
-            if (ferror(f)) {
-                fprintf(err, "zonelab %s: cannot read '%s'\n", cmd, path);
-                goto fail;
-            }
-            break;
-        }
-    }
-    buf[n] = '\0';
-    *len = n;
-    if (!from_stdin)
-        fclose(f);
-    return buf;
-fail:
-    free(buf);
-    if (!from_stdin)
-        fclose(f);
-    return NULL;
-}
-
-int zl_cli_parse_u64(const char *s, unsigned long long max, unsigned long long *out)
-{
-    char *end;
-
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    *out = strtoull(s, &end, 10);
-    return errno || *end || *out > max ? -1 : 0;
-}
-
-/* Exactly one of text and file must be given: the bytes of text, or of file ("-": stdin). An
- * owned buffer, or NULL after printing why (*usage set when the flags were wrong). */
-static char *text_or_file(const zl_cli_cmd *cmd, const char *text, const char *file,
-                          const char *what, size_t *len, FILE *err, int *usage)
-{
-    char *buf;
-
-    *usage = 0;
-    if (!text == !file) {
-        *usage = 1;
-        zl_cli_usage_error(cmd, err, "give either --%s TEXT or --%s-file FILE (- for stdin)", what,
-                           what);
-        return NULL;
-    }
-    if (file)
-        return zl_cli_read_file(cmd->name, file, CLI_MAX_INPUT, len, err);
-    *len = strlen(text);
-    if (!(buf = malloc(*len + 1))) {
-        fprintf(err, "zonelab %s: out of memory\n", cmd->name);
-        return NULL;
-    }
-    memcpy(buf, text, *len + 1);
-    return buf;
-}
 
 /* ---- HTTP ---- */
 
@@ -582,21 +409,6 @@ out:
     reply_cleanup(&r);
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * POSTs body to /cgi-bin/chatdata/<endpoint>. Returns the errcode (the reply in *r, its JSON in
  * *answer), UNREACHABLE (said on err), or NO_ERRCODE when the reply is not an app-API reply
@@ -626,7 +438,7 @@ static long post_app(client *c, const char *endpoint, const char *token, const c
 static int wait_result(client *c, const char *token, const char *jobid, long timeout_s, bool pretty,
                        FILE *out)
 {
-    long long deadline = now_ms() + timeout_s * 1000;
+    int64_t deadline = zl_cli_now_ms() + timeout_s * 1000;
     cJSON *body = cJSON_CreateObject(), *answer = NULL;
     char *text = NULL;
     reply r = {0};
@@ -641,7 +453,7 @@ static int wait_result(client *c, const char *token, const char *jobid, long tim
         cJSON_Delete(answer);
         if (code == UNREACHABLE)
             break;
-        if (code != ERRCODE_PENDING || now_ms() >= deadline) {
+        if (code != ERRCODE_PENDING || zl_cli_now_ms() >= deadline) {
             print_body(out, r.body, r.len, pretty);
             if (code == ERRCODE_PENDING)
                 fprintf(c->err,
@@ -652,7 +464,7 @@ static int wait_result(client *c, const char *token, const char *jobid, long tim
             break;
         }
         reply_cleanup(&r);
-        sleep_ms(POLL_MS);
+        zl_cli_sleep_ms(POLL_MS);
     }
 out:
     reply_cleanup(&r);
@@ -713,7 +525,7 @@ int zl_cli_call(int argc, char **argv, FILE *out, FILE *err)
     if (timeout && (zl_cli_parse_u64(timeout, 86400, &timeout_s) != 0 || timeout_s == 0))
         return zl_cli_usage_error(&cmd, err, "--timeout must be 1..86400 seconds, got '%s'",
                                   timeout);
-    if (!(request = text_or_file(&cmd, data, data_file, "data", &len, err, &usage)))
+    if (!(request = zl_cli_text_or_file(&cmd, data, data_file, "data", &len, err, &usage)))
         return usage ? ZL_CLI_USAGE : ZL_CLI_FAILED;
     rc = ZL_CLI_FAILED;
     if (strlen(request) != len) {
@@ -803,25 +615,6 @@ out:
 
 /* ---- zonelab event ---- */
 
-/* Whether text (len bytes) is exactly one JSON value with only whitespace around it; says
- * why not on err. */
-static bool whole_json(const char *cmd, const char *what, const char *text, size_t len, FILE *err)
-{
-    const char *end = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    size_t off = end && end >= text ? (size_t)(end - text) : 0;
-
-    if (j)
-        while (off < len && strchr(" \t\r\n", text[off]))
-            off++;
-    cJSON_Delete(j);
-    if (j && off == len)
-        return true;
-    fprintf(err, "zonelab %s: %s is not JSON: %s at byte offset %zu\n", cmd, what,
-            j ? "there is more text after the first value" : "parsing stopped", off);
-    return false;
-}
-
 static void event_usage(FILE *f)
 {
     fputs("usage: zonelab event (--event TEXT | --event-file FILE|-) [options]\n"
@@ -880,10 +673,10 @@ int zl_cli_event(int argc, char **argv, FILE *out, FILE *err)
     if (replica && zl_cli_parse_u64(replica, 1000, &rep) != 0)
         return zl_cli_usage_error(&cmd, err, "--replica must be a replica index, got '%s'",
                                   replica);
-    if (!(text = text_or_file(&cmd, event, event_file, "event", &len, err, &usage)))
+    if (!(text = zl_cli_text_or_file(&cmd, event, event_file, "event", &len, err, &usage)))
         return usage ? ZL_CLI_USAGE : ZL_CLI_FAILED;
     rc = ZL_CLI_FAILED;
-    if (!whole_json("event", "the event", text, len, err))
+    if (!zl_cli_whole_json("event", "the event", text, len, err))
         goto out;
     /* the event's own bytes go into the body untouched: {"event":<text>,<the other fields>} */
     if (!(extra = cJSON_CreateObject()) ||
@@ -980,10 +773,10 @@ int zl_cli_messages(int argc, char **argv, FILE *out, FILE *err)
         return rc;
     if (nargs != 1)
         return zl_cli_usage_error(&cmd, err, "give the messages file (- for stdin)");
-    if (!(text = zl_cli_read_file("messages", args[0], CLI_MAX_INPUT, &len, err)))
+    if (!(text = zl_cli_read_file("messages", args[0], ZL_CLI_MAX_INPUT, &len, err)))
         return ZL_CLI_FAILED;
     rc = ZL_CLI_FAILED;
-    if (!whole_json("messages", args[0], text, len, err))
+    if (!zl_cli_whole_json("messages", args[0], text, len, err))
         goto out;
     j = cJSON_ParseWithLength(text, len);
     if (cJSON_IsArray(j)) {
@@ -1038,14 +831,6 @@ out:
 }
 
 /* ---- zonelab journal ---- */
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static void journal_usage(FILE *f)
 {
@@ -1166,7 +951,6 @@ int zl_cli_journal(int argc, char **argv, FILE *out, FILE *err)
     };
     const zl_cli_cmd cmd = {.name = "journal", .usage = journal_usage, .opts = opts};
     unsigned long long since = 0, limit = 0, printed = 0;
-    struct sigaction sa;
     cJSON *state = NULL, *page = NULL;
     client c = {0};
     reply r = {0};
@@ -1184,7 +968,6 @@ int zl_cli_journal(int argc, char **argv, FILE *out, FILE *err)
             return zl_cli_usage_error(&cmd, err, "--field takes KEY=VALUE, got '%s'", fields[i]);
     if (client_init(&c, "journal", url, err) != 0)
         return ZL_CLI_FAILED;
-    stop_requested = 0;
     rc = ZL_CLI_FAILED;
     if (follow) {
         if (!since_s) {
@@ -1193,24 +976,18 @@ int zl_cli_journal(int argc, char **argv, FILE *out, FILE *err)
             since = (unsigned long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
                 cJSON_GetObjectItemCaseSensitive(state, "journal"), "last"));
         }
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_stop;
-        sigemptyset(&sa.sa_mask);
-        /* kept until the process exits: a second signal (timeout(1) signals the command and
-         * then its process group) must not kill it on its way out */
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
+        zl_cli_stop_on_signals();
         fprintf(err, "zonelab journal: following %s after seq %llu; SIGINT or SIGTERM stops\n",
                 c.base, since);
         fflush(err);
     }
-    while (!stop_requested) {
+    while (!(follow && zl_cli_stopped())) {
         const cJSON *e, *entries;
         int count = 0;
 
         snprintf(path, sizeof path, "/_zonelab/journal?since=%llu&limit=%d", since, JOURNAL_PAGE);
         if (http(&c, path, NULL, 0, &r) != 0) {
-            if (stop_requested)
+            if (follow && zl_cli_stopped())
                 rc = ZL_CLI_OK;
             goto out;
         }
@@ -1253,7 +1030,7 @@ int zl_cli_journal(int argc, char **argv, FILE *out, FILE *err)
             continue; /* more are waiting */
         if (!follow)
             break;
-        sleep_ms(POLL_MS);
+        zl_cli_sleep_ms(POLL_MS);
     }
     rc = ZL_CLI_OK;
 out:
