@@ -1,12 +1,9 @@
-/* cli_client: the commands that talk to a running emulator: `zonelab call`, `event`,
- * `messages` and `journal` (docs/cli.md). */
+/* cli_client: the commands that talk to a running emulator through cli_http: `zonelab call`
+ * (call.c), `event` (event.c), `messages` (messages.c) and `journal` (journal.c); docs/cli.md. */
 #ifndef ZL_CLI_CLIENT_H
 #define ZL_CLI_CLIENT_H
 
 #include <stdio.h>
-
-/* Where the commands find the emulator when neither --url nor $ZONELAB_URL says. */
-#define ZL_CLI_DEFAULT_URL "http://127.0.0.1:8900"
 
 /*
  * argv[0] is the command's name; results go to out, reasons and usage to err. Each returns
