@@ -8,15 +8,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "cli/client.h"
-#include "cli/crypto.h"
+#include "cli/opts.h"
 #include "wecom/protocol.h"
 #include "wecom/world.h"
-
-#define CLI_MAX_INPUT (64u * 1024u * 1024u)
-
-extern const unsigned char zl_default_world[];
-extern const size_t zl_default_world_len;
 
 static void usage(FILE *f)
 {
@@ -118,21 +112,6 @@ static int print_result(const zl_protocol_diag *d, bool json, FILE *out)
     return d->code ? ZL_CLI_FAILED : ZL_CLI_OK;
 }
 
-/* The bytes of text, or of file ("-": stdin); owned, or NULL after saying why. */
-static char *bytes_of(const char *text, const char *file, size_t *len, FILE *err)
-{
-    char *buf;
-
-    if (file)
-        return zl_cli_read_file("check-protocol", file, CLI_MAX_INPUT, len, err);
-    *len = strlen(text);
-    if ((buf = malloc(*len + 1)))
-        memcpy(buf, text, *len + 1);
-    else
-        fputs("zonelab check-protocol: out of memory\n", err);
-    return buf;
-}
-
 int zl_cli_check_protocol(int argc, char **argv, FILE *out, FILE *err)
 {
     const char *protocol = NULL, *protocol_file = NULL, *world_path = NULL, *ability = NULL,
@@ -176,10 +155,8 @@ int zl_cli_check_protocol(int argc, char **argv, FILE *out, FILE *err)
                                   "read stdin");
     rc = ZL_CLI_FAILED;
     if (world_path) {
-        w = strcmp(world_path, "default") != 0
-                ? zl_world_load_file(world_path, msg, sizeof msg)
-                : zl_world_load_json((const char *)zl_default_world, zl_default_world_len, NULL,
-                                     msg, sizeof msg);
+        w = strcmp(world_path, "default") != 0 ? zl_world_load_file(world_path, msg, sizeof msg)
+                                               : zl_world_load_default(msg, sizeof msg);
         if (!w) {
             fprintf(err, "zonelab check-protocol: %s: %s\n",
                     strcmp(world_path, "default") ? world_path : "built-in world", msg);
@@ -187,11 +164,13 @@ int zl_cli_check_protocol(int argc, char **argv, FILE *out, FILE *err)
         }
         if (!(ptext = world_protocol(w, program_id, ability, output != NULL, err)))
             goto out;
-        example_text = bytes_of(ptext, NULL, &example_len, err);
+        example_text = zl_cli_text_or_file(&cmd, ptext, NULL, "protocol", &example_len, err, NULL);
     } else {
-        example_text = bytes_of(protocol, protocol_file, &example_len, err);
+        example_text =
+            zl_cli_text_or_file(&cmd, protocol, protocol_file, "protocol", &example_len, err, NULL);
     }
-    if (!example_text || !(value = bytes_of(data, data_file, &value_len, err)))
+    if (!example_text ||
+        !(value = zl_cli_text_or_file(&cmd, data, data_file, "data", &value_len, err, NULL)))
         goto out;
     /* an example WeCom would not register answers 790012, as the console would */
     if (zl_protocol_check_example(example_text, example_len, &d) != 0) {

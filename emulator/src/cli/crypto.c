@@ -1,5 +1,4 @@
 /* cli_crypto: `zonelab crypto` verify-url / decrypt / encrypt on top of wxcrypt. */
-#include "cli/client.h"
 #include "cli/crypto.h"
 
 #include <errno.h>
@@ -7,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/opts.h"
 #include "wecom/wxcrypt.h"
 
 /* Caps on what the command reads; larger input is refused, never truncated. */

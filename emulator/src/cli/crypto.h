@@ -4,10 +4,7 @@
 
 #include <stdio.h>
 
-/* Exit codes shared by the zonelab subcommands. */
-#define ZL_CLI_OK     0
-#define ZL_CLI_FAILED 1
-#define ZL_CLI_USAGE  2
+#include "cli/opts.h"
 
 /*
  * Runs `zonelab crypto`: argv[0] is "crypto", argv[1] the mode. All arguments are

@@ -21,7 +21,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "cli/crypto.h"
+#include "cli/opts.h"
 #include "scenario/scenario.h"
 
 #define MAX_FILES 4096
@@ -77,17 +77,6 @@ static bool var_ok(const char *s)
     while (isalnum((unsigned char)*p) || *p == '_')
         p++;
     return *p == '=';
-}
-
-static int parse_u(const char *s, unsigned long max, unsigned long *out)
-{
-    char *end;
-
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    *out = strtoul(s, &end, 10);
-    return errno || *end || *out > max ? -1 : 0;
 }
 
 static int by_name(const void *a, const void *b)
@@ -444,7 +433,7 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
     cJSON **results;
     job *jobs;
     int passed = 0, failed = 0, errors = 0, skipped = 0, rc;
-    unsigned long v;
+    unsigned long long v;
     bool tty = isatty(fileno(out));
     double t0 = now_s();
     int a;
@@ -455,8 +444,8 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
         if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
             usage(out);
             return ZL_CLI_OK;
-        } else if ((!strcmp(f, "-j") || !strcmp(f, "--jobs")) && parse_u(val, 64, &v) == 0 &&
-                   v > 0) {
+        } else if ((!strcmp(f, "-j") || !strcmp(f, "--jobs")) &&
+                   zl_cli_parse_u64(val, 64, &v) == 0 && v > 0) {
             o.jobs = (unsigned)v, a++;
         } else if (!strcmp(f, "--shard") && val &&
                    sscanf(val, "%u/%u", &o.shard_k, &o.shard_n) == 2 && o.shard_n > 0 &&
@@ -469,11 +458,11 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
         } else if (!strcmp(f, "--var") && var_ok(val) &&
                    o.n_vars < sizeof o.vars / sizeof *o.vars) {
             o.vars[o.n_vars++] = val, a++;
-        } else if (!strcmp(f, "--seed") && parse_u(val, ULONG_MAX, &v) == 0) {
+        } else if (!strcmp(f, "--seed") && zl_cli_parse_u64(val, ULONG_MAX, &v) == 0) {
             o.seed = v, a++;
-        } else if (!strcmp(f, "--step-timeout") && parse_u(val, 3600, &v) == 0 && v > 0) {
+        } else if (!strcmp(f, "--step-timeout") && zl_cli_parse_u64(val, 3600, &v) == 0 && v > 0) {
             o.step_ms = (long)v * 1000, a++;
-        } else if (!strcmp(f, "--timeout") && parse_u(val, 86400, &v) == 0 && v > 0) {
+        } else if (!strcmp(f, "--timeout") && zl_cli_parse_u64(val, 86400, &v) == 0 && v > 0) {
             o.scenario_ms = (long)v * 1000, a++;
         } else if (!strcmp(f, "--tap")) {
             o.tap = true;

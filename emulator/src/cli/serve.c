@@ -6,22 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/client.h"
-#include "cli/crypto.h"
+#include "cli/opts.h"
 #include "faces/record.h"
 #include "faces/server.h"
-
-#ifndef ZL_VERSION
-#define ZL_VERSION "0.1.0"
-#endif
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -82,7 +69,6 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
     zl_emu *emu = NULL;
     zl_prog_rt *target = NULL;
     zl_record *rec = NULL;
-    struct sigaction sa;
     char msg[512], base[64];
     int i, rc = ZL_CLI_FAILED;
 
@@ -167,11 +153,7 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
             goto out;
         }
     }
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    zl_cli_stop_on_signals();
     signal(SIGPIPE, SIG_IGN);
     snprintf(base, sizeof base, "http://%s:%u", cfg->listen, zl_engine_port(srv->engine));
     if (program_cmd) {
@@ -197,7 +179,7 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
     print_banner(emu, base, out);
     fprintf(out, "zonelab: ready\n");
     fflush(out);
-    while (!stop_requested)
+    while (!zl_cli_stopped())
         zl_server_turn(srv, 200);
     fprintf(err, "zonelab serve: stopping\n");
     rc = ZL_CLI_OK;
