@@ -71,7 +71,7 @@ static int pick_app(zl_cli_http *c, const cJSON *state, const char *corpid, cons
     const cJSON *corps = cJSON_GetObjectItemCaseSensitive(state, "corps");
     const cJSON *apps = cJSON_GetObjectItemCaseSensitive(state, "apps");
     const cJSON *progs = cJSON_GetObjectItemCaseSensitive(state, "programs");
-    const char *first_corp = zl_cli_str(cJSON_GetArrayItem(corps, 0), "corpid");
+    const char *first_corp = zl_json_str(cJSON_GetArrayItem(corps, 0), "corpid");
     unsigned long long agentid = 0;
     const cJSON *a, *p;
 
@@ -82,18 +82,18 @@ static int pick_app(zl_cli_http *c, const cJSON *state, const char *corpid, cons
     if (secret) {
         cJSON_ArrayForEach(a, apps)
         {
-            const char *s = zl_cli_str(a, "secret");
+            const char *s = zl_json_str(a, "secret");
 
             if (!app->corpid && s && !strcmp(s, secret))
-                app->corpid = zl_cli_str(a, "corpid");
+                app->corpid = zl_json_str(a, "corpid");
         }
     } else {
         cJSON_ArrayForEach(a, apps)
         {
-            const char *ac = zl_cli_str(a, "corpid");
+            const char *ac = zl_json_str(a, "corpid");
             const cJSON *ag = cJSON_GetObjectItemCaseSensitive(a, "agentid");
 
-            if (!ac || !zl_cli_str(a, "secret") || !cJSON_IsNumber(ag))
+            if (!ac || !zl_json_str(a, "secret") || !cJSON_IsNumber(ag))
                 continue;
             if (corpid ? strcmp(ac, corpid) != 0
                        : !agentid_s && (!first_corp || strcmp(ac, first_corp) != 0))
@@ -101,7 +101,7 @@ static int pick_app(zl_cli_http *c, const cJSON *state, const char *corpid, cons
             if (agentid_s && ag->valuedouble != (double)agentid)
                 continue;
             app->corpid = ac;
-            app->secret = zl_cli_str(a, "secret");
+            app->secret = zl_json_str(a, "secret");
             break;
         }
         if (!app->secret) {
@@ -115,7 +115,8 @@ static int pick_app(zl_cli_http *c, const cJSON *state, const char *corpid, cons
             {
                 const cJSON *ag = cJSON_GetObjectItemCaseSensitive(a, "agentid");
 
-                fprintf(c->err, " %s/%.0f", zl_cli_str(a, "corpid") ? zl_cli_str(a, "corpid") : "?",
+                fprintf(c->err, " %s/%.0f",
+                        zl_json_str(a, "corpid") ? zl_json_str(a, "corpid") : "?",
                         cJSON_IsNumber(ag) ? ag->valuedouble : 0.0);
             }
             fputs(")\n", c->err);
@@ -130,10 +131,10 @@ static int pick_app(zl_cli_http *c, const cJSON *state, const char *corpid, cons
     }
     cJSON_ArrayForEach(p, progs)
     {
-        const char *pc = zl_cli_str(p, "corpid");
+        const char *pc = zl_json_str(p, "corpid");
 
         if (!app->program_id && pc && !strcmp(pc, app->corpid))
-            app->program_id = zl_cli_str(p, "program_id");
+            app->program_id = zl_json_str(p, "program_id");
     }
     return 0;
 }
@@ -164,7 +165,7 @@ static bool is_protocol_code(long code)
  */
 static void print_diagnosis(zl_cli_http *c, const cJSON *answer, double journal_last)
 {
-    const char *msg = zl_cli_str(answer, "errmsg"), *h = msg ? strstr(msg, "hint: [") : NULL;
+    const char *msg = zl_json_str(answer, "errmsg"), *h = msg ? strstr(msg, "hint: [") : NULL;
     char req_id[64] = "", path[80];
     const cJSON *e;
     cJSON *j = NULL;
@@ -185,9 +186,9 @@ static void print_diagnosis(zl_cli_http *c, const cJSON *answer, double journal_
         goto out;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "entries"))
     {
-        const char *kind = zl_cli_str(e, "kind"), *rid = zl_cli_str(e, "req_id");
-        const char *d = zl_cli_str(e, "diagnosis"), *p = zl_cli_str(e, "path");
-        const char *ex = zl_cli_str(e, "expected"), *ac = zl_cli_str(e, "actual");
+        const char *kind = zl_json_str(e, "kind"), *rid = zl_json_str(e, "req_id");
+        const char *d = zl_json_str(e, "diagnosis"), *p = zl_json_str(e, "path");
+        const char *ex = zl_json_str(e, "expected"), *ac = zl_json_str(e, "actual");
 
         if (!kind || strcmp(kind, "protocol_mismatch") || !rid || strcmp(rid, req_id) || !d)
             continue;
@@ -358,8 +359,8 @@ int zl_cli_call(int argc, char **argv, FILE *out, FILE *err)
                 code == NO_ERRCODE ? "HTTP " : "errcode ", code == NO_ERRCODE ? r.status : code);
         goto out;
     }
-    if (!zl_cli_str(answer, "access_token") ||
-        !(token_esc = zl_cli_http_escape(&c, zl_cli_str(answer, "access_token"))))
+    if (!zl_json_str(answer, "access_token") ||
+        !(token_esc = zl_cli_http_escape(&c, zl_json_str(answer, "access_token"))))
         goto out;
     cJSON_Delete(answer);
     answer = NULL;
@@ -388,11 +389,11 @@ int zl_cli_call(int argc, char **argv, FILE *out, FILE *err)
         rc = ZL_CLI_OK;
         goto out;
     }
-    if (!zl_cli_str(answer, "jobid")) {
+    if (!zl_json_str(answer, "jobid")) {
         fprintf(err, "zonelab call: async_program_task answered no jobid\n");
         goto out;
     }
-    rc = wait_result(&c, token_esc, zl_cli_str(answer, "jobid"), (long)timeout_s, pretty != NULL,
+    rc = wait_result(&c, token_esc, zl_json_str(answer, "jobid"), (long)timeout_s, pretty != NULL,
                      out);
 out:
     zl_cli_reply_cleanup(&r);

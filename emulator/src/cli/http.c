@@ -204,10 +204,3 @@ cJSON *zl_cli_get_state(zl_cli_http *c)
     zl_cli_reply_cleanup(&r);
     return j;
 }
-
-const char *zl_cli_str(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}

@@ -8,6 +8,8 @@
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
+
+#include "core/json.h"
 #include <curl/curl.h>
 
 /* Where the commands find the emulator when neither --url nor $ZONELAB_URL says. */
@@ -73,8 +75,5 @@ cJSON *zl_cli_get_state(zl_cli_http *c);
 /* Writes a reply body to out: as received, or indented when pretty and it is JSON; then a
  * newline if it lacks one. */
 void zl_cli_print_body(FILE *out, const char *body, size_t len, bool pretty);
-
-/* The string member key of o (borrowed), or NULL. */
-const char *zl_cli_str(const cJSON *o, const char *key);
 
 #endif

@@ -189,8 +189,8 @@ int zl_cli_journal(int argc, char **argv, FILE *out, FILE *err)
             count++;
             if (seq == seq && seq > (double)since)
                 since = (unsigned long long)seq;
-            if (!in_list(zl_cli_str(e, "face"), faces, n_faces) ||
-                !in_list(zl_cli_str(e, "kind"), kinds, n_kinds))
+            if (!in_list(zl_json_str(e, "face"), faces, n_faces) ||
+                !in_list(zl_json_str(e, "kind"), kinds, n_kinds))
                 continue;
             for (i = 0; i < n_fields && field_matches(e, fields[i]); i++)
                 ;

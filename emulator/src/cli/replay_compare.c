@@ -402,7 +402,7 @@ static void describe_cb(const replay *rp, size_t k, zl_sbuf *b)
            rp->journal ? "journal" : "recording", (unsigned long long)c->src);
     if (c->env.call_type == 2) {
         cJSON *ev = cJSON_Parse(c->env.data ? c->env.data : "");
-        const char *type = jstr(ev, "event_type");
+        const char *type = zl_json_str(ev, "event_type");
 
         sb_fmt(b, "an event %s", type ? type : "(no event_type)");
         cJSON_Delete(ev);
@@ -447,7 +447,7 @@ int zl_replay_match_invoke(replay *rp, const rp_invoke *v, const char *api, cons
     if (!exp_text)
         return -1;
     if (!strcmp(api, "spec_notify_app") && exp && req) {
-        const char *en = jstr(exp, "notify_id"), *an = jstr(req, "notify_id");
+        const char *en = zl_json_str(exp, "notify_id"), *an = zl_json_str(req, "notify_id");
 
         /* a notify id the program made: paired with this run's the first time it is seen */
         if (en && an && *en && *an && strcmp(en, an) != 0 && !is_to(rp, en) && !is_to(rp, an)) {

@@ -12,6 +12,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/json.h"
+
 #include "faces/server.h"
 #include "wire.h"
 
@@ -94,14 +96,6 @@ typedef struct jdiff {
     char path[700];
     char *expected, *actual; /* printed values, "(absent)" when missing */
 } jdiff;
-
-/* The string member key of o, or NULL. */
-static inline const char *jstr(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 /* The number member key of o, or dflt. */
 static inline double jnum(const cJSON *o, const char *key, double dflt)

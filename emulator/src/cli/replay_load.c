@@ -2,6 +2,7 @@
  * a replay: the callbacks to send and the SDK calls to expect, with their answers. */
 #define _GNU_SOURCE
 #include "cli/replay_int.h"
+#include "core/grow.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -26,14 +27,8 @@ static void *append(void **arr, size_t *n, size_t *cap, size_t size)
 {
     char *p;
 
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 64;
-
-        if (!(p = realloc(*arr, c * size)))
-            return NULL;
-        *arr = p;
-        *cap = c;
-    }
+    if (zl_grow(arr, cap, *n, size, 64) != 0)
+        return NULL;
     p = (char *)*arr + (*n)++ * size;
     memset(p, 0, size);
     return p;
@@ -104,7 +99,7 @@ static int record_outcome(const cJSON *x, const cJSON *reply)
         return 710676;
     if (cJSON_GetObjectItemCaseSensitive(x, "exception") || !cJSON_IsObject(reply) ||
         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "exception")) ||
-        !jstr(reply, "response"))
+        !zl_json_str(reply, "response"))
         return 710677;
     return 0;
 }
@@ -112,7 +107,8 @@ static int record_outcome(const cJSON *x, const cJSON *reply)
 /* One line of a recording: a callback or an invoke of some program, kept; others ignored. */
 static int record_exchange(replay *rp, const cJSON *x, char *msg, size_t cap)
 {
-    const char *dir = jstr(x, "direction"), *face = jstr(x, "face"), *pid = jstr(x, "program_id");
+    const char *dir = zl_json_str(x, "direction"), *face = zl_json_str(x, "face"),
+               *pid = zl_json_str(x, "program_id");
     const cJSON *env = cJSON_GetObjectItemCaseSensitive(x, "envelope");
     const cJSON *reply = cJSON_GetObjectItemCaseSensitive(x, "reply");
     uint64_t seq = (uint64_t)jnum(x, "seq", 0), order = (uint64_t)jnum(x, "id", (double)seq);
@@ -142,14 +138,14 @@ static int record_exchange(replay *rp, const cJSON *x, char *msg, size_t cap)
         c->prog = strdup(pid);
         c->src = seq;
         c->order = order;
-        c->replica = replica_of(jstr(x, "instance"));
+        c->replica = replica_of(zl_json_str(x, "instance"));
         c->errcode = record_outcome(x, reply);
         if (c->errcode == 0)
-            c->response = strdup(jstr(reply, "response"));
+            c->response = strdup(zl_json_str(reply, "response"));
         if (!c->prog || (c->errcode == 0 && !c->response))
             goto oom;
     } else if (!strcmp(dir, "in") && !strcmp(face, "sdk")) {
-        const char *api = jstr(env, "api"), *req = jstr(env, "request");
+        const char *api = zl_json_str(env, "api"), *req = zl_json_str(env, "request");
         rp_invoke *v;
 
         if (!api) /* it did not verify: refused before any API, as it would be now */
@@ -167,14 +163,14 @@ static int record_exchange(replay *rp, const cJSON *x, char *msg, size_t cap)
             v->action = ZL_HOOK_RESET;
         else if (cJSON_GetObjectItemCaseSensitive(x, "exception"))
             v->action = ZL_HOOK_PASS;
-        else if (jstr(reply, "response") &&
+        else if (zl_json_str(reply, "response") &&
                  !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "exception")))
             v->action = ZL_HOOK_REPLY;
         else if (cJSON_GetObjectItemCaseSensitive(x, "reply_error"))
             v->action = ZL_HOOK_GARBAGE;
         else
             v->action = ZL_HOOK_PASS;
-        if (v->action == ZL_HOOK_REPLY && !(v->reply = strdup(jstr(reply, "response"))))
+        if (v->action == ZL_HOOK_REPLY && !(v->reply = strdup(zl_json_str(reply, "response"))))
             goto oom;
         if (!v->prog || !v->api || !v->request)
             goto oom;
@@ -253,7 +249,8 @@ static const cJSON *find_entry(const cJSON *entries, int from, const char *face,
 
     for (i = from < 0 ? 0 : from; i < n; i++) {
         const cJSON *e = cJSON_GetArrayItem(entries, i);
-        const char *f = jstr(e, "face"), *k = jstr(e, "kind"), *v = jstr(e, key);
+        const char *f = zl_json_str(e, "face"), *k = zl_json_str(e, "kind"),
+                   *v = zl_json_str(e, key);
 
         if (f && k && v && !strcmp(f, face) && !strcmp(k, kind) && !strcmp(v, val))
             return e;
@@ -273,15 +270,15 @@ static const cJSON *entry_by_seq(const cJSON *entries, double seq)
  * elapsed_ms), replica, and its outcome with the answer; NULL when out of memory. */
 static rp_callback *journal_cb(replay *rp, const cJSON *e)
 {
-    const char *resp = jstr(e, "response");
+    const char *resp = zl_json_str(e, "response");
     rp_callback *c = new_cb(rp);
 
     if (!c)
         return NULL;
-    c->prog = strdup(jstr(e, "program_id"));
+    c->prog = strdup(zl_json_str(e, "program_id"));
     c->src = (uint64_t)jnum(e, "seq", 0);
     c->order = (uint64_t)(jnum(e, "t", 0) - jnum(e, "elapsed_ms", 0));
-    c->replica = replica_of(jstr(e, "instance"));
+    c->replica = replica_of(zl_json_str(e, "instance"));
     c->errcode = (int)jnum(e, "errcode", 0);
     if (!c->prog || (c->errcode == 0 && resp && !(c->response = strdup(resp))))
         return NULL;
@@ -299,15 +296,15 @@ static bool env_complete(const rp_callback *c)
 static int journal_call(replay *rp, const cJSON *entries, int i, const cJSON *e, char *msg,
                         size_t cap)
 {
-    const char *req_id = jstr(e, "req_id"), *jobid = jstr(e, "jobid");
+    const char *req_id = zl_json_str(e, "req_id"), *jobid = zl_json_str(e, "jobid");
     const cJSON *app = req_id ? find_entry(entries, i + 1, "app", "call", "req_id", req_id) : NULL;
     const cJSON *task =
         !app && jobid ? find_entry(entries, 0, "sdk", "task_input", "jobid", jobid) : NULL;
     const cJSON *req = cJSON_GetObjectItemCaseSensitive(app, "request");
-    const char *data = app ? jstr(req, "request_data") : jstr(task, "input");
-    const char *nid = jstr(req, "notify_id");
+    const char *data = app ? zl_json_str(req, "request_data") : zl_json_str(task, "input");
+    const char *nid = zl_json_str(req, "notify_id");
     bool is_async = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "is_async"));
-    const char *job_info = jstr(e, "job_info");
+    const char *job_info = zl_json_str(e, "job_info");
     rp_callback *c;
     char ji[64];
 
@@ -321,13 +318,13 @@ static int journal_call(replay *rp, const cJSON *entries, int i, const cJSON *e,
         snprintf(ji, sizeof ji, "ji_replay_%llu", (unsigned long long)c->src);
         job_info = ji;
     }
-    c->env.corpid = dup_or_null(jstr(app ? app : task, "corpid"));
+    c->env.corpid = dup_or_null(zl_json_str(app ? app : task, "corpid"));
     c->env.agentid = (uint32_t)jnum(app ? app : task, "agentid", 0);
     c->env.call_type = 1;
     c->env.is_async = is_async;
     c->env.data = strdup(data);
     c->env.job_info = strdup(job_info ? job_info : "");
-    c->env.ability_id = strdup(jstr(e, "ability_id") ? jstr(e, "ability_id") : "");
+    c->env.ability_id = strdup(zl_json_str(e, "ability_id") ? zl_json_str(e, "ability_id") : "");
     c->env.notify_id = strdup(!is_async && nid ? nid : "");
     c->env.req_id = strdup(req_id ? req_id : "");
     if (!env_complete(c))
@@ -352,7 +349,7 @@ static int journal_event(replay *rp, const cJSON *entries, const cJSON *e, char 
     }
     if (!(c = journal_cb(rp, e)) || !(data = cJSON_PrintUnformatted(body)))
         goto oom;
-    c->env.corpid = dup_or_null(jstr(ev, "corpid")); /* else the program's corp, at setup */
+    c->env.corpid = dup_or_null(zl_json_str(ev, "corpid")); /* else the program's corp, at setup */
     c->env.agentid = (uint32_t)jnum(ev, "agentid", 0);
     c->env.call_type = 2;
     c->env.data = strdup(data);
@@ -372,8 +369,9 @@ oom:
 /* An ("sdk","invoke") entry as a recorded SDK call. */
 static int journal_invoke(replay *rp, const cJSON *e, char *msg, size_t cap)
 {
-    const char *outcome = jstr(e, "outcome"), *api = jstr(e, "api"), *req = jstr(e, "request");
-    const char *why = jstr(e, "error"), *reply_text = jstr(e, "reply");
+    const char *outcome = zl_json_str(e, "outcome"), *api = zl_json_str(e, "api"),
+               *req = zl_json_str(e, "request");
+    const char *why = zl_json_str(e, "error"), *reply_text = zl_json_str(e, "reply");
     const cJSON *resp = cJSON_GetObjectItemCaseSensitive(e, "response");
     int action;
     rp_invoke *v;
@@ -402,7 +400,7 @@ static int journal_invoke(replay *rp, const cJSON *e, char *msg, size_t cap)
     }
     if (!(v = new_inv(rp)))
         goto oom;
-    v->prog = strdup(jstr(e, "program_id"));
+    v->prog = strdup(zl_json_str(e, "program_id"));
     v->src = (uint64_t)jnum(e, "seq", 0);
     v->order = (uint64_t)jnum(e, "t", 0) + JOURNAL_SLACK_MS + 1;
     v->api = strdup(api);
@@ -431,10 +429,10 @@ static int load_journal(replay *rp, const cJSON *entries, char *msg, size_t cap)
 
     cJSON_ArrayForEach(e, entries)
     {
-        const char *face = jstr(e, "face"), *kind = jstr(e, "kind");
+        const char *face = zl_json_str(e, "face"), *kind = zl_json_str(e, "kind");
         int rc = 0;
 
-        if (face && kind && jstr(e, "program_id")) {
+        if (face && kind && zl_json_str(e, "program_id")) {
             if (!strcmp(face, "program") && !strcmp(kind, "call"))
                 rc = journal_call(rp, entries, i, e, msg, cap);
             else if (!strcmp(face, "program") && !strcmp(kind, "event_result"))
@@ -600,7 +598,7 @@ int zl_replay_load(replay *rp, char *msg, size_t cap)
                 rp->replicas = rp->cbs[i].replica + 1;
         for (i = 0; i < (size_t)cJSON_GetArraySize(entries); i++) { /* replicas it started */
             const cJSON *e = cJSON_GetArrayItem(entries, (int)i);
-            const char *inst = jstr(e, "instance"), *kind = jstr(e, "kind");
+            const char *inst = zl_json_str(e, "instance"), *kind = zl_json_str(e, "kind");
             size_t pl = strlen(rp->program_id);
 
             if (kind && !strcmp(kind, "spawn") && inst && !strncmp(inst, rp->program_id, pl) &&
@@ -622,10 +620,10 @@ int zl_replay_load(replay *rp, char *msg, size_t cap)
     if (load_record(rp, text, len, &header, msg, cap) != 0 || plan(rp, msg, cap) != 0)
         goto out;
     w = cJSON_GetObjectItemCaseSensitive(header, "world");
-    if (jstr(w, "path") && !(rp->world_path = strdup(jstr(w, "path"))))
+    if (zl_json_str(w, "path") && !(rp->world_path = strdup(zl_json_str(w, "path"))))
         goto oom;
-    if (jstr(w, "sha256"))
-        snprintf(rp->world_sha, sizeof rp->world_sha, "%s", jstr(w, "sha256"));
+    if (zl_json_str(w, "sha256"))
+        snprintf(rp->world_sha, sizeof rp->world_sha, "%s", zl_json_str(w, "sha256"));
     if (!rp->seed_set) {
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(header, "seed");
 
@@ -636,7 +634,7 @@ int zl_replay_load(replay *rp, char *msg, size_t cap)
     progs = cJSON_GetObjectItemCaseSensitive(header, "programs");
     cJSON_ArrayForEach(pr, progs)
     {
-        const char *id = jstr(pr, "program_id");
+        const char *id = zl_json_str(pr, "program_id");
         int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pr, "replicas"));
 
         if (id && !strcmp(id, rp->program_id) && (size_t)n > rp->replicas)

@@ -3,6 +3,7 @@
  * come back as JSON over a pipe and are reported as text, TAP and JUnit XML. */
 #define _GNU_SOURCE
 #include "cli/run.h"
+#include "core/json.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -260,9 +261,9 @@ static void remove_tree(const char *path)
 
 static const char *str(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    const char *s = zl_json_str(o, k);
 
-    return cJSON_IsString(v) ? v->valuestring : "";
+    return s ? s : "";
 }
 
 static const char *base(const char *path)

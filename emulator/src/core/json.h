@@ -9,6 +9,8 @@
 
 /* o[key] when o is an object, else NULL. */
 const cJSON *zl_json_get(const cJSON *o, const char *key);
+/* o[key]'s text when o is an object and that member is a string, else NULL (borrowed). */
+const char *zl_json_str(const cJSON *o, const char *key);
 /* Whether v is an integral number in lo..hi. */
 bool zl_json_is_int(const cJSON *v, long long lo, long long hi);
 /* UTF-8 characters (code points) in s. */

@@ -632,13 +632,6 @@ static bool in_range(const zl_rule *r, zl_corp *c, const zl_message *m)
     return hit;
 }
 
-static const char *str_of(const cJSON *o, const char *key)
-{
-    const cJSON *v = zl_json_get(o, key);
-
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /*
  * The text pieces of a message words are matched against: text (1) content; mixed (20) its
  * text items; link (4) and mini program (5) title and description; file (8) filename; voice
@@ -659,32 +652,32 @@ static size_t texts_of(const zl_message *m, const cJSON *content, unsigned voice
     } while (0)
     switch (m->msgtype) {
     case 1:
-        ADD(str_of(content, "content"));
+        ADD(zl_json_str(content, "content"));
         break;
     case 20:
         cJSON_ArrayForEach(e, zl_json_get(content, "item"))
         {
-            const char *t = str_of(e, "type");
+            const char *t = zl_json_str(e, "type");
 
             if (t && !strcmp(t, "text"))
-                ADD(str_of(e, "content"));
+                ADD(zl_json_str(e, "content"));
         }
         break;
     case 4:
     case 5:
         if (!semantic_only) {
-            ADD(str_of(content, "title"));
-            ADD(str_of(content, "description"));
+            ADD(zl_json_str(content, "title"));
+            ADD(zl_json_str(content, "description"));
         }
         break;
     case 8:
         if (!semantic_only)
-            ADD(str_of(content, "filename"));
+            ADD(zl_json_str(content, "filename"));
         break;
     case 6:
     case 21:
         if (!semantic_only && (voice & (m->msgtype == 6 ? 2u : 4u)))
-            ADD(str_of(content, "transcript"));
+            ADD(zl_json_str(content, "transcript"));
         break;
     default:
         break;
