@@ -397,23 +397,26 @@ function sdk.clear()
   zl.backend(nil)
 end
 
+-- POST /_zonelab/<family>/<verb> (the models and export verbs); a refusal raises
+-- "<family>.<verb> refused: why" at the scenario's line (level counts from the caller).
+local function family_post(family, verb, body, level)
+  local status, r = http("POST", "/_zonelab/" .. family .. "/" .. verb, body)
+  check(status == 200, level + 1, "%s.%s refused: %s", family, verb,
+    type(r) == "table" and tostring(r.error) or tostring(r))
+  return r
+end
+
 -- ---- WeCom's models (POST /_zonelab/models/...): models.* ----
 
 models = {}
 
-local function models_post(verb, body, level)
-  local status, r = http("POST", "/_zonelab/models/" .. verb, body)
-  check(status == 200, level + 1, "models.%s refused: %s", verb,
-    type(r) == "table" and tostring(r.error) or tostring(r))
-  return r
-end
 
 -- models.reply{model=, msgid= | jobid=, result=, status="done"|"failed"|"pending", errcode=,
 -- latency_ms=, times=}: what a model task answers instead of the default (docs/scenarios.md).
 function models.reply(spec)
   check(type(spec) == "table" and type(spec.model) == "string", 2,
     "models.reply{model=\"sentiment\"|\"spam\"|\"summary\"|\"customer_tag\"|\"recommend_dialog\"|\"ww_model\", ...}")
-  return models_post("reply", {
+  return family_post("models", "reply", {
     model = spec.model, msgid = spec.msgid, jobid = spec.jobid, result = spec.result,
     status = spec.status, errcode = spec.errcode, latency_ms = spec.latency_ms, times = spec.times,
   }, 2)
@@ -421,29 +424,29 @@ end
 
 -- models.clear(): drops every models.reply rule.
 function models.clear()
-  return models_post("clear", {}, 2)
+  return family_post("models", "clear", {}, 2)
 end
 
 -- models.config{latency_ms=, daily_budget={model=n}, per_minute_budget=, duplicate_errcode=,
 -- ww_model_text_only=, defaults=true}: returns the configuration in force.
 function models.config(spec)
   check(type(spec) == "table", 2, "models.config{latency_ms=, daily_budget={...}, ...}")
-  return models_post("config", spec, 2).config
+  return family_post("models", "config", spec, 2).config
 end
 
 -- models.tags(tag_group_list, corpid?): the corp's customer tag library, [{group_id,
 -- group_name, tag_list = {{tag_id, tag_name}...}}...].
 function models.tags(groups, corpid)
   check(type(groups) == "table", 2, "models.tags({{group_id=, group_name=, tag_list={...}}...})")
-  return models_post("tags", { tag_group_list = array(groups), corpid = corpid }, 2)
+  return family_post("models", "tags", { tag_group_list = array(groups), corpid = corpid }, 2)
 end
 
 -- models.knowledge{kb_id=, fragments={...}, corpid=}: the text fragments of a knowledge set.
 function models.knowledge(spec)
   check(type(spec) == "table" and type(spec.kb_id) == "string" and type(spec.fragments) == "table",
     2, "models.knowledge{kb_id=, fragments={\"...\"}}")
-  return models_post("knowledge", { kb_id = spec.kb_id, fragments = array(spec.fragments),
-    corpid = spec.corpid }, 2)
+  return family_post("models", "knowledge", { kb_id = spec.kb_id,
+    fragments = array(spec.fragments), corpid = spec.corpid }, 2)
 end
 
 -- models.tasks(): every model task, oldest first ({jobid, model, phase, messages, ...}).
@@ -457,12 +460,6 @@ end
 
 export = {}
 
-local function export_post(verb, body, level)
-  local status, r = http("POST", "/_zonelab/export/" .. verb, body)
-  check(status == 200, level + 1, "export.%s refused: %s", verb,
-    type(r) == "table" and tostring(r.error) or tostring(r))
-  return r
-end
 
 -- export.code{agentid=, corpid=}: a code as the display component gives it to the app
 -- (valid 5 min of virtual time, single use; defaults: the world's first corp and its first
@@ -470,7 +467,7 @@ end
 function export.code(spec)
   check(spec == nil or type(spec) == "table", 2, "export.code{agentid=, corpid=}")
   spec = spec or {}
-  local r = export_post("code", { agentid = spec.agentid, corpid = spec.corpid }, 2)
+  local r = family_post("export", "code", { agentid = spec.agentid, corpid = spec.corpid }, 2)
   return r.code, r
 end
 
@@ -479,20 +476,20 @@ end
 function export.result(spec)
   check(type(spec) == "table" and type(spec.result_errcode) == "number", 2,
     "export.result{result_errcode=n, result_errmsg=, jobid= or times=}")
-  return export_post("result", { result_errcode = spec.result_errcode,
+  return family_post("export", "result", { result_errcode = spec.result_errcode,
     result_errmsg = spec.result_errmsg, jobid = spec.jobid, times = spec.times }, 2)
 end
 
 -- export.clear(): drops every export.result rule.
 function export.clear()
-  return export_post("clear", {}, 2)
+  return family_post("export", "clear", {}, 2)
 end
 
 -- export.config{waiting_ms=, running_ms=, daily_budget=, bad_code_errcode=,
 -- accept_upload_media=, defaults=true}: returns the settings in force.
 function export.config(spec)
   check(type(spec) == "table", 2, "export.config{waiting_ms=, running_ms=, daily_budget=, ...}")
-  return export_post("config", spec, 2).config
+  return family_post("export", "config", spec, 2).config
 end
 
 -- export.jobs(): every export job, oldest first ({jobid, status, message_ids, tokens, ...}).
