@@ -241,6 +241,28 @@ static void test_engine_timers_order_and_cancel(void **state)
     zl_engine_free(e);
 }
 
+/* Steps that would overflow or pass the end of the clock are refused and move nothing
+ * (issue 19: two advances of 2^53 ms overflowed the offset). */
+static void test_engine_clock_limits(void **state)
+{
+    zl_clock k;
+    int64_t t;
+
+    (void)state;
+    zl_clock_init(&k, NULL, NULL);
+    t = zl_clock_now_ms(&k);
+    assert_int_equal(zl_clock_advance_ms(&k, 9007199254740992LL), -2);
+    assert_int_equal(zl_clock_advance_ms(&k, INT64_MAX), -2);
+    assert_int_equal(zl_clock_advance_ms(&k, INT64_MIN), -1);
+    assert_int_equal(zl_clock_set_ms(&k, INT64_MAX), -2);
+    assert_int_equal(zl_clock_set_ms(&k, ZL_CLOCK_MAX_MS + 1), -2);
+    assert_true(zl_clock_now_ms(&k) - t < 60000); /* nothing moved */
+    assert_int_equal(zl_clock_set_ms(&k, ZL_CLOCK_MAX_MS - 1000), 0);
+    assert_int_equal(zl_clock_advance_ms(&k, 1000000), -2);
+    assert_true(zl_clock_now_ms(&k) <= ZL_CLOCK_MAX_MS);
+    assert_true(zl_clock_now_ms(&k) >= ZL_CLOCK_MAX_MS - 1000);
+}
+
 static void test_engine_clock_and_seeded_random(void **state)
 {
     zl_engine_config a = {.seed = 42}, b = {.seed = 42}, c = {.seed = 43};
@@ -291,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_engine_outbound_refused),
         cmocka_unit_test(test_engine_timers_order_and_cancel),
         cmocka_unit_test(test_engine_clock_and_seeded_random),
+        cmocka_unit_test(test_engine_clock_limits),
         cmocka_unit_test(test_engine_bad_listen),
     };
 

@@ -37,8 +37,12 @@ int64_t zl_clock_now(const zl_clock *c)
 
 int zl_clock_advance_ms(zl_clock *c, int64_t ms)
 {
+    int64_t now = zl_clock_now_ms(c);
+
     if (ms < 0)
         return -1;
+    if (ms > ZL_CLOCK_MAX_MS - now)
+        return -2;
     c->offset_ms += ms;
     return 0;
 }
@@ -49,6 +53,8 @@ int zl_clock_set_ms(zl_clock *c, int64_t t_ms)
 
     if (t_ms < now)
         return -1;
+    if (t_ms > ZL_CLOCK_MAX_MS)
+        return -2;
     c->offset_ms += t_ms - now;
     return 0;
 }

@@ -7,6 +7,10 @@
 /* Seam: where wall time comes from (milliseconds since the epoch). NULL uses CLOCK_REALTIME. */
 typedef int64_t (*zl_wall_fn)(void *ud);
 
+/* The virtual clock ends at 9999-12-31T23:59:59.999Z: every time it gives, and every sum of
+ * it with a step, stays far inside int64_t. */
+#define ZL_CLOCK_MAX_MS 253402300799999LL
+
 typedef struct zl_clock {
     zl_wall_fn wall;
     void *ud;
@@ -21,9 +25,10 @@ int64_t zl_clock_now_ms(const zl_clock *c);
 int64_t zl_clock_now(const zl_clock *c);
 /* Starts virtual time at t_ms (any value, also in the past): for the emulator's start only. */
 void zl_clock_start_at(zl_clock *c, int64_t t_ms);
-/* Moves virtual time forward by ms (>= 0); returns -1 for a negative step. */
+/* Moves virtual time forward by ms. 0; -1 for a negative step (the clock never goes back:
+ * timers and tokens assume it); -2 when it would pass ZL_CLOCK_MAX_MS. Nothing moves on -1/-2. */
 int zl_clock_advance_ms(zl_clock *c, int64_t ms);
-/* Sets virtual time to t_ms; going backwards is refused (-1): timers and tokens assume it. */
+/* Sets virtual time to t_ms. 0; -1 when t_ms is in the past; -2 past ZL_CLOCK_MAX_MS. */
 int zl_clock_set_ms(zl_clock *c, int64_t t_ms);
 
 #endif

@@ -284,14 +284,17 @@ static void on_state(zl_engine *e, zl_request *r, void *ud)
     zl_request_respond_json(r, 200, j);
 }
 
-/* Reads an integer member (JSON number with no fraction); 1 found, 0 absent, -1 wrong. */
+/* Reads an integer member (a JSON number with no fraction, at most 2^53 either way, where
+ * JSON numbers are still exact); 1 found, 0 absent, -1 wrong. */
 static int int_member(const cJSON *o, const char *name, int64_t *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 
     if (!v)
         return 0;
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble)
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= -9007199254740992.0) ||
+        !(v->valuedouble <= 9007199254740992.0) ||
+        v->valuedouble != (double)(int64_t)v->valuedouble)
         return -1;
     *out = (int64_t)v->valuedouble;
     return 1;
@@ -307,28 +310,33 @@ static void on_clock(zl_engine *e, zl_request *r, void *ud)
     cJSON *body = cJSON_ParseWithLength(zl_request_body(r), zl_request_body_len(r)), *d;
     zl_clock *k = zl_engine_clock(e);
     int64_t v = 0, before = zl_clock_now_ms(k);
-    int rc = -2, got;
+    int rc = -4, got; /* -4: no step given; -3: not an integer; else zl_clock_*'s answer */
 
     if (!cJSON_IsObject(body)) {
         cJSON_Delete(body);
         refuse(r, 400, "the body must be a JSON object such as {\"advance\":3600}");
         return;
     }
+    /* seconds are at most 2^53 (int_member): times 1000 stays inside int64_t */
     if ((got = int_member(body, "advance_ms", &v)) != 0)
         rc = got < 0 ? -3 : zl_clock_advance_ms(k, v);
     else if ((got = int_member(body, "advance", &v)) != 0)
-        rc = got < 0 || v > INT64_MAX / 1000 ? -3 : zl_clock_advance_ms(k, v * 1000);
+        rc = got < 0 ? -3 : zl_clock_advance_ms(k, v * 1000);
     else if ((got = int_member(body, "set_ms", &v)) != 0)
         rc = got < 0 ? -3 : zl_clock_set_ms(k, v);
     else if ((got = int_member(body, "set", &v)) != 0)
-        rc = got < 0 || v > INT64_MAX / 1000 ? -3 : zl_clock_set_ms(k, v * 1000);
+        rc = got < 0 ? -3 : zl_clock_set_ms(k, v * 1000);
     cJSON_Delete(body);
-    if (rc == -2) {
+    if (rc == -4) {
         refuse(r, 400, "give one of advance, advance_ms, set, set_ms");
         return;
     }
     if (rc == -3) {
-        refuse(r, 400, "the value must be an integer");
+        refuse(r, 400, "the value must be an integer from -2^53 to 2^53");
+        return;
+    }
+    if (rc == -2) {
+        refuse(r, 400, "the virtual clock ends at 9999-12-31T23:59:59.999Z");
         return;
     }
     if (rc != 0) {
