@@ -228,7 +228,11 @@ int zd_store_get(zd_store *s, const char *id, int64_t now, unsigned retention_s,
     *data = NULL;
     if (!zd_notify_id_ok(id))
         return 1;
-    if (!(j = load_event(s, id, ".event")) && !(j = load_event(s, id, ".pending")))
+    /* zd_store_mark_notified renames .pending to .event (never back) while another thread
+     * may be here: a file that left .pending between the first look and the second is at
+     * .event by the third. */
+    if (!(j = load_event(s, id, ".event")) && !(j = load_event(s, id, ".pending")) &&
+        !(j = load_event(s, id, ".event")))
         return 1;
     d = cJSON_GetObjectItemCaseSensitive(j, "data");
     at = cJSON_GetObjectItemCaseSensitive(j, "stored_at");

@@ -803,6 +803,59 @@ static void test_zone_demo_store_notify_id_ok(void **state)
         zd_notify_id_ok("0123456789_abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOPQRSTUVWXYZ"));
 }
 
+/* A reader of an event being marked notified by another thread: stored and not expired, it
+ * is found on every read (issue 19: zd_store_get looked for .event, then .pending, and a
+ * rename between the two answered "no event"). */
+typedef struct mark_race {
+    zd_store *store;
+    atomic_int current; /* the id the writer works on, -1 before the first */
+    atomic_bool done;
+    atomic_int reads, missing;
+} mark_race;
+
+static void *race_reader(void *ud)
+{
+    mark_race *r = ud;
+
+    while (!atomic_load(&r->done)) {
+        int k = atomic_load(&r->current);
+        char id[32], *got = NULL;
+
+        if (k < 0)
+            continue;
+        snprintf(id, sizeof id, "race%d", k);
+        if (zd_store_get(r->store, id, T0, 1200, &got) == 1)
+            atomic_fetch_add(&r->missing, 1);
+        free(got);
+        atomic_fetch_add(&r->reads, 1);
+    }
+    return NULL;
+}
+
+static void test_zone_demo_store_get_while_marked(void **state)
+{
+    fx *f = *state;
+    mark_race r = {.store = f->store};
+    pthread_t reader;
+    char id[32], err[256];
+    int k;
+
+    atomic_init(&r.current, -1);
+    assert_int_equal(pthread_create(&reader, NULL, race_reader, &r), 0);
+    for (k = 0; k < 300; k++) {
+        snprintf(id, sizeof id, "race%d", k);
+        assert_int_equal(zd_store_put(f->store, id, "wwcorp1", 1000002, "{}", T0, err, sizeof err),
+                         0);
+        atomic_store(&r.current, k);
+        while (atomic_load(&r.reads) < 3 * (k + 1)) /* the reader is at it before the rename */
+            ;
+        assert_int_equal(zd_store_mark_notified(f->store, id), 0);
+    }
+    atomic_store(&r.done, true);
+    pthread_join(reader, NULL);
+    assert_int_equal(atomic_load(&r.missing), 0);
+}
+
 static void test_zone_demo_store_put_get(void **state)
 {
     fx *f = *state;
@@ -2359,6 +2412,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zone_demo_async_reports_result, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_async_failure_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_async_queue_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_store_get_while_marked, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
