@@ -230,9 +230,9 @@ static void test_public_key_and_app_kinds(void **state)
     cJSON_AddStringToObject(req, "public_key", pem);
     cJSON_AddNumberToObject(req, "public_key_ver", 1); /* the world already holds version 1 */
     body = cJSON_PrintUnformatted(req);
-    expect("set_public_key", body, 40058);
+    expect("set_public_key", body, 40212); /* 公钥版本号不能低于旧公钥的版本号 */
     free(body);
-    expect("set_public_key", "{\"public_key\":\"not a pem\",\"public_key_ver\":9}", 40058);
+    expect("set_public_key", "{\"public_key\":\"not a pem\",\"public_key_ver\":9}", 40211);
     gettoken("test-secret-2000001", tok2, sizeof tok2);
     j = app_with(tok2, "set_public_key", "{\"public_key\":\"x\",\"public_key_ver\":2}");
     assert_int_equal(errcode_of(j), 710640);

@@ -251,9 +251,9 @@ static void test_msgsync_keyring_versions_and_pem(void **state)
     assert_int_equal(zl_keyring_add(r, 3, v1, len1, 0, err, sizeof err), 0);
     assert_int_equal(zl_keyring_newest_version(r), 3);
 
-    assert_int_equal(zl_keyring_add(r, 3, v2, len2, 5, err, sizeof err), -1);
+    assert_int_equal(zl_keyring_add(r, 3, v2, len2, 5, err, sizeof err), -2);
     assert_string_equal(err, "public_key_ver 3 must be greater than the current version 3");
-    assert_int_equal(zl_keyring_add(r, 2, v2, len2, 5, err, sizeof err), -1);
+    assert_int_equal(zl_keyring_add(r, 2, v2, len2, 5, err, sizeof err), -2);
     assert_string_equal(err, "public_key_ver 2 must be greater than the current version 3");
 
     err[0] = '\0';

@@ -433,7 +433,7 @@ static int bench_sync(size_t n)
     w = srv->world;
     if (!zl_emu_new_event_token(emu, &emu->apps[0], token))
         goto out;
-    if ((item_us = item_cost_us(&w->corps[0], emu->corps[0].keys, n)) < 0)
+    if ((item_us = item_cost_us(&w->corps[0], emu->apps[0].keys, n)) < 0)
         goto out;
     p = &emu->progs[0];
     snprintf(env, sizeof env, "http://127.0.0.1:%u", zl_engine_port(e));

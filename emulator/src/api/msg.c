@@ -18,13 +18,12 @@ static zl_event_token *valid_token(zl_sdk_ctx *x, const char *token)
 
 static cJSON *items(zl_sdk_ctx *x, const size_t *idx, size_t n, cJSON *reply)
 {
-    zl_corp_rt *cr = zl_emu_corp(x->emu, x->app->corp);
     cJSON *list = cJSON_AddArrayToObject(reply, "msg_list");
     char why[200];
     size_t i;
 
     for (i = 0; i < n; i++) {
-        cJSON *item = zl_sync_item(x->app->corp, idx[i], cr->keys, why, sizeof why);
+        cJSON *item = zl_sync_item(x->app->corp, idx[i], x->app->keys, why, sizeof why);
 
         if (!item) {
             cJSON_Delete(reply);
@@ -59,7 +58,7 @@ static cJSON *api_sync_msg(zl_sdk_ctx *x)
         return zl_sdk_err(x, 40058, "cursor and token must not be empty strings; leave them out");
     if (limit == 0)
         limit = 200;
-    if (zl_keyring_count(cr->keys) == 0)
+    if (zl_keyring_count(x->app->keys) == 0)
         return zl_sdk_err(x, 710659, NULL);
     if (!valid_token(x, token)) {
         if (now_s / 60 != cr->rl_window_s) {
@@ -72,6 +71,8 @@ static cJSON *api_sync_msg(zl_sdk_ctx *x)
     if (cursor && zl_cursor_decode(&emu->cursor_key, 1, x->app->scope, cursor, &pos, NULL) != 0)
         return zl_sdk_err(x, 710611, NULL);
     start = zl_sync_start(c, now_s, emu->opt.window_s, cursor ? &pos : NULL, begin_time);
+    if (start < x->app->archive_from) /* archived before the app's first key: not its */
+        start = x->app->archive_from;
     if (!(idx = malloc((size_t)limit * sizeof *idx)))
         return zl_sdk_err(x, -1, "out of memory");
     n = zl_sync_collect(c, start, (size_t)limit, now_s, emu->opt.max_scan, idx, &next, &more);

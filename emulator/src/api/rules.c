@@ -212,8 +212,8 @@ static void rules_on_archive(zl_emu *emu, void *state, zl_corp *c, size_t first,
             hit_rule *hr = NULL;
             size_t n = 0;
 
-            if (ar->corp != c)
-                continue;
+            if (ar->corp != c || zl_keyring_count(ar->keys) == 0 || i < ar->archive_from)
+                continue; /* not in this app's archive */
             for (k = 0; k < cr->count; k++) {
                 const rule_rec *r = &cr->rules[k];
                 bool kw;
@@ -456,7 +456,7 @@ static cJSON *hit_item(sdk_ctx *x, const hit *h, bool detail, char *why, size_t 
 
     cJSON_AddStringToObject(item, "msgid", m->msgid);
     if (detail) {
-        cJSON *d = zl_sync_item(c, h->msg, zl_emu_corp(x->emu, c)->keys, why, whylen);
+        cJSON *d = zl_sync_item(c, h->msg, x->app->keys, why, whylen);
 
         if (!d) {
             cJSON_Delete(item);
@@ -508,7 +508,7 @@ static cJSON *api_get_hit_msg_list(sdk_ctx *x)
         return zl_sdk_err(x, -1, "out of memory");
     if (limit == 0)
         limit = HIT_LIMIT_DEFAULT;
-    if (zl_keyring_count(zl_emu_corp(emu, c)->keys) == 0)
+    if (zl_keyring_count(x->app->keys) == 0)
         return zl_sdk_err(x, 710659, NULL);
     sweep_tokens(emu, state(emu)); /* cr is set: the state exists */
     t = token ? zl_strmap_get(state(emu)->tokens, token) : NULL;

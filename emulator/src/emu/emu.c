@@ -81,6 +81,29 @@ zl_app_rt *zl_emu_app(zl_emu *emu, const char *corpid, uint32_t agentid)
     return NULL;
 }
 
+int zl_emu_app_key_add(zl_emu *emu, zl_app_rt *a, uint32_t version, const char *pem, size_t pem_len,
+                       char *err, size_t errlen)
+{
+    size_t now = zl_msgstore_count(a->corp->messages);
+    bool first = zl_keyring_count(a->keys) == 0;
+    int rc = zl_keyring_add(a->keys, version, pem, pem_len, now, err, errlen);
+
+    (void)emu;
+    if (rc == 0 && first)
+        a->archive_from = now;
+    return rc;
+}
+
+bool zl_emu_corp_archives(zl_emu *emu, const zl_corp *c)
+{
+    size_t i;
+
+    for (i = 0; i < emu->app_count; i++)
+        if (emu->apps[i].corp == c && zl_keyring_count(emu->apps[i].keys) > 0)
+            return true;
+    return false;
+}
+
 zl_corp_rt *zl_emu_corp(zl_emu *emu, const zl_corp *c)
 {
     return &emu->corps[c - emu->world->corps];
@@ -210,21 +233,23 @@ zl_emu *zl_emu_new(zl_engine *e, zl_journal *j, zl_world *w, const zl_emu_option
         zl_corp_rt *cr = &emu->corps[ci];
 
         cr->corp = c;
-        if (!(cr->keys = zl_keyring_new())) {
-            snprintf(err, errlen, "out of memory");
-            goto fail;
-        }
-        for (k = 0; k < c->public_key_count; k++)
-            if (zl_keyring_add(cr->keys, c->public_keys[k].version, c->public_keys[k].pem,
-                               c->public_keys[k].pem_len, 0, err, errlen) != 0)
-                goto fail;
         for (k = 0; k < c->app_count; k++) {
             zl_app_rt *a = &emu->apps[emu->app_count];
+            const zl_public_key *keys = c->public_keys;
+            size_t n = c->public_key_count, i;
 
             a->corp = c;
             a->corp_index = ci;
             a->app = &c->apps[k];
             a->scope = (uint32_t)++emu->app_count;
+            if (!(a->keys = zl_keyring_new())) {
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+            }
+            for (i = 0; i < n; i++) /* the world's keys: the whole archive is the app's */
+                if (zl_keyring_add(a->keys, keys[i].version, keys[i].pem, keys[i].pem_len, 0, err,
+                                   errlen) != 0)
+                    goto fail;
         }
         for (k = 0; k < c->program_count; k++) {
             zl_prog_rt *p = &emu->progs[emu->prog_count];
@@ -274,9 +299,8 @@ void zl_emu_free(zl_emu *emu)
         free(p->replicas);
         free(p->command);
     }
-    if (emu->corps)
-        for (i = 0; i < emu->world->corp_count; i++)
-            zl_keyring_free(emu->corps[i].keys);
+    for (i = 0; emu->apps && i < emu->app_count; i++)
+        zl_keyring_free(emu->apps[i].keys);
     for (i = emu->part_count; i-- > 0;)
         emu->parts[i].ops->free(emu->parts[i].state);
     zl_strmap_free(emu->tokens);

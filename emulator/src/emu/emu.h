@@ -83,11 +83,15 @@ typedef struct zl_app_rt {
     zl_app *app;
     uint32_t scope;       /* binds cursors to this corp and app */
     zl_prog_rt *receiver; /* set_receive_callback, NULL = none */
+    /* The app's public keys ("加密需要用到应用设置的公钥", spec FAQ doc 55301): every
+     * encrypted_secret_key it receives is made with them, and its archive starts with its
+     * first key: messages archived before archive_from (a message index) are not its. */
+    zl_keyring *keys;
+    size_t archive_from;
 } zl_app_rt;
 
 typedef struct zl_corp_rt {
     zl_corp *corp;
-    zl_keyring *keys;
     int64_t rl_window_s; /* start of the current rate-limit minute */
     int rl_count;
 } zl_corp_rt;
@@ -177,6 +181,17 @@ void *zl_emu_part(zl_emu *emu, const zl_emu_part_ops *ops);
 /* Registers state (taken: freed with ops->free in zl_emu_free) under ops. 0, or -1 when the
  * table is full (state is not taken then). */
 int zl_emu_part_set(zl_emu *emu, const zl_emu_part_ops *ops, void *state);
+
+/*
+ * Adds a public key to app a's ring (as set_public_key or the admin console does): messages
+ * archived from now on are encrypted with it, and when it is a's first key a's archive starts
+ * now. Returns 0; -1 for a PEM that is not an RSA-2048 public key, -2 for a version not
+ * greater than the newest (err says which; nothing changes).
+ */
+int zl_emu_app_key_add(zl_emu *emu, zl_app_rt *a, uint32_t version, const char *pem, size_t pem_len,
+                       char *err, size_t errlen);
+/* Whether some app of corp c has a public key (WeCom archives nothing for a corp before). */
+bool zl_emu_corp_archives(zl_emu *emu, const zl_corp *c);
 
 /* Lookups (NULL when absent). */
 zl_prog_rt *zl_emu_prog(zl_emu *emu, const char *corpid, const char *program_id);

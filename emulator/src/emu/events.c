@@ -147,16 +147,16 @@ void zl_emu_events_free(zl_prog_rt *p)
 }
 
 /* WeCom sends one conversation_new_message per archived message an app's archive can see
- * (a party in scope), to the program the app chose, and archives nothing without a key. */
+ * (a party in scope, the app has a public key), to the program the app chose, and archives
+ * nothing for a corp where no app has a key. */
 long zl_emu_archive(zl_emu *emu, zl_corp *c, const cJSON *messages, cJSON *report, char *err,
                     size_t errlen)
 {
-    zl_corp_rt *crt = zl_emu_corp(emu, c);
     size_t before = zl_msgstore_count(c->messages), i, a;
     long n;
     cJSON *events = report ? cJSON_AddArrayToObject(report, "events") : NULL;
 
-    if (zl_keyring_count(crt->keys) == 0) {
+    if (!zl_emu_corp_archives(emu, c)) {
         snprintf(err, errlen,
                  "corp %s has no public key: WeCom archives nothing before set_public_key",
                  c->corpid);
@@ -180,7 +180,9 @@ long zl_emu_archive(zl_emu *emu, zl_corp *c, const cJSON *messages, cJSON *repor
             cJSON *o;
             char token[40];
 
-            if (ar->corp != c || !ar->receiver || !ar->app->data_permission)
+            /* an app's archive holds what came after its first key */
+            if (ar->corp != c || !ar->receiver || !ar->app->data_permission ||
+                zl_keyring_count(ar->keys) == 0 || i < ar->archive_from)
                 continue;
             if (!zl_emu_new_event_token(emu, ar, token))
                 continue;

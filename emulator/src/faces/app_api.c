@@ -235,13 +235,17 @@ static void on_gettoken(zl_emu *emu, zl_request *r)
 
 /* ---- chatdata endpoints ---- */
 
+/* set_public_key: the app's own key ("加密需要用到应用设置的公钥", doc 55301). A key that is
+ * not an RSA-2048 public key is 40211 ("不合法的RSA公钥"); a version not greater than the
+ * current one 40212 ("公钥版本号不能低于旧公钥的版本号"; doc 51799 asks for a greater one),
+ * the global errcode page's codes (doc 10649). */
 static void ep_set_public_key(app_ctx *x)
 {
     const char *pem;
     long long ver;
     char err[300];
-    zl_corp_rt *cr = zl_emu_corp(x->emu, x->app->corp);
     cJSON *d;
+    int rc;
 
     if (x->app->app->kind == ZL_APP_SELF_BUILT) {
         fail(x, 710640, "a self-built app sets its public key in the admin console");
@@ -250,13 +254,14 @@ static void ep_set_public_key(app_ctx *x)
     if (str_field(x, "public_key", 16384, true, &pem) < 0 ||
         int_field(x, "public_key_ver", 1, UINT32_MAX, true, &ver) < 0)
         return;
-    if (zl_keyring_add(cr->keys, (uint32_t)ver, pem, strlen(pem),
-                       zl_msgstore_count(x->app->corp->messages), err, sizeof err) != 0) {
-        fail(x, 40058, err);
+    if ((rc = zl_emu_app_key_add(x->emu, x->app, (uint32_t)ver, pem, strlen(pem), err,
+                                 sizeof err)) != 0) {
+        fail(x, rc == -2 ? 40212 : 40211, err);
         return;
     }
     d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "corpid", x->app->corp->corpid);
+    cJSON_AddNumberToObject(d, "agentid", x->app->app->agentid);
     cJSON_AddNumberToObject(d, "public_key_ver", (double)ver);
     zl_journal_add(x->emu->journal, zl_emu_now_ms(x->emu), "app", "public_key", d);
     answer(x, ok_reply());

@@ -48,6 +48,18 @@ static const char *kind_name(zl_app_kind k)
     return k == ZL_APP_SELF_BUILT ? "self_built" : k == ZL_APP_CUSTOM ? "custom" : "third_party";
 }
 
+/* The newest public key version any app of c holds (0: none, nothing is archived). */
+static uint32_t corp_key_ver(zl_emu *emu, const zl_corp *c)
+{
+    uint32_t v = 0;
+    size_t i;
+
+    for (i = 0; i < emu->app_count; i++)
+        if (emu->apps[i].corp == c && zl_keyring_newest_version(emu->apps[i].keys) > v)
+            v = zl_keyring_newest_version(emu->apps[i].keys);
+    return v;
+}
+
 /* corps, apps and programs with what a developer needs to connect them. */
 static void add_world_state(zl_emu *emu, cJSON *j)
 {
@@ -61,7 +73,7 @@ static void add_world_state(zl_emu *emu, cJSON *j)
 
         cJSON_AddStringToObject(o, "corpid", c->corpid);
         cJSON_AddNumberToObject(o, "messages", (double)zl_msgstore_count(c->messages));
-        cJSON_AddNumberToObject(o, "public_key_ver", zl_keyring_newest_version(emu->corps[i].keys));
+        cJSON_AddNumberToObject(o, "public_key_ver", (double)corp_key_ver(emu, c));
         cJSON_AddItemToArray(corps, o);
     }
     for (i = 0; i < emu->app_count; i++) {
@@ -75,6 +87,7 @@ static void add_world_state(zl_emu *emu, cJSON *j)
         cJSON_AddStringToObject(o, "callback_url", a->app->callback_url);
         cJSON_AddStringToObject(o, "receive_program",
                                 a->receiver ? a->receiver->prog->program_id : "");
+        cJSON_AddNumberToObject(o, "public_key_ver", zl_keyring_newest_version(a->keys));
         cJSON_AddItemToArray(apps, o);
     }
     for (i = 0; i < emu->prog_count; i++) {
@@ -548,37 +561,73 @@ static void on_notifications(zl_engine *e, zl_request *r, void *ud)
     zl_request_respond_json(r, 200, j);
 }
 
-/* POST /_zonelab/public_key {"corpid"?, "public_key_ver":N, "public_key":PEM}: the admin
- * console's way, for self-built apps. */
+/*
+ * POST /_zonelab/public_key {"corpid"?, "agentid"?, "public_key_ver":N, "public_key":PEM}: the
+ * admin console's way (a self-built app cannot call set_public_key). With agentid the key is
+ * that app's; without, every app of the corp gets it (as the world's corp-level public_keys
+ * do). Refused, with nothing changed, when an app already holds that version or a newer one.
+ */
 static void on_public_key(zl_engine *e, zl_request *r, void *ud)
 {
     zl_control *c = ud;
-    cJSON *body = object_body(r, "{\"public_key_ver\":2,\"public_key\":\"-----BEGIN...\"}"), *reply;
-    const cJSON *ver, *pem;
+    zl_emu *emu = c->emu;
+    cJSON *body = object_body(r, "{\"public_key_ver\":2,\"public_key\":\"-----BEGIN...\"}"), *reply,
+          *apps;
+    const cJSON *ver, *pem, *ag;
     zl_corp *corp;
     char why[300];
+    size_t i;
 
     (void)e;
     if (!body)
         return;
     ver = cJSON_GetObjectItemCaseSensitive(body, "public_key_ver");
     pem = cJSON_GetObjectItemCaseSensitive(body, "public_key");
-    if (!(corp = corp_of(c->emu, r, body)))
+    ag = cJSON_GetObjectItemCaseSensitive(body, "agentid");
+    if (!(corp = corp_of(emu, r, body)))
         goto out;
     if (!cJSON_IsNumber(ver) || !cJSON_IsString(pem) || ver->valuedouble < 1 ||
-        ver->valuedouble > UINT32_MAX) {
+        ver->valuedouble > UINT32_MAX || ver->valuedouble != (double)(uint32_t)ver->valuedouble) {
         refuse(r, 400, "give public_key_ver (integer >= 1) and public_key (PEM text)");
         goto out;
     }
-    if (zl_keyring_add(zl_emu_corp(c->emu, corp)->keys, (uint32_t)ver->valuedouble,
-                       pem->valuestring, strlen(pem->valuestring),
-                       zl_msgstore_count(corp->messages), why, sizeof why) != 0) {
-        refuse(r, 400, why);
+    if (ag && (!cJSON_IsNumber(ag) || !zl_emu_app(emu, corp->corpid, (uint32_t)ag->valuedouble))) {
+        refuse(r, 404, "agentid is not an app of the corp");
         goto out;
     }
+    for (i = 0; i < emu->app_count; i++) { /* all or nothing */
+        zl_app_rt *a = &emu->apps[i];
+
+        if (a->corp != corp || (ag && a->app->agentid != (uint32_t)ag->valuedouble))
+            continue;
+        if (zl_keyring_newest_version(a->keys) >= (uint32_t)ver->valuedouble) {
+            snprintf(why, sizeof why,
+                     "public_key_ver %u must be greater than app %u's current version %u",
+                     (unsigned)ver->valuedouble, (unsigned)a->app->agentid,
+                     (unsigned)zl_keyring_newest_version(a->keys));
+            refuse(r, 400, why);
+            goto out;
+        }
+    }
     reply = cJSON_CreateObject();
+    apps = cJSON_CreateArray();
+    for (i = 0; i < emu->app_count; i++) {
+        zl_app_rt *a = &emu->apps[i];
+
+        if (a->corp != corp || (ag && a->app->agentid != (uint32_t)ag->valuedouble))
+            continue;
+        if (zl_emu_app_key_add(emu, a, (uint32_t)ver->valuedouble, pem->valuestring,
+                               strlen(pem->valuestring), why, sizeof why) != 0) {
+            cJSON_Delete(reply);
+            cJSON_Delete(apps);
+            refuse(r, 400, why); /* a bad PEM fails on the first app: nothing changed */
+            goto out;
+        }
+        cJSON_AddItemToArray(apps, cJSON_CreateNumber(a->app->agentid));
+    }
     cJSON_AddBoolToObject(reply, "ok", 1);
     cJSON_AddNumberToObject(reply, "public_key_ver", ver->valuedouble);
+    cJSON_AddItemToObject(reply, "agentids", apps);
     zl_request_respond_json(r, 200, reply);
 out:
     cJSON_Delete(body);

@@ -245,6 +245,22 @@ function upload_media(filename, bytes, opts)
   return r
 end
 
+-- decrypt_secret_key(encrypted_secret_key, private_key_file): what an app does with a sync_msg
+-- item's service_encrypt_info: the message's secret_key, or nil, why when the key does not
+-- fit (another app's key, say). A relative file is read from the scenario file's folder.
+function decrypt_secret_key(encrypted, file)
+  check(type(encrypted) == "string" and type(file) == "string", 2,
+    "decrypt_secret_key(encrypted_secret_key, private_key_file)")
+  return zl.decrypt_secret_key(encrypted, file)
+end
+
+-- file_text(file): the text of a file beside the scenario (at most 1 MiB), such as the PEM
+-- of a public key for set_public_key.
+function file_text(file)
+  check(type(file) == "string", 2, "file_text(file)")
+  return zl.file_text(file)
+end
+
 function state()
   local _, r = http("GET", "/_zonelab/state")
   return r

@@ -3,6 +3,7 @@
  * the engine until the wait is over and resumes the test, and the continuation returns what
  * was found (or nil, "timeout"), raising for a crash or a failed backend script. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <strings.h>
 
 #include "scenario/scenario_int.h"
+#include "wecom/msgkey.h"
 #include "wire.h"
 
 static long timeout_arg(lua_State *L, sc *s, int idx)
@@ -459,6 +461,79 @@ static int l_info(lua_State *L)
     return 1;
 }
 
+/* path, relative to the scenario file's folder unless absolute, into out. */
+static void scenario_path(const sc *s, const char *file, char *out, size_t n)
+{
+    const char *slash = strrchr(s->path, '/');
+
+    if (file[0] == '/' || !slash)
+        snprintf(out, n, "%s", file);
+    else
+        snprintf(out, n, "%.*s/%s", (int)(slash - s->path), s->path, file);
+}
+
+/* The text of a file of at most max bytes, owned (free()); NULL after raising. */
+static char *slurp(lua_State *L, sc *s, const char *verb, const char *file, size_t max, size_t *len)
+{
+    char path[1400], *buf;
+    FILE *f;
+
+    scenario_path(s, file, path, sizeof path);
+    if (!(f = fopen(path, "rb"))) {
+        zl_sandbox_raise(L, "%s: cannot read %s: %s", verb, path, strerror(errno));
+        return NULL;
+    }
+    if (!(buf = malloc(max + 1))) {
+        fclose(f);
+        zl_sandbox_raise(L, "%s: out of memory", verb);
+        return NULL;
+    }
+    *len = fread(buf, 1, max + 1, f);
+    fclose(f);
+    if (*len > max) {
+        free(buf);
+        zl_sandbox_raise(L, "%s: %s is larger than %zu bytes", verb, path, max);
+        return NULL;
+    }
+    buf[*len] = '\0';
+    return buf;
+}
+
+/* _zl.file_text(file) -> the text of a file (at most 1 MiB) beside the scenario, such as a
+ * PEM key for set_public_key. */
+static int l_file_text(lua_State *L)
+{
+    size_t len;
+    char *text = slurp(L, self(L), "file_text", luaL_checkstring(L, 1), 1u << 20, &len);
+
+    lua_pushlstring(L, text, len);
+    free(text);
+    return 1;
+}
+
+/* _zl.decrypt_secret_key(encrypted_secret_key, private_key_file) -> the secret, or nil, why:
+ * what an app does with a sync_msg item's service_encrypt_info (RSA PKCS#1 v1.5 with the
+ * private key of that version). */
+static int l_decrypt_secret_key(lua_State *L)
+{
+    size_t blen, n, secret_len = 0;
+    const char *b64 = luaL_checklstring(L, 1, &blen);
+    char why[300], *pem = slurp(L, self(L), "decrypt_secret_key", luaL_checkstring(L, 2),
+                                ZL_MSGKEY_MAX_PEM, &n);
+    unsigned char *secret = NULL;
+    int rc = zl_msgkey_decrypt(pem, n, b64, blen, &secret, &secret_len, why, sizeof why);
+
+    free(pem);
+    if (rc != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, why);
+        return 2;
+    }
+    lua_pushlstring(L, (const char *)secret, secret_len);
+    free(secret);
+    return 1;
+}
+
 /* The SDK hook: asks the scenario's backend function what to do with this invoke. */
 int zl_primitives_sdk_hook(void *ud, const char *api, const cJSON *request, cJSON **reply,
                            long *delay_ms)
@@ -545,4 +620,6 @@ const luaL_Reg zl_primitives[] = {{"http", l_http},
                                   {"monotonic_ms", l_monotonic_ms},
                                   {"where", l_where},
                                   {"step_timeout", l_step_timeout},
+                                  {"decrypt_secret_key", l_decrypt_secret_key},
+                                  {"file_text", l_file_text},
                                   {NULL, NULL}};

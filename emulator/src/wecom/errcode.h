@@ -17,6 +17,8 @@
     X(40056, "invalid agentid")                                                                    \
     X(40058, "invalid parameter")                                                                  \
     X(40091, "invalid secret, it may belong to another corp")                                      \
+    X(40211, "invalid RSA public key")                                                             \
+    X(40212, "public key version lower than the old one")                                          \
     X(41001, "access_token missing")                                                               \
     X(41002, "corpid missing")                                                                     \
     X(41004, "corpsecret missing")                                                                 \

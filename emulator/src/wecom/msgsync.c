@@ -195,7 +195,7 @@ int zl_keyring_add(zl_keyring *r, uint32_t version, const char *pem, size_t pem_
     if (version <= newest) {
         zl_err_set(err, errlen, "public_key_ver %u must be greater than the current version %u",
                    (unsigned)version, (unsigned)newest);
-        return -1;
+        return -2;
     }
     if (r->count >= ZL_WORLD_MAX_ITEMS) {
         zl_err_set(err, errlen, "public_key_ver %u: the corp already has %d keys, the most allowed",

@@ -65,9 +65,10 @@ zl_keyring *zl_keyring_new(void);
 void zl_keyring_free(zl_keyring *r);
 /*
  * Adds a key (pem is pem_len bytes, borrowed and parsed now). version must be greater than
- * the newest (else -1, err "public_key_ver N must be greater than the current version M");
+ * the newest (else -2, err "public_key_ver N must be greater than the current version M");
  * the PEM is checked like zl_msgkey_check_public_key (RSA-2048 "BEGIN PUBLIC KEY") and err
- * says what is wrong. At most ZL_WORLD_MAX_ITEMS keys. Returns 0, or -1 with r unchanged.
+ * says what is wrong (-1). At most ZL_WORLD_MAX_ITEMS keys (-1). Returns 0, or -1 / -2 with
+ * r unchanged.
  */
 int zl_keyring_add(zl_keyring *r, uint32_t version, const char *pem, size_t pem_len,
                    size_t from_index, char *err, size_t errlen);
