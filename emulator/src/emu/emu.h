@@ -22,6 +22,9 @@
 /* Every behaviour WeCom leaves open, with its default (docs/emulator.md lists them). */
 typedef struct zl_emu_options {
     int64_t token_ttl_s;       /* access_token lifetime, 7200 */
+    bool token_fresh_each;     /* false: gettoken answers the same token while it is valid
+                                  ("有效期内重复获取返回相同结果", doc 42543); true: a new
+                                  one each call (zonelab before issue 16) */
     long program_timeout_ms;   /* sync_call_program / async_program_task wait, 10000 */
     long event_timeout_ms;     /* event delivery wait, 5000 */
     int64_t notify_ttl_s;      /* notify_id lifetime, 600 */
@@ -88,6 +91,7 @@ typedef struct zl_app_rt {
      * first key: messages archived before archive_from (a message index) are not its. */
     zl_keyring *keys;
     size_t archive_from;
+    char access_token[48]; /* the newest gettoken answer, "" before the first */
 } zl_app_rt;
 
 typedef struct zl_corp_rt {

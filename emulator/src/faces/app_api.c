@@ -214,6 +214,17 @@ static void on_gettoken(zl_emu *emu, zl_request *r)
         return;
     }
     x->app = found;
+    /* "有效期内重复获取返回相同结果，过期后获取会返回新的access_token" (doc 42543): the
+     * same token, with the seconds it has left, until it expires */
+    t = found->access_token[0] ? zl_strmap_get(emu->tokens, found->access_token) : NULL;
+    if (t && !emu->opt.token_fresh_each && t->expires_ms > zl_emu_now_ms(emu)) {
+        reply = ok_reply();
+        cJSON_AddStringToObject(reply, "access_token", found->access_token);
+        cJSON_AddNumberToObject(reply, "expires_in",
+                                (double)((t->expires_ms - zl_emu_now_ms(emu) + 999) / 1000));
+        answer(x, reply);
+        return;
+    }
     memcpy(token, "at_", 3);
     zl_engine_random_hex(emu->engine, token + 3, 20);
     if (!(t = malloc(sizeof *t))) {
@@ -227,6 +238,7 @@ static void on_gettoken(zl_emu *emu, zl_request *r)
         fail(x, -1, "out of memory");
         return;
     }
+    snprintf(found->access_token, sizeof found->access_token, "%s", token);
     reply = ok_reply();
     cJSON_AddStringToObject(reply, "access_token", token);
     cJSON_AddNumberToObject(reply, "expires_in", (double)emu->opt.token_ttl_s);
