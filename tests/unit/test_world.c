@@ -501,10 +501,10 @@ static void test_world_consents_change_at_run_time(void **state)
     if (w == NULL)
         fail_msg("%s", err);
     c = zl_world_corp(w, "ww1");
-    assert_string_equal(zl_corp_group(c, "g1")->name, "");      /* an unnamed group */
-    assert_false(zl_group_in_scope(c, zl_corp_group(c, "g1"))); /* u2 is out of scope */
-    assert_true(zl_group_in_scope(c, zl_corp_group(c, "g2")));
-    assert_false(zl_group_in_scope(c, NULL));
+    assert_string_equal(zl_corp_group(c, "g1")->name, "");            /* an unnamed group */
+    assert_false(zl_group_in_scope(c, NULL, zl_corp_group(c, "g1"))); /* u2 is out of scope */
+    assert_true(zl_group_in_scope(c, NULL, zl_corp_group(c, "g2")));
+    assert_false(zl_group_in_scope(c, NULL, NULL));
     assert_string_equal(zl_corp_member(c, "u1")->alias, ""); /* defaults */
     assert_int_equal(zl_corp_external(c, "wm1")->follow_user_count, 0);
     assert_string_equal(zl_corp_external(c, "wm1")->remark, "");

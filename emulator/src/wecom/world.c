@@ -279,7 +279,23 @@ zl_group *zl_corp_group(zl_corp *c, const char *chatid)
     return i >= 0 ? &c->groups[i] : NULL;
 }
 
-bool zl_group_in_scope(zl_corp *c, const zl_group *g)
+bool zl_scope_has(const zl_corp *c, const zl_scope *s, const zl_member *m)
+{
+    uintptr_t at, first;
+
+    if (c == NULL || m == NULL)
+        return false;
+    if (s == NULL || s->members == NULL)
+        return m->in_scope;
+    /* m is one of c->members: its index says where it stands in s */
+    at = (uintptr_t)m;
+    first = (uintptr_t)c->members;
+    if (c->members == NULL || at < first || (at - first) / sizeof *m >= c->member_count)
+        return false;
+    return s->members[(at - first) / sizeof *m];
+}
+
+bool zl_group_in_scope(zl_corp *c, const zl_scope *s, const zl_group *g)
 {
     if (c == NULL || g == NULL)
         return false;
@@ -287,7 +303,7 @@ bool zl_group_in_scope(zl_corp *c, const zl_group *g)
         const zl_member *m;
 
         if (g->members[k].type == ZL_PARTY_EMPLOYEE &&
-            (m = zl_corp_member(c, g->members[k].id)) != NULL && m->in_scope)
+            (m = zl_corp_member(c, g->members[k].id)) != NULL && zl_scope_has(c, s, m))
             return true;
     }
     return false;
