@@ -402,7 +402,7 @@ typedef struct zl_scope {
     const bool *members;
 } zl_scope;
 
-/* Whether member m of c is inside s. */
+/* Whether member m of c (one of c->members when s gives members) is inside s. */
 bool zl_scope_has(const zl_corp *c, const zl_scope *s, const zl_member *m);
 /* Whether some employee member (type 1) of g is a member of c inside s. */
 bool zl_group_in_scope(zl_corp *c, const zl_scope *s, const zl_group *g);
@@ -413,11 +413,11 @@ bool zl_group_in_scope(zl_corp *c, const zl_scope *s, const zl_group *g);
  * scope (in_scope). in has c->member_count entries. Returns how many are marked.
  */
 size_t zl_auth_scope_members(const zl_corp *c, const zl_auth *a, bool *in);
-/* The suite with this suite_id, or NULL. */
+/* The suite with this suite_id, or NULL (providers and suites are short lists). */
 zl_suite *zl_world_suite(zl_world *w, const char *suite_id);
 /* The provider whose own corpid this is, or NULL. */
 zl_provider *zl_world_provider(zl_world *w, const char *corpid);
-/* The department id, or tag tagid, of c; NULL when there is none. */
+/* The department id, or tag tagid, of c (hashed); NULL when there is none. */
 zl_department *zl_corp_department(zl_corp *c, uint32_t id);
 zl_tag *zl_corp_tag(zl_corp *c, uint32_t tagid);
 /* The public key with the highest version, or NULL when the corp has none. */
