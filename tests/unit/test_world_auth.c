@@ -182,9 +182,10 @@ static const bad_world BAD[] = {
                                    "\"token\":\"t\",\"encoding_aes_key\":\"" KEY43 "\","
                                    "\"auth\":{\"permanent_code\":\"s7\"}}")),
      "corps[0].apps[1].secret is already the secret of corps[0].apps[0]"},
-    {WORLD(SUITES, APPS(APP(7, "") "," APP(8, AUTH("\"seats\":5")))),
-     "corps[0].apps[1].auth.seats 5 differs from corps[0].apps[0].auth.seats 0: a provider's "
-     "seats in a corp are shared by all its apps there"},
+    {WORLD(SUITES, APPS(APP(7, AUTH("\"seats\":0")) "," APP(6, "") "," APP(
+                       8, ",\"kind\":\"custom\"" AUTH("\"seats\":5")))),
+     "corps[0].apps[2].auth.seats 5 differs from corps[0].apps[0].auth.seats 0: a provider's "
+     "seats in a corp are shared by all its apps there (give them once)"},
     /* an app's keys */
     {TP(",\"public_keys\":[]"),
      "corps[0].apps[0].public_keys must hold at least one key (leave it out and the corp's "
@@ -354,6 +355,67 @@ static void test_world_auth_derived_code_is_unique(void **state)
                                                                                                         "\"name\"" \
                                                                                                         ":\"d\"}]" \
                                                                                                         "}"
+
+/* One provider's seats in a corp are its apps' there; another provider's are its own. */
+#define SEATS_WORLD                                                                                                                        \
+    "{\"providers\":[" SUITES                                                                                                              \
+    "," PROVIDER("wwq", SUITE("sq",                                                                                                        \
+                              "third_party")) "],"                                                                                         \
+                                              "\"corps\":[{\"corpid\":\"ww1\",\"name\":\"c\","                                             \
+                                              "\"apps\":[" APP(1, "") "," APP(2, ",\"suite_id\":"                                          \
+                                                                                 "\"sq\"") "," APP(3, ",\"kind\":\"self_built\"") "," APP( \
+                                                  4, ",\"kind\":\"custom\",\"auth\":{\"seats\":"                                           \
+                                                     "7}") "," APP(5,                                                                      \
+                                                                   ",\"auth\":{\"seats\":7}") "]}"                                         \
+                                                                                              ","                                          \
+                                                                                              "{"                                          \
+                                                                                              "\""                                         \
+                                                                                              "co"                                         \
+                                                                                              "rp"                                         \
+                                                                                              "id"                                         \
+                                                                                              "\""                                         \
+                                                                                              ":"                                          \
+                                                                                              "\""                                         \
+                                                                                              "ww"                                         \
+                                                                                              "2"                                          \
+                                                                                              "\""                                         \
+                                                                                              ","                                          \
+                                                                                              "\""                                         \
+                                                                                              "na"                                         \
+                                                                                              "me"                                         \
+                                                                                              "\""                                         \
+                                                                                              ":"                                          \
+                                                                                              "\""                                         \
+                                                                                              "d"                                          \
+                                                                                              "\""                                         \
+                                                                                              ","                                          \
+                                                                                              "\""                                         \
+                                                                                              "ap"                                         \
+                                                                                              "ps"                                         \
+                                                                                              "\""                                         \
+                                                                                              ":"                                          \
+                                                                                              "[" APP(                                     \
+                                                                                                  9,                                       \
+                                                                                                  "") "]}]}"
+
+static void test_world_auth_seats_are_shared(void **state)
+{
+    char err[512] = "";
+    zl_world *w = load(SEATS_WORLD, err, sizeof err);
+    zl_corp *c;
+
+    (void)state;
+    if (w == NULL)
+        fail_msg("%s", err);
+    c = zl_world_corp(w, "ww1");
+    assert_int_equal(zl_corp_app(c, 1)->auth.seats, 7); /* wwp's, given by 4 and 5 */
+    assert_int_equal(zl_corp_app(c, 4)->auth.seats, 7);
+    assert_int_equal(zl_corp_app(c, 5)->auth.seats, 7);
+    assert_int_equal(zl_corp_app(c, 2)->auth.seats, 0);               /* wwq's */
+    assert_int_equal(zl_corp_app(c, 3)->auth.seats, 0);               /* self-built */
+    assert_int_equal(zl_world_corp(w, "ww2")->apps[0].auth.seats, 0); /* another corp */
+    zl_world_free(w);
+}
 
 static void test_world_auth_defaults(void **state)
 {
@@ -664,6 +726,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_world_auth_bad_worlds_name_the_path),
         cmocka_unit_test(test_world_auth_derived_code_is_unique),
+        cmocka_unit_test(test_world_auth_seats_are_shared),
         cmocka_unit_test(test_world_auth_defaults),
         cmocka_unit_test(test_world_auth_no_provider),
         cmocka_unit_test(test_world_auth_scope_members),

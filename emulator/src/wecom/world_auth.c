@@ -360,28 +360,6 @@ static int settle_permanent_code(zl_loader *L, const char *ap, zl_corp *c, zl_ap
     return 0;
 }
 
-/* Refuses seats that differ from another app's of the same provider in c. */
-static int check_seats(zl_loader *L, const char *ap, const char *cpath, const zl_corp *c,
-                       const zl_app *app)
-{
-    char fp[PATH_LEN];
-
-    if (app->suite == NULL)
-        return 0;
-    for (size_t k = 0; k < c->app_count; k++) {
-        const zl_app *o = &c->apps[k];
-
-        if (o->suite != NULL && o->suite->provider == app->suite->provider &&
-            o->auth.seats != app->auth.seats)
-            return zl_load_fail(L,
-                                "%s.auth.seats %u differs from %s[%zu].auth.seats %u: a provider's "
-                                "seats in a corp are shared by all its apps there",
-                                ap, app->auth.seats, zl_load_fpath(fp, cpath, "apps"), k,
-                                o->auth.seats);
-    }
-    return 0;
-}
-
 int zl_load_app_auth(zl_loader *L, const cJSON *ja, const char *ap, const char *cpath, zl_corp *c,
                      zl_app *app, const char *secret)
 {
@@ -415,7 +393,6 @@ int zl_load_app_auth(zl_loader *L, const cJSON *ja, const char *ap, const char *
     a->seats = (uint32_t)seats;
     a->msg_duration_days = (uint32_t)days;
     if (settle_permanent_code(L, ap, c, app, secret, code) != 0 ||
-        check_seats(L, ap, cpath, c, app) != 0 ||
         zl_load_public_keys(L, ja, ap, &keyring, &app->public_key_count) != 0)
         return -1;
     if (cJSON_GetObjectItemCaseSensitive(ja, "public_keys") != NULL && app->public_key_count == 0)
@@ -424,5 +401,51 @@ int zl_load_app_auth(zl_loader *L, const cJSON *ja, const char *ap, const char *
                             "corp's public_keys apply)",
                             ap);
     app->public_keys = keyring;
+    return 0;
+}
+
+/* Whether app object ja gives auth.seats. */
+static bool gives_seats(const cJSON *ja)
+{
+    const cJSON *auth = cJSON_GetObjectItemCaseSensitive(ja, "auth");
+
+    return cJSON_GetObjectItemCaseSensitive(auth, "seats") != NULL;
+}
+
+int zl_load_share_seats(zl_loader *L, const cJSON *apps, const char *cpath, zl_corp *c)
+{
+    const cJSON *ja, *jb;
+    char fp[PATH_LEN], ap[PATH_LEN];
+    size_t i = 0;
+
+    zl_load_fpath(fp, cpath, "apps");
+    cJSON_ArrayForEach(ja, apps)
+    {
+        zl_app *app = &c->apps[i];
+        size_t k = 0;
+
+        if (app->suite == NULL || !gives_seats(ja)) {
+            i++;
+            continue;
+        }
+        cJSON_ArrayForEach(jb, apps)
+        {
+            zl_app *o = &c->apps[k];
+
+            if (k != i && o->suite != NULL && o->suite->provider == app->suite->provider) {
+                if (!gives_seats(jb))
+                    o->auth.seats = app->auth.seats;
+                else if (k < i && o->auth.seats != app->auth.seats)
+                    return zl_load_fail(L,
+                                        "%s.auth.seats %u differs from %s[%zu].auth.seats %u: a "
+                                        "provider's seats in a corp are shared by all its apps "
+                                        "there (give them once)",
+                                        zl_load_ipath(ap, fp, i), app->auth.seats, fp, k,
+                                        o->auth.seats);
+            }
+            k++;
+        }
+        i++;
+    }
     return 0;
 }

@@ -205,6 +205,13 @@ int zl_load_providers(zl_loader *L, const cJSON *root);
 int zl_load_app_auth(zl_loader *L, const cJSON *ja, const char *ap, const char *cpath, zl_corp *c,
                      zl_app *app, const char *secret);
 
+/*
+ * After c's apps (corp object's "apps" array apps): the seats a provider bought in c are
+ * shared by its apps there, so an app that gives none takes another's, and two that give
+ * them must agree.
+ */
+int zl_load_share_seats(zl_loader *L, const cJSON *apps, const char *cpath, zl_corp *c);
+
 /* ---- sections of a corp the model reads (world.c) ---- */
 
 /* Checks that id names a party of type in c (robots are not modelled: any id); name is its

@@ -251,7 +251,7 @@ static int load_apps(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp *
             return -1;      /* the secret came from auth.permanent_code */
         c->app_count = ++i; /* counted once complete: the secret scans read it */
     }
-    return 0;
+    return zl_load_share_seats(L, arr, cpath, c);
 }
 
 static int load_abilities(zl_loader *L, const cJSON *jp, const char *pp, zl_program *p)
