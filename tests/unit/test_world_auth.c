@@ -288,115 +288,39 @@ static void test_world_auth_derived_code_is_unique(void **state)
 }
 
 /* Suites picked, permanent_codes derived and shared with secrets, editions by default. */
-#define DEFAULTS_WORLD                                                                                             \
-    "{\"providers\":[" PROVIDER("wwp", SUITE("sc", "custom")) "," PROVIDER(                                        \
-        "wwq",                                                                                                     \
-        SUITE("st", "third_party") "," SUITE(                                                                      \
-            "st2",                                                                                                 \
-            "third_party")) "],"                                                                                   \
-                            "\"corps\":[{\"corpid\":\"ww1\",\"name\":\"c\",\"test_corp\":true,"                    \
-                            "\"apps\":[" APP(1, "") "," APP(                                                       \
-                                2,                                                                                 \
-                                ",\"suite_id\":\"st2\"") ","                                                       \
-                                                         "{\"agentid\":3,\"name\":\"a\",\"kind\":"                 \
-                                                         "\"custom\",\"token\":\"t\",\"encoding_"                  \
-                                                         "aes_key\":\"" KEY43                                      \
-                                                         "\",\"auth\":{\"permanent_code\":\"dk-"                   \
-                                                         "secret\"}}," APP(                                        \
-                                                             4,                                                    \
-                                                             ",\"kind\":"                                          \
-                                                             "\"custom\"") "," APP(5,                              \
-                                                                                   ",\"kind\":"                    \
-                                                                                   "\"self_"                       \
-                                                                                   "built\","                      \
-                                                                                   "\"auth\":{"                    \
-                                                                                   "\"editions\":"                 \
-                                                                                   "[{"                            \
-                                                                                   "\"edition\":"                  \
-                                                                                   "2,\"status\":"                 \
-                                                                                   "1,"                            \
-                                                                                   "\"begin_"                      \
-                                                                                   "time\":100,"                   \
-                                                                                   "\"end_time\":"                 \
-                                                                                   "200}],\"msg_"                  \
-                                                                                   "duration_"                     \
-                                                                                   "days\":"                       \
-                                                                                   "365}") "," APP(6,              \
-                                                                                                   ",\"auth\":{"   \
-                                                                                                   "\"editions\":" \
-                                                                                                   "[{"            \
-                                                                                                   "\"edition\":"  \
-                                                                                                   "1,\"status\":" \
-                                                                                                   "7},{"          \
-                                                                                                   "\"edition\":"  \
-                                                                                                   "3,\"status\":" \
-                                                                                                   "2,"            \
-                                                                                                   "\"end_time\":" \
-                                                                                                   "9}],"          \
-                                                                                                   "\"seats\":0,"  \
-                                                                                                   "\"test\":"     \
-                                                                                                   "true,\"msg_"   \
-                                                                                                   "duration_"     \
-                                                                                                   "days\":730,"   \
-                                                                                                   "\"permanent_"  \
-                                                                                                   "code\":"       \
-                                                                                                   "\"given\"},"   \
-                                                                                                   "\"public_"     \
-                                                                                                   "keys\":[{"     \
-                                                                                                   "\"version\":"  \
-                                                                                                   "4,\"pem_"      \
-                                                                                                   "file\":"       \
-                                                                                                   "\"test_v2_"    \
-                                                                                                   "public.pem\"}" \
-                                                                                                   "]") "]},"      \
-                                                                                                        "{\"corpi" \
-                                                                                                        "d\":"     \
-                                                                                                        "\"ww2\"," \
-                                                                                                        "\"name\"" \
-                                                                                                        ":\"d\"}]" \
-                                                                                                        "}"
+#define TWO_PROVIDERS                                                                              \
+    "\"providers\":[" PROVIDER("wwp", SUITE("sc", "custom")) "," PROVIDER(                         \
+        "wwq", SUITE("st", "third_party") "," SUITE("st2", "third_party")) "]"
+#define APP_DK_CODE                                                                                \
+    "{\"agentid\":3,\"name\":\"a\",\"kind\":\"custom\",\"token\":\"t\","                           \
+    "\"encoding_aes_key\":\"" KEY43 "\",\"auth\":{\"permanent_code\":\"dk-secret\"}}"
+#define AUTH_SELF                                                                                  \
+    AUTH("\"editions\":[{\"edition\":2,\"status\":1,\"begin_time\":100,\"end_time\":200}],"        \
+         "\"msg_duration_days\":365")
+#define AUTH_FULL                                                                                  \
+    AUTH("\"editions\":[{\"edition\":1,\"status\":7},{\"edition\":3,\"status\":2,"                 \
+         "\"end_time\":9}],\"seats\":0,\"test\":true,\"msg_duration_days\":730,"                   \
+         "\"permanent_code\":\"given\"")
+#define KEYS_V4  ",\"public_keys\":[{\"version\":4,\"pem_file\":\"test_v2_public.pem\"}]"
+#define KIND(k)  ",\"kind\":\"" k "\""
+#define APPS_1_2 APP(1, "") "," APP(2, ",\"suite_id\":\"st2\"")
+#define APPS_4_5_6                                                                                 \
+    APP(4, KIND("custom")) "," APP(5, KIND("self_built") AUTH_SELF) "," APP(6, AUTH_FULL KEYS_V4)
+#define CORP_WW1(o) "{\"corpid\":\"ww1\",\"name\":\"c\"" o "}"
+#define CORP_WW2(o) "{\"corpid\":\"ww2\",\"name\":\"d\"" o "}"
+#define DEFAULTS_WORLD                                                                             \
+    "{" TWO_PROVIDERS ",\"corps\":[" CORP_WW1(                                                     \
+        ",\"test_corp\":true" APPS(APPS_1_2 "," APP_DK_CODE "," APPS_4_5_6)) "," CORP_WW2("") "]}"
 
 /* One provider's seats in a corp are its apps' there; another provider's are its own. */
-#define SEATS_WORLD                                                                                                                        \
-    "{\"providers\":[" SUITES                                                                                                              \
-    "," PROVIDER("wwq", SUITE("sq",                                                                                                        \
-                              "third_party")) "],"                                                                                         \
-                                              "\"corps\":[{\"corpid\":\"ww1\",\"name\":\"c\","                                             \
-                                              "\"apps\":[" APP(1, "") "," APP(2, ",\"suite_id\":"                                          \
-                                                                                 "\"sq\"") "," APP(3, ",\"kind\":\"self_built\"") "," APP( \
-                                                  4, ",\"kind\":\"custom\",\"auth\":{\"seats\":"                                           \
-                                                     "7}") "," APP(5,                                                                      \
-                                                                   ",\"auth\":{\"seats\":7}") "]}"                                         \
-                                                                                              ","                                          \
-                                                                                              "{"                                          \
-                                                                                              "\""                                         \
-                                                                                              "co"                                         \
-                                                                                              "rp"                                         \
-                                                                                              "id"                                         \
-                                                                                              "\""                                         \
-                                                                                              ":"                                          \
-                                                                                              "\""                                         \
-                                                                                              "ww"                                         \
-                                                                                              "2"                                          \
-                                                                                              "\""                                         \
-                                                                                              ","                                          \
-                                                                                              "\""                                         \
-                                                                                              "na"                                         \
-                                                                                              "me"                                         \
-                                                                                              "\""                                         \
-                                                                                              ":"                                          \
-                                                                                              "\""                                         \
-                                                                                              "d"                                          \
-                                                                                              "\""                                         \
-                                                                                              ","                                          \
-                                                                                              "\""                                         \
-                                                                                              "ap"                                         \
-                                                                                              "ps"                                         \
-                                                                                              "\""                                         \
-                                                                                              ":"                                          \
-                                                                                              "[" APP(                                     \
-                                                                                                  9,                                       \
-                                                                                                  "") "]}]}"
+#define SEATS_PROVIDERS "\"providers\":[" SUITES "," PROVIDER("wwq", SUITE("sq", "third_party")) "]"
+#define SEATS_APPS                                                                                 \
+    APP(1, "")                                                                                     \
+    "," APP(2, ",\"suite_id\":\"sq\"") "," APP(3, KIND("self_built")) "," APP(                     \
+        4, KIND("custom") AUTH("\"seats\":7")) "," APP(5, AUTH("\"seats\":7"))
+#define SEATS_WORLD                                                                                \
+    "{" SEATS_PROVIDERS                                                                            \
+    ",\"corps\":[" CORP_WW1(APPS(SEATS_APPS)) "," CORP_WW2(APPS(APP(9, ""))) "]}"
 
 static void test_world_auth_seats_are_shared(void **state)
 {
