@@ -387,7 +387,7 @@ static void test_msgsync_visible_edition_and_scope(void **state)
         m.receivers = VIS[i].to;
         m.receiver_count = VIS[i].to_count;
         m.msgtype = VIS[i].msgtype;
-        if (zl_msg_visible(c, &m) != VIS[i].visible)
+        if (zl_msg_visible(c, NULL, &m) != VIS[i].visible)
             fail_msg("case %zu: %s -> %s (msgtype %d) should be %s", i, m.sender.id,
                      m.receivers[0].id, (int)m.msgtype, VIS[i].visible ? "visible" : "hidden");
     }
@@ -479,7 +479,7 @@ static void check_collect(zl_corp *c, size_t start, size_t limit, int64_t now, s
     size_t n;
 
     assert_true(limit <= 16);
-    n = zl_sync_collect(c, start, limit, now, max_scan, idx, &next, &more);
+    n = zl_sync_collect(c, NULL, start, limit, now, max_scan, idx, &next, &more);
     if (n != n_want || next != want_next || more != want_more)
         fail_msg("collect(start %zu, limit %zu, now %lld, max_scan %zu): got n %zu next %zu "
                  "has_more %d, want n %zu next %zu has_more %d",

@@ -87,6 +87,23 @@ static void test_world_default_loads(void **state)
     assert_true(app->data_permission);
     assert_true(app->secret[0] != '\0');
     assert_null(zl_corp_app(c, 1000003));
+    /* its provider's suite, its auth by default: paid edition 3, the corp's scope, keys */
+    assert_int_equal(w->provider_count, 1);
+    assert_ptr_equal(app->suite, zl_world_suite(w, "wwzonelabsuite0001"));
+    assert_int_equal(app->suite->kind, ZL_SUITE_THIRD_PARTY);
+    assert_string_equal(app->suite->callback_url, "");
+    assert_ptr_equal(app->suite->provider, zl_world_provider(w, "wwzonelabprovider1"));
+    assert_int_equal(app->auth.edition_count, 1);
+    assert_int_equal(app->auth.editions[0].edition, ZL_EDITION_VOICE);
+    assert_int_equal(app->auth.editions[0].status, ZL_AUTH_PAID);
+    assert_false(app->auth.scope_given);
+    assert_int_equal(app->auth.permanent_code[0] != '\0', 1);
+    assert_int_equal(app->public_key_count, 0);
+    assert_false(c->test_corp);
+    assert_int_equal(c->department_count, 2);
+    assert_int_equal(zl_corp_department(c, 2)->parentid, 1);
+    assert_int_equal(zl_corp_member(c, "lisi")->departments[0], 2);
+    assert_int_equal(zl_corp_tag(c, 1)->userid_count, 1);
 
     p = zl_corp_program(c, "zone-demo");
     assert_non_null(p);
@@ -501,10 +518,10 @@ static void test_world_consents_change_at_run_time(void **state)
     if (w == NULL)
         fail_msg("%s", err);
     c = zl_world_corp(w, "ww1");
-    assert_string_equal(zl_corp_group(c, "g1")->name, "");      /* an unnamed group */
-    assert_false(zl_group_in_scope(c, zl_corp_group(c, "g1"))); /* u2 is out of scope */
-    assert_true(zl_group_in_scope(c, zl_corp_group(c, "g2")));
-    assert_false(zl_group_in_scope(c, NULL));
+    assert_string_equal(zl_corp_group(c, "g1")->name, "");            /* an unnamed group */
+    assert_false(zl_group_in_scope(c, NULL, zl_corp_group(c, "g1"))); /* u2 is out of scope */
+    assert_true(zl_group_in_scope(c, NULL, zl_corp_group(c, "g2")));
+    assert_false(zl_group_in_scope(c, NULL, NULL));
     assert_string_equal(zl_corp_member(c, "u1")->alias, ""); /* defaults */
     assert_int_equal(zl_corp_external(c, "wm1")->follow_user_count, 0);
     assert_string_equal(zl_corp_external(c, "wm1")->remark, "");
@@ -599,6 +616,12 @@ static void test_world_lookups_accept_null(void **state)
     assert_null(zl_corp_external(NULL, "x"));
     assert_null(zl_corp_group(NULL, "x"));
     assert_null(zl_corp_newest_key(NULL));
+    assert_null(zl_corp_department(NULL, 1));
+    assert_null(zl_corp_tag(NULL, 1));
+    assert_null(zl_world_suite(NULL, "x"));
+    assert_null(zl_world_provider(NULL, "x"));
+    assert_int_equal(zl_auth_scope_members(NULL, NULL, NULL), 0);
+    assert_false(zl_scope_has(NULL, NULL, NULL));
     assert_int_equal(zl_msgstore_count(NULL), 0);
     assert_int_equal(zl_msgstore_find(NULL, "x"), -1);
     zl_world_free(NULL);

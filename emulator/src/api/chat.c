@@ -207,7 +207,7 @@ static cJSON *api_get_group_chat(zl_sdk_ctx *x)
         return e;
     if (g->kind != ZL_GROUP_INTERNAL)
         return zl_sdk_err(x, 301059, "get_group_chat serves internal groups only");
-    if (!zl_group_in_scope(x->app->corp, g))
+    if (!zl_group_in_scope(x->app->corp, NULL, g))
         return zl_sdk_err(x, 710614, NULL);
     reply = ok(x);
     cJSON_AddStringToObject(reply, "creator", g->creator);
@@ -292,7 +292,7 @@ static cJSON *api_get_agree_status_room(zl_sdk_ctx *x)
 
     if ((e = group_of(x, &g)))
         return e;
-    if (!zl_group_in_scope(x->app->corp, g))
+    if (!zl_group_in_scope(x->app->corp, NULL, g))
         return zl_sdk_err(x, 710614, NULL);
     reply = ok(x);
     list = cJSON_AddArrayToObject(reply, "agreeinfo");
@@ -329,7 +329,7 @@ static cJSON *api_search_chat(zl_sdk_ctx *x)
         const zl_group *g = &c->groups[i];
         cJSON *o;
 
-        if (!g->name[0] || !contains(g->name, q) || !zl_group_in_scope(c, g))
+        if (!g->name[0] || !contains(g->name, q) || !zl_group_in_scope(c, NULL, g))
             continue;
         if (n == p.limit) {
             more = 1; /* the next page starts at this match */
@@ -543,7 +543,7 @@ static bool msg_matches(zl_corp *c, const msg_query *mq, const zl_message *m)
         if (!found)
             return false;
     }
-    if (!zl_msg_visible(c, m) || !(content = cJSON_Parse(m->content)))
+    if (!zl_msg_visible(c, NULL, m) || !(content = cJSON_Parse(m->content)))
         return false;
     hit = content_matches(mq, kind, content);
     cJSON_Delete(content);
@@ -942,7 +942,7 @@ cJSON *zl_chat_consent(zl_emu *emu, zl_corp *c, zl_consent *d, char *why, size_t
     if (zl_corp_consent_set(emu->world, c, d, why, whylen) != 0)
         return NULL;
     in_scope = d->userid ? (m = zl_corp_member(c, d->userid)) && m->in_scope
-                         : zl_group_in_scope(c, zl_corp_group(c, d->chatid));
+                         : zl_group_in_scope(c, NULL, zl_corp_group(c, d->chatid));
     j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "corpid", c->corpid);
     cJSON_AddStringToObject(j, d->userid ? "userid" : "chatid", d->userid ? d->userid : d->chatid);

@@ -250,7 +250,7 @@ int zl_models_check_item(task *t, const item *it, eval *e)
     const cJSON *v;
 
     e->text = "";
-    if (!msg || msg->send_time > zl_emu_now_ms(t->m->emu) / 1000 || !zl_msg_visible(c, msg))
+    if (!msg || msg->send_time > zl_emu_now_ms(t->m->emu) / 1000 || !zl_msg_visible(c, NULL, msg))
         return 710601;
     if (strcmp(msg->secret_key, it->secret_key) != 0)
         return 710603;

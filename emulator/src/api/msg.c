@@ -75,7 +75,7 @@ static cJSON *api_sync_msg(zl_sdk_ctx *x)
         start = x->app->archive_from;
     if (!(idx = malloc((size_t)limit * sizeof *idx)))
         return zl_sdk_err(x, -1, "out of memory");
-    n = zl_sync_collect(c, start, (size_t)limit, now_s, emu->opt.max_scan, idx, &next, &more);
+    n = zl_sync_collect(c, NULL, start, (size_t)limit, now_s, emu->opt.max_scan, idx, &next, &more);
     reply = zl_errcode_reply(0, NULL, NULL);
     if (mode == 0 || (mode == 2 && !more)) {
         cJSON_AddNumberToObject(reply, "has_more", more);
@@ -108,7 +108,7 @@ static cJSON *api_sync_msg(zl_sdk_ctx *x)
                 n = 0; /* the last listed page reached the end */
                 break;
             }
-            n = zl_sync_collect(c, from, (size_t)limit, now_s, emu->opt.max_scan, idx, &next,
+            n = zl_sync_collect(c, NULL, from, (size_t)limit, now_s, emu->opt.max_scan, idx, &next,
                                 &more);
         }
         /* n > 0 here: a batch exists at from that no listed page holds (the 10-page cap) */
@@ -141,7 +141,7 @@ static cJSON *api_get_msg_list_by_page_id(zl_sdk_ctx *x)
     for (i = pg->start; i < pg->end; i++) {
         const zl_message *m = zl_msgstore_at(x->app->corp->messages, i);
 
-        if (m && m->send_time <= now_s && zl_msg_visible(x->app->corp, m))
+        if (m && m->send_time <= now_s && zl_msg_visible(x->app->corp, NULL, m))
             idx[n++] = i;
     }
     reply = items(x, idx, n, zl_errcode_reply(0, NULL, NULL));

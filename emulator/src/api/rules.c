@@ -204,7 +204,7 @@ static void rules_on_archive(zl_emu *emu, void *state, zl_corp *c, size_t first,
         const zl_message *m = zl_msgstore_at(c->messages, i);
         cJSON *content;
 
-        if (!m || !zl_rule_hittable(m->msgtype) || !zl_msg_visible(c, m))
+        if (!m || !zl_rule_hittable(m->msgtype) || !zl_msg_visible(c, NULL, m))
             continue;
         content = cJSON_Parse(m->content);
         for (a = 0; a < emu->app_count; a++) {

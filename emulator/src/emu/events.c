@@ -170,9 +170,9 @@ long zl_emu_archive(zl_emu *emu, zl_corp *c, const cJSON *messages, cJSON *repor
         cJSON_AddStringToObject(j, "corpid", c->corpid);
         cJSON_AddStringToObject(j, "msgid", m->msgid);
         cJSON_AddNumberToObject(j, "seq", (double)m->seq);
-        cJSON_AddBoolToObject(j, "in_scope", zl_msg_visible(c, m));
+        cJSON_AddBoolToObject(j, "in_scope", zl_msg_visible(c, NULL, m));
         zl_journal_add(emu->journal, zl_emu_now_ms(emu), "control", "archive", j);
-        if (!zl_msg_visible(c, m))
+        if (!zl_msg_visible(c, NULL, m))
             continue;
         for (a = 0; a < emu->app_count; a++) {
             zl_app_rt *ar = &emu->apps[a];

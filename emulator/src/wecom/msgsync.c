@@ -253,18 +253,18 @@ uint32_t zl_keyring_version_at(const zl_keyring *r, size_t i)
 
 /* ---- visibility and walks ---- */
 
-/* Whether p is an in-scope employee of c with at least edition `need`. */
-static bool party_in_scope(zl_corp *c, const zl_party *p, int need)
+/* Whether p is an employee of c inside s with at least edition `need`. */
+static bool party_in_scope(zl_corp *c, const zl_scope *s, const zl_party *p, int need)
 {
     const zl_member *mb;
 
     if (p->type != ZL_PARTY_EMPLOYEE)
         return false;
     mb = zl_corp_member(c, p->id);
-    return mb != NULL && mb->in_scope && mb->edition >= need;
+    return mb != NULL && zl_scope_has(c, s, mb) && mb->edition >= need;
 }
 
-bool zl_msg_visible(zl_corp *c, const zl_message *m)
+bool zl_msg_visible(zl_corp *c, const zl_scope *s, const zl_message *m)
 {
     int need = 1;
 
@@ -277,10 +277,10 @@ bool zl_msg_visible(zl_corp *c, const zl_message *m)
             need = 2;
     if (m->msgtype == 21 || m->msgtype == 22)
         need = 3;
-    if (party_in_scope(c, &m->sender, need))
+    if (party_in_scope(c, s, &m->sender, need))
         return true;
     for (uint32_t i = 0; i < m->receiver_count; i++)
-        if (party_in_scope(c, &m->receivers[i], need))
+        if (party_in_scope(c, s, &m->receivers[i], need))
             return true;
     return false;
 }
@@ -309,8 +309,8 @@ size_t zl_sync_start(const zl_corp *c, int64_t now_s, int64_t window_s, const ui
     return window;
 }
 
-size_t zl_sync_collect(zl_corp *c, size_t start, size_t limit, int64_t now_s, size_t max_scan,
-                       size_t *idx, size_t *next, int *has_more)
+size_t zl_sync_collect(zl_corp *c, const zl_scope *s, size_t start, size_t limit, int64_t now_s,
+                       size_t max_scan, size_t *idx, size_t *next, int *has_more)
 {
     size_t count = c == NULL || c->messages == NULL ? 0 : zl_msgstore_count(c->messages);
     size_t i = start;
@@ -328,7 +328,7 @@ size_t zl_sync_collect(zl_corp *c, size_t start, size_t limit, int64_t now_s, si
             break;
         }
         scanned++;
-        if (zl_msg_visible(c, m))
+        if (zl_msg_visible(c, s, m))
             idx[n++] = i;
         i++;
     }

@@ -83,13 +83,14 @@ uint32_t zl_keyring_newest_version(const zl_keyring *r);
 uint32_t zl_keyring_version_at(const zl_keyring *r, size_t i);
 
 /*
- * Whether message m is visible to the corp's archive: some party (sender or receiver) is
- * an employee member of c with in_scope true whose edition allows it: edition >= 1 for a
+ * Whether message m is visible to an archive of scope s (NULL: the corp's own, members with
+ * in_scope): some party (sender or receiver) is an employee member of c inside s whose
+ * edition allows it: edition >= 1 for a
  * message whose parties are all employees/robots; >= 2 when any party is an external
  * contact (type 2); >= 3 additionally for msgtype 21 and 22 (voice). Robots never count as
  * the in-scope party.
  */
-bool zl_msg_visible(zl_corp *c, const zl_message *m);
+bool zl_msg_visible(zl_corp *c, const zl_scope *s, const zl_message *m);
 
 /*
  * Where a sync_msg call starts (a message index): with a cursor position, that position,
@@ -101,7 +102,8 @@ size_t zl_sync_start(const zl_corp *c, int64_t now_s, int64_t window_s, const ui
                      int64_t begin_time);
 
 /*
- * Walks from index start, collecting up to limit visible messages whose send_time <= now_s
+ * Walks from index start, collecting up to limit messages visible in scope s (NULL: the
+ * corp's own; zl_msg_visible) whose send_time <= now_s
  * (messages "in the future" of the virtual clock are not archived yet; the walk stops at
  * the first one and does not consume it). Writes their indices into idx (caller storage of
  * limit entries). *next = index to resume from (one past the last message examined);
@@ -111,8 +113,8 @@ size_t zl_sync_start(const zl_corp *c, int64_t now_s, int64_t window_s, const ui
  * the loop); when it stops for that reason, with a message with send_time <= now_s left at
  * *next, *has_more = 1.
  */
-size_t zl_sync_collect(zl_corp *c, size_t start, size_t limit, int64_t now_s, size_t max_scan,
-                       size_t *idx, size_t *next, int *has_more);
+size_t zl_sync_collect(zl_corp *c, const zl_scope *s, size_t start, size_t limit, int64_t now_s,
+                       size_t max_scan, size_t *idx, size_t *next, int *has_more);
 
 /*
  * The sync_msg item for the message at index i: {msgid, sender{type,id}, receiver_list[],

@@ -1,4 +1,4 @@
-/* world: the corp world model: lookups, scope, consents, archiving into a corp, and the arena
+/* world: the corp world model: lookups, consents, archiving into a corp, and the arena
  * and hash index the world module allocates and looks up with. */
 #include "wecom/world_int.h"
 
@@ -175,6 +175,85 @@ void zl_hindex_cleanup(zl_hindex *h)
     h->count = 0;
 }
 
+/* ---- 32-bit key index ---- */
+
+/* A 32-bit mix (murmur3's finaliser): ids are often 1, 2, 3, ... */
+static uint32_t mix32(uint32_t k)
+{
+    k ^= k >> 16;
+    k *= 0x85ebca6bu;
+    k ^= k >> 13;
+    k *= 0xc2b2ae35u;
+    k ^= k >> 16;
+    return k;
+}
+
+long zl_uindex_find(const zl_uindex *h, uint32_t key)
+{
+    size_t mask;
+
+    if (h->cap == 0)
+        return -1;
+    mask = h->cap - 1;
+    for (size_t i = mix32(key) & mask;; i = (i + 1) & mask) {
+        const zl_uslot *s = &h->slots[i];
+
+        if (s->v1 == 0)
+            return -1;
+        if (s->key == key)
+            return (long)(s->v1 - 1);
+    }
+}
+
+static void uindex_put(zl_uslot *slots, size_t cap, uint32_t key, uint32_t v1)
+{
+    size_t mask = cap - 1;
+    size_t i = mix32(key) & mask;
+
+    while (slots[i].v1 != 0)
+        i = (i + 1) & mask;
+    slots[i].key = key;
+    slots[i].v1 = v1;
+}
+
+int zl_uindex_reserve(zl_uindex *h, size_t n)
+{
+    size_t cap = h->cap != 0 ? h->cap : 16;
+    zl_uslot *slots;
+
+    while (cap / 4 * 3 < n) {
+        if (cap > SIZE_MAX / 2 / sizeof *slots)
+            return -1;
+        cap *= 2;
+    }
+    if (cap == h->cap)
+        return 0;
+    slots = calloc(cap, sizeof *slots);
+    if (slots == NULL)
+        return -1;
+    for (size_t i = 0; i < h->cap; i++)
+        if (h->slots[i].v1 != 0)
+            uindex_put(slots, cap, h->slots[i].key, h->slots[i].v1);
+    free(h->slots);
+    h->slots = slots;
+    h->cap = cap;
+    return 0;
+}
+
+void zl_uindex_insert(zl_uindex *h, uint32_t key, uint32_t value)
+{
+    uindex_put(h->slots, h->cap, key, value + 1);
+    h->count++;
+}
+
+void zl_uindex_cleanup(zl_uindex *h)
+{
+    free(h->slots);
+    h->slots = NULL;
+    h->cap = 0;
+    h->count = 0;
+}
+
 /* ---- lookups ---- */
 
 static const char *member_key(const void *ctx, uint32_t v)
@@ -248,13 +327,17 @@ bool zl_program_has_agent(const zl_program *p, uint32_t agentid)
     return false;
 }
 
+long zl_corp_member_index(const zl_corp *c, const char *userid)
+{
+    if (c == NULL || c->index == NULL || userid == NULL)
+        return -1;
+    return zl_hindex_find(&c->index->members, userid, zl_hash_str(userid), member_key, c);
+}
+
 zl_member *zl_corp_member(zl_corp *c, const char *userid)
 {
-    long i;
+    long i = zl_corp_member_index(c, userid);
 
-    if (c == NULL || c->index == NULL || userid == NULL)
-        return NULL;
-    i = zl_hindex_find(&c->index->members, userid, zl_hash_str(userid), member_key, c);
     return i >= 0 ? &c->members[i] : NULL;
 }
 
@@ -277,20 +360,6 @@ zl_group *zl_corp_group(zl_corp *c, const char *chatid)
         return NULL;
     i = zl_hindex_find(&c->index->groups, chatid, zl_hash_str(chatid), group_key, c);
     return i >= 0 ? &c->groups[i] : NULL;
-}
-
-bool zl_group_in_scope(zl_corp *c, const zl_group *g)
-{
-    if (c == NULL || g == NULL)
-        return false;
-    for (size_t k = 0; k < g->member_count; k++) {
-        const zl_member *m;
-
-        if (g->members[k].type == ZL_PARTY_EMPLOYEE &&
-            (m = zl_corp_member(c, g->members[k].id)) != NULL && m->in_scope)
-            return true;
-    }
-    return false;
 }
 
 const zl_public_key *zl_corp_newest_key(const zl_corp *c)

@@ -47,6 +47,78 @@ typedef enum zl_app_kind {
     ZL_APP_SELF_BUILT
 } zl_app_kind;
 
+struct zl_provider;
+
+/* What a suite is: a third-party app's suite, or a 代开发 app's template. */
+typedef enum zl_suite_kind { ZL_SUITE_THIRD_PARTY = 0, ZL_SUITE_CUSTOM } zl_suite_kind;
+
+/*
+ * A provider's suite (第三方应用 or 代开发模板): its credentials for get_suite_token and the
+ * command callback URL (指令回调URL) that suite_ticket, create_auth, change_auth and
+ * cancel_auth are pushed to, encrypted with its Token and EncodingAESKey (receiveid = the
+ * suite_id).
+ */
+typedef struct zl_suite {
+    const char *suite_id;
+    const char *suite_secret;
+    zl_suite_kind kind;
+    const char *callback_url; /* "" = the emulator's built-in fake provider keeps them */
+    const char *token;
+    const char *encoding_aes_key; /* 43 characters */
+    struct zl_provider *provider; /* the owner */
+} zl_suite;
+
+/* A service provider (服务商): get_provider_token's corpid and provider_secret, its suites. */
+typedef struct zl_provider {
+    const char *corpid; /* the provider's own corpid */
+    const char *name;
+    const char *provider_secret;
+    zl_suite *suites;
+    size_t suite_count;
+} zl_provider;
+
+/* Zone editions (get_corp_auth_info's edition). */
+enum { ZL_EDITION_INTERNAL = 1, ZL_EDITION_EXTERNAL = 2, ZL_EDITION_VOICE = 3 };
+
+/* An edition's status (get_corp_auth_info; spec app-api.md §10). */
+typedef enum zl_auth_status {
+    ZL_AUTH_TRIAL = 1,
+    ZL_AUTH_TRIAL_EXPIRED = 2,
+    ZL_AUTH_PAID = 3,
+    ZL_AUTH_PAID_EXPIRED = 4,
+    ZL_AUTH_FREE = 5,
+    ZL_AUTH_FREE_EXPIRED = 6,
+    ZL_AUTH_PAID_PENDING = 7 /* paid, not yet in effect */
+} zl_auth_status;
+
+/* One authorised edition: its status and that status' period (0 = absent). */
+typedef struct zl_edition {
+    int edition; /* ZL_EDITION_* */
+    zl_auth_status status;
+    int64_t begin_time, end_time; /* Unix seconds */
+} zl_edition;
+
+/*
+ * A corp's authorisation of an app's data-zone access, as the world starts it (the emulator
+ * changes it at run time: expiry, purchase, cancel and re-grant). Self-built apps use the
+ * corp's own scope (members' in_scope) and have no seats.
+ */
+typedef struct zl_auth {
+    zl_edition *editions;
+    size_t edition_count;
+    uint32_t seats;             /* interface accounts the provider bought; 0 = no limit */
+    uint32_t msg_duration_days; /* 90, 180, 365 or 730 */
+    bool scope_given;           /* false: the scope is the corp's (members' in_scope) */
+    const char *const *userids; /* the scope: members, departments (with their sub-departments) */
+    size_t userid_count;        /* and tags (their members and departments) */
+    const uint32_t *department_ids;
+    size_t department_count;
+    const uint32_t *tag_ids;
+    size_t tag_count;
+    bool test;                  /* a test installation (third-party apps' debug mode) */
+    const char *permanent_code; /* third-party and 代开发; a 代开发 app's is its gettoken secret */
+} zl_auth;
+
 typedef struct zl_app {
     uint32_t agentid;
     zl_app_kind kind;
@@ -57,6 +129,10 @@ typedef struct zl_app {
     const char *callback_url; /* "" = the emulator's built-in fake app */
     const char *token;
     const char *encoding_aes_key; /* 43 characters */
+    zl_suite *suite;              /* third-party and 代开发 apps; NULL when the world has none */
+    zl_auth auth;
+    const struct zl_public_key *public_keys; /* the app's own keys at the start, oldest first; */
+    size_t public_key_count;                 /* none given: the corp's public_keys */
 } zl_app;
 
 typedef struct zl_ability {
@@ -80,11 +156,30 @@ typedef struct zl_program {
 typedef struct zl_member {
     const char *userid;
     const char *name;
-    int edition;             /* 1 internal, 2 + external chats, 3 + voice calls */
-    bool in_scope;           /* inside the corp's authorised archive scope */
-    const char *alias;       /* "" when none; search_contact_or_customer matches it */
-    const char *name_pinyin; /* "" when none; the emulator never derives pinyin */
+    int edition;                 /* 1 internal, 2 + external chats, 3 + voice calls */
+    bool in_scope;               /* inside the corp's authorised archive scope */
+    const char *alias;           /* "" when none; search_contact_or_customer matches it */
+    const char *name_pinyin;     /* "" when none; the emulator never derives pinyin */
+    const uint32_t *departments; /* the departments the member belongs to */
+    size_t department_count;
 } zl_member;
+
+/* A department of the corp's address book; parentid 0 for a top-level one. */
+typedef struct zl_department {
+    uint32_t id;
+    const char *name;
+    uint32_t parentid;
+} zl_department;
+
+/* A tag of the corp's address book: its members and departments. */
+typedef struct zl_tag {
+    uint32_t tagid;
+    const char *tagname;
+    const char *const *userids;
+    size_t userid_count;
+    const uint32_t *department_ids;
+    size_t department_count;
+} zl_tag;
 
 typedef struct zl_external {
     const char *external_userid;
@@ -224,6 +319,11 @@ typedef struct zl_corp {
     size_t consent_count;
     zl_public_key *public_keys; /* strictly increasing versions */
     size_t public_key_count;
+    zl_department *departments;
+    size_t department_count;
+    zl_tag *tags;
+    size_t tag_count;
+    bool test_corp;        /* a provider's test corp: debug mode for 代开发 apps (else 710672) */
     zl_msgstore *messages; /* never NULL in a loaded world */
     struct zl_corp_index *index;
 } zl_corp;
@@ -233,6 +333,8 @@ struct zl_arena;
 typedef struct zl_world {
     zl_corp *corps;
     size_t corp_count;
+    zl_provider *providers;
+    size_t provider_count;
     int64_t clock_start;    /* Unix seconds the virtual clock starts at; 0 = the wall clock */
     struct zl_arena *arena; /* private: owns every string and array above */
 } zl_world;
@@ -290,8 +392,34 @@ const zl_consent *zl_corp_consent(const zl_corp *c, const char *userid, const ch
  * unchanged and one sentence in err that starts with the offending field.
  */
 int zl_corp_consent_set(zl_world *w, zl_corp *c, const zl_consent *in, char *err, size_t errlen);
-/* Whether some employee member (type 1) of g is a member of c inside the archive scope. */
-bool zl_group_in_scope(zl_corp *c, const zl_group *g);
+/*
+ * Whom an app's archive covers. members[i] says whether member i of the corp (c->members[i])
+ * is effective for the app: inside its authorisation's scope and among the seats its
+ * provider bought (the emulator computes it; zl_auth_scope_members is the scope half). A
+ * NULL zl_scope, or members NULL, is the corp's own scope: the members with in_scope.
+ */
+typedef struct zl_scope {
+    const bool *members;
+} zl_scope;
+
+/* Whether member m of c (one of c->members when s gives members) is inside s. */
+bool zl_scope_has(const zl_corp *c, const zl_scope *s, const zl_member *m);
+/* Whether some employee member (type 1) of g is a member of c inside s. */
+bool zl_group_in_scope(zl_corp *c, const zl_scope *s, const zl_group *g);
+/*
+ * Marks in[i] for every member i of c inside a's scope: its userids, the members of its
+ * departments and their sub-departments, and the tags' members and the members of the tags'
+ * departments (and their sub-departments). a NULL, or a->scope_given false, is the corp's own
+ * scope (in_scope). in has c->member_count entries. Returns how many are marked.
+ */
+size_t zl_auth_scope_members(const zl_corp *c, const zl_auth *a, bool *in);
+/* The suite with this suite_id, or NULL (providers and suites are short lists). */
+zl_suite *zl_world_suite(zl_world *w, const char *suite_id);
+/* The provider whose own corpid this is, or NULL. */
+zl_provider *zl_world_provider(zl_world *w, const char *corpid);
+/* The department id, or tag tagid, of c (hashed); NULL when there is none. */
+zl_department *zl_corp_department(zl_corp *c, uint32_t id);
+zl_tag *zl_corp_tag(zl_corp *c, uint32_t tagid);
 /* The public key with the highest version, or NULL when the corp has none. */
 const zl_public_key *zl_corp_newest_key(const zl_corp *c);
 /* Whether the program is associated with the app agentid. */

@@ -1,6 +1,6 @@
-/* world_int: internal to the world module (world.c, world_json.c, world_load.c, msgstore.c):
- * the arena and hash index they allocate and look up with, a corp's lookup tables, and the
- * loader's JSON reading kit. Nothing outside those four files includes it. */
+/* world_int: internal to the world module (world.c, world_json.c, world_load.c, world_org.c,
+ * world_auth.c, msgstore.c): the arena and hash indexes they allocate and look up with, a
+ * corp's lookup tables, and the loader's JSON reading kit. Nothing outside them includes it. */
 #ifndef ZL_WORLD_INT_H
 #define ZL_WORLD_INT_H
 
@@ -64,12 +64,38 @@ void zl_hindex_insert(zl_hindex *h, uint32_t hash, uint32_t value);
 /* Frees h's slots; h is empty afterwards. */
 void zl_hindex_cleanup(zl_hindex *h);
 
+/* Open addressing over 32-bit keys (department ids, tagids): key and value + 1 side by side. */
+typedef struct zl_uslot {
+    uint32_t key;
+    uint32_t v1; /* value + 1; 0 = empty */
+} zl_uslot;
+
+typedef struct zl_uindex {
+    zl_uslot *slots;
+    size_t cap; /* power of two, or 0 */
+    size_t count;
+} zl_uindex;
+
+/* The value stored under key, or -1. */
+long zl_uindex_find(const zl_uindex *h, uint32_t key);
+/* Makes room for n entries in total (load <= 3/4). Returns 0, or -1 when memory runs out. */
+int zl_uindex_reserve(zl_uindex *h, size_t n);
+/* Adds value under key (not there yet); zl_uindex_reserve must have made room. */
+void zl_uindex_insert(zl_uindex *h, uint32_t key, uint32_t value);
+/* Frees h's slots; h is empty afterwards. */
+void zl_uindex_cleanup(zl_uindex *h);
+
+#define ZL_NO_PARENT UINT32_MAX /* dept_parent of a top-level department */
+
 /* A corp's lookup tables (corp->index), malloc'd; zl_world_free frees them. */
 struct zl_corp_index {
     zl_hindex members;
     zl_hindex externals;
     zl_hindex groups;
     zl_hindex consents;
+    zl_uindex departments;     /* id -> index in corp->departments */
+    zl_uindex tags;            /* tagid -> index in corp->tags */
+    uint32_t *dept_parent;     /* index of each department's parent, or ZL_NO_PARENT (arena) */
     const char **consent_keys; /* parallel to corp->consents (arena strings) */
     size_t consent_cap;        /* of corp->consents and consent_keys (malloc'd) */
 };
@@ -125,10 +151,66 @@ int zl_load_get_bool(zl_loader *L, const cJSON *o, const char *path, const char 
 /* The array key of o in *arr (NULL when absent and optional) with its length in *count. */
 int zl_load_get_array(zl_loader *L, const cJSON *o, const char *path, const char *key, int flags,
                       size_t maxcount, const cJSON **arr, size_t *count);
+/*
+ * Checks a callback's url ("" = the emulator's built-in receiver, which fake names: "app",
+ * "provider"), token (letters and digits) and 43-character EncodingAESKey; path is the
+ * object holding them.
+ */
+int zl_load_callback(zl_loader *L, const char *path, const char *fake, const char *url,
+                     const char *token, const char *aes_key);
 /* Copies s into the world's arena, in *out. */
 int zl_load_keep(zl_loader *L, const char *s, const char **out);
 /* count zeroed items of size bytes from the world's arena, in *out (a pointer's address). */
 int zl_load_keep_array(zl_loader *L, size_t count, size_t size, void *out);
+
+/* ---- public keys (world_load.c) ---- */
+
+/*
+ * Loads o's "public_keys" (path is o's; optional) into *keys and *count: versions strictly
+ * increasing, each an RSA-2048 PEM given inline or by file.
+ */
+int zl_load_public_keys(zl_loader *L, const cJSON *o, const char *path, zl_public_key **keys,
+                        size_t *count);
+
+/* ---- the address book (world_org.c) ---- */
+
+/* What a reference list names, for zl_load_ref_list. */
+typedef enum zl_ref_kind { ZL_REF_USERID, ZL_REF_DEPARTMENT, ZL_REF_TAG } zl_ref_kind;
+
+/*
+ * Reads o's array key (optional; path is o's): each item a userid of a member of c (stored as
+ * const char *, the member's own string), or a department id or tagid of c (stored as
+ * uint32_t), listed once. *out gets the array (the world's arena; NULL when empty), *count
+ * its length.
+ */
+int zl_load_ref_list(zl_loader *L, const cJSON *o, const char *path, const char *key,
+                     const char *cpath, zl_corp *c, zl_ref_kind kind, void *out, size_t *count);
+/* Loads corp object jc's "departments" into c (before its members): ids, parents, no cycle. */
+int zl_load_departments(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp *c);
+/* Loads corp object jc's "tags" into c (after its members and departments). */
+int zl_load_tags(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp *c);
+/* The index of the member userid in c->members, or -1. */
+long zl_corp_member_index(const zl_corp *c, const char *userid);
+
+/* ---- providers, suites and authorisations (world_auth.c) ---- */
+
+/* Loads the world object root's "providers" (before the corps). */
+int zl_load_providers(zl_loader *L, const cJSON *root);
+/*
+ * Reads app object ja's suite_id, auth and public_keys into app (path ap; its kind, agentid
+ * and secret already read, secret NULL when the file gives none) after c's address book:
+ * sets app->suite, app->auth (defaults included) and, for a 代开发 app, app->secret from the
+ * permanent_code or the other way round. c->app_count apps before it are complete.
+ */
+int zl_load_app_auth(zl_loader *L, const cJSON *ja, const char *ap, const char *cpath, zl_corp *c,
+                     zl_app *app, const char *secret);
+
+/*
+ * After c's apps (corp object's "apps" array apps): the seats a provider bought in c are
+ * shared by its apps there, so an app that gives none takes another's, and two that give
+ * them must agree.
+ */
+int zl_load_share_seats(zl_loader *L, const cJSON *apps, const char *cpath, zl_corp *c);
 
 /* ---- sections of a corp the model reads (world.c) ---- */
 

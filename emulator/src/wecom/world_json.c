@@ -181,6 +181,34 @@ int zl_load_get_array(zl_loader *L, const cJSON *o, const char *path, const char
     return 0;
 }
 
+static int is_alnum(int ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+}
+
+int zl_load_callback(zl_loader *L, const char *path, const char *fake, const char *url,
+                     const char *token, const char *aes_key)
+{
+    size_t len = strlen(aes_key);
+
+    if (url[0] != '\0' && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+        return zl_load_fail(
+            L, "%s.callback_url must be \"\" (the built-in fake %s) or an http:// or https:// URL",
+            path, fake);
+    for (const char *t = token; *t != '\0'; t++)
+        if (!is_alnum((unsigned char)*t))
+            return zl_load_fail(L, "%s.token must hold only letters and digits", path);
+    if (len != ZL_WORLD_AES_KEY_LEN)
+        return zl_load_fail(L, "%s.encoding_aes_key must be %d characters (got %zu)", path,
+                            ZL_WORLD_AES_KEY_LEN, len);
+    for (size_t k = 0; k < len; k++)
+        if (!is_alnum((unsigned char)aes_key[k]))
+            return zl_load_fail(
+                L, "%s.encoding_aes_key must hold only letters and digits (character %zu is '%c')",
+                path, k + 1, aes_key[k]);
+    return 0;
+}
+
 int zl_load_keep(zl_loader *L, const char *s, const char **out)
 {
     char *p = zl_arena_strndup(L->a, s, strlen(s));

@@ -19,11 +19,6 @@
 #define WORLD_BLOCK  (16u * 1024u) /* arena block of the world */
 #define RSA_KEY_BITS 2048
 
-static int is_alnum(int ch)
-{
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
-}
-
 /* Drains OpenSSL's error queue into buf (the last reason), or "" when empty. */
 static void ssl_reason(char *buf, size_t n)
 {
@@ -151,13 +146,49 @@ static int load_protocol(zl_loader *L, const cJSON *o, const char *path, const c
     return rc;
 }
 
+/* Whether app object ja gives auth.permanent_code as a string (a 代开发 app's secret). */
+static bool has_permanent_code(const cJSON *ja)
+{
+    const cJSON *auth = cJSON_GetObjectItemCaseSensitive(ja, "auth");
+
+    return cJSON_IsObject(auth) &&
+           cJSON_IsString(cJSON_GetObjectItemCaseSensitive(auth, "permanent_code"));
+}
+
+/* Refuses a secret that another app of the world has already: gettoken finds apps by it. */
+static int check_secret_unique(zl_loader *L, const zl_corp *c, const char *ap, const char *secret)
+{
+    for (size_t ci = 0; ci < L->w->corp_count; ci++) {
+        const zl_corp *other = &L->w->corps[ci];
+
+        for (size_t k = 0; k < other->app_count; k++)
+            if (strcmp(other->apps[k].secret, secret) == 0)
+                return zl_load_fail(
+                    L,
+                    "%s.secret is already the secret of corps[%zu].apps[%zu]; each app needs "
+                    "its own secret",
+                    ap, ci, k);
+        if (other == c)
+            break;
+    }
+    return 0;
+}
+
 static int load_apps(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp *c)
 {
-    static const char *const keys[] = {"agentid",         "name",
-                                       "secret",          "callback_url",
-                                       "token",           "encoding_aes_key",
-                                       "data_permission", "kind",
-                                       "general_model",   NULL};
+    static const char *const keys[] = {"agentid",
+                                       "name",
+                                       "secret",
+                                       "callback_url",
+                                       "token",
+                                       "encoding_aes_key",
+                                       "kind",
+                                       "data_permission",
+                                       "general_model",
+                                       "suite_id",
+                                       "auth",
+                                       "public_keys",
+                                       NULL};
     const cJSON *arr, *ja;
     char ap[PATH_LEN], fp[PATH_LEN];
     size_t n, i = 0;
@@ -172,7 +203,6 @@ static int load_apps(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp *
         const char *name = NULL, *secret = NULL, *url = "", *token = NULL, *key = NULL;
         const char *kind = "third_party";
         long long agentid = 0;
-        size_t len;
 
         zl_load_ipath(ap, fp, i);
         app->data_permission = true;
@@ -180,13 +210,6 @@ static int load_apps(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp *
         if (zl_load_check_object(L, ja, ap, keys) != 0 ||
             zl_load_get_int(L, ja, ap, "agentid", REQUIRED, 1, UINT32_MAX, &agentid) != 0 ||
             zl_load_get_string(L, ja, ap, "name", REQUIRED, ZL_WORLD_MAX_NAME, &name) != 0 ||
-            zl_load_get_string(L, ja, ap, "secret", REQUIRED, ZL_WORLD_MAX_NAME, &secret) != 0 ||
-            zl_load_get_string(L, ja, ap, "callback_url", EMPTY_OK, ZL_WORLD_MAX_URL, &url) != 0 ||
-            zl_load_get_string(L, ja, ap, "token", REQUIRED, ZL_WORLD_MAX_TOKEN, &token) != 0 ||
-            zl_load_get_string(L, ja, ap, "encoding_aes_key", REQUIRED | EMPTY_OK, SIZE_MAX,
-                               &key) != 0 ||
-            zl_load_get_bool(L, ja, ap, "data_permission", &app->data_permission) != 0 ||
-            zl_load_get_bool(L, ja, ap, "general_model", &app->general_model) != 0 ||
             zl_load_get_string(L, ja, ap, "kind", OPTIONAL, 32, &kind) != 0)
             return -1;
         if (strcmp(kind, "self_built") == 0)
@@ -198,50 +221,37 @@ static int load_apps(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp *
         else
             return zl_load_fail(
                 L, "%s.kind must be \"third_party\", \"custom\" (代开发) or \"self_built\"", ap);
+        /* A 代开发 app's secret may come as its auth.permanent_code instead. */
+        if (zl_load_get_string(L, ja, ap, "secret",
+                               app->kind == ZL_APP_CUSTOM && has_permanent_code(ja) ? OPTIONAL
+                                                                                    : REQUIRED,
+                               ZL_WORLD_MAX_NAME, &secret) != 0 ||
+            zl_load_get_string(L, ja, ap, "callback_url", EMPTY_OK, ZL_WORLD_MAX_URL, &url) != 0 ||
+            zl_load_get_string(L, ja, ap, "token", REQUIRED, ZL_WORLD_MAX_TOKEN, &token) != 0 ||
+            zl_load_get_string(L, ja, ap, "encoding_aes_key", REQUIRED | EMPTY_OK, SIZE_MAX,
+                               &key) != 0 ||
+            zl_load_get_bool(L, ja, ap, "data_permission", &app->data_permission) != 0 ||
+            zl_load_get_bool(L, ja, ap, "general_model", &app->general_model) != 0)
+            return -1;
         for (size_t k = 0; k < i; k++)
             if (c->apps[k].agentid == agentid)
                 return zl_load_fail(L, "%s.agentid %lld is already used by %s[%zu]", ap, agentid,
                                     fp, k);
-        for (size_t ci = 0; ci < L->w->corp_count; ci++) {
-            const zl_corp *other = &L->w->corps[ci];
-
-            for (size_t k = 0; k < other->app_count && (other != c || k < i); k++)
-                if (strcmp(other->apps[k].secret, secret) == 0)
-                    return zl_load_fail(
-                        L,
-                        "%s.secret is already the secret of corps[%zu].apps[%zu]; each "
-                        "app needs its own secret",
-                        ap, ci, k);
-        }
-        if (url[0] != '\0' && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-            return zl_load_fail(
-                L,
-                "%s.callback_url must be \"\" (the built-in fake app) or an http:// or "
-                "https:// URL",
-                ap);
-        for (const char *t = token; *t != '\0'; t++)
-            if (!is_alnum((unsigned char)*t))
-                return zl_load_fail(L, "%s.token must hold only letters and digits", ap);
-        len = strlen(key);
-        if (len != ZL_WORLD_AES_KEY_LEN)
-            return zl_load_fail(L, "%s.encoding_aes_key must be %d characters (got %zu)", ap,
-                                ZL_WORLD_AES_KEY_LEN, len);
-        for (size_t k = 0; k < len; k++)
-            if (!is_alnum((unsigned char)key[k]))
-                return zl_load_fail(
-                    L,
-                    "%s.encoding_aes_key must hold only letters and digits (character "
-                    "%zu is '%c')",
-                    ap, k + 1, key[k]);
+        if ((secret != NULL && check_secret_unique(L, c, ap, secret) != 0) ||
+            zl_load_callback(L, ap, "app", url, token, key) != 0)
+            return -1;
         app->agentid = (uint32_t)agentid;
-        if (zl_load_keep(L, name, &app->name) != 0 || zl_load_keep(L, secret, &app->secret) != 0 ||
+        if (zl_load_keep(L, name, &app->name) != 0 ||
             zl_load_keep(L, url, &app->callback_url) != 0 ||
             zl_load_keep(L, token, &app->token) != 0 ||
-            zl_load_keep(L, key, &app->encoding_aes_key) != 0)
+            zl_load_keep(L, key, &app->encoding_aes_key) != 0 ||
+            zl_load_app_auth(L, ja, ap, cpath, c, app, secret) != 0)
             return -1;
-        c->app_count = ++i; /* counted once complete: the secret scan above reads it */
+        if (secret == NULL && check_secret_unique(L, c, ap, app->secret) != 0)
+            return -1;      /* the secret came from auth.permanent_code */
+        c->app_count = ++i; /* counted once complete: the secret scans read it */
     }
-    return 0;
+    return zl_load_share_seats(L, arr, cpath, c);
 }
 
 static int load_abilities(zl_loader *L, const cJSON *jp, const char *pp, zl_program *p)
@@ -346,8 +356,8 @@ static int load_programs(zl_loader *L, const cJSON *jc, const char *cpath, zl_co
 
 static int load_members(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp *c)
 {
-    static const char *const keys[] = {"userid", "name",        "edition", "in_scope",
-                                       "alias",  "name_pinyin", NULL};
+    static const char *const keys[] = {"userid", "name",        "edition",    "in_scope",
+                                       "alias",  "name_pinyin", "department", NULL};
     const cJSON *arr, *jm;
     char mp[PATH_LEN], fp[PATH_LEN];
     size_t n, i = 0;
@@ -381,7 +391,10 @@ static int load_members(zl_loader *L, const cJSON *jc, const char *cpath, zl_cor
                                 dup - c->members);
         m->edition = (int)edition;
         if (zl_load_keep(L, userid, &m->userid) != 0 || zl_load_keep(L, name, &m->name) != 0 ||
-            zl_load_keep(L, alias, &m->alias) != 0 || zl_load_keep(L, pinyin, &m->name_pinyin) != 0)
+            zl_load_keep(L, alias, &m->alias) != 0 ||
+            zl_load_keep(L, pinyin, &m->name_pinyin) != 0 ||
+            zl_load_ref_list(L, jm, mp, "department", cpath, c, ZL_REF_DEPARTMENT, &m->departments,
+                             &m->department_count) != 0)
             return -1;
         zl_hindex_insert(&c->index->members, zl_hash_str(userid), (uint32_t)i);
         c->member_count = ++i;
@@ -568,21 +581,22 @@ static int load_groups(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp
     return 0;
 }
 
-static int load_keys(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp *c)
+int zl_load_public_keys(zl_loader *L, const cJSON *o, const char *path, zl_public_key **list,
+                        size_t *count)
 {
     static const char *const keys[] = {"version", "pem", "pem_file", NULL};
     const cJSON *arr, *jk;
     char kp[PATH_LEN], fp[PATH_LEN], np[PATH_LEN];
     size_t n, i = 0;
 
-    if (zl_load_get_array(L, jc, cpath, "public_keys", OPTIONAL, ZL_WORLD_MAX_ITEMS, &arr, &n) !=
-            0 ||
-        zl_load_keep_array(L, n, sizeof *c->public_keys, &c->public_keys) != 0)
+    *count = 0;
+    if (zl_load_get_array(L, o, path, "public_keys", OPTIONAL, ZL_WORLD_MAX_ITEMS, &arr, &n) != 0 ||
+        zl_load_keep_array(L, n, sizeof **list, list) != 0)
         return -1;
-    zl_load_fpath(fp, cpath, "public_keys");
+    zl_load_fpath(fp, path, "public_keys");
     cJSON_ArrayForEach(jk, arr)
     {
-        zl_public_key *k = &c->public_keys[i];
+        zl_public_key *k = &(*list)[i];
         const char *pem = NULL, *file = NULL;
         long long version = 0;
 
@@ -592,10 +606,10 @@ static int load_keys(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp *
             zl_load_get_string(L, jk, kp, "pem", OPTIONAL, ZL_WORLD_MAX_PEM, &pem) != 0 ||
             zl_load_get_string(L, jk, kp, "pem_file", OPTIONAL, 1024, &file) != 0)
             return -1;
-        if (i > 0 && version <= c->public_keys[i - 1].version)
+        if (i > 0 && version <= (*list)[i - 1].version)
             return zl_load_fail(
                 L, "%s.version must be greater than %u, the version before it (got %lld)", kp,
-                c->public_keys[i - 1].version, version);
+                (*list)[i - 1].version, version);
         if ((pem == NULL) == (file == NULL))
             return zl_load_fail(L, "%s needs exactly one of pem and pem_file", kp);
         if (pem != NULL) {
@@ -612,42 +626,51 @@ static int load_keys(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp *
                 return -1;
         }
         k->version = (uint32_t)version;
-        c->public_key_count = ++i;
+        *count = ++i;
     }
     return 0;
 }
 
 static int load_corp(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp *c, size_t index)
 {
-    static const char *const keys[] = {"corpid",      "name",      "apps",   "programs",
-                                       "members",     "externals", "groups", "consents",
-                                       "public_keys", "messages",  NULL};
+    static const char *const keys[] = {
+        "corpid",   "name",        "apps",     "programs",  "members",     "externals", "groups",
+        "consents", "public_keys", "messages", "test_corp", "departments", "tags",      NULL};
     const char *corpid = NULL, *name = NULL;
+    const zl_provider *p;
 
     if (zl_load_check_object(L, jc, cpath, keys) != 0 ||
         zl_load_get_string(L, jc, cpath, "corpid", REQUIRED, ZL_WORLD_MAX_ID, &corpid) != 0 ||
-        zl_load_get_string(L, jc, cpath, "name", REQUIRED, ZL_WORLD_MAX_NAME, &name) != 0)
+        zl_load_get_string(L, jc, cpath, "name", REQUIRED, ZL_WORLD_MAX_NAME, &name) != 0 ||
+        zl_load_get_bool(L, jc, cpath, "test_corp", &c->test_corp) != 0)
         return -1;
     for (size_t k = 0; k < index; k++)
         if (strcmp(L->w->corps[k].corpid, corpid) == 0)
             return zl_load_fail(L, "%s.corpid \"%s\" is already used by corps[%zu]", cpath, corpid,
                                 k);
+    if ((p = zl_world_provider(L->w, corpid)) != NULL)
+        return zl_load_fail(L,
+                            "%s.corpid \"%s\" is already the corpid of providers[%td]; a "
+                            "provider's corpid is its own",
+                            cpath, corpid, p - L->w->providers);
     c->index = calloc(1, sizeof *c->index);
     c->messages = zl_msgstore_new(corpid);
     if (c->index == NULL || c->messages == NULL)
         return zl_load_oom(L);
     if (zl_load_keep(L, corpid, &c->corpid) != 0 || zl_load_keep(L, name, &c->name) != 0 ||
-        load_apps(L, jc, cpath, c) != 0 || load_programs(L, jc, cpath, c) != 0 ||
-        load_members(L, jc, cpath, c) != 0 || load_externals(L, jc, cpath, c) != 0 ||
+        zl_load_departments(L, jc, cpath, c) != 0 || load_members(L, jc, cpath, c) != 0 ||
+        zl_load_tags(L, jc, cpath, c) != 0 || load_apps(L, jc, cpath, c) != 0 ||
+        load_programs(L, jc, cpath, c) != 0 || load_externals(L, jc, cpath, c) != 0 ||
         load_groups(L, jc, cpath, c) != 0 || zl_load_consents(L, jc, cpath, c) != 0 ||
-        load_keys(L, jc, cpath, c) != 0 || zl_load_messages(L, jc, cpath, c) != 0)
+        zl_load_public_keys(L, jc, cpath, &c->public_keys, &c->public_key_count) != 0 ||
+        zl_load_messages(L, jc, cpath, c) != 0)
         return -1;
     return 0;
 }
 
 static int load_world(zl_loader *L, const cJSON *root)
 {
-    static const char *const keys[] = {"corps", "clock_start", NULL};
+    static const char *const keys[] = {"corps", "clock_start", "providers", NULL};
     const cJSON *arr, *jc;
     char cp[PATH_LEN];
     size_t n, i = 0;
@@ -655,6 +678,7 @@ static int load_world(zl_loader *L, const cJSON *root)
 
     if (zl_load_check_object(L, root, "", keys) != 0 ||
         zl_load_get_int(L, root, "", "clock_start", OPTIONAL, 0, ZL_WORLD_MAX_TIME, &start) != 0 ||
+        zl_load_providers(L, root) != 0 ||
         zl_load_get_array(L, root, "", "corps", REQUIRED, ZL_WORLD_MAX_ITEMS, &arr, &n) != 0)
         return -1;
     L->w->clock_start = start;
@@ -824,6 +848,8 @@ void zl_world_free(zl_world *w)
             zl_hindex_cleanup(&c->index->externals);
             zl_hindex_cleanup(&c->index->groups);
             zl_hindex_cleanup(&c->index->consents);
+            zl_uindex_cleanup(&c->index->departments);
+            zl_uindex_cleanup(&c->index->tags);
             free(c->index->consent_keys);
             free(c->index);
         }
