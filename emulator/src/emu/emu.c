@@ -235,8 +235,9 @@ zl_emu *zl_emu_new(zl_engine *e, zl_journal *j, zl_world *w, const zl_emu_option
         cr->corp = c;
         for (k = 0; k < c->app_count; k++) {
             zl_app_rt *a = &emu->apps[emu->app_count];
-            const zl_public_key *keys = c->public_keys;
-            size_t n = c->public_key_count, i;
+            const zl_app *app = &c->apps[k];
+            const zl_public_key *keys = app->public_key_count ? app->public_keys : c->public_keys;
+            size_t n = app->public_key_count ? app->public_key_count : c->public_key_count, i;
 
             a->corp = c;
             a->corp_index = ci;
@@ -262,6 +263,8 @@ zl_emu *zl_emu_new(zl_engine *e, zl_journal *j, zl_world *w, const zl_emu_option
             emu->prog_count++;
         }
     }
+    if (zl_emu_auth_init(emu, err, errlen) != 0)
+        goto fail;
     return emu;
 fail:
     zl_emu_free(emu);
@@ -301,6 +304,7 @@ void zl_emu_free(zl_emu *emu)
     }
     for (i = 0; emu->apps && i < emu->app_count; i++)
         zl_keyring_free(emu->apps[i].keys);
+    zl_emu_auth_cleanup(emu);
     for (i = emu->part_count; i-- > 0;)
         emu->parts[i].ops->free(emu->parts[i].state);
     zl_strmap_free(emu->tokens);

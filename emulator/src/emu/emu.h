@@ -80,6 +80,33 @@ typedef struct zl_prog_rt {
     bool ev_busy;
 } zl_prog_rt;
 
+/*
+ * A corp's authorisation of an app's data zone at run time (emu/auth.c): it starts as the
+ * world's zl_auth and changes with the virtual clock (the end of a period) and the lifecycle
+ * (buy, expire, cancel, re-grant, scope, seats, retention).
+ */
+typedef struct zl_app_auth {
+    zl_edition editions[3];
+    size_t edition_count;
+    uint32_t seats;             /* the provider's interface accounts in the corp; 0 = no limit */
+    uint32_t msg_duration_days; /* 90, 180, 365 or 730 */
+    bool scope_given;           /* false: the corp's own scope (members' in_scope) */
+    char **userids;             /* the scope (owned copies) */
+    size_t userid_count;
+    uint32_t *department_ids;
+    size_t department_count;
+    uint32_t *tag_ids;
+    size_t tag_count;
+    bool test;      /* a test installation (third-party debug mode) */
+    bool cancelled; /* cancel_auth: no token, no archive, until a re-grant */
+    char permanent_code[80];
+    char auth_code[80]; /* the temporary code create_auth carried, "" when none or used */
+    int64_t auth_code_expires_ms;
+    bool *in_scope;  /* per member of the corp: inside the scope */
+    bool *effective; /* per member: inside the scope and among the provider's seats */
+    zl_scope view;   /* .members = effective: what the app's archive covers */
+} zl_app_auth;
+
 typedef struct zl_app_rt {
     zl_corp *corp;
     size_t corp_index;
@@ -92,6 +119,7 @@ typedef struct zl_app_rt {
     zl_keyring *keys;
     size_t archive_from;
     char access_token[48]; /* the newest gettoken answer, "" before the first */
+    zl_app_auth auth;
 } zl_app_rt;
 
 typedef struct zl_corp_rt {
@@ -196,6 +224,47 @@ int zl_emu_app_key_add(zl_emu *emu, zl_app_rt *a, uint32_t version, const char *
                        char *err, size_t errlen);
 /* Whether some app of corp c has a public key (WeCom archives nothing for a corp before). */
 bool zl_emu_corp_archives(zl_emu *emu, const zl_corp *c);
+
+/* ---- the apps' authorisations (auth.c) ---- */
+/* Sets every app's authorisation from the world (zl_emu_new calls it). 0, or -1 with err. */
+int zl_emu_auth_init(zl_emu *emu, char *err, size_t errlen);
+/* Frees what the apps' authorisations own. */
+void zl_emu_auth_cleanup(zl_emu *emu);
+/*
+ * Recomputes who the apps of corp c cover after a change of scope, seats or the address
+ * book: each app's in_scope from its scope, then each provider's seats shared by its apps in
+ * c ("合并去重的人数不超过购买的接口账号数"): when the union of their scopes is larger, the
+ * members who keep a seat are drawn ("随机取", FAQ doc 55301) in an order fixed by the seed.
+ */
+void zl_emu_auth_refresh(zl_emu *emu, const zl_corp *c);
+/* What app a's archive covers: its effective members (for zl_msg_visible and friends). */
+const zl_scope *zl_emu_app_scope(const zl_app_rt *a);
+/* Edition e's status now: a period whose end_time passed has expired (1 -> 2, 3 -> 4, 5 -> 6)
+ * and a pending one whose begin_time came is paid (7 -> 3). */
+zl_auth_status zl_emu_edition_status(zl_emu *emu, const zl_edition *e);
+/*
+ * Whether app a may use its archive now: 0; 48004 when the corp cancelled the authorisation
+ * ("授权关系无效"); 710651 when it has no edition at all ("没有付费版本"); 301052 when no
+ * edition is in effect ("会话存档已过期"); 710653 / 710654 when the trial / paid period ended
+ * more than 30 days ago and its content is gone. Self-built apps: 0.
+ */
+int zl_emu_app_archive_check(zl_emu *emu, zl_app_rt *a);
+/*
+ * Whether message idx of a's corp is in a's archive: 0 when it is; 710601 when it is not the
+ * app's (archived before its first key, or no party among its effective members); 710652 when
+ * it is older than the authorisation's msg_duration_days.
+ */
+int zl_emu_app_msg_check(zl_emu *emu, zl_app_rt *a, size_t idx);
+
+/* ---- the suites' command callbacks (suite.c) ---- */
+/*
+ * Pushes an authorisation event about app a's corp to a's suite command URL (指令回调URL,
+ * doc 14951): info_type "create_auth" (with a->auth.auth_code), "change_auth" or
+ * "cancel_auth"; encrypted with the suite's Token and EncodingAESKey, receiveid the suite_id,
+ * answered "success". A suite whose callback_url is "" keeps it in the built-in fake
+ * provider. Nothing is sent for an app without a suite. Journaled either way.
+ */
+void zl_emu_suite_auth_event(zl_emu *emu, zl_app_rt *a, const char *info_type);
 
 /* Lookups (NULL when absent). */
 zl_prog_rt *zl_emu_prog(zl_emu *emu, const char *corpid, const char *program_id);

@@ -16,17 +16,33 @@
     X(40014, "invalid access_token")                                                               \
     X(40056, "invalid agentid")                                                                    \
     X(40058, "invalid parameter")                                                                  \
+    X(40077, "invalid pre_auth_code")                                                              \
+    X(40078, "invalid auth_code")                                                                  \
+    X(40080, "invalid suite_secret")                                                               \
+    X(40082, "invalid suite_token")                                                                \
+    X(40083, "invalid suite_id")                                                                   \
+    X(40084, "invalid permanent_code")                                                             \
+    X(40085, "invalid suite_ticket")                                                               \
     X(40091, "invalid secret, it may belong to another corp")                                      \
     X(40211, "invalid RSA public key")                                                             \
     X(40212, "public key version lower than the old one")                                          \
     X(41001, "access_token missing")                                                               \
     X(41002, "corpid missing")                                                                     \
     X(41004, "corpsecret missing")                                                                 \
+    X(41008, "auth_code missing")                                                                  \
+    X(41021, "suite_id missing")                                                                   \
+    X(41022, "suite_access_token missing")                                                         \
+    X(41023, "suite_ticket missing")                                                               \
+    X(41024, "secret missing")                                                                     \
+    X(41025, "permanent_code missing")                                                             \
     X(42001, "access_token expired")                                                               \
+    X(42009, "suite_access_token expired")                                                         \
     X(44001, "empty media data")                                                                   \
     X(45009, "api freq out of limit")                                                              \
     X(45033, "api concurrent out of limit")                                                        \
     X(48002, "api forbidden")                                                                      \
+    X(48004, "authorisation invalid, it may have been cancelled")                                  \
+    X(301052, "chat archive expired")                                                              \
     X(301059, "not an internal group, no data")                                                    \
     X(301060, "too many consent queries, use fewer than 100")                                      \
     X(301061, "userid or external user does not exist")                                            \
@@ -70,7 +86,10 @@
     X(710648, "illegal key behaviour value")                                                       \
     X(710649, "too many group ids")                                                                \
     X(710650, "keyword list missing")                                                              \
+    X(710651, "no paid edition")                                                                   \
     X(710652, "archive older than 90 days, expired")                                               \
+    X(710653, "trial ended more than 30 days ago, its archive expired")                            \
+    X(710654, "paid period ended more than 30 days ago, its archive expired")                      \
     X(710659, "public key not set")                                                                \
     X(710671, "debug token expired")                                                               \
     X(710672, "debug mode not allowed for this corp")                                              \
