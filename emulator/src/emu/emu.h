@@ -256,6 +256,15 @@ int zl_emu_app_archive_check(zl_emu *emu, zl_app_rt *a);
  */
 int zl_emu_app_msg_check(zl_emu *emu, zl_app_rt *a, size_t idx);
 
+/*
+ * The lifecycle as the control face serves it (POST /_zonelab/auth/<verb>, body {"corpid"?,
+ * "agentid"?, ...}; docs/control-api.md): info (GET too), expire, buy, scope, retention,
+ * cancel, grant. Returns the HTTP status: 200 with *reply (owned: the app's authorisation
+ * now), or 4xx with why.
+ */
+unsigned zl_emu_auth_control(zl_emu *emu, const char *verb, const cJSON *body, cJSON **reply,
+                             char *why, size_t whylen);
+
 /* ---- the suites' command callbacks (suite.c) ---- */
 /*
  * Pushes an authorisation event about app a's corp to a's suite command URL (指令回调URL,

@@ -757,6 +757,39 @@ static void on_export(zl_engine *e, zl_request *r, void *ud)
                 "{\"agentid\":1000002}", zl_export_control);
 }
 
+/* /_zonelab/auth[/<verb>]: an app's authorisation and its lifecycle (emu/auth.c). GET (or
+ * GET /_zonelab/auth/info) ?corpid=&agentid= shows it; POST to expire, buy, scope, retention,
+ * cancel or grant with a JSON object body. */
+static void on_auth(zl_engine *e, zl_request *r, void *ud)
+{
+    zl_control *c = ud;
+    const char *verb = zl_request_path(r) + strlen("/_zonelab/auth"), *q;
+    bool get = !strcmp(zl_request_method(r), "GET");
+    cJSON *body = NULL, *reply;
+    char why[300];
+    unsigned status;
+
+    (void)e;
+    verb += *verb == '/';
+    if (get != (!*verb || !strcmp(verb, "info"))) {
+        refuse(r, 405,
+               "GET /_zonelab/auth?agentid=N shows an app's authorisation; POST to auth/expire, "
+               "buy, scope, retention, cancel, grant");
+        return;
+    }
+    if (get) {
+        body = cJSON_CreateObject();
+        if ((q = zl_request_query(r, "corpid")))
+            cJSON_AddStringToObject(body, "corpid", q);
+        if ((q = zl_request_query(r, "agentid")))
+            cJSON_AddNumberToObject(body, "agentid", strtod(q, NULL));
+    } else if (!(body = object_body(r, "{\"agentid\":1000002}")))
+        return;
+    status = zl_emu_auth_control(c->emu, get ? "info" : verb, body, &reply, why, sizeof why);
+    answer_family(r, status, reply, why);
+    cJSON_Delete(body);
+}
+
 static void on_unknown(zl_engine *e, zl_request *r, void *ud)
 {
     (void)e, (void)ud;
@@ -776,6 +809,7 @@ int zl_control_install(zl_control *c)
           zl_engine_route(c->engine, "POST", "/_zonelab/knowledge", on_knowledge, c) ||
           zl_engine_route(c->engine, NULL, "/_zonelab/models", on_models, c) ||
           zl_engine_route(c->engine, NULL, "/_zonelab/export", on_export, c) ||
+          zl_engine_route(c->engine, NULL, "/_zonelab/auth", on_auth, c) ||
           zl_engine_route(c->engine, "GET", "/_zonelab/app/notifications", on_notifications, c))) ||
         zl_ui_install(c->engine, c->journal, NULL) ||
         zl_engine_route(c->engine, NULL, "/_zonelab/", on_unknown, c))

@@ -472,6 +472,67 @@ function models.tasks()
   return r.tasks
 end
 
+-- ---- the corp's authorisation of an app (/_zonelab/auth/...): auth.* ----
+
+auth = {}
+
+local function auth_post(verb, spec, body)
+  check(spec == nil or type(spec) == "table", 3, "auth.%s{agentid=, corpid=, ...}", verb)
+  spec = spec or {}
+  body = body or {}
+  body.agentid, body.corpid = spec.agentid, spec.corpid
+  return family_post("auth", verb, body, 3)
+end
+
+-- auth.info{agentid=, corpid=}: the app's authorisation now: editions (with their status now),
+-- seats, msg_duration_days, cancelled, archive_check, effective_userids, auth_user_count,
+-- permanent_code, auth_code.
+function auth.info(spec)
+  check(spec == nil or type(spec) == "table", 2, "auth.info{agentid=, corpid=}")
+  spec = spec or {}
+  local q = {}
+  if spec.agentid then q[#q + 1] = "agentid=" .. tostring(spec.agentid) end
+  if spec.corpid then q[#q + 1] = "corpid=" .. spec.corpid end
+  local status, r = http("GET", "/_zonelab/auth" .. (#q > 0 and "?" .. table.concat(q, "&") or ""))
+  check(status == 200, 2, "auth.info refused: %s", type(r) == "table" and tostring(r.error) or "")
+  return r
+end
+
+-- auth.expire{agentid=, edition=}: the editions in effect (or one) end now.
+function auth.expire(spec)
+  return auth_post("expire", spec, { edition = spec and spec.edition })
+end
+
+-- auth.buy{agentid=, edition=, days=365, seats=}: paid from now for days.
+function auth.buy(spec)
+  return auth_post("buy", spec, { edition = spec and spec.edition, days = spec and spec.days,
+    seats = spec and spec.seats })
+end
+
+-- auth.scope{agentid=, userids=, department_ids=, tag_ids=} or auth.scope{corp = true}: the
+-- authorisation's scope changes (change_auth).
+function auth.scope(spec)
+  spec = spec or {}
+  return auth_post("scope", spec, { userids = spec.userids and array(spec.userids),
+    department_ids = spec.department_ids and array(spec.department_ids),
+    tag_ids = spec.tag_ids and array(spec.tag_ids), corp = spec.corp })
+end
+
+-- auth.retention{agentid=, msg_duration_days=}: 90, 180, 365 or 730 days (change_auth).
+function auth.retention(spec)
+  return auth_post("retention", spec, { msg_duration_days = spec and spec.msg_duration_days })
+end
+
+-- auth.cancel{agentid=}: the corp cancels the authorisation (cancel_auth).
+function auth.cancel(spec)
+  return auth_post("cancel", spec)
+end
+
+-- auth.grant{agentid=}: the corp authorises the app again (create_auth with a new auth_code).
+function auth.grant(spec)
+  return auth_post("grant", spec)
+end
+
 -- ---- conversation export (/_zonelab/export/...): export.* ----
 
 export = {}
