@@ -245,7 +245,10 @@ int zl_emu_app_archive_check(zl_emu *emu, zl_app_rt *a)
             trial = s == ZL_AUTH_TRIAL_EXPIRED;
         }
     }
-    if (ended && now - ended > PURGE_AFTER_S)
+    if (!ended) /* never a period: authorised after the shared trial ended, not bought
+                 * ("试用期已到期后授权且未购买的版本", doc 55567) */
+        return 710651;
+    if (now - ended > PURGE_AFTER_S)
         return trial ? 710653 : 710654;
     return 301052;
 }

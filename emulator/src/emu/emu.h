@@ -244,9 +244,10 @@ const zl_scope *zl_emu_app_scope(const zl_app_rt *a);
 zl_auth_status zl_emu_edition_status(zl_emu *emu, const zl_edition *e);
 /*
  * Whether app a may use its archive now: 0; 48004 when the corp cancelled the authorisation
- * ("授权关系无效"); 710651 when it has no edition at all ("没有付费版本"); 301052 when no
- * edition is in effect ("会话存档已过期"); 710653 / 710654 when the trial / paid period ended
- * more than 30 days ago and its content is gone. Self-built apps: 0.
+ * ("授权关系无效"); when no edition is in effect: 710651 ("没有付费版本") when none ever had
+ * a period (authorised after the shared trial ended and never bought), 710653 / 710654 when
+ * the trial / paid period ended more than 30 days ago and its content is gone, else 301052
+ * ("会话存档已过期"). Self-built apps: 0.
  */
 int zl_emu_app_archive_check(zl_emu *emu, zl_app_rt *a);
 /*
