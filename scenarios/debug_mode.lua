@@ -104,6 +104,11 @@ test("in debug mode the program's calls and events reach the debug URL, not the 
   assert_eq(notes[#notes].instance, "zone-demo/debug", "the developer's machine notified the app")
   assert_eq(call("get_callback_data", {}, { notify_id = n.notify_id }).data,
     { event_type = "made_up", timestamp = 7 })
+
+  -- "使用调试模式，不需要上传镜像文件": no deployed replica is needed meanwhile (no 800002)
+  program.kill(0)
+  assert_eq(invoke("sync_msg", { limit = 1 }).errcode, 0)
+  program.restart(0)
 end)
 
 test("after close_debug_mode the calls reach the deployed replicas again", function()
