@@ -2,15 +2,15 @@
  * general model's calls per minute per provider, whose overflow delays or fails the task
  * (doc 56425 "频率限制说明"). */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/models_int.h"
 
 #define DAY_OFFSET_S (8 * 3600) /* quota days start at midnight UTC+8 */
-#define RETRY_MINUTES                                                                                                   \
-    (24 * 60) /* "任务重试超过24小时仍未有足够资源执行，任务将失败": the minutes a task may wait \
-               */
+/* The minutes a task may wait: "任务重试超过24小时仍未有足够资源执行，任务将失败" */
+#define RETRY_MINUTES (24 * 60)
 
 /* One provider's (or corp's) general-model calls per minute of the virtual clock, from the
  * current minute on: used[i] is minute first + i. */
@@ -61,7 +61,8 @@ static minutes *minutes_of(struct zl_models *m, const char *key, int64_t now_min
     }
     if (mu->first < now_min) {
         gone = now_min - mu->first >= (int64_t)mu->len ? mu->len : (size_t)(now_min - mu->first);
-        memmove(mu->used, mu->used + gone, (mu->len - gone) * sizeof *mu->used);
+        if (gone < mu->len)
+            memmove(mu->used, mu->used + gone, (mu->len - gone) * sizeof *mu->used);
         mu->len -= gone;
         mu->first = now_min;
     }
