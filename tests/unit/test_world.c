@@ -99,6 +99,7 @@ static void test_world_default_loads(void **state)
     assert_false(app->auth.scope_given);
     assert_int_equal(app->auth.permanent_code[0] != '\0', 1);
     assert_int_equal(app->public_key_count, 0);
+    assert_true(app->auth.test); /* a test installation: debug mode works out of the box */
     assert_false(c->test_corp);
     assert_int_equal(c->department_count, 2);
     assert_int_equal(zl_corp_department(c, 2)->parentid, 1);
@@ -109,6 +110,7 @@ static void test_world_default_loads(void **state)
     assert_non_null(p);
     assert_int_equal(p->role, ZL_ROLE_PROGRAM);
     assert_int_equal(p->replicas, 1);
+    assert_string_equal(p->debug_url, "");
     assert_true(zl_program_has_agent(p, 1000002));
     assert_false(zl_program_has_agent(p, 1));
     assert_true(p->ability_count >= 12);
@@ -260,6 +262,10 @@ static const bad_world BAD[] = {
     {CORP(",\"apps\":[" APP(7) "],\"programs\":[{\"program_id\":\"p1\",\"role\":\"program\"},"
                                "{\"program_id\":\"p1\",\"role\":\"model\"}]"),
      "corps[0].programs[1].program_id \"p1\" is already used by corps[0].programs[0]"},
+    {CORP(",\"programs\":[{\"program_id\":\"p1\",\"role\":\"program\",\"debug_url\":\"ftp://x\"}]"),
+     "corps[0].programs[0].debug_url must be \"\" (none) or an http:// or https:// URL"},
+    {CORP(",\"programs\":[{\"program_id\":\"p1\",\"role\":\"program\",\"debug_url\":\"http://\"}]"),
+     "corps[0].programs[0].debug_url must be"},
     {CORP(",\"programs\":[{\"program_id\":\"p1\",\"role\":\"robot\"}]"),
      "corps[0].programs[0].role must be \"program\" or \"model\" (got \"robot\")"},
     {CORP(",\"apps\":[" APP(7) "],\"programs\":[{\"program_id\":\"p1\",\"role\":\"program\","
@@ -446,7 +452,8 @@ static void test_world_load_file_errors(void **state)
 /* Messages out of order in the file; protocols and contents in both accepted forms. */
 #define SMALL_PROGRAM                                                                              \
     ",\"programs\":[{\"program_id\":\"p1\",\"role\":\"model\",\"_x\":0,\"replicas\":3,"            \
-    "\"agentids\":[7],\"abilities\":[{\"ability_id\":\"a\","                                       \
+    "\"debug_url\":\"https://dev.example:8443/"                                                    \
+    "zone\",\"agentids\":[7],\"abilities\":[{\"ability_id\":\"a\","                                \
     "\"input_protocol\":\" { \\\"k\\\" : [ 1 ] } \",\"output_protocol\":{\"o\": {\"p\": "          \
     "true}}}]}]"
 #define SMALL_KEYS                                                                                 \
@@ -479,6 +486,7 @@ static void test_world_small_world_sorts_and_canonicalises(void **state)
     p = zl_corp_program(c, "p1");
     assert_int_equal(p->role, ZL_ROLE_MODEL);
     assert_int_equal(p->replicas, 3);
+    assert_string_equal(p->debug_url, "https://dev.example:8443/zone");
     assert_string_equal(p->abilities[0].input_protocol, "{\"k\":[1]}");
     assert_string_equal(p->abilities[0].output_protocol, "{\"o\":{\"p\":true}}");
     assert_int_equal(zl_corp_newest_key(c)->version, 9);

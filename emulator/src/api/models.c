@@ -24,7 +24,6 @@
 #define MSG_BUDGET         100000 /* sentiment, spam: messages per corp per day */
 #define CALL_BUDGET        10000  /* the others: calls per corp per day */
 #define PER_MINUTE_BUDGET  100 /* general model, third-party / 代开发 apps: calls per minute */
-#define DAY_OFFSET_S       (8 * 3600) /* quota days start at midnight UTC+8 */
 #define JOBID_PREFIX       "mt_"
 #define ACK_TIMEOUT_MS     5000       /* an own model's or program's answer to the task's call */
 #define PROGRAM_BUDGET     1000000000 /* program tasks: no quota documented */
@@ -139,6 +138,7 @@ static void models_free(void *v)
         cJSON_Delete(m->tags[i]);
     free(m->tags);
     free(m->quotas);
+    zl_strmap_free(m->minutes);
     zl_strmap_free(m->knowledge);
     free(m);
 }
@@ -156,6 +156,7 @@ void zl_models_config_default(struct zl_models *m)
     m->ack_timeout_ms = ACK_TIMEOUT_MS;
     m->pending_errcode = 710642;
     m->per_minute = PER_MINUTE_BUDGET;
+    m->minute_overflow = ZL_MODELS_OVER_DELAY;
     m->dup_errcode = 710613;
     m->ww_text_only = true;
 }
@@ -174,8 +175,9 @@ struct zl_models *zl_models_state(zl_emu *emu)
     m->tasks = zl_strmap_new(zl_models_task_free);
     m->knowledge = zl_strmap_new(json_free);
     m->quotas = calloc(n ? n : 1, sizeof *m->quotas);
+    m->minutes = zl_strmap_new(zl_models_minutes_free);
     m->tags = calloc(n ? n : 1, sizeof *m->tags);
-    if (!m->tasks || !m->knowledge || !m->quotas || !m->tags) {
+    if (!m->tasks || !m->knowledge || !m->quotas || !m->minutes || !m->tags) {
         models_free(m);
         return NULL;
     }
@@ -202,6 +204,10 @@ void zl_models_journal_task(task *t)
     if (ec)
         cJSON_AddNumberToObject(j, "errcode", ec->valuedouble);
     cJSON_AddBoolToObject(j, "scripted", t->a.set);
+    if (t->start_ms > t->created_ms)
+        cJSON_AddNumberToObject(j, "start_ms", (double)t->start_ms);
+    if (t->over_minute)
+        cJSON_AddBoolToObject(j, "over_minute", true);
     if (t->target) {
         cJSON_AddStringToObject(j, "target", t->target->prog->program_id);
         cJSON_AddStringToObject(j, "ability_id", t->target->prog->abilities[t->ability].ability_id);
@@ -486,32 +492,6 @@ static cJSON *ww_args(sdk_ctx *x, struct zl_models *m, cJSON *args, cJSON **unkn
     return zl_models_tag_groups_arg(x, m, false, args, unknown);
 }
 
-cJSON *zl_models_charge(sdk_ctx *x, struct zl_models *m, model_kind k, size_t msgs)
-{
-    quota *q = &m->quotas[corp_index(x->emu, x->app->corp)];
-    int64_t now_s = zl_emu_now_ms(x->emu) / 1000, day = (now_s + DAY_OFFSET_S) / 86400;
-    long long cost = zl_models_info[k].per_message_quota ? (long long)msgs : 1;
-    bool per_min = k == M_WW_MODEL && x->app->app->kind != ZL_APP_SELF_BUILT;
-
-    if (q->day != day) {
-        q->day = day;
-        memset(q->used, 0, sizeof q->used);
-    }
-    if (now_s - q->minute >= 60) { /* a minute starts with the first call after the last */
-        q->minute = now_s;
-        q->minute_used = 0;
-    }
-    if (q->used[k] + cost > m->budget[k])
-        return zl_sdk_errf(x, 45009, "%s: %lld %s per corp per day, %lld used",
-                           zl_models_info[k].name, m->budget[k],
-                           zl_models_info[k].per_message_quota ? "messages" : "calls", q->used[k]);
-    if (per_min && q->minute_used + 1 > m->per_minute)
-        return zl_sdk_errf(x, 45009, "ww_model: %lld calls per minute", m->per_minute);
-    q->used[k] += cost;
-    q->minute_used += per_min;
-    return NULL;
-}
-
 task *zl_models_task_new(sdk_ctx *x, struct zl_models *m, model_kind k)
 {
     task *t = m ? calloc(1, sizeof *t) : NULL;
@@ -560,7 +540,7 @@ static cJSON *create(sdk_ctx *x, model_kind k)
     cJSON *e = NULL, *fails = cJSON_CreateArray(), *unknown = NULL;
     const char *model_id;
     task *t = NULL;
-    int64_t now = zl_emu_now_ms(x->emu);
+    int64_t now = zl_emu_now_ms(x->emu), start;
 
     if (!(t = zl_models_task_new(x, m, k))) {
         cJSON_Delete(fails);
@@ -585,16 +565,21 @@ static cJSON *create(sdk_ctx *x, model_kind k)
     }
     if (k == M_RECOMMEND && (e = zl_models_kb_arg(x, true, t->args)))
         goto fail;
-    if ((e = zl_models_charge(x, m, k, t->n)))
+    if ((e = zl_models_charge(x, m, k, t->n, &start)))
         goto fail;
     if ((e = zl_models_task_keep(x, m, t)))
         goto fail;
-    zl_models_take_rules(m, t);
     t->created_ms = now;
-    t->due_ms = now + (t->a.set && t->a.latency_ms >= 0 ? t->a.latency_ms : m->latency_ms);
+    t->over_minute = start < 0; /* it fails at once, no rule taken */
+    t->start_ms = t->over_minute ? now : start;
+    if (!t->over_minute)
+        zl_models_take_rules(m, t);
+    t->due_ms = t->start_ms + (t->over_minute                     ? 0
+                               : t->a.set && t->a.latency_ms >= 0 ? t->a.latency_ms
+                                                                  : m->latency_ms);
     t->phase = PH_WAITING;
     zl_models_journal_task(t);
-    t->timer = zl_engine_timer(eng, now, on_start, t);
+    t->timer = zl_engine_timer(eng, t->start_ms, on_start, t);
     return zl_models_created(x, t, fails, unknown);
 fail:
     zl_models_task_free(t);

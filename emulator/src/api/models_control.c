@@ -117,6 +117,7 @@ static unsigned reply_task(struct zl_models *m, task *t, answer *a, cJSON **repl
 
     zl_models_answer_cleanup(&t->a);
     t->a = *a;
+    t->over_minute = false; /* the script's answer wins over the quota's failure */
     memset(a, 0, sizeof *a);
     if (t->a.latency_ms >= 0)
         t->due_ms = now + t->a.latency_ms;
@@ -195,6 +196,9 @@ static unsigned control_reply(struct zl_models *m, const cJSON *body, cJSON **re
     return 200;
 }
 
+/* models/config per_minute_overflow, indexed by ZL_MODELS_OVER_* */
+static const char *const OVERFLOWS[] = {"delay", "fail", "refuse", NULL};
+
 static cJSON *config_json(const struct zl_models *m)
 {
     cJSON *c = cJSON_CreateObject(), *b;
@@ -205,6 +209,7 @@ static cJSON *config_json(const struct zl_models *m)
     for (k = 0; k < M_COUNT; k++)
         cJSON_AddNumberToObject(b, zl_models_info[k].name, (double)m->budget[k]);
     cJSON_AddNumberToObject(c, "per_minute_budget", (double)m->per_minute);
+    cJSON_AddStringToObject(c, "per_minute_overflow", OVERFLOWS[m->minute_overflow]);
     cJSON_AddNumberToObject(c, "duplicate_errcode", m->dup_errcode);
     cJSON_AddBoolToObject(c, "ww_model_text_only", m->ww_text_only);
     cJSON_AddNumberToObject(c, "ack_timeout_ms", (double)m->ack_timeout_ms);
@@ -218,22 +223,25 @@ static unsigned control_config(struct zl_models *m, const cJSON *body, cJSON **r
 {
     const cJSON *lat = zl_json_get(body, "latency_ms"), *bud = zl_json_get(body, "daily_budget"),
                 *pm = zl_json_get(body, "per_minute_budget"),
+                *over = zl_json_get(body, "per_minute_overflow"),
                 *dup = zl_json_get(body, "duplicate_errcode"),
                 *txt = zl_json_get(body, "ww_model_text_only"),
                 *ack = zl_json_get(body, "ack_timeout_ms"),
                 *pend = zl_json_get(body, "pending_errcode"), *e;
-    static const char *const KEYS[] = {
-        "latency_ms",        "daily_budget",       "per_minute_budget",
-        "duplicate_errcode", "ww_model_text_only", "ack_timeout_ms",
-        "pending_errcode",   "defaults",           NULL};
+    static const char *const KEYS[] = {"latency_ms",          "daily_budget",
+                                       "per_minute_budget",   "duplicate_errcode",
+                                       "ww_model_text_only",  "ack_timeout_ms",
+                                       "pending_errcode",     "defaults",
+                                       "per_minute_overflow", NULL};
 
     cJSON_ArrayForEach(e, body)
     {
         if (!zl_models_in_list(KEYS, e->string))
             return zl_sdk_refuse(why, whylen, 400,
                                  "unknown key %s (keys: latency_ms, daily_budget, "
-                                 "per_minute_budget, duplicate_errcode, ww_model_text_only, "
-                                 "ack_timeout_ms, pending_errcode, defaults)",
+                                 "per_minute_budget, per_minute_overflow, duplicate_errcode, "
+                                 "ww_model_text_only, ack_timeout_ms, pending_errcode, "
+                                 "defaults)",
                                  e->string);
     }
     if (lat && !zl_json_is_int(lat, 0, 86400000LL))
@@ -248,6 +256,9 @@ static unsigned control_config(struct zl_models *m, const cJSON *body, cJSON **r
     }
     if (pm && !zl_json_is_int(pm, 0, 1000000000LL))
         return zl_sdk_refuse(why, whylen, 400, "per_minute_budget is 0 to 1000000000");
+    if (over && !(cJSON_IsString(over) && zl_models_in_list(OVERFLOWS, over->valuestring)))
+        return zl_sdk_refuse(why, whylen, 400,
+                             "per_minute_overflow is \"delay\", \"fail\" or \"refuse\"");
     if (dup && !zl_json_is_int(dup, 710601, 710601) && !zl_json_is_int(dup, 710613, 710613))
         return zl_sdk_refuse(why, whylen, 400, "duplicate_errcode is 710613 or 710601");
     if (txt && !cJSON_IsBool(txt))
@@ -266,6 +277,9 @@ static unsigned control_config(struct zl_models *m, const cJSON *body, cJSON **r
     }
     if (pm)
         m->per_minute = (long long)pm->valuedouble;
+    for (int o = 0; over && OVERFLOWS[o]; o++)
+        if (!strcmp(OVERFLOWS[o], over->valuestring))
+            m->minute_overflow = o;
     if (dup)
         m->dup_errcode = (int)dup->valuedouble;
     if (txt)
@@ -432,6 +446,7 @@ static unsigned control_list(struct zl_models *m, cJSON **reply, char *why, size
         cJSON_AddStringToObject(o, "phase", zl_models_phases[t->phase]);
         cJSON_AddNumberToObject(o, "messages", (double)t->n);
         cJSON_AddNumberToObject(o, "created_ms", (double)t->created_ms);
+        cJSON_AddNumberToObject(o, "start_ms", (double)t->start_ms);
         cJSON_AddNumberToObject(o, "due_ms", (double)t->due_ms);
         cJSON_AddBoolToObject(o, "scripted", t->a.set);
         if (t->target) {

@@ -521,7 +521,9 @@ void zl_models_finish(task *t)
             zl_sbuf_str(&input, zl_sbuf_text(&chat));
         }
     }
-    if (t->a.set && t->a.status == ST_FAILED)
+    if (t->over_minute) /* "超过后将导致任务延迟或者任务失败" (doc 56425) */
+        code = ZL_MODELS_OVER_MINUTE_ERRCODE;
+    else if (t->a.set && t->a.status == ST_FAILED)
         code = t->a.errcode;
     else if (!(t->a.set && t->a.result)) { /* the default answer: the input rules apply */
         if (t->n > 0 && valid == 0)

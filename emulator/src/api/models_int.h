@@ -1,6 +1,6 @@
 /* models_int: internal to the models family (models.c, models_eval.c, models_own.c,
- * models_control.c): the task records, the family's state and the helpers the pieces share.
- * The rest of the emulator uses api/models.h and the registry table only. */
+ * models_quota.c, models_control.c): the task records, the family's state and the helpers the
+ * pieces share. The rest of the emulator uses api/models.h and the registry table only. */
 #ifndef ZL_MODELS_INT_H
 #define ZL_MODELS_INT_H
 
@@ -77,9 +77,13 @@ typedef struct rule {
 typedef struct quota {
     int64_t day; /* the quota day (UTC+8) of used[] */
     long long used[M_COUNT];
-    int64_t minute; /* when the current minute of minute_used began (Unix s) */
-    long long minute_used;
 } quota;
+
+/* What a general-model task over the per-minute budget gets (models/config
+ * per_minute_overflow): a later minute, a failed task, or 45009 at create. */
+enum { ZL_MODELS_OVER_DELAY, ZL_MODELS_OVER_FAIL, ZL_MODELS_OVER_REFUSE };
+/* The errcode of a task failed by the per-minute budget (doc 56425 names none: unknown). */
+#define ZL_MODELS_OVER_MINUTE_ERRCODE 45009
 
 typedef struct item {
     char *msgid, *secret_key;
@@ -99,7 +103,9 @@ typedef struct task {
     zl_app_rt *app;
     int phase;
     int64_t created_ms, due_ms, finished_ms;
-    uint64_t timer; /* pending engine timer (ud = this task), 0 none */
+    int64_t start_ms; /* when it runs: created_ms, or later when the per-minute quota delays it */
+    bool over_minute; /* over the general model's per-minute budget, not delayed: it fails */
+    uint64_t timer;   /* pending engine timer (ud = this task), 0 none */
     item *items;
     size_t n;
     cJSON *args;    /* the request's model fields, normalised */
@@ -121,12 +127,14 @@ struct zl_models {
     zl_strmap *tasks; /* jobid -> task (owned) */
     rule *rules, **rules_tail;
     quota *quotas;        /* per corp, parallel to world->corps */
+    zl_strmap *minutes;   /* the general model's calls per minute, per provider (models_quota.c) */
     cJSON **tags;         /* per corp: tag library, [{group_id, group_name, tag_list}] or NULL */
     zl_strmap *knowledge; /* "corpid\x1fkb_id" -> cJSON array of fragment strings */
     /* configuration (POST /_zonelab/models/config) */
     long long latency_ms;
     long long budget[M_COUNT];
     long long per_minute;
+    int minute_overflow; /* ZL_MODELS_OVER_* */
     int dup_errcode;
     bool ww_text_only;
     long long ack_timeout_ms; /* own model / program: the call's deadline */
@@ -186,14 +194,26 @@ cJSON *zl_models_tag_groups_arg(sdk_ctx *x, struct zl_models *m, bool required, 
 cJSON *zl_models_kb_arg(sdk_ctx *x, bool required, cJSON *args);
 /* Whether s is an ability_id: 1 to 64 characters of [A-Za-z0-9_.-]. */
 bool zl_models_well_formed_ability(const char *s);
-/* Counts the call (or its messages) against the corp's budget: NULL, or the 45009 reply. */
-cJSON *zl_models_charge(sdk_ctx *x, struct zl_models *m, model_kind k, size_t msgs);
 /* A new task of model k for the calling app (NULL when memory ran out). */
 task *zl_models_task_new(sdk_ctx *x, struct zl_models *m, model_kind k);
 /* Gives t a fresh jobid and keeps it (m->tasks owns it from then on): NULL, or the reply. */
 cJSON *zl_models_task_keep(sdk_ctx *x, struct zl_models *m, task *t);
 /* A create_* reply: the jobid, the duplicates and any unknown tag groups (both taken). */
 cJSON *zl_models_created(sdk_ctx *x, const task *t, cJSON *fails, cJSON *unknown);
+
+/* ---- models_quota.c ---- */
+
+/*
+ * Counts the call (or its messages) against the corp's daily budget: NULL, or the 45009
+ * reply (nothing counted). A general-model call of a third-party or 代开发 app also takes a
+ * place in its provider's minutes; *start_ms (when not NULL) is then when the task may start:
+ * now, the first later minute with room (overflow "delay"), or -1 when the task fails
+ * (overflow "fail", or no room within 24 h). With overflow "refuse" a full minute is 45009.
+ */
+cJSON *zl_models_charge(sdk_ctx *x, struct zl_models *m, model_kind k, size_t msgs,
+                        int64_t *start_ms);
+/* Frees a provider's minutes (a zl_strmap value free). */
+void zl_models_minutes_free(void *v);
 
 /* ---- models_eval.c ---- */
 

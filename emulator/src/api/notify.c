@@ -113,6 +113,8 @@ static cJSON *api_open_debug_mode(zl_sdk_ctx *x)
         return zl_sdk_err(x, 40014, NULL);
     if (t->expires_ms <= zl_emu_now_ms(x->emu))
         return zl_sdk_err(x, 42001, NULL);
+    if (zl_emu_debug_allowed(t->app))
+        return zl_sdk_err(x, 710672, "the app's corp may not use debug mode (doc 54810)");
     if (strcmp(dt, x->prog->debug_token) != 0 ||
         x->prog->debug_token_expires_ms <= zl_emu_now_ms(x->emu))
         return zl_sdk_err(x, 710671, NULL);

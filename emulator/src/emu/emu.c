@@ -165,9 +165,8 @@ static int init_prog(zl_emu *emu, zl_prog_rt *p, zl_corp *c, zl_program *prog, u
         snprintf(err, errlen, "cannot derive the wire keys of %s", prog->program_id);
         return -1;
     }
-    memcpy(p->debug_token, "dbg_", 4);
-    zl_engine_random_hex(emu->engine, p->debug_token + 4, 16);
-    p->debug_token_expires_ms = zl_emu_now_ms(emu) + emu->opt.debug_token_ttl_s * 1000;
+    zl_emu_debug_token_new(emu, p); /* as if fetched at the start */
+    snprintf(p->debug_url, sizeof p->debug_url, "%s", prog->debug_url ? prog->debug_url : "");
     p->input_ex = calloc(prog->ability_count + 1, sizeof *p->input_ex);
     p->output_ex = calloc(prog->ability_count + 1, sizeof *p->output_ex);
     if (!p->input_ex || !p->output_ex) {

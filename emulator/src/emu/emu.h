@@ -76,6 +76,8 @@ typedef struct zl_prog_rt {
     bool debug_sdk_open;  /* SpecOpenDebugMode succeeded */
     char debug_token[40]; /* the console's debug token */
     int64_t debug_token_expires_ms;
+    char debug_url[ZL_WORLD_MAX_URL + 1]; /* the console's 接收事件服务器, "" when none */
+    zl_replica dev; /* the developer's machine (zl_emu_spawn_dev); pid 0 when not started */
     struct zl_event *ev_head, *ev_tail; /* events waiting, delivered one at a time */
     bool ev_busy;
 } zl_prog_rt;
@@ -266,6 +268,28 @@ int zl_emu_app_msg_check(zl_emu *emu, zl_app_rt *a, size_t idx);
 unsigned zl_emu_auth_control(zl_emu *emu, const char *verb, const cJSON *body, cJSON **reply,
                              char *why, size_t whylen);
 
+/* ---- debug mode (debug.c; doc 54809, 54810) ---- */
+/*
+ * Whether app a may open debug mode: 0, or 710672 ("服务商非测试企业或应用非测试授权安装，
+ * 不允许使用调试模式"): a third-party app needs a test installation (a->auth.test), a 代开发
+ * app a provider's test corp (test_corp). Self-built apps: always 0 (the vendor states none).
+ */
+int zl_emu_debug_allowed(const zl_app_rt *a);
+/* Gives p a new debug token, valid opt.debug_token_ttl_s from now. */
+void zl_emu_debug_token_new(zl_emu *emu, zl_prog_rt *p);
+/*
+ * The console's 调试凭证-获取 for p: "有效期内重复获取会获取到同样的凭证，并且不会刷新过期时间"
+ * (doc 54809), so p's token stays while it is valid and is replaced once it expired. Journaled
+ * ("control" "debug_token"). Returns true when a new token was made.
+ */
+bool zl_emu_debug_token_fetch(zl_emu *emu, zl_prog_rt *p);
+/* Sets p's debug URL (url borrowed; "" clears it) and journals it ("control" "debug_url").
+ * 0, or -1 when url is neither "" nor an http(s) URL (zl_world_url_ok; nothing changes). */
+int zl_emu_debug_url_set(zl_emu *emu, zl_prog_rt *p, const char *url);
+/* Whether p's callbacks (app calls, tasks, events) go to p->debug_url instead of its replicas:
+ * debug mode in effect (both halves open) and a debug URL set. */
+bool zl_emu_debug_forwarding(const zl_prog_rt *p);
+
 /* ---- the suites' command callbacks (suite.c) ---- */
 /*
  * Pushes an authorisation event about app a's corp to a's suite command URL (指令回调URL,
@@ -291,6 +315,13 @@ int64_t zl_emu_now_ms(zl_emu *emu);
 int zl_emu_set_replicas(zl_emu *emu, zl_prog_rt *p, size_t n, char *err, size_t errlen);
 /* Spawns cmd (run with /bin/sh -c) once per replica of p with the ZONELAB_* environment. */
 int zl_emu_spawn(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t errlen);
+/*
+ * Starts the developer's machine of p (the debug program of doc 54809, run outside the zone):
+ * cmd (NULL: p's command) with p's ZONELAB_* environment, but ZONELAB_INSTANCE
+ * "<program_id>/debug" and a port of its own (p->dev.url). A running one is stopped first;
+ * stop_replicas and reap see it too. 0, or -1 with err.
+ */
+int zl_emu_spawn_dev(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t errlen);
 /* (Re)starts replica i with the command given to zl_emu_spawn. */
 int zl_emu_spawn_one(zl_emu *emu, zl_prog_rt *p, size_t i, char *err, size_t errlen);
 /* Sends sig to replica i's process group (SIGKILL also reaps it). 0 or -1. */
@@ -317,6 +348,7 @@ typedef struct zl_call_result {
     char *response;   /* the reply envelope's response (owned by the callee; valid in fn) */
     int64_t elapsed_ms;
     size_t replica;
+    const char *debug_url; /* the call went to the program's debug URL (debug mode), else NULL */
 } zl_call_result;
 typedef void (*zl_call_fn)(zl_emu *emu, const zl_call_result *res, void *ud);
 
@@ -327,10 +359,12 @@ typedef struct zl_callback_args {
     bool is_async;
 } zl_callback_args;
 
-/* Sends one callback envelope to replica of p; fn is called exactly once, later. */
+/* Sends one callback envelope to replica of p, or to p's debug URL while
+ * zl_emu_debug_forwarding(p); fn is called exactly once, later. */
 int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_callback_args *a,
                         long timeout_ms, zl_call_fn fn, void *ud);
-/* Adds a call's status, elapsed_ms, errcode and (when it failed) error to journal entry j. */
+/* Adds a call's status, elapsed_ms, errcode, (when it failed) error and (when it went there)
+ * debug_url to journal entry j. */
 void zl_call_result_json(const zl_call_result *res, cJSON *j);
 /* The replica for a call: round robin. */
 size_t zl_emu_pick_replica(zl_prog_rt *p);

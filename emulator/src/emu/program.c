@@ -95,15 +95,16 @@ static void reap_one(zl_emu *emu, zl_replica *r, int status)
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "exit", d);
 }
 
-/* Starts replica i of p with p->command; its output goes to emu->log_dir when set. */
-int zl_emu_spawn_one(zl_emu *emu, zl_prog_rt *p, size_t i, char *err, size_t errlen)
+/* Starts r (a replica of p, or its developer's machine) with cmd and p's environment; its
+ * output goes to emu->log_dir when set. */
+static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, char *err,
+                    size_t errlen)
 {
-    zl_replica *r = &p->replicas[i];
     char base[64], buf[64], log[700] = "";
     pid_t pid;
     cJSON *d;
 
-    if (!p->command) {
+    if (!cmd) {
         snprintf(err, errlen, "no command to start %s", r->instance);
         return -1;
     }
@@ -145,7 +146,7 @@ int zl_emu_spawn_one(zl_emu *emu, zl_prog_rt *p, size_t i, char *err, size_t err
         signal(SIGPIPE, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
-        execl("/bin/sh", "sh", "-c", p->command, (char *)NULL);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
     setpgid(pid, pid); /* also here: no window where a kill misses the group */
@@ -156,9 +157,37 @@ int zl_emu_spawn_one(zl_emu *emu, zl_prog_rt *p, size_t i, char *err, size_t err
     cJSON_AddStringToObject(d, "instance", r->instance);
     cJSON_AddNumberToObject(d, "pid", pid);
     cJSON_AddNumberToObject(d, "port", r->port);
-    cJSON_AddStringToObject(d, "command", p->command);
+    cJSON_AddStringToObject(d, "command", cmd);
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "spawn", d);
     return 0;
+}
+
+int zl_emu_spawn_one(zl_emu *emu, zl_prog_rt *p, size_t i, char *err, size_t errlen)
+{
+    return spawn_at(emu, p, &p->replicas[i], p->command, err, errlen);
+}
+
+int zl_emu_spawn_dev(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t errlen)
+{
+    zl_replica *r = &p->dev;
+
+    if (r->pid > 0 && !r->exited) {
+        int status;
+
+        r->expected_exit = 1;
+        kill(-r->pid, SIGKILL);
+        if (waitpid(r->pid, &status, 0) == r->pid)
+            reap_one(emu, r, status);
+    }
+    if (!r->port) {
+        if (free_port(&r->port) != 0) {
+            snprintf(err, errlen, "cannot find a free loopback port: %s", strerror(errno));
+            return -1;
+        }
+        snprintf(r->instance, sizeof r->instance, "%s/debug", p->prog->program_id);
+        snprintf(r->url, sizeof r->url, "http://127.0.0.1:%u", r->port);
+    }
+    return spawn_at(emu, p, r, cmd ? cmd : p->command, err, errlen);
 }
 
 int zl_emu_spawn(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t errlen)
@@ -200,13 +229,19 @@ int zl_emu_signal_replica(zl_emu *emu, zl_prog_rt *p, size_t i, int sig)
     return 0;
 }
 
+/* Replica k of p, where k == p->replica_count is p's developer's machine. */
+static zl_replica *process_at(zl_prog_rt *p, size_t k)
+{
+    return k < p->replica_count ? &p->replicas[k] : &p->dev;
+}
+
 void zl_emu_reap(zl_emu *emu)
 {
     size_t i, k;
 
     for (i = 0; i < emu->prog_count; i++)
-        for (k = 0; k < emu->progs[i].replica_count; k++) {
-            zl_replica *r = &emu->progs[i].replicas[k];
+        for (k = 0; k <= emu->progs[i].replica_count; k++) {
+            zl_replica *r = process_at(&emu->progs[i], k);
             int status;
 
             if (r->pid > 0 && !r->exited && waitpid(r->pid, &status, WNOHANG) == r->pid)
@@ -263,8 +298,8 @@ void zl_emu_stop_replicas(zl_emu *emu)
     int round;
 
     for (i = 0; i < emu->prog_count; i++)
-        for (k = 0; k < emu->progs[i].replica_count; k++) {
-            zl_replica *r = &emu->progs[i].replicas[k];
+        for (k = 0; k <= emu->progs[i].replica_count; k++) {
+            zl_replica *r = process_at(&emu->progs[i], k);
 
             if (r->pid > 0 && !r->exited) {
                 r->expected_exit = 1;
@@ -275,15 +310,18 @@ void zl_emu_stop_replicas(zl_emu *emu)
         alive = 0;
         zl_emu_reap(emu);
         for (i = 0; i < emu->prog_count; i++)
-            for (k = 0; k < emu->progs[i].replica_count; k++)
-                alive += emu->progs[i].replicas[k].pid > 0 && !emu->progs[i].replicas[k].exited;
+            for (k = 0; k <= emu->progs[i].replica_count; k++) {
+                const zl_replica *r = process_at(&emu->progs[i], k);
+
+                alive += r->pid > 0 && !r->exited;
+            }
         if (!alive)
             return;
         poll(NULL, 0, 5);
     }
     for (i = 0; i < emu->prog_count; i++)
-        for (k = 0; k < emu->progs[i].replica_count; k++) {
-            zl_replica *r = &emu->progs[i].replicas[k];
+        for (k = 0; k <= emu->progs[i].replica_count; k++) {
+            zl_replica *r = process_at(&emu->progs[i], k);
             int status;
 
             if (r->pid > 0 && !r->exited) {
@@ -308,6 +346,7 @@ typedef struct call {
     zl_emu *emu;
     zl_prog_rt *prog;
     size_t replica;
+    const char *debug_url; /* p->debug_url when the call was forwarded there, else NULL */
     zl_call_fn fn;
     void *ud;
 } call;
@@ -315,8 +354,11 @@ typedef struct call {
 static void on_reply(zl_engine *e, const zl_http_result *res, void *ud)
 {
     call *c = ud;
-    zl_call_result out = {
-        .status = res->status, .elapsed_ms = res->elapsed_ms, .replica = c->replica};
+    zl_call_result out = {.status = res->status,
+                          .elapsed_ms = res->elapsed_ms,
+                          .replica = c->replica,
+                          .debug_url = c->debug_url};
+    const char *to = c->debug_url ? c->debug_url : c->prog->replicas[c->replica].instance;
     zone_wire_header hs[32];
     size_t n = 0, i;
     char *plain = NULL, detail[200] = "";
@@ -330,14 +372,13 @@ static void on_reply(zl_engine *e, const zl_http_result *res, void *ud)
         out.errcode = res->curl_code == CURLE_COULDNT_CONNECT      ? 710674
                       : res->curl_code == CURLE_OPERATION_TIMEDOUT ? 710675
                                                                    : 710638;
-        snprintf(out.detail, sizeof out.detail, "%s: %s", c->prog->replicas[c->replica].instance,
+        snprintf(out.detail, sizeof out.detail, "%.100s: %s", to,
                  res->error ? res->error : "transfer failed");
         goto done;
     }
     if (res->status != 200) {
         out.errcode = 710676;
-        snprintf(out.detail, sizeof out.detail, "%s answered HTTP %ld",
-                 c->prog->replicas[c->replica].instance, res->status);
+        snprintf(out.detail, sizeof out.detail, "%.100s answered HTTP %ld", to, res->status);
         goto done;
     }
     for (i = 0; i < res->n_headers && n < 32; i++) {
@@ -404,7 +445,7 @@ int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_cal
                         long timeout_ms, zl_call_fn fn, void *ud)
 {
     zone_wire_sealed_headers h;
-    char url[96], hv[4][300], *plain = NULL, *body = NULL;
+    char url[ZL_WORLD_MAX_URL + 2], hv[4][300], *plain = NULL, *body = NULL;
     const char *headers[5] = {hv[0], hv[1], hv[2], hv[3], "Content-Type: text/plain"};
     zl_http_request req = {
         .method = "POST", .url = url, .headers = headers, .n_headers = 5, .timeout_ms = timeout_ms};
@@ -414,6 +455,10 @@ int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_cal
     if (replica >= p->replica_count || !(c = calloc(1, sizeof *c)))
         return -1;
     *c = (call){.emu = emu, .prog = p, .replica = replica, .fn = fn, .ud = ud};
+    /* doc 54809 §3: "对应应用调用程序的请求以及接收的回调请求都会请求到「1.2 设置接收事件服务器」
+     * 中设置的接收事件服务器，而不会请求到部署在企业微信专区中的程序" */
+    if (zl_emu_debug_forwarding(p))
+        c->debug_url = p->debug_url;
     if (!(plain = encode_args(a)) ||
         zone_wire_seal(&p->keys, NULL, "POST", ZONE_WIRE_CALLBACK_PATH, plain, strlen(plain), &h,
                        &body) != ZONE_WIRE_OK)
@@ -422,7 +467,10 @@ int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_cal
     snprintf(hv[1], sizeof hv[1], "ww-timestamp: %s", h.timestamp);
     snprintf(hv[2], sizeof hv[2], "ww-nonce: %s", h.nonce);
     snprintf(hv[3], sizeof hv[3], "ww-signature: %s", h.signature);
-    snprintf(url, sizeof url, "%s/", p->replicas[replica].url);
+    if (c->debug_url)
+        snprintf(url, sizeof url, "%s", c->debug_url);
+    else
+        snprintf(url, sizeof url, "%s/", p->replicas[replica].url);
     req.body = body;
     req.body_len = strlen(body);
     rc = zl_engine_http(emu->engine, &req, on_reply, c); /* it copies url, headers, body */
@@ -441,4 +489,6 @@ void zl_call_result_json(const zl_call_result *res, cJSON *j)
     cJSON_AddNumberToObject(j, "errcode", res->errcode);
     if (res->errcode)
         cJSON_AddStringToObject(j, "error", res->detail);
+    if (res->debug_url)
+        cJSON_AddStringToObject(j, "debug_url", res->debug_url);
 }

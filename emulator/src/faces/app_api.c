@@ -158,7 +158,8 @@ static zl_prog_rt *program_field(app_ctx *x)
         spawned += p->replicas[i].pid > 0;
         alive += p->replicas[i].pid > 0 && !p->replicas[i].exited;
     }
-    if (spawned && !alive) {
+    /* in debug mode the developer's server answers, deployed or not (doc 54809) */
+    if (spawned && !alive && !zl_emu_debug_forwarding(p)) {
         fail(x, 800002, "every replica of the program has exited");
         return NULL;
     }
@@ -312,6 +313,8 @@ static void ep_get_log_level(app_ctx *x)
     answer(x, reply);
 }
 
+/* open_debug_mode (doc 54810): the app half of debug mode, in a corp where the app may use it
+ * (710672, zl_emu_debug_allowed), with the program's unexpired debug token (710671). */
 static void ep_open_debug_mode(app_ctx *x)
 {
     zl_prog_rt *p = program_field(x), *owner = NULL;
@@ -320,6 +323,14 @@ static void ep_open_debug_mode(app_ctx *x)
 
     if (!p || str_field(x, "debug_token", 128, true, &tok) < 0)
         return;
+    if (zl_emu_debug_allowed(x->app)) {
+        fail(x, 710672,
+             x->app->app->kind == ZL_APP_CUSTOM
+                 ? "a 代开发 app opens debug mode only in a provider's test corp (world: test_corp)"
+                 : "a third-party app opens debug mode only in a test installation (world: "
+                   "auth.test)");
+        return;
+    }
     for (i = 0; i < x->emu->prog_count; i++)
         if (!strcmp(x->emu->progs[i].debug_token, tok))
             owner = &x->emu->progs[i];

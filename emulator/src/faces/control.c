@@ -99,6 +99,9 @@ static void add_world_state(zl_emu *emu, cJSON *j)
         cJSON_AddStringToObject(o, "secret", p->secret_b64);
         cJSON_AddNumberToObject(o, "secret_ver", p->secret_ver);
         cJSON_AddStringToObject(o, "debug_token", p->debug_token);
+        cJSON_AddNumberToObject(o, "debug_token_expires_at",
+                                (double)(p->debug_token_expires_ms / 1000));
+        cJSON_AddStringToObject(o, "debug_url", p->debug_url);
         cJSON_AddNumberToObject(o, "log_level", p->log_level);
         cJSON_AddBoolToObject(o, "debug_mode", p->debug_app_open && p->debug_sdk_open);
         reps = cJSON_AddArrayToObject(o, "replicas");
@@ -807,6 +810,7 @@ int zl_control_install(zl_control *c)
           zl_engine_route(c->engine, "POST", "/_zonelab/public_key", on_public_key, c) ||
           zl_engine_route(c->engine, "POST", "/_zonelab/consent", on_consent, c) ||
           zl_engine_route(c->engine, "POST", "/_zonelab/knowledge", on_knowledge, c) ||
+          zl_control_debug_install(c) ||
           zl_engine_route(c->engine, NULL, "/_zonelab/models", on_models, c) ||
           zl_engine_route(c->engine, NULL, "/_zonelab/export", on_export, c) ||
           zl_engine_route(c->engine, NULL, "/_zonelab/auth", on_auth, c) ||

@@ -15,5 +15,7 @@ typedef struct zl_control {
 
 /* Adds the /_zonelab/ routes; c must outlive the engine. 0 or -1. */
 int zl_control_install(zl_control *c);
+/* Adds POST /_zonelab/debug_token and /_zonelab/debug_url (control_debug.c); c->emu set. */
+int zl_control_debug_install(zl_control *c);
 
 #endif

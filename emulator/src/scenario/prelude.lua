@@ -623,6 +623,37 @@ function program.request(replica, opts)
   return zl.program_request(replica or 0, opts.data, opts.recase, program_of(opts, "program.request"))
 end
 
+-- Debug mode, the console's side (doc 54809 §1). spec.program (default: the main program) is
+-- a program of spec.corpid (default: the world's first corp).
+local function debug_post(verb, spec, body)
+  check(spec == nil or type(spec) == "table", 3, "program.%s{...}: a table", verb)
+  spec = spec or {}
+  body.program_id = spec.program or zl.info().program_id
+  body.corpid = spec.corpid
+  local status, r = http("POST", "/_zonelab/" .. verb, body)
+  check(status == 200, 3, "program.%s refused: %s", verb,
+    type(r) == "table" and tostring(r.error) or tostring(r))
+  return r
+end
+-- program.debug_token{program=, corpid=}: 调试凭证-获取: {debug_token=, expires_at=, renewed=},
+-- the same token while it is valid, a new one once it expired.
+function program.debug_token(spec)
+  return debug_post("debug_token", spec, {})
+end
+-- program.debug_url{url=, program=, corpid=}: 接收事件服务器-设置 ("" clears it).
+function program.debug_url(spec)
+  check(type(spec) == "table" and type(spec.url) == "string", 2, "program.debug_url{url=...}")
+  return debug_post("debug_url", spec, { url = spec.url }).debug_url
+end
+-- program.debug_start{program=, command=, timeout=}: starts the developer's machine, the
+-- program (or command) outside the zone with its environment on a port of its own, and
+-- returns its URL once it listens.
+function program.debug_start(spec)
+  check(spec == nil or type(spec) == "table", 2, "program.debug_start{program=, command=, timeout=}")
+  spec = spec or {}
+  return zl.debug_start(spec.program, spec.command, spec.timeout)
+end
+
 -- ---- assertions ----
 
 local function show(v)

@@ -277,7 +277,7 @@ static size_t replica_arg(lua_State *L, const zl_prog_rt *p, int idx)
 static int ready_k(lua_State *L, int status, lua_KContext ctx)
 {
     sc *s = self(L);
-    const zl_replica *r = &s->w.prog->replicas[s->w.replica];
+    const zl_replica *r = s->w.rep;
     bool late = s->w.timed_out;
 
     (void)status, (void)ctx;
@@ -316,10 +316,38 @@ static int l_program(lua_State *L)
     s->crash[0] = '\0';
     zl_scenario_wait_reset(s);
     s->w.kind = W_READY;
-    s->w.prog = p;
-    s->w.replica = i;
+    s->w.rep = &p->replicas[i];
     s->w.deadline = real_ms() + timeout_arg(L, s, 3);
     return lua_yieldk(L, 0, 0, ready_k);
+}
+
+static int debug_start_k(lua_State *L, int status, lua_KContext ctx)
+{
+    ready_k(L, status, ctx); /* raises when it did not listen */
+    lua_pushstring(L, ((const zl_replica *)ctx)->url);
+    return 1;
+}
+
+/* _zl.debug_start(program_id?, command?, timeout_s?) -> url: starts the developer's machine of
+ * the main program or of program_id (zl_emu_spawn_dev) and waits until it listens. */
+static int l_debug_start(lua_State *L)
+{
+    sc *s = zl_sandbox_waiting(L);
+    zl_prog_rt *p = prog_arg(L, s, 1);
+    const char *cmd = luaL_optstring(L, 2, NULL);
+    char err[256];
+
+    if (!p)
+        return zl_sandbox_raise(L, "no program to debug");
+    if (cmd && !*cmd)
+        return zl_sandbox_raise(L, "the command is a non-empty shell command");
+    if (zl_scenario_spawn_dev(s, p, cmd, err, sizeof err) != 0)
+        return zl_sandbox_raise(L, "%s", err);
+    zl_scenario_wait_reset(s);
+    s->w.kind = W_READY;
+    s->w.rep = &p->dev;
+    s->w.deadline = real_ms() + timeout_arg(L, s, 3);
+    return lua_yieldk(L, 0, (lua_KContext)&p->dev, debug_start_k);
 }
 
 /* _zl.replicas(program_id?) -> the number of replicas of the main program or program_id */
@@ -615,6 +643,7 @@ const luaL_Reg zl_primitives[] = {{"http", l_http},
                                   {"program", l_program},
                                   {"replicas", l_replicas},
                                   {"program_request", l_program_request},
+                                  {"debug_start", l_debug_start},
                                   {"backend", l_backend},
                                   {"info", l_info},
                                   {"monotonic_ms", l_monotonic_ms},

@@ -82,7 +82,7 @@ static bool check(sc *s)
         return w->found != NULL;
     }
     case W_READY:
-        return zl_emu_port_open(w->prog->replicas[w->replica].port);
+        return zl_emu_port_open(w->rep->port);
     default:
         return true;
     }
@@ -221,6 +221,16 @@ int zl_scenario_spawn(sc *s, zl_prog_rt *p, const char *cmd, size_t i, char *err
     env_enter(s);
     rc = cmd ? zl_emu_spawn(s->emu, p, cmd, err, errlen)
              : zl_emu_spawn_one(s->emu, p, i, err, errlen);
+    env_leave(s);
+    return rc;
+}
+
+int zl_scenario_spawn_dev(sc *s, zl_prog_rt *p, const char *cmd, char *err, size_t errlen)
+{
+    int rc;
+
+    env_enter(s);
+    rc = zl_emu_spawn_dev(s->emu, p, cmd, err, errlen);
     env_leave(s);
     return rc;
 }
@@ -553,8 +563,7 @@ static int build(sc *s, char *err, size_t errlen)
         for (i = 0; i < s->started[q]->replica_count; i++) {
             zl_scenario_wait_reset(s);
             s->w.kind = W_READY;
-            s->w.prog = s->started[q];
-            s->w.replica = i;
+            s->w.rep = &s->started[q]->replicas[i];
             s->w.deadline = deadline;
             drive(s);
             if (s->crash[0] || s->w.timed_out) {

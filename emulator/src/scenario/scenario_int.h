@@ -37,9 +37,8 @@ typedef struct wait {
     /* W_JOURNAL */
     cJSON *filter;
     int cursor; /* index into cursors */
-    /* W_READY */
-    zl_prog_rt *prog;
-    size_t replica;
+    /* W_READY: a replica, or a developer's machine (zl_prog_rt.dev) */
+    const zl_replica *rep;
     /* what was found (W_INBOX, W_JOURNAL) */
     cJSON *found;
 } wait;
@@ -119,6 +118,8 @@ bool zl_scenario_entry_matches(const cJSON *entry, const cJSON *filter);
 /* zl_emu_spawn (cmd) or zl_emu_spawn_one (replica i, cmd NULL) with the programs'
  * environment; 0, or -1 with err. */
 int zl_scenario_spawn(sc *s, zl_prog_rt *p, const char *cmd, size_t i, char *err, size_t errlen);
+/* zl_emu_spawn_dev (cmd NULL: p's command) with the programs' environment; 0, or -1 with err. */
+int zl_scenario_spawn_dev(sc *s, zl_prog_rt *p, const char *cmd, char *err, size_t errlen);
 
 /* ---- sandbox.c: the Lua state ---- */
 

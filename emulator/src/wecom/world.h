@@ -151,6 +151,7 @@ typedef struct zl_program {
     size_t agentid_count;
     zl_ability *abilities;
     size_t ability_count;
+    const char *debug_url; /* the console's 接收事件服务器 for debug mode, "" when none */
 } zl_program;
 
 typedef struct zl_member {
@@ -424,5 +425,8 @@ zl_tag *zl_corp_tag(zl_corp *c, uint32_t tagid);
 const zl_public_key *zl_corp_newest_key(const zl_corp *c);
 /* Whether the program is associated with the app agentid. */
 bool zl_program_has_agent(const zl_program *p, uint32_t agentid);
+/* Whether url is an http:// or https:// URL with something after the scheme, at most
+ * ZL_WORLD_MAX_URL bytes, without spaces or control characters. */
+bool zl_world_url_ok(const char *url);
 
 #endif

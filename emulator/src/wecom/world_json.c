@@ -186,6 +186,18 @@ static int is_alnum(int ch)
     return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
 }
 
+bool zl_world_url_ok(const char *url)
+{
+    size_t skip = !strncmp(url, "http://", 7) ? 7 : !strncmp(url, "https://", 8) ? 8 : 0;
+
+    if (!skip || !url[skip] || strlen(url) > ZL_WORLD_MAX_URL)
+        return false;
+    for (; *url; url++)
+        if ((unsigned char)*url <= ' ' || *url == 0x7f)
+            return false;
+    return true;
+}
+
 int zl_load_callback(zl_loader *L, const char *path, const char *fake, const char *url,
                      const char *token, const char *aes_key)
 {

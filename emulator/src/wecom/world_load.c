@@ -289,8 +289,8 @@ static int load_abilities(zl_loader *L, const cJSON *jp, const char *pp, zl_prog
 
 static int load_programs(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp *c)
 {
-    static const char *const keys[] = {"program_id", "role",      "agentids",
-                                       "replicas",   "abilities", NULL};
+    static const char *const keys[] = {"program_id", "role",      "agentids", "replicas",
+                                       "abilities",  "debug_url", NULL};
     const cJSON *arr, *jp;
     char pp[PATH_LEN], fp[PATH_LEN];
     size_t n, i = 0;
@@ -302,7 +302,7 @@ static int load_programs(zl_loader *L, const cJSON *jc, const char *cpath, zl_co
     cJSON_ArrayForEach(jp, arr)
     {
         zl_program *p = &c->programs[i];
-        const char *id = NULL, *role = NULL;
+        const char *id = NULL, *role = NULL, *debug_url = "";
         long long replicas = 1;
         const cJSON *agents, *ja;
         size_t na, k = 0;
@@ -314,6 +314,8 @@ static int load_programs(zl_loader *L, const cJSON *jc, const char *cpath, zl_co
             zl_load_get_string(L, jp, pp, "program_id", REQUIRED, ZL_WORLD_MAX_ID, &id) != 0 ||
             zl_load_get_string(L, jp, pp, "role", REQUIRED, ZL_WORLD_MAX_ID, &role) != 0 ||
             zl_load_get_int(L, jp, pp, "replicas", OPTIONAL, 1, MAX_REPLICAS, &replicas) != 0 ||
+            zl_load_get_string(L, jp, pp, "debug_url", EMPTY_OK, ZL_WORLD_MAX_URL, &debug_url) !=
+                0 ||
             zl_load_get_array(L, jp, pp, "agentids", OPTIONAL, ZL_WORLD_MAX_ITEMS, &agents, &na) !=
                 0 ||
             zl_load_keep_array(L, na, sizeof *agentids, &agentids) != 0)
@@ -322,6 +324,11 @@ static int load_programs(zl_loader *L, const cJSON *jc, const char *cpath, zl_co
             if (strcmp(c->programs[j].program_id, id) == 0)
                 return zl_load_fail(L, "%s.program_id \"%s\" is already used by %s[%zu]", pp, id,
                                     fp, j);
+        if (*debug_url && !zl_world_url_ok(debug_url))
+            return zl_load_fail(L,
+                                "%s.debug_url must be \"\" (none) or an http:// or https:// URL "
+                                "(the debug program's server, doc 54809)",
+                                pp);
         if (strcmp(role, "program") == 0)
             p->role = ZL_ROLE_PROGRAM;
         else if (strcmp(role, "model") == 0)
@@ -347,7 +354,8 @@ static int load_programs(zl_loader *L, const cJSON *jc, const char *cpath, zl_co
         p->agentids = agentids;
         p->agentid_count = na;
         p->replicas = (uint32_t)replicas;
-        if (zl_load_keep(L, id, &p->program_id) != 0 || load_abilities(L, jp, pp, p) != 0)
+        if (zl_load_keep(L, id, &p->program_id) != 0 ||
+            zl_load_keep(L, debug_url, &p->debug_url) != 0 || load_abilities(L, jp, pp, p) != 0)
             return -1;
         c->program_count = ++i;
     }
