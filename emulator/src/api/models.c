@@ -565,7 +565,7 @@ static cJSON *create(sdk_ctx *x, model_kind k)
     }
     if (k == M_RECOMMEND && (e = zl_models_kb_arg(x, true, t->args)))
         goto fail;
-    if ((e = zl_models_charge(x, m, k, t->n, &start)))
+    if ((e = zl_models_charge(x, m, k, t->n, now, &start)))
         goto fail;
     if ((e = zl_models_task_keep(x, m, t)))
         goto fail;

@@ -206,11 +206,12 @@ cJSON *zl_models_created(sdk_ctx *x, const task *t, cJSON *fails, cJSON *unknown
 /*
  * Counts the call (or its messages) against the corp's daily budget: NULL, or the 45009
  * reply (nothing counted). A general-model call of a third-party or 代开发 app also takes a
- * place in its provider's minutes; *start_ms (when not NULL) is then when the task may start:
- * now, the first later minute with room (overflow "delay"), or -1 when the task fails
- * (overflow "fail", or no room within 24 h). With overflow "refuse" a full minute is 45009.
+ * place in its provider's minutes, counted at now_ms (the task's creation time, read once by the
+ * caller); *start_ms (when not NULL) is then when the task may start: now_ms, the first later
+ * minute with room (overflow "delay"), or -1 when the task fails (overflow "fail", or no room
+ * within 24 h). With overflow "refuse" a full minute is 45009.
  */
-cJSON *zl_models_charge(sdk_ctx *x, struct zl_models *m, model_kind k, size_t msgs,
+cJSON *zl_models_charge(sdk_ctx *x, struct zl_models *m, model_kind k, size_t msgs, int64_t now_ms,
                         int64_t *start_ms);
 /* Frees a provider's minutes (a zl_strmap value free). */
 void zl_models_minutes_free(void *v);

@@ -324,7 +324,7 @@ cJSON *zl_models_create_own(sdk_ctx *x, model_kind k)
     }
     t->debug = caller_debug;
     ignored = !caller_debug && zl_json_get(t->args, "debug_info");
-    if ((e = zl_models_charge(x, m, k, t->n, NULL)))
+    if ((e = zl_models_charge(x, m, k, t->n, zl_emu_now_ms(x->emu), NULL)))
         goto fail;
     if ((e = zl_models_task_keep(x, m, t)))
         goto fail;

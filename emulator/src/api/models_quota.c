@@ -99,12 +99,11 @@ static long room_in(const struct zl_models *m, const minutes *mu)
     return -1;
 }
 
-cJSON *zl_models_charge(sdk_ctx *x, struct zl_models *m, model_kind k, size_t msgs,
+cJSON *zl_models_charge(sdk_ctx *x, struct zl_models *m, model_kind k, size_t msgs, int64_t now_ms,
                         int64_t *start_ms)
 {
     quota *q = &m->quotas[corp_index(x->emu, x->app->corp)];
-    int64_t now_ms = zl_emu_now_ms(x->emu), now_s = now_ms / 1000,
-            day = (now_s + DAY_OFFSET_S) / 86400;
+    int64_t now_s = now_ms / 1000, day = (now_s + DAY_OFFSET_S) / 86400;
     long long cost = zl_models_info[k].per_message_quota ? (long long)msgs : 1;
     char key[ZL_WORLD_MAX_ID + 16];
     minutes *mu = NULL;
