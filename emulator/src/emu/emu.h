@@ -102,9 +102,10 @@ typedef struct zl_app_auth {
     char permanent_code[80];
     char auth_code[80]; /* the temporary code create_auth carried, "" when none or used */
     int64_t auth_code_expires_ms;
-    bool *in_scope;  /* per member of the corp: inside the scope */
-    bool *effective; /* per member: inside the scope and among the provider's seats */
-    zl_scope view;   /* .members = effective: what the app's archive covers */
+    bool *in_scope;    /* per member of the corp: inside the scope */
+    bool *effective;   /* per member: inside the scope and among the provider's seats */
+    zl_scope view;     /* .members = effective: what the app's archive covers */
+    zl_auth view_auth; /* view.auth: the scope lists above (departments inside the scope) */
 } zl_app_auth;
 
 typedef struct zl_app_rt {
