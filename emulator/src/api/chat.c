@@ -937,12 +937,12 @@ static cJSON *api_get_hide_sensitiveinfo_config(zl_sdk_ctx *x)
 }
 
 const zl_sdk_api zl_sdk_apis_chat[] = {
-    {"get_group_chat", api_get_group_chat, 0},
-    {"get_agree_status_single", api_get_agree_status_single, 0},
-    {"get_agree_status_room", api_get_agree_status_room, 0},
-    {"search_chat", api_search_chat, 0},
-    {"search_msg", api_search_msg, 0},
-    {"search_contact_or_customer", api_search_contact_or_customer, 0},
+    {"get_group_chat", api_get_group_chat, ZL_SDK_API_ARCHIVE},
+    {"get_agree_status_single", api_get_agree_status_single, ZL_SDK_API_ARCHIVE},
+    {"get_agree_status_room", api_get_agree_status_room, ZL_SDK_API_ARCHIVE},
+    {"search_chat", api_search_chat, ZL_SDK_API_ARCHIVE},
+    {"search_msg", api_search_msg, ZL_SDK_API_ARCHIVE},
+    {"search_contact_or_customer", api_search_contact_or_customer, ZL_SDK_API_ARCHIVE},
     {"set_hide_sensitiveinfo_config", api_set_hide_sensitiveinfo_config, 0},
     {"get_hide_sensitiveinfo_config", api_get_hide_sensitiveinfo_config, 0},
     {NULL, NULL, 0},

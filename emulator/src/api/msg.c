@@ -158,7 +158,7 @@ static cJSON *api_get_msg_list_by_page_id(zl_sdk_ctx *x)
 }
 
 const zl_sdk_api zl_sdk_apis_msg[] = {
-    {"sync_msg", api_sync_msg, 0},
-    {"get_msg_list_by_page_id", api_get_msg_list_by_page_id, 0},
+    {"sync_msg", api_sync_msg, ZL_SDK_API_ARCHIVE},
+    {"get_msg_list_by_page_id", api_get_msg_list_by_page_id, ZL_SDK_API_ARCHIVE},
     {NULL, NULL, 0},
 };

@@ -578,6 +578,6 @@ const zl_sdk_api zl_sdk_apis_rules[] = {
     {"get_rule_detail", api_get_rule_detail, 0},
     {"update_rule", api_update_rule, 0},
     {"delete_rule", api_delete_rule, 0},
-    {"get_hit_msg_list", api_get_hit_msg_list, 0},
+    {"get_hit_msg_list", api_get_hit_msg_list, ZL_SDK_API_ARCHIVE},
     {NULL, NULL, 0},
 };
