@@ -257,6 +257,22 @@ int zl_emu_app_archive_check(zl_emu *emu, zl_app_rt *a);
  */
 int zl_emu_app_msg_check(zl_emu *emu, zl_app_rt *a, size_t idx);
 
+/* ---- what an app reads of its authorisation (auth_info.c) ---- */
+/*
+ * get_corp_auth_info's auth_edition_list for app a (owned by the caller): one entry per
+ * edition of its authorisation with its status now, begin_time / end_time when set, the
+ * scope lists (for the corp's own scope: its members), msg_duration_days and auth_user_count,
+ * the members inside the scope counted once ("企业授权存档的去重人数", doc 55567).
+ */
+cJSON *zl_emu_auth_edition_list(zl_emu *emu, zl_app_rt *a);
+/*
+ * The editions (ascending, into out) under which member index `member` of a's corp is archived
+ * for a, as get_auth_user_list's edition_list: for each of a's editions in effect now (trial,
+ * paid or free), that edition capped at the member's own edition, each once. Returns how many;
+ * 0 for a member outside a's effective members or when no edition is in effect.
+ */
+size_t zl_emu_member_editions(zl_emu *emu, zl_app_rt *a, size_t member, int out[3]);
+
 /* ---- the suites' command callbacks (suite.c) ---- */
 /*
  * Pushes an authorisation event about app a's corp to a's suite command URL (指令回调URL,
