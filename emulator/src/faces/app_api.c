@@ -373,6 +373,10 @@ static void ep_get_auth_user_list(app_ctx *x)
     cJSON *reply, *list;
     char next[ZL_CURSOR_MAX + 1] = "";
 
+    if (x->app->auth.cancelled) {
+        fail(x, 48004, NULL);
+        return;
+    }
     if (str_field(x, "cursor", ZL_CURSOR_MAX, false, &cursor) < 0 ||
         int_field(x, "limit", 0, 1000, false, &limit) < 0)
         return;
@@ -381,10 +385,6 @@ static void ep_get_auth_user_list(app_ctx *x)
     if (cursor && *cursor &&
         zl_cursor_decode(&x->emu->cursor_key, 2, x->app->scope, cursor, &pos, NULL) != 0) {
         fail(x, 710611, NULL);
-        return;
-    }
-    if (x->app->auth.cancelled) {
-        fail(x, 48004, NULL);
         return;
     }
     reply = ok_reply();
