@@ -69,8 +69,10 @@ test("applicable range: scope checks and list limits", function()
     exclude_email = { email_list = { "boss@example.com" } },
     voice_match_msgtype = { type_list = { 6, 21 } }, msg_scope = 3 }).errcode, 0)
   assert_eq(create(ranged { chat = { id_list = { "wr_nope" } } }).errcode, 710606)
-  assert_eq(create(ranged { department = { id_list = { 1 } } }).errcode, 710607,
-    "the world's authorised scope has no departments")
+  assert_eq(create(ranged { department = { id_list = { 99 } } }).errcode, 710607,
+    "部门不在授权范围内: 99 is no department of the corp")
+  assert_eq(create(ranged { department = { id_list = { 1, 2 } } }).errcode, 0,
+    "the app archives the corp's own scope: every department of the corp is inside it")
   assert_eq(create(ranged { user = { id_list = { "nobody" } } }).errcode, 710608)
   assert_eq(create(ranged { external_contact = { id_list = { "wm_nobody" } } }).errcode, 710609)
   assert_eq(create(ranged { exclude_mobile = { mobile_list = { "555-1234" } } }).errcode, 710621)

@@ -56,7 +56,7 @@ static zl_rule *rule(void **state, const char *body, bool flags_sent, int want)
     zl_rule *r;
 
     assert_non_null(j);
-    r = zl_rule_compile(j, corp(state), flags_sent, &code, why, sizeof why);
+    r = zl_rule_compile(j, corp(state), NULL, flags_sent, &code, why, sizeof why);
     cJSON_Delete(j);
     if (code != want)
         fail_msg("%s: errcode %d (%s), wanted %d", body, code, why, want);
@@ -97,7 +97,7 @@ static bool hits_full(void **state, const zl_rule *r, int msgtype, const char *f
     bool hit;
 
     mk(&x, msgtype, from, to, chatid, content);
-    hit = zl_rule_match(r, corp(state), &x.m, x.content, kw, sem);
+    hit = zl_rule_match(r, corp(state), NULL, &x.m, x.content, kw, sem);
     cJSON_Delete(x.content);
     return hit;
 }
@@ -321,6 +321,75 @@ static void test_rules_voice_transcript(void **state)
     zl_rule_free(plain);
 }
 
+/* A world with departments (1 > 2 > 3, and 4) and a scope of department 2: departments
+ * outside it are 710607; a rule's departments cover their sub-departments, united with its
+ * user list; an employee outside the scope never hits. */
+#define ORG_RANGE(ar)                                                                              \
+    "{\"name\":\"r\",\"keyword\":{\"word_list\":[\"x\"]},\"applicable_range\":" ar "}"
+static const char ORG_WORLD[] =
+    "{\"corps\":[{\"corpid\":\"ww2\",\"name\":\"c\","
+    "\"departments\":[{\"id\":1,\"name\":\"HQ\"},{\"id\":2,\"name\":\"S\",\"parentid\":1},"
+    "{\"id\":3,\"name\":\"T\",\"parentid\":2},{\"id\":4,\"name\":\"O\"}],"
+    "\"members\":[{\"userid\":\"deep\",\"name\":\"d\",\"department\":[3]},"
+    "{\"userid\":\"top\",\"name\":\"t\",\"department\":[1]},"
+    "{\"userid\":\"ops\",\"name\":\"o\",\"department\":[4]}]}]}";
+
+static void test_rules_departments(void **state)
+{
+    char err[512] = "", why[300] = "";
+    zl_world *w = zl_world_load_json(ORG_WORLD, strlen(ORG_WORLD), NULL, err, sizeof err);
+    const uint32_t depts[] = {2};
+    zl_auth a = {.scope_given = true, .department_ids = depts, .department_count = 1};
+    bool in[3] = {true, false, true}; /* "top" is outside the archive scope */
+    zl_scope s = {in, &a};
+    static const char *const refused[] = {"[1]", "[4]", "[9]", "[3,1]"};
+    cJSON *j;
+    zl_rule *r;
+    zl_corp *c;
+    bool kw;
+    unsigned sem;
+    msg x;
+    int code;
+
+    (void)state;
+    if (!w)
+        fail_msg("world: %s", err);
+    c = &w->corps[0];
+    for (size_t k = 0; k < sizeof refused / sizeof *refused; k++) {
+        char body[200];
+
+        snprintf(body, sizeof body, ORG_RANGE("{\"department\":{\"id_list\":%s}}"), refused[k]);
+        j = cJSON_Parse(body);
+        assert_null(zl_rule_compile(j, c, &s, false, &code, why, sizeof why));
+        assert_int_equal(code, 710607);
+        cJSON_Delete(j);
+    }
+    j = cJSON_Parse(ORG_RANGE("{\"department\":{\"id_list\":[1,4]}}"));
+    r = zl_rule_compile(j, c, NULL, false, &code, why, sizeof why); /* the corp's own scope */
+    assert_non_null(r);
+    zl_rule_free(r);
+    cJSON_Delete(j);
+
+    j = cJSON_Parse(
+        ORG_RANGE("{\"department\":{\"id_list\":[2]},\"user\":{\"id_list\":[\"ops\"]}}"));
+    r = zl_rule_compile(j, c, &s, false, &code, why, sizeof why);
+    cJSON_Delete(j);
+    assert_non_null(r);
+    mk(&x, 1, "deep", "wm1", NULL, "{\"content\":\"x\"}"); /* department 3, under 2 */
+    assert_true(zl_rule_match(r, c, &s, &x.m, x.content, &kw, &sem));
+    cJSON_Delete(x.content);
+    mk(&x, 1, "ops", "wm1", NULL, "{\"content\":\"x\"}"); /* in the user list */
+    assert_true(zl_rule_match(r, c, &s, &x.m, x.content, &kw, &sem));
+    in[2] = false; /* ops leaves the archive scope */
+    assert_false(zl_rule_match(r, c, &s, &x.m, x.content, &kw, &sem));
+    cJSON_Delete(x.content);
+    mk(&x, 1, "top", "wm1", NULL, "{\"content\":\"x\"}"); /* department 1: above 2 */
+    assert_false(zl_rule_match(r, c, NULL, &x.m, x.content, &kw, &sem));
+    cJSON_Delete(x.content);
+    zl_rule_free(r);
+    zl_world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +399,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rules_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_voice_transcript, setup, teardown),
+        cmocka_unit_test(test_rules_departments),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

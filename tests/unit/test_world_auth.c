@@ -512,7 +512,7 @@ static void test_world_auth_scope_checks(void **state)
     zl_world *w = load(WORLD(SUITES, SCOPE_ORG APPS(APP(7, ""))), err, sizeof err);
     zl_corp *c;
     bool in[6] = {false};
-    zl_scope s = {in};
+    zl_scope s = {in, NULL};
     zl_party to = {ZL_PARTY_EMPLOYEE, "u1"};
     zl_message m = {0};
 
@@ -534,7 +534,7 @@ static void test_world_auth_scope_checks(void **state)
     assert_true(zl_scope_has(c, &s, zl_corp_member(c, "u3")));
     assert_false(zl_scope_has(c, &s, zl_corp_member(c, "u1")));
     assert_true(zl_scope_has(c, NULL, zl_corp_member(c, "u1")));
-    assert_true(zl_scope_has(c, &(zl_scope){NULL}, zl_corp_member(c, "u1")));
+    assert_true(zl_scope_has(c, &(zl_scope){NULL, NULL}, zl_corp_member(c, "u1")));
     assert_false(zl_scope_has(c, &s, NULL));
     assert_false(zl_scope_has(NULL, &s, zl_corp_member(c, "u3")));
     {
@@ -556,6 +556,43 @@ static void test_world_auth_scope_checks(void **state)
     assert_true(zl_msg_visible(c, &s, &m));
     in[1] = false;
     assert_false(zl_msg_visible(c, &s, &m));
+    zl_world_free(w);
+}
+
+/* Departments inside a scope: named ones and their sub-departments, a tag's departments;
+ * the corp's own scope holds every department. Members under a department. */
+static void test_world_auth_scope_departments(void **state)
+{
+    char err[512] = "";
+    zl_world *w = load(SCOPE_WORLD("{\"department_ids\":[2],\"tag_ids\":[9]}"), err, sizeof err);
+    zl_corp *c;
+    zl_scope s = {NULL, NULL}, corp = {NULL, NULL};
+
+    (void)state;
+    if (w == NULL)
+        fail_msg("%s", err);
+    c = &w->corps[0];
+    s.auth = &c->apps[0].auth;
+    assert_true(zl_scope_has_department(c, &s, 2));  /* named */
+    assert_true(zl_scope_has_department(c, &s, 3));  /* a sub-department of 2 */
+    assert_true(zl_scope_has_department(c, &s, 4));  /* tag 9's department */
+    assert_false(zl_scope_has_department(c, &s, 1)); /* 2's parent is not inside */
+    assert_false(zl_scope_has_department(c, &s, 5)); /* not a department of the corp */
+    for (uint32_t id = 1; id <= 4; id++) {
+        assert_true(zl_scope_has_department(c, NULL, id));
+        assert_true(zl_scope_has_department(c, &corp, id));
+    }
+    assert_false(zl_scope_has_department(c, NULL, 5));
+    assert_false(zl_scope_has_department(NULL, NULL, 1));
+
+    assert_true(zl_member_in_department(c, zl_corp_member(c, "u6"), 3));
+    assert_true(zl_member_in_department(c, zl_corp_member(c, "u6"), 1)); /* 3 is under 2, 1 */
+    assert_true(zl_member_in_department(c, zl_corp_member(c, "u6"), 4));
+    assert_true(zl_member_in_department(c, zl_corp_member(c, "u1"), 1));
+    assert_false(zl_member_in_department(c, zl_corp_member(c, "u1"), 2));
+    assert_false(zl_member_in_department(c, zl_corp_member(c, "u5"), 1));
+    assert_false(zl_member_in_department(c, zl_corp_member(c, "u2"), 5));
+    assert_false(zl_member_in_department(c, NULL, 1));
     zl_world_free(w);
 }
 
@@ -655,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_world_auth_no_provider),
         cmocka_unit_test(test_world_auth_scope_members),
         cmocka_unit_test(test_world_auth_scope_checks),
+        cmocka_unit_test(test_world_auth_scope_departments),
         cmocka_unit_test(test_world_auth_lookups),
         cmocka_unit_test(test_world_auth_deep_departments),
     };

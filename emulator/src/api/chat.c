@@ -31,6 +31,12 @@ static cJSON *ok(zl_sdk_ctx *x)
     return zl_sdk_err(x, 0, NULL);
 }
 
+/* The calling app's archive scope: its effective members. */
+static const zl_scope *scope_of(zl_sdk_ctx *x)
+{
+    return zl_emu_app_scope(x->app);
+}
+
 /* ---- request fields ---- */
 
 /*
@@ -207,7 +213,7 @@ static cJSON *api_get_group_chat(zl_sdk_ctx *x)
         return e;
     if (g->kind != ZL_GROUP_INTERNAL)
         return zl_sdk_err(x, 301059, "get_group_chat serves internal groups only");
-    if (!zl_group_in_scope(x->app->corp, NULL, g))
+    if (!zl_group_in_scope(x->app->corp, scope_of(x), g))
         return zl_sdk_err(x, 710614, NULL);
     reply = ok(x);
     cJSON_AddStringToObject(reply, "creator", g->creator);
@@ -272,7 +278,7 @@ static cJSON *api_get_agree_status_single(zl_sdk_ctx *x)
             e = zl_sdk_errf(x, 301061, "%s.userid \"%.128s\" is not a member", path, uid);
         else if (!e && !zl_corp_external(c, ext))
             e = zl_sdk_errf(x, 301061, "%s.external_userid \"%.128s\" is not a contact", path, ext);
-        else if (!e && !m->in_scope)
+        else if (!e && !zl_scope_has(c, scope_of(x), m))
             e = zl_sdk_errf(x, 710608, "%s.userid \"%s\" is outside the archive scope", path,
                             m->userid);
         if (e) {
@@ -292,7 +298,7 @@ static cJSON *api_get_agree_status_room(zl_sdk_ctx *x)
 
     if ((e = group_of(x, &g)))
         return e;
-    if (!zl_group_in_scope(x->app->corp, NULL, g))
+    if (!zl_group_in_scope(x->app->corp, scope_of(x), g))
         return zl_sdk_err(x, 710614, NULL);
     reply = ok(x);
     list = cJSON_AddArrayToObject(reply, "agreeinfo");
@@ -329,7 +335,7 @@ static cJSON *api_search_chat(zl_sdk_ctx *x)
         const zl_group *g = &c->groups[i];
         cJSON *o;
 
-        if (!g->name[0] || !contains(g->name, q) || !zl_group_in_scope(c, NULL, g))
+        if (!g->name[0] || !contains(g->name, q) || !zl_group_in_scope(c, scope_of(x), g))
             continue;
         if (n == p.limit) {
             more = 1; /* the next page starts at this match */
@@ -347,18 +353,18 @@ static cJSON *api_search_chat(zl_sdk_ctx *x)
 
 /* ---- search_contact_or_customer ---- */
 
-static bool member_matches(zl_corp *c, size_t i, const char *q)
+static bool member_matches(zl_corp *c, const zl_scope *s, size_t i, const char *q)
 {
     const zl_member *m = &c->members[i];
 
-    return m->in_scope &&
+    return zl_scope_has(c, s, m) &&
            (contains(m->name, q) || contains(m->name_pinyin, q) || contains(m->alias, q));
 }
 
 /* A customer is found when a member following it is in scope; a customer the world names no
  * follow-up member for counts as followed by every member whose edition covers external chats
  * (as the keyword rules' external_contact check). */
-static bool customer_matches(zl_corp *c, size_t i, const char *q)
+static bool customer_matches(zl_corp *c, const zl_scope *s, size_t i, const char *q)
 {
     const zl_external *ex = &c->externals[i];
     bool followed = false;
@@ -366,10 +372,10 @@ static bool customer_matches(zl_corp *c, size_t i, const char *q)
     for (size_t k = 0; k < ex->follow_user_count && !followed; k++) {
         const zl_member *m = zl_corp_member(c, ex->follow_users[k]);
 
-        followed = m && m->in_scope;
+        followed = m && zl_scope_has(c, s, m);
     }
     for (size_t k = 0; ex->follow_user_count == 0 && k < c->member_count && !followed; k++)
-        followed = c->members[k].in_scope && c->members[k].edition >= 2;
+        followed = zl_scope_has(c, s, &c->members[k]) && c->members[k].edition >= 2;
     return followed && (contains(ex->name, q) || contains(ex->name_pinyin, q) ||
                         contains(ex->remark, q) || contains(ex->remark_pinyin, q));
 }
@@ -397,8 +403,8 @@ static cJSON *api_search_contact_or_customer(zl_sdk_ctx *x)
         bool member = i < c->member_count;
         cJSON *o;
 
-        if (member ? type == 2 || !member_matches(c, i, q)
-                   : type == 1 || !customer_matches(c, i - c->member_count, q))
+        if (member ? type == 2 || !member_matches(c, scope_of(x), i, q)
+                   : type == 1 || !customer_matches(c, scope_of(x), i - c->member_count, q))
             continue;
         if (n == p.limit) {
             more = 1;
@@ -521,7 +527,8 @@ static bool pair_matches(const msg_query *mq, const zl_message *m)
     return seen_a && seen_b;
 }
 
-static bool msg_matches(zl_corp *c, const msg_query *mq, const zl_message *m)
+/* Whether message idx (m) of the app's archive matches the query. */
+static bool msg_matches(zl_sdk_ctx *x, const msg_query *mq, size_t idx, const zl_message *m)
 {
     int kind = searchable(m->msgtype);
     bool hit;
@@ -543,7 +550,7 @@ static bool msg_matches(zl_corp *c, const msg_query *mq, const zl_message *m)
         if (!found)
             return false;
     }
-    if (!zl_msg_visible(c, NULL, m) || !(content = cJSON_Parse(m->content)))
+    if (zl_emu_app_msg_check(x->emu, x->app, idx) != 0 || !(content = cJSON_Parse(m->content)))
         return false;
     hit = content_matches(mq, kind, content);
     cJSON_Delete(content);
@@ -784,7 +791,7 @@ static cJSON *api_search_msg(zl_sdk_ctx *x)
             more = 1; /* a short page: callers loop on has_more */
             break;
         }
-        if (!msg_matches(c, &mq, m))
+        if (!msg_matches(x, &mq, i - 1, m))
             continue;
         if (n == p.limit) {
             more = 1;
@@ -929,59 +936,13 @@ static cJSON *api_get_hide_sensitiveinfo_config(zl_sdk_ctx *x)
     return zl_chat_get_hide_config(x->emu, x->app, x->req, x->req_id);
 }
 
-cJSON *zl_chat_consent(zl_emu *emu, zl_corp *c, zl_consent *d, char *why, size_t whylen)
-{
-    int64_t now_s = zl_emu_now_ms(emu) / 1000;
-    const char *type;
-    const zl_member *m;
-    cJSON *reply, *events, *j;
-    bool in_scope;
-    size_t i;
-
-    d->change_time = now_s;
-    if (zl_corp_consent_set(emu->world, c, d, why, whylen) != 0)
-        return NULL;
-    in_scope = d->userid ? (m = zl_corp_member(c, d->userid)) && m->in_scope
-                         : zl_group_in_scope(c, NULL, zl_corp_group(c, d->chatid));
-    j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "corpid", c->corpid);
-    cJSON_AddStringToObject(j, d->userid ? "userid" : "chatid", d->userid ? d->userid : d->chatid);
-    cJSON_AddStringToObject(j, "external_userid", d->external_userid);
-    cJSON_AddStringToObject(j, "status", d->agree ? "Agree" : "Disagree");
-    cJSON_AddBoolToObject(j, "in_scope", in_scope);
-    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "control", "consent", j);
-    if (!(reply = cJSON_CreateObject())) {
-        snprintf(why, whylen, "out of memory");
-        return NULL;
-    }
-    cJSON_AddBoolToObject(reply, "ok", 1);
-    cJSON_AddNumberToObject(reply, "change_time", (double)now_s);
-    events = cJSON_AddArrayToObject(reply, "events");
-    type = d->userid ? "chat_archive_audit_approved_single" : "chat_archive_audit_approved_room";
-    for (i = 0; d->agree && in_scope && i < emu->app_count; i++) {
-        zl_app_rt *a = &emu->apps[i];
-        cJSON *o;
-
-        if (a->corp != c || !a->receiver || !a->app->data_permission)
-            continue;
-        o = cJSON_CreateObject();
-        if (d->userid)
-            cJSON_AddStringToObject(o, "userid", d->userid);
-        cJSON_AddStringToObject(o, "external_userid", d->external_userid);
-        if (d->chatid)
-            cJSON_AddStringToObject(o, "chatid", d->chatid);
-        zl_emu_app_event(emu, a, type, "chat_archive_audit_approved", o, events);
-    }
-    return reply;
-}
-
 const zl_sdk_api zl_sdk_apis_chat[] = {
-    {"get_group_chat", api_get_group_chat, 0},
-    {"get_agree_status_single", api_get_agree_status_single, 0},
-    {"get_agree_status_room", api_get_agree_status_room, 0},
-    {"search_chat", api_search_chat, 0},
-    {"search_msg", api_search_msg, 0},
-    {"search_contact_or_customer", api_search_contact_or_customer, 0},
+    {"get_group_chat", api_get_group_chat, ZL_SDK_API_ARCHIVE},
+    {"get_agree_status_single", api_get_agree_status_single, ZL_SDK_API_ARCHIVE},
+    {"get_agree_status_room", api_get_agree_status_room, ZL_SDK_API_ARCHIVE},
+    {"search_chat", api_search_chat, ZL_SDK_API_ARCHIVE},
+    {"search_msg", api_search_msg, ZL_SDK_API_ARCHIVE},
+    {"search_contact_or_customer", api_search_contact_or_customer, ZL_SDK_API_ARCHIVE},
     {"set_hide_sensitiveinfo_config", api_set_hide_sensitiveinfo_config, 0},
     {"get_hide_sensitiveinfo_config", api_get_hide_sensitiveinfo_config, 0},
     {NULL, NULL, 0},

@@ -20,10 +20,11 @@ cJSON *zl_chat_set_hide_config(zl_emu *emu, zl_app_rt *a, cJSON *req, const char
 cJSON *zl_chat_get_hide_config(zl_emu *emu, zl_app_rt *a, cJSON *req, const char *req_id);
 
 /*
- * A customer's decision on archiving, from the admin side (the control face): records d
- * (change_time is now) for get_agree_status_*, journals it, and when it is an "Agree" on a
- * contact in scope (the member, or a member of the group) sends
- * chat_archive_audit_approved_single / _room to every receiving program of corp c. Returns
+ * A customer's decision on archiving, from the admin side (the control face; chat_consent.c):
+ * records d (change_time is now) for get_agree_status_*, journals it, and when it is an
+ * "Agree" sends chat_archive_audit_approved_single / _room to the receiving program of each app
+ * of corp c whose archive is in effect and whose scope holds the member (or a member of the
+ * group). Returns
  * {"ok":true, "change_time", "events":[...]} (owned), or NULL with one sentence in why.
  */
 cJSON *zl_chat_consent(zl_emu *emu, zl_corp *c, zl_consent *d, char *why, size_t whylen);

@@ -542,7 +542,7 @@ static cJSON *api_get_chatdata_export_job_status(zl_sdk_ctx *x)
 }
 
 const zl_sdk_api zl_sdk_apis_export[] = {
-    {"create_chatdata_export_job", api_create_chatdata_export_job, 0},
+    {"create_chatdata_export_job", api_create_chatdata_export_job, ZL_SDK_API_ARCHIVE},
     {"get_chatdata_export_job_status", api_get_chatdata_export_job_status, 0},
     {NULL, NULL, 0},
 };

@@ -731,25 +731,27 @@ static cJSON *api_get_program_task_result(sdk_ctx *x)
     return result(x, M_PROGRAM);
 }
 
+/* Every create_* reads the archive (its msg_list): refused while the app's authorisation gives
+ * it none. The get_* answer what a task already computed. */
 const zl_sdk_api zl_sdk_apis_models[] = {
-    {"create_sentiment_task", api_create_sentiment_task, 0},
+    {"create_sentiment_task", api_create_sentiment_task, ZL_SDK_API_ARCHIVE},
     {"get_sentiment_result", api_get_sentiment_result, 0},
-    {"create_spam_task", api_create_spam_task, 0},
+    {"create_spam_task", api_create_spam_task, ZL_SDK_API_ARCHIVE},
     {"get_spam_result", api_get_spam_result, 0},
-    {"create_summary_task", api_create_summary_task, 0},
+    {"create_summary_task", api_create_summary_task, ZL_SDK_API_ARCHIVE},
     {"get_summary_result", api_get_summary_result, 0},
-    {"create_customer_tag_task", api_create_customer_tag_task, 0},
+    {"create_customer_tag_task", api_create_customer_tag_task, ZL_SDK_API_ARCHIVE},
     {"get_customer_tag_result", api_get_customer_tag_result, 0},
-    {"create_recommend_dialog_task", api_create_recommend_dialog_task, 0},
+    {"create_recommend_dialog_task", api_create_recommend_dialog_task, ZL_SDK_API_ARCHIVE},
     {"get_recommend_dialog_result", api_get_recommend_dialog_result, 0},
-    {"create_ww_model_task", api_create_ww_model_task, 0},
+    {"create_ww_model_task", api_create_ww_model_task, ZL_SDK_API_ARCHIVE},
     {"get_ww_model_result", api_get_ww_model_result, 0},
-    {"create_model_task", api_create_model_task, 0},
+    {"create_model_task", api_create_model_task, ZL_SDK_API_ARCHIVE},
     {"get_model_task_result", api_get_model_task_result, 0},
     /* the vendor sample's older names of the two above (sdk-api.md §1) */
-    {"create_private_task", api_create_model_task, 0},
+    {"create_private_task", api_create_model_task, ZL_SDK_API_ARCHIVE},
     {"get_private_task_result", api_get_model_task_result, 0},
-    {"create_program_task", api_create_program_task, 0},
+    {"create_program_task", api_create_program_task, ZL_SDK_API_ARCHIVE},
     {"get_program_task_result", api_get_program_task_result, 0},
     {NULL, NULL, 0},
 };

@@ -248,10 +248,13 @@ int zl_models_check_item(task *t, const item *it, eval *e)
     long i = zl_msgstore_find(c->messages, it->msgid);
     const zl_message *msg = i >= 0 ? zl_msgstore_at(c->messages, (size_t)i) : NULL;
     const cJSON *v;
+    int code;
 
     e->text = "";
-    if (!msg || msg->send_time > zl_emu_now_ms(t->m->emu) / 1000 || !zl_msg_visible(c, NULL, msg))
+    if (!msg || msg->send_time > zl_emu_now_ms(t->m->emu) / 1000)
         return 710601;
+    if ((code = zl_emu_app_msg_check(t->m->emu, t->app, (size_t)i)) != 0)
+        return code; /* not in the app's archive 710601, older than its retention 710652 */
     if (strcmp(msg->secret_key, it->secret_key) != 0)
         return 710603;
     if (msg->msgtype != 1 && msg->msgtype != 6 && msg->msgtype != 21)

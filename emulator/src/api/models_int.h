@@ -220,7 +220,8 @@ void zl_models_minutes_free(void *v);
 
 /* Whether w is one of the NULL-terminated list. */
 bool zl_models_in_list(const char *const *list, const char *w);
-/* Looks up message it for t into e: 0 when it can be analysed, else 710601 / 710603 /
+/* Looks up message it for t into e: 0 when it can be analysed, else 710601 (not archived, or
+ * not in the app's archive) / 710652 (older than the app's msg_duration_days) / 710603 /
  * 710602. e->content is then owned by the caller. */
 int zl_models_check_item(task *t, const item *it, eval *e);
 /*

@@ -9,6 +9,9 @@
 
 #define MAX_PAGES 10
 
+/* The app's retention in seconds (msg_duration_days). */
+#define RETENTION_S(a) ((int64_t)(a)->auth.msg_duration_days * 86400)
+
 static zl_event_token *valid_token(zl_sdk_ctx *x, const char *token)
 {
     zl_event_token *t = token ? zl_strmap_get(x->emu->event_tokens, token) : NULL;
@@ -39,11 +42,12 @@ static cJSON *api_sync_msg(zl_sdk_ctx *x)
     zl_emu *emu = x->emu;
     zl_corp *c = x->app->corp;
     zl_corp_rt *cr = zl_emu_corp(emu, c);
+    const zl_scope *scope = zl_emu_app_scope(x->app); /* the app's effective members */
     const char *cursor, *token;
     long long limit = 0, mode = 0, begin_time = 0;
     int64_t now_s = zl_emu_now_ms(emu) / 1000;
     uint64_t pos;
-    size_t start, n, next, *idx;
+    size_t start, kept, n, next, *idx;
     int more;
     cJSON *e, *reply;
     char nc[ZL_CURSOR_MAX + 1];
@@ -73,9 +77,13 @@ static cJSON *api_sync_msg(zl_sdk_ctx *x)
     start = zl_sync_start(c, now_s, emu->opt.window_s, cursor ? &pos : NULL, begin_time);
     if (start < x->app->archive_from) /* archived before the app's first key: not its */
         start = x->app->archive_from;
+    kept = zl_msgstore_first_at_or_after(c->messages, now_s - RETENTION_S(x->app));
+    if (start < kept) /* older than the authorisation's msg_duration_days: gone */
+        start = kept;
     if (!(idx = malloc((size_t)limit * sizeof *idx)))
         return zl_sdk_err(x, -1, "out of memory");
-    n = zl_sync_collect(c, NULL, start, (size_t)limit, now_s, emu->opt.max_scan, idx, &next, &more);
+    n = zl_sync_collect(c, scope, start, (size_t)limit, now_s, emu->opt.max_scan, idx, &next,
+                        &more);
     reply = zl_errcode_reply(0, NULL, NULL);
     if (mode == 0 || (mode == 2 && !more)) {
         cJSON_AddNumberToObject(reply, "has_more", more);
@@ -108,7 +116,7 @@ static cJSON *api_sync_msg(zl_sdk_ctx *x)
                 n = 0; /* the last listed page reached the end */
                 break;
             }
-            n = zl_sync_collect(c, NULL, from, (size_t)limit, now_s, emu->opt.max_scan, idx, &next,
+            n = zl_sync_collect(c, scope, from, (size_t)limit, now_s, emu->opt.max_scan, idx, &next,
                                 &more);
         }
         /* n > 0 here: a batch exists at from that no listed page holds (the 10-page cap) */
@@ -141,7 +149,7 @@ static cJSON *api_get_msg_list_by_page_id(zl_sdk_ctx *x)
     for (i = pg->start; i < pg->end; i++) {
         const zl_message *m = zl_msgstore_at(x->app->corp->messages, i);
 
-        if (m && m->send_time <= now_s && zl_msg_visible(x->app->corp, NULL, m))
+        if (m && m->send_time <= now_s && zl_msg_visible(x->app->corp, zl_emu_app_scope(x->app), m))
             idx[n++] = i;
     }
     reply = items(x, idx, n, zl_errcode_reply(0, NULL, NULL));
@@ -150,7 +158,7 @@ static cJSON *api_get_msg_list_by_page_id(zl_sdk_ctx *x)
 }
 
 const zl_sdk_api zl_sdk_apis_msg[] = {
-    {"sync_msg", api_sync_msg, 0},
-    {"get_msg_list_by_page_id", api_get_msg_list_by_page_id, 0},
+    {"sync_msg", api_sync_msg, ZL_SDK_API_ARCHIVE},
+    {"get_msg_list_by_page_id", api_get_msg_list_by_page_id, ZL_SDK_API_ARCHIVE},
     {NULL, NULL, 0},
 };

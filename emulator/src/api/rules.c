@@ -186,8 +186,9 @@ static void fire(zl_emu *emu, struct zl_rules *s, zl_corp *c, zl_app_rt *a, cons
 }
 
 /* Matches the messages archived at first..end-1 of corp c against the corp's rules: for each
- * visible message and each app owning a rule it hits, records the hit (get_hit_msg_list) and
- * pushes hit_keyword with a fresh token to the app's receiving program. report gets
+ * message and each app owning a rule it hits, when the app's archive is in effect and holds the
+ * message (zl_emu_app_msg_check), records the hit (get_hit_msg_list) and pushes hit_keyword
+ * with a fresh token to the app's receiving program. report gets
  * "hit_events": [{msgid, agentid, rule_ids, program_id?, token?}] when anything hit. */
 static void rules_on_archive(zl_emu *emu, void *state, zl_corp *c, size_t first, size_t end,
                              cJSON *report)
@@ -204,7 +205,7 @@ static void rules_on_archive(zl_emu *emu, void *state, zl_corp *c, size_t first,
         const zl_message *m = zl_msgstore_at(c->messages, i);
         cJSON *content;
 
-        if (!m || !zl_rule_hittable(m->msgtype) || !zl_msg_visible(c, NULL, m))
+        if (!m || !zl_rule_hittable(m->msgtype))
             continue;
         content = cJSON_Parse(m->content);
         for (a = 0; a < emu->app_count; a++) {
@@ -212,14 +213,16 @@ static void rules_on_archive(zl_emu *emu, void *state, zl_corp *c, size_t first,
             hit_rule *hr = NULL;
             size_t n = 0;
 
-            if (ar->corp != c || zl_keyring_count(ar->keys) == 0 || i < ar->archive_from)
+            if (ar->corp != c || zl_emu_app_archive_check(emu, ar) != 0 ||
+                zl_emu_app_msg_check(emu, ar, i) != 0)
                 continue; /* not in this app's archive */
             for (k = 0; k < cr->count; k++) {
                 const rule_rec *r = &cr->rules[k];
                 bool kw;
                 unsigned sem;
 
-                if (r->owner != ar || !zl_rule_match(r->rule, c, m, content, &kw, &sem))
+                if (r->owner != ar ||
+                    !zl_rule_match(r->rule, c, zl_emu_app_scope(ar), m, content, &kw, &sem))
                     continue;
                 if (!hr && !(hr = calloc(cr->count, sizeof *hr)))
                     break;
@@ -304,7 +307,8 @@ static zl_rule *build(sdk_ctx *x, const cJSON *base, cJSON **e)
         *e = zl_sdk_err(x, code, why);
         return NULL;
     }
-    r = zl_rule_compile(body, x->app->corp, flags_sent(x->req), &code, why, sizeof why);
+    r = zl_rule_compile(body, x->app->corp, zl_emu_app_scope(x->app), flags_sent(x->req), &code,
+                        why, sizeof why);
     cJSON_Delete(body);
     if (!r)
         *e = zl_sdk_err(x, code, why);
@@ -574,6 +578,6 @@ const zl_sdk_api zl_sdk_apis_rules[] = {
     {"get_rule_detail", api_get_rule_detail, 0},
     {"update_rule", api_update_rule, 0},
     {"delete_rule", api_delete_rule, 0},
-    {"get_hit_msg_list", api_get_hit_msg_list, 0},
+    {"get_hit_msg_list", api_get_hit_msg_list, ZL_SDK_API_ARCHIVE},
     {NULL, NULL, 0},
 };

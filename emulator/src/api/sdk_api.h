@@ -34,6 +34,9 @@ enum {
     ZL_SDK_API_NO_APP = 1u << 0,
     /* no corp context at all: the wire keys name the program (corpid and agentid unchecked) */
     ZL_SDK_API_NO_CORP = 1u << 1,
+    /* reads the app's archive: refused with zl_emu_app_archive_check's code (48004, 710651,
+     * 301052, 710653, 710654) while the app's authorisation gives it none */
+    ZL_SDK_API_ARCHIVE = 1u << 2,
 };
 
 typedef struct zl_sdk_api {

@@ -180,17 +180,18 @@ void zl_emu_auth_refresh(zl_emu *emu, const zl_corp *c)
     for (i = 0; i < emu->app_count; i++) {
         zl_app_rt *a = &emu->apps[i];
         zl_app_auth *u = &a->auth;
-        zl_auth scope = {.scope_given = u->scope_given,
-                         .userids = (const char *const *)u->userids,
-                         .userid_count = u->userid_count,
-                         .department_ids = u->department_ids,
-                         .department_count = u->department_count,
-                         .tag_ids = u->tag_ids,
-                         .tag_count = u->tag_count};
 
         if (a->corp != c)
             continue;
-        zl_auth_scope_members(c, &scope, u->in_scope);
+        u->view_auth = (zl_auth){.scope_given = u->scope_given,
+                                 .userids = (const char *const *)u->userids,
+                                 .userid_count = u->userid_count,
+                                 .department_ids = u->department_ids,
+                                 .department_count = u->department_count,
+                                 .tag_ids = u->tag_ids,
+                                 .tag_count = u->tag_count};
+        u->view.auth = &u->view_auth;
+        zl_auth_scope_members(c, &u->view_auth, u->in_scope);
         memcpy(u->effective, u->in_scope, c->member_count * sizeof *u->effective);
     }
     for (i = 0; i < emu->world->provider_count; i++) /* seats are the provider's, per corp */

@@ -104,9 +104,10 @@ typedef struct zl_app_auth {
     char permanent_code[80];
     char auth_code[80]; /* the temporary code create_auth carried, "" when none or used */
     int64_t auth_code_expires_ms;
-    bool *in_scope;  /* per member of the corp: inside the scope */
-    bool *effective; /* per member: inside the scope and among the provider's seats */
-    zl_scope view;   /* .members = effective: what the app's archive covers */
+    bool *in_scope;    /* per member of the corp: inside the scope */
+    bool *effective;   /* per member: inside the scope and among the provider's seats */
+    zl_scope view;     /* .members = effective: what the app's archive covers */
+    zl_auth view_auth; /* view.auth: the scope lists above (departments inside the scope) */
 } zl_app_auth;
 
 typedef struct zl_app_rt {
@@ -289,6 +290,22 @@ int zl_emu_debug_url_set(zl_emu *emu, zl_prog_rt *p, const char *url);
 /* Whether p's callbacks (app calls, tasks, events) go to p->debug_url instead of its replicas:
  * debug mode in effect (both halves open) and a debug URL set. */
 bool zl_emu_debug_forwarding(const zl_prog_rt *p);
+
+/* ---- what an app reads of its authorisation (auth_info.c) ---- */
+/*
+ * get_corp_auth_info's auth_edition_list for app a (owned by the caller): one entry per
+ * edition of its authorisation with its status now, begin_time / end_time when set, the
+ * scope lists (for the corp's own scope: its members), msg_duration_days and auth_user_count,
+ * the members inside the scope counted once ("企业授权存档的去重人数", doc 55567).
+ */
+cJSON *zl_emu_auth_edition_list(zl_emu *emu, zl_app_rt *a);
+/*
+ * The editions (ascending, into out) under which member index `member` of a's corp is archived
+ * for a, as get_auth_user_list's edition_list: for each of a's editions in effect now (trial,
+ * paid or free), that edition capped at the member's own edition, each once. Returns how many;
+ * 0 for a member outside a's effective members or when no edition is in effect.
+ */
+size_t zl_emu_member_editions(zl_emu *emu, zl_app_rt *a, size_t member, int out[3]);
 
 /* ---- the suites' command callbacks (suite.c) ---- */
 /*

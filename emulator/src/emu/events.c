@@ -146,9 +146,10 @@ void zl_emu_events_free(zl_prog_rt *p)
     p->ev_head = p->ev_tail = NULL;
 }
 
-/* WeCom sends one conversation_new_message per archived message an app's archive can see
- * (a party in scope, the app has a public key), to the program the app chose, and archives
- * nothing for a corp where no app has a key. */
+/* WeCom sends one conversation_new_message per archived message an app's archive holds (a
+ * party among the app's effective members, the app has a public key, its authorisation is in
+ * effect), to the program the app chose, and archives nothing for a corp where no app has a
+ * key. */
 long zl_emu_archive(zl_emu *emu, zl_corp *c, const cJSON *messages, cJSON *report, char *err,
                     size_t errlen)
 {
@@ -172,17 +173,16 @@ long zl_emu_archive(zl_emu *emu, zl_corp *c, const cJSON *messages, cJSON *repor
         cJSON_AddNumberToObject(j, "seq", (double)m->seq);
         cJSON_AddBoolToObject(j, "in_scope", zl_msg_visible(c, NULL, m));
         zl_journal_add(emu->journal, zl_emu_now_ms(emu), "control", "archive", j);
-        if (!zl_msg_visible(c, NULL, m))
-            continue;
         for (a = 0; a < emu->app_count; a++) {
             zl_app_rt *ar = &emu->apps[a];
             zl_prog_rt *to;
             cJSON *o;
             char token[40];
 
-            /* an app's archive holds what came after its first key */
+            /* only apps whose archive is in effect and holds the message (after its first
+             * key, a party among its effective members) */
             if (ar->corp != c || !ar->receiver || !ar->app->data_permission ||
-                zl_keyring_count(ar->keys) == 0 || i < ar->archive_from)
+                zl_emu_app_archive_check(emu, ar) != 0 || zl_emu_app_msg_check(emu, ar, i) != 0)
                 continue;
             if (!zl_emu_new_event_token(emu, ar, token))
                 continue;

@@ -371,16 +371,23 @@ static void ep_check_debug_mode(app_ctx *x)
     answer(x, reply);
 }
 
+/* get_auth_user_list: the app's effective members with the editions they are archived under
+ * (zl_emu_member_editions), in world order; a member under no edition in effect is left out. */
 static void ep_get_auth_user_list(app_ctx *x)
 {
     const char *cursor;
     long long limit = 200;
     uint64_t pos = 0;
     zl_corp *c = x->app->corp;
-    size_t i, n = 0;
+    size_t i, k, n = 0, ne;
+    int ed[3];
     cJSON *reply, *list;
     char next[ZL_CURSOR_MAX + 1] = "";
 
+    if (x->app->auth.cancelled) {
+        fail(x, 48004, NULL);
+        return;
+    }
     if (str_field(x, "cursor", ZL_CURSOR_MAX, false, &cursor) < 0 ||
         int_field(x, "limit", 0, 1000, false, &limit) < 0)
         return;
@@ -394,18 +401,19 @@ static void ep_get_auth_user_list(app_ctx *x)
     reply = ok_reply();
     list = cJSON_AddArrayToObject(reply, "auth_user_list");
     for (i = (size_t)pos; i < c->member_count && n < (size_t)limit; i++) {
-        cJSON *u, *ed;
+        cJSON *u, *arr;
 
-        if (!c->members[i].in_scope)
+        if (!(ne = zl_emu_member_editions(x->emu, x->app, i, ed)))
             continue;
         u = cJSON_CreateObject();
         cJSON_AddStringToObject(u, "userid", c->members[i].userid);
-        ed = cJSON_AddArrayToObject(u, "edition_list");
-        cJSON_AddItemToArray(ed, cJSON_CreateNumber(c->members[i].edition));
+        arr = cJSON_AddArrayToObject(u, "edition_list");
+        for (k = 0; k < ne; k++)
+            cJSON_AddItemToArray(arr, cJSON_CreateNumber(ed[k]));
         cJSON_AddItemToArray(list, u);
         n++;
     }
-    while (i < c->member_count && !c->members[i].in_scope)
+    while (i < c->member_count && !zl_emu_member_editions(x->emu, x->app, i, ed))
         i++;
     if (i < c->member_count)
         zl_cursor_encode(&x->emu->cursor_key, 2, x->app->scope, i, 0, next);
@@ -414,43 +422,21 @@ static void ep_get_auth_user_list(app_ctx *x)
     answer(x, reply);
 }
 
+/* get_corp_auth_info: the app's authorisation as it stands now (zl_emu_auth_edition_list). */
 static void ep_get_corp_auth_info(app_ctx *x)
 {
-    zl_corp *c = x->app->corp;
-    cJSON *reply, *list, *e, *scope, *users;
-    int64_t now = zl_emu_now_ms(x->emu) / 1000;
-    int edition = 0;
-    size_t i, count = 0;
+    cJSON *reply;
 
     if (x->app->app->kind == ZL_APP_SELF_BUILT) {
         fail(x, 710640, "get_corp_auth_info serves third-party and 代开发 apps");
         return;
     }
-    reply = ok_reply();
-    list = cJSON_AddArrayToObject(reply, "auth_edition_list");
-    for (i = 0; i < c->member_count; i++)
-        if (c->members[i].in_scope && c->members[i].edition > edition)
-            edition = c->members[i].edition;
-    for (int ed = 1; ed <= edition; ed++) {
-        e = cJSON_CreateObject();
-        cJSON_AddNumberToObject(e, "edition", ed);
-        scope = cJSON_AddObjectToObject(e, "auth_scope");
-        users = cJSON_AddArrayToObject(scope, "userid_list");
-        count = 0;
-        for (i = 0; i < c->member_count; i++)
-            if (c->members[i].in_scope && c->members[i].edition == ed) {
-                cJSON_AddItemToArray(users, cJSON_CreateString(c->members[i].userid));
-                count++;
-            }
-        cJSON_AddArrayToObject(scope, "department_id_list");
-        cJSON_AddArrayToObject(scope, "tag_id_list");
-        cJSON_AddNumberToObject(e, "status", 3);
-        cJSON_AddNumberToObject(e, "begin_time", (double)(now - 30 * 86400));
-        cJSON_AddNumberToObject(e, "end_time", (double)(now + 335 * 86400));
-        cJSON_AddNumberToObject(e, "msg_duration_days", 90);
-        cJSON_AddNumberToObject(e, "auth_user_count", (double)count);
-        cJSON_AddItemToArray(list, e);
+    if (x->app->auth.cancelled) {
+        fail(x, 48004, NULL);
+        return;
     }
+    reply = ok_reply();
+    cJSON_AddItemToObject(reply, "auth_edition_list", zl_emu_auth_edition_list(x->emu, x->app));
     answer(x, reply);
 }
 

@@ -110,6 +110,7 @@ static void serve(zl_request *r, sdk_ctx *x)
     const zl_sdk_api *api = zl_sdk_api_find(x->inv.api);
     cJSON *reply = NULL;
     char *text;
+    int code;
 
     if (!api) {
         const char *why = "zonelab does not serve this API name";
@@ -128,6 +129,9 @@ static void serve(zl_request *r, sdk_ctx *x)
         reply = zl_sdk_err(x, 40056, NULL);
     else if (x->app && !x->app->app->data_permission)
         reply = zl_sdk_err(x, 710641, NULL);
+    else if (x->app && (api->flags & ZL_SDK_API_ARCHIVE) &&
+             (code = zl_emu_app_archive_check(emu, x->app)) != 0)
+        reply = zl_sdk_err(x, code, NULL);
     else if (!cJSON_IsObject(x->req))
         reply = zl_sdk_err(x, 40058, "the request must be a JSON object");
     else

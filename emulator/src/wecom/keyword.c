@@ -33,7 +33,8 @@ struct zl_rule {
     unsigned sessions;   /* bit 1 internal, bit 2 external */
     unsigned voice;      /* bit 1 voice (6), bit 2 audio archive (21) */
     int msg_scope;       /* 1 sent, 2 received, 3 both */
-    const cJSON *users, *externals, *chats, *ex_mobiles, *ex_cards, *ex_emails; /* or NULL */
+    const cJSON *users, *departments, *externals, *chats, *ex_mobiles, *ex_cards,
+        *ex_emails; /* or NULL */
 };
 
 /* The applicable_range items that hold one list, and the list's key. */
@@ -73,9 +74,10 @@ static const struct {
 static const char *const KEYWORD_KEYS[] = {"word_list", "is_case_sensitive", "match_rule",
                                            "is_trim_msg", NULL};
 
-/* A check in progress: the corp whose scope applies, and the first failure. */
+/* A check in progress: the corp and the scope that applies, and the first failure. */
 typedef struct vctx {
     zl_corp *c;
+    const zl_scope *scope;
     int code;
     char *why;
     size_t whylen;
@@ -228,7 +230,7 @@ static bool user_ok(vctx *v, const char *id)
 {
     const zl_member *m = zl_corp_member(v->c, id);
 
-    return m && m->in_scope;
+    return m && zl_scope_has(v->c, v->scope, m);
 }
 
 /* A customer whose follow-up member (world follow_users) is in scope; a customer the world
@@ -245,7 +247,7 @@ static bool external_ok(vctx *v, const char *id)
         if (user_ok(v, x->follow_users[i]))
             return true;
     for (i = 0; x->follow_user_count == 0 && i < v->c->member_count; i++)
-        if (v->c->members[i].in_scope && v->c->members[i].edition >= 2)
+        if (zl_scope_has(v->c, v->scope, &v->c->members[i]) && v->c->members[i].edition >= 2)
             return true;
     return false;
 }
@@ -311,9 +313,16 @@ static bool compile_range(vctx *v, zl_rule *r, const cJSON *ar)
             if (!zl_json_is_int(e, 1, UINT32_MAX))
                 return bad(v, 40058, "applicable_range.department.id_list holds positive integers");
         }
-        /* the world has no departments: the authorised scope lists members only */
-        return bad(v, 710607, "department %lld is not in the authorised scope",
-                   (long long)l[IT_DEPARTMENT]->child->valuedouble);
+        i = 0;
+        cJSON_ArrayForEach(e, l[IT_DEPARTMENT])
+        {
+            if (!zl_scope_has_department(v->c, v->scope, (uint32_t)e->valuedouble))
+                return bad(v, 710607,
+                           "applicable_range.department.id_list[%zu] %lld is not a department "
+                           "inside the authorised scope",
+                           i, (long long)e->valuedouble);
+            i++;
+        }
     }
     if (!string_list(v, l[IT_USER], IT_USER, 1000, 40058, user_ok, 710608) ||
         !string_list(v, l[IT_EXTERNAL], IT_EXTERNAL, 100, 40058, external_ok, 710609) ||
@@ -332,6 +341,7 @@ static bool compile_range(vctx *v, zl_rule *r, const cJSON *ar)
         r->msg_scope = (int)scope->valuedouble;
     }
     r->users = l[IT_USER];
+    r->departments = l[IT_DEPARTMENT];
     r->externals = l[IT_EXTERNAL];
     r->chats = l[IT_CHAT];
     r->ex_mobiles = l[IT_EX_MOBILE];
@@ -451,10 +461,10 @@ static bool compile(vctx *v, zl_rule *r, bool flags_sent)
     return true;
 }
 
-zl_rule *zl_rule_compile(const cJSON *body, zl_corp *c, bool flags_sent, int *errcode, char *why,
-                         size_t whylen)
+zl_rule *zl_rule_compile(const cJSON *body, zl_corp *c, const zl_scope *scope, bool flags_sent,
+                         int *errcode, char *why, size_t whylen)
 {
-    vctx v = {.c = c, .code = 0, .why = why, .whylen = whylen};
+    vctx v = {.c = c, .scope = scope, .code = 0, .why = why, .whylen = whylen};
     zl_rule *r = calloc(1, sizeof *r);
 
     if (!r || !(r->body = cJSON_Duplicate(body, 1))) {
@@ -594,21 +604,40 @@ static bool in_list_ci(const cJSON *list, const char *s, size_t len)
     return false;
 }
 
-static bool target(const zl_rule *r, zl_corp *c, const zl_party *p)
+/* Whether m belongs to one of the departments of list (or their sub-departments). */
+static bool in_departments(zl_corp *c, const cJSON *list, const zl_member *m)
+{
+    const cJSON *e;
+
+    cJSON_ArrayForEach(e, list)
+    {
+        if (zl_member_in_department(c, m, (uint32_t)e->valuedouble))
+            return true;
+    }
+    return false;
+}
+
+/* An employee in scope, and in the user list or under the departments when the rule names
+ * either ("对指定部门下的所有员工和适用员工列表内的员工都会生效", doc 53346); a customer in
+ * the external contact list when there is one. */
+static bool target(const zl_rule *r, zl_corp *c, const zl_scope *s, const zl_party *p)
 {
     const zl_member *m;
 
     if (p->type == ZL_PARTY_EMPLOYEE) {
-        if (!(r->targets & 2) || !(m = zl_corp_member(c, p->id)) || !m->in_scope)
+        if (!(r->targets & 2) || !(m = zl_corp_member(c, p->id)) || !zl_scope_has(c, s, m))
             return false;
-        return !r->users || in_list(r->users, p->id, strlen(p->id));
+        if (!r->users && !r->departments)
+            return true;
+        return (r->users && in_list(r->users, p->id, strlen(p->id))) ||
+               (r->departments && in_departments(c, r->departments, m));
     }
     if (p->type == ZL_PARTY_EXTERNAL)
         return (r->targets & 4) && (!r->externals || in_list(r->externals, p->id, strlen(p->id)));
     return false;
 }
 
-static bool in_range(const zl_rule *r, zl_corp *c, const zl_message *m)
+static bool in_range(const zl_rule *r, zl_corp *c, const zl_scope *s, const zl_message *m)
 {
     bool external = m->sender.type == ZL_PARTY_EXTERNAL, hit = false;
     uint32_t i;
@@ -626,9 +655,9 @@ static bool in_range(const zl_rule *r, zl_corp *c, const zl_message *m)
     if (!(r->sessions & (external ? 4u : 2u)))
         return false;
     if (r->msg_scope & 1)
-        hit = target(r, c, &m->sender);
+        hit = target(r, c, s, &m->sender);
     for (i = 0; !hit && (r->msg_scope & 2) && i < m->receiver_count; i++)
-        hit = target(r, c, &m->receivers[i]);
+        hit = target(r, c, s, &m->receivers[i]);
     return hit;
 }
 
@@ -830,8 +859,8 @@ static unsigned behaviours(const zl_rule *r, const zl_message *m, const cJSON *c
     return found;
 }
 
-bool zl_rule_match(const zl_rule *r, zl_corp *c, const zl_message *m, const cJSON *content,
-                   bool *keyword, unsigned *semantics)
+bool zl_rule_match(const zl_rule *r, zl_corp *c, const zl_scope *scope, const zl_message *m,
+                   const cJSON *content, bool *keyword, unsigned *semantics)
 {
     const char *texts[MAX_TEXTS];
     size_t n, i, k;
@@ -840,7 +869,7 @@ bool zl_rule_match(const zl_rule *r, zl_corp *c, const zl_message *m, const cJSO
 
     *keyword = false;
     *semantics = 0;
-    if (!zl_rule_hittable(m->msgtype) || !in_range(r, c, m))
+    if (!zl_rule_hittable(m->msgtype) || !in_range(r, c, scope, m))
         return false;
     n = texts_of(m, content, r->voice, false, texts);
     for (k = 0; k < r->nwords && !kw; k++)

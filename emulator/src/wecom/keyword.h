@@ -41,14 +41,15 @@ typedef struct zl_rule zl_rule;
 cJSON *zl_rule_merge(const cJSON *base, const cJSON *req, int *errcode, char *why, size_t whylen);
 /*
  * Checks a whole rule body (name, keyword, semantics, applicable_range as in a create_rule
- * request) against the spec's limits and corp c's authorised scope, and compiles it.
+ * request) against the spec's limits and scope (an app's archive scope in corp c; NULL = the
+ * corp's own), and compiles it: users, groups, customers and departments must be inside it.
  * flags_sent: the request itself carried keyword.is_case_sensitive or keyword.match_rule
  * (those need words: 710650). Returns the rule (free with zl_rule_free), or NULL with
  * *errcode the WeCom code (40058, 710606..710610, 710615, 710621, 710622, 710648..710650, or
  * -1 when memory ran out) and one sentence in why naming the field.
  */
-zl_rule *zl_rule_compile(const cJSON *body, zl_corp *c, bool flags_sent, int *errcode, char *why,
-                         size_t whylen);
+zl_rule *zl_rule_compile(const cJSON *body, zl_corp *c, const zl_scope *scope, bool flags_sent,
+                         int *errcode, char *why, size_t whylen);
 /* Frees r; accepts NULL. */
 void zl_rule_free(zl_rule *r);
 /* The canonical body of r (every keyword field, semantics_list, the applicable_range items
@@ -58,12 +59,13 @@ const cJSON *zl_rule_body(const zl_rule *r);
 /* Whether a message of msgtype can hit a rule at all (vendor doc 53347). */
 bool zl_rule_hittable(int msgtype);
 /*
- * Whether message m of corp c hits r. content is m's content parsed (NULL = none). A hit is
- * in r's applicable range and either a word of r matches (*keyword true) or a key behaviour
- * of r is found (bit v of *semantics set for behaviour v), and no blacklisted word matches.
- * Returns true on a hit (*keyword and *semantics filled), false otherwise.
+ * Whether message m of corp c hits r for an app whose archive scope is scope (NULL = the
+ * corp's own). content is m's content parsed (NULL = none). A hit is in r's applicable range
+ * (an employee party inside scope) and either a word of r matches (*keyword true) or a key
+ * behaviour of r is found (bit v of *semantics set for behaviour v), and no blacklisted word
+ * matches. Returns true on a hit (*keyword and *semantics filled), false otherwise.
  */
-bool zl_rule_match(const zl_rule *r, zl_corp *c, const zl_message *m, const cJSON *content,
-                   bool *keyword, unsigned *semantics);
+bool zl_rule_match(const zl_rule *r, zl_corp *c, const zl_scope *scope, const zl_message *m,
+                   const cJSON *content, bool *keyword, unsigned *semantics);
 
 #endif

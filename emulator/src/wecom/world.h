@@ -401,10 +401,21 @@ int zl_corp_consent_set(zl_world *w, zl_corp *c, const zl_consent *in, char *err
  */
 typedef struct zl_scope {
     const bool *members;
+    /* The authorisation's scope lists, for questions about departments; NULL (or its
+     * scope_given false) is the corp's own scope, which holds every department of the corp. */
+    const zl_auth *auth;
 } zl_scope;
 
 /* Whether member m of c (one of c->members when s gives members) is inside s. */
 bool zl_scope_has(const zl_corp *c, const zl_scope *s, const zl_member *m);
+/*
+ * Whether department id of c is inside s: a department of c that s's department_ids (or the
+ * department_ids of one of its tags) name, itself or as an ancestor; with the corp's own scope
+ * (s NULL, s->auth NULL or not scope_given), any department of c. false for an id c lacks.
+ */
+bool zl_scope_has_department(const zl_corp *c, const zl_scope *s, uint32_t id);
+/* Whether member m of c belongs to department id of c or to one of its sub-departments. */
+bool zl_member_in_department(const zl_corp *c, const zl_member *m, uint32_t id);
 /* Whether some employee member (type 1) of g is a member of c inside s. */
 bool zl_group_in_scope(zl_corp *c, const zl_scope *s, const zl_group *g);
 /*

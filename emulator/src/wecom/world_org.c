@@ -400,6 +400,33 @@ static void mark_userids(const zl_corp *c, const char *const *userids, size_t n,
     }
 }
 
+bool zl_scope_has_department(const zl_corp *c, const zl_scope *s, uint32_t id)
+{
+    long d = department_index(c, id);
+
+    if (d < 0)
+        return false;
+    if (s == NULL || s->auth == NULL || !s->auth->scope_given)
+        return true;
+    return c->index->dept_parent != NULL && covered(c, s->auth, (uint32_t)d, NULL);
+}
+
+bool zl_member_in_department(const zl_corp *c, const zl_member *m, uint32_t id)
+{
+    const uint32_t *parent;
+
+    if (m == NULL || department_index(c, id) < 0 || (parent = c->index->dept_parent) == NULL)
+        return false;
+    for (size_t k = 0; k < m->department_count; k++) {
+        long d = department_index(c, m->departments[k]);
+
+        for (uint32_t p = d < 0 ? ZL_NO_PARENT : (uint32_t)d; p != ZL_NO_PARENT; p = parent[p])
+            if (c->departments[p].id == id)
+                return true;
+    }
+    return false;
+}
+
 size_t zl_auth_scope_members(const zl_corp *c, const zl_auth *a, bool *in)
 {
     unsigned char *memo;
