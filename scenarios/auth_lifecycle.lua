@@ -33,8 +33,10 @@ test("a period that ends is 301052 at once, and 710654 once it ended 30 days ago
   a = auth.info()
   assert_eq(a.editions[1].status, 4, "付费使用已到期")
   assert_eq(a.archive_check, 301052, "会话存档已过期")
+  assert_eq(invoke("sync_msg", { limit = 10 }).errcode, 301052, "sync_msg answers it")
   clock.advance(30 * 86400 + 1)
   assert_eq(auth.info().archive_check, 710654, "付费到期超过30天，付费期间的会话内容存档已失效")
+  assert_eq(invoke("sync_msg", { limit = 10 }).errcode, 710654)
   local b = auth.buy {}
   assert_eq(b.archive_check, 0, "bought again")
   assert_eq(b.editions[1].status, 3)
@@ -72,6 +74,8 @@ test("cancel: the key, the receiving program and the tokens go; grant: set them 
     "the cancelled app's token no longer works")
   assert_eq(http("POST", "/_zonelab/messages", { messages = { msg("lc_1") } }), 409,
     "its key is gone: no app of the corp has one, WeCom archives nothing")
+  assert_eq(invoke("sync_msg", { limit = 10 }).errcode, 48004, "授权关系无效")
+  assert_eq(app("get_auth_user_list", {}).errcode, 48004)
   local g = auth.grant {}
   assert_eq(g.cancelled, false)
   assert_true(#g.auth_code > 8, "create_auth carries a new temporary auth_code")
