@@ -111,12 +111,14 @@ static uint64_t provider_keep(void *ud, const cJSON *detail, const char *xml, co
     }
     if (S->inbox_len == S->inbox_cap) {
         size_t cap = S->inbox_cap ? S->inbox_cap * 2 : 16;
-        cJSON **p = realloc(S->inbox, (cap > INBOX_CAP ? INBOX_CAP : cap) * sizeof *p);
+        cJSON **p;
 
-        if (!p)
+        if (cap > INBOX_CAP)
+            cap = INBOX_CAP;
+        if (!(p = realloc(S->inbox, cap * sizeof *p)))
             return 0;
         S->inbox = p;
-        S->inbox_cap = cap > INBOX_CAP ? INBOX_CAP : cap;
+        S->inbox_cap = cap;
     }
     if (!(item = cJSON_CreateObject()) ||
         !cJSON_AddNumberToObject(item, "seq", (double)(S->inbox_last + 1)) ||
