@@ -5,6 +5,8 @@
 scenario { world = "default" }
 
 local invoke = require("invoke")
+local service = require("service")
+local CORP, SUITE, SUITE_SECRET = "wwzonelab0000001", "wwzonelabsuite0001", "zonelab-suite-secret-0001"
 
 local function msg(id)
   return { msgid = id, sender = { type = 1, id = "zhangsan" },
@@ -12,7 +14,11 @@ local function msg(id)
 end
 
 local function suite_events(info_type)
-  return journal { face = "callback", kind = "suite", info_type = info_type }
+  local n = 0
+  for _, cb in ipairs(suite.callbacks()) do
+    n = n + (cb.info_type == info_type and 1 or 0)
+  end
+  return n
 end
 
 test("the default world's app is paid with no end: its archive is in effect", function()
@@ -51,13 +57,13 @@ test("a trial that is expired by hand is 301052, then 710653 after 30 days", fun
 end)
 
 test("scope and retention changes are announced with change_auth", function()
-  local before = #suite_events("change_auth")
+  local before = suite_events("change_auth")
   local a = auth.scope { userids = { "zhangsan" } }
   assert_eq(a.effective_userids, { "zhangsan" })
   assert_eq(a.auth_user_count, 1)
   a = auth.retention { msg_duration_days = 180 }
   assert_eq(a.msg_duration_days, 180)
-  assert_eq(#suite_events("change_auth"), before + 2)
+  assert_eq(suite_events("change_auth"), before + 2)
   a = auth.scope { corp = true }
   assert_true(a.auth_user_count > 1, "the corp's own scope again")
 end)
@@ -66,32 +72,58 @@ test("cancel: the key, the receiving program and the tokens go; grant: set them 
   auth.buy {}
   assert_eq(app("set_receive_callback", { program_id = "zone-demo" }).errcode, 0)
   local old = gettoken().access_token
+  local st = service.suite_token(SUITE, SUITE_SECRET)
+  local old_pc = auth.info().permanent_code
   assert_eq(#archive(msg("lc_0")).events, 1, "archived and announced before the cancel")
+
   local c = auth.cancel {}
   assert_eq(c.cancelled, true)
-  assert_eq(#suite_events("cancel_auth"), 1)
+  assert_sub(assert(suite.wait_callback { info_type = "cancel_auth" }),
+    { fields = { AuthCorpId = CORP, SuiteId = SUITE } })
   assert_eq(app("get_log_level", { program_id = "zone-demo" }, { token = old }).errcode, 40014,
     "the cancelled app's token no longer works")
+  assert_eq(gettoken().errcode, 48004, "授权关系无效")
+  assert_eq(service.post("get_corp_token", { auth_corpid = CORP, permanent_code = old_pc }, st)
+    .errcode, 40084, "企业是否已取消授权该套件 (doc 10649, 40084)")
   assert_eq(http("POST", "/_zonelab/messages", { messages = { msg("lc_1") } }), 409,
     "its key is gone: no app of the corp has one, WeCom archives nothing")
-  assert_eq(invoke("sync_msg", { limit = 10 }).errcode, 48004, "授权关系无效")
-  assert_eq(app("get_auth_user_list", {}).errcode, 48004)
+
   local g = auth.grant {}
   assert_eq(g.cancelled, false)
-  assert_true(#g.auth_code > 8, "create_auth carries a new temporary auth_code")
-  assert_eq(#suite_events("create_auth"), 1)
+  local created = assert(suite.wait_callback { info_type = "create_auth" })
+  assert_eq(created.fields.AuthCode, g.auth_code, "create_auth carries the temporary auth_code")
+  local pc = service.post("v2/get_permanent_code", { auth_code = g.auth_code }, st)
+  assert_eq(pc.errcode, 0, tostring(pc.errmsg))
+  assert_eq(pc.auth_corp_info.corpid, CORP)
+  assert_true(pc.permanent_code ~= old_pc, "a new permanent_code")
+  assert_eq(service.post("v2/get_permanent_code", { auth_code = g.auth_code }, st).errcode, 40078,
+    "临时授权码一次有效")
+  local ct = service.post("get_corp_token", { auth_corpid = CORP, permanent_code = pc.permanent_code }, st)
+  assert_eq(ct.errcode, 0)
+  local token = ct.access_token
+
   assert_eq(http("POST", "/_zonelab/messages", { messages = { msg("lc_2") } }), 409,
     "no key after the re-grant either")
   assert_eq(app("set_public_key", { public_key = file_text("../fixtures/keys/test_v2_public.pem"),
-    public_key_ver = 1 }).errcode, 0, "version 1 again: the re-grant cleared the key")
-  assert_eq(app("set_receive_callback", { program_id = "zone-demo" }).errcode, 0)
+    public_key_ver = 1 }, { token = token }).errcode, 0, "version 1 again: the re-grant cleared the key")
+  assert_eq(app("set_receive_callback", { program_id = "zone-demo" }, { token = token }).errcode, 0)
   local r = archive(msg("lc_3"))
   assert_eq(#r.events, 1, "archived and announced again")
-  local d = invoke("sync_msg", { limit = 100 })
+  local d = invoke("sync_msg", { limit = 100 }, { token = token })
   assert_eq(d.errcode, 0)
   for _, it in ipairs(d.msg_list) do
     assert_true(it.msgid ~= "lc_0",
       "重新授权前的消息无法展示: lc_0 was archived before the re-grant")
   end
   assert_eq(d.msg_list[#d.msg_list].msgid, "lc_3")
+end)
+
+test("a temporary auth_code is valid 10 minutes", function()
+  local st = service.suite_token(SUITE, SUITE_SECRET)
+  auth.cancel {}
+  local g = auth.grant {}
+  clock.advance(601)
+  st = service.suite_token(SUITE, SUITE_SECRET)
+  assert_eq(service.post("v2/get_permanent_code", { auth_code = g.auth_code }, st).errcode, 40078,
+    "临时授权码,最长为512字节。用于获取企业永久授权码。10分钟内有效 (doc 14951)")
 end)

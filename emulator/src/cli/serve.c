@@ -39,15 +39,56 @@ static void usage(FILE *f)
           f);
 }
 
-/* What a developer needs: the URL, the app credentials, each replica's environment. */
+static const char *app_kind_name(zl_app_kind k)
+{
+    return k == ZL_APP_SELF_BUILT ? "self_built" : k == ZL_APP_CUSTOM ? "custom" : "third_party";
+}
+
+/* The providers and their suites, in the vendor's field names: what get_provider_token and
+ * get_suite_token take, and what a command URL needs to check and decrypt its callbacks. */
+static void print_providers(const zl_world *w, FILE *out)
+{
+    size_t i, k;
+
+    for (i = 0; i < w->provider_count; i++) {
+        const zl_provider *p = &w->providers[i];
+
+        fprintf(out, "zonelab: provider corpid=%s provider_secret=%s\n", p->corpid,
+                p->provider_secret);
+        for (k = 0; k < p->suite_count; k++) {
+            const zl_suite *s = &p->suites[k];
+
+            fprintf(out,
+                    "zonelab: suite suite_id=%s suite_secret=%s kind=%s token=%s "
+                    "encoding_aes_key=%s callback_url=%s\n",
+                    s->suite_id, s->suite_secret,
+                    s->kind == ZL_SUITE_CUSTOM ? "custom" : "third_party", s->token,
+                    s->encoding_aes_key,
+                    *s->callback_url ? s->callback_url : "(the built-in fake provider)");
+        }
+    }
+}
+
+/* What a developer needs: the URL, the providers, the app credentials (with a third-party or
+ * 代开发 app's suite and authorisation), each replica's environment. */
 static void print_banner(zl_emu *emu, const char *base, FILE *out)
 {
     size_t i, k;
 
     fprintf(out, "zonelab: listening on %s\n", base);
-    for (i = 0; i < emu->app_count; i++)
-        fprintf(out, "zonelab: app corpid=%s agentid=%u corpsecret=%s\n", emu->apps[i].corp->corpid,
-                emu->apps[i].app->agentid, emu->apps[i].app->secret);
+    print_providers(emu->world, out);
+    for (i = 0; i < emu->app_count; i++) {
+        const zl_app_rt *a = &emu->apps[i];
+
+        fprintf(out, "zonelab: app corpid=%s agentid=%u corpsecret=%s", a->corp->corpid,
+                a->app->agentid,
+                a->app->kind == ZL_APP_CUSTOM ? a->auth.permanent_code : a->app->secret);
+        if (a->app->suite)
+            fprintf(out, " kind=%s suite_id=%s auth_corpid=%s permanent_code=%s",
+                    app_kind_name(a->app->kind), a->app->suite->suite_id, a->corp->corpid,
+                    a->auth.permanent_code);
+        fputc('\n', out);
+    }
     for (i = 0; i < emu->prog_count; i++)
         for (k = 0; k < emu->progs[i].replica_count; k++) {
             fprintf(out, "zonelab: program %s replica %zu%s, environment:\n",

@@ -1,5 +1,5 @@
-/* appnotify: program_notify to apps: plaintext XML, WXBizMsgCrypt envelope, URL verification,
- * HTTP delivery with retries, and the built-in fake app's inbox. */
+/* appnotify: WXBizMsgCrypt callbacks: the envelope, URL verification, HTTP delivery with
+ * retries, a built-in receiver; program_notify's plaintext and the built-in fake app's inbox. */
 #include "emu/appnotify.h"
 
 #include <inttypes.h>
@@ -18,18 +18,20 @@
 #define MAX_ANSWER_SHOWN   64 /* bytes of an app's answer quoted in the journal */
 #define MAX_XML_FIELDS     16
 
-/* URL verification state of one app configuration. */
+/* URL verification state of one callback configuration. */
 enum verify_state { V_NONE, V_PENDING, V_OK, V_FAILED };
 
-/* Where a delivery is: waiting for the fake app's timer, for URL verification, or on HTTP. */
+/* Where a delivery is: waiting for the built-in receiver's timer, for URL verification, or on
+ * HTTP. */
 enum delivery_state { D_FAKE, D_WAITING, D_HTTP };
 
 typedef struct verify_call verify_call;
 
-/* One app configuration with a callback URL; distinct url/token/key are distinct endpoints. */
+/* One configuration with a callback URL (an app's, or a suite's with agentid 0); distinct
+ * url/token/key are distinct endpoints. */
 typedef struct endpoint {
     struct endpoint *next;
-    char *corpid, *url, *token, *aes_key;
+    char *receiveid, *id_name, *url, *token, *aes_key;
     uint32_t agentid;
     enum verify_state state;
     char why[MAX_WHY]; /* when V_FAILED */
@@ -48,10 +50,13 @@ typedef struct delivery {
     struct delivery *prev, *next; /* n->deliveries */
     zl_appnotify *n;              /* NULL once n is freed while on HTTP */
     enum delivery_state state;
-    endpoint *ep; /* URL deliveries; NULL for the fake app */
-    char *corpid, *notify_id, *token, *aes_key;
-    uint32_t agentid;
-    int scene;  /* as passed: -1 = none */
+    endpoint *ep;  /* URL deliveries; NULL for the built-in receiver */
+    char *kind;    /* the journal entries' kind */
+    cJSON *detail; /* what they start with */
+    char *receiveid, *receiver, *token, *aes_key;
+    bool want_success;
+    zl_callback_keep_fn keep;
+    void *keep_ud;
     char *body; /* the outer envelope */
     char *url;  /* URL deliveries: with the query */
     char timestamp[24], nonce[16], signature[41];
@@ -87,7 +92,7 @@ typedef zl_sbuf buf;
  * ">" starts the next), so caller-supplied notify ids cannot break the XML; a receiver that
  * joins adjacent CDATA sections (any XML parser) reads the value back unchanged.
  */
-static void buf_cdata(buf *b, const char *s)
+void zl_appnotify_cdata(zl_sbuf *b, const char *s)
 {
     const char *q;
 
@@ -189,8 +194,10 @@ static void delivery_free(delivery *d)
 {
     if (!d)
         return;
-    free(d->corpid);
-    free(d->notify_id);
+    free(d->kind);
+    cJSON_Delete(d->detail);
+    free(d->receiveid);
+    free(d->receiver);
     free(d->token);
     free(d->aes_key);
     free(d->body);
@@ -211,31 +218,26 @@ static void delivery_unlink(zl_appnotify *n, delivery *d)
     d->prev = d->next = NULL;
 }
 
-/* The detail every program_notify journal entry starts with. */
+/* The detail every journal entry of d starts with: its own fields, target and outcome. */
 static cJSON *delivery_detail(const delivery *d, const char *outcome)
 {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = cJSON_Duplicate(d->detail, 1);
 
     if (!o)
         return NULL;
-    cJSON_AddStringToObject(o, "corpid", d->corpid);
-    cJSON_AddNumberToObject(o, "agentid", d->agentid);
-    cJSON_AddStringToObject(o, "notify_id", d->notify_id);
-    if (d->scene >= 0)
-        cJSON_AddNumberToObject(o, "notify_scene", d->scene);
-    cJSON_AddStringToObject(o, "target", d->ep ? d->ep->url : "fake_app");
+    cJSON_AddStringToObject(o, "target", d->ep ? d->ep->url : d->receiver);
     cJSON_AddStringToObject(o, "outcome", outcome);
     return o;
 }
 
-/* Journals program_notify with outcome and an optional error, then forgets d. */
+/* Journals d with outcome and an optional error, then forgets it. */
 static void delivery_end(zl_appnotify *n, delivery *d, const char *outcome, const char *error)
 {
     cJSON *o = delivery_detail(d, outcome);
 
     if (o && error)
         cJSON_AddStringToObject(o, "error", error);
-    journal(n, "program_notify", o);
+    journal(n, d->kind, o);
     delivery_unlink(n, d);
     delivery_free(d);
 }
@@ -265,6 +267,7 @@ static void on_post(zl_engine *e, const zl_http_result *res, void *ud)
     delivery *d = ud;
     zl_appnotify *n = d->n;
     const char *outcome;
+    bool refused;
     cJSON *o;
 
     (void)e;
@@ -272,8 +275,10 @@ static void on_post(zl_engine *e, const zl_http_result *res, void *ud)
         delivery_free(d);
         return;
     }
+    refused = res->status != 200 ||
+              (d->want_success && (res->body_len != 7 || memcmp(res->body, "success", 7) != 0));
     if (res->curl_code == 0)
-        outcome = res->status == 200 ? "delivered" : "rejected"; /* non-200: not retried */
+        outcome = refused ? "rejected" : "delivered"; /* refused: not retried */
     else if (retryable(res->curl_code) && d->try < n->tries)
         outcome = "retry";
     else
@@ -285,14 +290,14 @@ static void on_post(zl_engine *e, const zl_http_result *res, void *ud)
         if (res->curl_code != 0) {
             cJSON_AddNumberToObject(o, "curl_code", res->curl_code);
             cJSON_AddStringToObject(o, "error", res->error ? res->error : "");
-        } else if (res->status != 200) {
+        } else if (refused) {
             char shown[MAX_ANSWER_SHOWN + 1];
 
             preview(shown, sizeof shown, res->body, res->body_len);
             cJSON_AddStringToObject(o, "answer", shown);
         }
     }
-    journal(n, "program_notify", o);
+    journal(n, d->kind, o);
     if (!strcmp(outcome, "retry")) {
         post_start(n, d); /* immediately: no backoff */
         return;
@@ -305,7 +310,8 @@ static void on_post(zl_engine *e, const zl_http_result *res, void *ud)
 
 static void endpoint_free(endpoint *ep)
 {
-    free(ep->corpid);
+    free(ep->receiveid);
+    free(ep->id_name);
     free(ep->url);
     free(ep->token);
     free(ep->aes_key);
@@ -384,8 +390,9 @@ static void on_verify(zl_engine *e, const zl_http_result *res, void *ud)
         outcome = "ok";
     }
     if ((o = cJSON_CreateObject())) {
-        cJSON_AddStringToObject(o, "corpid", ep->corpid);
-        cJSON_AddNumberToObject(o, "agentid", ep->agentid);
+        cJSON_AddStringToObject(o, ep->id_name, ep->receiveid);
+        if (ep->agentid)
+            cJSON_AddNumberToObject(o, "agentid", ep->agentid);
         cJSON_AddStringToObject(o, "target", ep->url);
         cJSON_AddStringToObject(o, "outcome", outcome);
         cJSON_AddNumberToObject(o, "try", vc->try);
@@ -415,7 +422,7 @@ static int verify_start(zl_appnotify *n, endpoint *ep)
     char *echostr = NULL, ts[24], nonce[16], sig[41];
     int rc = -1, err = 0;
 
-    if (!vc || !(c = zl_wxcrypt_new(ep->token, ep->aes_key, ep->corpid, &err)))
+    if (!vc || !(c = zl_wxcrypt_new(ep->token, ep->aes_key, ep->receiveid, &err)))
         goto out;
     vc->n = n;
     vc->ep = ep;
@@ -436,23 +443,24 @@ out:
     return rc;
 }
 
-static endpoint *endpoint_get(zl_appnotify *n, const char *corpid, const zl_app *app)
+static endpoint *endpoint_get(zl_appnotify *n, const zl_callback_msg *m)
 {
     endpoint *ep;
 
     for (ep = n->endpoints; ep; ep = ep->next)
-        if (ep->agentid == app->agentid && !strcmp(ep->corpid, corpid) &&
-            !strcmp(ep->url, app->callback_url) && !strcmp(ep->token, app->token) &&
-            !strcmp(ep->aes_key, app->encoding_aes_key))
+        if (ep->agentid == m->agentid && !strcmp(ep->receiveid, m->receiveid) &&
+            !strcmp(ep->url, m->url) && !strcmp(ep->token, m->token) &&
+            !strcmp(ep->aes_key, m->encoding_aes_key))
             return ep;
     if (!(ep = calloc(1, sizeof *ep)))
         return NULL;
-    ep->agentid = app->agentid;
-    ep->corpid = strdup(corpid);
-    ep->url = strdup(app->callback_url);
-    ep->token = strdup(app->token);
-    ep->aes_key = strdup(app->encoding_aes_key);
-    if (!ep->corpid || !ep->url || !ep->token || !ep->aes_key) {
+    ep->agentid = m->agentid;
+    ep->receiveid = strdup(m->receiveid);
+    ep->id_name = strdup(m->id_name ? m->id_name : "receiveid");
+    ep->url = strdup(m->url);
+    ep->token = strdup(m->token);
+    ep->aes_key = strdup(m->encoding_aes_key);
+    if (!ep->receiveid || !ep->id_name || !ep->url || !ep->token || !ep->aes_key) {
         endpoint_free(ep);
         return NULL;
     }
@@ -461,7 +469,7 @@ static endpoint *endpoint_get(zl_appnotify *n, const char *corpid, const zl_app 
     return ep;
 }
 
-/* ---- the built-in fake app ---- */
+/* ---- built-in receivers ---- */
 
 typedef struct xml_field {
     char name[32];
@@ -534,16 +542,6 @@ fail:
     return -1;
 }
 
-static const char *xml_get(const xml_field *f, int count, const char *name)
-{
-    int i;
-
-    for (i = 0; i < count; i++)
-        if (!strcmp(f[i].name, name))
-            return f[i].value;
-    return NULL;
-}
-
 /* Adds a number when text is one, else the text itself. */
 static void add_number_or_text(cJSON *o, const char *key, const char *text)
 {
@@ -579,9 +577,47 @@ static int inbox_add(zl_appnotify *n, uint32_t agentid, cJSON *item)
     return 0;
 }
 
+static const char *field(const cJSON *fields, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(fields, name);
+
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The built-in fake app keeps a program_notify (zl_callback_keep_fn; ud is the notifier). */
+static uint64_t fake_app_keep(void *ud, const cJSON *detail, const char *xml, const cJSON *fields)
+{
+    zl_appnotify *n = ud;
+    const cJSON *agentid = cJSON_GetObjectItemCaseSensitive(detail, "agentid");
+    uint32_t id = cJSON_IsNumber(agentid) ? (uint32_t)agentid->valuedouble : 0;
+    const char *v;
+    cJSON *item;
+
+    if (!(item = cJSON_CreateObject()) || !cJSON_AddNumberToObject(item, "seq", 0) ||
+        !cJSON_AddNumberToObject(item, "t", (double)now_ms(n))) {
+        cJSON_Delete(item);
+        return 0;
+    }
+    cJSON_AddStringToObject(item, "corpid", (v = field(fields, "ToUserName")) ? v : "");
+    cJSON_AddNumberToObject(item, "agentid", id);
+    cJSON_AddStringToObject(item, "event", (v = field(fields, "Event")) ? v : "");
+    cJSON_AddStringToObject(item, "notify_id", (v = field(fields, "NotifyId")) ? v : "");
+    if ((v = field(fields, "NotifyScene")))
+        add_number_or_text(item, "notify_scene", v);
+    if ((v = field(fields, "CreateTime")))
+        add_number_or_text(item, "create_time", v);
+    cJSON_AddStringToObject(item, "xml", xml);
+    if (inbox_add(n, id, item) != 0) {
+        cJSON_Delete(item);
+        return 0;
+    }
+    cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(item, "seq"), (double)n->inbox_last);
+    return n->inbox_last;
+}
+
 /*
- * The fake app receives d, as a real app would: checks msg_signature and decrypts with its
- * own token and key (receiveid = corpid), reads the XML and keeps it in the inbox.
+ * The built-in receiver gets d, as a real one would: checks msg_signature and decrypts with
+ * its own token and key (and receiveid), reads the XML and hands it to d->keep.
  */
 static void fake_receive(zl_engine *e, void *ud)
 {
@@ -592,12 +628,12 @@ static void fake_receive(zl_engine *e, void *ud)
     int count = -1, err = 0, rc, i;
     char *msg = NULL, error[MAX_WHY] = "";
     size_t msg_len = 0;
-    const char *v;
-    cJSON *item = NULL, *o;
+    uint64_t seq = 0;
+    cJSON *fields = NULL, *o;
 
     (void)e;
     d->timer = 0;
-    if (!(c = zl_wxcrypt_new(d->token, d->aes_key, d->corpid, &err))) {
+    if (!(c = zl_wxcrypt_new(d->token, d->aes_key, d->receiveid, &err))) {
         snprintf(error, sizeof error, "%d %s", err, zl_wx_strerror(err));
         goto out;
     }
@@ -611,28 +647,16 @@ static void fake_receive(zl_engine *e, void *ud)
         snprintf(error, sizeof error, "the decrypted XML could not be read");
         goto out;
     }
-    if (!(item = cJSON_CreateObject()) || !cJSON_AddNumberToObject(item, "seq", 0) ||
-        !cJSON_AddNumberToObject(item, "t", (double)now_ms(n))) {
+    if (!(fields = cJSON_CreateObject())) {
         snprintf(error, sizeof error, "out of memory");
         goto out;
     }
-    cJSON_AddStringToObject(item, "corpid", (v = xml_get(f, count, "ToUserName")) ? v : "");
-    cJSON_AddNumberToObject(item, "agentid", d->agentid);
-    cJSON_AddStringToObject(item, "event", (v = xml_get(f, count, "Event")) ? v : "");
-    cJSON_AddStringToObject(item, "notify_id", (v = xml_get(f, count, "NotifyId")) ? v : "");
-    if ((v = xml_get(f, count, "NotifyScene")))
-        add_number_or_text(item, "notify_scene", v);
-    if ((v = xml_get(f, count, "CreateTime")))
-        add_number_or_text(item, "create_time", v);
-    cJSON_AddStringToObject(item, "xml", msg);
-    if (inbox_add(n, d->agentid, item) != 0) {
+    for (i = 0; i < count; i++)
+        cJSON_AddStringToObject(fields, f[i].name, f[i].value);
+    if (!(seq = d->keep(d->keep_ud, d->detail, msg, fields)))
         snprintf(error, sizeof error, "out of memory");
-        goto out;
-    }
-    cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(item, "seq"), (double)n->inbox_last);
-    item = NULL;
 out:
-    cJSON_Delete(item);
+    cJSON_Delete(fields);
     for (i = 0; i < count; i++)
         free(f[i].value);
     free(msg);
@@ -641,9 +665,9 @@ out:
         if (error[0])
             cJSON_AddStringToObject(o, "error", error);
         else
-            cJSON_AddNumberToObject(o, "inbox_seq", (double)n->inbox_last);
+            cJSON_AddNumberToObject(o, "inbox_seq", (double)seq);
     }
-    journal(n, "program_notify", o);
+    journal(n, d->kind, o);
     delivery_unlink(n, d);
     delivery_free(d);
 }
@@ -706,17 +730,17 @@ static char *compose(const char *corpid, const char *create_time, const char *no
     char num[16];
 
     zl_sbuf_str(&b, "<xml><ToUserName>");
-    buf_cdata(&b, corpid);
+    zl_appnotify_cdata(&b, corpid);
     zl_sbuf_str(&b, "</ToUserName><FromUserName>");
-    buf_cdata(&b, "sys");
+    zl_appnotify_cdata(&b, "sys");
     zl_sbuf_str(&b, "</FromUserName><CreateTime>");
     zl_sbuf_str(&b, create_time);
     zl_sbuf_str(&b, "</CreateTime><MsgType>");
-    buf_cdata(&b, "event");
+    zl_appnotify_cdata(&b, "event");
     zl_sbuf_str(&b, "</MsgType><Event>");
-    buf_cdata(&b, "program_notify");
+    zl_appnotify_cdata(&b, "program_notify");
     zl_sbuf_str(&b, "</Event><NotifyId>");
-    buf_cdata(&b, notify_id);
+    zl_appnotify_cdata(&b, notify_id);
     zl_sbuf_str(&b, "</NotifyId>");
     if (scene >= 0) {
         snprintf(num, sizeof num, "%d", scene);
@@ -745,40 +769,37 @@ static int good_text(const char *s, size_t max)
     return 1;
 }
 
-int zl_appnotify_program_notify(zl_appnotify *n, const char *corpid, const zl_app *app,
-                                const char *notify_id, int scene)
+int zl_appnotify_send(zl_appnotify *n, const zl_callback_msg *m)
 {
     const char *url;
     delivery *d = NULL;
     zl_wxcrypt *c = NULL;
-    char *xml = NULL, agentid[16];
     int err = 0, rc = -1;
 
-    if (!n || !app || !app->token || !app->encoding_aes_key || scene < -1 || scene > 255 ||
-        !good_text(corpid, ZL_WORLD_MAX_ID) || strstr(corpid, "]]>") ||
-        !good_text(notify_id, ZL_APPNOTIFY_MAX_NOTIFY_ID))
+    if (!n || !m || !m->kind || !cJSON_IsObject(m->detail) || !m->token || !m->encoding_aes_key ||
+        !m->xml || !m->keep || !good_text(m->receiveid, ZL_WORLD_MAX_ID) ||
+        strstr(m->receiveid, "]]>"))
         return -1;
-    url = app->callback_url ? app->callback_url : "";
+    url = m->url ? m->url : "";
     if (strlen(url) > ZL_WORLD_MAX_URL)
         return -1;
-    if (scene < 0 && n->scene_zero)
-        scene = 0;
-    if (!(c = zl_wxcrypt_new(app->token, app->encoding_aes_key, corpid, &err)) ||
+    if (!(c = zl_wxcrypt_new(m->token, m->encoding_aes_key, m->receiveid, &err)) ||
         !(d = calloc(1, sizeof *d)))
         goto out;
     d->n = n;
-    d->agentid = app->agentid;
-    d->scene = scene;
-    d->corpid = strdup(corpid);
-    d->notify_id = strdup(notify_id);
-    d->token = strdup(app->token);
-    d->aes_key = strdup(app->encoding_aes_key);
-    if (!d->corpid || !d->notify_id || !d->token || !d->aes_key)
+    d->want_success = m->want_success;
+    d->keep = m->keep;
+    d->keep_ud = m->keep_ud;
+    d->kind = strdup(m->kind);
+    d->detail = cJSON_Duplicate(m->detail, 1);
+    d->receiveid = strdup(m->receiveid);
+    d->receiver = strdup(m->receiver ? m->receiver : "built-in");
+    d->token = strdup(m->token);
+    d->aes_key = strdup(m->encoding_aes_key);
+    if (!d->kind || !d->detail || !d->receiveid || !d->receiver || !d->token || !d->aes_key)
         goto out;
     stamp(n, d->timestamp, d->nonce);
-    snprintf(agentid, sizeof agentid, "%" PRIu32, app->agentid);
-    if (!(xml = compose(corpid, d->timestamp, notify_id, scene)) ||
-        zl_wxcrypt_build_callback(c, corpid, n->omit_agentid ? NULL : agentid, xml, strlen(xml),
+    if (zl_wxcrypt_build_callback(c, m->receiveid, m->envelope_agentid, m->xml, strlen(m->xml),
                                   d->timestamp, d->nonce, NULL, &d->body, d->signature) != ZL_WX_OK)
         goto out;
     if (!*url) {
@@ -786,7 +807,10 @@ int zl_appnotify_program_notify(zl_appnotify *n, const char *corpid, const zl_ap
         if (!(d->timer = zl_engine_timer(n->e, now_ms(n), fake_receive, d)))
             goto out;
     } else {
-        if (!(d->ep = endpoint_get(n, corpid, app)) ||
+        zl_callback_msg at = *m;
+
+        at.url = url;
+        if (!(d->ep = endpoint_get(n, &at)) ||
             !(d->url = signed_url(url, d->signature, d->timestamp, d->nonce, NULL)))
             goto out;
         d->state = D_WAITING;
@@ -805,8 +829,49 @@ int zl_appnotify_program_notify(zl_appnotify *n, const char *corpid, const zl_ap
     rc = 0;
 out:
     delivery_free(d);
-    free(xml);
     zl_wxcrypt_free(c);
+    return rc;
+}
+
+int zl_appnotify_program_notify(zl_appnotify *n, const char *corpid, const zl_app *app,
+                                const char *notify_id, int scene)
+{
+    char *xml = NULL, agentid[16], ts[24];
+    cJSON *detail = NULL;
+    zl_callback_msg m;
+    int rc = -1;
+
+    if (!n || !app || !app->token || !app->encoding_aes_key || scene < -1 || scene > 255 ||
+        !good_text(corpid, ZL_WORLD_MAX_ID) || strstr(corpid, "]]>") ||
+        !good_text(notify_id, ZL_APPNOTIFY_MAX_NOTIFY_ID))
+        return -1;
+    if (scene < 0 && n->scene_zero)
+        scene = 0;
+    snprintf(ts, sizeof ts, "%" PRId64, zl_clock_now(zl_engine_clock(n->e)));
+    snprintf(agentid, sizeof agentid, "%" PRIu32, app->agentid);
+    if (!(detail = cJSON_CreateObject()) || !cJSON_AddStringToObject(detail, "corpid", corpid) ||
+        !cJSON_AddNumberToObject(detail, "agentid", app->agentid) ||
+        !cJSON_AddStringToObject(detail, "notify_id", notify_id) ||
+        (scene >= 0 && !cJSON_AddNumberToObject(detail, "notify_scene", scene)) ||
+        !(xml = compose(corpid, ts, notify_id, scene)))
+        goto out;
+    m = (zl_callback_msg){.kind = "program_notify",
+                          .detail = detail,
+                          .id_name = "corpid",
+                          .receiveid = corpid,
+                          .agentid = app->agentid,
+                          .envelope_agentid = n->omit_agentid ? NULL : agentid,
+                          .url = app->callback_url,
+                          .token = app->token,
+                          .encoding_aes_key = app->encoding_aes_key,
+                          .xml = xml,
+                          .receiver = "fake_app",
+                          .keep = fake_app_keep,
+                          .keep_ud = n};
+    rc = zl_appnotify_send(n, &m);
+out:
+    cJSON_Delete(detail);
+    free(xml);
     return rc;
 }
 
@@ -851,7 +916,7 @@ int zl_appnotify_url_verified(const zl_appnotify *n, const char *corpid, uint32_
     if (!n || !corpid)
         return -1;
     for (ep = n->endpoints; ep; ep = ep->next)
-        if (ep->agentid == agentid && !strcmp(ep->corpid, corpid))
+        if (ep->agentid == agentid && !strcmp(ep->receiveid, corpid))
             break;
     if (!ep || ep->state == V_NONE || ep->state == V_PENDING)
         return -1;

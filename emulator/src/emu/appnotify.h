@@ -1,5 +1,6 @@
-/* appnotify: app callbacks (program_notify) encrypted and signed with WXBizMsgCrypt,
- * delivered to the built-in fake app (inside the emulator) or to the app's callback URL. */
+/* appnotify: callbacks encrypted and signed with WXBizMsgCrypt (program_notify to apps, and
+ * the suites' command callbacks), delivered to a built-in receiver (inside the emulator) or
+ * to a callback URL. */
 #ifndef ZL_APPNOTIFY_H
 #define ZL_APPNOTIFY_H
 
@@ -11,6 +12,7 @@
 
 #include "core/engine.h"
 #include "core/journal.h"
+#include "core/sbuf.h"
 #include "wecom/world.h"
 
 #define ZL_APPNOTIFY_MAX_NOTIFY_ID 128   /* bytes (events.md §4) */
@@ -51,6 +53,46 @@ void zl_appnotify_free(zl_appnotify *n);
  */
 int zl_appnotify_program_notify(zl_appnotify *n, const char *corpid, const zl_app *app,
                                 const char *notify_id, int scene);
+
+/*
+ * What a built-in receiver does with a callback it checked and decrypted: keeps it and
+ * returns its seq (> 0), or 0 when it cannot (out of memory). detail is the callback's
+ * journal fields, xml the plaintext, fields its elements as {name: text} in order; all are
+ * borrowed for the call.
+ */
+typedef uint64_t (*zl_callback_keep_fn)(void *ud, const cJSON *detail, const char *xml,
+                                        const cJSON *fields);
+
+/* One callback for zl_appnotify_send; every pointer is borrowed for the call. */
+typedef struct zl_callback_msg {
+    const char *kind;             /* its journal entries' kind: "program_notify", "suite" */
+    const cJSON *detail;          /* the fields each of those entries starts with (an object) */
+    const char *id_name;          /* what receiveid is, in url_verify entries: "corpid" */
+    const char *receiveid;        /* WXBizMsgCrypt's receiveid: a corpid, or a suite_id */
+    uint32_t agentid;             /* the app's (0 for a suite): with receiveid, names the URL */
+    const char *envelope_agentid; /* the outer envelope's <AgentID>; NULL: none */
+    const char *url;              /* "" or NULL: the built-in receiver keeps it */
+    const char *token;
+    const char *encoding_aes_key;
+    const char *xml;      /* the plaintext */
+    bool want_success;    /* the URL must answer the text "success" (suite command URLs) */
+    const char *receiver; /* the journal's target when kept built-in: "fake_app" */
+    zl_callback_keep_fn keep;
+    void *keep_ud;
+} zl_callback_msg;
+
+/*
+ * Sends m: the plaintext encrypted with m's token and key (receiveid m->receiveid), in an
+ * envelope whose ToUserName is the receiveid, with msg_signature, timestamp (virtual seconds)
+ * and nonce. Delivery as for program_notify: the URL verified first (once per configuration),
+ * 3 tries on connect failure or timeout; a URL that answers anything but 200 (or, with
+ * want_success, anything but "success") has refused it. Returns 0 when delivery started (the
+ * result is journaled under m->kind), -1 on bad arguments or out of memory.
+ */
+int zl_appnotify_send(zl_appnotify *n, const zl_callback_msg *m);
+
+/* Appends s to b as CDATA (a "]]>" inside is split across two sections). */
+void zl_appnotify_cdata(zl_sbuf *b, const char *s);
 
 /*
  * The built-in fake app's inbox: a new JSON array (caller deletes) of what it received

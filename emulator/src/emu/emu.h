@@ -41,6 +41,13 @@ typedef struct zl_emu_options {
     bool journal_replies;      /* false: sync_msg pages are journaled as msgids only; true: also
                                   the whole reply text ("reply"), which journal replay needs */
     zl_appnotify_options app_callbacks;
+    bool suite_omit_errcode;   /* false: get_suite_token, get_provider_token, get_corp_token and
+                                  the old get_permanent_code answer errcode 0 / errmsg "ok"; true:
+                                  a success has neither ("因历史原因，该接口在调用失败时才返回
+                                  errcode", docs 14939, 14944, 42542) */
+    bool gettoken_third_party; /* true: a third-party app gets a token from gettoken with its
+                                  world secret; false: WeCom's way, its secret is refused
+                                  (40001) and get_corp_token is its path */
 } zl_emu_options;
 
 /* Fills o with the defaults. */
@@ -306,16 +313,45 @@ cJSON *zl_emu_auth_edition_list(zl_emu *emu, zl_app_rt *a);
  * 0 for a member outside a's effective members or when no edition is in effect.
  */
 size_t zl_emu_member_editions(zl_emu *emu, zl_app_rt *a, size_t member, int out[3]);
+/* ---- access tokens (tokens.c) ---- */
+/*
+ * App a's access_token, as gettoken and get_corp_token give it ("本质上是一样的", doc
+ * 14944): the one it has while that is valid ("有效期内重复获取返回相同结果", doc 42543;
+ * opt.token_fresh_each makes a new one each call), else a new one valid opt.token_ttl_s.
+ * Writes it into out and its seconds left into *expires_in. 0, or -1 out of memory.
+ */
+int zl_emu_app_token(zl_emu *emu, zl_app_rt *a, char out[48], int64_t *expires_in);
 
 /* ---- the suites' command callbacks (suite.c) ---- */
 /*
  * Pushes an authorisation event about app a's corp to a's suite command URL (指令回调URL,
- * doc 14951): info_type "create_auth" (with a->auth.auth_code), "change_auth" or
- * "cancel_auth"; encrypted with the suite's Token and EncodingAESKey, receiveid the suite_id,
- * answered "success". A suite whose callback_url is "" keeps it in the built-in fake
- * provider. Nothing is sent for an app without a suite. Journaled either way.
+ * doc 14951): info_type "create_auth" (with a->auth.auth_code), "change_auth",
+ * "cancel_auth" or "reset_permanent_code" (doc 31408, with a->auth.auth_code); encrypted
+ * with the suite's Token and EncodingAESKey, receiveid the suite_id, answered "success". A
+ * suite whose callback_url is "" keeps it in the built-in fake provider. Nothing is sent for
+ * an app without a suite. Journaled as {"face":"callback","kind":"suite"} either way.
  */
 void zl_emu_suite_auth_event(zl_emu *emu, zl_app_rt *a, const char *info_type);
+/*
+ * Starts the suite_ticket pushes (doc 14947): one for every suite now, then every 10 minutes
+ * of virtual time, each ticket valid 30 minutes from its push. 0, or -1 out of memory.
+ */
+int zl_emu_suite_start(zl_emu *emu);
+/* Whether value is a suite_ticket pushed for suite s: 0 valid (pushed less than 30 minutes
+ * ago), -2 expired, -1 never pushed for s (or long forgotten). */
+int zl_emu_suite_ticket_check(zl_emu *emu, const zl_suite *s, const char *value);
+/*
+ * The built-in fake provider's inbox: a new array (caller deletes) of what it received with
+ * seq > since, of suite_id (NULL = every suite), oldest first: {seq, t (virtual ms),
+ * suite_id, info_type, xml (the decrypted plaintext), fields {element: text}}. NULL when
+ * memory runs out.
+ */
+cJSON *zl_emu_provider_inbox(zl_emu *emu, const char *suite_id, uint64_t since);
+/* Newest fake-provider inbox seq, 0 when nothing was received. */
+uint64_t zl_emu_provider_inbox_last(zl_emu *emu);
+/* The newest suite_ticket of s the fake provider received that is still valid (borrowed,
+ * until the next push), and when it was pushed; NULL when it holds none. */
+const char *zl_emu_provider_ticket(zl_emu *emu, const zl_suite *s, int64_t *pushed_ms);
 
 /* Lookups (NULL when absent). */
 zl_prog_rt *zl_emu_prog(zl_emu *emu, const char *corpid, const char *program_id);

@@ -168,15 +168,35 @@ static zl_prog_rt *program_field(app_ctx *x)
 
 /* ---- gettoken ---- */
 
+/*
+ * The app whose gettoken secret this is: a self-built or third-party app's world secret (a
+ * third-party one only with opt.gettoken_third_party), a 代开发 app's permanent_code as it is
+ * now ("permanent_code，即为代开发应用的secret", doc 42542: a re-grant changes it).
+ */
+static zl_app_rt *app_of_secret(zl_emu *emu, const char *secret)
+{
+    size_t i;
+
+    for (i = 0; i < emu->app_count; i++) {
+        zl_app_rt *a = &emu->apps[i];
+        const char *s = a->app->kind == ZL_APP_CUSTOM ? a->auth.permanent_code : a->app->secret;
+
+        if (a->app->kind == ZL_APP_THIRD_PARTY && !emu->opt.gettoken_third_party)
+            continue;
+        if (*s && !strcmp(s, secret))
+            return a;
+    }
+    return NULL;
+}
+
 static void on_gettoken(zl_emu *emu, zl_request *r)
 {
     app_ctx *x = calloc(1, sizeof *x);
     const char *corpid = zl_request_query(r, "corpid"), *secret = zl_request_query(r, "corpsecret");
     zl_corp *c;
-    zl_app_rt *found = NULL;
-    zl_token *t;
+    zl_app_rt *found;
     char token[48];
-    size_t i;
+    int64_t expires_in;
     cJSON *reply;
 
     if (!x) {
@@ -201,12 +221,7 @@ static void on_gettoken(zl_emu *emu, zl_request *r)
         fail(x, 41004, NULL);
         return;
     }
-    for (i = 0; i < emu->app_count; i++)
-        if (!strcmp(emu->apps[i].app->secret, secret)) {
-            found = &emu->apps[i];
-            break;
-        }
-    if (!found) {
+    if (!(found = app_of_secret(emu, secret))) {
         fail(x, 40001, NULL);
         return;
     }
@@ -215,34 +230,17 @@ static void on_gettoken(zl_emu *emu, zl_request *r)
         return;
     }
     x->app = found;
-    /* "有效期内重复获取返回相同结果，过期后获取会返回新的access_token" (doc 42543): the
-     * same token, with the seconds it has left, until it expires */
-    t = found->access_token[0] ? zl_strmap_get(emu->tokens, found->access_token) : NULL;
-    if (t && !emu->opt.token_fresh_each && t->expires_ms > zl_emu_now_ms(emu)) {
-        reply = ok_reply();
-        cJSON_AddStringToObject(reply, "access_token", found->access_token);
-        cJSON_AddNumberToObject(reply, "expires_in",
-                                (double)((t->expires_ms - zl_emu_now_ms(emu) + 999) / 1000));
-        answer(x, reply);
+    if (found->auth.cancelled) { /* "授权关系无效: 可能是无授权或授权已被取消" */
+        fail(x, 48004, "the corp cancelled the app's authorisation");
         return;
     }
-    memcpy(token, "at_", 3);
-    zl_engine_random_hex(emu->engine, token + 3, 20);
-    if (!(t = malloc(sizeof *t))) {
+    if (zl_emu_app_token(emu, found, token, &expires_in) != 0) {
         fail(x, -1, "out of memory");
         return;
     }
-    t->app = found;
-    t->expires_ms = zl_emu_now_ms(emu) + emu->opt.token_ttl_s * 1000;
-    if (zl_strmap_put(emu->tokens, token, t) != 0) {
-        free(t);
-        fail(x, -1, "out of memory");
-        return;
-    }
-    snprintf(found->access_token, sizeof found->access_token, "%s", token);
     reply = ok_reply();
     cJSON_AddStringToObject(reply, "access_token", token);
-    cJSON_AddNumberToObject(reply, "expires_in", (double)emu->opt.token_ttl_s);
+    cJSON_AddNumberToObject(reply, "expires_in", (double)expires_in);
     answer(x, reply);
 }
 

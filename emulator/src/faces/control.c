@@ -1,5 +1,6 @@
 /* control: the /_zonelab/ face the CLI, the inspector and scenarios use (JSON). */
 #include "faces/control.h"
+#include "faces/faces.h"
 #include "core/grow.h"
 #include "api/chat.h"
 #include "api/export.h"
@@ -60,6 +61,40 @@ static uint32_t corp_key_ver(zl_emu *emu, const zl_corp *c)
     return v;
 }
 
+/* The providers and their suites in the vendor's names, with the newest valid suite_ticket
+ * the built-in fake provider holds ("" when none, or when the suite has a URL). */
+static void add_providers(zl_emu *emu, cJSON *j)
+{
+    cJSON *list = cJSON_AddArrayToObject(j, "providers");
+    size_t i, k;
+
+    for (i = 0; i < emu->world->provider_count; i++) {
+        const zl_provider *p = &emu->world->providers[i];
+        cJSON *o = cJSON_CreateObject(), *suites = cJSON_CreateArray();
+
+        cJSON_AddStringToObject(o, "corpid", p->corpid);
+        cJSON_AddStringToObject(o, "name", p->name ? p->name : "");
+        cJSON_AddStringToObject(o, "provider_secret", p->provider_secret);
+        for (k = 0; k < p->suite_count; k++) {
+            const zl_suite *su = &p->suites[k];
+            const char *ticket = zl_emu_provider_ticket(emu, su, NULL);
+            cJSON *so = cJSON_CreateObject();
+
+            cJSON_AddStringToObject(so, "suite_id", su->suite_id);
+            cJSON_AddStringToObject(so, "suite_secret", su->suite_secret);
+            cJSON_AddStringToObject(so, "kind",
+                                    su->kind == ZL_SUITE_CUSTOM ? "custom" : "third_party");
+            cJSON_AddStringToObject(so, "callback_url", su->callback_url);
+            cJSON_AddStringToObject(so, "token", su->token);
+            cJSON_AddStringToObject(so, "encoding_aes_key", su->encoding_aes_key);
+            cJSON_AddStringToObject(so, "suite_ticket", ticket ? ticket : "");
+            cJSON_AddItemToArray(suites, so);
+        }
+        cJSON_AddItemToObject(o, "suites", suites);
+        cJSON_AddItemToArray(list, o);
+    }
+}
+
 /* corps, apps and programs with what a developer needs to connect them. */
 static void add_world_state(zl_emu *emu, cJSON *j)
 {
@@ -88,6 +123,11 @@ static void add_world_state(zl_emu *emu, cJSON *j)
         cJSON_AddStringToObject(o, "receive_program",
                                 a->receiver ? a->receiver->prog->program_id : "");
         cJSON_AddNumberToObject(o, "public_key_ver", zl_keyring_newest_version(a->keys));
+        if (a->app->suite) { /* get_corp_token's names (doc 14944) */
+            cJSON_AddStringToObject(o, "suite_id", a->app->suite->suite_id);
+            cJSON_AddStringToObject(o, "auth_corpid", a->corp->corpid);
+            cJSON_AddStringToObject(o, "permanent_code", a->auth.permanent_code);
+        }
         cJSON_AddItemToArray(apps, o);
     }
     for (i = 0; i < emu->prog_count; i++) {
@@ -294,6 +334,7 @@ static void on_state(zl_engine *e, zl_request *r, void *ud)
         cJSON_AddNumberToObject(live, "pages", (double)zl_strmap_count(c->emu->pages));
         cJSON_AddNumberToObject(live, "media", (double)zl_strmap_count(c->emu->media));
         cJSON_AddNumberToObject(live, "jobs", (double)zl_strmap_count(c->emu->jobs));
+        add_providers(c->emu, j);
         add_world_state(c->emu, j);
         add_live_lists(c->emu, j);
     }
@@ -814,7 +855,8 @@ int zl_control_install(zl_control *c)
           zl_engine_route(c->engine, NULL, "/_zonelab/models", on_models, c) ||
           zl_engine_route(c->engine, NULL, "/_zonelab/export", on_export, c) ||
           zl_engine_route(c->engine, NULL, "/_zonelab/auth", on_auth, c) ||
-          zl_engine_route(c->engine, "GET", "/_zonelab/app/notifications", on_notifications, c))) ||
+          zl_engine_route(c->engine, "GET", "/_zonelab/app/notifications", on_notifications, c) ||
+          zl_provider_control_install(c->emu))) ||
         zl_ui_install(c->engine, c->journal, NULL) ||
         zl_engine_route(c->engine, NULL, "/_zonelab/", on_unknown, c))
         return -1;

@@ -42,7 +42,8 @@ zl_server *zl_server_new(zl_world *world, const zl_server_config *c, char *err, 
         zl_clock_start_at(zl_engine_clock(s->engine), world->clock_start * 1000);
     if (!(s->emu = zl_emu_new(s->engine, s->journal, world, &c->opt, err, errlen)))
         goto out;
-    if (zl_app_api_install(s->emu) != 0 || zl_sdk_face_install(s->emu) != 0) {
+    if (zl_app_api_install(s->emu) != 0 || zl_suite_api_install(s->emu) != 0 ||
+        zl_sdk_face_install(s->emu) != 0 || zl_emu_suite_start(s->emu) != 0) {
         snprintf(err, errlen, "cannot install the emulator's routes");
         goto out;
     }

@@ -2,8 +2,8 @@
 -- Compiled into zonelab; runs before every scenario file. A verb misused raises an error at
 -- the scenario's line; a wait that runs out returns nil, "timeout". Story verbs are flat
 -- (call, archive, wait_notification, assert_eq, ...); what scripts or inspects one part of
--- the emulator is a table of verbs: sdk.*, models.*, export.*, program.*, clock.*. At the
--- end the old flat names are kept as aliases and every global defined here is locked.
+-- the emulator is a table of verbs: sdk.*, models.*, export.*, suite.*, program.*, clock.*.
+-- At the end the old flat names are kept as aliases and every global defined here is locked.
 
 local zl = _zl
 _zl = nil
@@ -576,6 +576,71 @@ function export.jobs()
   return r.jobs
 end
 
+-- ---- the provider's side: suite.* ----
+
+suite = {}
+
+local suite_seen = {} -- suite.wait_callback's cursor, per filter's suite_id ("" = any)
+
+local function suite_query(suite_id, level)
+  check(suite_id == nil or type(suite_id) == "string", level + 1, "suite_id is a string")
+  return suite_id and ("suite_id=" .. suite_id) or ""
+end
+
+-- suite.callbacks(suite_id?, since?): what the built-in fake provider received (the command
+-- callbacks of suites whose callback_url is ""), oldest first: {seq, t, suite_id, info_type,
+-- xml, fields}.
+function suite.callbacks(suite_id, since)
+  local q = suite_query(suite_id, 2)
+  check(since == nil or type(since) == "number", 2, "suite.callbacks(suite_id?, since?)")
+  local status, r = http("GET", "/_zonelab/provider/callbacks?" .. q .. "&since=" .. (since or 0))
+  check(status == 200, 2, "suite.callbacks: %s", type(r) == "table" and tostring(r.error) or "")
+  return r.callbacks
+end
+
+-- suite.wait_callback{info_type=, suite_id=, timeout=}: the next callback the fake provider
+-- received after the last one this verb returned, or nil, "timeout".
+function suite.wait_callback(opts)
+  opts = opts or {}
+  check(type(opts) == "table", 2, "suite.wait_callback{info_type=, suite_id=, timeout=}")
+  local q = suite_query(opts.suite_id, 2)
+  local key = opts.suite_id or ""
+  local deadline = clock_ms() + (opts.timeout or zl.step_timeout()) * 1000
+  while true do
+    local status, r = http("GET", "/_zonelab/provider/callbacks?" .. q .. "&since="
+      .. (suite_seen[key] or 0))
+    check(status == 200, 2, "suite.wait_callback: %s", type(r) == "table" and tostring(r.error) or "")
+    for _, c in ipairs(r.callbacks) do
+      suite_seen[key] = c.seq
+      if not opts.info_type or c.info_type == opts.info_type then
+        return c
+      end
+    end
+    if clock_ms() >= deadline then
+      return nil, "timeout"
+    end
+    zl.sleep(0.02)
+  end
+end
+
+-- suite.ticket(suite_id?, {timeout=}): the newest valid suite_ticket the fake provider holds
+-- for the suite (the world's first without one), waiting for one; nil, "timeout" when none.
+function suite.ticket(suite_id, opts)
+  local q = suite_query(suite_id, 2)
+  local deadline = clock_ms() + (opts and opts.timeout or zl.step_timeout()) * 1000
+  while true do
+    local status, r = http("GET", "/_zonelab/provider/ticket?" .. q)
+    check(status == 200, 2, "suite.ticket: %s", type(r) == "table" and tostring(r.error) or "")
+    if r.suite_ticket ~= "" then
+      return r.suite_ticket, r
+    end
+    if clock_ms() >= deadline then
+      return nil, "timeout"
+    end
+    zl.sleep(0.02)
+  end
+end
+
 -- ---- the program ----
 
 program = {}
@@ -825,7 +890,7 @@ local function lock(t, name)
   })
 end
 
-for _, name in ipairs { "sdk", "models", "export", "program", "clock", "json" } do
+for _, name in ipairs { "sdk", "models", "export", "auth", "suite", "program", "clock", "json" } do
   lock(_G[name], name)
 end
 lock(_G, "_G")
