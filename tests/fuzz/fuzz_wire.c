@@ -10,6 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static time_t fixed_now(void *ud)
 {
+    (void)ud;
     return 1700000000;
 }
 
