@@ -58,6 +58,15 @@ test("no conversation_new_message and no hit_keyword while the archive is not in
   assert_eq(r.hit_events[1].agentid, LIVE)
 end)
 
+test("an edition authorised after the trial and never bought: 710651", function()
+  -- "如果是试用期已到期后授权且未购买的版本，则此字段不返回" (doc 55567): no period at all;
+  -- 710651 "没有付费版本" (global errcode page, doc 10649)
+  assert_eq(sync_code(1000010), 710651)
+  local info = app("get_corp_auth_info", {}, { token = token(1000010) })
+  assert_sub(info.auth_edition_list[1], { edition = 2, status = 2 })
+  assert_true(info.auth_edition_list[1].begin_time == nil, "no begin_time")
+end)
+
 test("on the virtual clock the trial passes its 30 days: 710653", function()
   clock.advance(21 * 86400)
   assert_eq(sync_code(TRIAL_ENDED), 710653)

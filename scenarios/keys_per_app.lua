@@ -6,13 +6,19 @@
 scenario { world = "worlds/two_providers.json" }
 
 local invoke = require("invoke")
+local service = require("service")
 local CORPID = "wwzonelab0000001"
-local SECRET = { a = "two-providers-secret-a", b = "two-providers-secret-b" }
+local AGENT = { a = 1000002, b = 1000003 }
+local SUITE = { a = { "wwsuiteA", "suite-a-secret" }, b = { "wwsuiteB", "suite-b-secret" } }
 local KEY = { a = "../fixtures/keys/test_v1", b = "../fixtures/keys/test_v2" }
 
+-- each provider's backend gets its corp token its own way: suite_ticket, get_suite_token,
+-- get_corp_token (docs 14947, 14939, 14944)
 local function token(who)
-  local r = gettoken(CORPID, SECRET[who])
-  assert_eq(r.errcode, 0)
+  local st = service.suite_token(SUITE[who][1], SUITE[who][2])
+  local r = service.post("get_corp_token", { auth_corpid = CORPID,
+    permanent_code = service.app_state(AGENT[who]).permanent_code }, st)
+  assert_eq(r.errcode, 0, tostring(r.errmsg))
   return r.access_token
 end
 
