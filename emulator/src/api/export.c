@@ -17,7 +17,6 @@
 #define MEDIA_ID_MAX    1024
 #define JOBID_MAX       64           /* events.md: at most 64 characters */
 #define MAX_MSG_IDS     100000       /* message ids a template may name: 710629 beyond */
-#define DAILY_BUDGET    1000         /* exports per corp per day: 45009 beyond */
 #define DAY_OFFSET_S    (8 * 3600)   /* quota days start at midnight UTC+8 */
 #define RESULT_TTL_S    (14 * 86400) /* result_id */
 #define TOKEN_VALUE_MAX 1024         /* bytes between "=" and the closing "$" */
@@ -27,7 +26,6 @@
 #define CODE_PREFIX     "ec_"
 #define JOBID_PREFIX    "exp_"
 #define RESULT_PREFIX   "rid_"
-#define BAD_CODE        40058 /* a bad or reused code (unknown in the spec) */
 
 enum { ST_WAITING = 1, ST_RUNNING = 2, ST_DONE = 3 };
 
@@ -82,10 +80,7 @@ struct zl_export {
     zl_strmap *jobs;  /* jobid -> job (owned) */
     rule *rules, **rules_tail;
     quota *quotas; /* per corp, parallel to world->corps */
-    /* settings (POST /_zonelab/export/config) */
-    long long waiting_ms, running_ms, budget;
-    int bad_code_errcode;
-    bool accept_upload_media;
+    /* the settings are emu->opt.export (emu/options.c; POST /_zonelab/export/config) */
 };
 
 static void job_free(void *p)
@@ -124,13 +119,13 @@ static void export_free(void *v)
 
 static const zl_emu_part_ops export_part = {"export", export_free, NULL};
 
+/* The export options back to their defaults. */
 static void config_default(struct zl_export *s)
 {
-    s->waiting_ms = ZL_EXPORT_WAITING_MS;
-    s->running_ms = ZL_EXPORT_RUNNING_MS;
-    s->budget = DAILY_BUDGET;
-    s->bad_code_errcode = BAD_CODE;
-    s->accept_upload_media = true;
+    zl_emu_options o;
+
+    zl_emu_options_default(&o);
+    s->emu->opt.export = o.export;
 }
 
 /* The emulator's export state, made on first use; NULL when memory runs out. */
@@ -152,7 +147,6 @@ static struct zl_export *state(zl_emu *emu)
         export_free(s);
         return NULL;
     }
-    config_default(s);
     if (zl_emu_part_set(emu, &export_part, s) != 0) {
         export_free(s);
         return NULL;
@@ -386,7 +380,7 @@ static void on_timer(zl_engine *e, void *ud)
 static issued_code *code_arg(zl_sdk_ctx *x, struct zl_export *s, const char *text, cJSON **e)
 {
     issued_code *c = strlen(text) <= CODE_MAX ? zl_strmap_get(s->codes, text) : NULL;
-    int bad = s->bad_code_errcode;
+    int bad = s->emu->opt.export.bad_code_errcode;
 
     *e = NULL;
     if (!c || c->app->corp != x->app->corp)
@@ -409,7 +403,7 @@ static const zl_media *media_arg(zl_sdk_ctx *x, struct zl_export *s, const char 
     const zl_media *m = zl_strmap_get(x->emu->media, id);
 
     *e = NULL;
-    if (!s->accept_upload_media)
+    if (!s->emu->opt.export.accept_upload_media)
         *e = zl_sdk_err(
             x, 40007,
             "the template's media_id comes from the general media upload, which zonelab does "
@@ -431,8 +425,9 @@ static cJSON *charge(zl_sdk_ctx *x, struct zl_export *s)
         q->day = day;
         q->used = 0;
     }
-    if (q->used + 1 > s->budget)
-        return zl_sdk_errf(x, 45009, "%lld exports per corp per day", s->budget);
+    if (q->used + 1 > s->emu->opt.export.daily_budget)
+        return zl_sdk_errf(x, 45009, "%lld exports per corp per day",
+                           s->emu->opt.export.daily_budget);
     q->used++;
     return NULL;
 }
@@ -497,8 +492,8 @@ static cJSON *api_create_chatdata_export_job(zl_sdk_ctx *x)
     j->app = x->app;
     j->status = ST_WAITING;
     j->created_ms = now;
-    j->start_ms = now + s->waiting_ms;
-    j->due_ms = j->start_ms + s->running_ms;
+    j->start_ms = now + s->emu->opt.export.waiting_ms;
+    j->due_ms = j->start_ms + s->emu->opt.export.running_ms;
     j->msg_ids = t.msg_ids;
     for (k = 0; k < N_TOKENS; k++)
         j->tokens[k] = t.tokens[k];
@@ -660,17 +655,19 @@ static unsigned control_result(struct zl_export *s, const cJSON *body, cJSON **r
 
 static cJSON *config_json(const struct zl_export *s)
 {
+    const zl_emu_export_options *o = &s->emu->opt.export;
     cJSON *c = cJSON_CreateObject();
 
-    cJSON_AddNumberToObject(c, "waiting_ms", (double)s->waiting_ms);
-    cJSON_AddNumberToObject(c, "running_ms", (double)s->running_ms);
-    cJSON_AddNumberToObject(c, "daily_budget", (double)s->budget);
-    cJSON_AddNumberToObject(c, "bad_code_errcode", s->bad_code_errcode);
-    cJSON_AddBoolToObject(c, "accept_upload_media", s->accept_upload_media);
+    cJSON_AddNumberToObject(c, "waiting_ms", (double)o->waiting_ms);
+    cJSON_AddNumberToObject(c, "running_ms", (double)o->running_ms);
+    cJSON_AddNumberToObject(c, "daily_budget", (double)o->daily_budget);
+    cJSON_AddNumberToObject(c, "bad_code_errcode", o->bad_code_errcode);
+    cJSON_AddBoolToObject(c, "accept_upload_media", o->accept_upload_media);
     return c;
 }
 
-/* POST /_zonelab/export/config: every field optional, all checked before any applies. */
+/* POST /_zonelab/export/config: every field optional, all checked before any applies. The
+ * settings are the options export.* (emu/options.c): this is their older face. */
 static unsigned control_config(struct zl_export *s, const cJSON *body, cJSON **reply, char *why,
                                size_t whylen)
 {
@@ -707,15 +704,15 @@ static unsigned control_config(struct zl_export *s, const cJSON *body, cJSON **r
     if (def)
         config_default(s);
     if (wait)
-        s->waiting_ms = (long long)wait->valuedouble;
+        s->emu->opt.export.waiting_ms = (long long)wait->valuedouble;
     if (run)
-        s->running_ms = (long long)run->valuedouble;
+        s->emu->opt.export.running_ms = (long long)run->valuedouble;
     if (bud)
-        s->budget = (long long)bud->valuedouble;
+        s->emu->opt.export.daily_budget = (long long)bud->valuedouble;
     if (bad)
-        s->bad_code_errcode = (int)bad->valuedouble;
+        s->emu->opt.export.bad_code_errcode = (int)bad->valuedouble;
     if (acc)
-        s->accept_upload_media = cJSON_IsTrue(acc);
+        s->emu->opt.export.accept_upload_media = cJSON_IsTrue(acc);
     *reply = ok_object();
     cJSON_AddItemToObject(*reply, "config", config_json(s));
     return 200;

@@ -11,10 +11,6 @@
 
 #include "emu/emu.h"
 
-/* Default virtual time a job waits (status 1), then runs (status 2) before it is done (3). */
-#define ZL_EXPORT_WAITING_MS 1000
-#define ZL_EXPORT_RUNNING_MS 2000
-
 /*
  * POST /_zonelab/export/<verb> (code, result, clear, config) with body (an object), or
  * GET /_zonelab/export (verb "" or "jobs", body NULL): docs/control-api.md. Returns 200 with

@@ -77,7 +77,6 @@ struct zl_kb *zl_kb_state(zl_emu *emu)
     }
     s->app_count = emu->app_count;
     s->next_docid = 1;
-    s->latency_ms = ZL_KB_LEARN_LATENCY_MS;
     if (zl_emu_part_set(emu, &kb_part, s) != 0) {
         kb_free(s);
         return NULL;
@@ -233,7 +232,8 @@ int zl_kb_learn(zl_emu *emu, struct zl_kb *s, const kb_set *k, kb_doc *d)
     t->emu = emu;
     memcpy(t->kb_id, k->kb_id, sizeof t->kb_id);
     t->docid = d->docid;
-    if (!zl_engine_timer(emu->engine, zl_emu_now_ms(emu) + s->latency_ms, on_learned, t)) {
+    if (!zl_engine_timer(emu->engine, zl_emu_now_ms(emu) + emu->opt.kb_learn_latency_ms, on_learned,
+                         t)) {
         free(t);
         return -1;
     }

@@ -11,9 +11,6 @@
 
 #include "emu/emu.h"
 
-/* Default virtual time a document takes to learn (knowledge_base_learn_done). */
-#define ZL_KB_LEARN_LATENCY_MS 2000
-
 /*
  * One console action on corp c, the body of POST /_zonelab/knowledge (docs/control-api.md):
  * "action" is create, authorise, revoke, delete, grant, learn_result or list. Returns 200

@@ -238,9 +238,9 @@ static unsigned ctl_learn(ctl *t, cJSON *reply)
         }
         t->s->nrules++;
     }
-    if (lat)
-        t->s->latency_ms = (int64_t)lat->valuedouble;
-    cJSON_AddNumberToObject(reply, "latency_ms", (double)t->s->latency_ms);
+    if (lat) /* the option knowledge.learn_latency_ms */
+        t->emu->opt.kb_learn_latency_ms = (int64_t)lat->valuedouble;
+    cJSON_AddNumberToObject(reply, "latency_ms", (double)t->emu->opt.kb_learn_latency_ms);
     if (docid || name || url)
         cJSON_AddNumberToObject(reply, "learn_status", status);
     journal_ctl(t, "learn_result", NULL, NULL, NULL);
@@ -282,7 +282,7 @@ static unsigned ctl_list(ctl *t, cJSON *reply)
         }
         cJSON_AddItemToArray(sets, o);
     }
-    cJSON_AddNumberToObject(reply, "latency_ms", (double)t->s->latency_ms);
+    cJSON_AddNumberToObject(reply, "latency_ms", (double)t->emu->opt.kb_learn_latency_ms);
     return 200;
 }
 

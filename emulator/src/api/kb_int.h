@@ -63,8 +63,7 @@ struct zl_kb {
     zl_strmap *by_id; /* kb_id -> kb_set (borrowed) */
     bool *no_grant;   /* per app: the knowledge-set grant was withdrawn (710643) */
     size_t app_count;
-    uint64_t next_docid;
-    int64_t latency_ms;
+    uint64_t next_docid; /* the learning latency is emu->opt.kb_learn_latency_ms */
     learn_rule rules[MAX_RULES];
     size_t nrules;
     learn_timer *timers;

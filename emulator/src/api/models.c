@@ -13,20 +13,14 @@
 #include "api/models_int.h"
 #include "wecom/errcode.h"
 
-#define MAX_MSGS           1000 /* msg_list items: 710623 beyond */
-#define MAX_SECRET         1024 /* secret_key bytes accepted in a request */
-#define MAX_MODEL_ID       64
-#define MAX_ABILITY_ID     64
-#define MAX_TAG_GROUPS     100  /* tag_group_list items (an emulator default) */
-#define MAX_RETRIEVAL      1000 /* kb_retrieval_words characters */
-#define MAX_VAR_VALUE      128  /* characters */
-#define LATENCY_MS_DEFAULT 2000
-#define MSG_BUDGET         100000 /* sentiment, spam: messages per corp per day */
-#define CALL_BUDGET        10000  /* the others: calls per corp per day */
-#define PER_MINUTE_BUDGET  100 /* general model, third-party / 代开发 apps: calls per minute */
-#define JOBID_PREFIX       "mt_"
-#define ACK_TIMEOUT_MS     5000       /* an own model's or program's answer to the task's call */
-#define PROGRAM_BUDGET     1000000000 /* program tasks: no quota documented */
+#define MAX_MSGS       1000 /* msg_list items: 710623 beyond */
+#define MAX_SECRET     1024 /* secret_key bytes accepted in a request */
+#define MAX_MODEL_ID   64
+#define MAX_ABILITY_ID 64
+#define MAX_TAG_GROUPS 100  /* tag_group_list items (an emulator default) */
+#define MAX_RETRIEVAL  1000 /* kb_retrieval_words characters */
+#define MAX_VAR_VALUE  128  /* characters */
+#define JOBID_PREFIX   "mt_"
 
 /* ---- models ---- */
 
@@ -147,18 +141,10 @@ const zl_emu_part_ops zl_models_part = {"models", models_free, NULL};
 
 void zl_models_config_default(struct zl_models *m)
 {
-    size_t i;
+    zl_emu_options o;
 
-    m->latency_ms = LATENCY_MS_DEFAULT;
-    for (i = 0; i < M_COUNT; i++)
-        m->budget[i] = zl_models_info[i].per_message_quota ? MSG_BUDGET : CALL_BUDGET;
-    m->budget[M_PROGRAM] = PROGRAM_BUDGET;
-    m->ack_timeout_ms = ACK_TIMEOUT_MS;
-    m->pending_errcode = 710642;
-    m->per_minute = PER_MINUTE_BUDGET;
-    m->minute_overflow = ZL_MODELS_OVER_DELAY;
-    m->dup_errcode = 710613;
-    m->ww_text_only = true;
+    zl_emu_options_default(&o);
+    m->emu->opt.models = o.models;
 }
 
 struct zl_models *zl_models_state(zl_emu *emu)
@@ -181,7 +167,6 @@ struct zl_models *zl_models_state(zl_emu *emu)
         models_free(m);
         return NULL;
     }
-    zl_models_config_default(m);
     if (zl_emu_part_set(emu, &zl_models_part, m) != 0) {
         models_free(m);
         return NULL;
@@ -327,8 +312,9 @@ cJSON *zl_models_parse_msgs(sdk_ctx *x, struct zl_models *m, task *t, bool requi
         if (zl_strmap_get(seen, id->valuestring)) { /* the first occurrence counts */
             cJSON *f = cJSON_CreateObject();
 
-            cJSON_AddNumberToObject(f, "errcode", m->dup_errcode);
-            cJSON_AddStringToObject(f, "errmsg", zl_errcode_text(m->dup_errcode));
+            cJSON_AddNumberToObject(f, "errcode", m->emu->opt.models.duplicate_errcode);
+            cJSON_AddStringToObject(f, "errmsg",
+                                    zl_errcode_text(m->emu->opt.models.duplicate_errcode));
             cJSON_AddStringToObject(f, "msgid", id->valuestring);
             cJSON_AddStringToObject(cJSON_AddObjectToObject(f, "encrypt_info"), "secret_key",
                                     key->valuestring);
@@ -576,7 +562,7 @@ static cJSON *create(sdk_ctx *x, model_kind k)
         zl_models_take_rules(m, t);
     t->due_ms = t->start_ms + (t->over_minute                     ? 0
                                : t->a.set && t->a.latency_ms >= 0 ? t->a.latency_ms
-                                                                  : m->latency_ms);
+                                                                  : m->emu->opt.models.latency_ms);
     t->phase = PH_WAITING;
     zl_models_journal_task(t);
     t->timer = zl_engine_timer(eng, t->start_ms, on_start, t);

@@ -201,26 +201,29 @@ static const char *const OVERFLOWS[] = {"delay", "fail", "refuse", NULL};
 
 static cJSON *config_json(const struct zl_models *m)
 {
+    const zl_emu_models_options *o = &m->emu->opt.models;
     cJSON *c = cJSON_CreateObject(), *b;
     size_t k;
 
-    cJSON_AddNumberToObject(c, "latency_ms", (double)m->latency_ms);
+    cJSON_AddNumberToObject(c, "latency_ms", (double)o->latency_ms);
     b = cJSON_AddObjectToObject(c, "daily_budget");
     for (k = 0; k < M_COUNT; k++)
-        cJSON_AddNumberToObject(b, zl_models_info[k].name, (double)m->budget[k]);
-    cJSON_AddNumberToObject(c, "per_minute_budget", (double)m->per_minute);
-    cJSON_AddStringToObject(c, "per_minute_overflow", OVERFLOWS[m->minute_overflow]);
-    cJSON_AddNumberToObject(c, "duplicate_errcode", m->dup_errcode);
-    cJSON_AddBoolToObject(c, "ww_model_text_only", m->ww_text_only);
-    cJSON_AddNumberToObject(c, "ack_timeout_ms", (double)m->ack_timeout_ms);
-    cJSON_AddNumberToObject(c, "pending_errcode", m->pending_errcode);
+        cJSON_AddNumberToObject(b, zl_models_info[k].name, (double)o->daily_budget[k]);
+    cJSON_AddNumberToObject(c, "per_minute_budget", (double)o->per_minute_budget);
+    cJSON_AddStringToObject(c, "per_minute_overflow", OVERFLOWS[o->per_minute_overflow]);
+    cJSON_AddNumberToObject(c, "duplicate_errcode", o->duplicate_errcode);
+    cJSON_AddBoolToObject(c, "ww_model_text_only", o->ww_model_text_only);
+    cJSON_AddNumberToObject(c, "ack_timeout_ms", (double)o->ack_timeout_ms);
+    cJSON_AddNumberToObject(c, "pending_errcode", o->pending_errcode);
     return c;
 }
 
-/* POST /_zonelab/models/config: every field optional, all checked before any applies. */
+/* POST /_zonelab/models/config: every field optional, all checked before any applies. The
+ * settings are the options models.* (emu/options.c): this is their older face. */
 static unsigned control_config(struct zl_models *m, const cJSON *body, cJSON **reply, char *why,
                                size_t whylen)
 {
+    zl_emu_models_options *o = &m->emu->opt.models;
     const cJSON *lat = zl_json_get(body, "latency_ms"), *bud = zl_json_get(body, "daily_budget"),
                 *pm = zl_json_get(body, "per_minute_budget"),
                 *over = zl_json_get(body, "per_minute_overflow"),
@@ -270,24 +273,24 @@ static unsigned control_config(struct zl_models *m, const cJSON *body, cJSON **r
     if (cJSON_IsTrue(zl_json_get(body, "defaults")))
         zl_models_config_default(m);
     if (lat)
-        m->latency_ms = (long long)lat->valuedouble;
+        o->latency_ms = (long long)lat->valuedouble;
     cJSON_ArrayForEach(e, bud)
     {
-        m->budget[model_named(e->string)] = (long long)e->valuedouble;
+        o->daily_budget[model_named(e->string)] = (long long)e->valuedouble;
     }
     if (pm)
-        m->per_minute = (long long)pm->valuedouble;
-    for (int o = 0; over && OVERFLOWS[o]; o++)
-        if (!strcmp(OVERFLOWS[o], over->valuestring))
-            m->minute_overflow = o;
+        o->per_minute_budget = (long long)pm->valuedouble;
+    for (int v = 0; over && OVERFLOWS[v]; v++)
+        if (!strcmp(OVERFLOWS[v], over->valuestring))
+            o->per_minute_overflow = v;
     if (dup)
-        m->dup_errcode = (int)dup->valuedouble;
+        o->duplicate_errcode = (int)dup->valuedouble;
     if (txt)
-        m->ww_text_only = cJSON_IsTrue(txt);
+        o->ww_model_text_only = cJSON_IsTrue(txt);
     if (ack)
-        m->ack_timeout_ms = (long long)ack->valuedouble;
+        o->ack_timeout_ms = (long long)ack->valuedouble;
     if (pend)
-        m->pending_errcode = (int)pend->valuedouble;
+        o->pending_errcode = (int)pend->valuedouble;
     *reply = cJSON_CreateObject();
     cJSON_AddBoolToObject(*reply, "ok", 1);
     cJSON_AddItemToObject(*reply, "config", config_json(m));

@@ -259,7 +259,8 @@ int zl_models_check_item(task *t, const item *it, eval *e)
         return 710603;
     if (msg->msgtype != 1 && msg->msgtype != 6 && msg->msgtype != 21)
         return 710602;
-    if (t->model == M_WW_MODEL && msg->msgtype != 1 && self_built(t) && t->m->ww_text_only)
+    if (t->model == M_WW_MODEL && msg->msgtype != 1 && self_built(t) &&
+        t->m->emu->opt.models.ww_model_text_only)
         return 710602;
     e->msg = msg;
     e->content = cJSON_Parse(msg->content);

@@ -130,16 +130,10 @@ struct zl_models {
     zl_strmap *minutes;   /* the general model's calls per minute, per provider (models_quota.c) */
     cJSON **tags;         /* per corp: tag library, [{group_id, group_name, tag_list}] or NULL */
     zl_strmap *knowledge; /* "corpid\x1fkb_id" -> cJSON array of fragment strings */
-    /* configuration (POST /_zonelab/models/config) */
-    long long latency_ms;
-    long long budget[M_COUNT];
-    long long per_minute;
-    int minute_overflow; /* ZL_MODELS_OVER_* */
-    int dup_errcode;
-    bool ww_text_only;
-    long long ack_timeout_ms; /* own model / program: the call's deadline */
-    int pending_errcode;      /* get_model_task_result before the report: 710642 or 790023 */
+    /* the configuration is emu->opt.models (emu/options.c; POST /_zonelab/models/config) */
 };
+
+_Static_assert(M_COUNT == ZL_EMU_MODEL_KINDS, "emu.h's daily budgets follow model_kind");
 
 /* Whether a script holds t (status "pending"): it runs until answered again. */
 static inline bool held(const task *t)

@@ -278,8 +278,8 @@ static void own_dispatch(task *t)
     cb.req_id = t->req_id;
     t->replica = zl_emu_pick_replica(t->target);
     t->calling = true;
-    if (zl_emu_call_program(emu, t->target, t->replica, &cb, (long)t->m->ack_timeout_ms, on_ack,
-                            t) != 0) {
+    if (zl_emu_call_program(emu, t->target, t->replica, &cb,
+                            (long)t->m->emu->opt.models.ack_timeout_ms, on_ack, t) != 0) {
         t->calling = false;
         job->dispatching = false;
         job->state = 2;
@@ -386,7 +386,7 @@ cJSON *zl_models_result_own(sdk_ctx *x, task *t)
 
     zl_models_own_settle(t);
     if (t->phase < PH_DONE)
-        return zl_sdk_errf(x, t->m->pending_errcode, "%s has not reported yet",
+        return zl_sdk_errf(x, t->m->emu->opt.models.pending_errcode, "%s has not reported yet",
                            t->target->prog->program_id);
     code = cJSON_IsNumber(zl_json_get(t->outcome, "errcode"))
                ? (int)zl_json_get(t->outcome, "errcode")->valuedouble

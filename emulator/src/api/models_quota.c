@@ -94,7 +94,7 @@ static long room_in(const struct zl_models *m, const minutes *mu)
     size_t i;
 
     for (i = 0; i <= RETRY_MINUTES; i++)
-        if ((i < mu->len ? mu->used[i] : 0) < m->per_minute)
+        if ((i < mu->len ? mu->used[i] : 0) < m->emu->opt.models.per_minute_budget)
             return (long)i;
     return -1;
 }
@@ -114,9 +114,9 @@ cJSON *zl_models_charge(sdk_ctx *x, struct zl_models *m, model_kind k, size_t ms
         memset(q->used, 0, sizeof q->used);
     }
     /* "每企业每天不超过1万次（按调用次数限制）": refused at create */
-    if (q->used[k] + cost > m->budget[k])
+    if (q->used[k] + cost > m->emu->opt.models.daily_budget[k])
         return zl_sdk_errf(x, 45009, "%s: %lld %s per corp per day, %lld used",
-                           zl_models_info[k].name, m->budget[k],
+                           zl_models_info[k].name, m->emu->opt.models.daily_budget[k],
                            zl_models_info[k].per_message_quota ? "messages" : "calls", q->used[k]);
     if (start_ms)
         *start_ms = now_ms;
@@ -125,9 +125,11 @@ cJSON *zl_models_charge(sdk_ctx *x, struct zl_models *m, model_kind k, size_t ms
             return zl_sdk_err(x, -1, "out of memory");
         room = room_in(m, mu);
         /* "超过后将导致任务延迟或者任务失败": a later minute with room, or a failed task */
-        if (room != 0 && m->minute_overflow == ZL_MODELS_OVER_REFUSE)
-            return zl_sdk_errf(x, 45009, "ww_model: %lld calls per minute", m->per_minute);
-        if (room != 0 && (room < 0 || m->minute_overflow == ZL_MODELS_OVER_FAIL)) {
+        if (room != 0 && m->emu->opt.models.per_minute_overflow == ZL_MODELS_OVER_REFUSE)
+            return zl_sdk_errf(x, 45009, "ww_model: %lld calls per minute",
+                               m->emu->opt.models.per_minute_budget);
+        if (room != 0 &&
+            (room < 0 || m->emu->opt.models.per_minute_overflow == ZL_MODELS_OVER_FAIL)) {
             if (start_ms)
                 *start_ms = -1;
         } else {

@@ -49,20 +49,28 @@ static cJSON *api_sync_msg(zl_sdk_ctx *x)
     uint64_t pos;
     size_t start, kept, n, next, *idx;
     int more;
+    bool no_key = zl_keyring_count(x->app->keys) == 0;
     cJSON *e, *reply;
     char nc[ZL_CURSOR_MAX + 1];
 
     if ((e = zl_sdk_opt_str(x, "cursor", ZL_CURSOR_MAX, &cursor)) ||
         (e = zl_sdk_opt_str(x, "token", ZL_CURSOR_MAX, &token)) ||
-        (e = zl_sdk_opt_int(x, "limit", 0, 1000, &limit)) ||
+        (e = zl_sdk_opt_int(x, "limit", 0, emu->opt.sync_msg.limit_over_max ? INT32_MAX : 1000,
+                            &limit)) ||
         (e = zl_sdk_opt_int(x, "mode", 0, 2, &mode)) ||
         (e = zl_sdk_opt_int(x, "begin_time", 0, ZL_WORLD_MAX_TIME, &begin_time)))
         return e;
+    if (emu->opt.sync_msg.empty_cursor) { /* option sync_msg.empty_cursor "absent" */
+        cursor = cursor && *cursor ? cursor : NULL;
+        token = token && *token ? token : NULL;
+    }
     if ((cursor && !*cursor) || (token && !*token))
         return zl_sdk_err(x, 40058, "cursor and token must not be empty strings; leave them out");
     if (limit == 0)
         limit = 200;
-    if (zl_keyring_count(x->app->keys) == 0)
+    if (limit > 1000) /* option sync_msg.limit_over_max "clamp" */
+        limit = 1000;
+    if (no_key && !emu->opt.sync_msg.no_public_key)
         return zl_sdk_err(x, 710659, NULL);
     if (!valid_token(x, token)) {
         if (now_s / 60 != cr->rl_window_s) {
@@ -74,7 +82,12 @@ static cJSON *api_sync_msg(zl_sdk_ctx *x)
     }
     if (cursor && zl_cursor_decode(&emu->cursor_key, 1, x->app->scope, cursor, &pos, NULL) != 0)
         return zl_sdk_err(x, 710611, NULL);
+    if (cursor && emu->opt.sync_msg.cursor_before_window &&
+        pos < zl_msgstore_first_at_or_after(c->messages, now_s - emu->opt.window_s))
+        return zl_sdk_err(x, 710611, "the cursor points before the window (option window_s)");
     start = zl_sync_start(c, now_s, emu->opt.window_s, cursor ? &pos : NULL, begin_time);
+    if (no_key) /* option sync_msg.no_public_key "empty": nothing is the app's before its key */
+        start = zl_msgstore_count(c->messages);
     if (start < x->app->archive_from) /* archived before the app's first key: not its */
         start = x->app->archive_from;
     kept = zl_msgstore_first_at_or_after(c->messages, now_s - RETENTION_S(x->app));

@@ -72,7 +72,7 @@ static cJSON *api_program_async_job_call_back(zl_sdk_ctx *x)
         return e;
     if (result) {
         rc = zl_protocol_check_response(job->prog->output_ex[job->ability], result, strlen(result),
-                                        NULL, &d);
+                                        &x->emu->opt.protocol, &d);
         if (rc) {
             cJSON *j = cJSON_CreateObject();
 

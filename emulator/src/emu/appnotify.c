@@ -73,7 +73,7 @@ typedef struct inbox_entry {
 struct zl_appnotify {
     zl_engine *e;
     zl_journal *j;
-    long timeout_ms;
+    long timeout_ms, verify_timeout_ms;
     int tries;
     bool omit_agentid, scene_zero;
     delivery *deliveries, *last; /* oldest first */
@@ -330,11 +330,10 @@ static void on_verify(zl_engine *e, const zl_http_result *res, void *ud);
 
 static int verify_send(zl_appnotify *n, verify_call *vc)
 {
-    zl_http_request req = {.method = "GET",
-                           .url = vc->url,
-                           .timeout_ms = n->timeout_ms < ZL_APPNOTIFY_VERIFY_MS
-                                             ? n->timeout_ms
-                                             : ZL_APPNOTIFY_VERIFY_MS};
+    zl_http_request req = {
+        .method = "GET",
+        .url = vc->url,
+        .timeout_ms = n->timeout_ms < n->verify_timeout_ms ? n->timeout_ms : n->verify_timeout_ms};
 
     vc->try++;
     return zl_engine_http(n->e, &req, on_verify, vc);
@@ -682,11 +681,18 @@ zl_appnotify *zl_appnotify_new(zl_engine *e, zl_journal *j, const zl_appnotify_o
         return NULL;
     n->e = e;
     n->j = j;
+    zl_appnotify_set_options(n, opt);
+    return n;
+}
+
+void zl_appnotify_set_options(zl_appnotify *n, const zl_appnotify_options *opt)
+{
     n->timeout_ms = opt && opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS;
+    n->verify_timeout_ms =
+        opt && opt->verify_timeout_ms > 0 ? opt->verify_timeout_ms : ZL_APPNOTIFY_VERIFY_MS;
     n->tries = opt && opt->tries > 0 ? opt->tries : DEFAULT_TRIES;
     n->omit_agentid = opt && opt->omit_agentid;
     n->scene_zero = opt && opt->scene_zero;
-    return n;
 }
 
 void zl_appnotify_free(zl_appnotify *n)

@@ -20,10 +20,11 @@
 #define ZL_APPNOTIFY_VERIFY_MS     1000 /* URL verification answer deadline (callback-crypto §5.1) */
 
 typedef struct zl_appnotify_options {
-    long timeout_ms;   /* per try, default 5000 (URL verification: at most 1000) */
-    int tries;         /* total tries on connect failure/timeout, default 3 */
-    bool omit_agentid; /* default false: the outer envelope carries <AgentID> */
-    bool scene_zero;   /* default false: absent scene -> element omitted; true -> 0 */
+    long timeout_ms;        /* per try, default 5000 (URL verification: at most 1000) */
+    long verify_timeout_ms; /* URL verification's cap on timeout_ms, default 1000 */
+    int tries;              /* total tries on connect failure/timeout, default 3 */
+    bool omit_agentid;      /* default false: the outer envelope carries <AgentID> */
+    bool scene_zero;        /* default false: absent scene -> element omitted; true -> 0 */
 } zl_appnotify_options;
 
 typedef struct zl_appnotify zl_appnotify;
@@ -39,6 +40,9 @@ zl_appnotify *zl_appnotify_new(zl_engine *e, zl_journal *j, const zl_appnotify_o
  * the wire still reaches the app, its answer is ignored) and frees n; accepts NULL.
  */
 void zl_appnotify_free(zl_appnotify *n);
+/* Replaces n's options (opt NULL = defaults; zero members take their default): deliveries
+ * from now on use them, the tries in flight included. */
+void zl_appnotify_set_options(zl_appnotify *n, const zl_appnotify_options *opt);
 
 /*
  * Sends program_notify for notify_id (1..128 bytes, no control characters) to app of

@@ -21,7 +21,26 @@ void zl_emu_options_default(zl_emu_options *o)
         .debug_token_ttl_s = 3 * 86400,
         .max_scan = 100000,
         .gettoken_third_party = true,
+        .protocol = {.input_mismatch_code = 790016},
+        .ready_timeout_ms = 10000,
+        .async_pending_errcode = 710642,
+        .models = {.latency_ms = 2000,
+                   /* sentiment, spam: messages; program tasks: no quota documented */
+                   .daily_budget = {100000, 100000, 10000, 10000, 10000, 10000, 10000, 1000000000},
+                   .per_minute_budget = 100,
+                   .duplicate_errcode = 710613,
+                   .ww_model_text_only = true,
+                   .ack_timeout_ms = 5000,
+                   .pending_errcode = 710642},
+        .export = {.waiting_ms = 1000,
+                   .running_ms = 2000,
+                   .daily_budget = 1000,
+                   .bad_code_errcode = 40058,
+                   .accept_upload_media = true},
+        .kb_learn_latency_ms = 2000,
     };
+    o->app_callbacks = (zl_appnotify_options){
+        .timeout_ms = 5000, .tries = 3, .verify_timeout_ms = ZL_APPNOTIFY_VERIFY_MS};
 }
 
 int64_t zl_emu_now_ms(zl_emu *emu)

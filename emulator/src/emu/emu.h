@@ -15,9 +15,33 @@
 #include "core/engine.h"
 #include "core/journal.h"
 #include "wecom/msgsync.h"
+#include "wecom/protocol.h"
 #include "core/strmap.h"
 #include "wire.h"
 #include "wecom/world.h"
+
+/* The models' kinds, in the order of api/models_int.h's model_kind (daily budgets). */
+#define ZL_EMU_MODEL_KINDS 8
+
+/* WeCom's model tasks (api/models*.c; POST /_zonelab/models/config is an alias). */
+typedef struct zl_emu_models_options {
+    long long latency_ms;                       /* a task finishes this long after creation */
+    long long daily_budget[ZL_EMU_MODEL_KINDS]; /* per corp and quota day */
+    long long per_minute_budget; /* general model calls per provider per minute, 100 */
+    int per_minute_overflow;     /* 0 delay, 1 fail, 2 refuse (ZL_MODELS_OVER_*) */
+    int duplicate_errcode;       /* a repeated msgid in fail_list: 710613 or 710601 */
+    bool ww_model_text_only;     /* the self-built general model takes text only */
+    long long ack_timeout_ms;    /* an own model or program answers its task's call within */
+    int pending_errcode;         /* get_*_task_result before the report: 710642 or 790023 */
+} zl_emu_models_options;
+
+/* Conversation export jobs (api/export.c; POST /_zonelab/export/config is an alias). */
+typedef struct zl_emu_export_options {
+    long long waiting_ms, running_ms; /* a job waits (status 1), then runs (2), then is done */
+    long long daily_budget;           /* created jobs per corp and quota day, 1000 */
+    int bad_code_errcode;             /* a bad or reused display component code, 40058 */
+    bool accept_upload_media;         /* a template media_id may come from upload_media */
+} zl_emu_export_options;
 
 /* Every behaviour WeCom leaves open, with its default (docs/emulator.md lists them). */
 typedef struct zl_emu_options {
@@ -48,6 +72,23 @@ typedef struct zl_emu_options {
     bool gettoken_third_party; /* true: a third-party app gets a token from gettoken with its
                                   world secret; false: WeCom's way, its secret is refused
                                   (40001) and get_corp_token is its path */
+    /* ---- the rest of the options table (emu/options.c names every field) ---- */
+    zl_protocol_options protocol; /* the ability protocol checks (wecom/protocol.h) */
+    long ready_timeout_ms;        /* replicas must listen within it at start, 10000 */
+    int async_pending_errcode;    /* async_program_result before the report: 710642, 790023 */
+    struct {
+        int empty_cursor;         /* 0: "" cursor or token is 40058; 1: as if absent */
+        int limit_over_max;       /* 0: limit > 1000 is 40058; 1: clamped to 1000 */
+        int no_public_key;        /* 0: 710659 before the app's first key; 1: an empty page */
+        int cursor_before_window; /* 0: continue at the window start; 1: 710611 */
+    } sync_msg;
+    struct {
+        int has_more;       /* 0: an integer 1/0 (the field table); 1: a boolean (the example) */
+        int limit_over_max; /* 0: limit > 1000 is 40058; 1: clamped to 1000 */
+    } auth_user_list;
+    zl_emu_models_options models;
+    zl_emu_export_options export;
+    long long kb_learn_latency_ms; /* a knowledge-set document learns this long, 2000 */
 } zl_emu_options;
 
 /* Fills o with the defaults. */

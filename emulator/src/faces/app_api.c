@@ -387,10 +387,13 @@ static void ep_get_auth_user_list(app_ctx *x)
         return;
     }
     if (str_field(x, "cursor", ZL_CURSOR_MAX, false, &cursor) < 0 ||
-        int_field(x, "limit", 0, 1000, false, &limit) < 0)
+        int_field(x, "limit", 0, x->emu->opt.auth_user_list.limit_over_max ? INT32_MAX : 1000,
+                  false, &limit) < 0)
         return;
     if (limit == 0)
         limit = 200;
+    if (limit > 1000) /* option get_auth_user_list.limit_over_max "clamp" */
+        limit = 1000;
     if (cursor && *cursor &&
         zl_cursor_decode(&x->emu->cursor_key, 2, x->app->scope, cursor, &pos, NULL) != 0) {
         fail(x, 710611, NULL);
@@ -416,7 +419,10 @@ static void ep_get_auth_user_list(app_ctx *x)
     if (i < c->member_count)
         zl_cursor_encode(&x->emu->cursor_key, 2, x->app->scope, i, 0, next);
     cJSON_AddStringToObject(reply, "next_cursor", next);
-    cJSON_AddNumberToObject(reply, "has_more", i < c->member_count);
+    if (x->emu->opt.auth_user_list.has_more) /* the vendor's example, not its field table */
+        cJSON_AddBoolToObject(reply, "has_more", i < c->member_count);
+    else
+        cJSON_AddNumberToObject(reply, "has_more", i < c->member_count);
     answer(x, reply);
 }
 
@@ -582,7 +588,7 @@ static int prepare_call(app_ctx *x, const char **request_data)
     if (str_field(x, "request_data", MAX_REQUEST, true, request_data) < 0)
         return -1;
     code = zl_protocol_check_request(x->prog->input_ex[x->ability], *request_data,
-                                     strlen(*request_data), NULL, &d);
+                                     strlen(*request_data), &x->emu->opt.protocol, &d);
     if (code) {
         journal_diag(x, "protocol_mismatch", &d);
         fail(x, code, NULL);
@@ -659,7 +665,8 @@ static void on_sync_reply(zl_emu *emu, const zl_call_result *res, void *ud)
         fail(x, res->errcode, NULL);
         return;
     }
-    code = zl_protocol_check_response(x->prog->output_ex[x->ability], resp, strlen(resp), NULL, &d);
+    code = zl_protocol_check_response(x->prog->output_ex[x->ability], resp, strlen(resp),
+                                      &x->emu->opt.protocol, &d);
     if (code) {
         journal_diag(x, "protocol_mismatch", &d);
         fail(x, code, NULL);
@@ -760,7 +767,7 @@ static void ep_async_program_result(app_ctx *x)
         return;
     }
     if (job->state == 0) {
-        fail(x, 710642, NULL);
+        fail(x, x->emu->opt.async_pending_errcode, NULL);
         return;
     }
     reply = ok_reply();

@@ -851,7 +851,7 @@ int zl_control_install(zl_control *c)
           zl_engine_route(c->engine, "POST", "/_zonelab/public_key", on_public_key, c) ||
           zl_engine_route(c->engine, "POST", "/_zonelab/consent", on_consent, c) ||
           zl_engine_route(c->engine, "POST", "/_zonelab/knowledge", on_knowledge, c) ||
-          zl_control_debug_install(c) ||
+          zl_control_debug_install(c) || zl_control_options_install(c) ||
           zl_engine_route(c->engine, NULL, "/_zonelab/models", on_models, c) ||
           zl_engine_route(c->engine, NULL, "/_zonelab/export", on_export, c) ||
           zl_engine_route(c->engine, NULL, "/_zonelab/auth", on_auth, c) ||

@@ -17,5 +17,7 @@ typedef struct zl_control {
 int zl_control_install(zl_control *c);
 /* Adds POST /_zonelab/debug_token and /_zonelab/debug_url (control_debug.c); c->emu set. */
 int zl_control_debug_install(zl_control *c);
+/* Adds GET and POST /_zonelab/options (control_options.c); c->emu set. */
+int zl_control_options_install(zl_control *c);
 
 #endif

@@ -1,6 +1,7 @@
 /* server: assembles an emulator and owns its start, turn and shutdown order. */
 #include "faces/server.h"
 #include "faces/faces.h"
+#include "emu/options.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +18,33 @@ void zl_server_config_default(zl_server_config *c)
     zl_emu_options_default(&c->opt);
 }
 
+/* c->opt with the world's options, c's sets and c's options over it, into *o. 0 or -1. */
+static int options_of(const zl_server_config *c, const zl_world *w, zl_emu_options *o, char *err,
+                      size_t errlen)
+{
+    char why[1024];
+    size_t i;
+
+    *o = c->opt;
+    if (zl_emu_options_set_world(o, w, why, sizeof why) != 0) {
+        snprintf(err, errlen, "the world's %s", why);
+        return -1;
+    }
+    for (i = 0; i < c->set_count; i++)
+        if (zl_emu_options_set_text(o, c->sets[i], why, sizeof why) != 0) {
+            snprintf(err, errlen, "--set %s", why);
+            return -1;
+        }
+    if (zl_emu_options_set_json(o, c->options, c->options_path ? c->options_path : "options", false,
+                                err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
 zl_server *zl_server_new(zl_world *world, const zl_server_config *c, char *err, size_t errlen)
 {
     zl_server *s = calloc(1, sizeof *s);
+    zl_emu_options opt;
     bool ok = false;
 
     if (!world)
@@ -40,7 +65,8 @@ zl_server *zl_server_new(zl_world *world, const zl_server_config *c, char *err, 
     }
     if (world->clock_start)
         zl_clock_start_at(zl_engine_clock(s->engine), world->clock_start * 1000);
-    if (!(s->emu = zl_emu_new(s->engine, s->journal, world, &c->opt, err, errlen)))
+    if (options_of(c, world, &opt, err, errlen) != 0 ||
+        !(s->emu = zl_emu_new(s->engine, s->journal, world, &opt, err, errlen)))
         goto out;
     if (zl_app_api_install(s->emu) != 0 || zl_suite_api_install(s->emu) != 0 ||
         zl_sdk_face_install(s->emu) != 0 || zl_emu_suite_start(s->emu) != 0) {

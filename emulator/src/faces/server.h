@@ -20,6 +20,11 @@ typedef struct zl_server_config {
     zl_emu_options opt;      /* every default WeCom leaves open (zl_emu_options_default) */
     const char *version;     /* what /_zonelab/state says, "0.1.0" */
     bool no_control;         /* true: no /_zonelab/ face (only the WeCom faces) */
+    /* Options set over opt and the world's "options", in this order (emu/options.h): */
+    const char *const *sets; /* "NAME=VALUE" each (zonelab serve --set) */
+    size_t set_count;
+    const cJSON *options;     /* {name: value} (a scenario's), NULL = none */
+    const char *options_path; /* how errors name it: "scenario{}.options" */
 } zl_server_config;
 
 typedef struct zl_server {
@@ -38,7 +43,9 @@ void zl_server_config_default(zl_server_config *c);
 
 /*
  * Builds an emulator over world (taken, freed with the server, even on failure; NULL = the
- * built-in default world): the engine listening, the journal, the runtime state, the virtual
+ * built-in default world) with c->opt, then the world's options, then c's sets and options
+ * (an unknown name or a bad value fails, saying which): the engine listening, the journal,
+ * the runtime state, the virtual
  * clock at the world's clock_start, and the app face and the SDK face installed. Routes of
  * the caller's own (a scenario's test app) go in next, then zl_server_start. Free with
  * zl_server_free. NULL with one sentence in err.

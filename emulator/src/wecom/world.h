@@ -336,8 +336,11 @@ typedef struct zl_world {
     size_t corp_count;
     zl_provider *providers;
     size_t provider_count;
-    int64_t clock_start;    /* Unix seconds the virtual clock starts at; 0 = the wall clock */
-    struct zl_arena *arena; /* private: owns every string and array above */
+    int64_t clock_start;      /* Unix seconds the virtual clock starts at; 0 = the wall clock */
+    const char *options_json; /* the top-level "options" object as JSON text, NULL when absent:
+                                 the emulator's options, which the emu layer checks and applies
+                                 (emu/options.h), as this layer does not know them */
+    struct zl_arena *arena;   /* private: owns every string and array above */
 } zl_world;
 
 /*

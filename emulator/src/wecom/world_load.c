@@ -676,15 +676,33 @@ static int load_corp(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp *
     return 0;
 }
 
+/* The top-level "options": kept as JSON text for the emu layer, which knows the names. */
+static int load_options(zl_loader *L, const cJSON *opts)
+{
+    char *text;
+    int rc;
+
+    if (!opts)
+        return 0;
+    if (!cJSON_IsObject(opts))
+        return zl_load_fail(L, "options must be an object of option names and values, such as "
+                               "{\"token_ttl_s\": 3600} (zonelab options lists them)");
+    if (!(text = cJSON_PrintUnformatted(opts)))
+        return zl_load_oom(L);
+    rc = zl_load_keep(L, text, &L->w->options_json);
+    cJSON_free(text);
+    return rc;
+}
+
 static int load_world(zl_loader *L, const cJSON *root)
 {
-    static const char *const keys[] = {"corps", "clock_start", "providers", NULL};
-    const cJSON *arr, *jc;
+    static const char *const keys[] = {"corps", "clock_start", "providers", "options", NULL};
+    const cJSON *arr, *jc, *opts = cJSON_GetObjectItemCaseSensitive(root, "options");
     char cp[PATH_LEN];
     size_t n, i = 0;
     long long start = 0;
 
-    if (zl_load_check_object(L, root, "", keys) != 0 ||
+    if (zl_load_check_object(L, root, "", keys) != 0 || load_options(L, opts) != 0 ||
         zl_load_get_int(L, root, "", "clock_start", OPTIONAL, 0, ZL_WORLD_MAX_TIME, &start) != 0 ||
         zl_load_providers(L, root) != 0 ||
         zl_load_get_array(L, root, "", "corps", REQUIRED, ZL_WORLD_MAX_ITEMS, &arr, &n) != 0)
