@@ -7,36 +7,64 @@
 #include <string.h>
 
 #include "cli/opts.h"
+#include "emu/options.h"
 #include "faces/record.h"
 #include "faces/server.h"
 
 static void usage(FILE *f)
 {
-    fputs("usage: zonelab serve [--world FILE] [--listen ADDR] [--port N] [--seed N]\n"
-          "                     [--program CMD] [--program-id ID] [--replicas N]\n"
-          "                     [--notify-routing sticky|any] [--program-timeout-ms N]\n"
-          "                     [--event-timeout-ms N] [--app-callback-timeout-ms N]\n"
-          "                     [--sync-budget N] [--journal-cap N] [--record FILE]\n"
-          "\n"
-          "Runs the emulator until SIGINT or SIGTERM.\n"
-          "  --world FILE              world file (default: the built-in default world)\n"
-          "  --listen ADDR             IPv4 address to listen on (default 127.0.0.1)\n"
-          "  --port N                  port (default 8900; 0 picks a free one, printed at start)\n"
-          "  --seed N                  seed of every id and token the emulator makes (default 1)\n"
-          "  --program CMD             start CMD (via /bin/sh -c) as each replica of the program\n"
-          "  --program-id ID           which program --program and --replicas apply to\n"
-          "                            (default: the first program of the first corp)\n"
-          "  --replicas N              replicas of that program (default: the world's, else 1)\n"
-          "  --notify-routing MODE     sticky (default): a call with a notify_id goes to the\n"
-          "                            replica that issued it; any: round robin\n"
-          "  --program-timeout-ms N    wait for a program's answer to an app call (default 10000)\n"
-          "  --event-timeout-ms N      wait for a program's answer to an event (default 5000)\n"
-          "  --app-callback-timeout-ms N  wait per try for an app callback URL (default 5000)\n"
-          "  --sync-budget N           sync_msg calls per minute per corp without a token (10)\n"
-          "  --journal-cap N           journal entries kept in memory (default 200000)\n"
-          "  --record FILE             write every exchange with its exact bytes to FILE, one\n"
-          "                            JSON line each (holds secrets and tokens; docs/replay.md)\n",
-          f);
+    fputs(
+        "usage: zonelab serve [--world FILE] [--listen ADDR] [--port N] [--seed N]\n"
+        "                     [--program CMD] [--program-id ID] [--replicas N]\n"
+        "                     [--notify-routing sticky|any] [--program-timeout-ms N]\n"
+        "                     [--event-timeout-ms N] [--app-callback-timeout-ms N]\n"
+        "                     [--sync-budget N] [--journal-cap N] [--record FILE]\n"
+        "                     [--set NAME=VALUE ...]\n"
+        "\n"
+        "Runs the emulator until SIGINT or SIGTERM.\n"
+        "  --world FILE              world file (default: the built-in default world)\n"
+        "  --listen ADDR             IPv4 address to listen on (default 127.0.0.1)\n"
+        "  --port N                  port (default 8900; 0 picks a free one, printed at start)\n"
+        "  --seed N                  seed of every id and token the emulator makes (default 1)\n"
+        "  --program CMD             start CMD (via /bin/sh -c) as each replica of the program\n"
+        "  --program-id ID           which program --program and --replicas apply to\n"
+        "                            (default: the first program of the first corp)\n"
+        "  --replicas N              replicas of that program (default: the world's, else 1)\n"
+        "  --notify-routing MODE     sticky (default): a call with a notify_id goes to the\n"
+        "                            replica that issued it; any: round robin\n"
+        "  --program-timeout-ms N    wait for a program's answer to an app call (default 10000)\n"
+        "  --event-timeout-ms N      wait for a program's answer to an event (default 5000)\n"
+        "  --app-callback-timeout-ms N  wait per try for an app callback URL (default 5000)\n"
+        "  --sync-budget N           sync_msg calls per minute per corp without a token (10)\n"
+        "  --journal-cap N           journal entries kept in memory (default 200000)\n"
+        "  --record FILE             write every exchange with its exact bytes to FILE, one\n"
+        "                            JSON line each (holds secrets and tokens; docs/replay.md)\n"
+        "  --set NAME=VALUE          set an option of the table (zonelab options lists them),\n"
+        "                            over the world file's \"options\"; repeatable. The flags\n"
+        "                            --notify-routing, --program-timeout-ms, --event-timeout-ms,\n"
+        "                            --app-callback-timeout-ms and --sync-budget set options\n"
+        "                            too; the last word on an option wins\n",
+        f);
+}
+
+#define MAX_SETS 256
+
+/* The option a flag of older releases sets (its value is the option's), or NULL. */
+static const char *alias_of(const char *flag)
+{
+    static const char *const ALIASES[][2] = {
+        {"--notify-routing", "notify_routing"},
+        {"--program-timeout-ms", "program_timeout_ms"},
+        {"--event-timeout-ms", "event_timeout_ms"},
+        {"--app-callback-timeout-ms", "app_callbacks.timeout_ms"},
+        {"--sync-budget", "sync_budget_per_min"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof ALIASES / sizeof ALIASES[0]; i++)
+        if (!strcmp(flag, ALIASES[i][0]))
+            return ALIASES[i][1];
+    return NULL;
 }
 
 static const char *app_kind_name(zl_app_kind k)
@@ -102,23 +130,27 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
 {
     zl_server_config sc;
     zl_engine_config *cfg = &sc.engine;
-    zl_emu_options *opt = &sc.opt;
+    zl_emu_options check;
     unsigned long long v, replicas = 0;
+    const char *sets[MAX_SETS];
+    char alias[MAX_SETS][80]; /* an alias flag as NAME=VALUE */
+    size_t nsets = 0;
     const char *world_path = NULL, *program_cmd = NULL, *program_id = NULL, *record_path = NULL;
     zl_server *srv = NULL;
     zl_world *w = NULL;
     zl_emu *emu = NULL;
     zl_prog_rt *target = NULL;
     zl_record *rec = NULL;
-    char msg[512], base[64];
+    char msg[1200], base[64];
     int i, rc = ZL_CLI_FAILED;
 
     zl_server_config_default(&sc);
+    zl_emu_options_default(&check);
     cfg->port = 8900;
     cfg->seed = 1;
     sc.version = ZL_VERSION;
     for (i = 1; i < argc; i += 2) { /* every option takes a value */
-        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL, *name;
 
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(out);
@@ -135,20 +167,18 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
             program_id = val;
         } else if (!strcmp(a, "--replicas") && val && zl_cli_parse_u64(val, 64, &v) == 0 && v > 0) {
             replicas = v;
-        } else if (!strcmp(a, "--notify-routing") && val &&
-                   (!strcmp(val, "sticky") || !strcmp(val, "any"))) {
-            opt->notify_any = !strcmp(val, "any");
-        } else if (!strcmp(a, "--program-timeout-ms") && val &&
-                   zl_cli_parse_u64(val, 3600000, &v) == 0 && v > 0) {
-            opt->program_timeout_ms = (long)v;
-        } else if (!strcmp(a, "--event-timeout-ms") && val &&
-                   zl_cli_parse_u64(val, 3600000, &v) == 0 && v > 0) {
-            opt->event_timeout_ms = (long)v;
-        } else if (!strcmp(a, "--app-callback-timeout-ms") && val &&
-                   zl_cli_parse_u64(val, 3600000, &v) == 0 && v > 0) {
-            opt->app_callbacks.timeout_ms = (long)v;
-        } else if (!strcmp(a, "--sync-budget") && val && zl_cli_parse_u64(val, 1000000, &v) == 0) {
-            opt->sync_budget_per_min = (int)v;
+        } else if (nsets < MAX_SETS && val && (name = alias_of(a))) {
+            snprintf(alias[nsets], sizeof alias[nsets], "%s=%s", name, val);
+            if (zl_emu_options_set_text(&check, alias[nsets], msg, sizeof msg) != 0)
+                goto bad;
+            sets[nsets] = alias[nsets];
+            nsets++;
+        } else if (!strcmp(a, "--set") && val && nsets < MAX_SETS) {
+            if (zl_emu_options_set_text(&check, val, msg, sizeof msg) != 0) {
+                fprintf(err, "zonelab serve: --set %s\n", msg);
+                return ZL_CLI_USAGE;
+            }
+            sets[nsets++] = val;
         } else if (!strcmp(a, "--port") && val && zl_cli_parse_u64(val, 65535, &v) == 0) {
             cfg->port = (unsigned)v;
         } else if (!strcmp(a, "--seed") && val && zl_cli_parse_u64(val, UINT64_MAX, &v) == 0) {
@@ -157,14 +187,21 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
                    zl_cli_parse_u64(val, 100000000, &v) == 0 && v > 0) {
             sc.journal_cap = (size_t)v;
         } else {
-            fprintf(err, "zonelab serve: bad or incomplete option '%s'%s%s\n", a, val ? " " : "",
-                    val ? val : "");
-            usage(err);
-            return ZL_CLI_USAGE;
+            goto bad;
         }
+        continue;
+    bad:
+        fprintf(err, "zonelab serve: bad or incomplete option '%s'%s%s\n", a, val ? " " : "",
+                val ? val : "");
+        usage(err);
+        return ZL_CLI_USAGE;
     }
-    if (world_path && !(w = zl_world_load_file(world_path, msg, sizeof msg))) {
+    sc.sets = sets;
+    sc.set_count = nsets;
+    if (world_path && (!(w = zl_world_load_file(world_path, msg, sizeof msg)) ||
+                       zl_emu_options_set_world(&check, w, msg, sizeof msg) != 0)) {
         fprintf(err, "zonelab serve: %s: %s\n", world_path, msg);
+        zl_world_free(w);
         return ZL_CLI_FAILED;
     }
     if (!(srv = zl_server_new(w, &sc, msg, sizeof msg)) ||
@@ -199,7 +236,7 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
     snprintf(base, sizeof base, "http://%s:%u", cfg->listen, zl_engine_port(srv->engine));
     if (program_cmd) {
         if (zl_emu_spawn(emu, target, program_cmd, msg, sizeof msg) != 0 ||
-            zl_emu_wait_ready(emu, target, 10000, msg, sizeof msg) != 0) {
+            zl_emu_wait_ready(emu, target, emu->opt.ready_timeout_ms, msg, sizeof msg) != 0) {
             fprintf(err, "zonelab serve: %s\n", msg);
             goto out;
         }

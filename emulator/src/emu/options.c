@@ -576,6 +576,35 @@ int zl_emu_options_set_json(zl_emu_options *o, const cJSON *obj, const char *pat
     return 0;
 }
 
+static bool flatten(const cJSON *obj, const char *prefix, cJSON *out)
+{
+    const cJSON *e;
+    char name[160];
+
+    cJSON_ArrayForEach(e, obj)
+    {
+        snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "", e->string);
+        if (!zl_opt_find(name) && cJSON_IsObject(e)) {
+            if (!flatten(e, name, out))
+                return false;
+        } else if (!cJSON_AddItemToObject(out, name, cJSON_Duplicate(e, 1))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+cJSON *zl_emu_options_flat(const cJSON *obj)
+{
+    cJSON *out = cJSON_CreateObject();
+
+    if (out && !flatten(obj, "", out)) {
+        cJSON_Delete(out);
+        out = NULL;
+    }
+    return out;
+}
+
 int zl_emu_options_set_text(zl_emu_options *o, const char *assignment, char *err, size_t errlen)
 {
     const char *eq = strchr(assignment, '=');

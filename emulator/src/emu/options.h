@@ -69,6 +69,10 @@ cJSON *zl_opt_row(const zl_opt *d, const zl_emu_options *now);
  */
 int zl_emu_options_set_json(zl_emu_options *o, const cJSON *obj, const char *path, bool only_live,
                             char *err, size_t errlen);
+/* A new object (the caller deletes it; NULL out of memory) of obj's members under their dotted
+ * names: a nested object that is not an option's value is opened ({"a":{"b":1}} is {"a.b":1}).
+ * Names are not checked. */
+cJSON *zl_emu_options_flat(const cJSON *obj);
 /* Sets one option from "NAME=VALUE" (zonelab serve --set): 0, or -1 with err. */
 int zl_emu_options_set_text(zl_emu_options *o, const char *assignment, char *err, size_t errlen);
 /* Sets the world's options (its "options" object; nothing when it has none): 0, or -1 with

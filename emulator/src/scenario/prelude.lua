@@ -266,6 +266,28 @@ function state()
   return r
 end
 
+-- options(): the value of every option now, {["name"] = value} (GET /_zonelab/options).
+-- options{name = value, ...}: sets live options (POST /_zonelab/options; nested tables join
+-- names with dots) and returns what it set; an unknown name, a bad value or an option fixed
+-- at start raises "options{} refused: ...".
+function options(spec)
+  if spec == nil then
+    local status, r = http("GET", "/_zonelab/options")
+    check(status == 200, 2, "options(): %s", type(r) == "table" and tostring(r.error) or "")
+    local t = {}
+    for _, o in ipairs(r.options) do
+      t[o.name] = o.value
+    end
+    return t
+  end
+  check(type(spec) == "table", 2,
+    "options{name = value, ...} sets options, options() reads them (zonelab options lists them)")
+  local status, r = http("POST", "/_zonelab/options", next(spec) == nil and "{}" or spec)
+  check(status == 200, 2, "options{} refused: %s", type(r) == "table" and tostring(r.error) or
+    tostring(r))
+  return r.set
+end
+
 clock = {}
 
 -- clock.advance(seconds): moves the virtual clock forward.

@@ -16,6 +16,7 @@
 
 #include "core/sbuf.h"
 #include "scenario/scenario_int.h"
+#include "emu/options.h"
 
 /* ---- waiting ---- */
 
@@ -266,6 +267,7 @@ static const char *const config_keys[] = {"world",
                                           "program_timeout_ms",
                                           "event_timeout_ms",
                                           "app_callback_timeout_ms",
+                                          "options",
                                           "seed",
                                           "programs",
                                           "env",
@@ -427,6 +429,78 @@ static int programs_parse(sc *s, const char *main_cmd, const char **cmds, char *
     return 0;
 }
 
+/*
+ * The options the file sets, flat ({name: value}, owned): scenario{}.options, and the older
+ * settings that are options (routing, sync_budget, program_timeout_ms, event_timeout_ms,
+ * app_callback_timeout_ms), each checked as before. One option set both ways is an error.
+ * NULL with err.
+ */
+static cJSON *scenario_options(sc *s, const char *routing, char *err, size_t errlen)
+{
+    static const struct {
+        const char *key, *option;
+        long min, max;
+    } ALIASES[] = {
+        {"sync_budget", "sync_budget_per_min", 0, 1000000},
+        {"program_timeout_ms", "program_timeout_ms", 1, 600000},
+        {"event_timeout_ms", "event_timeout_ms", 1, 600000},
+        {"app_callback_timeout_ms", "app_callbacks.timeout_ms", 1, 600000},
+    };
+    const cJSON *given = cJSON_GetObjectItemCaseSensitive(s->config, "options");
+    cJSON *out = NULL, *empty = cJSON_CreateObject();
+    size_t i;
+    long v;
+
+    if (given && cJSON_IsArray(given) && !cJSON_GetArraySize(given))
+        given = empty; /* {} comes from Lua as an empty array */
+    if (given && !cJSON_IsObject(given)) {
+        snprintf(err, errlen,
+                 "scenario{}.options is a table of option names and values, such as { "
+                 "token_ttl_s = 3600, [\"app_callbacks.tries\"] = 2 } (zonelab options lists "
+                 "them)");
+        goto out;
+    }
+    if (!(out = given ? zl_emu_options_flat(given) : cJSON_CreateObject()))
+        goto oom;
+    for (i = 0; i <= sizeof ALIASES / sizeof ALIASES[0]; i++) {
+        const char *key = i ? ALIASES[i - 1].key : "routing",
+                   *option = i ? ALIASES[i - 1].option : "notify_routing";
+        cJSON *value;
+
+        if (!cJSON_GetObjectItemCaseSensitive(s->config, key))
+            continue;
+        if (cJSON_GetObjectItemCaseSensitive(out, option)) {
+            snprintf(err, errlen,
+                     "scenario{}.%s and scenario{}.options.%s set one option: keep one of them",
+                     key, option);
+            cJSON_Delete(out);
+            out = NULL;
+            goto out;
+        }
+        if (!i) {
+            value = cJSON_CreateString(routing);
+        } else {
+            if ((v = cfg_int(s, key, 0, ALIASES[i - 1].min, ALIASES[i - 1].max, err, errlen)) ==
+                LONG_MIN) {
+                cJSON_Delete(out);
+                out = NULL;
+                goto out;
+            }
+            value = cJSON_CreateNumber((double)v);
+        }
+        if (!cJSON_AddItemToObject(out, option, value))
+            goto oom;
+    }
+    goto out;
+oom:
+    snprintf(err, errlen, "out of memory");
+    cJSON_Delete(out);
+    out = NULL;
+out:
+    cJSON_Delete(empty);
+    return out;
+}
+
 static int build(sc *s, char *err, size_t errlen)
 {
     zl_server_config scfg;
@@ -450,8 +524,8 @@ static int build(sc *s, char *err, size_t errlen)
                 snprintf(err, errlen,
                          "scenario{} has no setting \"%s\" (settings: world, program, "
                          "program_id, programs, replicas, routing, sync_budget, "
-                         "program_timeout_ms, event_timeout_ms, app_callback_timeout_ms, seed, "
-                         "env)",
+                         "program_timeout_ms, event_timeout_ms, app_callback_timeout_ms, "
+                         "options, seed, env)",
                          k->string);
                 return -1;
             }
@@ -487,21 +561,16 @@ static int build(sc *s, char *err, size_t errlen)
         return -1;
     }
     zl_server_config_default(&scfg);
-    scfg.opt.notify_any = !strcmp(routing, "any");
+    /* a scenario's own defaults, under the world's options and the file's */
     scfg.opt.journal_replies = true; /* a failing file's journal can be replayed (docs/replay.md) */
-    if ((v = cfg_int(s, "sync_budget", scfg.opt.sync_budget_per_min, 0, 1000000, err, errlen)) ==
-        LONG_MIN)
+    scfg.opt.program_timeout_ms = 5000;
+    scfg.opt.event_timeout_ms = 5000;
+    scfg.opt.app_callbacks.timeout_ms = 2000;
+    scfg.opt.ready_timeout_ms = 15000;
+    if (!(s->options = scenario_options(s, routing, err, errlen)))
         return -1;
-    scfg.opt.sync_budget_per_min = (int)v;
-    if ((v = cfg_int(s, "program_timeout_ms", 5000, 1, 600000, err, errlen)) == LONG_MIN)
-        return -1;
-    scfg.opt.program_timeout_ms = v;
-    if ((v = cfg_int(s, "event_timeout_ms", 5000, 1, 600000, err, errlen)) == LONG_MIN)
-        return -1;
-    scfg.opt.event_timeout_ms = v;
-    if ((v = cfg_int(s, "app_callback_timeout_ms", 2000, 1, 600000, err, errlen)) == LONG_MIN)
-        return -1;
-    scfg.opt.app_callbacks.timeout_ms = v;
+    scfg.options = s->options;
+    scfg.options_path = "scenario{}.options";
     if ((v = cfg_int(s, "seed", (long)(s->opt.seed & 0x7fffffff), 0, 0x7fffffff, err, errlen)) ==
         LONG_MIN)
         return -1;
@@ -557,8 +626,8 @@ static int build(sc *s, char *err, size_t errlen)
         if (zl_scenario_spawn(s, s->started[q], cmds[q], 0, err, errlen) != 0)
             goto out;
     /* every replica of every program listens before the first test (the engine keeps turning
-     * meanwhile); 15 s in all */
-    deadline = real_ms() + 15000;
+     * meanwhile); ready_timeout_ms (15 s) in all */
+    deadline = real_ms() + s->emu->opt.ready_timeout_ms;
     for (q = 0; q < s->n_started; q++)
         for (i = 0; i < s->started[q]->replica_count; i++) {
             zl_scenario_wait_reset(s);
@@ -570,8 +639,11 @@ static int build(sc *s, char *err, size_t errlen)
                 if (s->crash[0])
                     snprintf(err, errlen, "%s", s->crash);
                 else
-                    snprintf(err, errlen, "program %s did not listen on port %u within 15 s",
-                             s->started[q]->replicas[i].instance, s->started[q]->replicas[i].port);
+                    snprintf(err, errlen,
+                             "program %s did not listen on port %u within %ld ms (option "
+                             "ready_timeout_ms)",
+                             s->started[q]->replicas[i].instance, s->started[q]->replicas[i].port,
+                             s->emu->opt.ready_timeout_ms);
                 zl_scenario_wait_reset(s);
                 goto out;
             }
@@ -727,6 +799,7 @@ done:
     for (i = 0; i < s->n_tests; i++)
         free(s->tests[i].name);
     cJSON_Delete(s->config);
+    cJSON_Delete(s->options);
     cJSON_Delete(s->test_app_got);
     free(s->started);
     free(s->lib_dir);

@@ -60,6 +60,7 @@ typedef struct sc {
     const char *path;
     zl_scenario_options opt;
     cJSON *config;
+    cJSON *options; /* the options the file sets, flat (scenario_options) */
     test tests[MAX_TESTS];
     size_t n_tests;
     zl_server *srv;    /* the emulator (owns the world once made) */
