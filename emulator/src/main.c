@@ -6,6 +6,7 @@
 #include "cli/check.h"
 #include "cli/client.h"
 #include "cli/crypto.h"
+#include "cli/options.h"
 #include "cli/opts.h"
 #include "cli/replay.h"
 #include "cli/run.h"
@@ -33,6 +34,8 @@ static const command COMMANDS[] = {
      "check a request_data against an ability protocol, offline"},
     {"replay", zl_cli_replay,
      "drive a program with a recording and compare (zonelab replay --help)"},
+    {"options", zl_cli_options,
+     "the emulator's options: every default WeCom leaves open, as Markdown or JSON"},
 };
 
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])

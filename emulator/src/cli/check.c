@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/opts.h"
+#include "emu/options.h"
 #include "wecom/protocol.h"
 #include "wecom/world.h"
 
@@ -17,6 +18,7 @@ static void usage(FILE *f)
     fputs("usage: zonelab check-protocol (--protocol TEXT | --protocol-file FILE|-\n"
           "                                | --world FILE|default --ability ID [--program-id ID])\n"
           "                               [--output] (--data TEXT | --data-file FILE|-) [--json]\n"
+          "                               [--set protocol.NAME=VALUE ...]\n"
           "\n"
           "Checks a request_data against an ability's input protocol, or with --output a\n"
           "program's response_data against its output protocol, offline and exactly as the\n"
@@ -38,6 +40,8 @@ static void usage(FILE *f)
           "                          input protocol (790015, 790016)\n"
           "  --data TEXT             the request_data (response_data with --output)\n"
           "  --data-file FILE|-      the same from FILE, or stdin with -\n"
+          "  --set NAME=VALUE        a protocol.* option (zonelab options lists them), over\n"
+          "                          the --world file's \"options\"; repeatable\n"
           "  --json                  print "
           "{\"errcode\",\"errmsg\",\"path\",\"expected\",\"actual\",\n"
           "                          \"diagnosis\"} instead of text\n"
@@ -115,7 +119,9 @@ static int print_result(const zl_protocol_diag *d, bool json, FILE *out)
 int zl_cli_check_protocol(int argc, char **argv, FILE *out, FILE *err)
 {
     const char *protocol = NULL, *protocol_file = NULL, *world_path = NULL, *ability = NULL,
-               *program_id = NULL, *output = NULL, *data = NULL, *data_file = NULL, *json = NULL;
+               *program_id = NULL, *output = NULL, *data = NULL, *data_file = NULL, *json = NULL,
+               *sets[16];
+    size_t nsets = 0;
     const zl_cli_opt opts[] = {
         ZL_CLI_OPT("protocol", &protocol),
         ZL_CLI_OPT("protocol-file", &protocol_file),
@@ -126,6 +132,7 @@ int zl_cli_check_protocol(int argc, char **argv, FILE *out, FILE *err)
         ZL_CLI_OPT("data", &data),
         ZL_CLI_OPT("data-file", &data_file),
         ZL_CLI_SWITCH("json", &json),
+        ZL_CLI_LIST("set", sets, 16, &nsets),
         ZL_CLI_END,
     };
     const zl_cli_cmd cmd = {.name = "check-protocol", .usage = usage, .opts = opts};
@@ -135,6 +142,7 @@ int zl_cli_check_protocol(int argc, char **argv, FILE *out, FILE *err)
     zl_world *w = NULL;
     cJSON *example = NULL;
     zl_protocol_diag d;
+    zl_emu_options o;
     int rc, help;
 
     if ((rc = zl_cli_parse(&cmd, argc, argv, out, err, &help)) != ZL_CLI_OK || help)
@@ -153,6 +161,13 @@ int zl_cli_check_protocol(int argc, char **argv, FILE *out, FILE *err)
         return zl_cli_usage_error(&cmd, err,
                                   "only one of --protocol-file and --data-file can "
                                   "read stdin");
+    zl_emu_options_default(&o);
+    for (size_t i = 0; i < nsets; i++)
+        if (strncmp(sets[i], "protocol.", 9) != 0 ||
+            zl_emu_options_set_text(&o, sets[i], msg, sizeof msg) != 0)
+            return zl_cli_usage_error(
+                &cmd, err, "--set %s",
+                strncmp(sets[i], "protocol.", 9) ? "takes the protocol.* options only" : msg);
     rc = ZL_CLI_FAILED;
     if (world_path) {
         w = strcmp(world_path, "default") != 0 ? zl_world_load_file(world_path, msg, sizeof msg)
@@ -164,6 +179,12 @@ int zl_cli_check_protocol(int argc, char **argv, FILE *out, FILE *err)
         }
         if (!(ptext = world_protocol(w, program_id, ability, output != NULL, err)))
             goto out;
+        if (zl_emu_options_set_world(&o, w, msg, sizeof msg) != 0) { /* then --set again */
+            fprintf(err, "zonelab check-protocol: %s: %s\n", world_path, msg);
+            goto out;
+        }
+        for (size_t i = 0; i < nsets; i++)
+            zl_emu_options_set_text(&o, sets[i], msg, sizeof msg);
         example_text = zl_cli_text_or_file(&cmd, ptext, NULL, "protocol", &example_len, err, NULL);
     } else {
         example_text =
@@ -182,9 +203,9 @@ int zl_cli_check_protocol(int argc, char **argv, FILE *out, FILE *err)
         goto out;
     }
     if (output)
-        zl_protocol_check_response(example, value, value_len, NULL, &d);
+        zl_protocol_check_response(example, value, value_len, &o.protocol, &d);
     else
-        zl_protocol_check_request(example, value, value_len, NULL, &d);
+        zl_protocol_check_request(example, value, value_len, &o.protocol, &d);
     rc = print_result(&d, json != NULL, out);
 out:
     cJSON_Delete(example);
