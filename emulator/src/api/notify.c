@@ -33,6 +33,9 @@ static cJSON *api_spec_notify_app(zl_sdk_ctx *x)
     if (cJSON_IsNumber(sv) && sv->valuedouble == (double)(int)sv->valuedouble &&
         sv->valuedouble >= 0 && sv->valuedouble <= 255)
         scene = (int)sv->valuedouble;
+    if (emu->opt.notify_id_reuse && nid != gen && (n = zl_strmap_get(emu->notify_ids, nid)) &&
+        n->expires_ms > zl_emu_now_ms(emu)) /* option notify_id_reuse "refuse" */
+        return zl_sdk_err(x, 40058, "notify_id is still valid; give another one");
     if (!(n = malloc(sizeof *n)))
         return zl_sdk_err(x, -1, "out of memory");
     *n = (zl_notify){.prog = x->prog,

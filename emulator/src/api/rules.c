@@ -12,10 +12,9 @@
 #include "wecom/keyword.h"
 #include "api/sdk_api.h"
 
-#define MAX_RULES          500  /* per corp: 710619 */
-#define LIST_LIMIT_DEFAULT 100  /* get_rule_list */
-#define LIST_LIMIT_MAX     1000 /* get_rule_list, an emulator default */
-#define HIT_LIMIT_DEFAULT  200  /* get_hit_msg_list, as sync_msg */
+#define MAX_RULES          500 /* per corp: 710619 */
+#define LIST_LIMIT_DEFAULT 100 /* get_rule_list */
+#define HIT_LIMIT_DEFAULT  200 /* get_hit_msg_list, as sync_msg */
 #define HIT_LIMIT_MAX      1000
 #define HIT_CURSOR_MAX     64                  /* get_hit_msg_list cursor bytes */
 #define CURSOR_RULE_LIST   ZL_CURSOR_RULE_LIST /* cursor kinds: one list in msgsync.h */
@@ -358,7 +357,7 @@ static cJSON *api_get_rule_list(sdk_ctx *x)
     char nc[ZL_CURSOR_MAX + 1];
 
     if ((e = zl_sdk_opt_str(x, "cursor", ZL_CURSOR_MAX, &cursor)) ||
-        (e = zl_sdk_opt_int(x, "limit", 0, LIST_LIMIT_MAX, &limit)))
+        (e = zl_sdk_opt_int(x, "limit", 0, x->emu->opt.rule_list_max_limit, &limit)))
         return e;
     if (cursor && !*cursor)
         return zl_sdk_err(x, 40058, "cursor must not be an empty string; leave it out");

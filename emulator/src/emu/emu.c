@@ -38,6 +38,7 @@ void zl_emu_options_default(zl_emu_options *o)
                    .bad_code_errcode = 40058,
                    .accept_upload_media = true},
         .kb_learn_latency_ms = 2000,
+        .rule_list_max_limit = 1000,
     };
     o->app_callbacks = (zl_appnotify_options){
         .timeout_ms = 5000, .tries = 3, .verify_timeout_ms = ZL_APPNOTIFY_VERIFY_MS};

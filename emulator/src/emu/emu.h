@@ -89,6 +89,8 @@ typedef struct zl_emu_options {
     zl_emu_models_options models;
     zl_emu_export_options export;
     long long kb_learn_latency_ms; /* a knowledge-set document learns this long, 2000 */
+    long long rule_list_max_limit; /* get_rule_list's largest limit, 1000 */
+    int notify_id_reuse;           /* a caller notify_id still valid: 0 re-armed, 1 40058 */
 } zl_emu_options;
 
 /* Fills o with the defaults. */

@@ -42,6 +42,7 @@ static const char *const REFUSE_ABSENT[] = {"refuse", "absent", NULL};
 static const char *const REFUSE_CLAMP[] = {"refuse", "clamp", NULL};
 static const char *const REFUSE_EMPTY[] = {"refuse", "empty", NULL};
 static const char *const SKIP_REFUSE[] = {"skip", "refuse", NULL};
+static const char *const REARM_REFUSE[] = {"rearm", "refuse", NULL};
 static const char *const INTEGER_BOOLEAN[] = {"integer", "boolean", NULL};
 static const char *const OVERFLOW[] = {"delay", "fail", "refuse", NULL}; /* ZL_MODELS_OVER_* */
 static const int PENDING[] = {710642, 790023, 0};
@@ -84,6 +85,9 @@ static const zl_opt TABLE[] = {
          "any, a replica drawn from the seeded source"),
     BOOL("notify_strict_64", "doc 53408", true, notify_strict_64,
          "true: caller notify ids over 64 bytes are 40058; false: up to 128 bytes are accepted"),
+    ENUM("notify_id_reuse", REARM_REFUSE, 1, "unknown", true, notify_id_reuse,
+         "spec_notify_app with a caller notify_id that is still valid: rearm, valid notify_ttl_s "
+         "from now; refuse, 40058"),
     BOOL("notify_pass_any", "unknown", true, notify_pass_any,
          "true: sync_call_program passes any notify_id through; false: it must be issued to the "
          "program in its corp less than notify_ttl_s ago, else 710646"),
@@ -115,6 +119,8 @@ static const zl_opt TABLE[] = {
     BOOL("journal_replies", "zonelab", false, journal_replies,
          "true: the journal keeps each sync_msg reply's text, which zonelab replay needs (a "
          "scenario: true); false: its msgids only"),
+    INT("get_rule_list.max_limit", 1, 1000000, 500, "unknown", true, rule_list_max_limit,
+        "get_rule_list's largest limit; over it 40058"),
     /* the app's side */
     ENUM("get_auth_user_list.has_more", INTEGER_BOOLEAN, 1, "doc 52569", true,
          auth_user_list.has_more,
@@ -649,9 +655,11 @@ int zl_emu_options_set_world(zl_emu_options *o, const zl_world *w, char *err, si
 
 cJSON *zl_emu_options_list(const zl_emu *emu)
 {
-    cJSON *j = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(j, "options");
+    cJSON *j = cJSON_CreateObject(), *arr;
     size_t i;
 
+    cJSON_AddBoolToObject(j, "ok", true);
+    arr = cJSON_AddArrayToObject(j, "options");
     for (i = 0; i < TABLE_LEN; i++)
         cJSON_AddItemToArray(arr, zl_opt_row(&TABLE[i], &emu->opt));
     return j;

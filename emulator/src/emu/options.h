@@ -79,7 +79,8 @@ int zl_emu_options_set_text(zl_emu_options *o, const char *assignment, char *err
  * err naming the option as options.NAME. */
 int zl_emu_options_set_world(zl_emu_options *o, const zl_world *w, char *err, size_t errlen);
 
-/* GET /_zonelab/options: {"options": [row, ...]} with emu's values; owned by the caller. */
+/* GET /_zonelab/options: {"ok": true, "options": [row, ...]} with emu's values; owned by the
+ * caller. */
 cJSON *zl_emu_options_list(const zl_emu *emu);
 /*
  * POST /_zonelab/options with body {name: value, ...}: sets the live options at once (none
