@@ -1,4 +1,4 @@
-/* test_options: options of the table that only an SDK call can show (emu/options.h), under
+/* test_options_serve: options of the table that only an SDK call can show (emu/options.h), under
  * `zonelab serve --set` and changed live with POST /_zonelab/options: caller notify ids that
  * are still valid (notify_id_reuse) and program_notify's NotifyScene (app_callbacks.scene_zero),
  * acting as zone-demo's replica 0 through libzonesdk. */
