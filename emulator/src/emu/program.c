@@ -69,7 +69,6 @@ int zl_emu_set_replicas(zl_emu *emu, zl_prog_rt *p, size_t n, char *err, size_t 
 void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const char *base_url,
                         FILE *out)
 {
-    (void)emu;
     fprintf(out, "ZONELAB_URL=%s\n", base_url);
     fprintf(out, "ZONELAB_SECRET=%s\n", p->secret_b64);
     fprintf(out, "ZONELAB_SECRET_VER=%u\n", p->secret_ver);
@@ -77,6 +76,8 @@ void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const 
     fprintf(out, "ZONELAB_PORT=%u\n", p->replicas[replica].port);
     fprintf(out, "ZONELAB_CORPID=%s\n", p->corp->corpid);
     fprintf(out, "ZONELAB_PROGRAM_ID=%s\n", p->prog->program_id);
+    if (zl_emu_preload(emu, NULL)) /* for a program that listens on 8080 (ports.c) */
+        fprintf(out, "LD_PRELOAD=%s\n", zl_emu_preload(emu, NULL));
 }
 
 static void reap_one(zl_emu *emu, zl_replica *r, int status)
@@ -101,6 +102,7 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
                     size_t errlen)
 {
     char base[64], buf[64], log[700] = "";
+    const char *preload = zl_emu_preload(emu, NULL);
     pid_t pid;
     cJSON *d;
 
@@ -143,6 +145,8 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
         setenv("ZONELAB_PORT", buf, 1);
         setenv("ZONELAB_CORPID", p->corp->corpid, 1);
         setenv("ZONELAB_PROGRAM_ID", p->prog->program_id, 1);
+        if (preload)
+            zl_emu_preload_env(preload);
         signal(SIGPIPE, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);

@@ -269,6 +269,7 @@ static const char *const config_keys[] = {"world",
                                           "seed",
                                           "programs",
                                           "env",
+                                          "redirect_8080",
                                           NULL};
 
 static bool env_name_ok(const char *n)
@@ -451,7 +452,7 @@ static int build(sc *s, char *err, size_t errlen)
                          "scenario{} has no setting \"%s\" (settings: world, program, "
                          "program_id, programs, replicas, routing, sync_budget, "
                          "program_timeout_ms, event_timeout_ms, app_callback_timeout_ms, seed, "
-                         "env)",
+                         "env, redirect_8080)",
                          k->string);
                 return -1;
             }
@@ -506,6 +507,15 @@ static int build(sc *s, char *err, size_t errlen)
         LONG_MIN)
         return -1;
     scfg.engine.seed = (uint64_t)v;
+    {
+        const cJSON *r8 = cJSON_GetObjectItemCaseSensitive(s->config, "redirect_8080");
+
+        if (r8 && !cJSON_IsBool(r8)) {
+            snprintf(err, errlen, "scenario{}.redirect_8080 is true or false");
+            return -1;
+        }
+        scfg.opt.redirect_8080 = !r8 || cJSON_IsTrue(r8);
+    }
     scfg.journal_cap = 1000000;
     scfg.version = "scenario";
     s->srv = zl_server_new(s->world, &scfg, err, errlen);
