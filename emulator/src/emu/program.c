@@ -278,8 +278,7 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
         zl_emu_reap(emu);
         for (i = 0; i < p->replica_count; i++) {
             if (p->replicas[i].exited) {
-                snprintf(err, errlen, "%s exited before it listened on port %u",
-                         p->replicas[i].instance, p->replicas[i].port);
+                zl_emu_replica_diagnose(emu, &p->replicas[i], 8, err, errlen);
                 return -1;
             }
             ready += (size_t)zl_emu_port_open(p->replicas[i].port);
@@ -288,8 +287,13 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
             return 0;
         clock_gettime(CLOCK_MONOTONIC, &t);
         if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms) {
-            snprintf(err, errlen, "%zu of %zu replicas of %s listen after %ld ms", ready,
-                     p->replica_count, p->prog->program_id, timeout_ms);
+            int n = snprintf(err, errlen, "%zu of %zu replicas of %s listen after %ld ms; ", ready,
+                             p->replica_count, p->prog->program_id, timeout_ms);
+
+            for (i = 0; i < p->replica_count && zl_emu_port_open(p->replicas[i].port); i++)
+                ;
+            if (n > 0 && (size_t)n < errlen && i < p->replica_count)
+                zl_emu_replica_diagnose(emu, &p->replicas[i], 8, err + n, errlen - (size_t)n);
             return -1;
         }
         poll(NULL, 0, 5);

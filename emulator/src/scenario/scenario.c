@@ -428,6 +428,36 @@ static int programs_parse(sc *s, const char *main_cmd, const char **cmds, char *
     return 0;
 }
 
+/*
+ * Why the programs did not start while zonelab waited for rep: a replica that exited (zonelab's
+ * diagnosis, then s->crash with its last lines), else what rep listens on instead.
+ */
+static void not_started(sc *s, const zl_replica *rep, char *err, size_t errlen)
+{
+    size_t q, i, n;
+
+    if (!s->crash[0]) {
+        n = (size_t)snprintf(err, errlen, "program ");
+        zl_emu_replica_diagnose(s->emu, rep, 0, err + n, errlen - n);
+        n = strlen(err);
+        snprintf(err + n, errlen - n, " (zonelab waited 15 s)");
+        return;
+    }
+    for (q = 0; q < s->n_started; q++)
+        for (i = 0; i < s->started[q]->replica_count; i++) {
+            const zl_replica *r = &s->started[q]->replicas[i];
+
+            if (r->pid > 0 && r->exited && !r->expected_exit) {
+                n = (size_t)snprintf(err, errlen, "program ");
+                zl_emu_replica_diagnose(s->emu, r, 0, err + n, errlen - n);
+                n = strlen(err);
+                snprintf(err + n, errlen - n, "\n%s", s->crash);
+                return;
+            }
+        }
+    snprintf(err, errlen, "%s", s->crash);
+}
+
 static int build(sc *s, char *err, size_t errlen)
 {
     zl_server_config scfg;
@@ -577,11 +607,7 @@ static int build(sc *s, char *err, size_t errlen)
             s->w.deadline = deadline;
             drive(s);
             if (s->crash[0] || s->w.timed_out) {
-                if (s->crash[0])
-                    snprintf(err, errlen, "%s", s->crash);
-                else
-                    snprintf(err, errlen, "program %s did not listen on port %u within 15 s",
-                             s->started[q]->replicas[i].instance, s->started[q]->replicas[i].port);
+                not_started(s, &s->started[q]->replicas[i], err, errlen);
                 zl_scenario_wait_reset(s);
                 goto out;
             }
