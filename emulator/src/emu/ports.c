@@ -61,8 +61,8 @@ static void preload_find(void)
             return;
     preload_path[0] = '\0';
     snprintf(preload_why, sizeof preload_why,
-             "%s is not next to zonelab (%s) nor in %s; a path with a space or a colon does not "
-             "work either",
+             "%s is not next to zonelab (%.1024s) nor in %.1024s; a path with a space or a colon "
+             "does not work either",
              ZL_PRELOAD_NAME, k > 2 ? cand[0] : "?",
              *ZL_PRELOAD_INSTALL ? ZL_PRELOAD_INSTALL : "?");
 }
@@ -107,14 +107,14 @@ void zl_emu_preload_env(const char *path)
 /* The process group of pid (from /proc/<pid>/stat), or -1. */
 static long pgrp_of(const char *pid)
 {
-    char path[64], buf[512], *p;
+    char path[300], buf[512], *p;
     FILE *f;
     size_t n;
     long pgrp = -1;
     char state;
     long ppid;
 
-    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    snprintf(path, sizeof path, "/proc/%.200s/stat", pid);
     if (!(f = fopen(path, "r")))
         return -1;
     n = fread(buf, 1, sizeof buf - 1, f);
@@ -129,11 +129,11 @@ static long pgrp_of(const char *pid)
 /* Adds the inodes of pid's sockets (its /proc/<pid>/fd links "socket:[N]") to inodes. */
 static void socket_inodes(const char *pid, unsigned long *inodes, size_t *n)
 {
-    char path[300], link[64];
+    char path[600], link[64];
     struct dirent *e;
     DIR *d;
 
-    snprintf(path, sizeof path, "/proc/%s/fd", pid);
+    snprintf(path, sizeof path, "/proc/%.200s/fd", pid);
     if (!(d = opendir(path)))
         return;
     while ((e = readdir(d)) && *n < MAX_INODES) {
@@ -142,7 +142,7 @@ static void socket_inodes(const char *pid, unsigned long *inodes, size_t *n)
 
         if (e->d_name[0] == '.')
             continue;
-        snprintf(path, sizeof path, "/proc/%s/fd/%s", pid, e->d_name);
+        snprintf(path, sizeof path, "/proc/%.200s/fd/%.255s", pid, e->d_name);
         if ((len = readlink(path, link, sizeof link - 1)) <= 0)
             continue;
         link[len] = '\0';
@@ -247,7 +247,8 @@ static void fix(const zl_emu *emu, char *out, size_t cap)
                  "listen on $ZONELAB_PORT (zonelab's redirection of port 8080 is off: "
                  "--redirect-8080 off or redirect_8080 = false)");
     else
-        snprintf(out, cap, "listen on $ZONELAB_PORT (zonelab cannot redirect port 8080: %s)", why);
+        snprintf(out, cap, "listen on $ZONELAB_PORT (zonelab cannot redirect port 8080: %.300s)",
+                 why);
 }
 
 /* Appends the last lines of r's log (emu->log_dir/<instance>.log, '/' as '_') to out. */
@@ -312,7 +313,7 @@ void zl_emu_replica_diagnose(zl_emu *emu, const zl_replica *r, int log_lines, ch
     }
     n = zl_emu_listening(r->pid, ls, sizeof ls / sizeof ls[0]);
     for (i = 0; i < n && len < sizeof where; i++) {
-        len += (size_t)snprintf(where + len, sizeof where - len, "%s%s",
+        len += (size_t)snprintf(where + len, sizeof where - len, "%s%.63s",
                                 i == 0       ? ""
                                 : i + 1 == n ? " and "
                                              : ", ",

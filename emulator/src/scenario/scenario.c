@@ -451,7 +451,9 @@ static void not_started(sc *s, const zl_replica *rep, char *err, size_t errlen)
                 n = (size_t)snprintf(err, errlen, "program ");
                 zl_emu_replica_diagnose(s->emu, r, 0, err + n, errlen - n);
                 n = strlen(err);
-                snprintf(err + n, errlen - n, "\n%s", s->crash);
+                if ((size_t)snprintf(err + n, errlen - n, "\n%s", s->crash) >= errlen - n &&
+                    errlen > 4)
+                    memcpy(err + errlen - 4, "...", 4); /* the log's last lines were cut */
                 return;
             }
         }
