@@ -142,3 +142,17 @@ grep -qE 'program zone-demo/[01] exited \(exit code 3\) before it listened on 12
     grep -q 'cannot start: no config' run-exits.out ||
     { cat run-exits.out >&2; fail "run: no diagnosis of a replica that exits"; }
 step "run: the same messages at a scenario's setup"
+
+# scenario{redirect_8080 = false}: nothing preloaded, and the message says so; a bad value
+mkdir -p off-scenario bad-scenario
+printf 'scenario { redirect_8080 = false }\ntest("starts", function() end)\n' >off-scenario/off.lua
+printf 'scenario { redirect_8080 = "no" }\ntest("starts", function() end)\n' >bad-scenario/bad.lua
+"$zonelab" run --report-dir "$work/report" --program 'echo "preload=[$LD_PRELOAD]" >&2; exit 3' \
+    off-scenario >run-off.out 2>&1
+grep -qF "listen on \$ZONELAB_PORT (zonelab's redirection of port 8080 is off" run-off.out &&
+    grep -qF 'preload=[]' run-off.out ||
+    { cat run-off.out >&2; fail "run: redirect_8080 = false still preloads, or is not named"; }
+"$zonelab" run --report-dir "$work/report" --program "$elsewhere" bad-scenario >run-bad.out 2>&1
+grep -qF 'scenario{}.redirect_8080 is true or false' run-bad.out ||
+    { cat run-bad.out >&2; fail "run: a bad redirect_8080 is not refused"; }
+step "run: scenario{redirect_8080 = false} preloads nothing; another value is refused"
