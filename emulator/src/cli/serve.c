@@ -17,6 +17,7 @@ static void usage(FILE *f)
           "                     [--notify-routing sticky|any] [--program-timeout-ms N]\n"
           "                     [--event-timeout-ms N] [--app-callback-timeout-ms N]\n"
           "                     [--sync-budget N] [--journal-cap N] [--record FILE]\n"
+          "                     [--redirect-8080 on|off]\n"
           "\n"
           "Runs the emulator until SIGINT or SIGTERM.\n"
           "  --world FILE              world file (default: the built-in default world)\n"
@@ -27,6 +28,9 @@ static void usage(FILE *f)
           "  --program-id ID           which program --program and --replicas apply to\n"
           "                            (default: the first program of the first corp)\n"
           "  --replicas N              replicas of that program (default: the world's, else 1)\n"
+          "  --redirect-8080 on|off    on (default): a replica that listens on port 8080, as\n"
+          "                            WeCom's guide says, gets its ZONELAB_PORT instead\n"
+          "                            (docs/emulator.md, \"Ports\")\n"
           "  --notify-routing MODE     sticky (default): a call with a notify_id goes to the\n"
           "                            replica that issued it; any: round robin\n"
           "  --program-timeout-ms N    wait for a program's answer to an app call (default 10000)\n"
@@ -110,7 +114,7 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
     zl_emu *emu = NULL;
     zl_prog_rt *target = NULL;
     zl_record *rec = NULL;
-    char msg[512], base[64];
+    char msg[1024], base[64];
     int i, rc = ZL_CLI_FAILED;
 
     zl_server_config_default(&sc);
@@ -135,6 +139,9 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
             program_id = val;
         } else if (!strcmp(a, "--replicas") && val && zl_cli_parse_u64(val, 64, &v) == 0 && v > 0) {
             replicas = v;
+        } else if (!strcmp(a, "--redirect-8080") && val &&
+                   (!strcmp(val, "on") || !strcmp(val, "off"))) {
+            opt->redirect_8080 = !strcmp(val, "on");
         } else if (!strcmp(a, "--notify-routing") && val &&
                    (!strcmp(val, "sticky") || !strcmp(val, "any"))) {
             opt->notify_any = !strcmp(val, "any");

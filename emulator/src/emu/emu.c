@@ -21,6 +21,7 @@ void zl_emu_options_default(zl_emu_options *o)
         .debug_token_ttl_s = 3 * 86400,
         .max_scan = 100000,
         .gettoken_third_party = true,
+        .redirect_8080 = true,
     };
 }
 

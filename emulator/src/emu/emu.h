@@ -48,6 +48,9 @@ typedef struct zl_emu_options {
     bool gettoken_third_party; /* true: a third-party app gets a token from gettoken with its
                                   world secret; false: WeCom's way, its secret is refused
                                   (40001) and get_corp_token is its path */
+    bool redirect_8080;        /* true: the replicas zonelab starts get the preload that moves
+                                  a bind() to port 8080 ("自行监听8080端口", doc 54006) onto
+                                  their ZONELAB_PORT (ports.c); false: nothing is preloaded */
 } zl_emu_options;
 
 /* Fills o with the defaults. */
@@ -392,6 +395,39 @@ void zl_emu_reap(zl_emu *emu);
 /* The environment a replica of p needs, as "NAME=value" lines. */
 void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const char *base_url,
                         FILE *out);
+
+/* ---- where a replica listens (ports.c; docs/emulator.md, "Ports") ---- */
+/* A TCP socket a process listens on. */
+typedef struct zl_listen_addr {
+    char text[64]; /* "0.0.0.0:9090", "[::1]:41234" */
+    unsigned port;
+} zl_listen_addr;
+/*
+ * The preload library (emulator/preload) that moves a replica's bind() to TCP port 8080, any
+ * address, onto 127.0.0.1:$ZONELAB_PORT: its path (static storage), or NULL when
+ * opt.redirect_8080 is off or it is not found. *why (when why is not NULL) is then a sentence
+ * saying which ("" when the path is given).
+ */
+const char *zl_emu_preload(const zl_emu *emu, const char **why);
+/*
+ * In a replica's process, between fork and exec: appends path to LD_PRELOAD, and
+ * verify_asan_link_order=0 to ASAN_OPTIONS (a program built with ASan's shared runtime refuses
+ * to start when another library is loaded before that runtime).
+ */
+void zl_emu_preload_env(const char *path);
+/*
+ * The TCP sockets the processes of group pgid listen on: their sockets (/proc/<pid>/fd) found
+ * LISTEN in /proc/<pgid>/net/tcp and tcp6. At most max into out; returns how many.
+ */
+size_t zl_emu_listening(pid_t pgid, zl_listen_addr *out, size_t max);
+/*
+ * Why zonelab cannot reach replica r (of some program, or its developer's machine) on
+ * 127.0.0.1:r->port, as a message into out (cap bytes) that starts with r's instance: it
+ * exited (then, when log_lines > 0, its log's last log_lines lines, or with no emu->log_dir
+ * "its output is above"), or what it listens on instead; and what the program should do.
+ */
+void zl_emu_replica_diagnose(zl_emu *emu, const zl_replica *r, int log_lines, char *out,
+                             size_t cap);
 
 /* ---- program callbacks (program.c) ---- */
 typedef struct zl_call_result {

@@ -69,7 +69,6 @@ int zl_emu_set_replicas(zl_emu *emu, zl_prog_rt *p, size_t n, char *err, size_t 
 void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const char *base_url,
                         FILE *out)
 {
-    (void)emu;
     fprintf(out, "ZONELAB_URL=%s\n", base_url);
     fprintf(out, "ZONELAB_SECRET=%s\n", p->secret_b64);
     fprintf(out, "ZONELAB_SECRET_VER=%u\n", p->secret_ver);
@@ -77,6 +76,8 @@ void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const 
     fprintf(out, "ZONELAB_PORT=%u\n", p->replicas[replica].port);
     fprintf(out, "ZONELAB_CORPID=%s\n", p->corp->corpid);
     fprintf(out, "ZONELAB_PROGRAM_ID=%s\n", p->prog->program_id);
+    if (zl_emu_preload(emu, NULL)) /* for a program that listens on 8080 (ports.c) */
+        fprintf(out, "LD_PRELOAD=%s\n", zl_emu_preload(emu, NULL));
 }
 
 static void reap_one(zl_emu *emu, zl_replica *r, int status)
@@ -101,6 +102,7 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
                     size_t errlen)
 {
     char base[64], buf[64], log[700] = "";
+    const char *preload = zl_emu_preload(emu, NULL);
     pid_t pid;
     cJSON *d;
 
@@ -143,6 +145,8 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
         setenv("ZONELAB_PORT", buf, 1);
         setenv("ZONELAB_CORPID", p->corp->corpid, 1);
         setenv("ZONELAB_PROGRAM_ID", p->prog->program_id, 1);
+        if (preload)
+            zl_emu_preload_env(preload);
         signal(SIGPIPE, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
@@ -274,8 +278,7 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
         zl_emu_reap(emu);
         for (i = 0; i < p->replica_count; i++) {
             if (p->replicas[i].exited) {
-                snprintf(err, errlen, "%s exited before it listened on port %u",
-                         p->replicas[i].instance, p->replicas[i].port);
+                zl_emu_replica_diagnose(emu, &p->replicas[i], 8, err, errlen);
                 return -1;
             }
             ready += (size_t)zl_emu_port_open(p->replicas[i].port);
@@ -284,8 +287,13 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
             return 0;
         clock_gettime(CLOCK_MONOTONIC, &t);
         if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms) {
-            snprintf(err, errlen, "%zu of %zu replicas of %s listen after %ld ms", ready,
-                     p->replica_count, p->prog->program_id, timeout_ms);
+            int n = snprintf(err, errlen, "%zu of %zu replicas of %s listen after %ld ms; ", ready,
+                             p->replica_count, p->prog->program_id, timeout_ms);
+
+            for (i = 0; i < p->replica_count && zl_emu_port_open(p->replicas[i].port); i++)
+                ;
+            if (n > 0 && (size_t)n < errlen && i < p->replica_count)
+                zl_emu_replica_diagnose(emu, &p->replicas[i], 8, err + n, errlen - (size_t)n);
             return -1;
         }
         poll(NULL, 0, 5);

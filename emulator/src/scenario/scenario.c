@@ -269,6 +269,7 @@ static const char *const config_keys[] = {"world",
                                           "seed",
                                           "programs",
                                           "env",
+                                          "redirect_8080",
                                           NULL};
 
 static bool env_name_ok(const char *n)
@@ -427,6 +428,38 @@ static int programs_parse(sc *s, const char *main_cmd, const char **cmds, char *
     return 0;
 }
 
+/*
+ * Why the programs did not start while zonelab waited for rep: a replica that exited (zonelab's
+ * diagnosis, then s->crash with its last lines), else what rep listens on instead.
+ */
+static void not_started(sc *s, const zl_replica *rep, char *err, size_t errlen)
+{
+    size_t q, i, n;
+
+    if (!s->crash[0]) {
+        n = (size_t)snprintf(err, errlen, "program ");
+        zl_emu_replica_diagnose(s->emu, rep, 0, err + n, errlen - n);
+        n = strlen(err);
+        snprintf(err + n, errlen - n, " (zonelab waited 15 s)");
+        return;
+    }
+    for (q = 0; q < s->n_started; q++)
+        for (i = 0; i < s->started[q]->replica_count; i++) {
+            const zl_replica *r = &s->started[q]->replicas[i];
+
+            if (r->pid > 0 && r->exited && !r->expected_exit) {
+                n = (size_t)snprintf(err, errlen, "program ");
+                zl_emu_replica_diagnose(s->emu, r, 0, err + n, errlen - n);
+                n = strlen(err);
+                if ((size_t)snprintf(err + n, errlen - n, "\n%s", s->crash) >= errlen - n &&
+                    errlen > 4)
+                    memcpy(err + errlen - 4, "...", 4); /* the log's last lines were cut */
+                return;
+            }
+        }
+    snprintf(err, errlen, "%s", s->crash);
+}
+
 static int build(sc *s, char *err, size_t errlen)
 {
     zl_server_config scfg;
@@ -451,7 +484,7 @@ static int build(sc *s, char *err, size_t errlen)
                          "scenario{} has no setting \"%s\" (settings: world, program, "
                          "program_id, programs, replicas, routing, sync_budget, "
                          "program_timeout_ms, event_timeout_ms, app_callback_timeout_ms, seed, "
-                         "env)",
+                         "env, redirect_8080)",
                          k->string);
                 return -1;
             }
@@ -506,6 +539,15 @@ static int build(sc *s, char *err, size_t errlen)
         LONG_MIN)
         return -1;
     scfg.engine.seed = (uint64_t)v;
+    {
+        const cJSON *r8 = cJSON_GetObjectItemCaseSensitive(s->config, "redirect_8080");
+
+        if (r8 && !cJSON_IsBool(r8)) {
+            snprintf(err, errlen, "scenario{}.redirect_8080 is true or false");
+            return -1;
+        }
+        scfg.opt.redirect_8080 = !r8 || cJSON_IsTrue(r8);
+    }
     scfg.journal_cap = 1000000;
     scfg.version = "scenario";
     s->srv = zl_server_new(s->world, &scfg, err, errlen);
@@ -567,11 +609,7 @@ static int build(sc *s, char *err, size_t errlen)
             s->w.deadline = deadline;
             drive(s);
             if (s->crash[0] || s->w.timed_out) {
-                if (s->crash[0])
-                    snprintf(err, errlen, "%s", s->crash);
-                else
-                    snprintf(err, errlen, "program %s did not listen on port %u within 15 s",
-                             s->started[q]->replicas[i].instance, s->started[q]->replicas[i].port);
+                not_started(s, &s->started[q]->replicas[i], err, errlen);
                 zl_scenario_wait_reset(s);
                 goto out;
             }
