@@ -129,7 +129,7 @@ static void journal_dropped(zl_emu *emu, zl_prog_rt *p, const char *instance, in
     cJSON_AddNumberToObject(j, "stored_bytes", (double)p->logcap.stored_bytes);
     cJSON_AddStringToObject(j, "rule",
                             "1 GB per program per hour; the excess in that hour is "
-                            "dropped (doc 54006)");
+                            "dropped (program-side.md §6)");
     zl_journal_add(emu->journal, now, "program", "log_dropped", j);
 }
 
