@@ -52,6 +52,7 @@ zl_proglog *zl_proglog_new(zl_prog_rt *p, const char *instance, const char *path
     snprintf(l->instance, sizeof l->instance, "%s", instance);
     l->out = path ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : STDOUT_FILENO;
     l->out_owned = path != NULL;
+    l->out_failed = !path && fcntl(STDOUT_FILENO, F_GETFD) < 0; /* zonelab has no stdout */
     if (l->out < 0 || pipe2(fds, O_CLOEXEC) != 0)
         goto fail;
     l->fd = fds[0];
