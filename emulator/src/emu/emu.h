@@ -51,7 +51,7 @@ typedef struct zl_emu_options {
                                   world secret; false: WeCom's way, its secret is refused
                                   (40001) and get_corp_token is its path */
     uint64_t log_cap_bytes_per_hour; /* program log bytes stored per program per hour, 1 GiB
-                                        ("1 GB", doc 54006; 0 = no cap) */
+                                        ("1 GB", program-side.md §6; 0 = no cap) */
 } zl_emu_options;
 
 /* Fills o with the defaults. */
