@@ -22,6 +22,7 @@ void zl_emu_options_default(zl_emu_options *o)
         .max_scan = 100000,
         .gettoken_third_party = true,
         .redirect_8080 = true,
+        .log_cap_bytes_per_hour = 1ULL << 30,
     };
 }
 
@@ -280,6 +281,7 @@ void zl_emu_shutdown(zl_emu *emu)
     zl_appnotify_free(emu->notify_out); /* needs the engine: before zl_engine_free */
     emu->notify_out = NULL;
     zl_emu_stop_replicas(emu);
+    zl_proglog_close_all(emu); /* their last lines, while the clock and journal are here */
 }
 
 void zl_emu_free(zl_emu *emu)

@@ -12,8 +12,10 @@
 #include <cjson/cJSON.h>
 
 #include "emu/appnotify.h"
+#include "emu/proglog.h"
 #include "core/engine.h"
 #include "core/journal.h"
+#include "wecom/logline.h"
 #include "wecom/msgsync.h"
 #include "core/strmap.h"
 #include "wire.h"
@@ -51,6 +53,8 @@ typedef struct zl_emu_options {
     bool redirect_8080;        /* true: the replicas zonelab starts get the preload that moves
                                   a bind() to port 8080 ("自行监听8080端口", doc 54006) onto
                                   their ZONELAB_PORT (ports.c); false: nothing is preloaded */
+    uint64_t log_cap_bytes_per_hour; /* program log bytes stored per program per hour, 1 GiB
+                                        ("1 GB", program-side.md §6; 0 = no cap) */
 } zl_emu_options;
 
 /* Fills o with the defaults. */
@@ -64,6 +68,7 @@ typedef struct zl_replica {
     int exited;         /* the spawned process has ended */
     int expected_exit;  /* it was stopped on purpose (a scenario killed it) */
     int exit_code;      /* when exited: the exit code, or 128 + signal */
+    zl_proglog *log;    /* its output's pipe (emu/proglog.c), NULL when none */
 } zl_replica;
 
 struct zl_event;
@@ -82,6 +87,7 @@ typedef struct zl_prog_rt {
     cJSON **input_ex;    /* parsed protocol examples, one per ability */
     cJSON **output_ex;
     int log_level;        /* 1..3, default 2 */
+    zl_logcap logcap;     /* log bytes stored this hour (emu/proglog.c) */
     bool debug_app_open;  /* open_debug_mode succeeded */
     bool debug_sdk_open;  /* SpecOpenDebugMode succeeded */
     char debug_token[40]; /* the console's debug token */

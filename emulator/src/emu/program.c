@@ -86,6 +86,7 @@ static void reap_one(zl_emu *emu, zl_replica *r, int status)
 
     r->exited = 1;
     r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    zl_proglog_drain(emu, r->log, ZL_PROGLOG_LAST); /* its last lines before its exit */
     cJSON_AddStringToObject(d, "instance", r->instance);
     cJSON_AddNumberToObject(d, "pid", r->pid);
     cJSON_AddBoolToObject(d, "expected", r->expected_exit);
@@ -97,12 +98,14 @@ static void reap_one(zl_emu *emu, zl_replica *r, int status)
 }
 
 /* Starts r (a replica of p, or its developer's machine) with cmd and p's environment; its
- * output goes to emu->log_dir when set. */
+ * output goes to emu->log_dir when set. A replica's goes through a pipe (emu/proglog.c). */
 static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, char *err,
                     size_t errlen)
 {
     char base[64], buf[64], log[700] = "";
     const char *preload = zl_emu_preload(emu, NULL);
+    zl_proglog *lp = NULL;
+    int lfd = -1;
     pid_t pid;
     cJSON *d;
 
@@ -119,16 +122,23 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
             if (log[k] == '/')
                 log[k] = '_'; /* "zone-demo/0" -> "zone-demo_0" */
     }
+    if (r != &p->dev) /* the developer's machine is outside the zone: its lines are not stored */
+        lp = zl_proglog_new(p, r->instance, log[0] ? log : NULL, &lfd);
     fflush(NULL);
     pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "cannot start %s: %s", r->instance, strerror(errno));
+        zl_proglog_free(emu, lp);
         return -1;
     }
     if (pid == 0) {
         setpgid(0, 0); /* its own group: stopping it reaches what the shell started */
         prctl(PR_SET_PDEATHSIG, SIGTERM); /* no orphans if zonelab dies */
-        if (log[0]) {
+        if (lp) {
+            dup2(lfd, 1);
+            if (log[0])
+                dup2(lfd, 2); /* one pipe: the file keeps the order they were written in */
+        } else if (log[0]) {
             int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 
             if (fd >= 0) {
@@ -147,6 +157,7 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
         setenv("ZONELAB_PROGRAM_ID", p->prog->program_id, 1);
         if (preload)
             zl_emu_preload_env(preload);
+        setenv("ZONELAB_LOG_LEVEL", "3", 0); /* the SDK writes every line; set_log_level picks */
         signal(SIGPIPE, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
@@ -154,6 +165,11 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
         _exit(127);
     }
     setpgid(pid, pid); /* also here: no window where a kill misses the group */
+    zl_proglog_started(lp);
+    if (lp) {
+        zl_proglog_free(emu, r->log); /* the previous process's, with its last lines */
+        r->log = lp;
+    }
     r->pid = pid;
     r->exited = 0;
     r->expected_exit = 0;
@@ -243,6 +259,7 @@ void zl_emu_reap(zl_emu *emu)
 {
     size_t i, k;
 
+    zl_proglog_poll(emu);
     for (i = 0; i < emu->prog_count; i++)
         for (k = 0; k <= emu->progs[i].replica_count; k++) {
             zl_replica *r = process_at(&emu->progs[i], k);
@@ -376,6 +393,7 @@ static void on_reply(zl_engine *e, const zl_http_result *res, void *ud)
     int rc;
 
     (void)e;
+    zl_proglog_poll(c->emu); /* what the program logged before it answered comes first */
     if (res->curl_code != 0) {
         out.errcode = res->curl_code == CURLE_COULDNT_CONNECT      ? 710674
                       : res->curl_code == CURLE_OPERATION_TIMEDOUT ? 710675

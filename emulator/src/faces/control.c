@@ -143,6 +143,7 @@ static void add_world_state(zl_emu *emu, cJSON *j)
                                 (double)(p->debug_token_expires_ms / 1000));
         cJSON_AddStringToObject(o, "debug_url", p->debug_url);
         cJSON_AddNumberToObject(o, "log_level", p->log_level);
+        cJSON_AddItemToObject(o, "logs", zl_proglog_state(emu, p));
         cJSON_AddBoolToObject(o, "debug_mode", p->debug_app_open && p->debug_sdk_open);
         reps = cJSON_AddArrayToObject(o, "replicas");
         for (k = 0; k < p->replica_count; k++) {

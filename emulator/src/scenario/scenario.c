@@ -128,6 +128,8 @@ static char *program_log(const sc *s, int lines_per_replica, const zl_replica *f
     size_t cap = 8192, len = 0, i, q;
     char *out = calloc(1, cap);
 
+    if (s->emu) /* what the replicas wrote reaches their files through the loop */
+        zl_proglog_poll(s->emu);
     if (out && first)
         log_tail(s, first, lines_per_replica, out, cap, &len);
     for (q = 0; out && q < s->n_started; q++)
