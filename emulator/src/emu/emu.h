@@ -200,6 +200,7 @@ typedef struct zl_emu {
         void *state;
     } parts[ZL_EMU_MAX_PARTS];
     size_t part_count;
+    uint64_t last_seq; /* the creation sequence's last number (zl_emu_seq) */
 } zl_emu;
 
 /*
@@ -361,6 +362,10 @@ zl_corp_rt *zl_emu_corp(zl_emu *emu, const zl_corp *c);
 
 /* A request id for errmsg hints and the journal (16 hex characters). */
 void zl_emu_req_id(zl_emu *emu, char out[17]);
+/* The next number (1, 2, ...) of the emulator's creation sequence. Every job, task, token
+ * and notify id takes one when it is made; lists sorted by time break ties with it, so two
+ * things made in the same virtual millisecond keep the order they were made in. */
+uint64_t zl_emu_seq(zl_emu *emu);
 /* Virtual now in ms and s. */
 int64_t zl_emu_now_ms(zl_emu *emu);
 
@@ -457,6 +462,7 @@ typedef struct zl_job {
     zl_prog_rt *prog;
     size_t ability;
     int64_t created_ms;
+    uint64_t seq;     /* zl_emu_seq when made */
     int state;        /* 0 pending, 1 done, 2 failed (a report gets 790010) */
     bool dispatching; /* the callback to the program is in flight: not swept */
     bool task;        /* an own model / program task's job (api_models.c), not the app's */
@@ -467,11 +473,13 @@ typedef struct zl_job {
 typedef struct zl_event_token {
     zl_app_rt *app;
     int64_t expires_ms;
+    uint64_t seq; /* zl_emu_seq when made */
 } zl_event_token;
 
 typedef struct zl_token {
     zl_app_rt *app;
     int64_t expires_ms;
+    uint64_t seq; /* zl_emu_seq when made */
 } zl_token;
 
 typedef struct zl_page {
@@ -493,6 +501,7 @@ typedef struct zl_notify {
     bool replica_known; /* the invoke named an instance of p */
     uint32_t agentid;
     int64_t expires_ms;
+    uint64_t seq; /* zl_emu_seq when made */
 } zl_notify;
 
 #endif
