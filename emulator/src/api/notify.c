@@ -39,7 +39,8 @@ static cJSON *api_spec_notify_app(zl_sdk_ctx *x)
                      .replica = x->replica,
                      .replica_known = x->replica_known,
                      .agentid = x->app->app->agentid,
-                     .expires_ms = zl_emu_now_ms(emu) + emu->opt.notify_ttl_s * 1000};
+                     .expires_ms = zl_emu_now_ms(emu) + emu->opt.notify_ttl_s * 1000,
+                     .seq = zl_emu_seq(emu)};
     if (zl_strmap_put(emu->notify_ids, nid, n) != 0) {
         free(n);
         return zl_sdk_err(x, -1, "out of memory");
