@@ -20,6 +20,7 @@ void zl_emu_options_default(zl_emu_options *o)
         .job_ttl_s = 86400,
         .debug_token_ttl_s = 3 * 86400,
         .max_scan = 100000,
+        .notify_strict_64 = true,
         .gettoken_third_party = true,
     };
 }

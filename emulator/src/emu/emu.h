@@ -35,7 +35,9 @@ typedef struct zl_emu_options {
     int64_t job_ttl_s;         /* async job retention, 24 h */
     int64_t debug_token_ttl_s; /* debug token lifetime, 3 days */
     bool notify_any;           /* false: a notify_id call goes to the issuing replica */
-    bool notify_strict_64;     /* false: caller notify ids up to 128 bytes */
+    bool notify_strict_64;     /* true: caller notify ids up to 64 bytes ("不超过64字节",
+                                  doc 53408); false: up to 128, the app side's NotifyId bound
+                                  (doc 53360) */
     bool notify_pass_any;      /* false: sync_call_program checks notify ids */
     size_t max_scan;           /* messages a sync_msg call examines at most, 100000 */
     bool journal_replies;      /* false: sync_msg pages are journaled as msgids only; true: also
