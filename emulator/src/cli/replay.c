@@ -241,7 +241,7 @@ static int wait_listening(replay *rp, char *msg, size_t cap)
                          rp->work_dir);
                 return -1;
             }
-            ready += (size_t)zl_emu_port_open(r->port);
+            ready += (size_t)zl_emu_replica_listening(&rp->prog->replicas[i]);
         }
         if (ready == rp->prog->replica_count)
             return 0;

@@ -63,6 +63,8 @@ typedef struct zl_replica {
     int exited;         /* the spawned process has ended */
     int expected_exit;  /* it was stopped on purpose (a scenario killed it) */
     int exit_code;      /* when exited: the exit code, or 128 + signal */
+    int listened;       /* seen listening on port (with its own socket) since it was started */
+    int port_moves;     /* times its port was found taken by another process and changed */
 } zl_replica;
 
 struct zl_event;
@@ -203,6 +205,10 @@ typedef struct zl_emu {
     } parts[ZL_EMU_MAX_PARTS];
     size_t part_count;
     uint64_t last_seq; /* the creation sequence's last number (zl_emu_seq) */
+    /* How a replica is started again on a new port when another process took its port before
+     * it listened: the owner's own spawn (with its environment); NULL: zl_emu_spawn_one. */
+    int (*respawn)(struct zl_emu *emu, zl_prog_rt *p, size_t i, void *ud);
+    void *respawn_ud;
 } zl_emu;
 
 /*
@@ -392,9 +398,25 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
 /* Forgets expired tokens, notify ids, pages, media and jobs (call now and then: they
  * would otherwise grow with every gettoken and every event). */
 void zl_emu_sweep(zl_emu *emu);
-/* Whether something accepts TCP connections on 127.0.0.1:port (a replica is listening). */
+/* Whether something accepts TCP connections on 127.0.0.1:port. */
 int zl_emu_port_open(unsigned port);
-/* Reaps ended replica processes and journals them (call every turn). */
+/*
+ * Whether replica r listens: its port accepts connections and, when zonelab started it, the
+ * listening socket is its own (a process of its process group holds it), not another
+ * program's that took the port first. Sets r->listened. Use this, not zl_emu_port_open, to
+ * wait for a replica.
+ */
+int zl_emu_replica_listening(zl_replica *r);
+/* 1 when a process of process group pgid holds the socket listening on port, 0 when another
+ * process does, -1 when /proc cannot tell: no listener in sight (another network namespace,
+ * a NAT rule) or its holder's descriptors cannot be read (another user's) (ports.c). */
+int zl_emu_listener_owned(pid_t pgid, unsigned port);
+/* Whether another process holds 127.0.0.1:port (listening, or as a connection's local port),
+ * so a program could not listen there (ports.c). */
+int zl_emu_port_taken(unsigned port);
+/* Reaps ended replica processes and journals them (call every turn). A replica that ended
+ * before it listened because another process holds its port gets a new port and is started
+ * again (emu->respawn), up to 3 times, journaled as "port_taken". */
 void zl_emu_reap(zl_emu *emu);
 /* The environment a replica of p needs, as "NAME=value" lines. */
 void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const char *base_url,
