@@ -237,7 +237,7 @@ static int wait_listening(replay *rp, char *msg, size_t cap)
                 zl_emu_replica_diagnose(rp->emu, r, 8, msg, cap);
                 return -1;
             }
-            ready += (size_t)zl_emu_port_open(r->port);
+            ready += (size_t)zl_emu_replica_listening(&rp->prog->replicas[i]);
         }
         if (ready == rp->prog->replica_count)
             return 0;
@@ -248,8 +248,7 @@ static int wait_listening(replay *rp, char *msg, size_t cap)
                          "%.512s); ",
                          ready, rp->prog->replica_count, rp->program_id, START_MS, rp->work_dir);
 
-            for (i = 0; i < rp->prog->replica_count && zl_emu_port_open(rp->prog->replicas[i].port);
-                 i++)
+            for (i = 0; i < rp->prog->replica_count && rp->prog->replicas[i].listened; i++)
                 ;
             if (n > 0 && (size_t)n < cap && i < rp->prog->replica_count)
                 zl_emu_replica_diagnose(rp->emu, &rp->prog->replicas[i], 0, msg + n,

@@ -37,7 +37,9 @@ typedef struct zl_emu_options {
     int64_t job_ttl_s;         /* async job retention, 24 h */
     int64_t debug_token_ttl_s; /* debug token lifetime, 3 days */
     bool notify_any;           /* false: a notify_id call goes to the issuing replica */
-    bool notify_strict_64;     /* false: caller notify ids up to 128 bytes */
+    bool notify_strict_64;     /* true: caller notify ids up to 64 bytes ("不超过64字节",
+                                  doc 53408); false: up to 128, the app side's NotifyId bound
+                                  (doc 53360) */
     bool notify_pass_any;      /* false: sync_call_program checks notify ids */
     size_t max_scan;           /* messages a sync_msg call examines at most, 100000 */
     bool journal_replies;      /* false: sync_msg pages are journaled as msgids only; true: also
@@ -69,6 +71,8 @@ typedef struct zl_replica {
     int expected_exit;  /* it was stopped on purpose (a scenario killed it) */
     int exit_code;      /* when exited: the exit code, or 128 + signal */
     zl_proglog *log;    /* its output's pipe (emu/proglog.c), NULL when none */
+    int listened;       /* seen listening on port (with its own socket) since it was started */
+    int port_moves;     /* times its port was found taken by another process and changed */
 } zl_replica;
 
 struct zl_event;
@@ -209,6 +213,11 @@ typedef struct zl_emu {
         void *state;
     } parts[ZL_EMU_MAX_PARTS];
     size_t part_count;
+    uint64_t last_seq; /* the creation sequence's last number (zl_emu_seq) */
+    /* How a replica is started again on a new port when another process took its port before
+     * it listened: the owner's own spawn (with its environment); NULL: zl_emu_spawn_one. */
+    int (*respawn)(struct zl_emu *emu, zl_prog_rt *p, size_t i, void *ud);
+    void *respawn_ud;
 } zl_emu;
 
 /*
@@ -370,6 +379,10 @@ zl_corp_rt *zl_emu_corp(zl_emu *emu, const zl_corp *c);
 
 /* A request id for errmsg hints and the journal (16 hex characters). */
 void zl_emu_req_id(zl_emu *emu, char out[17]);
+/* The next number (1, 2, ...) of the emulator's creation sequence. Every job, task, token
+ * and notify id takes one when it is made; lists sorted by time break ties with it, so two
+ * things made in the same virtual millisecond keep the order they were made in. */
+uint64_t zl_emu_seq(zl_emu *emu);
 /* Virtual now in ms and s. */
 int64_t zl_emu_now_ms(zl_emu *emu);
 
@@ -394,9 +407,25 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
 /* Forgets expired tokens, notify ids, pages, media and jobs (call now and then: they
  * would otherwise grow with every gettoken and every event). */
 void zl_emu_sweep(zl_emu *emu);
-/* Whether something accepts TCP connections on 127.0.0.1:port (a replica is listening). */
+/* Whether something accepts TCP connections on 127.0.0.1:port. */
 int zl_emu_port_open(unsigned port);
-/* Reaps ended replica processes and journals them (call every turn). */
+/*
+ * Whether replica r listens: its port accepts connections and, when zonelab started it, the
+ * listening socket is its own (a process of its process group holds it), not another
+ * program's that took the port first. Sets r->listened. Use this, not zl_emu_port_open, to
+ * wait for a replica.
+ */
+int zl_emu_replica_listening(zl_replica *r);
+/* 1 when a process of process group pgid holds the socket listening on port, 0 when another
+ * process does, -1 when /proc cannot tell: no listener in sight (another network namespace,
+ * a NAT rule) or its holder's descriptors cannot be read (another user's) (ports.c). */
+int zl_emu_listener_owned(pid_t pgid, unsigned port);
+/* Whether another process holds 127.0.0.1:port (listening, or as a connection's local port),
+ * so a program could not listen there (ports.c). */
+int zl_emu_port_taken(unsigned port);
+/* Reaps ended replica processes and journals them (call every turn). A replica that ended
+ * before it listened because another process holds its port gets a new port and is started
+ * again (emu->respawn), up to 3 times, journaled as "port_taken". */
 void zl_emu_reap(zl_emu *emu);
 /* The environment a replica of p needs, as "NAME=value" lines. */
 void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const char *base_url,
@@ -499,6 +528,7 @@ typedef struct zl_job {
     zl_prog_rt *prog;
     size_t ability;
     int64_t created_ms;
+    uint64_t seq;     /* zl_emu_seq when made */
     int state;        /* 0 pending, 1 done, 2 failed (a report gets 790010) */
     bool dispatching; /* the callback to the program is in flight: not swept */
     bool task;        /* an own model / program task's job (api_models.c), not the app's */
@@ -509,11 +539,13 @@ typedef struct zl_job {
 typedef struct zl_event_token {
     zl_app_rt *app;
     int64_t expires_ms;
+    uint64_t seq; /* zl_emu_seq when made */
 } zl_event_token;
 
 typedef struct zl_token {
     zl_app_rt *app;
     int64_t expires_ms;
+    uint64_t seq; /* zl_emu_seq when made */
 } zl_token;
 
 typedef struct zl_page {
@@ -535,6 +567,7 @@ typedef struct zl_notify {
     bool replica_known; /* the invoke named an instance of p */
     uint32_t agentid;
     int64_t expires_ms;
+    uint64_t seq; /* zl_emu_seq when made */
 } zl_notify;
 
 #endif

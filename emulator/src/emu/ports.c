@@ -1,7 +1,9 @@
 /* ports: where a replica listens. The preload that moves a bind() to port 8080 onto the
- * replica's ZONELAB_PORT, and what to tell the user when zonelab cannot reach a replica. */
+ * replica's ZONELAB_PORT, whose socket listens on a port (from /proc, Linux), and what to
+ * tell the user when zonelab cannot reach a replica. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,7 +25,8 @@
 #define ZL_PRELOAD_INSTALL  ""
 #endif
 
-#define MAX_INODES 256
+#define MAX_INODES    256
+#define MAX_LISTENERS 8 /* sockets listening on one port: 0.0.0.0, 127.0.0.1, ::, ... */
 
 /* ---- the preload library ---- */
 
@@ -233,6 +237,91 @@ size_t zl_emu_listening(pid_t pgid, zl_listen_addr *out, size_t max)
     return n;
 }
 
+/* ---- whose socket listens on a port ---- */
+
+/* The inodes of the sockets listening on port, from /proc/net/tcp and tcp6 (at most max).
+ * -1 when neither file can be read. */
+static int listening_inodes(unsigned port, unsigned long *inodes, int max)
+{
+    static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    char line[512];
+    int n = 0, readable = 0;
+    size_t k;
+
+    for (k = 0; k < sizeof files / sizeof *files; k++) {
+        FILE *f = fopen(files[k], "r");
+
+        if (!f)
+            continue;
+        readable = 1;
+        while (fgets(line, sizeof line, f)) {
+            unsigned lport, st;
+            unsigned long inode;
+
+            /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+            if (sscanf(
+                    line,
+                    " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%*x %*x:%*x %*x %*u %*u %lu",
+                    &lport, &st, &inode) == 3 &&
+                lport == port && st == 0x0A /* TCP_LISTEN */ && n < max)
+                inodes[n++] = inode;
+        }
+        fclose(f);
+    }
+    return readable ? n : -1;
+}
+
+/* Whether process pid has one of the socket inodes open. */
+static int holds_socket(const char *pid, const unsigned long *inodes, int n)
+{
+    unsigned long mine[MAX_INODES];
+    size_t n_mine = 0, i;
+    int k;
+
+    socket_inodes(pid, mine, &n_mine);
+    for (i = 0; i < n_mine; i++)
+        for (k = 0; k < n; k++)
+            if (mine[i] == inodes[k])
+                return 1;
+    return 0;
+}
+
+int zl_emu_listener_owned(pid_t pgid, unsigned port)
+{
+    unsigned long inodes[MAX_LISTENERS];
+    int n = listening_inodes(port, inodes, MAX_LISTENERS), rc = -1, pass;
+    DIR *d;
+    struct dirent *e;
+
+    if (n <= 0 || !(d = opendir("/proc")))
+        return -1; /* no listener in sight (another network namespace, a NAT rule) */
+    /* the group's own processes first; the others' descriptors only when it holds none */
+    for (pass = 0; pass < 2 && rc < 0; pass++) {
+        rewinddir(d);
+        while (rc < 0 && (e = readdir(d)))
+            if (isdigit((unsigned char)e->d_name[0]) &&
+                (pgrp_of(e->d_name) == (long)pgid) == !pass && holds_socket(e->d_name, inodes, n))
+                rc = !pass;
+    }
+    closedir(d);
+    return rc;
+}
+
+int zl_emu_port_taken(unsigned port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, taken;
+
+    if (fd < 0)
+        return 0;
+    /* as a program listening there would: TIME_WAIT leftovers do not count */
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    a.sin_port = htons((uint16_t)port);
+    taken = bind(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno == EADDRINUSE;
+    close(fd);
+    return taken;
+}
+
 /* ---- the message ---- */
 
 /* What a program should do, given what zonelab does with port 8080 now. */
@@ -321,7 +410,12 @@ void zl_emu_replica_diagnose(zl_emu *emu, const zl_replica *r, int log_lines, ch
         at_8080 |= ls[i].port == 8080;
         at_port |= ls[i].port == r->port;
     }
-    if (zl_emu_port_open(r->port))
+    if (zl_emu_port_open(r->port) && r->pid > 0 && zl_emu_listener_owned(r->pid, r->port) == 0)
+        snprintf(out, cap,
+                 "%s cannot listen on 127.0.0.1:%u (its ZONELAB_PORT): another process holds "
+                 "that port",
+                 r->instance, r->port);
+    else if (zl_emu_port_open(r->port))
         snprintf(out, cap,
                  "%s listens on 127.0.0.1:%u (its ZONELAB_PORT) only now, after zonelab stopped "
                  "waiting: it starts too slowly",

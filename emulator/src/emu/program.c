@@ -173,6 +173,7 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
     r->pid = pid;
     r->exited = 0;
     r->expected_exit = 0;
+    r->listened = 0;
     d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "instance", r->instance);
     cJSON_AddNumberToObject(d, "pid", pid);
@@ -255,6 +256,37 @@ static zl_replica *process_at(zl_prog_rt *p, size_t k)
     return k < p->replica_count ? &p->replicas[k] : &p->dev;
 }
 
+#define MAX_PORT_MOVES 3
+
+/*
+ * Replica i of p ended before it listened: when another process holds its port (free_port
+ * hands out a port that is free at that moment only; under load another emulator, program
+ * or outgoing connection can take it before the replica binds it), it gets a new port and
+ * is started again. Returns whether it was.
+ */
+static bool move_port(zl_emu *emu, zl_prog_rt *p, size_t i)
+{
+    zl_replica *r = &p->replicas[i];
+    unsigned old = r->port;
+    char err[256] = "";
+    cJSON *d;
+    int rc;
+
+    if (r->listened || r->expected_exit || r->port_moves >= MAX_PORT_MOVES || !p->command ||
+        !zl_emu_port_taken(old) || free_port(&r->port) != 0)
+        return false;
+    r->port_moves++;
+    snprintf(r->url, sizeof r->url, "http://127.0.0.1:%u", r->port);
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "instance", r->instance);
+    cJSON_AddNumberToObject(d, "port", old);
+    cJSON_AddNumberToObject(d, "new_port", r->port);
+    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "port_taken", d);
+    rc = emu->respawn ? emu->respawn(emu, p, i, emu->respawn_ud)
+                      : zl_emu_spawn_one(emu, p, i, err, sizeof err);
+    return rc == 0;
+}
+
 void zl_emu_reap(zl_emu *emu)
 {
     size_t i, k;
@@ -265,8 +297,11 @@ void zl_emu_reap(zl_emu *emu)
             zl_replica *r = process_at(&emu->progs[i], k);
             int status;
 
-            if (r->pid > 0 && !r->exited && waitpid(r->pid, &status, WNOHANG) == r->pid)
+            if (r->pid > 0 && !r->exited && waitpid(r->pid, &status, WNOHANG) == r->pid) {
                 reap_one(emu, r, status);
+                if (k < emu->progs[i].replica_count)
+                    move_port(emu, &emu->progs[i], k);
+            }
         }
 }
 
@@ -281,6 +316,18 @@ int zl_emu_port_open(unsigned port)
     ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
     close(fd);
     return ok;
+}
+
+int zl_emu_replica_listening(zl_replica *r)
+{
+    if (!zl_emu_port_open(r->port))
+        return 0;
+    /* only a listener known to be another process's is refused: when zonelab did not start
+     * the replica, or /proc cannot tell (a container's proxy), whoever listens is taken */
+    if (!r->listened && r->pid > 0 && zl_emu_listener_owned(r->pid, r->port) == 0)
+        return 0;
+    r->listened = 1;
+    return 1;
 }
 
 int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, size_t errlen)
@@ -298,7 +345,7 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
                 zl_emu_replica_diagnose(emu, &p->replicas[i], 8, err, errlen);
                 return -1;
             }
-            ready += (size_t)zl_emu_port_open(p->replicas[i].port);
+            ready += (size_t)zl_emu_replica_listening(&p->replicas[i]);
         }
         if (ready == p->replica_count)
             return 0;
@@ -307,7 +354,7 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
             int n = snprintf(err, errlen, "%zu of %zu replicas of %s listen after %ld ms; ", ready,
                              p->replica_count, p->prog->program_id, timeout_ms);
 
-            for (i = 0; i < p->replica_count && zl_emu_port_open(p->replicas[i].port); i++)
+            for (i = 0; i < p->replica_count && p->replicas[i].listened; i++)
                 ;
             if (n > 0 && (size_t)n < errlen && i < p->replica_count)
                 zl_emu_replica_diagnose(emu, &p->replicas[i], 8, err + n, errlen - (size_t)n);

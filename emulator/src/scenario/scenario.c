@@ -82,7 +82,7 @@ static bool check(sc *s)
         return w->found != NULL;
     }
     case W_READY:
-        return zl_emu_port_open(w->rep->port);
+        return zl_emu_replica_listening(w->rep);
     default:
         return true;
     }
@@ -225,6 +225,15 @@ int zl_scenario_spawn(sc *s, zl_prog_rt *p, const char *cmd, size_t i, char *err
              : zl_emu_spawn_one(s->emu, p, i, err, errlen);
     env_leave(s);
     return rc;
+}
+
+/* emu->respawn: replica i of p again, with the programs' environment. */
+static int respawn(zl_emu *emu, zl_prog_rt *p, size_t i, void *ud)
+{
+    char err[256];
+
+    (void)emu;
+    return zl_scenario_spawn(ud, p, NULL, i, err, sizeof err);
 }
 
 int zl_scenario_spawn_dev(sc *s, zl_prog_rt *p, const char *cmd, char *err, size_t errlen)
@@ -560,6 +569,8 @@ static int build(sc *s, char *err, size_t errlen)
     s->engine = s->srv->engine;
     s->journal = s->srv->journal;
     s->emu = s->srv->emu;
+    s->emu->respawn = respawn; /* a replica moved off a taken port keeps its environment */
+    s->emu->respawn_ud = s;
     s->emu->log_dir = s->opt.work_dir;
     s->emu->sdk_hook = zl_primitives_sdk_hook;
     s->emu->sdk_hook_ud = s;
