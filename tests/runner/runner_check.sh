@@ -47,7 +47,7 @@ grep -q "4 tests: 1 passed, 0 failed, 0 errors, 3 skipped" "$work/filter.out" ||
     { cat "$work/filter.out"; fail "--filter counts are wrong"; }
 "$zonelab" run --shard 2/2 tests/runner/sample >"$work/shard.out" 2>&1
 [ $? -eq 0 ] || { cat "$work/shard.out"; fail "--shard 2/2 should run passes.lua only"; }
-grep -q "(1 files" "$work/shard.out" || fail "--shard should run one file"
+grep -q "(1 file," "$work/shard.out" || fail "--shard should run one file"
 step "--filter and --shard"
 
 "$zonelab" run --program "exec '$broken' --data-dir \"\$ZONELAB_WORK_DIR/data\"" \
@@ -99,7 +99,7 @@ step "--var NAME=VALUE: vars in the scenario, malformed ones refused"
 # prelude's globals, the old verb names as aliases, a failed load with its traceback
 "$zonelab" run --report-dir "$work/report" tests/runner/sandbox >"$work/sandbox.out" 2>&1
 [ $? -eq 1 ] || { cat "$work/sandbox.out"; fail "tests/runner/sandbox must fail (lock_load.lua)"; }
-grep -q "10 tests: 9 passed, 0 failed, 1 errors, 0 skipped (5 files" "$work/sandbox.out" ||
+grep -q "10 tests: 9 passed, 0 failed, 1 error, 0 skipped (5 files" "$work/sandbox.out" ||
     { cat "$work/sandbox.out"; fail "tests/runner/sandbox: wrong counts (or lib/ was run)"; }
 grep -q "^ok   tests/runner/sandbox/aliases.lua (2 tests" "$work/sandbox.out" ||
     { cat "$work/sandbox.out"; fail "an old verb name no longer works"; }

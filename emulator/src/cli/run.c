@@ -643,10 +643,11 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
             fprintf(out, "1..%d\n", num);
     }
     fprintf(o.tap ? err : out,
-            "%d tests: %d passed, %d failed, %d errors, %d skipped (%zu files, "
+            "%d test%s: %d passed, %d failed, %d error%s, %d skipped (%zu file%s, "
             "-j %u) in %.2f s\n",
-            passed + failed + errors + skipped, passed, failed, errors, skipped, n_files, o.jobs,
-            now_s() - t0);
+            passed + failed + errors + skipped, passed + failed + errors + skipped == 1 ? "" : "s",
+            passed, failed, errors, errors == 1 ? "" : "s", skipped, n_files,
+            n_files == 1 ? "" : "s", o.jobs, now_s() - t0);
     rc = failed || errors || passed == 0 ? ZL_CLI_FAILED : ZL_CLI_OK;
     if (o.junit && write_junit(o.junit, results, n_files, now_s() - t0) != 0) {
         fprintf(err, "zonelab run: cannot write %s: %s\n", o.junit, strerror(errno));
