@@ -37,7 +37,7 @@ static void say_no_app(zl_cli_http *c, const cJSON *apps, const char *corpid, co
 }
 
 int zl_cli_app_pick(zl_cli_http *c, const cJSON *state, const char *corpid, const char *secret,
-                    const char *agentid_s, zl_cli_app *app)
+                    const char *agentid_s, zl_cli_app_choice *app)
 {
     const cJSON *corps = cJSON_GetObjectItemCaseSensitive(state, "corps");
     const cJSON *apps = cJSON_GetObjectItemCaseSensitive(state, "apps");
@@ -119,7 +119,7 @@ long zl_cli_app_errcode(const zl_cli_reply *r, cJSON **json)
     return v;
 }
 
-long zl_cli_app_gettoken(zl_cli_http *c, const zl_cli_app *app, FILE *out, bool pretty,
+long zl_cli_app_gettoken(zl_cli_http *c, const zl_cli_app_choice *app, FILE *out, bool pretty,
                          zl_cli_reply *r, cJSON **answer, char **token)
 {
     char path[ZL_CLI_MAX_URL], *q_corp = NULL, *q_secret = NULL;

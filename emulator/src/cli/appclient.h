@@ -16,13 +16,13 @@
 #define ZL_CLI_UNREACHABLE (LONG_MIN + 1)
 
 /* The app a command acts as. The strings are borrowed from the state it was picked from. */
-typedef struct zl_cli_app {
+typedef struct zl_cli_app_choice {
     const char *corpid;
     const char *secret;
     double agentid;         /* 0 when picked by --secret and the state does not say */
     double public_key_ver;  /* the app's newest key version in the state, 0 for none */
     const char *program_id; /* the first program of the app's corp, or NULL */
-} zl_cli_app;
+} zl_cli_app_choice;
 
 /*
  * Picks the app from the state (GET /_zonelab/state): the one whose secret is `secret`, else
@@ -31,7 +31,7 @@ typedef struct zl_cli_app {
  * app is missing and which apps there are.
  */
 int zl_cli_app_pick(zl_cli_http *c, const cJSON *state, const char *corpid, const char *secret,
-                    const char *agentid, zl_cli_app *app);
+                    const char *agentid, zl_cli_app_choice *app);
 
 /* The errcode of an app-API reply, and with json its parsed body (owned, cJSON_Delete; NULL
  * when not JSON); ZL_CLI_NO_ERRCODE when the reply is not one (not HTTP 200, not JSON, no
@@ -44,7 +44,7 @@ long zl_cli_app_errcode(const zl_cli_reply *r, cJSON **json);
  * *token (owned, curl_free); or ZL_CLI_UNREACHABLE (said on c->err). A refusal prints the
  * reply to out (indented with pretty), then "gettoken for corp ID answered ..." on c->err.
  */
-long zl_cli_app_gettoken(zl_cli_http *c, const zl_cli_app *app, FILE *out, bool pretty,
+long zl_cli_app_gettoken(zl_cli_http *c, const zl_cli_app_choice *app, FILE *out, bool pretty,
                          zl_cli_reply *r, cJSON **answer, char **token);
 
 /*

@@ -170,7 +170,7 @@ int zl_cli_call(int argc, char **argv, FILE *out, FILE *err)
     unsigned long long v, timeout_s = 30;
     char *request = NULL, *token_esc = NULL, *body_text = NULL;
     cJSON *state = NULL, *body = NULL, *answer = NULL;
-    zl_cli_app app = {0};
+    zl_cli_app_choice app = {0};
     const char *endpoint;
     zl_cli_http c = {0};
     size_t len = 0;
