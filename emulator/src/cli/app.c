@@ -199,10 +199,8 @@ static int post_print(app_session *s, const char *endpoint, const char *body, bo
 {
     zl_cli_reply r = {0};
     cJSON *answer = NULL;
-    long code = zl_cli_app_post(&s->c, endpoint, s->token, body, 0, &r, &answer);
+    long code = zl_cli_app_post(&s->c, endpoint, s->token, body, out, pretty, 0, &r, &answer);
 
-    if (code != ZL_CLI_UNREACHABLE)
-        zl_cli_print_body(out, r.body, r.len, pretty);
     cJSON_Delete(answer);
     zl_cli_reply_cleanup(&r);
     return code == 0 ? ZL_CLI_OK : ZL_CLI_FAILED;

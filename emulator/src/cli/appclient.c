@@ -159,7 +159,7 @@ out:
 }
 
 long zl_cli_app_post(zl_cli_http *c, const char *endpoint, const char *token, const char *body,
-                     long quiet, zl_cli_reply *r, cJSON **answer)
+                     FILE *out, bool pretty, long quiet, zl_cli_reply *r, cJSON **answer)
 {
     char path[ZL_CLI_MAX_URL];
     long code;
@@ -169,6 +169,8 @@ long zl_cli_app_post(zl_cli_http *c, const char *endpoint, const char *token, co
     if (zl_cli_http_post(c, path, body, strlen(body), r) != 0)
         return ZL_CLI_UNREACHABLE;
     code = zl_cli_app_errcode(r, answer);
+    if (out)
+        zl_cli_print_body(out, r->body, r->len, pretty);
     if (code == ZL_CLI_NO_ERRCODE)
         fprintf(c->err, "zonelab %s: %s answered HTTP %ld without an errcode\n", c->cmd, endpoint,
                 r->status);

@@ -51,10 +51,11 @@ long zl_cli_app_gettoken(zl_cli_http *c, const zl_cli_app_choice *app, FILE *out
  * POSTs body (a NUL-terminated JSON text) to /cgi-bin/chatdata/<endpoint>?access_token=<token>
  * (token already URL-escaped). Returns the errcode, with the reply in *r and its JSON in
  * *answer (owned); ZL_CLI_UNREACHABLE (said on err); or ZL_CLI_NO_ERRCODE when the reply is
- * not an app-API reply (said on err). An errcode other than 0 and `quiet` is said on err as
+ * not an app-API reply. With out, the reply is printed there first (indented with pretty).
+ * Then a reply that is not one, or an errcode other than 0 and `quiet`, is said on err as
  * "<endpoint> answered errcode N".
  */
 long zl_cli_app_post(zl_cli_http *c, const char *endpoint, const char *token, const char *body,
-                     long quiet, zl_cli_reply *r, cJSON **answer);
+                     FILE *out, bool pretty, long quiet, zl_cli_reply *r, cJSON **answer);
 
 #endif

@@ -120,8 +120,8 @@ static int wait_result(zl_cli_http *c, const char *token, const char *jobid, lon
         !(text = cJSON_PrintUnformatted(body)))
         goto out;
     for (;;) {
-        code =
-            zl_cli_app_post(c, "async_program_result", token, text, ERRCODE_PENDING, &r, &answer);
+        code = zl_cli_app_post(c, "async_program_result", token, text, NULL, false, ERRCODE_PENDING,
+                               &r, &answer);
         cJSON_Delete(answer);
         if (code == ZL_CLI_UNREACHABLE)
             break;
@@ -239,10 +239,9 @@ int zl_cli_call(int argc, char **argv, FILE *out, FILE *err)
         goto out;
     }
     zl_cli_reply_cleanup(&r);
-    code = zl_cli_app_post(&c, endpoint, token_esc, body_text, 0, &r, &answer);
+    code = zl_cli_app_post(&c, endpoint, token_esc, body_text, out, pretty != NULL, 0, &r, &answer);
     if (code == ZL_CLI_UNREACHABLE)
         goto out;
-    zl_cli_print_body(out, r.body, r.len, pretty != NULL);
     if (code != 0) {
         if (is_protocol_code(code))
             print_diagnosis(&c, answer, journal_last);
