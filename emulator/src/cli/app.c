@@ -74,7 +74,8 @@ static void usage_gettoken(FILE *f)
     fputs("usage: zonelab app gettoken [options]\n"
           "\n"
           "GET /cgi-bin/gettoken?corpid=...&corpsecret=... as the app, and prints the reply\n"
-          "({errcode, errmsg, access_token, expires_in}). Each call gets a new token.\n"
+          "({errcode, errmsg, access_token, expires_in}): while the app's token is valid, the\n"
+          "same one with the seconds it has left, as WeCom does.\n"
           "\n"
           "  --token-only         print only the access_token (for T=$(...))\n" APP_FLAGS_TEXT
           "\n" APP_EXIT_TEXT,
