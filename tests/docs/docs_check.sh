@@ -207,7 +207,7 @@ for doc in "$SRC"/docs/*.md; do
             elif [ -e "$base.expect" ] && ! why=$(server_shows "$base.expect" "$work/server.log"); then
                 failed=$((failed + 1))
                 echo "FAIL $where: the server's output is not what the page shows: $why"
-                tail -n 30 "$work/server.log" | sed 's/^/    > /'
+                tail -n 30 "$work/server.log" | awk '{ print "    > " $0 }'
             else
                 [ -e "$base.expect" ] && checked=$((checked + 1))
                 echo "ok   $where (server)"
@@ -225,7 +225,7 @@ for doc in "$SRC"/docs/*.md; do
                 echo "FAIL $where: its output is not what the page shows: $why"
                 sed 's/^/    | /' "$sh"
                 echo "    output:"
-                tail -n 30 "$base.out" | sed 's/^/    > /'
+                tail -n 30 "$base.out" | awk '{ print "    > " $0 }'
                 continue
             fi
             [ -e "$base.expect" ] && checked=$((checked + 1))
@@ -235,7 +235,7 @@ for doc in "$SRC"/docs/*.md; do
             echo "FAIL $where:"
             sed 's/^/    | /' "$sh"
             echo "    output:"
-            tail -n 30 "$base.out" | sed 's/^/    > /'
+            tail -n 30 "$base.out" | awk '{ print "    > " $0 }'
         fi
     done
     stop_server
