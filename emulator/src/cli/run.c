@@ -782,18 +782,18 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
         print_tap(&R, next);
     if (R.repeating)
         print_flaky(&R, o.tap ? err : out);
-    if (R.repeating)
+    {
+        int all = R.passed + R.failed + R.errors + R.skipped;
+        char runs[48] = "";
+
+        if (R.repeating)
+            snprintf(runs, sizeof runs, ", %zu run%s", next, next == 1 ? "" : "s");
         fprintf(o.tap ? err : out,
-                "%d tests: %d passed, %d failed, %d errors, %d skipped (%zu files, %zu runs, "
-                "-j %u) in %.2f s\n",
-                R.passed + R.failed + R.errors + R.skipped, R.passed, R.failed, R.errors, R.skipped,
-                n_files, next, o.jobs, now_s() - t0);
-    else
-        fprintf(o.tap ? err : out,
-                "%d tests: %d passed, %d failed, %d errors, %d skipped (%zu files, "
-                "-j %u) in %.2f s\n",
-                R.passed + R.failed + R.errors + R.skipped, R.passed, R.failed, R.errors, R.skipped,
-                n_files, o.jobs, now_s() - t0);
+                "%d test%s: %d passed, %d failed, %d error%s, %d skipped (%zu file%s%s, -j %u) in "
+                "%.2f s\n",
+                all, all == 1 ? "" : "s", R.passed, R.failed, R.errors, R.errors == 1 ? "" : "s",
+                R.skipped, n_files, n_files == 1 ? "" : "s", runs, o.jobs, now_s() - t0);
+    }
     rc = R.failed || R.errors || R.passed == 0 ? ZL_CLI_FAILED : ZL_CLI_OK;
     if (o.junit && write_junit(o.junit, &R, next, now_s() - t0) != 0) {
         fprintf(err, "zonelab run: cannot write %s: %s\n", o.junit, strerror(errno));
