@@ -31,9 +31,16 @@ ui-deps: bootstrap
 	  cd tests/ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error; fi
 
 # The main job: the scenario suite against zone-demo, two files at a time, with the
-# report printed (docs/scenarios.md).
+# report printed (docs/scenarios.md); then where zonelab and zone-demo are, whatever the suite
+# said (docs/getting-started.md).
+BIN = $(CURDIR)/build/release/bin
 run: build-release
-	./build/release/emulator/zonelab run -j 2 scenarios
+	@echo './build/release/bin/zonelab run -j 2 scenarios'; \
+	./build/release/bin/zonelab run -j 2 scenarios; rc=$$?; \
+	echo; \
+	echo 'zonelab and zone-demo are in $(BIN). To call them by name, run:'; \
+	echo '  export PATH="$(BIN):$$PATH"'; \
+	exit $$rc
 
 test: build-dev interop-deps ui-deps
 	ctest --preset dev

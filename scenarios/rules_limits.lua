@@ -39,7 +39,7 @@ test("words: at most 20, each 1 to 32 characters", function()
     keyword = { word_list = { "x" } } }.errcode, 40058, "blacklist: at most 20 words")
 end)
 
-test("flags need words; some list is required; trim only with exact", function()
+test("flags need words; some list is required; trim is taken without exact", function()
   assert_eq(create { name = "r", keyword = { is_case_sensitive = 0 },
     semantics = { semantics_list = { 2 } } }.errcode, 710650)
   assert_eq(create { name = "r", keyword = { match_rule = 1, word_list = array() },
@@ -47,7 +47,9 @@ test("flags need words; some list is required; trim only with exact", function()
   assert_eq(create { name = "r" }.errcode, 710610)
   assert_eq(create { name = "r", keyword = { word_list = array() },
     semantics = { semantics_list = array() } }.errcode, 710610)
-  assert_eq(create { name = "r", keyword = { word_list = { "x" }, is_trim_msg = 1 } }.errcode, 40058)
+  -- is_trim_msg: "默认为否`仅match_rule=1时生效`" (doc 53346): taken, with no effect
+  -- (rules_vendor_examples.lua)
+  assert_eq(create { name = "r", keyword = { word_list = { "x" }, is_trim_msg = 1 } }.errcode, 0)
   assert_eq(create { name = "r", keyword = { word_list = { "x" }, is_trim_msg = 1,
     match_rule = 1 } }.errcode, 0)
   assert_eq(create { name = "r", keyword = { word_list = { "x" }, match_rule = 2 } }.errcode, 40058)
@@ -76,6 +78,8 @@ test("applicable range: scope checks and list limits", function()
   assert_eq(create(ranged { user = { id_list = { "nobody" } } }).errcode, 710608)
   assert_eq(create(ranged { external_contact = { id_list = { "wm_nobody" } } }).errcode, 710609)
   assert_eq(create(ranged { exclude_mobile = { mobile_list = { "555-1234" } } }).errcode, 710621)
+  assert_eq(create(ranged { exclude_mobile = { mobile_list = { "+8612345679876" } } }).errcode, 0,
+    "the page's own example (doc 53346)")
   assert_eq(create(ranged { exclude_bank_card = { bank_card_list = { "12ab" } } }).errcode, 710622)
   assert_eq(create(ranged { session_type = { session_type_list = { 3 } } }).errcode, 710615)
   assert_eq(create(ranged { msg_scope = 4 }).errcode, 40058)

@@ -30,6 +30,9 @@ static const command COMMANDS[] = {
     {"event", zl_cli_event, "push an event to a program of a running emulator"},
     {"messages", zl_cli_messages, "archive messages from a JSON file into a running emulator"},
     {"journal", zl_cli_journal, "follow or filter the journal of a running emulator"},
+    {"app", zl_cli_app,
+     "the app backend's side: gettoken, set-receive-callback, set-public-key,\n"
+     "post, inbox (zonelab app --help)"},
     {"check-protocol", zl_cli_check_protocol,
      "check a request_data against an ability protocol, offline"},
     {"replay", zl_cli_replay,

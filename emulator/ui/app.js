@@ -176,6 +176,9 @@
       case 'program/event_result':
         add(`event #${e.event_seq}`, e.instance, e.status ? `HTTP ${e.status}` : '');
         break;
+      case 'program/log':
+        add(e.level, e.instance, e.file ? `${e.file}:${e.line}` : '', '—', e.text);
+        break;
       case 'callback/program_notify':
         add(`notify_id ${e.notify_id}`, '→', e.target, e.outcome);
         break;
@@ -232,9 +235,14 @@
     for (const tr of $('rows').children) tr.hidden = !matches(tr);
   }
 
+  // Lines a program logs outside any request share the SDK's default req_id: not one request.
+  function grouped(e) {
+    return !!e.req_id && !/^0+$/.test(e.req_id);
+  }
+
   function remember(e) {
     entries.set(e.seq, e);
-    if (e.req_id) {
+    if (grouped(e)) {
       if (!byReq.has(e.req_id)) byReq.set(e.req_id, []);
       byReq.get(e.req_id).push(e.seq);
     }
@@ -254,7 +262,7 @@
   function forget(seq) {
     const e = entries.get(seq);
     entries.delete(seq);
-    if (e && e.req_id && byReq.has(e.req_id)) {
+    if (e && grouped(e) && byReq.has(e.req_id)) {
       const left = byReq.get(e.req_id).filter((s) => s !== seq);
       if (left.length) byReq.set(e.req_id, left);
       else byReq.delete(e.req_id);
@@ -333,7 +341,7 @@
     }
     const dl = el('dl', { class: 'kv' });
     const facts = [['virtual time', vdate(e.t)], ['face', e.face], ['kind', e.kind]];
-    for (const k of ['endpoint', 'api', 'ability_id', 'program_id', 'instance', 'corpid', 'agentid', 'req_id', 'notify_id', 'status', 'elapsed_ms', 'outcome', 'errcode']) {
+    for (const k of ['endpoint', 'api', 'ability_id', 'program_id', 'instance', 'corpid', 'agentid', 'req_id', 'notify_id', 'level', 'status', 'elapsed_ms', 'outcome', 'errcode']) {
       if (e[k] !== undefined && typeof e[k] !== 'object') facts.push([k, e[k]]);
     }
     for (const [k, v] of facts) dl.append(el('dt', { text: k }), el('dd', { text: v }));
@@ -342,7 +350,13 @@
     if (e.response !== undefined) box.append(...section('response (decrypted)', expand(e.response)));
     if (e.event !== undefined) box.append(...section('event', expand(e.event)));
     if (e.xml !== undefined) box.append(...section('xml (decrypted)', e.xml));
-    const related = (e.req_id && byReq.get(e.req_id)) || [];
+    const related = (grouped(e) && byReq.get(e.req_id)) || [];
+    // the program's log lines written for this request (the SDK puts its req_id in each)
+    const logs = related.map((s) => entries.get(s)).filter((o) => o && o !== e && o.face === 'program' && o.kind === 'log');
+    if (logs.length) {
+      const text = logs.map((o) => `${o.level} ${o.instance} ${o.file}:${o.line} ${o.text}`).join('\n');
+      box.append(el('h3', { text: `log lines of this request (${logs.length})` }), el('pre', { id: 'detail-logs', text }));
+    }
     if (related.length > 1) {
       const p = el('p', {}, 'same request: ');
       for (const s of related) {

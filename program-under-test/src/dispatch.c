@@ -542,6 +542,8 @@ static char *app_call(zd_app *a, const zd_request *rq)
 {
     const char *ab = rq->ability_id ? rq->ability_id : "";
 
+    ZONE_LOG_DEBUG("app call %.64s: %zu bytes of request_data, notify_id '%.40s'", ab,
+                   rq->data ? strlen(rq->data) : 0, rq->notify_id ? rq->notify_id : "");
     if (!strcmp(ab, "get_callback_data"))
         return get_callback_data(a, rq);
     if (!strncmp(ab, "invoke_", 7) && ab[7])

@@ -31,7 +31,7 @@ has() { grep -qF -- "$3" "$1.$2" || { cat "$1.$2" >&2; fail "$1: $2 lacks: $3"; 
 empty() { [ ! -s "$1.$2" ] || { cat "$1.$2" >&2; fail "$1: $2 should be empty"; }; }
 
 # --help and -h: usage on stdout, status 0, nothing on stderr
-for c in call event messages journal check-protocol crypto serve run; do
+for c in call event messages journal app check-protocol crypto serve run; do
     for h in --help -h; do
         run 0 "help-$c$h" "$zonelab" "$c" "$h"
         head -1 "help-$c$h.out" | grep -q "^usage: zonelab $c" ||
@@ -85,6 +85,41 @@ run 2 bad-twofiles "$zonelab" messages a.json b.json
 has bad-twofiles err "unexpected argument 'b.json'"
 run 2 bad-positional "$zonelab" journal extra
 step "usage errors exit 2 with the reason and the usage on stderr"
+
+# zonelab app: its commands' --help, and their usage errors
+run 0 help-app "$zonelab" app --help
+has help-app out "usage: zonelab app <command>"
+for c in gettoken set-receive-callback set-public-key post inbox; do
+    has help-app out "  $c"
+    run 0 "help-app-$c" "$zonelab" app "$c" --help
+    head -1 "help-app-$c.out" | grep -q "^usage: zonelab app $c" ||
+        fail "zonelab app $c --help does not start with its usage line"
+    has "help-app-$c" out "--url URL"
+    has "help-app-$c" out "exit status: 0"
+    empty "help-app-$c" err
+    run 2 "bad-app-$c" "$zonelab" app "$c" --no-such-flag
+    empty "bad-app-$c" out
+    has "bad-app-$c" err "zonelab app $c: unknown option '--no-such-flag'"
+    has "bad-app-$c" err "usage: zonelab app $c"
+done
+run 2 bad-app-none "$zonelab" app
+has bad-app-none err "zonelab app: give a command"
+run 2 bad-app-cmd "$zonelab" app set_receive_callback
+has bad-app-cmd err "zonelab app: unknown command 'set_receive_callback'"
+run 2 bad-app-key "$zonelab" app set-public-key
+has bad-app-key err "give the key with --file PEM (- for stdin)"
+run 2 bad-app-ver "$zonelab" app set-public-key --file k.pem --version 0
+has bad-app-ver err "--version must be a key version from 1, got '0'"
+run 2 bad-app-post "$zonelab" app post
+has bad-app-post err "give the endpoint's NAME"
+run 2 bad-app-post2 "$zonelab" app post 'get_log_level?x=1'
+run 2 bad-app-data "$zonelab" app post get_log_level --data '{}' --data-file x.json
+run 2 bad-app-both "$zonelab" app gettoken --secret s --agentid 1
+has bad-app-both err "give --secret or --agentid, not both"
+run 2 bad-app-timeout "$zonelab" app inbox --timeout 5
+has bad-app-timeout err "--timeout goes with --follow"
+run 2 bad-app-limit "$zonelab" app inbox --limit 0
+step "zonelab app: --help of every command, usage errors"
 
 # check-protocol: a match
 p='{"cursor":"","limit":0,"token":""}'

@@ -1,8 +1,8 @@
 #!/bin/bash
 # cli_serve.sh ZONELAB ZONE_DEMO WORK: zonelab call, event, messages and journal against
 # `zonelab serve --port 0` running the default world with zone-demo: request_data byte for
-# byte, async with --wait, a protocol mismatch, events, archiving, journal filters and
-# --follow stopped by signals, an unreachable emulator.
+# byte, async with --wait, a protocol mismatch, events, archiving, journal filters (a call's
+# log lines by its req_id) and --follow stopped by signals, an unreachable emulator.
 set -u
 zonelab=$1
 demo=$2
@@ -196,6 +196,26 @@ run 0 journal-or "$zonelab" journal --kind event --kind event_result --limit 3
 [ "$(grep -Ec '"kind":"event(_result)?"' journal-or.out)" -eq 3 ] ||
     fail "repeated --kind does not mean any of them"
 step "journal: --face, --kind, --field, --since, --limit"
+
+# a call's log lines: zone-demo's SDK writes them with the call's req_id; at the default
+# log_level 2 its INFO line is stored, its DBG line is not
+run 0 call-echo "$zonelab" call --ability echo_input --data '{"ability_id":"1","task_type":"t","msg":"m"}'
+run 0 journal-echo "$zonelab" journal --face app --kind call --field endpoint=sync_call_program \
+    --field 'request.request_data={"ability_id":"1","task_type":"t","msg":"m"}'
+lines_are journal-echo 1
+rid=$(sed -n 's/.*"req_id":"\([0-9a-f]*\)".*/\1/p' journal-echo.out)
+[ ${#rid} -eq 16 ] || fail "no req_id in the app call's entry"
+run 0 journal-log "$zonelab" journal --kind log --field "req_id=$rid"
+lines_are journal-log 1
+has journal-log out '"face":"program","kind":"log","program_id":"zone-demo","instance":"zone-demo/0","level":"INFO","req_id":"'"$rid"'","file":"dispatch.c"'
+has journal-log out '"text":"echo_input: 44 bytes"}'
+run 0 journal-log-dbg "$zonelab" journal --kind log --field "req_id=$rid" --field level=DBG
+lines_are journal-log-dbg 0
+run 0 journal-log-call "$zonelab" journal --field "req_id=$rid"
+[ "$(grep -c '"kind":"log"' journal-log-call.out)" -eq 1 ] &&
+    grep -q '"face":"program","kind":"call"' journal-log-call.out ||
+    fail "journal --field req_id= does not show the call with its log line"
+step "journal: a call's log lines by its req_id"
 
 # journal --follow: new entries only, until SIGTERM (status 0)
 "$zonelab" journal --follow --face app --field endpoint=sync_call_program \

@@ -18,7 +18,12 @@
 #   its reason, so the exceptions stay visible;
 # - `<!-- docs-test: file NAME -->` writes the next block (any language) to $WORK/NAME, and
 #   `<!-- docs-test: cd work -->` runs the next sh block in $WORK instead of the source folder;
+# - `<!-- docs-test: output -->` makes the next block (any language) the output the sh block
+#   before it must print: each of its non-blank lines must be a line of that block's output
+#   (stdout and stderr, or a server block's log), in the same order, others may come between;
+#   `...` in a line stands for any text, as the pages abridge;
 # - HOME is the file's $WORK, so `$HOME/.local` and the like stay inside the test.
+# DOCS_PAGES="cli getting-started" (page names without .md) runs only those pages.
 set -u
 set -m # every background job gets its own process group: stopping a server stops its children
 ZONELAB_DIR=$1
@@ -85,12 +90,58 @@ start_default_server() { # $1: work folder
     wait_ready
 }
 
+# shows EXPECTED OUTPUT: whether the non-blank lines of EXPECTED appear in OUTPUT in order
+# (see the rules above); else prints the first line that does not, and 1.
+shows() {
+    awk '
+        function fits(want, line,    parts, n, i, at) {
+            sub(/[ \t]+$/, "", want); sub(/[ \t]+$/, "", line)
+            n = split(want, parts, /\.\.\./)
+            if (n == 1) return want == line
+            if (substr(line, 1, length(parts[1])) != parts[1]) return 0
+            line = substr(line, length(parts[1]) + 1)
+            for (i = 2; i < n; i++) {
+                if (parts[i] == "") continue
+                if (!(at = index(line, parts[i]))) return 0
+                line = substr(line, at + length(parts[i]))
+            }
+            return length(line) >= length(parts[n]) &&
+                substr(line, length(line) - length(parts[n]) + 1) == parts[n]
+        }
+        NR == FNR { if ($0 ~ /[^ \t]/) want[++nw] = $0; next }
+        { got[++ng] = $0 }
+        END {
+            j = 1
+            for (i = 1; i <= nw; i++) {
+                while (j <= ng && !fits(want[i], got[j])) j++
+                if (j > ng) { print "no line of the output is: " want[i]; exit 1 }
+                j++
+            }
+        }
+    ' "$1" "$2"
+}
+
+# server_shows EXPECTED LOG: shows, given a server up to 15 s to print it (it answers before
+# it is done printing its banner).
+server_shows() {
+    local i
+    for i in $(seq 1 150); do
+        shows "$1" "$2" >/dev/null && return 0
+        sleep 0.1
+    done
+    shows "$1" "$2"
+}
+
 blocks=0
 skipped=0
+checked=0
 failed=0
 files=0
 for doc in "$SRC"/docs/*.md; do
     name=$(basename "$doc" .md)
+    if [ -n "${DOCS_PAGES:-}" ] && [[ " $DOCS_PAGES " != *" $name "* ]]; then
+        continue
+    fi
     # Split the file into its sh blocks: $dir/NNN.sh, with NNN.kind holding run|server|skip.
     dir="$WORK_ROOT/$name.blocks"
     mkdir -p "$dir"
@@ -99,17 +150,22 @@ for doc in "$SRC"/docs/*.md; do
         /^<!-- docs-test: cd work -->/ { mark = "work"; next }
         /^<!-- docs-test: skip/ { mark = "skip"; reason = $0; next }
         /^<!-- docs-test: file / { mark = "file"; fname = $4; next }
+        /^<!-- docs-test: output -->/ { mark = "output"; next }
         /^```/ && inb { inb = 0; close(out); mark = ""; next }
         /^```/ && mark == "file" { n++; out = sprintf("%s/%03d.file", dir, n); inb = 1
             print fname > (out ".name"); close(out ".name"); printf "" > out; mark = ""; next }
-        /^```sh[ \t]*$/ { n++; f = sprintf("%s/%03d", dir, n); out = f ".sh"; inb = 1
+        /^```/ && mark == "output" {
+            if (last == "") { print FILENAME ":" FNR ": an output block with no sh block before it" > "/dev/stderr"; bad = 1 }
+            out = (last == "" ? "/dev/null" : last ".expect"); inb = 1; printf "" > out; mark = ""; next }
+        /^```sh[ \t]*$/ { n++; f = sprintf("%s/%03d", dir, n); out = f ".sh"; inb = 1; last = f
             print (mark == "" ? "run" : mark) > (f ".kind"); close(f ".kind")
             if (mark == "skip") { print reason > (f ".reason"); close(f ".reason") }
             printf "" > out; mark = ""; next }
         /^```/ { mark = ""; next }
         inb { print >> out; next }
         /[^ \t]/ { mark = "" }
-    ' "$doc"
+        END { exit bad }
+    ' "$doc" || exit 1
     ls "$dir"/*.sh >/dev/null 2>&1 || continue
     files=$((files + 1))
     work="$WORK_ROOT/$name"
@@ -148,7 +204,12 @@ for doc in "$SRC"/docs/*.md; do
                 echo "FAIL $where: the server it starts did not answer" >&2
                 cat "$work/server.log" >&2
                 failed=$((failed + 1))
+            elif [ -e "$base.expect" ] && ! why=$(server_shows "$base.expect" "$work/server.log"); then
+                failed=$((failed + 1))
+                echo "FAIL $where: the server's output is not what the page shows: $why"
+                tail -n 30 "$work/server.log" | awk '{ print "    > " $0 }'
             else
+                [ -e "$base.expect" ] && checked=$((checked + 1))
                 echo "ok   $where (server)"
             fi
             continue
@@ -159,18 +220,27 @@ for doc in "$SRC"/docs/*.md; do
         [ "$kind" = work ] && cwd=$work
         if (cd "$cwd" && WORK="$work" HOME="$work" ZONELAB_URL="$URL" \
             timeout 600 bash -eu -o pipefail "$sh") >"$base.out" 2>&1; then
+            if [ -e "$base.expect" ] && ! why=$(shows "$base.expect" "$base.out"); then
+                failed=$((failed + 1))
+                echo "FAIL $where: its output is not what the page shows: $why"
+                sed 's/^/    | /' "$sh"
+                echo "    output:"
+                tail -n 30 "$base.out" | awk '{ print "    > " $0 }'
+                continue
+            fi
+            [ -e "$base.expect" ] && checked=$((checked + 1))
             echo "ok   $where ($((($(date +%s%N) - start) / 1000000)) ms)"
         else
             failed=$((failed + 1))
             echo "FAIL $where:"
             sed 's/^/    | /' "$sh"
             echo "    output:"
-            tail -n 30 "$base.out" | sed 's/^/    > /'
+            tail -n 30 "$base.out" | awk '{ print "    > " $0 }'
         fi
     done
     stop_server
 done
 
-echo "docs_check: $files files, $blocks blocks: $((blocks - skipped - failed)) ran," \
-    "$skipped skipped, $failed failed"
+echo "docs_check: $files files, $blocks blocks: $((blocks - skipped - failed)) ran" \
+    "($checked with the output the page shows), $skipped skipped, $failed failed"
 [ "$failed" -eq 0 ] && [ "$blocks" -gt 0 ]

@@ -1,5 +1,6 @@
 #!/bin/sh
-# install_check.sh SRC WORK: installs libzonesdk into a temporary prefix from a plain
+# install_check.sh SRC WORK: installs libzonesdk (and libzonelab_preload, which zonelab
+# preloads into the replicas it starts) into a temporary prefix from a plain
 # (unsanitised) build, then builds a tiny C program with `pkg-config --cflags --libs
 # zonesdk` (shared and --static) and a C++ program with find_package(zonesdk), and runs them.
 set -eu
@@ -15,11 +16,11 @@ prefix=$work/prefix
 # configured for /usr/local, installed elsewhere: zonesdk.pc and the CMake package relocate
 cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DZL_TESTS=OFF \
     -DCMAKE_INSTALL_PREFIX=/usr/local >"$work/build.log" 2>&1 || { cat "$work/build.log"; fail configure; }
-cmake --build "$work/build" --target zonesdk zonesdk_static >>"$work/build.log" 2>&1 ||
+cmake --build "$work/build" --target zonesdk zonesdk_static zonelab_preload >>"$work/build.log" 2>&1 ||
     { cat "$work/build.log"; fail build; }
 cmake --install "$work/build" --prefix "$prefix" >>"$work/build.log" 2>&1 || { cat "$work/build.log"; fail install; }
 for f in include/zonesdk/zone_sdk.h include/zonesdk/cpp_sdk.h lib/libzonesdk.so lib/libzonesdk.a \
-    lib/pkgconfig/zonesdk.pc lib/cmake/zonesdk/zonesdkConfig.cmake; do
+    lib/pkgconfig/zonesdk.pc lib/cmake/zonesdk/zonesdkConfig.cmake lib/libzonelab_preload.so; do
     [ -e "$prefix/$f" ] || fail "$f was not installed"
 done
 step "installed into $prefix"

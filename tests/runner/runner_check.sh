@@ -1,8 +1,9 @@
 #!/bin/sh
 # runner_check.sh ZONELAB BROKEN_DEMO SRC WORK: checks `zonelab run` itself: exit codes, text,
-# TAP and JUnit XML (validated against tests/runner/junit.xsd), --filter, --shard, a
-# deliberately broken program reported with a message a developer understands, and the
-# sandbox: require() of lib/, the locked globals and the old verb names (tests/runner/sandbox).
+# TAP and JUnit XML (validated against tests/runner/junit.xsd), --filter, --shard, --repeat,
+# --until-fail, a deliberately broken program reported with a message a developer
+# understands, and the sandbox: require() of lib/, the locked globals and the old verb names
+# (tests/runner/sandbox).
 set -u
 zonelab=$1
 broken=$2
@@ -47,8 +48,31 @@ grep -q "4 tests: 1 passed, 0 failed, 0 errors, 3 skipped" "$work/filter.out" ||
     { cat "$work/filter.out"; fail "--filter counts are wrong"; }
 "$zonelab" run --shard 2/2 tests/runner/sample >"$work/shard.out" 2>&1
 [ $? -eq 0 ] || { cat "$work/shard.out"; fail "--shard 2/2 should run passes.lua only"; }
-grep -q "(1 files" "$work/shard.out" || fail "--shard should run one file"
+grep -q "(1 file," "$work/shard.out" || fail "--shard should run one file"
 step "--filter and --shard"
+
+# --repeat N: each file N times, every run reported and counted, report files per run, and
+# the failed runs by file; --until-fail: no new run after a failed one (--repeat caps it)
+"$zonelab" run --repeat 3 -j 2 --report-dir "$work/report" tests/runner/sample \
+    >"$work/repeat.out" 2>&1
+[ $? -eq 1 ] || { cat "$work/repeat.out"; fail "--repeat must keep the exit code"; }
+grep -q "12 tests: 6 passed, 6 failed, 0 errors, 0 skipped (2 files, 6 runs, -j 2)" \
+    "$work/repeat.out" || { cat "$work/repeat.out"; fail "--repeat 3 does not count each run"; }
+grep -q "^ok   tests/runner/sample/passes.lua #3 (2 tests" "$work/repeat.out" &&
+    grep -q "tests/runner/sample/fails.lua: 3 of 3 runs failed (#1, #2, #3)" "$work/repeat.out" ||
+    { cat "$work/repeat.out"; fail "--repeat does not name the runs"; }
+[ -s "$work/report/tests_runner_sample_fails.lua.run3.journal.json" ] ||
+    fail "--repeat: no journal for the third run"
+"$zonelab" run --until-fail --report-dir "$work/report" tests/runner/sample \
+    >"$work/until.out" 2>&1
+[ $? -eq 1 ] && grep -q "(2 files, 1 run, -j 1)" "$work/until.out" ||
+    { cat "$work/until.out"; fail "--until-fail must stop after the first failed run"; }
+"$zonelab" run --until-fail --repeat 4 tests/runner/sample/passes.lua >"$work/until4.out" 2>&1 &&
+    grep -q "8 tests: 8 passed, 0 failed, 0 errors, 0 skipped (1 file, 4 runs" \
+        "$work/until4.out" || { cat "$work/until4.out"; fail "--repeat does not cap --until-fail"; }
+"$zonelab" run --repeat 0 tests/runner/sample >"$work/repeat0.out" 2>&1
+[ $? -eq 2 ] || { cat "$work/repeat0.out"; fail "--repeat 0 is not a usage error"; }
+step "--repeat and --until-fail"
 
 "$zonelab" run --program "exec '$broken' --data-dir \"\$ZONELAB_WORK_DIR/data\"" \
     --report-dir "$work/report" scenarios/notify_flow.lua >"$work/broken.out" 2>&1
@@ -99,7 +123,7 @@ step "--var NAME=VALUE: vars in the scenario, malformed ones refused"
 # prelude's globals, the old verb names as aliases, a failed load with its traceback
 "$zonelab" run --report-dir "$work/report" tests/runner/sandbox >"$work/sandbox.out" 2>&1
 [ $? -eq 1 ] || { cat "$work/sandbox.out"; fail "tests/runner/sandbox must fail (lock_load.lua)"; }
-grep -q "10 tests: 9 passed, 0 failed, 1 errors, 0 skipped (5 files" "$work/sandbox.out" ||
+grep -q "10 tests: 9 passed, 0 failed, 1 error, 0 skipped (5 files" "$work/sandbox.out" ||
     { cat "$work/sandbox.out"; fail "tests/runner/sandbox: wrong counts (or lib/ was run)"; }
 grep -q "^ok   tests/runner/sandbox/aliases.lua (2 tests" "$work/sandbox.out" ||
     { cat "$work/sandbox.out"; fail "an old verb name no longer works"; }

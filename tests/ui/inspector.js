@@ -4,8 +4,9 @@
 // whose event reaches zone-demo and whose program_notify reaches the fake app, a request that
 // does not match the ability's protocol); the timeline must show each of those, an entry must
 // open to its payloads and diagnosis, the clock button must move the state panel's clock, the
-// event form must push an event that then shows in the timeline, and errors must show. A
-// full-page screenshot is saved; zonelab must stop promptly while the page's stream is open.
+// event form must push an event that then shows in the timeline, and errors must show; a call
+// shows the log lines zone-demo wrote for it. A full-page screenshot is saved; zonelab must
+// stop promptly while the page's stream is open.
 // usage: node inspector.js <zonelab> <zone-demo> <screenshot.png>
 'use strict';
 const fs = require('fs');
@@ -272,6 +273,8 @@ async function main() {
   // ---- entries open to their payloads and diagnosis ----
   let detail = await openEntry(digestCall.seq);
   check(detail.includes('response (decrypted)') && detail.includes('by_msgtype') && detail.includes('"total": 22'), `the digest call's payload is not shown:\n${detail.slice(0, 600)}`);
+  // zone-demo logs the digest at INFO with the call's req_id: its line shows beside the call
+  check(/log lines of this request \(1\)\nINFO zone-demo\/0 dispatch\.c:\d+ digest: 22 messages/.test(detail), `the digest call's log line is not shown:\n${detail.slice(0, 1200)}`);
   detail = await openEntry(syncMsg.seq);
   check(detail.includes('next_cursor') && detail.includes('request (decrypted)'), `the sync_msg payloads are not shown:\n${detail.slice(0, 600)}`);
   detail = await openEntry(refused.seq);

@@ -1,6 +1,7 @@
 /* test_models: the model task APIs (api_models.c) called as the SDK face calls them, over the
  * default world on a frozen clock: the task's status on the virtual clock, msg_list checks,
- * default answers, scripted answers and tasks still pending when everything is freed. */
+ * default answers, scripted answers, tasks still pending when everything is freed, and tasks
+ * made in one millisecond listed in the order they were made. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -322,6 +323,36 @@ static void test_models_scripted_and_pending_at_free(void **state)
     cJSON_Delete(r);
 }
 
+/* Tasks made in one virtual millisecond are listed in the order they were made, not in the
+ * order of their random jobids. */
+static void test_models_same_millisecond_in_creation_order(void **state)
+{
+    fixture *f = *state;
+    char jobids[12][64];
+    cJSON *r = NULL, *t;
+    size_t i, n = sizeof jobids / sizeof *jobids;
+    bool sorted_by_id = true;
+
+    for (i = 0; i < n; i++)
+        created(invoke(f, "create_spam_task",
+                       "{\"msg_list\":[{\"msgid\":\"msg_0010\",\"encrypt_info\":{\"secret_key\":"
+                       "\"k\"}}]}"),
+                jobids[i]);
+    for (i = 1; i < n; i++)
+        sorted_by_id = sorted_by_id && strcmp(jobids[i - 1], jobids[i]) < 0;
+    assert_false(sorted_by_id); /* else the jobids' order would hide a wrong tie-break */
+    assert_int_equal(control(f, "tasks", NULL, &r), 200);
+    i = 0;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(r, "tasks"))
+    {
+        assert_true(i < n);
+        assert_string_equal(str(t, "jobid"), jobids[i]);
+        i++;
+    }
+    assert_int_equal(i, n);
+    cJSON_Delete(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +360,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_models_msg_list_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_models_sentiment_lexicon, setup, teardown),
         cmocka_unit_test_setup_teardown(test_models_scripted_and_pending_at_free, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_models_same_millisecond_in_creation_order, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

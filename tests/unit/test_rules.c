@@ -157,9 +157,12 @@ static void test_rules_exact_and_trim(void **state)
     assert_false(text_hits(state, tr, " re fund ", NULL));
     zl_rule_free(ex);
     zl_rule_free(tr);
-    /* trim only with exact matching */
-    rule(state, "{\"name\":\"r\",\"keyword\":{\"word_list\":[\"x\"],\"is_trim_msg\":1}}", false,
-         40058);
+    /* "仅match_rule=1时生效" (doc 53346): accepted without exact matching, and no effect */
+    tr = rule(state, "{\"name\":\"r\",\"keyword\":{\"word_list\":[\"refund\"],\"is_trim_msg\":1}}",
+              false, 0);
+    assert_true(text_hits(state, tr, " refund please", NULL));
+    assert_false(text_hits(state, tr, " re fund ", NULL));
+    zl_rule_free(tr);
 }
 
 static void test_rules_semantics(void **state)
@@ -178,6 +181,8 @@ static void test_rules_semantics(void **state)
     assert_false(text_hits(state, r, "1381234567 or 138123456789", NULL));
     assert_false(text_hits(state, r, "12812345678", NULL)); /* 1 then 3..9 */
     assert_false(text_hits(state, r, "excluded: 13900000000", NULL));
+    assert_false(text_hits(state, r, "excluded: +8613900000000", NULL));
+    assert_true(text_hits(state, r, "+8613812345678", &sem)); /* +86 and the number */
     assert_true(text_hits(state, r, "13900000000 and 13812345678", &sem));
     assert_true(text_hits(state, r, "write to Zhang.San+x@mail.example.cn.", &sem));
     assert_int_equal(sem, 1u << ZL_SEM_EMAIL);
@@ -204,6 +209,21 @@ static void test_rules_semantics(void **state)
     /* message kinds that cannot hit */
     assert_false(hits_full(state, r, 27, "zhangsan", "lisi", NULL, "{\"content\":\"13812345678\"}",
                            &kw, &sem));
+    zl_rule_free(r);
+}
+
+/* A whitelist entry with "+86" and one without are the same number. */
+static void test_rules_mobile_whitelist_plus86(void **state)
+{
+    zl_rule *r = rule(state,
+                      "{\"name\":\"r\",\"semantics\":{\"semantics_list\":[2]},"
+                      "\"applicable_range\":{\"exclude_mobile\":{\"mobile_list\":"
+                      "[\"+8613900000000\"]}}}",
+                      false, 0);
+
+    assert_false(text_hits(state, r, "call 13900000000", NULL));
+    assert_false(text_hits(state, r, "call +8613900000000", NULL));
+    assert_true(text_hits(state, r, "call 13900000001", NULL));
     zl_rule_free(r);
 }
 
@@ -290,6 +310,21 @@ static void test_rules_limits(void **state)
     rule(state, RANGE("{\"user\":{\"id_list\":[\"out\"]}}"), false, 710608);
     rule(state, RANGE("{\"external_contact\":{\"id_list\":[\"wm_nope\"]}}"), false, 710609);
     rule(state, RANGE("{\"exclude_mobile\":{\"mobile_list\":[\"12345\"]}}"), false, 710621);
+    /* the page's own example, "+8612345679876" (doc 53346); +86 may be left out; other
+     * countries with their code */
+    zl_rule_free(rule(state,
+                      RANGE("{\"exclude_mobile\":{\"mobile_list\":[\"+8612345679876\","
+                            "\"12345679876\",\"13800000000\",\"+85259123456\"]}}"),
+                      false, 0));
+    rule(state, RANGE("{\"exclude_mobile\":{\"mobile_list\":[\"+86123\"]}}"), false, 710621);
+    rule(state, RANGE("{\"exclude_mobile\":{\"mobile_list\":[\"+8623456789012\"]}}"), false,
+         710621);
+    rule(state, RANGE("{\"exclude_mobile\":{\"mobile_list\":[\"23456789012\"]}}"), false, 710621);
+    rule(state, RANGE("{\"exclude_mobile\":{\"mobile_list\":[\"+1234567\"]}}"), false, 710621);
+    rule(state, RANGE("{\"exclude_mobile\":{\"mobile_list\":[\"+8525912345612345\"]}}"), false,
+         710621);
+    rule(state, RANGE("{\"exclude_mobile\":{\"mobile_list\":[\"+86 13800000000\"]}}"), false,
+         710621);
     rule(state, RANGE("{\"exclude_bank_card\":{\"bank_card_list\":[\"12ab\"]}}"), false, 710622);
     rule(state, RANGE("{\"exclude_email\":{\"email_list\":[\"no-at-sign\"]}}"), false, 40058);
     rule(state, RANGE("{\"session_type\":{\"session_type_list\":[3]}}"), false, 710615);
@@ -396,6 +431,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rules_contains_and_case, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_exact_and_trim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_semantics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rules_mobile_whitelist_plus86, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_voice_transcript, setup, teardown),

@@ -61,6 +61,7 @@ typedef struct job {
     zl_app_rt *app;
     int status;
     int64_t created_ms, start_ms, due_ms, finished_ms;
+    uint64_t seq;   /* zl_emu_seq when made: orders jobs made in one millisecond */
     uint64_t timer; /* pending engine timer (ud = this job), 0 none */
     size_t msg_ids, tokens[N_TOKENS];
     bool scripted;
@@ -492,6 +493,7 @@ static cJSON *api_create_chatdata_export_job(zl_sdk_ctx *x)
     j->app = x->app;
     j->status = ST_WAITING;
     j->created_ms = now;
+    j->seq = zl_emu_seq(x->emu);
     j->start_ms = now + s->emu->opt.export.waiting_ms;
     j->due_ms = j->start_ms + s->emu->opt.export.running_ms;
     j->msg_ids = t.msg_ids;
@@ -724,7 +726,7 @@ static int by_creation(const void *a, const void *b)
 
     if (x->created_ms != y->created_ms)
         return x->created_ms < y->created_ms ? -1 : 1;
-    return strcmp(x->jobid, y->jobid);
+    return x->seq < y->seq ? -1 : x->seq > y->seq; /* not the jobid: it is random */
 }
 
 /* GET /_zonelab/export: settings, rules, quotas used today and the jobs, oldest first. */

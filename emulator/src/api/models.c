@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/kb.h"
+#include "core/grow.h"
 #include "api/models.h"
 #include "api/models_int.h"
 #include "wecom/errcode.h"
@@ -250,22 +251,55 @@ static void settle(task *t)
     zl_models_finish(t);
 }
 
+int zl_models_by_creation(const void *a, const void *b)
+{
+    const task *x = *(const task *const *)a, *y = *(const task *const *)b;
+
+    if (x->created_ms != y->created_ms)
+        return x->created_ms < y->created_ms ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq; /* not the jobid: it is random */
+}
+
 static int task_expired(const char *key, void *value, void *ud)
 {
     task *t = value;
     const int64_t *cut = ud;
 
     (void)key;
-    if (own(t->model))
-        zl_models_own_settle(t);
     return t->phase >= PH_DONE && t->finished_ms <= *cut && !t->calling;
 }
 
-/* Finished tasks are kept opt.job_ttl_s (24 h), as async jobs are. */
+typedef struct due_list {
+    task **v;
+    size_t n, cap;
+} due_list;
+
+static int own_due(const char *key, void *value, void *ud)
+{
+    task *t = value;
+    due_list *d = ud;
+
+    (void)key;
+    if (own(t->model) && zl_models_own_overdue(t) &&
+        zl_grow(&d->v, &d->cap, d->n, sizeof *d->v, 8) == 0)
+        d->v[d->n++] = t;
+    return 0;
+}
+
+/* Finished tasks are kept opt.job_ttl_s (24 h), as async jobs are. Own tasks whose job is
+ * gone end first, oldest first (each ending is journaled), not in the map's order. */
 static void sweep(struct zl_models *m)
 {
     int64_t cut = zl_emu_now_ms(m->emu) - m->emu->opt.job_ttl_s * 1000;
+    due_list d = {0};
+    size_t i;
 
+    zl_strmap_sweep(m->tasks, own_due, &d);
+    if (d.n > 1)
+        qsort(d.v, d.n, sizeof *d.v, zl_models_by_creation);
+    for (i = 0; i < d.n; i++)
+        zl_models_own_settle(d.v[i]);
+    free(d.v);
     zl_strmap_sweep(m->tasks, task_expired, &cut);
 }
 
@@ -503,6 +537,7 @@ cJSON *zl_models_task_keep(sdk_ctx *x, struct zl_models *m, task *t)
     } while (zl_strmap_get(m->tasks, t->jobid));
     if (zl_strmap_put(m->tasks, t->jobid, t) != 0)
         return zl_sdk_err(x, -1, "out of memory");
+    t->seq = zl_emu_seq(x->emu);
     return NULL;
 }
 

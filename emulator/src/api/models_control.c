@@ -411,20 +411,11 @@ static unsigned control_knowledge(struct zl_models *m, const cJSON *body, cJSON 
     return 200;
 }
 
-static int by_creation(const void *a, const void *b)
-{
-    const task *x = *(const task *const *)a, *y = *(const task *const *)b;
-
-    if (x->created_ms != y->created_ms)
-        return x->created_ms < y->created_ms ? -1 : 1;
-    return strcmp(x->jobid, y->jobid);
-}
-
 /* GET /_zonelab/models: configuration, rules and tasks. */
 static unsigned control_list(struct zl_models *m, cJSON **reply, char *why, size_t whylen)
 {
     size_t n;
-    void **v = zl_strmap_values(m->tasks, by_creation, &n);
+    void **v = zl_strmap_values(m->tasks, zl_models_by_creation, &n);
     cJSON *tasks;
     size_t i, rules = 0;
     rule *r;

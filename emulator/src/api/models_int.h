@@ -103,6 +103,7 @@ typedef struct task {
     zl_app_rt *app;
     int phase;
     int64_t created_ms, due_ms, finished_ms;
+    uint64_t seq;     /* zl_emu_seq when kept: orders tasks made in one millisecond */
     int64_t start_ms; /* when it runs: created_ms, or later when the per-minute quota delays it */
     bool over_minute; /* over the general model's per-minute budget, not delayed: it fails */
     uint64_t timer;   /* pending engine timer (ud = this task), 0 none */
@@ -190,8 +191,11 @@ cJSON *zl_models_kb_arg(sdk_ctx *x, bool required, cJSON *args);
 bool zl_models_well_formed_ability(const char *s);
 /* A new task of model k for the calling app (NULL when memory ran out). */
 task *zl_models_task_new(sdk_ctx *x, struct zl_models *m, model_kind k);
-/* Gives t a fresh jobid and keeps it (m->tasks owns it from then on): NULL, or the reply. */
+/* Gives t a fresh jobid and its creation number and keeps it (m->tasks owns it from then on):
+ * NULL, or the reply. */
 cJSON *zl_models_task_keep(sdk_ctx *x, struct zl_models *m, task *t);
+/* qsort order of task pointers: oldest first (created_ms, then the creation number). */
+int zl_models_by_creation(const void *a, const void *b);
 /* A create_* reply: the jobid, the duplicates and any unknown tag groups (both taken). */
 cJSON *zl_models_created(sdk_ctx *x, const task *t, cJSON *fails, cJSON *unknown);
 
@@ -244,7 +248,9 @@ void zl_models_take_rules(struct zl_models *m, task *t);
 
 /* create_model_task (k M_MODEL) and create_program_task (M_PROGRAM): the reply (owned). */
 cJSON *zl_models_create_own(sdk_ctx *x, model_kind k);
-/* A running own task whose job is gone (24 h without a report) fails with 710638. */
+/* Whether t is a running own task whose job is gone (24 h without a report). */
+bool zl_models_own_overdue(const task *t);
+/* An overdue own task (above) fails with 710638. */
 void zl_models_own_settle(task *t);
 /* get_model_task_result / get_program_task_result of own task t: the reply (owned). */
 cJSON *zl_models_result_own(sdk_ctx *x, task *t);

@@ -255,6 +255,7 @@ static void own_dispatch(task *t)
     job->prog = t->target;
     job->ability = t->ability;
     job->created_ms = zl_emu_now_ms(emu);
+    job->seq = zl_emu_seq(emu);
     job->task = true;
     job->dispatching = true;
     if (zl_strmap_put(emu->jobs, job->jobid, job) != 0) {
@@ -364,18 +365,22 @@ void zl_models_on_report(zl_emu *emu, const zl_job *job)
         own_end(t, job, 0);
 }
 
+bool zl_models_own_overdue(const task *t)
+{
+    return t->phase == PH_RUNNING && !t->calling &&
+           (!zl_strmap_get(t->m->emu->job_infos, t->job_info) ||
+            zl_emu_now_ms(t->m->emu) - t->created_ms > t->m->emu->opt.job_ttl_s * 1000);
+}
+
 void zl_models_own_settle(task *t)
 {
     zl_job *job;
 
-    if (t->phase != PH_RUNNING || t->calling)
+    if (!zl_models_own_overdue(t))
         return;
-    job = zl_strmap_get(t->m->emu->job_infos, t->job_info);
-    if (!job || zl_emu_now_ms(t->m->emu) - t->created_ms > t->m->emu->opt.job_ttl_s * 1000) {
-        if (job)
-            job->state = 2;
-        own_end(t, NULL, 710638);
-    }
+    if ((job = zl_strmap_get(t->m->emu->job_infos, t->job_info)))
+        job->state = 2;
+    own_end(t, NULL, 710638);
 }
 
 cJSON *zl_models_result_own(sdk_ctx *x, task *t)

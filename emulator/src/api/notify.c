@@ -10,11 +10,23 @@
 #include "wecom/errcode.h"
 #include "wecom/protocol.h"
 
+/* The first control byte of s (below 0x20, or 0x7f), or NULL. */
+static const char *control_byte(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return s;
+    return NULL;
+}
+
+/* "不超过64字节" (doc 53408): 64 bytes, or 128 with opt.notify_strict_64 off (the app side's
+ * NotifyId bound, doc 53360). A control byte cannot travel in the app's XML callback: refused
+ * rather than answered "ok" and dropped. */
 static cJSON *api_spec_notify_app(zl_sdk_ctx *x)
 {
     zl_emu *emu = x->emu;
     const cJSON *sv = cJSON_GetObjectItemCaseSensitive(x->req, "notify_scene");
-    const char *nid;
+    const char *nid, *bad;
     char gen[40];
     zl_notify *n;
     int scene = -1;
@@ -23,9 +35,13 @@ static cJSON *api_spec_notify_app(zl_sdk_ctx *x)
     if ((e = zl_sdk_opt_str(x, "notify_id", 4096, &nid)))
         return e;
     if (nid && strlen(nid) > (emu->opt.notify_strict_64 ? 64u : 128u))
-        return zl_sdk_err(x, 40058,
-                          emu->opt.notify_strict_64 ? "notify_id is longer than 64 bytes"
-                                                    : "notify_id is longer than 128 bytes");
+        return zl_sdk_errf(x, 40058, "notify_id is %zu bytes, longer than %u (doc 53408)",
+                           strlen(nid), emu->opt.notify_strict_64 ? 64u : 128u);
+    if (nid && (bad = control_byte(nid)))
+        return zl_sdk_errf(x, 40058,
+                           "notify_id holds control byte 0x%02x at byte %zu: it could not reach "
+                           "the app in program_notify",
+                           (unsigned)(unsigned char)*bad, (size_t)(bad - nid));
     if (!nid || !*nid) {
         zl_engine_random_hex(emu->engine, gen, 16);
         nid = gen;
@@ -42,13 +58,18 @@ static cJSON *api_spec_notify_app(zl_sdk_ctx *x)
                      .replica = x->replica,
                      .replica_known = x->replica_known,
                      .agentid = x->app->app->agentid,
-                     .expires_ms = zl_emu_now_ms(emu) + emu->opt.notify_ttl_s * 1000};
+                     .expires_ms = zl_emu_now_ms(emu) + emu->opt.notify_ttl_s * 1000,
+                     .seq = zl_emu_seq(emu)};
     if (zl_strmap_put(emu->notify_ids, nid, n) != 0) {
         free(n);
         return zl_sdk_err(x, -1, "out of memory");
     }
-    if (emu->notify_out)
-        zl_appnotify_program_notify(emu->notify_out, x->app->corp->corpid, x->app->app, nid, scene);
+    if (emu->notify_out && zl_appnotify_program_notify(emu->notify_out, x->app->corp->corpid,
+                                                       x->app->app, nid, scene) != 0) {
+        zl_strmap_del(emu->notify_ids, nid); /* nothing was done: no id either */
+        return zl_sdk_errf(x, -1, "program_notify to app %u could not be sent",
+                           (unsigned)x->app->app->agentid);
+    }
     reply = zl_errcode_reply(0, NULL, NULL);
     cJSON_AddStringToObject(reply, "notify_id", nid);
     return reply;

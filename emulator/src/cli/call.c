@@ -2,7 +2,6 @@
  * terminal: gettoken with the app's corpsecret, the call, and with --wait the polled result. */
 #include "cli/client.h"
 
-#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "cli/appclient.h"
 #include "cli/http.h"
 #include "cli/opts.h"
 
@@ -18,9 +18,6 @@
 
 /* WeCom's "job still waiting" answer of async_program_result (emulator default). */
 #define ERRCODE_PENDING 710642
-/* Not errcodes (WeCom's are ints): a reply without one, and no reply at all. */
-#define NO_ERRCODE  LONG_MIN
-#define UNREACHABLE (LONG_MIN + 1)
 
 static void usage(FILE *f)
 {
@@ -56,102 +53,6 @@ static void usage(FILE *f)
           "is still printed; a protocol errcode adds zonelab's diagnosis on stderr); 2 usage\n"
           "error.\n",
           f);
-}
-
-/* The app the call is made as: --secret, else an app of the state. */
-typedef struct call_app {
-    const char *corpid;
-    const char *secret;
-    const char *program_id;
-} call_app;
-
-static int pick_app(zl_cli_http *c, const cJSON *state, const char *corpid, const char *secret,
-                    const char *agentid_s, call_app *app)
-{
-    const cJSON *corps = cJSON_GetObjectItemCaseSensitive(state, "corps");
-    const cJSON *apps = cJSON_GetObjectItemCaseSensitive(state, "apps");
-    const cJSON *progs = cJSON_GetObjectItemCaseSensitive(state, "programs");
-    const char *first_corp = zl_json_str(cJSON_GetArrayItem(corps, 0), "corpid");
-    unsigned long long agentid = 0;
-    const cJSON *a, *p;
-
-    if (agentid_s)
-        zl_cli_parse_u64(agentid_s, UINT32_MAX, &agentid);
-    app->corpid = corpid;
-    app->secret = secret;
-    if (secret) {
-        cJSON_ArrayForEach(a, apps)
-        {
-            const char *s = zl_json_str(a, "secret");
-
-            if (!app->corpid && s && !strcmp(s, secret))
-                app->corpid = zl_json_str(a, "corpid");
-        }
-    } else {
-        cJSON_ArrayForEach(a, apps)
-        {
-            const char *ac = zl_json_str(a, "corpid");
-            const cJSON *ag = cJSON_GetObjectItemCaseSensitive(a, "agentid");
-
-            if (!ac || !zl_json_str(a, "secret") || !cJSON_IsNumber(ag))
-                continue;
-            if (corpid ? strcmp(ac, corpid) != 0
-                       : !agentid_s && (!first_corp || strcmp(ac, first_corp) != 0))
-                continue;
-            if (agentid_s && ag->valuedouble != (double)agentid)
-                continue;
-            app->corpid = ac;
-            app->secret = zl_json_str(a, "secret");
-            break;
-        }
-        if (!app->secret) {
-            fprintf(c->err, "zonelab %s: the emulator has no app", c->cmd);
-            if (agentid_s)
-                fprintf(c->err, " with agentid %s", agentid_s);
-            if (corpid)
-                fprintf(c->err, " in corp %s", corpid);
-            fputs(" (its apps:", c->err);
-            cJSON_ArrayForEach(a, apps)
-            {
-                const cJSON *ag = cJSON_GetObjectItemCaseSensitive(a, "agentid");
-
-                fprintf(c->err, " %s/%.0f",
-                        zl_json_str(a, "corpid") ? zl_json_str(a, "corpid") : "?",
-                        cJSON_IsNumber(ag) ? ag->valuedouble : 0.0);
-            }
-            fputs(")\n", c->err);
-            return -1;
-        }
-    }
-    if (!app->corpid)
-        app->corpid = first_corp;
-    if (!app->corpid) {
-        fprintf(c->err, "zonelab %s: the emulator has no corp; give --corpid\n", c->cmd);
-        return -1;
-    }
-    cJSON_ArrayForEach(p, progs)
-    {
-        const char *pc = zl_json_str(p, "corpid");
-
-        if (!app->program_id && pc && !strcmp(pc, app->corpid))
-            app->program_id = zl_json_str(p, "program_id");
-    }
-    return 0;
-}
-
-/* The errcode of an app-API reply; NO_ERRCODE when the reply is not one (an HTTP error, not
- * JSON). */
-static long app_errcode(const zl_cli_reply *r, cJSON **json)
-{
-    cJSON *j = cJSON_ParseWithLength(r->body, r->len);
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "errcode");
-    long v = r->status == 200 && cJSON_IsNumber(code) ? (long)code->valuedouble : NO_ERRCODE;
-
-    if (json)
-        *json = j;
-    else
-        cJSON_Delete(j);
-    return v;
 }
 
 static bool is_protocol_code(long code)
@@ -203,30 +104,6 @@ out:
     zl_cli_reply_cleanup(&r);
 }
 
-/*
- * POSTs body to /cgi-bin/chatdata/<endpoint>. Returns the errcode (the reply in *r, its JSON in
- * *answer), UNREACHABLE (said on err), or NO_ERRCODE when the reply is not an app-API reply
- * (said on err).
- */
-static long post_app(zl_cli_http *c, const char *endpoint, const char *token, const char *body,
-                     zl_cli_reply *r, cJSON **answer)
-{
-    char path[ZL_CLI_MAX_URL];
-    long code;
-
-    *answer = NULL;
-    snprintf(path, sizeof path, "/cgi-bin/chatdata/%s?access_token=%s", endpoint, token);
-    if (zl_cli_http_post(c, path, body, strlen(body), r) != 0)
-        return UNREACHABLE;
-    code = app_errcode(r, answer);
-    if (code == NO_ERRCODE)
-        fprintf(c->err, "zonelab %s: %s answered HTTP %ld without an errcode\n", c->cmd, endpoint,
-                r->status);
-    else if (code != 0 && code != ERRCODE_PENDING)
-        fprintf(c->err, "zonelab %s: %s answered errcode %ld\n", c->cmd, endpoint, code);
-    return code;
-}
-
 /* Polls async_program_result for jobid until it is not 710642 or the deadline passes; prints
  * the last answer. */
 static int wait_result(zl_cli_http *c, const char *token, const char *jobid, long timeout_s,
@@ -243,9 +120,10 @@ static int wait_result(zl_cli_http *c, const char *token, const char *jobid, lon
         !(text = cJSON_PrintUnformatted(body)))
         goto out;
     for (;;) {
-        code = post_app(c, "async_program_result", token, text, &r, &answer);
+        code = zl_cli_app_post(c, "async_program_result", token, text, NULL, false, ERRCODE_PENDING,
+                               &r, &answer);
         cJSON_Delete(answer);
-        if (code == UNREACHABLE)
+        if (code == ZL_CLI_UNREACHABLE)
             break;
         if (code != ERRCODE_PENDING || zl_cli_now_ms() >= deadline) {
             zl_cli_print_body(out, r.body, r.len, pretty);
@@ -290,11 +168,10 @@ int zl_cli_call(int argc, char **argv, FILE *out, FILE *err)
     };
     const zl_cli_cmd cmd = {.name = "call", .usage = usage, .opts = opts};
     unsigned long long v, timeout_s = 30;
-    char *request = NULL, *token_esc = NULL, *body_text = NULL, *q_corp = NULL, *q_secret = NULL;
+    char *request = NULL, *token_esc = NULL, *body_text = NULL;
     cJSON *state = NULL, *body = NULL, *answer = NULL;
-    call_app app = {0};
+    zl_cli_app_choice app = {0};
     const char *endpoint;
-    char path[ZL_CLI_MAX_URL];
     zl_cli_http c = {0};
     size_t len = 0;
     double journal_last = 0;
@@ -338,7 +215,7 @@ int zl_cli_call(int argc, char **argv, FILE *out, FILE *err)
         cJSON_GetObjectItemCaseSensitive(state, "journal"), "last"));
     if (journal_last != journal_last) /* NaN: no journal count */
         journal_last = 0;
-    if (pick_app(&c, state, corpid, secret, agentid, &app) != 0)
+    if (zl_cli_app_pick(&c, state, corpid, secret, agentid, &app) != 0)
         goto out;
     if (program_id)
         app.program_id = program_id;
@@ -346,21 +223,7 @@ int zl_cli_call(int argc, char **argv, FILE *out, FILE *err)
         fprintf(err, "zonelab call: the corp %s has no program; give --program-id\n", app.corpid);
         goto out;
     }
-    /* gettoken */
-    if (!(q_corp = zl_cli_http_escape(&c, app.corpid)) ||
-        !(q_secret = zl_cli_http_escape(&c, app.secret)))
-        goto out;
-    snprintf(path, sizeof path, "/cgi-bin/gettoken?corpid=%s&corpsecret=%s", q_corp, q_secret);
-    if (zl_cli_http_get(&c, path, &r) != 0)
-        goto out;
-    if ((code = app_errcode(&r, &answer)) != 0) {
-        zl_cli_print_body(out, r.body, r.len, pretty != NULL);
-        fprintf(err, "zonelab call: gettoken for corp %s answered %s%ld\n", app.corpid,
-                code == NO_ERRCODE ? "HTTP " : "errcode ", code == NO_ERRCODE ? r.status : code);
-        goto out;
-    }
-    if (!zl_json_str(answer, "access_token") ||
-        !(token_esc = zl_cli_http_escape(&c, zl_json_str(answer, "access_token"))))
+    if (zl_cli_app_gettoken(&c, &app, out, pretty != NULL, &r, &answer, &token_esc) != 0)
         goto out;
     cJSON_Delete(answer);
     answer = NULL;
@@ -376,10 +239,9 @@ int zl_cli_call(int argc, char **argv, FILE *out, FILE *err)
         goto out;
     }
     zl_cli_reply_cleanup(&r);
-    code = post_app(&c, endpoint, token_esc, body_text, &r, &answer);
-    if (code == UNREACHABLE)
+    code = zl_cli_app_post(&c, endpoint, token_esc, body_text, out, pretty != NULL, 0, &r, &answer);
+    if (code == ZL_CLI_UNREACHABLE)
         goto out;
-    zl_cli_print_body(out, r.body, r.len, pretty != NULL);
     if (code != 0) {
         if (is_protocol_code(code))
             print_diagnosis(&c, answer, journal_last);
@@ -401,8 +263,6 @@ out:
     cJSON_Delete(body);
     cJSON_Delete(state);
     cJSON_free(body_text);
-    curl_free(q_corp);
-    curl_free(q_secret);
     curl_free(token_esc);
     free(request);
     zl_cli_http_cleanup(&c);

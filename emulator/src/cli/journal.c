@@ -167,7 +167,7 @@ int zl_cli_journal(int argc, char **argv, FILE *out, FILE *err)
     }
     while (!(follow && zl_cli_stopped())) {
         const cJSON *e, *entries;
-        int count = 0;
+        int count = 0, more;
 
         snprintf(path, sizeof path, "/_zonelab/journal?since=%llu&limit=%d", since, JOURNAL_PAGE);
         if (zl_cli_http_get(&c, path, &r) != 0) {
@@ -208,10 +208,12 @@ int zl_cli_journal(int argc, char **argv, FILE *out, FILE *err)
             }
         }
         fflush(out);
+        more =
+            count >= JOURNAL_PAGE || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(page, "more"));
         cJSON_Delete(page);
         page = NULL;
-        if (count >= JOURNAL_PAGE)
-            continue; /* more are waiting */
+        if (more)
+            continue; /* more are waiting (a page is cut at its count or its bytes) */
         if (!follow)
             break;
         zl_cli_sleep_ms(POLL_MS);

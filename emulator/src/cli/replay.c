@@ -234,20 +234,25 @@ static int wait_listening(replay *rp, char *msg, size_t cap)
             const zl_replica *r = &rp->prog->replicas[i];
 
             if (r->exited) {
-                snprintf(msg, cap,
-                         "%s exited (%s %d) before it listened on port %u; its log is in %.512s",
-                         r->instance, r->exit_code > 128 ? "signal" : "exit code",
-                         r->exit_code > 128 ? r->exit_code - 128 : r->exit_code, r->port,
-                         rp->work_dir);
+                zl_emu_replica_diagnose(rp->emu, r, 8, msg, cap);
                 return -1;
             }
-            ready += (size_t)zl_emu_port_open(r->port);
+            ready += (size_t)zl_emu_replica_listening(&rp->prog->replicas[i]);
         }
         if (ready == rp->prog->replica_count)
             return 0;
         if (zl_cli_now_ms() > deadline) {
-            snprintf(msg, cap, "%zu of %zu replicas of %s listen after %d ms; logs in %.512s",
-                     ready, rp->prog->replica_count, rp->program_id, START_MS, rp->work_dir);
+            int n =
+                snprintf(msg, cap,
+                         "%zu of %zu replicas of %s listen after %d ms (logs in "
+                         "%.512s); ",
+                         ready, rp->prog->replica_count, rp->program_id, START_MS, rp->work_dir);
+
+            for (i = 0; i < rp->prog->replica_count && rp->prog->replicas[i].listened; i++)
+                ;
+            if (n > 0 && (size_t)n < cap && i < rp->prog->replica_count)
+                zl_emu_replica_diagnose(rp->emu, &rp->prog->replicas[i], 0, msg + n,
+                                        cap - (size_t)n);
             return -1;
         }
         zl_engine_turn(rp->engine, 5);

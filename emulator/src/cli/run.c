@@ -3,6 +3,7 @@
  * come back as JSON over a pipe and are reported as text, TAP and JUnit XML. */
 #define _GNU_SOURCE
 #include "cli/run.h"
+#include "core/grow.h"
 #include "core/json.h"
 
 #include <ctype.h>
@@ -27,25 +28,52 @@
 
 #define MAX_FILES 4096
 
+#define MAX_REPEAT 1000000
+
 typedef struct run_opts {
     unsigned jobs, shard_k, shard_n;
+    unsigned long repeat; /* runs of each file; 0 (--until-fail without --repeat): no cap */
     const char *filter, *junit, *report_dir, *program;
     const char *vars[64]; /* --var NAME=VALUE */
     size_t n_vars;
     uint64_t seed;
     long step_ms, scenario_ms;
-    bool tap, keep;
+    bool tap, keep, until_fail;
 } run_opts;
 
+/* One run of one file in its child process. Runs are numbered round by round: run r is
+ * file r % n_files in round r / n_files + 1. */
 typedef struct job {
     const char *file;
+    size_t run;
+    unsigned long round; /* 1-based */
     pid_t pid;
-    int fd;
+    int fd; /* -1 when the slot is free */
     char *out;
     size_t len, cap;
     char work[PATH_MAX];
-    cJSON *result;
 } job;
+
+/* The failed runs of one file, for the flakiness summary of repeated runs. */
+typedef struct file_tally {
+    size_t runs, failed;
+    unsigned long rounds[8]; /* the first failed rounds */
+} file_tally;
+
+/* Everything the runner's loop and its reports share. */
+typedef struct runner {
+    const run_opts *o;
+    char *const *files;
+    size_t n_files;
+    size_t total;    /* runs to make; SIZE_MAX: until one fails */
+    cJSON **results; /* by run, kept for --tap and --junit only */
+    size_t results_cap;
+    file_tally *tally; /* by file */
+    int passed, failed, errors, skipped;
+    bool repeating; /* more than one run of a file: lines and report files name the round */
+    bool stop;      /* --until-fail saw a failure: start nothing more */
+    FILE *out, *err;
+} runner;
 
 static void usage(FILE *f)
 {
@@ -64,7 +92,10 @@ static void usage(FILE *f)
           "  --tap                 print TAP instead of text\n"
           "  --junit FILE          also write JUnit XML to FILE\n"
           "  --report-dir DIR      where journals of failed scenarios go (default zonelab-report)\n"
-          "  --keep                keep each scenario's work folder (logs, program data)\n",
+          "  --keep                keep each scenario's work folder (logs, program data)\n"
+          "  --repeat N            run each file N times (each run is counted and reported)\n"
+          "  --until-fail          run the files again and again until a run fails (at most\n"
+          "                        --repeat N times each when given, else without end)\n",
           f);
 }
 
@@ -266,6 +297,13 @@ static const char *str(const cJSON *o, const char *k)
     return s ? s : "";
 }
 
+static double num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, k);
+
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
 static const char *base(const char *path)
 {
     const char *s = strrchr(path, '/');
@@ -287,8 +325,9 @@ static const char *flat(const char *path, char *out, size_t n)
     return out;
 }
 
-/* Writes the journal and program log of a failed scenario next to the report. */
-static void write_failure(const cJSON *r, const run_opts *o, FILE *err)
+/* Writes the journal and program log of a failed scenario next to the report; suffix ("" or
+ * ".runN") tells repeated runs of one file apart. */
+static void write_failure(const cJSON *r, const run_opts *o, const char *suffix, FILE *err)
 {
     const cJSON *jr = cJSON_GetObjectItem(r, "journal");
     const char *log = str(r, "program_log");
@@ -298,8 +337,8 @@ static void write_failure(const cJSON *r, const run_opts *o, FILE *err)
 
     mkdir(o->report_dir, 0755);
     if (jr) {
-        snprintf(path, sizeof path, "%s/%s.journal.json", o->report_dir,
-                 flat(str(r, "file"), name, sizeof name));
+        snprintf(path, sizeof path, "%s/%s%s.journal.json", o->report_dir,
+                 flat(str(r, "file"), name, sizeof name), suffix);
         text = cJSON_Print(jr);
         if (text && (f = fopen(path, "w"))) {
             fputs(text, f);
@@ -309,8 +348,8 @@ static void write_failure(const cJSON *r, const run_opts *o, FILE *err)
         cJSON_free(text);
     }
     if (*log) {
-        snprintf(path, sizeof path, "%s/%s.program.log", o->report_dir,
-                 flat(str(r, "file"), name, sizeof name));
+        snprintf(path, sizeof path, "%s/%s%s.program.log", o->report_dir,
+                 flat(str(r, "file"), name, sizeof name), suffix);
         if ((f = fopen(path, "w"))) {
             fputs(log, f);
             fclose(f);
@@ -354,9 +393,10 @@ static void xml_text(FILE *f, const char *s)
     }
 }
 
-static int write_junit(const char *path, cJSON *const *results, size_t n, double total)
+static int write_junit(const char *path, const runner *R, size_t n, double total)
 {
     FILE *f = fopen(path, "w");
+    cJSON *const *results = R->results;
     size_t i;
 
     if (!f)
@@ -369,6 +409,9 @@ static int write_junit(const char *path, cJSON *const *results, size_t n, double
         const cJSON *t, *tests = cJSON_GetObjectItem(results[i], "tests");
         int count = 0, failures = 0, errors = 0, skipped = 0;
 
+        if (!results[i])
+            continue;
+
         cJSON_ArrayForEach(t, tests)
         {
             const char *st = str(t, "status");
@@ -380,9 +423,10 @@ static int write_junit(const char *path, cJSON *const *results, size_t n, double
         }
         fputs("  <testsuite name=\"", f);
         xml_text(f, str(results[i], "file"));
+        if (R->repeating)
+            fprintf(f, " #%zu", i / R->n_files + 1);
         fprintf(f, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
-                count, failures, errors, skipped,
-                cJSON_GetObjectItem(results[i], "seconds")->valuedouble);
+                count, failures, errors, skipped, num(results[i], "seconds"));
         cJSON_ArrayForEach(t, tests)
         {
             const char *st = str(t, "status");
@@ -391,7 +435,7 @@ static int write_junit(const char *path, cJSON *const *results, size_t n, double
             xml_text(f, base(str(results[i], "file")));
             fputs("\" name=\"", f);
             xml_text(f, str(t, "name"));
-            fprintf(f, "\" time=\"%.3f\"", cJSON_GetObjectItem(t, "seconds")->valuedouble);
+            fprintf(f, "\" time=\"%.3f\"", num(t, "seconds"));
             if (!strcmp(st, "pass")) {
                 fputs("/>\n", f);
                 continue;
@@ -421,9 +465,184 @@ static int write_junit(const char *path, cJSON *const *results, size_t n, double
     return fclose(f);
 }
 
+/* ---- the runs ---- */
+
+/* Counts, prints and keeps (for --tap and --junit) the result r of job j; takes r. */
+static void report_run(runner *R, const job *j, cJSON *r)
+{
+    const run_opts *o = R->o;
+    const cJSON *t, *tests = cJSON_GetObjectItem(r, "tests");
+    file_tally *ft = &R->tally[j->run % R->n_files];
+    char suffix[32] = "", label[32] = "";
+    int bad = 0, n = 0;
+
+    if (R->repeating) {
+        snprintf(suffix, sizeof suffix, ".run%lu", j->round);
+        snprintf(label, sizeof label, " #%lu", j->round);
+    }
+    cJSON_ArrayForEach(t, tests)
+    {
+        const char *st = str(t, "status");
+
+        n += strcmp(st, "skip") != 0;
+        bad += !strcmp(st, "fail") || !strcmp(st, "error");
+        R->passed += !strcmp(st, "pass");
+        R->failed += !strcmp(st, "fail");
+        R->errors += !strcmp(st, "error");
+        R->skipped += !strcmp(st, "skip");
+    }
+    ft->runs++;
+    if (bad && ft->failed++ < sizeof ft->rounds / sizeof *ft->rounds)
+        ft->rounds[ft->failed - 1] = j->round;
+    if (isatty(fileno(R->out)) && !o->tap)
+        fputs("\r\033[K", R->out);
+    if (!o->tap) {
+        fprintf(R->out, "%s %s%s (%d test%s, %.2f s)\n", bad ? "FAIL" : "ok  ", j->file, label, n,
+                n == 1 ? "" : "s", num(r, "seconds"));
+        cJSON_ArrayForEach(t, tests)
+        {
+            if (!strcmp(str(t, "status"), "fail") || !strcmp(str(t, "status"), "error"))
+                print_indented(R->out, str(t, "name"), str(t, "message"));
+        }
+    }
+    if (bad)
+        write_failure(r, o, suffix, o->tap ? R->err : R->out);
+    fflush(R->out);
+    if (bad && o->until_fail)
+        R->stop = true;
+    if (o->tap || o->junit)
+        R->results[j->run] = r;
+    else
+        cJSON_Delete(r);
+}
+
+/* Starts the next run in the free slot j. Returns 0, or -1 when it was reported failed. */
+static int start_run(runner *R, job *j, size_t run)
+{
+    *j = (job){.file = R->files[run % R->n_files],
+               .run = run,
+               .round = (unsigned long)(run / R->n_files) + 1,
+               .fd = -1};
+    if ((R->o->tap || R->o->junit) &&
+        zl_grow(&R->results, &R->results_cap, run, sizeof *R->results, 256) == 0)
+        R->results[run] = NULL;
+    if ((R->o->tap || R->o->junit) && run >= R->results_cap) {
+        fprintf(R->err, "zonelab run: out of memory after %zu runs\n", run);
+        R->stop = true;
+        return -1;
+    }
+    if (start_job(j, R->o) != 0) {
+        report_run(R, j, died(j, 0));
+        j->fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads what the child of j wrote; at its end, reports the run and frees the slot. */
+static void read_child(runner *R, job *j)
+{
+    char buf[65536];
+    ssize_t r = read(j->fd, buf, sizeof buf);
+    int status = 0;
+    cJSON *res;
+
+    if (r > 0) {
+        if (j->len + (size_t)r + 1 > j->cap) {
+            size_t nc = (j->cap ? j->cap * 2 : 65536) + (size_t)r;
+            char *nb = realloc(j->out, nc);
+
+            if (!nb)
+                return;
+            j->out = nb;
+            j->cap = nc;
+        }
+        memcpy(j->out + j->len, buf, (size_t)r);
+        j->len += (size_t)r;
+        j->out[j->len] = '\0';
+        return;
+    }
+    if (r < 0 && errno == EINTR)
+        return;
+    close(j->fd);
+    j->fd = -1;
+    waitpid(j->pid, &status, 0);
+    res = j->out ? cJSON_Parse(j->out) : NULL;
+    if (!res)
+        res = died(j, status);
+    free(j->out);
+    j->out = NULL;
+    report_run(R, j, res);
+    if (!R->o->keep)
+        remove_tree(j->work);
+}
+
+/* The TAP lines of every kept run, in run order. */
+static void print_tap(const runner *R, size_t runs)
+{
+    size_t i;
+    int num = 0;
+
+    for (i = 0; i < runs; i++) {
+        const cJSON *t;
+        const char *file = base(R->files[i % R->n_files]);
+        char label[32] = "";
+
+        if (R->repeating)
+            snprintf(label, sizeof label, " #%zu", i / R->n_files + 1);
+        cJSON_ArrayForEach(t, cJSON_GetObjectItem(R->results[i], "tests"))
+        {
+            const char *st = str(t, "status");
+
+            num++;
+            if (!strcmp(st, "skip")) {
+                fprintf(R->out, "ok %d - %s%s: %s # SKIP filtered out\n", num, file, label,
+                        str(t, "name"));
+                continue;
+            }
+            fprintf(R->out, "%s %d - %s%s: %s\n", !strcmp(st, "pass") ? "ok" : "not ok", num, file,
+                    label, str(t, "name"));
+            if (strcmp(st, "pass") != 0) {
+                char *m = strdup(str(t, "message")), *line, *save = NULL;
+
+                for (line = m ? strtok_r(m, "\n", &save) : NULL; line;
+                     line = strtok_r(NULL, "\n", &save))
+                    fprintf(R->out, "# %s\n", line);
+                free(m);
+            }
+        }
+    }
+    fprintf(R->out, "1..%d\n", num);
+}
+
+/* After repeated runs: each file that failed, how often and in which rounds. */
+static void print_flaky(const runner *R, FILE *f)
+{
+    size_t i, k, shown;
+    bool any = false;
+
+    for (i = 0; i < R->n_files; i++) {
+        const file_tally *ft = &R->tally[i];
+
+        if (!ft->failed)
+            continue;
+        if (!any)
+            fputs("failed runs by file:\n", f);
+        any = true;
+        shown = ft->failed < sizeof ft->rounds / sizeof *ft->rounds
+                    ? ft->failed
+                    : sizeof ft->rounds / sizeof *ft->rounds;
+        fprintf(f, "  %s: %zu of %zu runs failed (#", R->files[i], ft->failed, ft->runs);
+        for (k = 0; k < shown; k++)
+            fprintf(f, "%s%lu", k ? ", #" : "", ft->rounds[k]);
+        fputs(shown < ft->failed ? ", ...)\n" : ")\n", f);
+    }
+}
+
 int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
 {
     run_opts o = {.jobs = 1,
+                  .repeat = 1,
                   .seed = 1,
                   .step_ms = 10000,
                   .scenario_ms = 120000,
@@ -431,11 +650,11 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
     char *files[MAX_FILES] = {0}, *program = NULL;
     size_t n_files = 0, n_paths = 0, i, next = 0, running = 0, done = 0;
     const char *paths[256];
-    cJSON **results;
-    job *jobs;
-    int passed = 0, failed = 0, errors = 0, skipped = 0, rc;
+    job slots[64];
+    runner R = {.out = out, .err = err};
+    int rc;
     unsigned long long v;
-    bool tty = isatty(fileno(out));
+    bool tty = isatty(fileno(out)), repeat_set = false;
     double t0 = now_s();
     int a;
 
@@ -465,6 +684,10 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
             o.step_ms = (long)v * 1000, a++;
         } else if (!strcmp(f, "--timeout") && zl_cli_parse_u64(val, 86400, &v) == 0 && v > 0) {
             o.scenario_ms = (long)v * 1000, a++;
+        } else if (!strcmp(f, "--repeat") && zl_cli_parse_u64(val, MAX_REPEAT, &v) == 0 && v > 0) {
+            o.repeat = (unsigned long)v, repeat_set = true, a++;
+        } else if (!strcmp(f, "--until-fail")) {
+            o.until_fail = true;
         } else if (!strcmp(f, "--tap")) {
             o.tap = true;
         } else if (!strcmp(f, "--keep")) {
@@ -481,6 +704,8 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
             paths[n_paths++] = f;
         }
     }
+    if (o.until_fail && !repeat_set)
+        o.repeat = 0;
     if (n_paths == 0)
         paths[n_paths++] = "scenarios";
     for (i = 0; i < n_paths; i++)
@@ -503,161 +728,83 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
     }
     if (!o.program) /* NULL is fine when every scenario names its program */
         o.program = program = default_program();
-    results = calloc(n_files, sizeof *results);
-    jobs = calloc(n_files, sizeof *jobs);
-    if (!results || !jobs)
+    R.o = &o;
+    R.files = files;
+    R.n_files = n_files;
+    R.total = o.repeat ? n_files * o.repeat : SIZE_MAX;
+    R.repeating = o.repeat != 1;
+    if (!(R.tally = calloc(n_files, sizeof *R.tally))) {
+        free(program);
         return ZL_CLI_FAILED;
+    }
+    for (i = 0; i < sizeof slots / sizeof *slots; i++)
+        slots[i].fd = -1;
     signal(SIGPIPE, SIG_IGN);
     if (o.tap)
         fprintf(out, "TAP version 13\n");
-    while (done < n_files) {
+    while (running > 0 || (!R.stop && next < R.total)) {
         struct pollfd pfd[64];
         size_t map[64], np = 0;
 
-        while (running < o.jobs && next < n_files) {
-            jobs[next].file = files[next];
-            if (start_job(&jobs[next], &o) != 0) {
-                results[next] = died(&jobs[next], 0);
-                jobs[next].fd = -1;
-                done++;
-            } else {
+        for (i = 0; i < o.jobs && !R.stop && next < R.total; i++) {
+            if (slots[i].fd >= 0)
+                continue;
+            if (start_run(&R, &slots[i], next++) == 0)
                 running++;
-            }
-            next++;
+            else
+                done++;
         }
-        for (i = 0; i < next && np < 64; i++)
-            if (jobs[i].fd > 0 && !results[i]) {
-                pfd[np] = (struct pollfd){.fd = jobs[i].fd, .events = POLLIN};
+        for (i = 0; i < o.jobs; i++)
+            if (slots[i].fd >= 0) {
+                pfd[np] = (struct pollfd){.fd = slots[i].fd, .events = POLLIN};
                 map[np++] = i;
             }
         if (tty && !o.tap) {
-            fprintf(out, "\r[%zu/%zu] %zu running ", done, n_files, running);
+            if (R.total == SIZE_MAX)
+                fprintf(out, "\r[%zu] %zu running ", done, running);
+            else
+                fprintf(out, "\r[%zu/%zu] %zu running ", done, R.total, running);
             fflush(out);
         }
-        if (np == 0)
-            continue;
-        if (poll(pfd, np, 1000) <= 0)
+        if (np == 0 || poll(pfd, np, 1000) <= 0)
             continue;
         for (i = 0; i < np; i++) {
-            job *j = &jobs[map[i]];
-            char buf[65536];
-            ssize_t r;
-            int status = 0;
-
             if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
-            r = read(j->fd, buf, sizeof buf);
-            if (r > 0) {
-                if (j->len + (size_t)r + 1 > j->cap) {
-                    size_t nc = (j->cap ? j->cap * 2 : 65536) + (size_t)r;
-                    char *nb = realloc(j->out, nc);
-
-                    if (!nb)
-                        continue;
-                    j->out = nb;
-                    j->cap = nc;
-                }
-                memcpy(j->out + j->len, buf, (size_t)r);
-                j->len += (size_t)r;
-                j->out[j->len] = '\0';
-                continue;
+            read_child(&R, &slots[map[i]]);
+            if (slots[map[i]].fd < 0) {
+                running--;
+                done++;
             }
-            if (r < 0 && errno == EINTR)
-                continue;
-            close(j->fd);
-            j->fd = -1;
-            waitpid(j->pid, &status, 0);
-            results[map[i]] = j->out ? cJSON_Parse(j->out) : NULL;
-            if (!results[map[i]])
-                results[map[i]] = died(j, status);
-            free(j->out);
-            j->out = NULL;
-            running--;
-            done++;
-            {
-                const cJSON *t, *tests = cJSON_GetObjectItem(results[map[i]], "tests");
-                int bad = 0, n = 0;
-
-                cJSON_ArrayForEach(t, tests)
-                {
-                    const char *st = str(t, "status");
-
-                    n += strcmp(st, "skip") != 0;
-                    bad += !strcmp(st, "fail") || !strcmp(st, "error");
-                }
-                if (tty && !o.tap)
-                    fputs("\r\033[K", out);
-                if (!o.tap) {
-                    fprintf(out, "%s %s (%d test%s, %.2f s)\n", bad ? "FAIL" : "ok  ", j->file, n,
-                            n == 1 ? "" : "s",
-                            cJSON_GetObjectItem(results[map[i]], "seconds")->valuedouble);
-                    cJSON_ArrayForEach(t, tests)
-                    {
-                        if (!strcmp(str(t, "status"), "fail") || !strcmp(str(t, "status"), "error"))
-                            print_indented(out, str(t, "name"), str(t, "message"));
-                    }
-                }
-                if (bad)
-                    write_failure(results[map[i]], &o, o.tap ? err : out);
-                fflush(out);
-            }
-            if (!o.keep)
-                remove_tree(j->work);
         }
     }
+    if (o.tap)
+        print_tap(&R, next);
+    if (R.repeating)
+        print_flaky(&R, o.tap ? err : out);
     {
-        int num = 0;
+        int all = R.passed + R.failed + R.errors + R.skipped;
+        char runs[48] = "";
 
-        for (i = 0; i < n_files; i++) {
-            const cJSON *t;
-
-            cJSON_ArrayForEach(t, cJSON_GetObjectItem(results[i], "tests"))
-            {
-                const char *st = str(t, "status");
-
-                passed += !strcmp(st, "pass");
-                failed += !strcmp(st, "fail");
-                errors += !strcmp(st, "error");
-                skipped += !strcmp(st, "skip");
-                if (!o.tap)
-                    continue;
-                num++;
-                if (!strcmp(st, "skip")) {
-                    fprintf(out, "ok %d - %s: %s # SKIP filtered out\n", num, base(files[i]),
-                            str(t, "name"));
-                } else {
-                    fprintf(out, "%s %d - %s: %s\n", !strcmp(st, "pass") ? "ok" : "not ok", num,
-                            base(files[i]), str(t, "name"));
-                    if (strcmp(st, "pass") != 0) {
-                        char *m = strdup(str(t, "message")), *line, *save = NULL;
-
-                        for (line = strtok_r(m, "\n", &save); line;
-                             line = strtok_r(NULL, "\n", &save))
-                            fprintf(out, "# %s\n", line);
-                        free(m);
-                    }
-                }
-            }
-        }
-        if (o.tap)
-            fprintf(out, "1..%d\n", num);
+        if (R.repeating)
+            snprintf(runs, sizeof runs, ", %zu run%s", next, next == 1 ? "" : "s");
+        fprintf(o.tap ? err : out,
+                "%d test%s: %d passed, %d failed, %d error%s, %d skipped (%zu file%s%s, -j %u) in "
+                "%.2f s\n",
+                all, all == 1 ? "" : "s", R.passed, R.failed, R.errors, R.errors == 1 ? "" : "s",
+                R.skipped, n_files, n_files == 1 ? "" : "s", runs, o.jobs, now_s() - t0);
     }
-    fprintf(o.tap ? err : out,
-            "%d tests: %d passed, %d failed, %d errors, %d skipped (%zu files, "
-            "-j %u) in %.2f s\n",
-            passed + failed + errors + skipped, passed, failed, errors, skipped, n_files, o.jobs,
-            now_s() - t0);
-    rc = failed || errors || passed == 0 ? ZL_CLI_FAILED : ZL_CLI_OK;
-    if (o.junit && write_junit(o.junit, results, n_files, now_s() - t0) != 0) {
+    rc = R.failed || R.errors || R.passed == 0 ? ZL_CLI_FAILED : ZL_CLI_OK;
+    if (o.junit && write_junit(o.junit, &R, next, now_s() - t0) != 0) {
         fprintf(err, "zonelab run: cannot write %s: %s\n", o.junit, strerror(errno));
         rc = ZL_CLI_FAILED;
     }
-    for (i = 0; i < n_files; i++) {
-        cJSON_Delete(results[i]);
+    for (i = 0; i < next && R.results; i++)
+        cJSON_Delete(R.results[i]);
+    for (i = 0; i < n_files; i++)
         free(files[i]);
-    }
-    free(results);
-    free(jobs);
+    free(R.results);
+    free(R.tally);
     free(program);
     return rc;
 usage_fail:

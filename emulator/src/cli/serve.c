@@ -13,38 +13,41 @@
 
 static void usage(FILE *f)
 {
-    fputs(
-        "usage: zonelab serve [--world FILE] [--listen ADDR] [--port N] [--seed N]\n"
-        "                     [--program CMD] [--program-id ID] [--replicas N]\n"
-        "                     [--notify-routing sticky|any] [--program-timeout-ms N]\n"
-        "                     [--event-timeout-ms N] [--app-callback-timeout-ms N]\n"
-        "                     [--sync-budget N] [--journal-cap N] [--record FILE]\n"
-        "                     [--set NAME=VALUE ...]\n"
-        "\n"
-        "Runs the emulator until SIGINT or SIGTERM.\n"
-        "  --world FILE              world file (default: the built-in default world)\n"
-        "  --listen ADDR             IPv4 address to listen on (default 127.0.0.1)\n"
-        "  --port N                  port (default 8900; 0 picks a free one, printed at start)\n"
-        "  --seed N                  seed of every id and token the emulator makes (default 1)\n"
-        "  --program CMD             start CMD (via /bin/sh -c) as each replica of the program\n"
-        "  --program-id ID           which program --program and --replicas apply to\n"
-        "                            (default: the first program of the first corp)\n"
-        "  --replicas N              replicas of that program (default: the world's, else 1)\n"
-        "  --notify-routing MODE     sticky (default): a call with a notify_id goes to the\n"
-        "                            replica that issued it; any: round robin\n"
-        "  --program-timeout-ms N    wait for a program's answer to an app call (default 10000)\n"
-        "  --event-timeout-ms N      wait for a program's answer to an event (default 5000)\n"
-        "  --app-callback-timeout-ms N  wait per try for an app callback URL (default 5000)\n"
-        "  --sync-budget N           sync_msg calls per minute per corp without a token (10)\n"
-        "  --journal-cap N           journal entries kept in memory (default 200000)\n"
-        "  --record FILE             write every exchange with its exact bytes to FILE, one\n"
-        "                            JSON line each (holds secrets and tokens; docs/replay.md)\n"
-        "  --set NAME=VALUE          set an option of the table (zonelab options lists them),\n"
-        "                            over the world file's \"options\"; repeatable. The flags\n"
-        "                            --notify-routing, --program-timeout-ms, --event-timeout-ms,\n"
-        "                            --app-callback-timeout-ms and --sync-budget set options\n"
-        "                            too; the last word on an option wins\n",
-        f);
+    fputs("usage: zonelab serve [--world FILE] [--listen ADDR] [--port N] [--seed N]\n"
+          "                     [--program CMD] [--program-id ID] [--replicas N]\n"
+          "                     [--notify-routing sticky|any] [--program-timeout-ms N]\n"
+          "                     [--event-timeout-ms N] [--app-callback-timeout-ms N]\n"
+          "                     [--sync-budget N] [--journal-cap N] [--record FILE]\n"
+          "                     [--redirect-8080 on|off] [--set NAME=VALUE ...]\n"
+          "\n"
+          "Runs the emulator until SIGINT or SIGTERM.\n"
+          "  --world FILE              world file (default: the built-in default world)\n"
+          "  --listen ADDR             IPv4 address to listen on (default 127.0.0.1)\n"
+          "  --port N                  port (default 8900; 0 picks a free one, printed at start)\n"
+          "  --seed N                  seed of every id and token the emulator makes (default 1)\n"
+          "  --program CMD             start CMD (via /bin/sh -c) as each replica of the program\n"
+          "  --program-id ID           which program --program and --replicas apply to\n"
+          "                            (default: the first program of the first corp)\n"
+          "  --replicas N              replicas of that program (default: the world's, else 1)\n"
+          "  --redirect-8080 on|off    on (default): a replica that listens on port 8080, as\n"
+          "                            WeCom's guide says, gets its ZONELAB_PORT instead\n"
+          "                            (docs/emulator.md, \"Ports\")\n"
+          "  --notify-routing MODE     sticky (default): a call with a notify_id goes to the\n"
+          "                            replica that issued it; any: round robin\n"
+          "  --program-timeout-ms N    wait for a program's answer to an app call (default 10000)\n"
+          "  --event-timeout-ms N      wait for a program's answer to an event (default 5000)\n"
+          "  --app-callback-timeout-ms N  wait per try for an app callback URL (default 5000)\n"
+          "  --sync-budget N           sync_msg calls per minute per corp without a token (10)\n"
+          "  --journal-cap N           journal entries kept in memory (default 200000)\n"
+          "  --record FILE             write every exchange with its exact bytes to FILE, one\n"
+          "                            JSON line each (holds secrets and tokens; docs/replay.md)\n"
+          "  --set NAME=VALUE          set an option of the table (zonelab options lists them),\n"
+          "                            over the world file's \"options\"; repeatable. The flags\n"
+          "                            --redirect-8080, --notify-routing, --program-timeout-ms,\n"
+          "                            --event-timeout-ms, --app-callback-timeout-ms and\n"
+          "                            --sync-budget set options\n"
+          "                            too; the last word on an option wins\n",
+          f);
 }
 
 #define MAX_SETS 256
@@ -58,6 +61,7 @@ static const char *alias_of(const char *flag)
         {"--event-timeout-ms", "event_timeout_ms"},
         {"--app-callback-timeout-ms", "app_callbacks.timeout_ms"},
         {"--sync-budget", "sync_budget_per_min"},
+        {"--redirect-8080", "redirect_8080"},
     };
     size_t i;
 
@@ -168,7 +172,11 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
         } else if (!strcmp(a, "--replicas") && val && zl_cli_parse_u64(val, 64, &v) == 0 && v > 0) {
             replicas = v;
         } else if (nsets < MAX_SETS && val && (name = alias_of(a))) {
-            snprintf(alias[nsets], sizeof alias[nsets], "%s=%s", name, val);
+            /* --redirect-8080 says on and off where the option says true and false */
+            snprintf(alias[nsets], sizeof alias[nsets], "%s=%s", name,
+                     !strcmp(a, "--redirect-8080") && !strcmp(val, "on")    ? "true"
+                     : !strcmp(a, "--redirect-8080") && !strcmp(val, "off") ? "false"
+                                                                            : val);
             if (zl_emu_options_set_text(&check, alias[nsets], msg, sizeof msg) != 0)
                 goto bad;
             sets[nsets] = alias[nsets];

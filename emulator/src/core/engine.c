@@ -262,6 +262,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return r;
 }
 
+/* libmicrohttpd's memory for one connection's request line, headers and query arguments
+ * (mmap'ed, so only what a request uses is resident). Its default, 32 KiB, ran out at 436
+ * query parameters and the connection closed without the 431 it meant to send; 1 MiB answers
+ * tens of thousands, and a request line over it gets 414. */
+#define CONN_POOL_BYTES ((size_t)1 << 20)
+
 /* libmicrohttpd's error log, prefixed so a user knows where a line comes from; the line MHD
  * writes for a connection the engine closed on purpose (a scripted reset) is dropped. */
 __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -983,11 +989,12 @@ zl_engine *zl_engine_new(const zl_engine_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "libcurl did not initialise");
         goto fail;
     }
-    e->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
-                              NULL, on_access, e, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, e,
-                              MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED,
-                              on_completed, e, MHD_OPTION_URI_LOG_CALLBACK, on_uri, e,
-                              MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
+    e->mhd =
+        MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
+                         NULL, on_access, e, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, e,
+                         MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, e,
+                         MHD_OPTION_URI_LOG_CALLBACK, on_uri, e, MHD_OPTION_CONNECTION_TIMEOUT,
+                         120u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_POOL_BYTES, MHD_OPTION_END);
     if (!e->mhd) {
         snprintf(err, errlen, "cannot listen on %s:%u (in use, or not an address of this machine)",
                  listen, cfg ? cfg->port : 0);

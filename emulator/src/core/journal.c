@@ -2,8 +2,12 @@
 #include "core/journal.h"
 #include "core/grow.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 typedef struct listener {
     uint64_t id; /* 0: removed, its slot compacted away after the call in progress */
@@ -19,6 +23,8 @@ struct zl_journal {
     uint64_t last;    /* newest seq */
     uint64_t first;   /* oldest seq still held (last + 1 when empty) */
     uint64_t dropped; /* overwritten or lost */
+    size_t bytes;     /* text held */
+    size_t byte_cap, value_max;
     listener *listeners;
     size_t n_listeners, cap_listeners;
     uint64_t next_listener;
@@ -35,7 +41,70 @@ zl_journal *zl_journal_new(size_t cap)
     }
     j->cap = cap;
     j->first = 1;
+    j->byte_cap = ZL_JOURNAL_BYTES;
+    j->value_max = ZL_JOURNAL_VALUE_MAX;
     return j;
+}
+
+void zl_journal_set_limits(zl_journal *j, size_t bytes, size_t value_max)
+{
+    j->byte_cap = bytes;
+    j->value_max = value_max;
+}
+
+/* Drops the oldest entry held. */
+static void drop_oldest(zl_journal *j)
+{
+    char **slot = &j->ring[(j->first - 1) % j->cap];
+
+    if (*slot) {
+        j->bytes -= strlen(*slot);
+        free(*slot);
+        *slot = NULL;
+    }
+    j->first++;
+    j->dropped++;
+}
+
+/* The cut of a string longer than n: its first n bytes, never inside a UTF-8 character. */
+static size_t prefix_len(const char *s, size_t n)
+{
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+/* Every string of o longer than max becomes its prefix; an object member also gains
+ * <key>_bytes and <key>_sha256. */
+static void shorten(cJSON *o, size_t max)
+{
+    cJSON *it, *next;
+
+    for (it = o ? o->child : NULL; it; it = next) {
+        next = it->next;
+        if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
+            shorten(it, max);
+        } else if (cJSON_IsString(it) && strlen(it->valuestring) > max) {
+            size_t len = strlen(it->valuestring), k,
+                   cut = prefix_len(it->valuestring,
+                                    max < ZL_JOURNAL_PREFIX ? max : ZL_JOURNAL_PREFIX);
+            unsigned char md[EVP_MAX_MD_SIZE];
+            unsigned int mdlen = 0;
+            char hex[2 * EVP_MAX_MD_SIZE + 1], key[300];
+
+            EVP_Digest(it->valuestring, len, md, &mdlen, EVP_sha256(), NULL);
+            for (k = 0; k < mdlen; k++)
+                snprintf(hex + 2 * k, 3, "%02x", md[k]);
+            hex[2 * mdlen] = '\0';
+            it->valuestring[cut] = '\0';
+            if (it->string && cJSON_IsObject(o) && strlen(it->string) < 200) {
+                snprintf(key, sizeof key, "%s_bytes", it->string);
+                cJSON_AddNumberToObject(o, key, (double)len);
+                snprintf(key, sizeof key, "%s_sha256", it->string);
+                cJSON_AddStringToObject(o, key, hex);
+            }
+        }
+    }
 }
 
 /* Drops the slots of removed listeners (never during listener calls). */
@@ -85,18 +154,20 @@ uint64_t zl_journal_add(zl_journal *j, int64_t t_ms, const char *face, const cha
         else
             cJSON_Delete(it); /* a detail key never overrides seq, t, face or kind */
     }
+    if (j->value_max)
+        shorten(e, j->value_max);
     if (!(text = cJSON_PrintUnformatted(e)))
         goto lost;
     cJSON_Delete(e);
     cJSON_Delete(detail);
     slot = (size_t)((seq - 1) % j->cap);
-    if (j->ring[slot]) {
-        free(j->ring[slot]);
-        j->dropped++;
-        j->first++;
-    }
+    if (j->ring[slot]) /* the ring is full: its oldest entry sits in this slot */
+        drop_oldest(j);
     j->ring[slot] = text;
+    j->bytes += strlen(text);
     j->last = seq;
+    while (j->byte_cap && j->bytes > j->byte_cap && j->first < j->last)
+        drop_oldest(j);
     if (j->n_listeners) {
         size_t i, n = j->n_listeners; /* listeners added meanwhile wait for the next entry */
 
@@ -115,18 +186,29 @@ lost:
     return 0;
 }
 
-cJSON *zl_journal_since(const zl_journal *j, uint64_t since, size_t limit)
+cJSON *zl_journal_since_max(const zl_journal *j, uint64_t since, size_t limit, size_t max_bytes,
+                            int *more)
 {
     cJSON *arr = cJSON_CreateArray();
     uint64_t s = since + 1 > j->first ? since + 1 : j->first;
+    size_t bytes = 0;
 
-    for (; arr && s <= j->last && limit > 0; s++, limit--) {
-        cJSON *e = cJSON_Parse(j->ring[(s - 1) % j->cap]);
+    for (; arr && s <= j->last && limit > 0 && (bytes == 0 || bytes < max_bytes); s++, limit--) {
+        const char *text = j->ring[(s - 1) % j->cap];
+        cJSON *e = cJSON_Parse(text);
 
+        bytes += strlen(text);
         if (e)
             cJSON_AddItemToArray(arr, e);
     }
+    if (more)
+        *more = s <= j->last;
     return arr;
+}
+
+cJSON *zl_journal_since(const zl_journal *j, uint64_t since, size_t limit)
+{
+    return zl_journal_since_max(j, since, limit, SIZE_MAX, NULL);
 }
 
 uint64_t zl_journal_last(const zl_journal *j)

@@ -9,9 +9,24 @@
 
 typedef struct zl_journal zl_journal;
 
-/* A journal keeping at most cap entries (older ones are dropped and counted). */
+/* A journal keeping at most cap entries (older ones are dropped and counted), and at most
+ * ZL_JOURNAL_BYTES of them in all, no string in them longer than ZL_JOURNAL_VALUE_MAX
+ * (zl_journal_set_limits changes both). */
 zl_journal *zl_journal_new(size_t cap);
 void zl_journal_free(zl_journal *j); /* accepts NULL */
+
+#define ZL_JOURNAL_BYTES     (256u << 20) /* the entries' JSON text, in all */
+#define ZL_JOURNAL_VALUE_MAX (1u << 20)   /* one string value of an entry */
+#define ZL_JOURNAL_PREFIX    4096         /* what is kept of a longer string */
+
+/*
+ * bytes: the most the entries' JSON text may take in all (0: no limit): the oldest entries
+ * are dropped (and counted) to stay under it. value_max: a string value longer than this is
+ * kept as its first ZL_JOURNAL_PREFIX bytes (cut at a UTF-8 boundary), and the entry gains
+ * "<key>_bytes" (the whole size) and "<key>_sha256" (hex) beside it (0: no limit). A body's
+ * whole bytes are kept only by `zonelab serve --record`.
+ */
+void zl_journal_set_limits(zl_journal *j, size_t bytes, size_t value_max);
 
 /*
  * Appends an entry {seq, t (virtual ms), face, kind, ...detail}. Takes ownership of detail
@@ -23,6 +38,10 @@ uint64_t zl_journal_add(zl_journal *j, int64_t t_ms, const char *face, const cha
 
 /* Entries with seq > since, at most limit of them, as a new JSON array (caller deletes). */
 cJSON *zl_journal_since(const zl_journal *j, uint64_t since, size_t limit);
+/* The same, stopping once the entries' text passed max_bytes (one entry at least); *more says
+ * whether entries after the last one returned were left for a next call. */
+cJSON *zl_journal_since_max(const zl_journal *j, uint64_t since, size_t limit, size_t max_bytes,
+                            int *more);
 
 /* The newest seq (0 when empty) and the number of entries dropped or lost. */
 uint64_t zl_journal_last(const zl_journal *j);

@@ -20,6 +20,7 @@ void zl_emu_options_default(zl_emu_options *o)
         .job_ttl_s = 86400,
         .debug_token_ttl_s = 3 * 86400,
         .max_scan = 100000,
+        .notify_strict_64 = true,
         .gettoken_third_party = true,
         .protocol = {.input_mismatch_code = 790016},
         .ready_timeout_ms = 10000,
@@ -39,6 +40,8 @@ void zl_emu_options_default(zl_emu_options *o)
                    .accept_upload_media = true},
         .kb_learn_latency_ms = 2000,
         .rule_list_max_limit = 1000,
+        .redirect_8080 = true,
+        .log_cap_bytes_per_hour = 1ULL << 30,
     };
     o->app_callbacks = (zl_appnotify_options){
         .timeout_ms = 5000, .tries = 3, .verify_timeout_ms = ZL_APPNOTIFY_VERIFY_MS};
@@ -52,6 +55,11 @@ int64_t zl_emu_now_ms(zl_emu *emu)
 void zl_emu_req_id(zl_emu *emu, char out[17])
 {
     zl_engine_random_hex(emu->engine, out, 8);
+}
+
+uint64_t zl_emu_seq(zl_emu *emu)
+{
+    return ++emu->last_seq;
 }
 
 void *zl_emu_part(zl_emu *emu, const zl_emu_part_ops *ops)
@@ -140,6 +148,7 @@ zl_event_token *zl_emu_new_event_token(zl_emu *emu, zl_app_rt *a, char out[40])
     zl_engine_random_hex(emu->engine, out + 3, 16);
     t->app = a;
     t->expires_ms = zl_emu_now_ms(emu) + emu->opt.event_token_ttl_s * 1000;
+    t->seq = zl_emu_seq(emu);
     if (zl_strmap_put(emu->event_tokens, out, t) != 0) {
         free(t);
         return NULL;
@@ -299,6 +308,7 @@ void zl_emu_shutdown(zl_emu *emu)
     zl_appnotify_free(emu->notify_out); /* needs the engine: before zl_engine_free */
     emu->notify_out = NULL;
     zl_emu_stop_replicas(emu);
+    zl_proglog_close_all(emu); /* their last lines, while the clock and journal are here */
 }
 
 void zl_emu_free(zl_emu *emu)

@@ -12,8 +12,10 @@
 #include <cjson/cJSON.h>
 
 #include "emu/appnotify.h"
+#include "emu/proglog.h"
 #include "core/engine.h"
 #include "core/journal.h"
+#include "wecom/logline.h"
 #include "wecom/msgsync.h"
 #include "wecom/protocol.h"
 #include "core/strmap.h"
@@ -59,7 +61,9 @@ typedef struct zl_emu_options {
     int64_t job_ttl_s;         /* async job retention, 24 h */
     int64_t debug_token_ttl_s; /* debug token lifetime, 3 days */
     bool notify_any;           /* false: a notify_id call goes to the issuing replica */
-    bool notify_strict_64;     /* false: caller notify ids up to 128 bytes */
+    bool notify_strict_64;     /* true: caller notify ids up to 64 bytes ("不超过64字节",
+                                  doc 53408); false: up to 128, the app side's NotifyId bound
+                                  (doc 53360) */
     bool notify_pass_any;      /* false: sync_call_program checks notify ids */
     size_t max_scan;           /* messages a sync_msg call examines at most, 100000 */
     bool journal_replies;      /* false: sync_msg pages are journaled as msgids only; true: also
@@ -88,9 +92,14 @@ typedef struct zl_emu_options {
     } auth_user_list;
     zl_emu_models_options models;
     zl_emu_export_options export;
-    long long kb_learn_latency_ms; /* a knowledge-set document learns this long, 2000 */
-    long long rule_list_max_limit; /* get_rule_list's largest limit, 1000 */
-    int notify_id_reuse;           /* a caller notify_id still valid: 0 re-armed, 1 40058 */
+    long long kb_learn_latency_ms;   /* a knowledge-set document learns this long, 2000 */
+    long long rule_list_max_limit;   /* get_rule_list's largest limit, 1000 */
+    int notify_id_reuse;             /* a caller notify_id still valid: 0 re-armed, 1 40058 */
+    bool redirect_8080;              /* true: the replicas zonelab starts get the preload that moves
+                                        a bind() to port 8080 ("自行监听8080端口", doc 54006) onto
+                                        their ZONELAB_PORT (ports.c); false: nothing is preloaded */
+    uint64_t log_cap_bytes_per_hour; /* program log bytes stored per program per hour, 1 GiB
+                                        ("1 GB", program-side.md §6; 0 = no cap) */
 } zl_emu_options;
 
 /* Fills o with the defaults. */
@@ -104,6 +113,9 @@ typedef struct zl_replica {
     int exited;         /* the spawned process has ended */
     int expected_exit;  /* it was stopped on purpose (a scenario killed it) */
     int exit_code;      /* when exited: the exit code, or 128 + signal */
+    zl_proglog *log;    /* its output's pipe (emu/proglog.c), NULL when none */
+    int listened;       /* seen listening on port (with its own socket) since it was started */
+    int port_moves;     /* times its port was found taken by another process and changed */
 } zl_replica;
 
 struct zl_event;
@@ -122,6 +134,7 @@ typedef struct zl_prog_rt {
     cJSON **input_ex;    /* parsed protocol examples, one per ability */
     cJSON **output_ex;
     int log_level;        /* 1..3, default 2 */
+    zl_logcap logcap;     /* log bytes stored this hour (emu/proglog.c) */
     bool debug_app_open;  /* open_debug_mode succeeded */
     bool debug_sdk_open;  /* SpecOpenDebugMode succeeded */
     char debug_token[40]; /* the console's debug token */
@@ -243,6 +256,11 @@ typedef struct zl_emu {
         void *state;
     } parts[ZL_EMU_MAX_PARTS];
     size_t part_count;
+    uint64_t last_seq; /* the creation sequence's last number (zl_emu_seq) */
+    /* How a replica is started again on a new port when another process took its port before
+     * it listened: the owner's own spawn (with its environment); NULL: zl_emu_spawn_one. */
+    int (*respawn)(struct zl_emu *emu, zl_prog_rt *p, size_t i, void *ud);
+    void *respawn_ud;
 } zl_emu;
 
 /*
@@ -404,6 +422,10 @@ zl_corp_rt *zl_emu_corp(zl_emu *emu, const zl_corp *c);
 
 /* A request id for errmsg hints and the journal (16 hex characters). */
 void zl_emu_req_id(zl_emu *emu, char out[17]);
+/* The next number (1, 2, ...) of the emulator's creation sequence. Every job, task, token
+ * and notify id takes one when it is made; lists sorted by time break ties with it, so two
+ * things made in the same virtual millisecond keep the order they were made in. */
+uint64_t zl_emu_seq(zl_emu *emu);
 /* Virtual now in ms and s. */
 int64_t zl_emu_now_ms(zl_emu *emu);
 
@@ -428,13 +450,62 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
 /* Forgets expired tokens, notify ids, pages, media and jobs (call now and then: they
  * would otherwise grow with every gettoken and every event). */
 void zl_emu_sweep(zl_emu *emu);
-/* Whether something accepts TCP connections on 127.0.0.1:port (a replica is listening). */
+/* Whether something accepts TCP connections on 127.0.0.1:port. */
 int zl_emu_port_open(unsigned port);
-/* Reaps ended replica processes and journals them (call every turn). */
+/*
+ * Whether replica r listens: its port accepts connections and, when zonelab started it, the
+ * listening socket is its own (a process of its process group holds it), not another
+ * program's that took the port first. Sets r->listened. Use this, not zl_emu_port_open, to
+ * wait for a replica.
+ */
+int zl_emu_replica_listening(zl_replica *r);
+/* 1 when a process of process group pgid holds the socket listening on port, 0 when another
+ * process does, -1 when /proc cannot tell: no listener in sight (another network namespace,
+ * a NAT rule) or its holder's descriptors cannot be read (another user's) (ports.c). */
+int zl_emu_listener_owned(pid_t pgid, unsigned port);
+/* Whether another process holds 127.0.0.1:port (listening, or as a connection's local port),
+ * so a program could not listen there (ports.c). */
+int zl_emu_port_taken(unsigned port);
+/* Reaps ended replica processes and journals them (call every turn). A replica that ended
+ * before it listened because another process holds its port gets a new port and is started
+ * again (emu->respawn), up to 3 times, journaled as "port_taken". */
 void zl_emu_reap(zl_emu *emu);
 /* The environment a replica of p needs, as "NAME=value" lines. */
 void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const char *base_url,
                         FILE *out);
+
+/* ---- where a replica listens (ports.c; docs/emulator.md, "Ports") ---- */
+/* A TCP socket a process listens on. */
+typedef struct zl_listen_addr {
+    char text[64]; /* "0.0.0.0:9090", "[::1]:41234" */
+    unsigned port;
+} zl_listen_addr;
+/*
+ * The preload library (emulator/preload) that moves a replica's bind() to TCP port 8080, any
+ * address, onto 127.0.0.1:$ZONELAB_PORT: its path (static storage), or NULL when
+ * opt.redirect_8080 is off or it is not found. *why (when why is not NULL) is then a sentence
+ * saying which ("" when the path is given).
+ */
+const char *zl_emu_preload(const zl_emu *emu, const char **why);
+/*
+ * In a replica's process, between fork and exec: appends path to LD_PRELOAD, and
+ * verify_asan_link_order=0 to ASAN_OPTIONS (a program built with ASan's shared runtime refuses
+ * to start when another library is loaded before that runtime).
+ */
+void zl_emu_preload_env(const char *path);
+/*
+ * The TCP sockets the processes of group pgid listen on: their sockets (/proc/<pid>/fd) found
+ * LISTEN in /proc/<pgid>/net/tcp and tcp6. At most max into out; returns how many.
+ */
+size_t zl_emu_listening(pid_t pgid, zl_listen_addr *out, size_t max);
+/*
+ * Why zonelab cannot reach replica r (of some program, or its developer's machine) on
+ * 127.0.0.1:r->port, as a message into out (cap bytes) that starts with r's instance: it
+ * exited (then, when log_lines > 0, its log's last log_lines lines, or with no emu->log_dir
+ * "its output is above"), or what it listens on instead; and what the program should do.
+ */
+void zl_emu_replica_diagnose(zl_emu *emu, const zl_replica *r, int log_lines, char *out,
+                             size_t cap);
 
 /* ---- program callbacks (program.c) ---- */
 typedef struct zl_call_result {
@@ -500,6 +571,7 @@ typedef struct zl_job {
     zl_prog_rt *prog;
     size_t ability;
     int64_t created_ms;
+    uint64_t seq;     /* zl_emu_seq when made */
     int state;        /* 0 pending, 1 done, 2 failed (a report gets 790010) */
     bool dispatching; /* the callback to the program is in flight: not swept */
     bool task;        /* an own model / program task's job (api_models.c), not the app's */
@@ -510,11 +582,13 @@ typedef struct zl_job {
 typedef struct zl_event_token {
     zl_app_rt *app;
     int64_t expires_ms;
+    uint64_t seq; /* zl_emu_seq when made */
 } zl_event_token;
 
 typedef struct zl_token {
     zl_app_rt *app;
     int64_t expires_ms;
+    uint64_t seq; /* zl_emu_seq when made */
 } zl_token;
 
 typedef struct zl_page {
@@ -536,6 +610,7 @@ typedef struct zl_notify {
     bool replica_known; /* the invoke named an instance of p */
     uint32_t agentid;
     int64_t expires_ms;
+    uint64_t seq; /* zl_emu_seq when made */
 } zl_notify;
 
 #endif

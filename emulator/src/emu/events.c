@@ -18,6 +18,7 @@ static void deliver_next(zl_emu *emu, zl_prog_rt *p);
 typedef struct delivery {
     zl_prog_rt *prog;
     zl_event *ev;
+    char req_id[17]; /* the callback's: the program's log lines while it handles the event */
 } delivery;
 
 static void on_delivered(zl_emu *emu, const zl_call_result *res, void *ud)
@@ -28,6 +29,7 @@ static void on_delivered(zl_emu *emu, const zl_call_result *res, void *ud)
     cJSON_AddStringToObject(j, "program_id", d->prog->prog->program_id);
     cJSON_AddStringToObject(j, "instance", d->prog->replicas[res->replica].instance);
     cJSON_AddNumberToObject(j, "event_seq", (double)d->ev->seq);
+    cJSON_AddStringToObject(j, "req_id", d->req_id);
     zl_call_result_json(res, j);
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "event_result", j);
     d->prog->ev_busy = false;
@@ -58,8 +60,10 @@ static void deliver_next(zl_emu *emu, zl_prog_rt *p)
         replica = ev->replica >= 0 && (size_t)ev->replica < p->replica_count
                       ? (size_t)ev->replica
                       : zl_emu_pick_replica(p);
-        if (d)
+        if (d) {
             *d = (delivery){.prog = p, .ev = ev};
+            memcpy(d->req_id, req_id, sizeof d->req_id);
+        }
         if (!d || zl_emu_call_program(emu, p, replica, &cb, emu->opt.event_timeout_ms, on_delivered,
                                       d) != 0) {
             cJSON *j = cJSON_CreateObject();

@@ -75,6 +75,13 @@ static const zl_opt TABLE[] = {
     INT("ready_timeout_ms", 1, HOUR_MS, 20000, "zonelab", false, ready_timeout_ms,
         "replicas zonelab starts must listen within it (serve: each program's; a scenario: all "
         "of them, 15000)"),
+    BOOL("redirect_8080", "doc 54006", false, redirect_8080,
+         "true: a replica zonelab starts that binds port 8080, as the guide says, gets its "
+         "ZONELAB_PORT instead (a preload); false: nothing is preloaded"),
+    INT("log_cap_bytes_per_hour", 0, 1LL << 40, 1048576, "spec program-side.md §6", true,
+        log_cap_bytes_per_hour,
+        "program log bytes stored per program per hour of the virtual clock (\"1 GB\"); the "
+        "rest of that hour is dropped; 0: no cap"),
     CODE("async_program_result.pending_errcode", PENDING, 790023, "unknown", true,
          async_pending_errcode, "async_program_result before the program reported"),
     /* notify ids */

@@ -69,7 +69,6 @@ int zl_emu_set_replicas(zl_emu *emu, zl_prog_rt *p, size_t n, char *err, size_t 
 void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const char *base_url,
                         FILE *out)
 {
-    (void)emu;
     fprintf(out, "ZONELAB_URL=%s\n", base_url);
     fprintf(out, "ZONELAB_SECRET=%s\n", p->secret_b64);
     fprintf(out, "ZONELAB_SECRET_VER=%u\n", p->secret_ver);
@@ -77,6 +76,8 @@ void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const 
     fprintf(out, "ZONELAB_PORT=%u\n", p->replicas[replica].port);
     fprintf(out, "ZONELAB_CORPID=%s\n", p->corp->corpid);
     fprintf(out, "ZONELAB_PROGRAM_ID=%s\n", p->prog->program_id);
+    if (zl_emu_preload(emu, NULL)) /* for a program that listens on 8080 (ports.c) */
+        fprintf(out, "LD_PRELOAD=%s\n", zl_emu_preload(emu, NULL));
 }
 
 static void reap_one(zl_emu *emu, zl_replica *r, int status)
@@ -85,6 +86,7 @@ static void reap_one(zl_emu *emu, zl_replica *r, int status)
 
     r->exited = 1;
     r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    zl_proglog_drain(emu, r->log, ZL_PROGLOG_LAST); /* its last lines before its exit */
     cJSON_AddStringToObject(d, "instance", r->instance);
     cJSON_AddNumberToObject(d, "pid", r->pid);
     cJSON_AddBoolToObject(d, "expected", r->expected_exit);
@@ -96,11 +98,14 @@ static void reap_one(zl_emu *emu, zl_replica *r, int status)
 }
 
 /* Starts r (a replica of p, or its developer's machine) with cmd and p's environment; its
- * output goes to emu->log_dir when set. */
+ * output goes to emu->log_dir when set. A replica's goes through a pipe (emu/proglog.c). */
 static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, char *err,
                     size_t errlen)
 {
     char base[64], buf[64], log[700] = "";
+    const char *preload = zl_emu_preload(emu, NULL);
+    zl_proglog *lp = NULL;
+    int lfd = -1;
     pid_t pid;
     cJSON *d;
 
@@ -117,16 +122,23 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
             if (log[k] == '/')
                 log[k] = '_'; /* "zone-demo/0" -> "zone-demo_0" */
     }
+    if (r != &p->dev) /* the developer's machine is outside the zone: its lines are not stored */
+        lp = zl_proglog_new(p, r->instance, log[0] ? log : NULL, &lfd);
     fflush(NULL);
     pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "cannot start %s: %s", r->instance, strerror(errno));
+        zl_proglog_free(emu, lp);
         return -1;
     }
     if (pid == 0) {
         setpgid(0, 0); /* its own group: stopping it reaches what the shell started */
         prctl(PR_SET_PDEATHSIG, SIGTERM); /* no orphans if zonelab dies */
-        if (log[0]) {
+        if (lp) {
+            dup2(lfd, 1);
+            if (log[0])
+                dup2(lfd, 2); /* one pipe: the file keeps the order they were written in */
+        } else if (log[0]) {
             int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 
             if (fd >= 0) {
@@ -143,6 +155,9 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
         setenv("ZONELAB_PORT", buf, 1);
         setenv("ZONELAB_CORPID", p->corp->corpid, 1);
         setenv("ZONELAB_PROGRAM_ID", p->prog->program_id, 1);
+        if (preload)
+            zl_emu_preload_env(preload);
+        setenv("ZONELAB_LOG_LEVEL", "3", 0); /* the SDK writes every line; set_log_level picks */
         signal(SIGPIPE, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
@@ -150,9 +165,15 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
         _exit(127);
     }
     setpgid(pid, pid); /* also here: no window where a kill misses the group */
+    zl_proglog_started(lp);
+    if (lp) {
+        zl_proglog_free(emu, r->log); /* the previous process's, with its last lines */
+        r->log = lp;
+    }
     r->pid = pid;
     r->exited = 0;
     r->expected_exit = 0;
+    r->listened = 0;
     d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "instance", r->instance);
     cJSON_AddNumberToObject(d, "pid", pid);
@@ -235,17 +256,52 @@ static zl_replica *process_at(zl_prog_rt *p, size_t k)
     return k < p->replica_count ? &p->replicas[k] : &p->dev;
 }
 
+#define MAX_PORT_MOVES 3
+
+/*
+ * Replica i of p ended before it listened: when another process holds its port (free_port
+ * hands out a port that is free at that moment only; under load another emulator, program
+ * or outgoing connection can take it before the replica binds it), it gets a new port and
+ * is started again. Returns whether it was.
+ */
+static bool move_port(zl_emu *emu, zl_prog_rt *p, size_t i)
+{
+    zl_replica *r = &p->replicas[i];
+    unsigned old = r->port;
+    char err[256] = "";
+    cJSON *d;
+    int rc;
+
+    if (r->listened || r->expected_exit || r->port_moves >= MAX_PORT_MOVES || !p->command ||
+        !zl_emu_port_taken(old) || free_port(&r->port) != 0)
+        return false;
+    r->port_moves++;
+    snprintf(r->url, sizeof r->url, "http://127.0.0.1:%u", r->port);
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "instance", r->instance);
+    cJSON_AddNumberToObject(d, "port", old);
+    cJSON_AddNumberToObject(d, "new_port", r->port);
+    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "port_taken", d);
+    rc = emu->respawn ? emu->respawn(emu, p, i, emu->respawn_ud)
+                      : zl_emu_spawn_one(emu, p, i, err, sizeof err);
+    return rc == 0;
+}
+
 void zl_emu_reap(zl_emu *emu)
 {
     size_t i, k;
 
+    zl_proglog_poll(emu);
     for (i = 0; i < emu->prog_count; i++)
         for (k = 0; k <= emu->progs[i].replica_count; k++) {
             zl_replica *r = process_at(&emu->progs[i], k);
             int status;
 
-            if (r->pid > 0 && !r->exited && waitpid(r->pid, &status, WNOHANG) == r->pid)
+            if (r->pid > 0 && !r->exited && waitpid(r->pid, &status, WNOHANG) == r->pid) {
                 reap_one(emu, r, status);
+                if (k < emu->progs[i].replica_count)
+                    move_port(emu, &emu->progs[i], k);
+            }
         }
 }
 
@@ -262,6 +318,18 @@ int zl_emu_port_open(unsigned port)
     return ok;
 }
 
+int zl_emu_replica_listening(zl_replica *r)
+{
+    if (!zl_emu_port_open(r->port))
+        return 0;
+    /* only a listener known to be another process's is refused: when zonelab did not start
+     * the replica, or /proc cannot tell (a container's proxy), whoever listens is taken */
+    if (!r->listened && r->pid > 0 && zl_emu_listener_owned(r->pid, r->port) == 0)
+        return 0;
+    r->listened = 1;
+    return 1;
+}
+
 int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, size_t errlen)
 {
     struct timespec t0, t;
@@ -274,18 +342,22 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
         zl_emu_reap(emu);
         for (i = 0; i < p->replica_count; i++) {
             if (p->replicas[i].exited) {
-                snprintf(err, errlen, "%s exited before it listened on port %u",
-                         p->replicas[i].instance, p->replicas[i].port);
+                zl_emu_replica_diagnose(emu, &p->replicas[i], 8, err, errlen);
                 return -1;
             }
-            ready += (size_t)zl_emu_port_open(p->replicas[i].port);
+            ready += (size_t)zl_emu_replica_listening(&p->replicas[i]);
         }
         if (ready == p->replica_count)
             return 0;
         clock_gettime(CLOCK_MONOTONIC, &t);
         if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms) {
-            snprintf(err, errlen, "%zu of %zu replicas of %s listen after %ld ms", ready,
-                     p->replica_count, p->prog->program_id, timeout_ms);
+            int n = snprintf(err, errlen, "%zu of %zu replicas of %s listen after %ld ms; ", ready,
+                             p->replica_count, p->prog->program_id, timeout_ms);
+
+            for (i = 0; i < p->replica_count && p->replicas[i].listened; i++)
+                ;
+            if (n > 0 && (size_t)n < errlen && i < p->replica_count)
+                zl_emu_replica_diagnose(emu, &p->replicas[i], 8, err + n, errlen - (size_t)n);
             return -1;
         }
         poll(NULL, 0, 5);
@@ -368,6 +440,7 @@ static void on_reply(zl_engine *e, const zl_http_result *res, void *ud)
     int rc;
 
     (void)e;
+    zl_proglog_poll(c->emu); /* what the program logged before it answered comes first */
     if (res->curl_code != 0) {
         out.errcode = res->curl_code == CURLE_COULDNT_CONNECT      ? 710674
                       : res->curl_code == CURLE_OPERATION_TIMEDOUT ? 710675

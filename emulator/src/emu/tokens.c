@@ -23,6 +23,7 @@ int zl_emu_app_token(zl_emu *emu, zl_app_rt *a, char out[48], int64_t *expires_i
         return -1;
     t->app = a;
     t->expires_ms = now + emu->opt.token_ttl_s * 1000;
+    t->seq = zl_emu_seq(emu);
     if (zl_strmap_put(emu->tokens, token, t) != 0) {
         free(t);
         return -1;

@@ -730,6 +730,7 @@ static void ep_async_program_task(app_ctx *x)
     job->prog = x->prog;
     job->ability = x->ability;
     job->created_ms = zl_emu_now_ms(x->emu);
+    job->seq = zl_emu_seq(x->emu);
     if (zl_strmap_put(x->emu->jobs, job->jobid, job) != 0) {
         free(job);
         fail(x, -1, "out of memory");

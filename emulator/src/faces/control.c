@@ -143,6 +143,7 @@ static void add_world_state(zl_emu *emu, cJSON *j)
                                 (double)(p->debug_token_expires_ms / 1000));
         cJSON_AddStringToObject(o, "debug_url", p->debug_url);
         cJSON_AddNumberToObject(o, "log_level", p->log_level);
+        cJSON_AddItemToObject(o, "logs", zl_proglog_state(emu, p));
         cJSON_AddBoolToObject(o, "debug_mode", p->debug_app_open && p->debug_sdk_open);
         reps = cJSON_AddArrayToObject(o, "replicas");
         for (k = 0; k < p->replica_count; k++) {
@@ -162,16 +163,22 @@ static void add_world_state(zl_emu *emu, cJSON *j)
 
 #define STATE_LIST_MAX 100 /* rows per list; live counts them all */
 
+/* Where an entry stands in a newest-first list: its time, then its creation number. */
+typedef struct rank {
+    int64_t t;
+    uint64_t seq;
+} rank;
+
 typedef struct listed {
     const char *key;
     const void *value;
-    int64_t order; /* newest first */
+    rank order; /* newest first */
 } listed;
 
 typedef struct live_list {
     listed *v;
     size_t n, cap;
-    int64_t (*order)(const void *value);
+    rank (*order)(const void *value);
 } live_list;
 
 static int list_one(const char *key, void *value, void *ud)
@@ -184,11 +191,15 @@ static int list_one(const char *key, void *value, void *ud)
     return 0; /* keep it: the sweep is only a walk over keys and values */
 }
 
+/* Later first; at the same millisecond the one made later first (never the key's or the
+ * map's order). */
 static int newest_first(const void *a, const void *b)
 {
     const listed *x = a, *y = b;
 
-    return x->order < y->order ? 1 : x->order > y->order ? -1 : strcmp(x->key, y->key);
+    if (x->order.t != y->order.t)
+        return x->order.t < y->order.t ? 1 : -1;
+    return x->order.seq < y->order.seq ? 1 : x->order.seq > y->order.seq ? -1 : 0;
 }
 
 /* m's entries sorted newest first into l (l->v freed by the caller). */
@@ -199,24 +210,32 @@ static void list_newest(zl_strmap *m, live_list *l)
         qsort(l->v, l->n, sizeof *l->v, newest_first);
 }
 
-static int64_t notify_order(const void *v)
+static rank notify_order(const void *v)
 {
-    return ((const zl_notify *)v)->expires_ms;
+    const zl_notify *n = v;
+
+    return (rank){n->expires_ms, n->seq};
 }
 
-static int64_t token_order(const void *v)
+static rank token_order(const void *v)
 {
-    return ((const zl_token *)v)->expires_ms;
+    const zl_token *t = v;
+
+    return (rank){t->expires_ms, t->seq};
 }
 
-static int64_t event_token_order(const void *v)
+static rank event_token_order(const void *v)
 {
-    return ((const zl_event_token *)v)->expires_ms;
+    const zl_event_token *t = v;
+
+    return (rank){t->expires_ms, t->seq};
 }
 
-static int64_t job_order(const void *v)
+static rank job_order(const void *v)
 {
-    return ((const zl_job *)v)->created_ms;
+    const zl_job *j = v;
+
+    return (rank){j->created_ms, j->seq};
 }
 
 static void add_app_ref(cJSON *o, const zl_app_rt *a)
@@ -291,7 +310,7 @@ static cJSON *job_row(const char *key, const void *value)
 }
 
 /* j[name]: m's entries newest first, at most STATE_LIST_MAX, each made by row. */
-static void add_list(cJSON *j, const char *name, zl_strmap *m, int64_t (*order)(const void *),
+static void add_list(cJSON *j, const char *name, zl_strmap *m, rank (*order)(const void *),
                      cJSON *(*row)(const char *key, const void *value))
 {
     live_list l = {.order = order};
@@ -435,11 +454,16 @@ static int query_number(zl_request *r, const char *name, unsigned long long min,
 }
 
 /* GET /_zonelab/journal?since=N&limit=M: entries after N (default 0), at most M (1000). */
+/* A journal page holds at most this much entry text (one entry at least); "more" says the
+ * rest waits for the next GET (issue 19: one GET of big entries answered 772 MB). */
+#define JOURNAL_PAGE_BYTES (16u << 20)
+
 static void on_journal(zl_engine *e, zl_request *r, void *ud)
 {
     zl_control *c = ud;
     unsigned long long since = 0, limit = 1000;
     cJSON *j;
+    int more = 0;
 
     (void)e;
     if (query_number(r, "since", 0, ULLONG_MAX, &since,
@@ -449,7 +473,10 @@ static void on_journal(zl_engine *e, zl_request *r, void *ud)
     j = cJSON_CreateObject();
     cJSON_AddBoolToObject(j, "ok", 1);
     cJSON_AddNumberToObject(j, "last", (double)zl_journal_last(c->journal));
-    cJSON_AddItemToObject(j, "entries", zl_journal_since(c->journal, since, (size_t)limit));
+    cJSON_AddItemToObject(
+        j, "entries",
+        zl_journal_since_max(c->journal, since, (size_t)limit, JOURNAL_PAGE_BYTES, &more));
+    cJSON_AddBoolToObject(j, "more", more);
     zl_request_respond_json(r, 200, j);
 }
 

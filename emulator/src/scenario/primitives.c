@@ -283,8 +283,12 @@ static int ready_k(lua_State *L, int status, lua_KContext ctx)
     (void)status, (void)ctx;
     zl_scenario_wait_reset(s);
     raise_if_broken(L, s);
-    if (late)
-        return zl_sandbox_raise(L, "%s did not listen on port %u in time", r->instance, r->port);
+    if (late) {
+        char why[1024];
+
+        zl_emu_replica_diagnose(s->emu, r, 0, why, sizeof why);
+        return zl_sandbox_raise(L, "%s (not in time)", why);
+    }
     return 0;
 }
 

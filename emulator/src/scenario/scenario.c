@@ -83,7 +83,7 @@ static bool check(sc *s)
         return w->found != NULL;
     }
     case W_READY:
-        return zl_emu_port_open(w->rep->port);
+        return zl_emu_replica_listening(w->rep);
     default:
         return true;
     }
@@ -129,6 +129,8 @@ static char *program_log(const sc *s, int lines_per_replica, const zl_replica *f
     size_t cap = 8192, len = 0, i, q;
     char *out = calloc(1, cap);
 
+    if (s->emu) /* what the replicas wrote reaches their files through the loop */
+        zl_proglog_poll(s->emu);
     if (out && first)
         log_tail(s, first, lines_per_replica, out, cap, &len);
     for (q = 0; out && q < s->n_started; q++)
@@ -226,6 +228,15 @@ int zl_scenario_spawn(sc *s, zl_prog_rt *p, const char *cmd, size_t i, char *err
     return rc;
 }
 
+/* emu->respawn: replica i of p again, with the programs' environment. */
+static int respawn(zl_emu *emu, zl_prog_rt *p, size_t i, void *ud)
+{
+    char err[256];
+
+    (void)emu;
+    return zl_scenario_spawn(ud, p, NULL, i, err, sizeof err);
+}
+
 int zl_scenario_spawn_dev(sc *s, zl_prog_rt *p, const char *cmd, char *err, size_t errlen)
 {
     int rc;
@@ -271,6 +282,7 @@ static const char *const config_keys[] = {"world",
                                           "seed",
                                           "programs",
                                           "env",
+                                          "redirect_8080",
                                           NULL};
 
 static bool env_name_ok(const char *n)
@@ -501,6 +513,39 @@ out:
     return out;
 }
 
+/*
+ * Why the programs did not start while zonelab waited for rep: a replica that exited (zonelab's
+ * diagnosis, then s->crash with its last lines), else what rep listens on instead.
+ */
+static void not_started(sc *s, const zl_replica *rep, char *err, size_t errlen)
+{
+    size_t q, i, n;
+
+    if (!s->crash[0]) {
+        n = (size_t)snprintf(err, errlen, "program ");
+        zl_emu_replica_diagnose(s->emu, rep, 0, err + n, errlen - n);
+        n = strlen(err);
+        snprintf(err + n, errlen - n, " (zonelab waited %ld ms, option ready_timeout_ms)",
+                 s->emu->opt.ready_timeout_ms);
+        return;
+    }
+    for (q = 0; q < s->n_started; q++)
+        for (i = 0; i < s->started[q]->replica_count; i++) {
+            const zl_replica *r = &s->started[q]->replicas[i];
+
+            if (r->pid > 0 && r->exited && !r->expected_exit) {
+                n = (size_t)snprintf(err, errlen, "program ");
+                zl_emu_replica_diagnose(s->emu, r, 0, err + n, errlen - n);
+                n = strlen(err);
+                if ((size_t)snprintf(err + n, errlen - n, "\n%s", s->crash) >= errlen - n &&
+                    errlen > 4)
+                    memcpy(err + errlen - 4, "...", 4); /* the log's last lines were cut */
+                return;
+            }
+        }
+    snprintf(err, errlen, "%s", s->crash);
+}
+
 static int build(sc *s, char *err, size_t errlen)
 {
     zl_server_config scfg;
@@ -525,7 +570,7 @@ static int build(sc *s, char *err, size_t errlen)
                          "scenario{} has no setting \"%s\" (settings: world, program, "
                          "program_id, programs, replicas, routing, sync_budget, "
                          "program_timeout_ms, event_timeout_ms, app_callback_timeout_ms, "
-                         "options, seed, env)",
+                         "options, seed, env, redirect_8080)",
                          k->string);
                 return -1;
             }
@@ -575,6 +620,15 @@ static int build(sc *s, char *err, size_t errlen)
         LONG_MIN)
         return -1;
     scfg.engine.seed = (uint64_t)v;
+    {
+        const cJSON *r8 = cJSON_GetObjectItemCaseSensitive(s->config, "redirect_8080");
+
+        if (r8 && !cJSON_IsBool(r8)) {
+            snprintf(err, errlen, "scenario{}.redirect_8080 is true or false");
+            return -1;
+        }
+        scfg.opt.redirect_8080 = !r8 || cJSON_IsTrue(r8);
+    }
     scfg.journal_cap = 1000000;
     scfg.version = "scenario";
     s->srv = zl_server_new(s->world, &scfg, err, errlen);
@@ -585,6 +639,8 @@ static int build(sc *s, char *err, size_t errlen)
     s->engine = s->srv->engine;
     s->journal = s->srv->journal;
     s->emu = s->srv->emu;
+    s->emu->respawn = respawn; /* a replica moved off a taken port keeps its environment */
+    s->emu->respawn_ud = s;
     s->emu->log_dir = s->opt.work_dir;
     s->emu->sdk_hook = zl_primitives_sdk_hook;
     s->emu->sdk_hook_ud = s;
@@ -636,14 +692,7 @@ static int build(sc *s, char *err, size_t errlen)
             s->w.deadline = deadline;
             drive(s);
             if (s->crash[0] || s->w.timed_out) {
-                if (s->crash[0])
-                    snprintf(err, errlen, "%s", s->crash);
-                else
-                    snprintf(err, errlen,
-                             "program %s did not listen on port %u within %ld ms (option "
-                             "ready_timeout_ms)",
-                             s->started[q]->replicas[i].instance, s->started[q]->replicas[i].port,
-                             s->emu->opt.ready_timeout_ms);
+                not_started(s, &s->started[q]->replicas[i], err, errlen);
                 zl_scenario_wait_reset(s);
                 goto out;
             }

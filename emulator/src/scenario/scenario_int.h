@@ -38,7 +38,7 @@ typedef struct wait {
     cJSON *filter;
     int cursor; /* index into cursors */
     /* W_READY: a replica, or a developer's machine (zl_prog_rt.dev) */
-    const zl_replica *rep;
+    zl_replica *rep;
     /* what was found (W_INBOX, W_JOURNAL) */
     cJSON *found;
 } wait;

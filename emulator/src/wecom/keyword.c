@@ -106,10 +106,16 @@ static bool all_digits(const char *s, size_t lo, size_t hi)
     return true;
 }
 
-/* A mainland mobile number: 11 digits, 1 then 3..9. */
+/* A mainland mobile number in a message: 11 digits, 1 then 3..9. */
 static bool mobile_at(const char *p)
 {
     return p[0] == '1' && p[1] >= '3' && p[1] <= '9';
+}
+
+/* The mainland number of a whitelist entry: the entry without its "+86", when it has one. */
+static const char *national(const char *s)
+{
+    return !strncmp(s, "+86", 3) ? s + 3 : s;
 }
 
 static bool email_local_char(int ch)
@@ -263,10 +269,16 @@ static bool chat_ok(vctx *v, const char *id)
     return false;
 }
 
+/* An exclude_mobile entry. The page (doc 53346) gives no format, only its example
+ * "+8612345679876": a mainland number, 1 and ten digits (its second digit is not checked, as
+ * the example's is 2), with or without "+86" ("中国大陆手机号码可省略“+86”", doc 10018); or
+ * another country's, "+" and 8 to 15 digits (E.164's most). */
 static bool mobile_ok(vctx *v, const char *s)
 {
     (void)v;
-    return all_digits(s, 11, 11) && mobile_at(s);
+    if (!strncmp(s, "+86", 3) || s[0] != '+')
+        return all_digits(national(s), 11, 11) && national(s)[0] == '1';
+    return all_digits(s + 1, 8, 15);
 }
 
 static bool card_ok(vctx *v, const char *s)
@@ -444,8 +456,8 @@ static bool compile(vctx *v, zl_rule *r, bool flags_sent)
         return bad(v, 710650, "keyword.is_case_sensitive and keyword.match_rule need words");
     if (r->nwords == 0 && r->semantics == 0)
         return bad(v, 710610, "give keyword.word_list or semantics.semantics_list");
-    if (r->trim && !r->exact)
-        return bad(v, 40058, "keyword.is_trim_msg applies only with match_rule 1 (exact)");
+    /* is_trim_msg 1 without match_rule 1 is kept and does nothing: "仅match_rule=1时生效"
+     * (doc 53346); word_hit trims only for exact matching */
     if (!compile_range(v, r, zl_json_get(body, "applicable_range")))
         return false;
     /* canonical: every keyword field, a semantics_list, an applicable_range object */
@@ -586,6 +598,20 @@ static bool in_list(const cJSON *list, const char *s, size_t len)
     cJSON_ArrayForEach(e, list)
     {
         if (cJSON_IsString(e) && strlen(e->valuestring) == len && !memcmp(e->valuestring, s, len))
+            return true;
+    }
+    return false;
+}
+
+/* Whether the 11-digit mainland number at p is on the whitelist, "+86" or not. */
+static bool in_mobiles(const cJSON *list, const char *p)
+{
+    const cJSON *e;
+
+    cJSON_ArrayForEach(e, list)
+    {
+        if (cJSON_IsString(e) && strlen(national(e->valuestring)) == 11 &&
+            !memcmp(national(e->valuestring), p, 11))
             return true;
     }
     return false;
@@ -810,7 +836,10 @@ static unsigned scan_text(const zl_rule *r, const char *t, unsigned want)
         for (q = p; isdigit((unsigned char)*q); q++)
             ;
         n = (size_t)(q - p);
-        if (n == 11 && mobile_at(p) && !(r->ex_mobiles && in_list(r->ex_mobiles, p, n)))
+        if (n == 13 && p > t && p[-1] == '+' && p[0] == '8' && p[1] == '6' && mobile_at(p + 2) &&
+            !(r->ex_mobiles && in_mobiles(r->ex_mobiles, p + 2)))
+            found |= 1u << ZL_SEM_MOBILE; /* +86 and the number */
+        if (n == 11 && mobile_at(p) && !(r->ex_mobiles && in_mobiles(r->ex_mobiles, p)))
             found |= 1u << ZL_SEM_MOBILE;
         if (n >= 16 && n <= 19 && luhn(p, n) && !(r->ex_cards && in_list(r->ex_cards, p, n)))
             found |= 1u << ZL_SEM_BANK_CARD;
