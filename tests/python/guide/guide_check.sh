@@ -133,7 +133,7 @@ step "serve --redirect-8080 off: nothing is preloaded, and the message says it i
 # the same two through a scenario (two replicas): the first replica is named
 "$zonelab" run --report-dir "$work/report" --program "$elsewhere" "$src/tests/python/guide" \
     >run-elsewhere.out 2>&1
-grep -qE 'program zone-demo/0 listens on 0\.0\.0\.0:[0-9]+, not on 127\.0\.0\.1:[0-9]+ \(its ZONELAB_PORT\): listen on \$ZONELAB_PORT, or on 8080, which zonelab redirects to it \(zonelab waited 15 s\)' run-elsewhere.out ||
+grep -qE 'program zone-demo/0 listens on 0\.0\.0\.0:[0-9]+, not on 127\.0\.0\.1:[0-9]+ \(its ZONELAB_PORT\): listen on \$ZONELAB_PORT, or on 8080, which zonelab redirects to it \(zonelab waited 15000 ms, option ready_timeout_ms\)' run-elsewhere.out ||
     { cat run-elsewhere.out >&2; fail "run: no diagnosis of a replica on another port"; }
 "$zonelab" run --report-dir "$work/report" --program 'echo "cannot start: no config" >&2; exit 3' \
     "$src/tests/python/guide" >run-exits.out 2>&1
