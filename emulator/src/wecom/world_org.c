@@ -81,7 +81,7 @@ static int resolve_ref(zl_loader *L, const cJSON *v, const char *ip, const char 
                        const zl_corp *c, zl_ref_kind kind, uint32_t *target)
 {
     long long id = 0;
-    long i;
+    long i = -1;
 
     if (kind == ZL_REF_USERID) {
         if (!cJSON_IsString(v))
