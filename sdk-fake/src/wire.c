@@ -391,6 +391,36 @@ out:
 }
 
 /* Envelope helpers: a missing key gives the default, a wrong type is an error. */
+/* Whether JSON text holds the escape \u0000 (backslashes appear only inside strings). */
+static int has_nul_escape(const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < len; i++)
+        if (s[i] == '\\') {
+            if (s[i + 1] == 'u' && i + 5 < len && !memcmp(s + i + 2, "0000", 4))
+                return 1;
+            i++; /* the escaped character */
+        }
+    return 0;
+}
+
+cJSON *zone_wire_json_parse(const char *text, size_t len)
+{
+    const char *end = NULL, *stop = text + len;
+    cJSON *o;
+
+    if (!text || has_nul_escape(text, len) || !(o = cJSON_ParseWithLengthOpts(text, len, &end, 0)))
+        return NULL;
+    while (end < stop && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+        end++;
+    if (end != stop) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
 static int get_str(const cJSON *o, const char *k, char **out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -466,7 +496,7 @@ void zone_wire_callback_cleanup(zone_wire_callback *c)
 int zone_wire_callback_decode(const char *json, size_t len, zone_wire_callback *c)
 {
     memset(c, 0, sizeof *c);
-    cJSON *o = cJSON_ParseWithLength(json, len);
+    cJSON *o = zone_wire_json_parse(json, len);
     int bad = !cJSON_IsObject(o) || get_str(o, "corpid", &c->corpid) ||
               get_u32(o, "agentid", &c->agentid) || get_u32(o, "call_type", &c->call_type) ||
               get_str(o, "data", &c->data) || get_bool(o, "is_async", &c->is_async) ||
@@ -505,7 +535,7 @@ void zone_wire_invoke_cleanup(zone_wire_invoke *v)
 int zone_wire_invoke_decode(const char *json, size_t len, zone_wire_invoke *v)
 {
     memset(v, 0, sizeof *v);
-    cJSON *o = cJSON_ParseWithLength(json, len);
+    cJSON *o = zone_wire_json_parse(json, len);
     int bad = !cJSON_IsObject(o) || get_str(o, "api", &v->api) ||
               get_str(o, "request", &v->request) || get_str(o, "corpid", &v->corpid) ||
               get_u32(o, "agentid", &v->agentid) || get_str(o, "ability_id", &v->ability_id) ||
@@ -533,7 +563,7 @@ void zone_wire_reply_cleanup(zone_wire_reply *r)
 int zone_wire_reply_decode(const char *json, size_t len, zone_wire_reply *r)
 {
     memset(r, 0, sizeof *r);
-    cJSON *o = cJSON_ParseWithLength(json, len);
+    cJSON *o = zone_wire_json_parse(json, len);
     int bad = !cJSON_IsObject(o) || get_str(o, "response", &r->response) ||
               get_bool(o, "exception", &r->exception);
     cJSON_Delete(o);

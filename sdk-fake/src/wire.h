@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 /* Results: name, text, the vendor SDK return code it maps to. */
 #define ZONE_WIRE_RESULTS(X)                                                                       \
     X(ZONE_WIRE_OK, "ok", 0)                                                                       \
@@ -132,6 +134,14 @@ typedef struct zone_wire_reply {
     char *response;
     int exception;
 } zone_wire_reply;
+
+/*
+ * Parses text that must be exactly one JSON value (whitespace around it allowed): NULL when it
+ * is not JSON, when bytes follow the value, or when a string holds the escape \u0000, which
+ * cJSON would decode into a NUL that ends the C string early (an "api" of "sync_msg\u0000x"
+ * would run as "sync_msg"). The caller deletes the result.
+ */
+cJSON *zone_wire_json_parse(const char *text, size_t len);
 
 /* Encoders return owned JSON text (free()) or NULL; decoders fill the struct (cleanup after). */
 char *zone_wire_callback_encode(const zone_wire_callback *c);

@@ -323,6 +323,37 @@ static void test_wire_envelopes(void **state)
     assert_int_equal(zone_wire_sdk_code(ZONE_WIRE_ERR_JSON), -10009);
 }
 
+/* Issue 19: an envelope is one JSON value, and no string may hide a NUL that would cut it. */
+static void test_wire_json_strict(void **state)
+{
+    static const char *const bad[] = {
+        "{\"api\":\"sync_msg\\u0000x\",\"request\":\"{}\"}",
+        "{\"api\":\"sync_msg\",\"request\":\"{}\"} trailing",
+        "{\"api\":\"sync_msg\",\"request\":\"{}\"}{}",
+        "{\"api\":\"sync_msg\",\"request\":\"{}\"}\0",
+    };
+    static const size_t bad_len[] = {0, 0, 0, 34};
+    zone_wire_invoke iv;
+    cJSON *o;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t len = bad_len[i] ? bad_len[i] : strlen(bad[i]);
+
+        assert_int_equal(zone_wire_invoke_decode(bad[i], len, &iv), ZONE_WIRE_ERR_JSON);
+        assert_null(zone_wire_json_parse(bad[i], len));
+    }
+    /* an escaped backslash before u0000 is text, not a NUL; whitespace after the value is fine */
+    o = zone_wire_json_parse("{\"a\":\"\\\\u0000\"} \r\n", 18);
+    assert_non_null(o);
+    assert_string_equal(cJSON_GetObjectItem(o, "a")->valuestring, "\\u0000");
+    cJSON_Delete(o);
+    assert_int_equal(zone_wire_invoke_decode("{\"api\":\"sync_msg\"}\n", 19, &iv), ZONE_WIRE_OK);
+    assert_string_equal(iv.api, "sync_msg");
+    zone_wire_invoke_cleanup(&iv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +364,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wire_body_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wire_bad_secret, setup, teardown),
         cmocka_unit_test(test_wire_envelopes),
+        cmocka_unit_test(test_wire_json_strict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -857,7 +857,7 @@ static void on_chatdata(zl_engine *e, zl_request *r, void *ud)
         return;
     }
     if (ep->fn != ep_upload_media) {
-        x->body = cJSON_ParseWithLength(zl_request_body(r), zl_request_body_len(r));
+        x->body = zone_wire_json_parse(zl_request_body(r), zl_request_body_len(r));
         if (!cJSON_IsObject(x->body)) {
             fail(x, 40058, "the body must be a JSON object");
             return;

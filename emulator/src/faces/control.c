@@ -383,7 +383,7 @@ static int int_member(const cJSON *o, const char *name, int64_t *out)
 static void on_clock(zl_engine *e, zl_request *r, void *ud)
 {
     zl_control *c = ud;
-    cJSON *body = cJSON_ParseWithLength(zl_request_body(r), zl_request_body_len(r)), *d;
+    cJSON *body = zone_wire_json_parse(zl_request_body(r), zl_request_body_len(r)), *d;
     zl_clock *k = zl_engine_clock(e);
     int64_t v = 0, before = zl_clock_now_ms(k);
     int rc = -4, got; /* -4: no step given; -3: not an integer; else zl_clock_*'s answer */
@@ -483,7 +483,7 @@ static void on_journal(zl_engine *e, zl_request *r, void *ud)
 /* The body as a JSON object, or NULL after answering 400. */
 static cJSON *object_body(zl_request *r, const char *example)
 {
-    cJSON *body = cJSON_ParseWithLength(zl_request_body(r), zl_request_body_len(r));
+    cJSON *body = zone_wire_json_parse(zl_request_body(r), zl_request_body_len(r));
     char why[200];
 
     if (cJSON_IsObject(body))

@@ -25,7 +25,7 @@ static zl_prog_rt *program_of(zl_control *c, zl_request *r, cJSON **body)
     zl_prog_rt *p;
     char why[300];
 
-    *body = cJSON_ParseWithLength(zl_request_body(r), zl_request_body_len(r));
+    *body = zone_wire_json_parse(zl_request_body(r), zl_request_body_len(r));
     if (!cJSON_IsObject(*body)) {
         refuse(r, 400, "the body must be a JSON object such as {\"program_id\":\"zone-demo\"}");
         goto fail;

@@ -35,7 +35,7 @@ static void on_options(zl_engine *e, zl_request *r, void *ud)
         refuse(r, 405, "GET /_zonelab/options lists the options; POST sets live ones");
         return;
     }
-    body = cJSON_ParseWithLength(zl_request_body(r), zl_request_body_len(r));
+    body = zone_wire_json_parse(zl_request_body(r), zl_request_body_len(r));
     if (!cJSON_IsObject(body)) {
         cJSON_Delete(body);
         refuse(r, 400,

@@ -300,7 +300,8 @@ static void on_invoke(zl_engine *e, zl_request *r, void *ud)
             x->replica = i;
             x->replica_known = true;
         }
-    x->req = cJSON_Parse(x->inv.request ? x->inv.request : "");
+    x->req = zone_wire_json_parse(x->inv.request ? x->inv.request : "",
+                                  x->inv.request ? strlen(x->inv.request) : 0);
     free(plain);
     if (emu->sdk_hook && hooked(r, x))
         return;  /* hooked() answered and took x */

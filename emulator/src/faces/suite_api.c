@@ -510,7 +510,7 @@ static void on_service(zl_engine *e, zl_request *r, void *ud)
         fail(x, 40058, "this endpoint takes POST");
         return;
     }
-    x->body = cJSON_ParseWithLength(zl_request_body(r), zl_request_body_len(r));
+    x->body = zone_wire_json_parse(zl_request_body(r), zl_request_body_len(r));
     if (!cJSON_IsObject(x->body)) {
         fail(x, 40058, "the body must be a JSON object");
         return;
