@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/journal.h"
+#include "core/json.h"
 
 static void test_journal_entries_in_order(void **state)
 {
@@ -127,6 +128,35 @@ static void test_journal_byte_cap_drops_oldest(void **state)
     zl_journal_free(j);
 }
 
+/* Issue 19: a body's bytes that are not UTF-8 (a stray 0xFF, an overlong NUL, a cut
+ * character, a surrogate) reach the journal as U+FFFD, so its JSON text is valid UTF-8. */
+static void test_journal_text_is_utf8(void **state)
+{
+    zl_journal *j = zl_journal_new(10);
+    cJSON *d = cJSON_CreateObject();
+    const char *t;
+
+    (void)state;
+    cJSON_AddStringToObject(d, "body",
+                            "a\xff"
+                            "b\xc0\x80"
+                            "c\xed\xa0\x80"
+                            "d\xe4\xb8");
+    cJSON_AddStringToObject(d, "ok", "\xe4\xb8\xad\xf0\x9f\x98\x80");
+    assert_int_equal(zl_journal_add(j, 1, "app", "call", d), 1);
+    t = zl_journal_text(j, 1);
+    assert_non_null(t);
+    assert_true(zl_utf8_valid(t, strlen(t)));
+    assert_non_null(strstr(t, "\"a\xef\xbf\xbd"
+                              "b\xef\xbf\xbd\xef\xbf\xbd"
+                              "c"));
+    assert_non_null(strstr(t, "d\xef\xbf\xbd\xef\xbf\xbd\""));
+    assert_non_null(strstr(t, "\"ok\":\"\xe4\xb8\xad\xf0\x9f\x98\x80\""));
+    assert_false(zl_utf8_valid("\xf4\x90\x80\x80", 4)); /* over U+10FFFF */
+    assert_true(zl_utf8_valid("\xf4\x8f\xbf\xbf", 4));
+    zl_journal_free(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_journal_cap_drops_oldest),
         cmocka_unit_test(test_journal_long_strings_kept_as_prefix_and_digest),
         cmocka_unit_test(test_journal_byte_cap_drops_oldest),
+        cmocka_unit_test(test_journal_text_is_utf8),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

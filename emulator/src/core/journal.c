@@ -1,5 +1,6 @@
 /* journal: every exchange on every face, in order, for assertions, the inspector and reports. */
 #include "core/journal.h"
+#include "core/json.h"
 #include "core/grow.h"
 
 #include <stdint.h>
@@ -158,6 +159,14 @@ uint64_t zl_journal_add(zl_journal *j, int64_t t_ms, const char *face, const cha
         shorten(e, j->value_max);
     if (!(text = cJSON_PrintUnformatted(e)))
         goto lost;
+    if (!zl_utf8_valid(text, strlen(text))) {
+        /* a body's bytes that are not UTF-8: JSON text must be, so each becomes U+FFFD */
+        char *fixed = zl_utf8_repair(text, strlen(text), NULL);
+
+        free(text);
+        if (!(text = fixed))
+            goto lost;
+    }
     cJSON_Delete(e);
     cJSON_Delete(detail);
     slot = (size_t)((seq - 1) % j->cap);

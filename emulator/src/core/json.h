@@ -15,5 +15,12 @@ const char *zl_json_str(const cJSON *o, const char *key);
 bool zl_json_is_int(const cJSON *v, long long lo, long long hi);
 /* UTF-8 characters (code points) in s. */
 size_t zl_utf8_chars(const char *s);
+/* Whether the n bytes at s are valid UTF-8 (RFC 3629: no overlong form, no surrogate, nothing
+ * over U+10FFFF). */
+bool zl_utf8_valid(const char *s, size_t n);
+/* A copy of the n bytes at s with each byte that does not start a valid UTF-8 sequence
+ * replaced by U+FFFD, NUL-terminated, *out_len its length (may be NULL); the caller frees it.
+ * NULL out of memory. */
+char *zl_utf8_repair(const char *s, size_t n, size_t *out_len);
 
 #endif
