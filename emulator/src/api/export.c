@@ -316,7 +316,9 @@ static void finish(job *j)
     cJSON *o;
 
     j->status = ST_DONE;
-    j->finished_ms = zl_emu_now_ms(emu);
+    /* it finished at its due time, however late the loop or a get noticed (the clock runs
+     * while a loaded machine delays the timer: result_expires_at must not move with that) */
+    j->finished_ms = j->due_ms;
     if (j->result_errcode == 0) {
         memcpy(j->result_id, RESULT_PREFIX, strlen(RESULT_PREFIX));
         zl_engine_random_hex(emu->engine, j->result_id + strlen(RESULT_PREFIX), 16);
