@@ -35,3 +35,4 @@ test("the control face reads its bodies the same way", function()
   local status = http("POST", "/_zonelab/clock", '{"advance":1} x')
   assert_eq(status, 400)
 end)
+

@@ -24,6 +24,7 @@ typedef struct route {
     size_t prefix_len;
     zl_route_fn fn;
     void *ud;
+    int too_large; /* takes only requests whose body was over max_body */
 } route;
 
 typedef struct timer {
@@ -227,10 +228,6 @@ static void dispatch(zl_engine *e, zl_request *r)
     r->id = ++e->exchanges;
     r->t_start = zl_clock_now_ms(&e->clock);
     r->wall_start = zl_clock_wall_ms(&e->clock);
-    if (r->too_large) {
-        plain(r, 413, "body too large\n");
-        return;
-    }
     if (collect_headers(r) != 0) {
         plain(r, 500, "out of memory\n");
         return;
@@ -238,6 +235,8 @@ static void dispatch(zl_engine *e, zl_request *r)
     for (i = 0; i < e->n_routes; i++) {
         route *rt = &e->routes[i];
 
+        if (rt->too_large != r->too_large)
+            continue;
         if (rt->method && strcmp(rt->method, r->method) != 0)
             continue;
         if (!path_under(r->path, rt))
@@ -245,7 +244,10 @@ static void dispatch(zl_engine *e, zl_request *r)
         rt->fn(e, r, rt->ud);
         return;
     }
-    plain(r, 404, "no such path\n");
+    if (r->too_large)
+        plain(r, 413, "body too large\n");
+    else
+        plain(r, 404, "no such path\n");
 }
 
 /* libmicrohttpd's first look at a request: the target exactly as received. The request
@@ -315,6 +317,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 
         *upload_size = 0;
         if (r->too_large || r->len + n > e->max_body) {
+            if (!r->too_large) { /* what came so far goes too: no handler reads half a body */
+                free(r->body);
+                r->body = NULL;
+                r->len = r->cap = 0;
+            }
             r->too_large = 1;
             return MHD_YES;
         }
@@ -390,6 +397,11 @@ const char *zl_request_body(const zl_request *r)
 size_t zl_request_body_len(const zl_request *r)
 {
     return r->len;
+}
+
+size_t zl_request_too_large(const zl_request *r)
+{
+    return r->too_large ? r->e->max_body : 0;
 }
 
 int zl_request_add_header(zl_request *r, const char *name, const char *value)
@@ -632,7 +644,9 @@ void zl_stream_abort(zl_stream *s)
     stream_wake(s);
 }
 
-int zl_engine_route(zl_engine *e, const char *method, const char *prefix, zl_route_fn fn, void *ud)
+/* Adds a route (too_large: one for requests whose body was over max_body). */
+static int add_route(zl_engine *e, const char *method, const char *prefix, zl_route_fn fn, void *ud,
+                     int too_large)
 {
     route *rt;
 
@@ -649,8 +663,19 @@ int zl_engine_route(zl_engine *e, const char *method, const char *prefix, zl_rou
     rt->prefix_len = strlen(prefix);
     rt->fn = fn;
     rt->ud = ud;
+    rt->too_large = too_large;
     e->n_routes++;
     return 0;
+}
+
+int zl_engine_route(zl_engine *e, const char *method, const char *prefix, zl_route_fn fn, void *ud)
+{
+    return add_route(e, method, prefix, fn, ud, 0);
+}
+
+int zl_engine_route_too_large(zl_engine *e, const char *prefix, zl_route_fn fn, void *ud)
+{
+    return add_route(e, NULL, prefix, fn, ud, 1);
 }
 
 /* ---- outbound ---- */

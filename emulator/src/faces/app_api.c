@@ -856,6 +856,16 @@ static void on_chatdata(zl_engine *e, zl_request *r, void *ud)
         fail(x, 710641, NULL);
         return;
     }
+    if (zl_request_too_large(r)) {
+        char why[120];
+
+        /* every app-face answer is HTTP 200 with an errcode, this one too; upload_media's
+         * own code for a size it refuses */
+        snprintf(why, sizeof why, "the body is over the %zu bytes zonelab reads",
+                 zl_request_too_large(r));
+        fail(x, ep->fn == ep_upload_media ? 40006 : 40058, why);
+        return;
+    }
     if (ep->fn != ep_upload_media) {
         x->body = zone_wire_json_parse(zl_request_body(r), zl_request_body_len(r));
         if (!cJSON_IsObject(x->body)) {
@@ -875,7 +885,8 @@ static void on_gettoken_route(zl_engine *e, zl_request *r, void *ud)
 int zl_app_api_install(zl_emu *emu)
 {
     if (zl_engine_route(emu->engine, NULL, "/cgi-bin/gettoken", on_gettoken_route, emu) ||
-        zl_engine_route(emu->engine, NULL, "/cgi-bin/chatdata/", on_chatdata, emu))
+        zl_engine_route(emu->engine, NULL, "/cgi-bin/chatdata/", on_chatdata, emu) ||
+        zl_engine_route_too_large(emu->engine, "/cgi-bin/chatdata/", on_chatdata, emu))
         return -1;
     return 0;
 }
