@@ -123,7 +123,7 @@ step "(b) $n options set with serve --set and read back; bad names and values re
 serve d
 while IFS=$'\t' read -r name live example; do
     code=$(curl -s -o post.out -w '%{http_code}' -X POST "$url/_zonelab/options" \
-        -d "{\"$name\": $example}")
+        --json "{\"$name\": $example}")
     if [ "$live" = true ]; then
         [ "$code" = 200 ] || { cat post.out >&2; fail "(d) POST $name: HTTP $code"; }
         jq -e --arg n "$name" --argjson v "$example" '.ok and .set[$n] == $v' post.out >/dev/null ||
@@ -142,7 +142,7 @@ same d-expected.json d.json "(d) POST /_zonelab/options"
 # a bad value of each option: 400 naming it and what it takes; nothing changes
 while IFS=$'\t' read -r name bad; do
     code=$(curl -s -o post.out -w '%{http_code}' -X POST "$url/_zonelab/options" \
-        -d "{\"$name\": $bad}")
+        --json "{\"$name\": $bad}")
     [ "$code" = 400 ] || [ "$code" = 409 ] || { cat post.out >&2; fail "(d) bad $name: HTTP $code"; }
     [ "$code" = 409 ] || jq -r .error post.out | grep -qF "$name: $bad is not " ||
         { cat post.out >&2; fail "(d) bad $name: the answer"; }
@@ -152,7 +152,7 @@ done < <(jq -r '.options[] | [.name, (if .type == "bool" then "\"yes\""
 values d-after
 same d.json d-after.json "(d) bad values changed nothing"
 code=$(curl -s -o post.out -w '%{http_code}' -X POST "$url/_zonelab/options" \
-    -d '{"token_ttl_s": 5, "tokn_ttl_s": 1}')
+    --json '{"token_ttl_s": 5, "tokn_ttl_s": 1}')
 [ "$code" = 400 ] && grep -qF 'tokn_ttl_s: no such option; did you mean token_ttl_s?' post.out ||
     { cat post.out >&2; fail "(d) an unknown name"; }
 values d-unknown

@@ -48,13 +48,17 @@ cJSON *http_ex(const char *method, const char *path, const char *body, curl_mime
     char url[1024];
     buf b = {0};
     curl_mime *m = NULL;
+    struct curl_slist *hdrs = NULL;
     cJSON *j;
 
     snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (body)
+    if (body) { /* a JSON body, as the faces take it */
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    }
     if (mime) {
         m = mime(c);
         curl_easy_setopt(c, CURLOPT_MIMEPOST, m);
@@ -65,6 +69,7 @@ cJSON *http_ex(const char *method, const char *path, const char *body, curl_mime
     assert_int_equal(curl_easy_perform(c), CURLE_OK);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     curl_easy_cleanup(c);
+    curl_slist_free_all(hdrs);
     curl_mime_free(m);
     j = cJSON_Parse(b.data ? b.data : "");
     free(b.data);

@@ -80,19 +80,26 @@ static cJSON *http(const char *method, const char *path, const char *body, long 
     CURL *c = curl_easy_init();
     char url[256];
     buf b = {.len = 0};
+    struct curl_slist *hdrs = NULL;
+    cJSON *j;
 
     snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (body)
+    if (body) {
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
     assert_int_equal(curl_easy_perform(c), CURLE_OK);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     curl_easy_cleanup(c);
-    return cJSON_Parse(b.data);
+    curl_slist_free_all(hdrs);
+    j = cJSON_Parse(b.data);
+    return j;
 }
 
 static double num(const cJSON *o, const char *a, const char *b)

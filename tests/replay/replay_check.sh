@@ -49,7 +49,7 @@ cat >messages.json <<'EOF'
  {"msgid":"rc_2","sender":{"type":1,"id":"lisi"},"receivers":[{"type":1,"id":"zhangsan"}],
   "msgtype":1,"content":{"content":"thanks"}}]}
 EOF
-curl -s --data-binary @messages.json "$url/_zonelab/messages" | grep -q '"archived":2' ||
+curl -s --json @messages.json "$url/_zonelab/messages" | grep -q '"archived":2' ||
     fail "the messages were not archived"
 i=0
 until [ "$(curl -s "$url/_zonelab/app/notifications" | jq '.notifications | length')" = 2 ]; do

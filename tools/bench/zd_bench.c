@@ -27,6 +27,7 @@
 extern char **environ;
 
 static unsigned port;
+static struct curl_slist *json_type; /* the Content-Type of a control face body */
 
 static double mono_s(void)
 {
@@ -66,6 +67,7 @@ static cJSON *call(CURL *c, const char *method, const char *path, const char *bo
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPGET, body ? 0L : 1L);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, body ? json_type : NULL);
     if (body)
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
@@ -222,9 +224,11 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    json_type = curl_slist_append(NULL, "Content-Type: application/json");
     rc |= bench_store(n);
     rc |= bench_end_to_end(n, 1);
     rc |= bench_end_to_end(n, 2);
+    curl_slist_free_all(json_type);
     curl_global_cleanup();
     return rc ? 1 : 0;
 }

@@ -78,6 +78,7 @@ void zl_cli_http_cleanup(zl_cli_http *c)
 static int perform(zl_cli_http *c, const char *path, const char *body, size_t len, zl_cli_reply *r)
 {
     struct curl_slist *headers = NULL;
+    const char *token = getenv("ZONELAB_CONTROL_TOKEN");
     char url[ZL_CLI_MAX_URL * 2];
     CURLcode rc;
 
@@ -95,9 +96,17 @@ static int perform(zl_cli_http *c, const char *path, const char *body, size_t le
     curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->timeout_ms);
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, r);
-    if (body) {
-        headers = curl_slist_append(NULL, "Content-Type: application/json");
+    if (token && *token && strlen(token) < 200) { /* zonelab serve --allow-remote's */
+        char auth[240];
+
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+        headers = curl_slist_append(headers, auth);
+    }
+    if (body)
+        headers = curl_slist_append(headers, "Content-Type: application/json");
+    if (headers)
         curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+    if (body) {
         curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
         curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);

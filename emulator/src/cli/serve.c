@@ -1,10 +1,14 @@
 /* cli_serve: the `zonelab serve` subcommand (the emulator as a long-running server). */
 #include "cli/serve.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/rand.h>
 
 #include "cli/opts.h"
 #include "emu/options.h"
@@ -19,10 +23,18 @@ static void usage(FILE *f)
           "                     [--event-timeout-ms N] [--app-callback-timeout-ms N]\n"
           "                     [--sync-budget N] [--journal-cap N] [--record FILE]\n"
           "                     [--redirect-8080 on|off] [--set NAME=VALUE ...]\n"
+          "                     [--allow-remote] [--allow-host NAME ...]\n"
           "\n"
           "Runs the emulator until SIGINT or SIGTERM.\n"
           "  --world FILE              world file (default: the built-in default world)\n"
-          "  --listen ADDR             IPv4 address to listen on (default 127.0.0.1)\n"
+          "  --listen ADDR             IPv4 address to listen on (default 127.0.0.1); one that\n"
+          "                            is not loopback needs --allow-remote\n"
+          "  --allow-remote            let clients on other machines reach the control face\n"
+          "                            (/_zonelab/) with the control token the banner prints\n"
+          "                            (ZONELAB_CONTROL_TOKEN when set, else a random one)\n"
+          "  --allow-host NAME         a Host name besides localhost and 127.x that a local\n"
+          "                            client may use for /_zonelab/ (a container's name);\n"
+          "                            repeatable\n"
           "  --port N                  port (default 8900; 0 picks a free one, printed at start)\n"
           "  --seed N                  seed of every id and token the emulator makes (default 1)\n"
           "  --program CMD             start CMD (via /bin/sh -c) as each replica of the program\n"
@@ -50,7 +62,37 @@ static void usage(FILE *f)
           f);
 }
 
-#define MAX_SETS 256
+#define MAX_SETS  256
+#define MAX_HOSTS 16
+
+/* Whether addr (an IPv4 address, as --listen takes it) is a loopback one. */
+static bool loopback_listen(const char *addr)
+{
+    struct in_addr a;
+
+    return inet_pton(AF_INET, addr, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+/* The control token of --allow-remote: ZONELAB_CONTROL_TOKEN, else 32 random hex characters
+ * (a secret: OpenSSL's generator, not the seeded one). 0, or -1. */
+static int control_token(char *out, size_t cap)
+{
+    const char *env = getenv("ZONELAB_CONTROL_TOKEN");
+    unsigned char b[16];
+    size_t i;
+
+    if (env && *env) {
+        if (strlen(env) >= cap || strpbrk(env, " \t\r\n"))
+            return -1;
+        memcpy(out, env, strlen(env) + 1);
+        return 0;
+    }
+    if (cap < 2 * sizeof b + 1 || RAND_bytes(b, sizeof b) != 1)
+        return -1;
+    for (i = 0; i < sizeof b; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+    return 0;
+}
 
 /* The option a flag of older releases sets (its value is the option's), or NULL. */
 static const char *alias_of(const char *flag)
@@ -145,7 +187,10 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
     zl_emu *emu = NULL;
     zl_prog_rt *target = NULL;
     zl_record *rec = NULL;
-    char msg[1200], base[64];
+    char msg[1200], base[64], token[200] = "";
+    const char *hosts[MAX_HOSTS];
+    size_t nhosts = 0;
+    bool allow_remote = false;
     int i, rc = ZL_CLI_FAILED;
 
     zl_server_config_default(&sc);
@@ -153,7 +198,7 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
     cfg->port = 8900;
     cfg->seed = 1;
     sc.version = ZL_VERSION;
-    for (i = 1; i < argc; i += 2) { /* every option takes a value */
+    for (i = 1; i < argc; i += 2) { /* every option but --allow-remote takes a value */
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL, *name;
 
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -161,6 +206,12 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
             return ZL_CLI_OK;
         } else if (!strcmp(a, "--listen") && val) {
             cfg->listen = val;
+        } else if (!strcmp(a, "--allow-remote")) {
+            allow_remote = true;
+            i--; /* the one flag without a value */
+        } else if (!strcmp(a, "--allow-host") && val && *val && strlen(val) < 256 &&
+                   nhosts < MAX_HOSTS) {
+            hosts[nhosts++] = val;
         } else if (!strcmp(a, "--world") && val) {
             world_path = val;
         } else if (!strcmp(a, "--program") && val && *val) {
@@ -206,6 +257,21 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
     }
     sc.sets = sets;
     sc.set_count = nsets;
+    if (!loopback_listen(cfg->listen) && !allow_remote) {
+        fprintf(err,
+                "zonelab serve: --listen %s lets other machines reach the control face "
+                "(/_zonelab/: every secret and token, the clock, events): add --allow-remote, "
+                "and they must send the control token it prints\n",
+                cfg->listen);
+        return ZL_CLI_USAGE;
+    }
+    if (allow_remote && control_token(token, sizeof token) != 0) {
+        fprintf(err, "zonelab serve: ZONELAB_CONTROL_TOKEN must be one word under 200 bytes\n");
+        return ZL_CLI_USAGE;
+    }
+    sc.control_token = token[0] ? token : NULL;
+    sc.allow_hosts = hosts;
+    sc.n_allow_hosts = nhosts;
     if (world_path && (!(w = zl_world_load_file(world_path, msg, sizeof msg)) ||
                        zl_emu_options_set_world(&check, w, msg, sizeof msg) != 0)) {
         fprintf(err, "zonelab serve: %s: %s\n", world_path, msg);
@@ -263,6 +329,12 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
     }
     zl_journal_add(srv->journal, zl_emu_now_ms(emu), "control", "start", NULL);
     print_banner(emu, base, out);
+    if (token[0])
+        fprintf(out,
+                "zonelab: control token %s (clients on other machines send Authorization: "
+                "Bearer %s to /_zonelab/; zonelab's commands read it from "
+                "ZONELAB_CONTROL_TOKEN)\n",
+                token, token);
     fprintf(out, "zonelab: ready\n");
     fflush(out);
     while (!zl_cli_stopped())

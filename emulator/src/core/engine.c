@@ -24,7 +24,8 @@ typedef struct route {
     size_t prefix_len;
     zl_route_fn fn;
     void *ud;
-    int too_large; /* takes only requests whose body was over max_body */
+    int too_large;   /* takes only requests whose body was over max_body */
+    zl_gate_fn gate; /* a gate, not a route (fn unused) */
 } route;
 
 typedef struct timer {
@@ -235,7 +236,13 @@ static void dispatch(zl_engine *e, zl_request *r)
     for (i = 0; i < e->n_routes; i++) {
         route *rt = &e->routes[i];
 
-        if (rt->too_large != r->too_large)
+        if (rt->gate && path_under(r->path, rt) && rt->gate(e, r, rt->ud))
+            return; /* the gate answered */
+    }
+    for (i = 0; i < e->n_routes; i++) {
+        route *rt = &e->routes[i];
+
+        if (rt->gate || rt->too_large != r->too_large)
             continue;
         if (rt->method && strcmp(rt->method, r->method) != 0)
             continue;
@@ -397,6 +404,24 @@ const char *zl_request_body(const zl_request *r)
 size_t zl_request_body_len(const zl_request *r)
 {
     return r->len;
+}
+
+int zl_request_from_loopback(const zl_request *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    if (!sa)
+        return 0;
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return 0;
 }
 
 size_t zl_request_too_large(const zl_request *r)
@@ -676,6 +701,14 @@ int zl_engine_route(zl_engine *e, const char *method, const char *prefix, zl_rou
 int zl_engine_route_too_large(zl_engine *e, const char *prefix, zl_route_fn fn, void *ud)
 {
     return add_route(e, NULL, prefix, fn, ud, 1);
+}
+
+int zl_engine_gate(zl_engine *e, const char *prefix, zl_gate_fn fn, void *ud)
+{
+    if (add_route(e, NULL, prefix, NULL, ud, 0) != 0)
+        return -1;
+    e->routes[e->n_routes - 1].gate = fn;
+    return 0;
 }
 
 /* ---- outbound ---- */

@@ -43,6 +43,13 @@ void zl_engine_random_hex(zl_engine *e, char *out, size_t n);
  */
 typedef void (*zl_route_fn)(zl_engine *e, zl_request *r, void *ud);
 int zl_engine_route(zl_engine *e, const char *method, const char *prefix, zl_route_fn fn, void *ud);
+/*
+ * A gate: every request under prefix (as a route's prefix) goes to fn first, before its route.
+ * fn returns 0 to let it through, or answers it (zl_request_respond*) and returns non-zero.
+ * Gates are tried in the order they were added.
+ */
+typedef int (*zl_gate_fn)(zl_engine *e, zl_request *r, void *ud);
+int zl_engine_gate(zl_engine *e, const char *prefix, zl_gate_fn fn, void *ud);
 /* A route for the requests under prefix whose body was over max_body (its bytes were dropped:
  * zl_request_body is empty); elsewhere such a request is answered 413. */
 int zl_engine_route_too_large(zl_engine *e, const char *prefix, zl_route_fn fn, void *ud);
@@ -65,6 +72,8 @@ const char *zl_request_header(const zl_request *r, const char *name);
 size_t zl_request_headers(const zl_request *r, const char ***names, const char ***values);
 const char *zl_request_body(const zl_request *r); /* NUL-terminated */
 size_t zl_request_body_len(const zl_request *r);
+/* Whether the client connected from a loopback address (127.0.0.0/8, ::1, ::ffff:127.x). */
+int zl_request_from_loopback(const zl_request *r);
 /* The body cap when r's body was over it (its bytes were dropped), else 0. */
 size_t zl_request_too_large(const zl_request *r);
 /* Answers (copies body); resumes the connection if it was waiting. Once per request. */

@@ -869,7 +869,8 @@ static void on_unknown(zl_engine *e, zl_request *r, void *ud)
 
 int zl_control_install(zl_control *c)
 {
-    if (zl_engine_route(c->engine, "GET", "/_zonelab/state", on_state, c) ||
+    if (zl_control_gate_install(c) ||
+        zl_engine_route(c->engine, "GET", "/_zonelab/state", on_state, c) ||
         zl_engine_route(c->engine, "POST", "/_zonelab/clock", on_clock, c) ||
         zl_engine_route(c->engine, "GET", "/_zonelab/journal", on_journal, c) ||
         (c->emu &&

@@ -76,7 +76,10 @@ zl_server *zl_server_new(zl_world *world, const zl_server_config *c, char *err, 
     s->control = (zl_control){.engine = s->engine,
                               .journal = s->journal,
                               .version = c->version ? c->version : "0.1.0",
-                              .emu = s->emu};
+                              .emu = s->emu,
+                              .token = c->control_token,
+                              .allow_hosts = c->allow_hosts,
+                              .n_allow_hosts = c->n_allow_hosts};
     s->no_control = c->no_control;
     s->last_sweep_ms = zl_clock_wall_ms(zl_engine_clock(s->engine));
     ok = true;

@@ -20,6 +20,11 @@ typedef struct zl_server_config {
     zl_emu_options opt;      /* every default WeCom leaves open (zl_emu_options_default) */
     const char *version;     /* what /_zonelab/state says, "0.1.0" */
     bool no_control;         /* true: no /_zonelab/ face (only the WeCom faces) */
+    /* Who may reach /_zonelab/ besides a loopback client naming a loopback host (zl_control):
+     * the holders of control_token (borrowed, NULL none) and these Host names (borrowed). */
+    const char *control_token;
+    const char *const *allow_hosts;
+    size_t n_allow_hosts;
     /* Options set over opt and the world's "options", in this order (emu/options.h): */
     const char *const *sets; /* "NAME=VALUE" each (zonelab serve --set) */
     size_t set_count;

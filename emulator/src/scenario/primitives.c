@@ -87,6 +87,8 @@ static int l_http(lua_State *L)
 
     if (path[0] != '/' || strlen(path) > 2000)
         return zl_sandbox_raise(L, "a path starts with / and is at most 2000 bytes");
+    if (!ctype && body)
+        ctype = "application/json"; /* what the faces take (the control face nothing else) */
     if (ctype) {
         if (strlen(ctype) > 256 || strpbrk(ctype, "\r\n"))
             return zl_sandbox_raise(L, "a content type is one line of at most 256 bytes");
