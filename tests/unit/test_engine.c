@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,6 +361,36 @@ static void test_engine_bad_listen(void **state)
     assert_non_null(strstr(err, "cannot listen"));
 }
 
+/* A client that sends half a request and stalls is cut after the idle timeout (issue 19: it
+ * held a server slot for 120 s). The loop runs until the server closes the socket; 30 s of
+ * turns is only the give-up point of a broken build. */
+static void test_engine_idle_client_cut(void **state)
+{
+    zl_engine_config cfg = {.seed = 7, .idle_timeout_s = 1};
+    char err[256], buf[64];
+    zl_engine *e = zl_engine_new(&cfg, err, sizeof err);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0), turns;
+    const char *half = "GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    ssize_t n = -1;
+
+    (void)state;
+    assert_non_null(e);
+    assert_true(fd >= 0);
+    a.sin_port = htons(zl_engine_port(e));
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(send(fd, half, strlen(half), 0), (ssize_t)strlen(half));
+    for (turns = 0; turns < 600; turns++) {
+        zl_engine_turn(e, 50);
+        n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n >= 0)
+            break; /* 0: closed by the server */
+    }
+    assert_int_equal(n, 0);
+    close(fd);
+    zl_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_engine_many_query_parameters_answered),
         cmocka_unit_test(test_engine_body_cap),
         cmocka_unit_test(test_engine_body_cap_route),
+        cmocka_unit_test(test_engine_idle_client_cut),
         cmocka_unit_test(test_engine_suspended_reply_waits_for_virtual_time),
         cmocka_unit_test(test_engine_shutdown_answers_waiting_requests),
         cmocka_unit_test(test_engine_outbound_refused),

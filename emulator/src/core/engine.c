@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 
 #include <curl/curl.h>
 #include <microhttpd.h>
@@ -1020,6 +1021,31 @@ static void fire_timers(zl_engine *e)
 
 /* ---- the loop ---- */
 
+/*
+ * How many connections the server holds at once: the descriptors the process may open (the
+ * soft limit raised to the hard one, at most 65536) less 256 for outbound calls, replicas'
+ * pipes and files. Past it, new clients wait in the listen queue instead of the process
+ * running out of descriptors; the idle timeout frees the slots of slow clients.
+ */
+static unsigned connection_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 768;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+
+        if (want > rl.rlim_cur) {
+            struct rlimit raised = {.rlim_cur = want, .rlim_max = rl.rlim_max};
+
+            if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+                rl.rlim_cur = want;
+        }
+    }
+    return rl.rlim_cur > 1024 ? (unsigned)(rl.rlim_cur - 256) : 768;
+}
+
 zl_engine *zl_engine_new(const zl_engine_config *cfg, char *err, size_t errlen)
 {
     zl_engine *e = calloc(1, sizeof *e);
@@ -1047,12 +1073,13 @@ zl_engine *zl_engine_new(const zl_engine_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "libcurl did not initialise");
         goto fail;
     }
-    e->mhd =
-        MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
-                         NULL, on_access, e, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, e,
-                         MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, e,
-                         MHD_OPTION_URI_LOG_CALLBACK, on_uri, e, MHD_OPTION_CONNECTION_TIMEOUT,
-                         120u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_POOL_BYTES, MHD_OPTION_END);
+    e->mhd = MHD_start_daemon(
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_access, e,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, e, MHD_OPTION_SOCK_ADDR, &addr,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, e, MHD_OPTION_URI_LOG_CALLBACK, on_uri, e,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg && cfg->idle_timeout_s ? cfg->idle_timeout_s : 10u,
+        MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        CONN_POOL_BYTES, MHD_OPTION_END);
     if (!e->mhd) {
         snprintf(err, errlen, "cannot listen on %s:%u (in use, or not an address of this machine)",
                  listen, cfg ? cfg->port : 0);

@@ -20,7 +20,9 @@ typedef struct zl_engine_config {
     uint64_t seed;      /* the random source's seed: same seed, same ids */
     zl_wall_fn wall;    /* clock seam; NULL = real time */
     void *wall_ud;
-    size_t max_body; /* inbound body cap in bytes, default 64 MiB */
+    size_t max_body;         /* inbound body cap in bytes, default 64 MiB */
+    unsigned idle_timeout_s; /* a connection with no byte either way for this long, while it
+                                is not waiting on the emulator, is closed; 0 = 10 s */
 } zl_engine_config;
 
 /* Starts listening. NULL with err filled when the address cannot be used. */
