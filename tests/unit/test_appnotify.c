@@ -754,11 +754,44 @@ static void test_appnotify_free_with_call_in_flight(void **state)
     zl_journal_free(j);
 }
 
+/* The fake app keeps the newest ZL_APPNOTIFY_INBOX_CAP notifications and says which is the
+ * oldest it still has, so a reader sees a gap instead of losing it silently (issue 19). */
+static void test_appnotify_inbox_cap_says_first(void **state)
+{
+    zl_engine *e = engine(1);
+    zl_journal *j = zl_journal_new(4 * ZL_APPNOTIFY_INBOX_CAP);
+    zl_appnotify *n = zl_appnotify_new(e, j, NULL);
+    zl_app a = app_of(1000002, "");
+    const int total = ZL_APPNOTIFY_INBOX_CAP + 5;
+    char id[32];
+    cJSON *in;
+    int i;
+
+    (void)state;
+    assert_int_equal(zl_appnotify_inbox_first(n), 1);
+    for (i = 1; i <= total; i++) {
+        snprintf(id, sizeof id, "n%d", i);
+        assert_int_equal(zl_appnotify_program_notify(n, CORPID, &a, id, 1), 0);
+    }
+    for (i = 0; i < 6000 && zl_appnotify_inbox_last(n) < (uint64_t)total; i++)
+        zl_engine_turn(e, 5);
+    assert_int_equal(zl_appnotify_inbox_last(n), total);
+    assert_int_equal(zl_appnotify_inbox_first(n), 6);
+    in = zl_appnotify_inbox(n, 0, 0);
+    assert_int_equal(cJSON_GetArraySize(in), ZL_APPNOTIFY_INBOX_CAP);
+    assert_string_equal(str(cJSON_GetArrayItem(in, 0), "notify_id"), "n6");
+    cJSON_Delete(in);
+    zl_appnotify_free(n);
+    zl_engine_free(e);
+    zl_journal_free(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_appnotify_fake_app_receives),
         cmocka_unit_test(test_appnotify_inbox_since_and_agentid),
+        cmocka_unit_test(test_appnotify_inbox_cap_says_first),
         cmocka_unit_test(test_appnotify_notify_scene),
         cmocka_unit_test(test_appnotify_cdata_split),
         cmocka_unit_test(test_appnotify_bad_arguments),

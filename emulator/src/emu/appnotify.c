@@ -914,6 +914,13 @@ uint64_t zl_appnotify_inbox_last(const zl_appnotify *n)
     return n ? n->inbox_last : 0;
 }
 
+uint64_t zl_appnotify_inbox_first(const zl_appnotify *n)
+{
+    if (!n)
+        return 1;
+    return n->inbox_len ? n->inbox[0].seq : n->inbox_last + 1;
+}
+
 int zl_appnotify_url_verified(const zl_appnotify *n, const char *corpid, uint32_t agentid,
                               const char **why)
 {

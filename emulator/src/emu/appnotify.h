@@ -107,6 +107,9 @@ void zl_appnotify_cdata(zl_sbuf *b, const char *s);
 cJSON *zl_appnotify_inbox(const zl_appnotify *n, uint32_t agentid, uint64_t since);
 /* Newest inbox seq, 0 when nothing was received. */
 uint64_t zl_appnotify_inbox_last(const zl_appnotify *n);
+/* The oldest inbox seq still kept (last + 1 when the inbox is empty): the newest
+ * ZL_APPNOTIFY_INBOX_CAP are kept, so first - 1 notifications were dropped. */
+uint64_t zl_appnotify_inbox_first(const zl_appnotify *n);
 
 /*
  * URL verification state of the app agentid of corpid (its newest configuration): 1

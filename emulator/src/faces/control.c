@@ -627,6 +627,8 @@ static void on_notifications(zl_engine *e, zl_request *r, void *ud)
     j = cJSON_CreateObject();
     cJSON_AddBoolToObject(j, "ok", 1);
     cJSON_AddNumberToObject(j, "last", (double)zl_appnotify_inbox_last(c->emu->notify_out));
+    /* the newest 10 000 are kept: a reader whose since + 1 < first missed some */
+    cJSON_AddNumberToObject(j, "first", (double)zl_appnotify_inbox_first(c->emu->notify_out));
     cJSON_AddItemToObject(j, "notifications",
                           zl_appnotify_inbox(c->emu->notify_out, (uint32_t)agentid, since));
     zl_request_respond_json(r, 200, j);
