@@ -1,9 +1,8 @@
 # The two commands of README.md. Each does its own set-up on a fresh Debian 12.
 #   make run    install, build (release), run the scenario suite against zone-demo
 #   make test   install, build (dev: ASan + UBSan, -Werror), run every test
-.PHONY: all bootstrap run test build-dev build-release interop-deps ui-deps fuzz-smoke format format-check install-sdk clean
+.PHONY: all bootstrap run test build-dev build-release interop-deps ui-deps fuzz-build fuzz-smoke fuzz-long format format-check install-sdk clean
 
-FUZZ_SECONDS ?= 20
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 all: build-dev
@@ -48,19 +47,40 @@ test: build-dev interop-deps ui-deps
 	$(MAKE) --no-print-directory fuzz-smoke
 	cmake --build --preset dev --target format-check
 
-# Each libFuzzer target runs for FUZZ_SECONDS (clang, ASan + UBSan).
-fuzz-smoke: bootstrap
-	cmake --preset fuzz
-	cmake --build --preset fuzz -j $(JOBS)
+# Each libFuzzer target runs for FUZZ_SECONDS (clang, ASan + UBSan), from its corpus in
+# build/fuzz/corpus/<target> and the repository's seeds (tests/fuzz/<target>.seeds: folders),
+# with tests/fuzz/json.dict and its own flags (tests/fuzz/<target>.flags).
+FUZZ_SECONDS ?= 12
+define fuzz_each
 	@set -e; mkdir -p build/fuzz/logs; for t in build/fuzz/tests/fuzz/fuzz_*; do \
 	  [ -x "$$t" ] || continue; n=$$(basename "$$t"); \
-	  echo "fuzz smoke: $$n for $(FUZZ_SECONDS) s"; \
-	  if ! "$$t" -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	       -artifact_prefix=build/fuzz/logs/ > build/fuzz/logs/$$n.log 2>&1; then \
-	    tail -n 40 build/fuzz/logs/$$n.log; echo "fuzz smoke: $$n FAILED"; exit 1; \
+	  seeds=""; [ -f tests/fuzz/$$n.seeds ] && seeds=$$(cat tests/fuzz/$$n.seeds); \
+	  flags=""; [ -f tests/fuzz/$$n.flags ] && flags=$$(cat tests/fuzz/$$n.flags); \
+	  mkdir -p build/fuzz/corpus/$$n; \
+	  echo "$(1): $$n $(2)"; \
+	  if ! "$$t" $(3) -print_final_stats=1 -dict=tests/fuzz/json.dict $$flags \
+	       -artifact_prefix=build/fuzz/logs/ build/fuzz/corpus/$$n $$seeds \
+	       > build/fuzz/logs/$$n.log 2>&1; then \
+	    tail -n 40 build/fuzz/logs/$$n.log; echo "$(1): $$n FAILED"; exit 1; \
 	  fi; \
 	  grep -E 'stat::number_of_executed_units' build/fuzz/logs/$$n.log | sed "s/^/  $$n /"; \
+	  grep -E 'DONE +cov' build/fuzz/logs/$$n.log | sed "s/^/  $$n /"; \
 	done
+endef
+
+fuzz-build: bootstrap
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS)
+
+fuzz-smoke: fuzz-build
+	$(call fuzz_each,fuzz smoke,for $(FUZZ_SECONDS) s,-max_total_time=$(FUZZ_SECONDS))
+
+# Each target until FUZZ_LONG_RUNS executions or FUZZ_LONG_SECONDS, whichever comes first,
+# printing its executions and coverage (cov: edges, ft: features).
+FUZZ_LONG_RUNS ?= 10000000
+FUZZ_LONG_SECONDS ?= 3600
+fuzz-long: fuzz-build
+	$(call fuzz_each,fuzz long,for $(FUZZ_LONG_RUNS) runs or $(FUZZ_LONG_SECONDS) s,-runs=$(FUZZ_LONG_RUNS) -max_total_time=$(FUZZ_LONG_SECONDS))
 
 # The fake SDK for users' programs: headers, libzonesdk, zonesdk.pc, CMake package.
 PREFIX ?= /usr/local

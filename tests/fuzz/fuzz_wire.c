@@ -16,7 +16,9 @@ static time_t fixed_now(void *ud)
 
 /*
  * Input: up to four NUL-separated header values (ww-secret-ver, ww-timestamp, ww-nonce,
- * ww-signature), then the body. The first byte picks open or one envelope decoder.
+ * ww-signature), then the body. The first byte picks open or one envelope decoder, or (4)
+ * seals the rest with the key first, so open gets past the signature and decrypts it and the
+ * envelope decoders see what came out.
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -32,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(s, data + 1, size - 1);
     s[size - 1] = '\0';
     size_t n = size - 1;
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
     case 0: {
         static const char *names[] = {"ww-secret-ver", "ww-timestamp", "ww-nonce", "ww-signature"};
         zone_wire_header h[4];
@@ -62,6 +64,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         zone_wire_invoke v;
         if (zone_wire_invoke_decode(s, n, &v) == ZONE_WIRE_OK)
             zone_wire_invoke_cleanup(&v);
+        break;
+    }
+    case 4: {
+        zone_wire_sealed_headers sh;
+        char *body = NULL, *plain = NULL, detail[128];
+        size_t len = 0;
+
+        if (zone_wire_seal(&k, NULL, "POST", "/", s, n, &sh, &body) == ZONE_WIRE_OK) {
+            zone_wire_header h[4] = {{"ww-secret-ver", sh.secret_ver},
+                                     {"ww-timestamp", sh.timestamp},
+                                     {"ww-nonce", sh.nonce},
+                                     {"ww-signature", sh.signature}};
+            zone_wire_callback c;
+            zone_wire_invoke v;
+
+            if (zone_wire_open(&k, NULL, NULL, "POST", "/", h, 4, body, strlen(body), &plain, &len,
+                               detail, sizeof detail) != ZONE_WIRE_OK ||
+                len != n || memcmp(plain, s, n) != 0)
+                abort(); /* what was sealed must open to the same bytes */
+            if (zone_wire_callback_decode(plain, len, &c) == ZONE_WIRE_OK)
+                zone_wire_callback_cleanup(&c);
+            if (zone_wire_invoke_decode(plain, len, &v) == ZONE_WIRE_OK)
+                zone_wire_invoke_cleanup(&v);
+        }
+        free(body);
+        free(plain);
         break;
     }
     default: {
