@@ -1,7 +1,8 @@
 # The two commands of README.md. Each does its own set-up on a fresh Debian 12.
 #   make run    install, build (release), run the scenario suite against zone-demo
 #   make test   install, build (dev: ASan + UBSan, -Werror), run every test
-.PHONY: all bootstrap run test build-dev build-release interop-deps ui-deps fuzz-build fuzz-smoke fuzz-long format format-check install-sdk clean
+#   make bench  build (release), run every benchmark, rewrite docs/benchmarks.md's figures
+.PHONY: all bootstrap run test bench build-dev build-release interop-deps ui-deps fuzz-build fuzz-smoke fuzz-long format format-check install-sdk clean
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -46,6 +47,14 @@ test: build-dev interop-deps ui-deps
 	@grep -h -E '^interop:|^inspector: (screenshot|PASS)|^[0-9]+ passed, [0-9]+ failed' build/dev/Testing/Temporary/LastTest.log || true
 	$(MAKE) --no-print-directory fuzz-smoke
 	cmake --build --preset dev --target format-check
+
+# Every benchmark in one run, each figure next to its target, peers (nginx, WireMock) side by
+# side; rewrites the figures section of docs/benchmarks.md. About 6 minutes; the first run
+# installs what tools/bench/peers needs. BENCH_ARGS=--quick tries it in about 2 minutes, printing
+# only; BENCH_ARGS=--no-docs prints only.
+BENCH_ARGS ?=
+bench: build-release
+	tools/bench/all $(BENCH_ARGS)
 
 # Each libFuzzer target runs for FUZZ_SECONDS (clang, ASan + UBSan), from its corpus in
 # build/fuzz/corpus/<target> and the repository's seeds (tests/fuzz/<target>.seeds: folders),

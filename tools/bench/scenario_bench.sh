@@ -17,6 +17,8 @@ t1=$(now)
 files=$(ls scenarios/*.lua | wc -l)
 echo "suite: $(tail -1 "$tmp/suite.out")"
 echo "suite wall time with -j 2: $(awk "BEGIN{printf \"%.2f\", $t1 - $t0}") s for $files files"
+echo "slowest files: $(sed -n 's/^[a-zA-Z ]*\(scenarios\/[^ ]*\) (.*, \([0-9.]*\) s)$/\2 \1/p' "$tmp/suite.out" |
+    sort -rn | head -3 | awk '{ printf "%s%s %s s", (NR > 1 ? ", " : ""), $2, $1 }')"
 
 mkdir "$tmp/empty"
 i=0
