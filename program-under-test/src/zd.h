@@ -15,7 +15,8 @@
 typedef struct zd_config {
     unsigned port;              /* --port, $ZONELAB_PORT, $PORT, 8080 */
     unsigned threads;           /* HTTP worker threads, --threads, 4 */
-    unsigned queue;             /* connections accepted at once (the bounded queue), 64 */
+    unsigned queue;             /* connections accepted at once (the bounded queue), 512 */
+    unsigned idle_timeout_s;    /* a connection with no traffic this long is closed, 10 */
     unsigned async_workers;     /* workers for async calls, 2 */
     unsigned async_queue;       /* async calls waiting at most, 256 */
     size_t max_body;            /* request body cap in bytes, 1 MiB */
