@@ -6,7 +6,7 @@ scenario { world = "default" }
 local function post(endpoint, text)
   local token = gettoken().access_token
   local status, r = http("POST", "/cgi-bin/chatdata/" .. endpoint .. "?access_token=" .. token,
-    text)
+    text, 120) -- 64 MiB: a slow machine (valgrind) needs more than the default 10 s
   assert_eq(status, 200)
   return r
 end
@@ -18,7 +18,7 @@ test("a body over 64 MiB is HTTP 200 with an errcode", function()
   assert(r.errmsg:find("over the 67108864 bytes"), r.errmsg)
   local token = gettoken().access_token
   local status, u = http("POST", "/cgi-bin/chatdata/upload_media?type=file&access_token="
-    .. token, big)
+    .. token, big, 120)
   assert_eq(status, 200)
   assert_eq(u.errcode, 40006)
 end)
