@@ -2,7 +2,7 @@
 #   make run    install, build (release), run the scenario suite against zone-demo
 #   make test   install, build (dev: ASan + UBSan, -Werror), run every test
 #   make bench  build (release), run every benchmark, rewrite docs/benchmarks.md's figures
-.PHONY: all bootstrap run test bench build-dev build-release interop-deps ui-deps fuzz-build fuzz-smoke fuzz-long format format-check install-sdk clean
+.PHONY: all bootstrap run test bench build-dev build-release interop-deps ui-deps fuzz-build fuzz-smoke fuzz-long valgrind format format-check install-sdk clean
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -90,6 +90,11 @@ FUZZ_LONG_RUNS ?= 10000000
 FUZZ_LONG_SECONDS ?= 3600
 fuzz-long: fuzz-build
 	$(call fuzz_each,fuzz long,for $(FUZZ_LONG_RUNS) runs or $(FUZZ_LONG_SECONDS) s,-runs=$(FUZZ_LONG_RUNS) -max_total_time=$(FUZZ_LONG_SECONDS))
+
+# The scenario suite and a serve start/stop under valgrind (the release tree: no sanitizers),
+# every child followed; fails on any memory error or definite leak. About 15 minutes.
+valgrind: build-release
+	tools/valgrind/run build/release
 
 # The fake SDK for users' programs: headers, libzonesdk, zonesdk.pc, CMake package.
 PREFIX ?= /usr/local
