@@ -108,6 +108,12 @@ grep -q "event stored as" "$work/report/tests_runner_programs_extra_crashes.lua.
 expect "4 tests: 0 passed, 1 failed, 3 errors" "tests/runner/programs: wrong counts"
 step "scenario{}.programs and env: setup errors, an extra program's crash and environment"
 
+# --set NAME=VALUE sets an option for every file, under the file's own; a bad one is a usage error
+"$zonelab" run --set program_timeout_ms=4321 --set event_timeout_ms=1234 tests/runner/sets \
+    >"$work/sets.out" 2>&1 || { cat "$work/sets.out"; fail "--set did not reach the emulator"; }
+"$zonelab" run --set program_timeout_ms=0 tests/runner/sets >"$work/sets_bad.out" 2>&1
+[ $? -eq 2 ] && grep -q 'program_timeout_ms' "$work/sets_bad.out" ||
+    { cat "$work/sets_bad.out"; fail "a bad --set is not a usage error naming the option"; }
 # --var NAME=VALUE reaches the scenario as vars.NAME; a malformed one is a usage error
 "$zonelab" run --var lang=python --var empty= --var expr=a=b tests/runner/vars \
     >"$work/vars.out" 2>&1 || { cat "$work/vars.out"; fail "--var did not reach vars"; }

@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/opts.h"
+#include "emu/options.h"
 #include "scenario/scenario.h"
 
 #define MAX_FILES 4096
@@ -35,6 +36,8 @@ typedef struct run_opts {
     unsigned long repeat; /* runs of each file; 0 (--until-fail without --repeat): no cap */
     const char *filter, *junit, *report_dir, *program;
     const char *vars[64]; /* --var NAME=VALUE */
+    const char *sets[64]; /* --set NAME=VALUE */
+    size_t n_sets;
     size_t n_vars;
     uint64_t seed;
     long step_ms, scenario_ms;
@@ -87,6 +90,8 @@ static void usage(FILE *f)
           "  --program CMD         the program to start (default: zone-demo next to zonelab)\n"
           "  --seed N              the emulator's seed (default 1)\n"
           "  --var NAME=VALUE      vars.NAME in every scenario (repeatable; a string)\n"
+          "  --set NAME=VALUE      an option of the table (zonelab options) for every file, over\n"
+          "                        the scenario defaults, under a file's own (repeatable)\n"
           "  --step-timeout S      default wait timeout in seconds (default 10)\n"
           "  --timeout S           time for one scenario file in seconds (default 120)\n"
           "  --tap                 print TAP instead of text\n"
@@ -217,7 +222,9 @@ static int start_job(job *j, const run_opts *o)
                                   .scenario_timeout_ms = o->scenario_ms,
                                   .work_dir = j->work,
                                   .vars = o->vars,
-                                  .n_vars = o->n_vars};
+                                  .n_vars = o->n_vars,
+                                  .sets = o->sets,
+                                  .n_sets = o->n_sets};
         cJSON *r;
         char *text;
         size_t off = 0, len;
@@ -678,6 +685,16 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
         } else if (!strcmp(f, "--var") && var_ok(val) &&
                    o.n_vars < sizeof o.vars / sizeof *o.vars) {
             o.vars[o.n_vars++] = val, a++;
+        } else if (!strcmp(f, "--set") && val && o.n_sets < sizeof o.sets / sizeof *o.sets) {
+            zl_emu_options scratch;
+            char why[600];
+
+            zl_emu_options_default(&scratch);
+            if (zl_emu_options_set_text(&scratch, val, why, sizeof why) != 0) {
+                fprintf(err, "zonelab run: --set %s\n", why);
+                return ZL_CLI_USAGE;
+            }
+            o.sets[o.n_sets++] = val, a++;
         } else if (!strcmp(f, "--seed") && zl_cli_parse_u64(val, ULONG_MAX, &v) == 0) {
             o.seed = v, a++;
         } else if (!strcmp(f, "--step-timeout") && zl_cli_parse_u64(val, 3600, &v) == 0 && v > 0) {

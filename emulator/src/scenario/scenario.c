@@ -616,6 +616,8 @@ static int build(sc *s, char *err, size_t errlen)
         return -1;
     scfg.options = s->options;
     scfg.options_path = "scenario{}.options";
+    scfg.sets = s->opt.sets; /* zonelab run --set */
+    scfg.set_count = s->opt.n_sets;
     if ((v = cfg_int(s, "seed", (long)(s->opt.seed & 0x7fffffff), 0, 0x7fffffff, err, errlen)) ==
         LONG_MIN)
         return -1;

@@ -17,6 +17,10 @@ typedef struct zl_scenario_options {
     const char *work_dir;     /* an empty folder for replica logs and program data */
     const char *const *vars;  /* "NAME=VALUE" strings: the Lua table vars (zonelab run --var) */
     size_t n_vars;
+    /* "NAME=VALUE" options of the table (zonelab run --set): over the scenario's defaults and
+     * its world's options, under the file's own scenario{} settings and options */
+    const char *const *sets;
+    size_t n_sets;
 } zl_scenario_options;
 
 /*
