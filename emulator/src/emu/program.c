@@ -408,10 +408,10 @@ void zl_emu_stop_replicas(zl_emu *emu)
         if (!alive)
             return;
         /* keep serving: a replica finishing an event may still wait on an SDK invoke */
-        if (emu->engine)
-            zl_engine_turn(emu->engine, 5);
+        if (emu->engine) /* an exit wakes nothing here: look again soon */
+            zl_engine_turn(emu->engine, 1);
         else
-            poll(NULL, 0, 5);
+            poll(NULL, 0, 1);
     }
     for (i = 0; i < emu->prog_count; i++)
         for (k = 0; k <= emu->progs[i].replica_count; k++) {
