@@ -8,6 +8,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "wecom/world.h"
+
 typedef struct zl_scenario_options {
     const char *program;      /* command for the program when the scenario names none */
     const char *filter;       /* run only tests whose "file: name" contains it; NULL = all */
@@ -17,6 +19,9 @@ typedef struct zl_scenario_options {
     const char *work_dir;     /* an empty folder for replica logs and program data */
     const char *const *vars;  /* "NAME=VALUE" strings: the Lua table vars (zonelab run --var) */
     size_t n_vars;
+    /* NULL, or where a loaded default world waits: a file on the default world takes it
+     * (and sets *default_world NULL) instead of loading its own. */
+    zl_world **default_world;
 } zl_scenario_options;
 
 /*
