@@ -104,22 +104,24 @@ test("input over 30000 characters after expansion fails with 790040 and is not s
 end)
 
 test("before the report get_* answers 710642, or 790023 when configured", function()
-  -- the model acknowledges at once; its report is held 1.5 s on the way in
+  -- the model acknowledges at once; its report is held on the way in until the virtual clock
+  -- has moved 1.5 s
   sdk.reply { api = "program_async_job_call_back", fault = "delay", delay_ms = 1500, times = 1 }
   local c = invoke("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
     msg_list = { m1 } })
   assert_eq(c.errcode, 0)
+  assert(sdk.wait_call("program_async_job_call_back"), "the report came in")
   assert_eq(invoke("get_model_task_result", { jobid = c.jobid }).errcode, 710642)
   models.config { pending_errcode = 790023 }
   assert_eq(invoke("get_model_task_result", { jobid = c.jobid }).errcode, 790023)
   models.config { defaults = true }
+  clock.advance(1.5)
   local r = result("get_model_task_result", c.jobid)
   assert_match(received(r), "A说：Is the spring catalogue ready%?")
 end)
 
 test("a model that does not answer within the deadline fails the task with 710675", function()
-  program.pause(0, { program = "zone-model" })
-  sleep(0.1) -- let the stop reach every thread before the call
+  program.pause(0, { program = "zone-model" }) -- returns once every thread has stopped
   models.config { ack_timeout_ms = 300 }
   local c = invoke("create_model_task", { model_id = "zone-model", ability_id = "echo_input",
     msg_list = { m1 } })

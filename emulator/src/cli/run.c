@@ -26,6 +26,7 @@
 #include "cli/opts.h"
 #include "emu/options.h"
 #include "scenario/scenario.h"
+#include "wecom/world.h"
 
 #define MAX_FILES 4096
 
@@ -42,6 +43,7 @@ typedef struct run_opts {
     uint64_t seed;
     long step_ms, scenario_ms;
     bool tap, keep, until_fail;
+    zl_world *default_world; /* loaded once here: every child gets it with the fork */
 } run_opts;
 
 /* One run of one file in its child process. Runs are numbered round by round: run r is
@@ -225,12 +227,14 @@ static int start_job(job *j, const run_opts *o)
                                   .n_vars = o->n_vars,
                                   .sets = o->sets,
                                   .n_sets = o->n_sets};
+        zl_world *dw = o->default_world; /* this process's copy; _exit frees what is left */
         cJSON *r;
         char *text;
         size_t off = 0, len;
 
         close(fds[0]);
         signal(SIGPIPE, SIG_IGN);
+        so.default_world = &dw;
         r = zl_scenario_run(j->file, &so);
         text = r ? cJSON_PrintUnformatted(r) : NULL;
         len = text ? strlen(text) : 0;
@@ -757,6 +761,11 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
     for (i = 0; i < sizeof slots / sizeof *slots; i++)
         slots[i].fd = -1;
     signal(SIGPIPE, SIG_IGN);
+    {
+        char why[256]; /* none: each file then loads it, and says what failed */
+
+        o.default_world = zl_world_load_default(why, sizeof why);
+    }
     if (o.tap)
         fprintf(out, "TAP version 13\n");
     while (running > 0 || (!R.stop && next < R.total)) {
@@ -823,6 +832,7 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
     free(R.results);
     free(R.tally);
     free(program);
+    zl_world_free(o.default_world);
     return rc;
 usage_fail:
     for (i = 0; i < n_files; i++)

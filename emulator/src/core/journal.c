@@ -129,8 +129,8 @@ void zl_journal_free(zl_journal *j)
         if (j->listeners[i].id && j->listeners[i].free_fn)
             j->listeners[i].free_fn(j->listeners[i].ud);
     free(j->listeners);
-    for (i = 0; i < j->cap; i++)
-        free(j->ring[i]);
+    for (uint64_t seq = j->first; seq <= j->last; seq++) /* the entries held, not the whole ring */
+        free(j->ring[(seq - 1) % j->cap]);
     free(j->ring);
     free(j);
 }

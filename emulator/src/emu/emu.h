@@ -442,7 +442,8 @@ int zl_emu_spawn(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t 
 int zl_emu_spawn_dev(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t errlen);
 /* (Re)starts replica i with the command given to zl_emu_spawn. */
 int zl_emu_spawn_one(zl_emu *emu, zl_prog_rt *p, size_t i, char *err, size_t errlen);
-/* Sends sig to replica i's process group (SIGKILL also reaps it). 0 or -1. */
+/* Sends sig to replica i's process group (SIGKILL also reaps it; SIGSTOP returns once it has
+ * stopped). 0 or -1. */
 int zl_emu_signal_replica(zl_emu *emu, zl_prog_rt *p, size_t i, int sig);
 /* Waits (real time, up to timeout_ms) until every replica of p accepts TCP connections;
  * 0 when all do. Also reaps exited processes. */
@@ -561,6 +562,8 @@ long zl_emu_archive(zl_emu *emu, zl_corp *c, const cJSON *messages, cJSON *repor
 /* A fresh sync_msg token for app a (valid event_token_ttl_s), written into out (40 bytes). */
 struct zl_event_token *zl_emu_new_event_token(zl_emu *emu, zl_app_rt *a, char out[40]);
 void zl_emu_events_free(zl_prog_rt *p);
+/* SIGTERMs every replica and waits up to 2 s for them to exit (then SIGKILL), turning the
+ * engine meanwhile so their last SDK invokes are answered. */
 void zl_emu_stop_replicas(zl_emu *emu);
 
 /* Internal records (shared between the faces). */

@@ -16,6 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+
 #include "emu/emu.h"
 
 #ifndef ZL_PRELOAD_NAME /* set by emulator/CMakeLists.txt */
@@ -239,20 +243,74 @@ size_t zl_emu_listening(pid_t pgid, zl_listen_addr *out, size_t max)
 
 /* ---- whose socket listens on a port ---- */
 
-/* The inodes of the sockets listening on port, from /proc/net/tcp and tcp6 (at most max).
- * -1 when neither file can be read. */
+/*
+ * Appends the inodes of family's TCP sockets listening on port to inodes (*n of max), asked
+ * of the kernel's sock_diag: it sends the listening sockets only, however many connections
+ * the machine holds (/proc/net/tcp lists them all, and costs more the more there are).
+ * 0, or -1 when netlink cannot be used.
+ */
+static int diag_listeners(int family, unsigned port, unsigned long *inodes, int *n, int max)
+{
+    struct {
+        struct nlmsghdr nlh;
+        struct inet_diag_req_v2 r;
+    } req = {.nlh = {.nlmsg_len = sizeof req,
+                     .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                     .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
+             .r = {.sdiag_family = (unsigned char)family,
+                   .sdiag_protocol = IPPROTO_TCP,
+                   .idiag_states = 1u << 10 /* TCP_LISTEN */}};
+    struct sockaddr_nl nl = {.nl_family = AF_NETLINK};
+    long buf[8192 / sizeof(long)];
+    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG), rc = -1;
+
+    if (fd < 0)
+        return -1;
+    if (sendto(fd, &req, sizeof req, 0, (struct sockaddr *)&nl, sizeof nl) != (ssize_t)sizeof req)
+        goto out;
+    for (;;) {
+        int len = (int)recv(fd, buf, sizeof buf, 0);
+        struct nlmsghdr *h = (struct nlmsghdr *)buf;
+
+        if (len <= 0)
+            goto out;
+        for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+            const struct inet_diag_msg *m = NLMSG_DATA(h);
+
+            if (h->nlmsg_type == NLMSG_DONE) {
+                rc = 0;
+                goto out;
+            }
+            if (h->nlmsg_type == NLMSG_ERROR)
+                goto out;
+            if (ntohs(m->id.idiag_sport) == port && *n < max)
+                inodes[(*n)++] = m->idiag_inode;
+        }
+    }
+out:
+    close(fd);
+    return rc;
+}
+
+/* The inodes of the sockets listening on port (at most max): from sock_diag, else from
+ * /proc/net/tcp and tcp6. -1 when neither can be read. */
 static int listening_inodes(unsigned port, unsigned long *inodes, int max)
 {
     static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
-    char line[512];
+    char line[512], vbuf[65536];
     int n = 0, readable = 0;
     size_t k;
 
+    if (diag_listeners(AF_INET, port, inodes, &n, max) == 0 &&
+        diag_listeners(AF_INET6, port, inodes, &n, max) == 0)
+        return n;
+    n = 0;
     for (k = 0; k < sizeof files / sizeof *files; k++) {
         FILE *f = fopen(files[k], "r");
 
         if (!f)
             continue;
+        setvbuf(f, vbuf, _IOFBF, sizeof vbuf); /* few reads: each one walks the table anew */
         readable = 1;
         while (fgets(line, sizeof line, f)) {
             unsigned lport, st;

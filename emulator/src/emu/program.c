@@ -246,6 +246,20 @@ int zl_emu_signal_replica(zl_emu *emu, zl_prog_rt *p, size_t i, int sig)
 
         if (waitpid(r->pid, &status, 0) == r->pid)
             reap_one(emu, r, status);
+    } else if (sig == SIGSTOP) {
+        int status, k;
+
+        /* stopped when this returns (every thread: the kernel reports the group stop once
+         * all have stopped), so a call made next meets a stopped replica; 1 s at most */
+        for (k = 0; k < 1000; k++) {
+            pid_t w = waitpid(r->pid, &status, WUNTRACED | WNOHANG);
+
+            if (w == r->pid && !WIFSTOPPED(status))
+                reap_one(emu, r, status);
+            if (w == r->pid || w < 0)
+                break;
+            poll(NULL, 0, 1);
+        }
     }
     return 0;
 }
@@ -367,7 +381,7 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
 void zl_emu_stop_replicas(zl_emu *emu)
 {
     size_t i, k, alive;
-    int round;
+    struct timespec t0, t;
 
     for (i = 0; i < emu->prog_count; i++)
         for (k = 0; k <= emu->progs[i].replica_count; k++) {
@@ -378,7 +392,11 @@ void zl_emu_stop_replicas(zl_emu *emu)
                 kill(-r->pid, SIGTERM);
             }
         }
-    for (round = 0; round < 400; round++) { /* 2 s */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) { /* 2 s at most */
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= 2000)
+            break;
         alive = 0;
         zl_emu_reap(emu);
         for (i = 0; i < emu->prog_count; i++)
@@ -389,7 +407,11 @@ void zl_emu_stop_replicas(zl_emu *emu)
             }
         if (!alive)
             return;
-        poll(NULL, 0, 5);
+        /* keep serving: a replica finishing an event may still wait on an SDK invoke */
+        if (emu->engine) /* an exit wakes nothing here: look again soon */
+            zl_engine_turn(emu->engine, 1);
+        else
+            poll(NULL, 0, 1);
     }
     for (i = 0; i < emu->prog_count; i++)
         for (k = 0; k <= emu->progs[i].replica_count; k++) {

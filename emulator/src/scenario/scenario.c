@@ -179,7 +179,8 @@ static void drive(sc *s)
         }
         if (crashed(s))
             return;
-        zl_engine_turn(s->engine, 5);
+        /* a replica's listen wakes nothing here: look again soon (it starts every file) */
+        zl_engine_turn(s->engine, s->w.kind == W_READY ? 1 : 5);
     }
     s->w.done = true;
 }
@@ -583,7 +584,12 @@ static int build(sc *s, char *err, size_t errlen)
     else
         snprintf(dir, sizeof dir, ".");
     if (!world || (cJSON_IsString(world) && !strcmp(world->valuestring, "default"))) {
-        s->world = zl_world_load_default(err, errlen);
+        if (s->opt.default_world && *s->opt.default_world) { /* loaded before the fork */
+            s->world = *s->opt.default_world;
+            *s->opt.default_world = NULL;
+        } else {
+            s->world = zl_world_load_default(err, errlen);
+        }
     } else if (cJSON_IsString(world)) {
         if (world->valuestring[0] == '/')
             snprintf(path, sizeof path, "%s", world->valuestring);

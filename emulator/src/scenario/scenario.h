@@ -8,6 +8,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "wecom/world.h"
+
 typedef struct zl_scenario_options {
     const char *program;      /* command for the program when the scenario names none */
     const char *filter;       /* run only tests whose "file: name" contains it; NULL = all */
@@ -21,6 +23,9 @@ typedef struct zl_scenario_options {
      * its world's options, under the file's own scenario{} settings and options */
     const char *const *sets;
     size_t n_sets;
+    /* NULL, or where a loaded default world waits: a file on the default world takes it
+     * (and sets *default_world NULL) instead of loading its own. */
+    zl_world **default_world;
 } zl_scenario_options;
 
 /*

@@ -15,7 +15,9 @@
 #define STORE_BLOCK     (256u * 1024u) /* arena block of a message store */
 #define CHUNK_SHIFT     10             /* 1024 messages per chunk */
 #define CHUNK_LEN       ((size_t)1 << CHUNK_SHIFT)
-#define DEFAULT_CONTENT "{}"
+#define DEFAULT_CONTENT default_content
+
+static const char default_content[] = "{}"; /* one copy: a dump tells it apart */
 
 struct zl_msgstore {
     char *corpid;
@@ -363,4 +365,180 @@ int zl_msgstore_append(zl_msgstore *s, const zl_message_in *m, char *err, size_t
     return 0;
 oom:
     return zl_err_set(err, errlen, "msgid \"%s\" was not archived: out of memory", m->msgid);
+}
+
+/* ---- snapshot: the store written out and read back without checking each message again ---- */
+
+#define SNAP_DEFAULT UINT32_MAX /* the length that stands for DEFAULT_CONTENT */
+
+static void put_u32(FILE *f, uint32_t v)
+{
+    fwrite(&v, sizeof v, 1, f);
+}
+
+static void put_str(FILE *f, const char *v)
+{
+    size_t n = strlen(v);
+
+    put_u32(f, (uint32_t)n);
+    fwrite(v, 1, n + 1, f);
+}
+
+/* The interned index of id, which the store holds. */
+static uint32_t interned_at(const zl_msgstore *s, const char *id)
+{
+    return (uint32_t)zl_hindex_find(&s->intern_index, id, zl_hash_str(id), interned_key, s);
+}
+
+int zl_msgstore_dump(const zl_msgstore *s, FILE *f)
+{
+    uint64_t n = s->count, ni = s->interned_count;
+
+    fwrite(&n, sizeof n, 1, f);
+    fwrite(&ni, sizeof ni, 1, f);
+    for (size_t i = 0; i < s->interned_count; i++)
+        put_str(f, s->interned[i]);
+    for (size_t i = 0; i < s->count; i++) {
+        const zl_message *m = slot_at(s, i);
+
+        fwrite(&m->send_time, sizeof m->send_time, 1, f);
+        put_u32(f, (uint32_t)m->msgtype);
+        put_u32(f, (uint32_t)m->call_duration);
+        put_u32(f, m->receiver_count);
+        put_u32(f, m->chatid[0] ? interned_at(s, m->chatid) + 1 : 0);
+        put_u32(f, (uint32_t)m->sender.type);
+        put_u32(f, interned_at(s, m->sender.id));
+        for (uint32_t k = 0; k < m->receiver_count; k++) {
+            put_u32(f, (uint32_t)m->receivers[k].type);
+            put_u32(f, interned_at(s, m->receivers[k].id));
+        }
+        put_str(f, m->msgid);
+        if (m->content == DEFAULT_CONTENT)
+            put_u32(f, SNAP_DEFAULT);
+        else
+            put_str(f, m->content);
+        put_str(f, m->secret_key);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+typedef struct reader {
+    const char *p, *end;
+    int bad;
+} reader;
+
+static uint32_t get_u32(reader *r)
+{
+    uint32_t v = 0;
+
+    if (r->end - r->p < (ptrdiff_t)sizeof v)
+        r->bad = 1;
+    else
+        memcpy(&v, r->p, sizeof v);
+    r->p += r->bad ? 0 : sizeof v;
+    return v;
+}
+
+/* A NUL-terminated string of the snapshot (pointing into it), or NULL (r->bad set). */
+static const char *get_str_len(reader *r, uint32_t n)
+{
+    const char *v = r->p;
+
+    if (r->bad || (size_t)(r->end - r->p) <= n || v[n] != '\0') {
+        r->bad = 1;
+        return NULL;
+    }
+    r->p += (size_t)n + 1;
+    return v;
+}
+
+static const char *get_str(reader *r)
+{
+    uint32_t n = get_u32(r);
+
+    return r->bad ? NULL : get_str_len(r, n);
+}
+
+size_t zl_msgstore_undump(zl_msgstore *s, const char *buf, size_t len)
+{
+    reader r = {buf, buf + len, 0};
+    uint64_t n = 0, ni = 0;
+    const char **ids = NULL;
+
+    if (s->count != 0 || len < 2 * sizeof n)
+        return 0;
+    memcpy(&n, r.p, sizeof n);
+    memcpy(&ni, r.p + sizeof n, sizeof ni);
+    r.p += 2 * sizeof n;
+    if (n > MAX_MESSAGES || ni > len || !(ids = malloc((size_t)(ni ? ni : 1) * sizeof *ids)))
+        return 0;
+    for (size_t i = 0; i < ni && !r.bad; i++) {
+        const char *id = get_str(&r);
+
+        if (id && !(ids[i] = intern(s, id)))
+            r.bad = 1;
+    }
+    for (size_t i = 0; i < n && !r.bad; i++) {
+        zl_message msg = {.seq = (uint64_t)s->count + 1};
+        zl_party *rs;
+        uint32_t chat, sender, clen;
+
+        if (r.end - r.p < (ptrdiff_t)sizeof msg.send_time) {
+            r.bad = 1;
+            break;
+        }
+        memcpy(&msg.send_time, r.p, sizeof msg.send_time);
+        r.p += sizeof msg.send_time;
+        msg.msgtype = (int32_t)get_u32(&r);
+        msg.call_duration = (int32_t)get_u32(&r);
+        msg.receiver_count = get_u32(&r);
+        chat = get_u32(&r);
+        msg.sender.type = (int)get_u32(&r);
+        sender = get_u32(&r);
+        if (r.bad || chat > ni || sender >= ni || msg.receiver_count == 0 ||
+            msg.receiver_count > ZL_MSG_MAX_RECEIVERS) {
+            r.bad = 1;
+            break;
+        }
+        msg.chatid = chat ? ids[chat - 1] : "";
+        msg.sender.id = ids[sender];
+        rs = zl_arena_alloc(&s->arena, msg.receiver_count * sizeof *rs, sizeof(void *));
+        for (uint32_t k = 0; rs && k < msg.receiver_count && !r.bad; k++) {
+            uint32_t idx;
+
+            rs[k].type = (int)get_u32(&r);
+            idx = get_u32(&r);
+            if (idx >= ni)
+                r.bad = 1;
+            else
+                rs[k].id = ids[idx];
+        }
+        msg.receivers = rs;
+        msg.msgid = get_str(&r);
+        clen = get_u32(&r);
+        msg.content = clen == SNAP_DEFAULT ? DEFAULT_CONTENT : get_str_len(&r, clen);
+        msg.secret_key = get_str(&r);
+        if (r.bad || !rs)
+            break;
+        if (s->count == s->chunk_count * CHUNK_LEN) {
+            if (zl_grow(&s->chunks, &s->chunk_cap, s->chunk_count, sizeof *s->chunks, 16) != 0 ||
+                !(s->chunks[s->chunk_count] = malloc(CHUNK_LEN * sizeof(zl_message)))) {
+                r.bad = 1;
+                break;
+            }
+            s->chunk_count++;
+        }
+        if (zl_hindex_reserve(&s->by_msgid, s->count + 1) != 0 ||
+            !(msg.msgid = store_str(s, msg.msgid)) ||
+            (msg.content != DEFAULT_CONTENT && !(msg.content = store_str(s, msg.content))) ||
+            !(msg.secret_key = store_str(s, msg.secret_key))) {
+            r.bad = 1;
+            break;
+        }
+        *slot_at(s, s->count) = msg;
+        zl_hindex_insert(&s->by_msgid, zl_hash_str(msg.msgid), (uint32_t)s->count);
+        s->count++;
+    }
+    free(ids);
+    return r.bad ? 0 : (size_t)(r.p - buf);
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cjson/cJSON.h>
 
@@ -300,6 +301,17 @@ long zl_msgstore_find(const zl_msgstore *s, const char *msgid);
 int zl_msgstore_append(zl_msgstore *s, const zl_message_in *m, char *err, size_t errlen);
 /* Fills *out with the memory use of s. */
 void zl_msgstore_stats_get(const zl_msgstore *s, zl_msgstore_stats *out);
+/*
+ * Writes every message of s to f in a form only zl_msgstore_undump reads (this build's: native
+ * byte order, no version of its own; the world cache wraps it). 0, or -1 when f failed.
+ */
+int zl_msgstore_dump(const zl_msgstore *s, FILE *f);
+/*
+ * Fills the empty store s from buf (len bytes), as zl_msgstore_dump wrote it, without
+ * checking each message again: what it read was checked when it was appended. Returns the
+ * bytes used, or 0 when buf is not such a dump (s may then hold part of it: free it).
+ */
+size_t zl_msgstore_undump(zl_msgstore *s, const char *buf, size_t len);
 
 struct zl_corp_index; /* private lookup tables */
 
@@ -350,6 +362,14 @@ typedef struct zl_world {
  * characters (got 42)". Nothing is half-loaded.
  */
 zl_world *zl_world_load_file(const char *path, char *err, size_t errlen);
+/*
+ * A world file of at least bytes bytes (16 MiB unless set) gets a cache beside it,
+ * <file>.zlcache: its messages in binary, keyed by the SHA-256 of the file, so the next
+ * zl_world_load_file of the same bytes skips parsing them; a file that changed in any byte
+ * is loaded from its JSON (and cached anew). SIZE_MAX turns the cache off. Returns the
+ * previous threshold.
+ */
+size_t zl_world_cache_min_bytes(size_t bytes);
 /*
  * As zl_world_load_file, from text (len bytes, borrowed, need not be NUL-terminated).
  * base_dir resolves relative pem_file paths; NULL refuses relative pem_file paths.

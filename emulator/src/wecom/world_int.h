@@ -223,4 +223,27 @@ int zl_load_consents(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp *
 /* Archives corp object jc's "messages" into c in send_time order (ties: file order). */
 int zl_load_messages(zl_loader *L, const cJSON *jc, const char *cpath, zl_corp *c);
 
+/* ---- the cache of a big world file (world_cache.c) ---- */
+
+/* Whether a world file of json_size bytes is worth a cache (zl_world_cache_min_bytes). */
+bool zl_world_cache_wanted(size_t json_size);
+/* The cache key of a world file: the SHA-256 of its len bytes at text. 0, or -1. */
+int zl_world_cache_key(const char *text, size_t len, unsigned char sha[32]);
+/* As zl_world_cache_key, of the rest of f read in blocks (*len: the bytes read). 0, or -1. */
+int zl_world_cache_key_file(FILE *f, unsigned char sha[32], size_t *len);
+/*
+ * The world of the file at path from its cache path.zlcache, when that was made from a file of
+ * json_size bytes with this SHA-256 by this version of the cache; else NULL (no message: the
+ * caller loads the JSON). base_dir as for zl_world_load_json.
+ */
+zl_world *zl_world_cache_load(const char *path, const unsigned char sha[32], size_t json_size,
+                              const char *base_dir);
+/*
+ * Writes path.zlcache (a temporary file renamed over it) for world w, loaded from root, the
+ * file's JSON tree (its corps' "messages" are removed from it here). Quietly writes nothing
+ * when the folder cannot be written.
+ */
+void zl_world_cache_save(const char *path, const unsigned char sha[32], size_t json_size,
+                         cJSON *root, const zl_world *w);
+
 #endif

@@ -754,8 +754,9 @@ zl_world *zl_world_load_default(char *err, size_t errlen)
                               errlen);
 }
 
-zl_world *zl_world_load_json(const char *text, size_t len, const char *base_dir, char *err,
-                             size_t errlen)
+/* zl_world_load_json; with keep, the parsed tree is left in *keep (the caller deletes it). */
+static zl_world *load_text(const char *text, size_t len, const char *base_dir, char *err,
+                           size_t errlen, cJSON **keep)
 {
     zl_loader L = {err, errlen, base_dir, NULL, NULL};
     const char *end = NULL;
@@ -802,7 +803,10 @@ zl_world *zl_world_load_json(const char *text, size_t len, const char *base_dir,
     L.w = w;
     L.a = w->arena;
     rc = load_world(&L, root);
-    cJSON_Delete(root);
+    if (keep && rc == 0)
+        *keep = root;
+    else
+        cJSON_Delete(root);
     if (rc != 0) {
         zl_world_free(w);
         return NULL;
@@ -810,10 +814,46 @@ zl_world *zl_world_load_json(const char *text, size_t len, const char *base_dir,
     return w;
 }
 
+zl_world *zl_world_load_json(const char *text, size_t len, const char *base_dir, char *err,
+                             size_t errlen)
+{
+    return load_text(text, len, base_dir, err, errlen, NULL);
+}
+
+/* A big file its cache did not match: from the JSON (text, len bytes read from path), then
+ * cached under the hash of these very bytes. */
+static zl_world *load_and_cache(const char *path, const char *text, size_t len, const char *dir,
+                                char *err, size_t errlen)
+{
+    unsigned char sha[32];
+    cJSON *root = NULL;
+    zl_world *w;
+
+    if (zl_world_cache_key(text, len, sha) != 0)
+        return zl_world_load_json(text, len, dir, err, errlen);
+    if ((w = load_text(text, len, dir, err, errlen, &root)) != NULL)
+        zl_world_cache_save(path, sha, len, root, w);
+    cJSON_Delete(root);
+    return w;
+}
+
+/* Cuts path (a copy) down to its folder. */
+static void base_dir_of(char *path)
+{
+    char *slash = strrchr(path, '/');
+
+    if (slash == NULL)
+        strcpy(path, ".");
+    else if (slash == path)
+        path[1] = '\0';
+    else
+        *slash = '\0';
+}
+
 zl_world *zl_world_load_file(const char *path, char *err, size_t errlen)
 {
     FILE *f;
-    char *text = NULL, *dir = NULL, *slash;
+    char *text = NULL, *dir = NULL;
     long size;
     zl_world *w = NULL;
 
@@ -837,8 +877,20 @@ zl_world *zl_world_load_file(const char *path, char *err, size_t errlen)
                    ZL_WORLD_MAX_FILE);
         goto out;
     }
-    text = malloc((size_t)size + 1);
     dir = strdup(path);
+    if (dir != NULL)
+        base_dir_of(dir);
+    if (dir != NULL && zl_world_cache_wanted((size_t)size)) {
+        unsigned char sha[32];
+        size_t len;
+
+        /* hashed in blocks, not read whole: a cache hit never needs the text */
+        if (zl_world_cache_key_file(f, sha, &len) == 0 &&
+            (w = zl_world_cache_load(path, sha, len, dir)) != NULL)
+            goto out;
+        rewind(f);
+    }
+    text = malloc((size_t)size + 1);
     if (text == NULL || dir == NULL) {
         zl_err_set(err, errlen, "out of memory while reading the world file %s", path);
         goto out;
@@ -847,14 +899,10 @@ zl_world *zl_world_load_file(const char *path, char *err, size_t errlen)
         zl_err_set(err, errlen, "cannot read the world file %s", path);
         goto out;
     }
-    slash = strrchr(dir, '/');
-    if (slash == NULL)
-        strcpy(dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    w = zl_world_load_json(text, (size_t)size, dir, err, errlen);
+    /* hashed again: what is cached is what was parsed, whoever writes the file meanwhile */
+    w = zl_world_cache_wanted((size_t)size)
+            ? load_and_cache(path, text, (size_t)size, dir, err, errlen)
+            : zl_world_load_json(text, (size_t)size, dir, err, errlen);
 out:
     fclose(f);
     free(text);
