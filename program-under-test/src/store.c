@@ -167,7 +167,7 @@ static int write_new(const char *path, const char *text)
 /* Writes text to folder/name atomically and durably, alone (the cursors). */
 static int write_atomic(int dir_fd, const char *folder, const char *name, const char *text)
 {
-    char tmp[700], final[700];
+    char tmp[800], final[800]; /* a folder (under 600) and a cursor name (under 160) */
     int fd;
 
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", folder, name);
