@@ -34,6 +34,9 @@ static unsigned port;
 static const char *zonelab_bin = ZONELAB_BIN, *zone_demo_bin = ZONE_DEMO_BIN;
 static unsigned clients = 16; /* concurrent senders and store writers */
 static unsigned demo_threads; /* zone-demo --threads; 0: its default */
+#define MAX_SETS 8
+static const char *sets[MAX_SETS]; /* zonelab serve --set NAME=VALUE */
+static unsigned n_sets;
 
 static double mono_s(void)
 {
@@ -94,15 +97,15 @@ static double number(const cJSON *o, const char *k)
 static pid_t start(const char *dir, unsigned replicas)
 {
     char cmd[1024], reps[16], line[512];
-    char *argv[] = {(char *)(uintptr_t)zonelab_bin,
-                    "serve",
-                    "--port",
-                    "0",
-                    "--program",
-                    cmd,
-                    "--replicas",
-                    reps,
-                    NULL};
+    char *argv[10 + 2 * MAX_SETS] = {(char *)(uintptr_t)zonelab_bin,
+                                     "serve",
+                                     "--port",
+                                     "0",
+                                     "--program",
+                                     cmd,
+                                     "--replicas",
+                                     reps};
+    unsigned a = 8, i;
     char threads[32] = "";
     posix_spawn_file_actions_t fa;
     int fds[2];
@@ -114,6 +117,10 @@ static pid_t start(const char *dir, unsigned replicas)
     snprintf(cmd, sizeof cmd, "exec '%s' --data-dir '%s' --retention 3600%s 2>/dev/null",
              zone_demo_bin, dir, threads);
     snprintf(reps, sizeof reps, "%u", replicas);
+    for (i = 0; i < n_sets; i++) {
+        argv[a++] = "--set";
+        argv[a++] = (char *)(uintptr_t)sets[i];
+    }
     if (pipe(fds) != 0)
         return -1;
     posix_spawn_file_actions_init(&fa);
@@ -189,13 +196,19 @@ static char *scratch(char *dir, size_t n)
     return mkdtemp(dir);
 }
 
-static const char *threads_text(void)
+/* zone-demo's --threads and zonelab's --set options, for the figures' lines. */
+static const char *setup_text(void)
 {
-    static char t[40];
+    static char t[600];
+    size_t used;
+    unsigned i;
 
-    if (!demo_threads)
-        return "its default --threads";
-    snprintf(t, sizeof t, "--threads %u", demo_threads);
+    if (demo_threads)
+        used = (size_t)snprintf(t, sizeof t, "--threads %u", demo_threads);
+    else
+        used = (size_t)snprintf(t, sizeof t, "its default --threads");
+    for (i = 0; i < n_sets && used < sizeof t; i++)
+        used += (size_t)snprintf(t + used, sizeof t - used, ", --set %s", sets[i]);
     return t;
 }
 
@@ -225,7 +238,7 @@ static int bench_end_to_end(unsigned n, unsigned replicas)
     t1 = mono_s();
     printf("events stored and notified end to end, %u replica(s), %s: %.0f of %u in %.2f s: "
            "%.0f events/s (%.2f ms each)\n",
-           replicas, threads_text(), last, n, t1 - t0, last / (t1 - t0),
+           replicas, setup_text(), last, n, t1 - t0, last / (t1 - t0),
            (t1 - t0) * 1000 / (last > 0 ? last : 1));
     fflush(stdout);
     curl_easy_cleanup(c);
@@ -360,7 +373,7 @@ static int bench_direct(unsigned n)
         usleep(2000); /* answered after the notify; the inbox may take a moment more */
     printf("events posted straight to zone-demo by %u clients, %s: %u of %u answered in "
            "%.2f s: %.0f events/s stored and notified (%.0f in the app's inbox)\n",
-           started, threads_text(), atomic_load(&d.acked), n, t1 - t0,
+           started, setup_text(), atomic_load(&d.acked), n, t1 - t0,
            atomic_load(&d.acked) / (t1 - t0), last);
     fflush(stdout);
     rc = atomic_load(&d.acked) == n && last >= n ? 0 : -1;
@@ -449,11 +462,12 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: zd_bench [--events N] [--clients C] [--threads T] [--only WHAT]\n"
-            "                [--zonelab PATH] [--zone-demo PATH]\n"
+            "                [--set NAME=VALUE]... [--zonelab PATH] [--zone-demo PATH]\n"
             "  --events N        events per figure (default 1000, at most 1000000)\n"
             "  --clients C       concurrent senders and store writers (default 16)\n"
             "  --threads T       zone-demo's --threads (default: its own default)\n"
             "  --only WHAT       store, direct or e2e (default: all three)\n"
+            "  --set NAME=VALUE  an option for zonelab serve (up to 8)\n"
             "  --zonelab PATH, --zone-demo PATH   the binaries to measure (another build's)\n");
     return 2;
 }
@@ -477,6 +491,8 @@ int main(int argc, char **argv)
             demo_threads = (unsigned)strtoul(v, NULL, 10);
         else if (!strcmp(argv[i], "--only"))
             only = v;
+        else if (!strcmp(argv[i], "--set") && n_sets < MAX_SETS)
+            sets[n_sets++] = v;
         else if (!strcmp(argv[i], "--zonelab"))
             zonelab_bin = v;
         else if (!strcmp(argv[i], "--zone-demo"))
