@@ -182,8 +182,9 @@ static int write_atomic(int dir_fd, const char *folder, const char *name, const 
 }
 
 /* Commits a batch taken off the queue: one sync of the new files' data (the file's own
- * fsync when there is one, else syncfs of the store's file system, which flushes them all),
- * their renames, one fsync of the folder. Sets each entry's rc. Returns the data syncs. */
+ * fsync when there is one, else syncfs of the store's file system, which flushes them all
+ * and, since Linux 5.8, reports a failed write-back), their renames, one fsync of the
+ * folder. Sets each entry's rc. Returns the data syncs. */
 static unsigned commit_batch(zd_store *s, commit_entry *batch, size_t files)
 {
     commit_entry *e;
