@@ -46,6 +46,7 @@ int main(int argc, char **argv)
     zd_app *app = NULL;
     zd_server *server = NULL;
     zd_sdk sdk;
+    zd_store_counts counts;
     maintainer m = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
     pthread_t mt;
     sigset_t set;
@@ -98,6 +99,12 @@ int main(int argc, char **argv)
         pthread_join(mt, NULL);
     }
     zd_app_free(app); /* runs the async calls still queued */
+    zd_store_counts_get(store, &counts);
+    ZONE_LOG_INFO("store: %llu events and %llu marks committed in %llu commits (%llu at most in "
+                  "one), %llu data syncs",
+                  (unsigned long long)counts.files, (unsigned long long)counts.renames,
+                  (unsigned long long)counts.batches, (unsigned long long)counts.largest_batch,
+                  (unsigned long long)counts.data_syncs);
     zd_store_close(store);
     ZONE_LOG_INFO("stopped");
     return 0;

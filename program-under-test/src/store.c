@@ -1,12 +1,16 @@
 /* store: zone-demo's durable storage. Events are files named by their notify id under
  * <dir>/events: "<id>.pending" until the app was notified, "<id>.event" after. Each file is
- * written to a temporary name, fsynced, renamed into place, and the folder fsynced, so a
- * crash at any point leaves either the whole event or nothing. Cursors live the same way
- * under <dir>/cursors. */
+ * written to a temporary name, synced, renamed into place, and the folder fsynced, so a
+ * crash at any point leaves either the whole event or nothing. Events stored at the same
+ * time share the syncs (group commit): each thread writes its own file, then one thread
+ * commits every file waiting (one sync of their data, the renames, one fsync of the folder)
+ * while the next ones queue up behind it. Cursors live the same way under <dir>/cursors,
+ * each written alone. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,11 +23,30 @@
 #define MAX_EVENT_FILE (160u << 20) /* a 64 MiB body, JSON-escaped, fits */
 #define MAX_CURSOR     4096
 
+/* One thread's file waiting for a commit of the events folder: a new event (fd open on its
+ * temporary file, renamed to final by the commit) or a rename already done (fd -1) that
+ * waits for the folder's fsync. */
+typedef struct commit_entry {
+    struct commit_entry *next;
+    int fd;
+    const char *tmp, *final;
+    int rc; /* 0 or an errno, set by the committing thread */
+    bool done;
+} commit_entry;
+
 struct zd_store {
     char events[600];
     char cursors[600];
     int events_fd; /* the folders, for fsync after a rename */
     int cursors_fd;
+    pthread_mutex_t lock; /* the queue, committing, the counts */
+    pthread_cond_t cond;  /* a batch was committed */
+    commit_entry *queue, **queue_tail;
+    size_t queued;
+    bool committing;
+    zd_store_counts counts;
+    void (*on_commit)(void *ud, size_t n);
+    void *on_commit_ud;
 };
 
 static int mkdir_p(const char *path)
@@ -55,6 +78,9 @@ zd_store *zd_store_open(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     s->events_fd = s->cursors_fd = -1;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    s->queue_tail = &s->queue;
     if ((size_t)snprintf(s->events, sizeof s->events, "%s/events", dir) >= sizeof s->events ||
         (size_t)snprintf(s->cursors, sizeof s->cursors, "%s/cursors", dir) >= sizeof s->cursors) {
         snprintf(err, errlen, "the data folder path is too long");
@@ -79,7 +105,25 @@ void zd_store_close(zd_store *s)
         close(s->events_fd);
     if (s->cursors_fd >= 0)
         close(s->cursors_fd);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
     free(s);
+}
+
+void zd_store_counts_get(zd_store *s, zd_store_counts *out)
+{
+    pthread_mutex_lock(&s->lock);
+    *out = s->counts;
+    out->waiting = s->queued;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void zd_store_on_commit(zd_store *s, void (*fn)(void *ud, size_t n), void *ud)
+{
+    pthread_mutex_lock(&s->lock);
+    s->on_commit = fn;
+    s->on_commit_ud = ud;
+    pthread_mutex_unlock(&s->lock);
 }
 
 bool zd_notify_id_ok(const char *id)
@@ -95,16 +139,12 @@ bool zd_notify_id_ok(const char *id)
     return n >= 1 && n <= ZD_MAX_NOTIFY_ID;
 }
 
-/* Writes text to folder/name atomically and durably. */
-static int write_atomic(int dir_fd, const char *folder, const char *name, const char *text)
+/* Writes text to a new file at path; its open fd, or -1 with errno (nothing left behind). */
+static int write_new(const char *path, const char *text)
 {
-    char tmp[700], final[700];
     size_t len = strlen(text), off = 0;
-    int fd;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), e;
 
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", folder, name);
-    snprintf(final, sizeof final, "%s/%s", folder, name);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
     while (off < len) {
@@ -113,17 +153,121 @@ static int write_atomic(int dir_fd, const char *folder, const char *name, const 
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
+            e = w < 0 ? errno : EIO;
             close(fd);
-            unlink(tmp);
+            unlink(path);
+            errno = e;
             return -1;
         }
         off += (size_t)w;
     }
+    return fd;
+}
+
+/* Writes text to folder/name atomically and durably, alone (the cursors). */
+static int write_atomic(int dir_fd, const char *folder, const char *name, const char *text)
+{
+    char tmp[800], final[800]; /* a folder (under 600) and a cursor name (under 160) */
+    int fd;
+
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", folder, name);
+    snprintf(final, sizeof final, "%s/%s", folder, name);
+    if ((fd = write_new(tmp, text)) < 0)
+        return -1;
     if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, final) != 0) {
         unlink(tmp);
         return -1;
     }
     return fsync(dir_fd);
+}
+
+/* Commits a batch taken off the queue: one sync of the new files' data (the file's own
+ * fsync when there is one, else syncfs of the store's file system, which flushes them all
+ * and, since Linux 5.8, reports a failed write-back), their renames, one fsync of the
+ * folder. Sets each entry's rc. Returns the data syncs. */
+static unsigned commit_batch(zd_store *s, commit_entry *batch, size_t files)
+{
+    commit_entry *e;
+    int sync_rc = 0, dir_rc;
+
+    for (e = batch; e && files == 1; e = e->next)
+        if (e->fd >= 0)
+            sync_rc = fsync(e->fd) != 0 ? errno : 0;
+    if (files > 1)
+        sync_rc = syncfs(s->events_fd) != 0 ? errno : 0;
+    for (e = batch; e; e = e->next) {
+        if (e->fd < 0)
+            continue;
+        e->rc = sync_rc;
+        if (close(e->fd) != 0 && !e->rc)
+            e->rc = errno;
+        if (!e->rc && rename(e->tmp, e->final) != 0)
+            e->rc = errno;
+        if (e->rc)
+            unlink(e->tmp);
+    }
+    dir_rc = fsync(s->events_fd) != 0 ? errno : 0;
+    for (e = batch; e; e = e->next)
+        if (!e->rc)
+            e->rc = dir_rc;
+    return files > 0;
+}
+
+/* Queues e for the next commit of the events folder and returns once it is committed: 0, or
+ * -1 with errno. The first thread to find no commit under way commits everything queued,
+ * its own entry included; the threads that arrive meanwhile queue for the next batch. */
+static int commit(zd_store *s, commit_entry *e)
+{
+    pthread_mutex_lock(&s->lock);
+    e->next = NULL;
+    e->done = false;
+    e->rc = 0;
+    *s->queue_tail = e;
+    s->queue_tail = &e->next;
+    s->queued++;
+    while (!e->done) {
+        commit_entry *batch, *x, *next;
+        size_t n, files = 0;
+        void (*hook)(void *ud, size_t n);
+        void *hook_ud;
+        unsigned syncs;
+
+        if (s->committing) {
+            pthread_cond_wait(&s->cond, &s->lock);
+            continue;
+        }
+        batch = s->queue;
+        n = s->queued;
+        s->queue = NULL;
+        s->queue_tail = &s->queue;
+        s->queued = 0;
+        s->committing = true;
+        hook = s->on_commit;
+        hook_ud = s->on_commit_ud;
+        pthread_mutex_unlock(&s->lock);
+        for (x = batch; x; x = x->next)
+            files += x->fd >= 0;
+        if (hook)
+            hook(hook_ud, n);
+        syncs = commit_batch(s, batch, files);
+        pthread_mutex_lock(&s->lock);
+        s->counts.batches++;
+        s->counts.data_syncs += syncs;
+        s->counts.folder_syncs++;
+        s->counts.files += files;
+        s->counts.renames += n - files;
+        if (n > s->counts.largest_batch)
+            s->counts.largest_batch = n;
+        for (x = batch; x; x = next) { /* their threads wait for the lock to see it */
+            next = x->next;
+            x->done = true;
+        }
+        s->committing = false;
+        pthread_cond_broadcast(&s->cond);
+    }
+    pthread_mutex_unlock(&s->lock);
+    errno = e->rc;
+    return e->rc ? -1 : 0;
 }
 
 static char *read_file(const char *path, size_t max)
@@ -158,8 +302,9 @@ int zd_store_put(zd_store *s, const char *id, const char *corpid, uint32_t agent
                  const char *data, int64_t now, char *err, size_t errlen)
 {
     cJSON *j;
-    char *text, name[ZD_MAX_NOTIFY_ID + 16];
-    int rc;
+    char *text, tmp[700], final[700];
+    commit_entry e = {.tmp = tmp, .final = final};
+    int rc = -1;
 
     if (!zd_notify_id_ok(id)) {
         snprintf(err, errlen, "the notify id cannot name a file");
@@ -181,8 +326,10 @@ int zd_store_put(zd_store *s, const char *id, const char *corpid, uint32_t agent
         cJSON_free(text);
         return -1;
     }
-    snprintf(name, sizeof name, "%s.pending", id);
-    rc = write_atomic(s->events_fd, s->events, name, text);
+    snprintf(tmp, sizeof tmp, "%s/.%s.pending.tmp", s->events, id);
+    snprintf(final, sizeof final, "%s/%s.pending", s->events, id);
+    if ((e.fd = write_new(tmp, text)) >= 0)
+        rc = commit(s, &e);
     if (rc != 0)
         snprintf(err, errlen, "cannot store the event: %s", strerror(errno));
     cJSON_free(text);
@@ -192,6 +339,7 @@ int zd_store_put(zd_store *s, const char *id, const char *corpid, uint32_t agent
 int zd_store_mark_notified(zd_store *s, const char *id)
 {
     char from[700], to[700];
+    commit_entry e = {.fd = -1};
 
     if (!zd_notify_id_ok(id))
         return -1;
@@ -199,7 +347,7 @@ int zd_store_mark_notified(zd_store *s, const char *id)
     snprintf(to, sizeof to, "%s/%s.event", s->events, id);
     if (rename(from, to) != 0)
         return -1;
-    return fsync(s->events_fd);
+    return commit(s, &e); /* the folder's fsync, shared with the events stored meanwhile */
 }
 
 /* Parses a stored event file; returns the object or NULL. */

@@ -98,12 +98,30 @@ void zd_store_close(zd_store *s); /* accepts NULL */
 /* Whether id can name a stored event: 1..64 of [0-9A-Za-z_-] (never a path). */
 bool zd_notify_id_ok(const char *id);
 
-/* Stores an event under id, not yet notified: written to a temporary file, fsynced, renamed
- * into place and the folder fsynced. 0, or -1 with err (nothing is left behind). */
+/* Stores an event under id, not yet notified: written to a temporary file, synced, renamed
+ * into place and the folder fsynced before it returns 0; or -1 with err (nothing is left
+ * behind). Thread-safe: the events stored by several threads at once share one sync of
+ * their data and one fsync of the folder (group commit). */
 int zd_store_put(zd_store *s, const char *id, const char *corpid, uint32_t agentid,
                  const char *data, int64_t now, char *err, size_t errlen);
-/* Marks the event notified (the app has its notify id). 0 or -1. */
+/* Marks the event notified (the app has its notify id): renamed, and the folder fsynced
+ * (shared as above) before it returns 0; or -1. */
 int zd_store_mark_notified(zd_store *s, const char *id);
+
+/* What the events folder's commits did since the store was opened (for logs and tests). */
+typedef struct zd_store_counts {
+    uint64_t batches;       /* commits: each one fsync of the folder */
+    uint64_t folder_syncs;  /* fsyncs of the events folder */
+    uint64_t data_syncs;    /* syncs of new events' data: one fsync or syncfs a batch at most */
+    uint64_t files;         /* events written by zd_store_put and committed (or failed) */
+    uint64_t renames;       /* zd_store_mark_notified renames committed */
+    uint64_t largest_batch; /* files and renames in the largest commit */
+    uint64_t waiting;       /* files and renames queued now for the next commit */
+} zd_store_counts;
+void zd_store_counts_get(zd_store *s, zd_store_counts *out);
+/* Calls fn(ud, n) in the committing thread before each commit of n files and renames (a
+ * seam for tests: the others queue for the next commit while it runs). NULL removes it. */
+void zd_store_on_commit(zd_store *s, void (*fn)(void *ud, size_t n), void *ud);
 
 /* The stored event's data (owned, free()). 0 found; 1 unknown; 2 older than the retention. */
 int zd_store_get(zd_store *s, const char *id, int64_t now, unsigned retention_s, char **data);

@@ -12,11 +12,13 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -98,6 +100,99 @@ static long raw(unsigned to, const char *method, const char *path, const char *b
         *exception = curl_easy_header(c, "ww-exception", 0, CURLH_HEADER, -1, &h) == CURLHE_OK;
     curl_easy_cleanup(c);
     return status;
+}
+
+/* Seals cb as zonelab seals a callback and POSTs it straight to the replica on port to.
+ * 0 and its answer, opened (*out, the caller frees); -1 with why. No assert: threads call it. */
+static int post_sealed(const zone_wire_keys *keys, unsigned to, const zone_wire_callback *cb,
+                       char **out, char *why, size_t whylen)
+{
+    char *plain, *body = NULL, *opened = NULL, url[64], hv[4][320];
+    char names[8][64], values[8][320];
+    struct curl_slist *hdrs = NULL;
+    zone_wire_sealed_headers h;
+    zone_wire_header got[8];
+    zone_wire_reply reply = {0};
+    struct curl_header *ch, *prev = NULL;
+    size_t n = 0, olen = 0;
+    long status = 0;
+    CURL *c = NULL;
+    struct {
+        char *data;
+        size_t len;
+    } b = {0};
+    FILE *mem = NULL;
+    int rc = -1;
+
+    *out = NULL;
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/", to);
+    if (!(plain = zone_wire_callback_encode(cb)) ||
+        zone_wire_seal(keys, NULL, "POST", ZONE_WIRE_CALLBACK_PATH, plain, strlen(plain), &h,
+                       &body) != ZONE_WIRE_OK) {
+        snprintf(why, whylen, "cannot seal the call");
+        goto out;
+    }
+    snprintf(hv[0], sizeof hv[0], "ww-secret-ver: %s", h.secret_ver);
+    snprintf(hv[1], sizeof hv[1], "ww-timestamp: %s", h.timestamp);
+    snprintf(hv[2], sizeof hv[2], "ww-nonce: %s", h.nonce);
+    snprintf(hv[3], sizeof hv[3], "ww-signature: %s", h.signature);
+    for (n = 0; n < 4; n++)
+        hdrs = curl_slist_append(hdrs, hv[n]);
+    hdrs = curl_slist_append(hdrs, "Content-Type: text/plain");
+    mem = open_memstream(&b.data, &b.len);
+    c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fwrite);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, mem);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    if (curl_easy_perform(c) != CURLE_OK) {
+        snprintf(why, whylen, "the POST to port %u failed", to);
+        goto out;
+    }
+    fclose(mem);
+    mem = NULL;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200) {
+        snprintf(why, whylen, "HTTP %ld", status);
+        goto out;
+    }
+    n = 0;
+    while (n < 8 && (ch = curl_easy_nextheader(c, CURLH_HEADER, -1, prev))) {
+        prev = ch;
+        if (strncmp(ch->name, "ww-", 3) && strncmp(ch->name, "Ww-", 3))
+            continue;
+        snprintf(names[n], sizeof names[n], "%s", ch->name);
+        snprintf(values[n], sizeof values[n], "%s", ch->value);
+        got[n] = (zone_wire_header){.name = names[n], .value = values[n]};
+        if (!strcasecmp(names[n], ZONE_WIRE_H_EXCEPTION)) {
+            snprintf(why, whylen, "an exception reply: %s", values[n]);
+            goto out;
+        }
+        n++;
+    }
+    if (zone_wire_open(keys, NULL, NULL, ZONE_WIRE_REPLY_METHOD, ZONE_WIRE_CALLBACK_PATH, got, n,
+                       b.data, b.len, &opened, &olen, why, whylen) != ZONE_WIRE_OK ||
+        zone_wire_reply_decode(opened, olen, &reply) != ZONE_WIRE_OK || reply.exception) {
+        if (!*why)
+            snprintf(why, whylen, "the reply does not open");
+        goto out;
+    }
+    *out = strdup(reply.response);
+    rc = *out ? 0 : -1;
+out:
+    zone_wire_reply_cleanup(&reply);
+    if (mem)
+        fclose(mem);
+    free(opened);
+    free(b.data);
+    free(body);
+    free(plain);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(c);
+    return rc;
 }
 
 static void test_http_side(void **state)
@@ -271,6 +366,102 @@ static void test_event_notify_get_callback_data(void **state)
     cJSON_Delete(a);
 }
 
+/* Many events at once, sealed as the emulator seals them and posted straight to a replica
+ * by several threads: each is answered {"errcode":0} (stored on disk and the app notified
+ * before the answer), and each notify id gives back its own event. */
+#define CONC_THREADS 8
+#define CONC_EACH    6
+
+typedef struct conc_sender {
+    const zone_wire_keys *keys;
+    unsigned to, first;
+    int ok;
+    char why[200];
+} conc_sender;
+
+static void *send_concurrent(void *ud)
+{
+    conc_sender *s = ud;
+    unsigned i;
+
+    for (i = s->first; i < s->first + CONC_EACH; i++) {
+        char data[160], req_id[17], *out = NULL;
+        zone_wire_callback cb = {.corpid = CORP1,
+                                 .data = data,
+                                 .job_info = "",
+                                 .ability_id = "",
+                                 .notify_id = "",
+                                 .req_id = req_id,
+                                 .agentid = 1000002,
+                                 .call_type = 2};
+        cJSON *a;
+
+        snprintf(data, sizeof data,
+                 "{\"event_type\":\"conversation_new_message\",\"timestamp\":1,"
+                 "\"conversation_new_message\":{\"token\":\"tk_conc_%u\"}}",
+                 i);
+        snprintf(req_id, sizeof req_id, "%016x", 0xc0000u + i);
+        if (post_sealed(s->keys, s->to, &cb, &out, s->why, sizeof s->why) != 0)
+            return NULL;
+        a = cJSON_Parse(out);
+        if (errcode_of(a) == 0)
+            s->ok++;
+        else
+            snprintf(s->why, sizeof s->why, "answered %s", out);
+        cJSON_Delete(a);
+        free(out);
+    }
+    return NULL;
+}
+
+static void test_concurrent_events_all_stored(void **state)
+{
+    const unsigned n = CONC_THREADS * CONC_EACH;
+    uint64_t since = inbox_last();
+    cJSON *p = program_state("zone-demo"), *list, *e;
+    conc_sender senders[CONC_THREADS];
+    pthread_t th[CONC_THREADS];
+    bool seen[CONC_THREADS * CONC_EACH] = {false};
+    zone_wire_keys keys;
+    unsigned i, to, found = 0;
+
+    (void)state;
+    assert_int_equal(
+        zone_wire_keys_init(&keys, str_of(p, "secret"),
+                            (uint32_t)cJSON_GetObjectItem(p, "secret_ver")->valuedouble),
+        ZONE_WIRE_OK);
+    to = (unsigned)cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p, "replicas"), 0),
+                                       "port")
+             ->valuedouble;
+    cJSON_Delete(p);
+    for (i = 0; i < CONC_THREADS; i++) {
+        senders[i] = (conc_sender){.keys = &keys, .to = to, .first = i * CONC_EACH};
+        assert_int_equal(pthread_create(&th[i], NULL, send_concurrent, &senders[i]), 0);
+    }
+    for (i = 0; i < CONC_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        if (senders[i].ok != CONC_EACH)
+            fail_msg("sender %u: %d of %d answered ok: %s", i, senders[i].ok, CONC_EACH,
+                     senders[i].why);
+    }
+    /* Every answer came after its notify: the inbox has them all (and maybe earlier ones). */
+    list = inbox(since, (int)n);
+    cJSON_ArrayForEach(e, list)
+    {
+        cJSON *a = answer_of(call_ability("get_callback_data", "{}", str_of(e, "notify_id")));
+        const char *tok = str_of(cJSON_GetObjectItem(a, "conversation_new_message"), "token");
+        unsigned k;
+
+        if (sscanf(tok, "tk_conc_%u", &k) == 1 && k < n && !seen[k]) {
+            seen[k] = true;
+            found++;
+        }
+        cJSON_Delete(a);
+    }
+    cJSON_Delete(list);
+    assert_int_equal(found, n);
+}
+
 /* ---- killed between storing an event and notifying ---- */
 
 static pid_t demo;
@@ -423,7 +614,6 @@ static char *sealed_call(const char *ability, const char *data)
 {
     cJSON *p = program_state("zone-demo");
     zone_wire_keys keys;
-    zone_wire_sealed_headers h;
     zone_wire_callback cb = {.corpid = CORP1,
                              .data = (char *)(uintptr_t)data,
                              .job_info = "",
@@ -432,80 +622,19 @@ static char *sealed_call(const char *ability, const char *data)
                              .req_id = "00000000000000aa",
                              .agentid = 1000002,
                              .call_type = 1};
-    char *plain, *body = NULL, *opened = NULL, *out, url[64], hv[4][320];
-    char names[8][64], values[8][320], detail[200] = "";
-    struct curl_slist *hdrs = NULL;
-    zone_wire_header got[8];
-    zone_wire_reply reply = {0};
-    struct curl_header *ch, *prev = NULL;
-    size_t n = 0, olen = 0;
-    long status = 0;
-    CURL *c;
-    struct {
-        char *data;
-        size_t len;
-    } b = {0};
-    FILE *mem;
+    char *out = NULL, why[200] = "";
+    unsigned to;
 
     assert_int_equal(
         zone_wire_keys_init(&keys, str_of(p, "secret"),
                             (uint32_t)cJSON_GetObjectItem(p, "secret_ver")->valuedouble),
         ZONE_WIRE_OK);
-    snprintf(
-        url, sizeof url, "http://127.0.0.1:%d/",
-        (int)cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p, "replicas"), 0), "port")
-            ->valuedouble);
+    to = (unsigned)cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p, "replicas"), 0),
+                                       "port")
+             ->valuedouble;
     cJSON_Delete(p);
-    plain = zone_wire_callback_encode(&cb);
-    assert_non_null(plain);
-    assert_int_equal(zone_wire_seal(&keys, NULL, "POST", ZONE_WIRE_CALLBACK_PATH, plain,
-                                    strlen(plain), &h, &body),
-                     ZONE_WIRE_OK);
-    free(plain);
-    snprintf(hv[0], sizeof hv[0], "ww-secret-ver: %s", h.secret_ver);
-    snprintf(hv[1], sizeof hv[1], "ww-timestamp: %s", h.timestamp);
-    snprintf(hv[2], sizeof hv[2], "ww-nonce: %s", h.nonce);
-    snprintf(hv[3], sizeof hv[3], "ww-signature: %s", h.signature);
-    for (n = 0; n < 4; n++)
-        hdrs = curl_slist_append(hdrs, hv[n]);
-    hdrs = curl_slist_append(hdrs, "Content-Type: text/plain");
-    mem = open_memstream(&b.data, &b.len);
-    c = curl_easy_init();
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fwrite);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, mem);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    fclose(mem);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    assert_int_equal(status, 200);
-    n = 0;
-    while (n < 8 && (ch = curl_easy_nextheader(c, CURLH_HEADER, -1, prev))) {
-        prev = ch;
-        if (strncmp(ch->name, "ww-", 3) && strncmp(ch->name, "Ww-", 3))
-            continue;
-        snprintf(names[n], sizeof names[n], "%s", ch->name);
-        snprintf(values[n], sizeof values[n], "%s", ch->value);
-        got[n] = (zone_wire_header){.name = names[n], .value = values[n]};
-        assert_string_not_equal(names[n], "ww-exception");
-        n++;
-    }
-    assert_int_equal(zone_wire_open(&keys, NULL, NULL, ZONE_WIRE_REPLY_METHOD,
-                                    ZONE_WIRE_CALLBACK_PATH, got, n, b.data, b.len, &opened, &olen,
-                                    detail, sizeof detail),
-                     ZONE_WIRE_OK);
-    assert_int_equal(zone_wire_reply_decode(opened, olen, &reply), ZONE_WIRE_OK);
-    assert_false(reply.exception);
-    out = strdup(reply.response);
-    zone_wire_reply_cleanup(&reply);
-    free(opened);
-    free(b.data);
-    free(body);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
+    if (post_sealed(&keys, to, &cb, &out, why, sizeof why) != 0)
+        fail_msg("%s", why);
     return out;
 }
 
@@ -707,6 +836,7 @@ int main(void)
         cmocka_unit_test(test_invoke_abilities),
         cmocka_unit_test(test_digest_and_async),
         cmocka_unit_test(test_event_notify_get_callback_data),
+        cmocka_unit_test(test_concurrent_events_all_stored),
     };
     const struct CMUnitTest crash[] = {
         cmocka_unit_test(test_sigkill_between_store_and_notify_loses_nothing),

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -856,6 +857,115 @@ static void test_zone_demo_store_get_while_marked(void **state)
     assert_int_equal(atomic_load(&r.missing), 0);
 }
 
+/* Group commit: what is stored while a commit runs waits for the next commit, which takes
+ * all of it with one sync of the data and one fsync of the folder. The first commit is held
+ * in the store's seam until the others are queued, so no timing decides the batches. */
+typedef struct commit_hold {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool hold; /* the first commit waits while true */
+    unsigned commits;
+    size_t sizes[8];
+} commit_hold;
+
+static void hold_first_commit(void *ud, size_t n)
+{
+    commit_hold *h = ud;
+
+    pthread_mutex_lock(&h->lock);
+    if (h->commits < 8)
+        h->sizes[h->commits] = n;
+    h->commits++;
+    pthread_cond_broadcast(&h->cond);
+    while (h->hold && h->commits == 1)
+        pthread_cond_wait(&h->cond, &h->lock);
+    pthread_mutex_unlock(&h->lock);
+}
+
+typedef struct store_op {
+    zd_store *store;
+    char id[16];
+    bool mark; /* zd_store_mark_notified, else zd_store_put */
+    int rc;
+} store_op;
+
+static void *run_store_op(void *ud)
+{
+    store_op *o = ud;
+    char err[256] = "";
+
+    o->rc = o->mark ? zd_store_mark_notified(o->store, o->id)
+                    : zd_store_put(o->store, o->id, "wwcorp1", 1000002, "{}", T0, err, sizeof err);
+    return NULL;
+}
+
+#define QUEUED 8
+
+static void test_zone_demo_store_group_commit(void **state)
+{
+    fx *f = *state;
+    commit_hold h = {
+        .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .hold = true};
+    store_op ops[QUEUED + 2];
+    pthread_t th[QUEUED + 2];
+    zd_store_counts before, after;
+    char names[512], *got = NULL;
+    size_t i;
+
+    put(f, "m0", "wwcorp1", 1000002, "{}", T0); /* committed alone, to be marked below */
+    zd_store_counts_get(f->store, &before);
+    assert_int_equal(before.batches, 1);
+    assert_int_equal(before.data_syncs, 1);
+    assert_int_equal(before.folder_syncs, 1);
+    zd_store_on_commit(f->store, hold_first_commit, &h);
+    for (i = 0; i < QUEUED + 2; i++) {
+        ops[i] = (store_op){.store = f->store, .mark = i == QUEUED + 1};
+        snprintf(ops[i].id, sizeof ops[i].id, "%s", i == QUEUED + 1 ? "m0" : "g");
+        if (i <= QUEUED)
+            snprintf(ops[i].id, sizeof ops[i].id, "g%zu", i);
+    }
+    assert_int_equal(pthread_create(&th[0], NULL, run_store_op, &ops[0]), 0);
+    pthread_mutex_lock(&h.lock);
+    while (h.commits < 1) /* g0 is committing, held */
+        pthread_cond_wait(&h.cond, &h.lock);
+    pthread_mutex_unlock(&h.lock);
+    for (i = 1; i < QUEUED + 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, run_store_op, &ops[i]), 0);
+    do { /* until the other puts and the mark wait for the next commit */
+        sched_yield();
+        zd_store_counts_get(f->store, &after);
+    } while (after.waiting < QUEUED + 1);
+    pthread_mutex_lock(&h.lock);
+    h.hold = false;
+    pthread_cond_broadcast(&h.cond);
+    pthread_mutex_unlock(&h.lock);
+    for (i = 0; i < QUEUED + 2; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(ops[i].rc, 0);
+    }
+    zd_store_on_commit(f->store, NULL, NULL);
+
+    assert_int_equal(h.commits, 2);
+    assert_int_equal(h.sizes[0], 1);
+    assert_int_equal(h.sizes[1], QUEUED + 1); /* 8 puts and the mark, together */
+    zd_store_counts_get(f->store, &after);
+    assert_int_equal(after.batches - before.batches, 2);
+    assert_int_equal(after.data_syncs - before.data_syncs, 2);
+    assert_int_equal(after.folder_syncs - before.folder_syncs, 2);
+    assert_int_equal(after.files - before.files, QUEUED + 1);
+    assert_int_equal(after.renames - before.renames, 1);
+    assert_int_equal(after.largest_batch, QUEUED + 1);
+    assert_int_equal(after.waiting, 0);
+    listing(f, "events", names, sizeof names); /* every file in place, no temporary one */
+    assert_string_equal(names, "g0.pending,g1.pending,g2.pending,g3.pending,g4.pending,"
+                               "g5.pending,g6.pending,g7.pending,g8.pending,m0.event");
+    for (i = 0; i <= QUEUED; i++) {
+        assert_int_equal(zd_store_get(f->store, ops[i].id, T0, 1200, &got), 0);
+        assert_string_equal(got, "{}");
+        free(got);
+    }
+}
+
 static void test_zone_demo_store_put_get(void **state)
 {
     fx *f = *state;
@@ -1246,6 +1356,91 @@ static void test_zone_demo_event_stored_then_notified(void **state)
     assert_int_equal(st.events_stored, 1);
     assert_int_equal(st.events_notified, 1);
     assert_int_equal(st.notify_failures, 0);
+}
+
+/* Many events at once from many threads: each is answered ok, stored, notified after it was
+ * on disk, and marked; the store committed them in as many batches as it took (fewer when
+ * they overlapped, which timing decides and this does not assert). */
+#define EVENT_THREADS 8
+#define EVENTS_EACH   12
+
+typedef struct event_sender {
+    fx *f;
+    int ok; /* answers {"errcode":0} */
+} event_sender;
+
+static void *send_events(void *ud)
+{
+    event_sender *e = ud;
+    zd_request rq = {.call_type = 2,
+                     .corpid = "wwcorp1",
+                     .agentid = 1000002,
+                     .ability_id = "",
+                     .notify_id = "",
+                     .job_info = "",
+                     .data = EVENT};
+    int i;
+
+    for (i = 0; i < EVENTS_EACH; i++) {
+        char *out = zd_handle(e->f->app, &rq);
+        cJSON *j = cJSON_Parse(out);
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "errcode");
+
+        e->ok += cJSON_IsNumber(code) && code->valueint == 0;
+        cJSON_Delete(j);
+        free(out);
+    }
+    return NULL;
+}
+
+static void test_zone_demo_events_concurrent_all_stored(void **state)
+{
+    fx *f = *state;
+    event_sender senders[EVENT_THREADS];
+    pthread_t th[EVENT_THREADS];
+    const unsigned n = EVENT_THREADS * EVENTS_EACH;
+    unsigned i, events = 0, other = 0;
+    zd_store_counts c;
+    zd_stats st;
+    DIR *d;
+    struct dirent *e;
+    char path[800];
+
+    app_start(f);
+    for (i = 0; i < EVENT_THREADS; i++) {
+        senders[i] = (event_sender){.f = f};
+        assert_int_equal(pthread_create(&th[i], NULL, send_events, &senders[i]), 0);
+    }
+    for (i = 0; i < EVENT_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(senders[i].ok, EVENTS_EACH);
+    }
+    zd_app_stats(f->app, &st);
+    assert_int_equal(st.events_stored, n);
+    assert_int_equal(st.events_notified, n);
+    assert_int_equal(st.notify_failures, 0);
+    assert_int_equal(f->sdk.n_calls, n);
+    for (i = 0; i < MAX_CALLS; i++) /* the ones the fake recorded */
+        assert_true(f->sdk.calls[i].event_stored);
+    snprintf(path, sizeof path, "%s/events", f->dir);
+    assert_non_null(d = opendir(path));
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+
+        if (len > 6 && !strcmp(e->d_name + len - 6, ".event") && e->d_name[0] != '.')
+            events++;
+        else if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            other++;
+    }
+    closedir(d);
+    assert_int_equal(events, n);
+    assert_int_equal(other, 0); /* nothing pending, no temporary file */
+    zd_store_counts_get(f->store, &c);
+    assert_int_equal(c.files, n);
+    assert_int_equal(c.renames, n);
+    assert_int_equal(c.folder_syncs, c.batches);
+    assert_true(c.batches <= 2 * n);
+    assert_true(c.data_syncs <= n);
 }
 
 static void test_zone_demo_event_notify_scene_from_config(void **state)
@@ -2368,6 +2563,7 @@ int main(void)
         cmocka_unit_test(test_zone_demo_config_port_precedence),
         cmocka_unit_test(test_zone_demo_store_notify_id_ok),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_put_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_store_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_mark_notified, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_each_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_cleanup, setup, teardown),
@@ -2381,6 +2577,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zone_demo_unknown_ability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_get_callback_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_event_stored_then_notified, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_events_concurrent_all_stored, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_event_notify_scene_from_config, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_event_retry_backoff, setup, teardown),
