@@ -565,7 +565,8 @@ static void test_zone_demo_config_defaults(void **state)
     assert_string_equal(err, "");
     assert_int_equal(c.port, 8080);
     assert_int_equal(c.threads, 4);
-    assert_int_equal(c.queue, 64);
+    assert_int_equal(c.queue, 512);
+    assert_int_equal(c.idle_timeout_s, 10);
     assert_int_equal(c.async_workers, 2);
     assert_int_equal(c.async_queue, 256);
     assert_int_equal(c.max_body, 1u << 20);
