@@ -41,7 +41,7 @@ end
 
 test("while one event is held, the next ones are delivered and app calls answered", function()
   assert_eq(app("set_receive_callback", { program_id = "zone-demo" }).errcode, 0)
-  assert_eq(options().delivery_window, 8)
+  assert_eq(options().delivery_window, 64)
   local held = push_held("held")
   local later = {}
   for i = 1, 3 do
@@ -99,5 +99,5 @@ test("delivery_window 1: the next event waits for the held one", function()
   end
   assert_eq(sent_before, 1, "only the held event's own notify (answered at the release) " ..
     "came before it ended")
-  options { delivery_window = 8 }
+  options { delivery_window = 64 }
 end)

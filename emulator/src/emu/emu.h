@@ -53,7 +53,7 @@ typedef struct zl_emu_options {
                                   one each call (zonelab before issue 16) */
     long program_timeout_ms;   /* sync_call_program / async_program_task wait, 10000 */
     long event_timeout_ms;     /* event delivery wait, 5000 */
-    long delivery_window;      /* callbacks (events and app calls) in flight per replica, 8 */
+    long delivery_window;      /* callbacks (events and app calls) in flight per replica, 64 */
     int64_t notify_ttl_s;      /* notify_id lifetime, 600 */
     int64_t event_token_ttl_s; /* conversation_new_message token lifetime, 600 */
     int64_t window_s;          /* sync_msg retention window, 5 days */
@@ -529,7 +529,8 @@ typedef struct zl_callback_args {
  * Sends one callback envelope to replica of p, or to p's debug URL while
  * zl_emu_debug_forwarding(p); fn is called exactly once, later. A replica has at most
  * opt.delivery_window callbacks in flight: a call beyond it waits, in the order calls were
- * made, and timeout_ms counts from now (one that waited it all ends 710675, unsent).
+ * made. An event's timeout_ms (call_type 2) counts from when it is sent; an app call's from
+ * now, as its app waits (one that waited it all in line ends 710675, unsent).
  * -1 (fn never called) when the emulator is closing or the call cannot start.
  */
 int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_callback_args *a,

@@ -447,8 +447,9 @@ typedef struct zl_call {
     size_t replica;
     const char *debug_url; /* p->debug_url when the call was forwarded there, else NULL */
     char *plain;           /* the callback envelope, sealed when it is sent */
-    long timeout_ms;       /* from zl_emu_call_program: the wait in the window counts */
+    long timeout_ms;       /* from zl_emu_call_program */
     int64_t queued_ms;     /* wall clock when it was made */
+    bool wait_counts;      /* the wait in line is part of timeout_ms (not for an event) */
     zl_call_fn fn;
     void *ud;
 } call;
@@ -592,15 +593,16 @@ static unsigned window(const zl_emu *emu)
 }
 
 /* Sends the replica's waiting calls, oldest first, while its window has room. At shutdown
- * they are ended instead (every fn runs once). A call that waited its whole timeout ends with
- * 710675 unsent. */
+ * they are ended instead (every fn runs once). An app call that waited its whole timeout ends
+ * with 710675 unsent. */
 static void start_waiting(zl_emu *emu, zl_prog_rt *p, size_t replica)
 {
     zl_replica *r = &p->replicas[replica];
 
     while (r->waiting && (emu->closing || r->in_flight < window(emu))) {
         call *c = r->waiting;
-        int64_t waited = zl_clock_wall_ms(zl_engine_clock(emu->engine)) - c->queued_ms;
+        int64_t waited =
+            c->wait_counts ? zl_clock_wall_ms(zl_engine_clock(emu->engine)) - c->queued_ms : 0;
 
         if (!(r->waiting = c->next))
             r->waiting_tail = NULL;
@@ -631,6 +633,9 @@ int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_cal
                 .replica = replica,
                 .timeout_ms = timeout_ms > 0 ? timeout_ms : 5000,
                 .queued_ms = zl_clock_wall_ms(zl_engine_clock(emu->engine)),
+                /* an app waits for its call, so the wait in line is part of its timeout; an
+                 * event has nobody waiting, and its timeout starts when it is sent */
+                .wait_counts = a->call_type != 2,
                 .fn = fn,
                 .ud = ud};
     if (!(c->plain = encode_args(a))) {
