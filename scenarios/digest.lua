@@ -81,6 +81,10 @@ test("then exactly the newly archived messages, with the event token", function(
   assert_eq(by_type(d.by_msgtype), { [1] = 2, [2] = 1 })
   assert_eq(by_sender(d.by_sender), { ["1:lisi"] = 2, ["2:wm_cust_01"] = 1 })
   assert_eq(#c, 1)
-  assert_eq(c[1].req.token, r.events[3].token, "the newest event token lifts the rate limit")
+  -- zone-demo keeps the token of the event it handled last; the three are in flight together
+  -- (option delivery_window), so which one that is is not fixed, and any of them lifts the limit
+  local tokens = { [r.events[1].token] = true, [r.events[2].token] = true,
+    [r.events[3].token] = true }
+  assert_true(tokens[c[1].req.token], "an event token lifts the rate limit")
   assert_eq(digest().total, 0, "and nothing after that")
 end)

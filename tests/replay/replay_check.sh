@@ -24,8 +24,10 @@ export TMPDIR
 rec=$work/session.jsonl
 
 # ---- record ----
-"$zonelab" serve --port 0 --record "$rec" --program "exec '$demo' --data-dir '$work/data-rec'" \
-    >serve.out 2>serve.err &
+# one callback at a time: the two events must reach zone-demo in the order the replay sends
+# them, as its notify ids follow the order it handles them in (docs/replay.md, "Limits")
+"$zonelab" serve --port 0 --record "$rec" --set delivery_window=1 \
+    --program "exec '$demo' --data-dir '$work/data-rec'" >serve.out 2>serve.err &
 serve_pid=$!
 i=0
 until grep -q '^zonelab: ready' serve.out; do

@@ -17,8 +17,9 @@
 #include <curl/curl.h>
 #include <microhttpd.h>
 
-#define MAX_ROUTES       64
-#define MAX_RESP_HEADERS 64 /* headers an observer sees on an answer */
+#define MAX_ROUTES           64
+#define MAX_RESP_HEADERS     64  /* headers an observer sees on an answer */
+#define MAX_IDLE_CONNECTIONS 512 /* outbound connections kept open for reuse */
 
 typedef struct route {
     char *method, *prefix;
@@ -1073,6 +1074,10 @@ zl_engine *zl_engine_new(const zl_engine_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "libcurl did not initialise");
         goto fail;
     }
+    /* Connections stay open between calls (HTTP/1.1 keep-alive, the multi's cache). libcurl's
+     * default cache holds 4 per call in flight, so after a burst of callbacks to one replica
+     * all but 4 would close and the next burst connect again: keep one per slot instead. */
+    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)MAX_IDLE_CONNECTIONS);
     e->mhd = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_access, e,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, e, MHD_OPTION_SOCK_ADDR, &addr,

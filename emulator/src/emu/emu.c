@@ -12,6 +12,7 @@ void zl_emu_options_default(zl_emu_options *o)
         .token_ttl_s = 7200,
         .program_timeout_ms = 10000,
         .event_timeout_ms = 5000,
+        .delivery_window = 64,
         .notify_ttl_s = 600,
         .event_token_ttl_s = 600,
         .window_s = 5 * 86400,
@@ -321,7 +322,6 @@ void zl_emu_free(zl_emu *emu)
     for (i = 0; i < emu->prog_count; i++) {
         zl_prog_rt *p = &emu->progs[i];
 
-        zl_emu_events_free(p);
         zone_wire_replay_free(p->replay);
         for (k = 0; p->input_ex && k < p->prog->ability_count; k++) {
             cJSON_Delete(p->input_ex[k]);

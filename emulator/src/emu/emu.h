@@ -53,6 +53,7 @@ typedef struct zl_emu_options {
                                   one each call (zonelab before issue 16) */
     long program_timeout_ms;   /* sync_call_program / async_program_task wait, 10000 */
     long event_timeout_ms;     /* event delivery wait, 5000 */
+    long delivery_window;      /* callbacks (events and app calls) in flight per replica, 64 */
     int64_t notify_ttl_s;      /* notify_id lifetime, 600 */
     int64_t event_token_ttl_s; /* conversation_new_message token lifetime, 600 */
     int64_t window_s;          /* sync_msg retention window, 5 days */
@@ -116,9 +117,9 @@ typedef struct zl_replica {
     zl_proglog *log;    /* its output's pipe (emu/proglog.c), NULL when none */
     int listened;       /* seen listening on port (with its own socket) since it was started */
     int port_moves;     /* times its port was found taken by another process and changed */
+    unsigned in_flight; /* callbacks sent to it and not answered yet (emu/program.c) */
+    struct zl_call *waiting, *waiting_tail; /* callbacks waiting for a slot (delivery_window) */
 } zl_replica;
-
-struct zl_event;
 
 typedef struct zl_prog_rt {
     zl_corp *corp;
@@ -141,8 +142,6 @@ typedef struct zl_prog_rt {
     int64_t debug_token_expires_ms;
     char debug_url[ZL_WORLD_MAX_URL + 1]; /* the console's 接收事件服务器, "" when none */
     zl_replica dev; /* the developer's machine (zl_emu_spawn_dev); pid 0 when not started */
-    struct zl_event *ev_head, *ev_tail; /* events waiting, delivered one at a time */
-    bool ev_busy;
 } zl_prog_rt;
 
 /*
@@ -527,8 +526,14 @@ typedef struct zl_callback_args {
     bool is_async;
 } zl_callback_args;
 
-/* Sends one callback envelope to replica of p, or to p's debug URL while
- * zl_emu_debug_forwarding(p); fn is called exactly once, later. */
+/*
+ * Sends one callback envelope to replica of p, or to p's debug URL while
+ * zl_emu_debug_forwarding(p); fn is called exactly once, later. A replica has at most
+ * opt.delivery_window callbacks in flight: a call beyond it waits, in the order calls were
+ * made. An event's timeout_ms (call_type 2) counts from when it is sent; an app call's from
+ * now, as its app waits (one that waited it all in line ends 710675, unsent).
+ * -1 (fn never called) when the emulator is closing or the call cannot start.
+ */
 int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_callback_args *a,
                         long timeout_ms, zl_call_fn fn, void *ud);
 /* Adds a call's status, elapsed_ms, errcode, (when it failed) error and (when it went there)
@@ -561,7 +566,6 @@ long zl_emu_archive(zl_emu *emu, zl_corp *c, const cJSON *messages, cJSON *repor
 
 /* A fresh sync_msg token for app a (valid event_token_ttl_s), written into out (40 bytes). */
 struct zl_event_token *zl_emu_new_event_token(zl_emu *emu, zl_app_rt *a, char out[40]);
-void zl_emu_events_free(zl_prog_rt *p);
 /* SIGTERMs every replica and waits up to 2 s for them to exit (then SIGKILL), turning the
  * engine meanwhile so their last SDK invokes are answered. */
 void zl_emu_stop_replicas(zl_emu *emu);

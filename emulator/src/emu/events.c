@@ -1,23 +1,14 @@
-/* events: call_type 2 pushes to zone programs (one at a time per program, in order) and the
- * archive that fires conversation_new_message. */
+/* events: call_type 2 pushes to zone programs (in order, delivery_window in flight per
+ * replica) and the archive that fires conversation_new_message. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "emu/emu.h"
 
-typedef struct zl_event {
-    struct zl_event *next;
-    uint32_t agentid;
-    long replica;
-    uint64_t seq; /* journal seq of the "event" entry */
-    char *data;
-} zl_event;
-
-static void deliver_next(zl_emu *emu, zl_prog_rt *p);
-
+/* One event on its way to a replica. */
 typedef struct delivery {
     zl_prog_rt *prog;
-    zl_event *ev;
+    uint64_t seq;    /* journal seq of the "event" entry */
     char req_id[17]; /* the callback's: the program's log lines while it handles the event */
 } delivery;
 
@@ -28,83 +19,58 @@ static void on_delivered(zl_emu *emu, const zl_call_result *res, void *ud)
 
     cJSON_AddStringToObject(j, "program_id", d->prog->prog->program_id);
     cJSON_AddStringToObject(j, "instance", d->prog->replicas[res->replica].instance);
-    cJSON_AddNumberToObject(j, "event_seq", (double)d->ev->seq);
+    cJSON_AddNumberToObject(j, "event_seq", (double)d->seq);
     cJSON_AddStringToObject(j, "req_id", d->req_id);
     zl_call_result_json(res, j);
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "event_result", j);
-    d->prog->ev_busy = false;
-    free(d->ev->data);
-    free(d->ev);
-    deliver_next(emu, d->prog);
     free(d);
 }
 
-static void deliver_next(zl_emu *emu, zl_prog_rt *p)
-{
-    while (!emu->closing && !p->ev_busy && p->ev_head) {
-        zl_event *ev = p->ev_head;
-        delivery *d = malloc(sizeof *d);
-        char req_id[17];
-        zl_callback_args cb = {0};
-        size_t replica;
-
-        p->ev_head = ev->next;
-        if (!p->ev_head)
-            p->ev_tail = NULL;
-        zl_emu_req_id(emu, req_id);
-        cb.corpid = p->corp->corpid;
-        cb.agentid = ev->agentid;
-        cb.call_type = 2;
-        cb.data = ev->data;
-        cb.req_id = req_id;
-        replica = ev->replica >= 0 && (size_t)ev->replica < p->replica_count
-                      ? (size_t)ev->replica
-                      : zl_emu_pick_replica(p);
-        if (d) {
-            *d = (delivery){.prog = p, .ev = ev};
-            memcpy(d->req_id, req_id, sizeof d->req_id);
-        }
-        if (!d || zl_emu_call_program(emu, p, replica, &cb, emu->opt.event_timeout_ms, on_delivered,
-                                      d) != 0) {
-            cJSON *j = cJSON_CreateObject();
-
-            cJSON_AddStringToObject(j, "program_id", p->prog->program_id);
-            cJSON_AddNumberToObject(j, "event_seq", (double)ev->seq);
-            cJSON_AddStringToObject(j, "error", "out of memory starting the delivery");
-            zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "event_result", j);
-            free(d);
-            free(ev->data);
-            free(ev);
-            continue;
-        }
-        p->ev_busy = true;
-    }
-}
-
+/* Events go out in the order they were made, each to its replica's window
+ * (zl_emu_call_program): several in flight per replica, answers in any order. */
 int zl_emu_push_event(zl_emu *emu, zl_prog_rt *p, uint32_t agentid, const cJSON *event,
                       long replica)
 {
-    zl_event *ev = calloc(1, sizeof *ev);
+    delivery *d = calloc(1, sizeof *d);
+    char *data = cJSON_PrintUnformatted(event);
+    zl_callback_args cb = {0};
+    size_t to;
     cJSON *j;
 
-    if (!ev || !(ev->data = cJSON_PrintUnformatted(event))) {
-        free(ev);
+    if (!d || !data) {
+        free(d);
+        cJSON_free(data);
         return -1;
     }
-    ev->agentid = agentid;
-    ev->replica = replica;
     j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "program_id", p->prog->program_id);
     cJSON_AddStringToObject(j, "corpid", p->corp->corpid);
     cJSON_AddNumberToObject(j, "agentid", agentid);
     cJSON_AddItemToObject(j, "event", cJSON_Duplicate(event, 1));
-    ev->seq = zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "event", j);
-    if (p->ev_tail)
-        p->ev_tail->next = ev;
-    else
-        p->ev_head = ev;
-    p->ev_tail = ev;
-    deliver_next(emu, p);
+    d->prog = p;
+    d->seq = zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "event", j);
+    if (emu->closing) { /* journaled, never sent: as an event still queued at shutdown was */
+        free(d);
+        cJSON_free(data);
+        return 0;
+    }
+    zl_emu_req_id(emu, d->req_id);
+    cb.corpid = p->corp->corpid;
+    cb.agentid = agentid;
+    cb.call_type = 2;
+    cb.data = data;
+    cb.req_id = d->req_id;
+    to = replica >= 0 && (size_t)replica < p->replica_count ? (size_t)replica
+                                                            : zl_emu_pick_replica(p);
+    if (zl_emu_call_program(emu, p, to, &cb, emu->opt.event_timeout_ms, on_delivered, d) != 0) {
+        j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "program_id", p->prog->program_id);
+        cJSON_AddNumberToObject(j, "event_seq", (double)d->seq);
+        cJSON_AddStringToObject(j, "error", "out of memory starting the delivery");
+        zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "event_result", j);
+        free(d);
+    }
+    cJSON_free(data);
     return 0;
 }
 
@@ -136,18 +102,6 @@ zl_prog_rt *zl_emu_app_event(zl_emu *emu, zl_app_rt *a, const char *type, const 
         cJSON_AddItemToArray(report, o);
     }
     return to;
-}
-
-void zl_emu_events_free(zl_prog_rt *p)
-{
-    zl_event *ev = p->ev_head, *n;
-
-    for (; ev; ev = n) {
-        n = ev->next;
-        free(ev->data);
-        free(ev);
-    }
-    p->ev_head = p->ev_tail = NULL;
 }
 
 /* WeCom sends one conversation_new_message per archived message an app's archive holds (a

@@ -72,6 +72,9 @@ static const zl_opt TABLE[] = {
         "(a scenario: 5000)"),
     INT("event_timeout_ms", 1, HOUR_MS, 3000, "unknown", true, event_timeout_ms,
         "wait for a program's answer to an event; no retry (a scenario: 5000)"),
+    INT("delivery_window", 1, 1024, 1, "unknown", true, delivery_window,
+        "callbacks (events and app calls together) in flight to one replica at most; more wait, "
+        "in the order they were made; 1: one at a time"),
     INT("ready_timeout_ms", 1, HOUR_MS, 20000, "zonelab", false, ready_timeout_ms,
         "replicas zonelab starts must listen within it (serve: each program's; a scenario: all "
         "of them, 15000)"),

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -434,16 +435,68 @@ size_t zl_emu_pick_replica(zl_prog_rt *p)
     return r;
 }
 
-/* ---- one callback in flight ---- */
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
 
-typedef struct call {
+static char *encode_args(const zl_callback_args *a)
+{
+    zone_wire_callback cb = {
+        .agentid = a->agentid, .call_type = a->call_type, .is_async = a->is_async};
+    char *text = NULL;
+
+    cb.corpid = dup_or_empty(a->corpid);
+    cb.data = dup_or_empty(a->data);
+    cb.job_info = dup_or_empty(a->job_info);
+    cb.ability_id = dup_or_empty(a->ability_id);
+    cb.notify_id = dup_or_empty(a->notify_id);
+    cb.req_id = dup_or_empty(a->req_id);
+    if (cb.corpid && cb.data && cb.job_info && cb.ability_id && cb.notify_id && cb.req_id)
+        text = zone_wire_callback_encode(&cb);
+    zone_wire_callback_cleanup(&cb);
+    return text;
+}
+
+/* ---- callbacks: up to delivery_window in flight per replica, the rest waiting in order ---- */
+
+/* A callback from zl_emu_call_program until fn ran: waiting for a slot in its replica's window
+ * (on the replica's list), then in flight (owned by the engine's call). */
+typedef struct zl_call {
+    struct zl_call *next; /* the replica's waiting list */
     zl_emu *emu;
     zl_prog_rt *prog;
     size_t replica;
     const char *debug_url; /* p->debug_url when the call was forwarded there, else NULL */
+    char *plain;           /* the callback envelope, sealed when it is sent */
+    long timeout_ms;       /* from zl_emu_call_program */
+    int64_t queued_ms;     /* wall clock when it was made */
+    bool wait_counts;      /* the wait in line is part of timeout_ms (not for an event) */
     zl_call_fn fn;
     void *ud;
 } call;
+
+static void call_free(call *c)
+{
+    free(c->plain);
+    free(c);
+}
+
+static void start_waiting(zl_emu *emu, zl_prog_rt *p, size_t replica);
+
+/* Ends c without an answer: errcode and detail (printf style) go to its fn; frees c. */
+__attribute__((format(printf, 3, 4))) static void end_unsent(call *c, int errcode, const char *fmt,
+                                                             ...)
+{
+    zl_call_result out = {.errcode = errcode, .replica = c->replica, .debug_url = c->debug_url};
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(out.detail, sizeof out.detail, fmt, ap);
+    va_end(ap);
+    c->fn(c->emu, &out, c->ud);
+    call_free(c);
+}
 
 static void on_reply(zl_engine *e, const zl_http_result *res, void *ud)
 {
@@ -506,57 +559,38 @@ static void on_reply(zl_engine *e, const zl_http_result *res, void *ud)
         goto done;
     }
     out.response = reply.response;
-done:
-    c->fn(c->emu, &out, c->ud);
+done : {
+    zl_emu *emu = c->emu;
+    zl_prog_rt *p = c->prog;
+    size_t replica = c->replica;
+
+    c->fn(emu, &out, c->ud);
+    call_free(c);
+    if (p->replicas[replica].in_flight > 0)
+        p->replicas[replica].in_flight--;
+    start_waiting(emu, p, replica); /* its slot goes to the oldest waiting call */
+}
     zone_wire_reply_cleanup(&reply);
     free(plain);
-    free(c);
 }
 
-static char *dup_or_empty(const char *s)
+/* Seals c and hands it to the engine with what is left of its timeout: 0, or -1 when it
+ * could not be sent (c untouched). */
+static int send_call(call *c, long timeout_ms)
 {
-    return strdup(s ? s : "");
-}
-
-static char *encode_args(const zl_callback_args *a)
-{
-    zone_wire_callback cb = {
-        .agentid = a->agentid, .call_type = a->call_type, .is_async = a->is_async};
-    char *text = NULL;
-
-    cb.corpid = dup_or_empty(a->corpid);
-    cb.data = dup_or_empty(a->data);
-    cb.job_info = dup_or_empty(a->job_info);
-    cb.ability_id = dup_or_empty(a->ability_id);
-    cb.notify_id = dup_or_empty(a->notify_id);
-    cb.req_id = dup_or_empty(a->req_id);
-    if (cb.corpid && cb.data && cb.job_info && cb.ability_id && cb.notify_id && cb.req_id)
-        text = zone_wire_callback_encode(&cb);
-    zone_wire_callback_cleanup(&cb);
-    return text;
-}
-
-int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_callback_args *a,
-                        long timeout_ms, zl_call_fn fn, void *ud)
-{
+    zl_prog_rt *p = c->prog;
     zone_wire_sealed_headers h;
-    char url[ZL_WORLD_MAX_URL + 2], hv[4][300], *plain = NULL, *body = NULL;
+    char url[ZL_WORLD_MAX_URL + 2], hv[4][300], *body = NULL;
     const char *headers[5] = {hv[0], hv[1], hv[2], hv[3], "Content-Type: text/plain"};
     zl_http_request req = {
         .method = "POST", .url = url, .headers = headers, .n_headers = 5, .timeout_ms = timeout_ms};
-    call *c;
     int rc = -1;
 
-    if (replica >= p->replica_count || !(c = calloc(1, sizeof *c)))
-        return -1;
-    *c = (call){.emu = emu, .prog = p, .replica = replica, .fn = fn, .ud = ud};
     /* doc 54809 §3: "对应应用调用程序的请求以及接收的回调请求都会请求到「1.2 设置接收事件服务器」
      * 中设置的接收事件服务器，而不会请求到部署在企业微信专区中的程序" */
-    if (zl_emu_debug_forwarding(p))
-        c->debug_url = p->debug_url;
-    if (!(plain = encode_args(a)) ||
-        zone_wire_seal(&p->keys, NULL, "POST", ZONE_WIRE_CALLBACK_PATH, plain, strlen(plain), &h,
-                       &body) != ZONE_WIRE_OK)
+    c->debug_url = zl_emu_debug_forwarding(p) ? p->debug_url : NULL;
+    if (zone_wire_seal(&p->keys, NULL, "POST", ZONE_WIRE_CALLBACK_PATH, c->plain, strlen(c->plain),
+                       &h, &body) != ZONE_WIRE_OK)
         goto out;
     snprintf(hv[0], sizeof hv[0], "ww-secret-ver: %s", h.secret_ver);
     snprintf(hv[1], sizeof hv[1], "ww-timestamp: %s", h.timestamp);
@@ -565,16 +599,86 @@ int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_cal
     if (c->debug_url)
         snprintf(url, sizeof url, "%s", c->debug_url);
     else
-        snprintf(url, sizeof url, "%s/", p->replicas[replica].url);
+        snprintf(url, sizeof url, "%s/", p->replicas[c->replica].url);
     req.body = body;
     req.body_len = strlen(body);
-    rc = zl_engine_http(emu->engine, &req, on_reply, c); /* it copies url, headers, body */
+    rc = zl_engine_http(c->emu->engine, &req, on_reply, c); /* it copies url, headers, body */
 out:
-    if (rc != 0)
-        free(c);
-    free(plain);
     free(body);
     return rc;
+}
+
+/* The window: how many callbacks a replica has in flight at most. */
+static unsigned window(const zl_emu *emu)
+{
+    return emu->opt.delivery_window > 0 ? (unsigned)emu->opt.delivery_window : 1u;
+}
+
+/* Sends the replica's waiting calls, oldest first, while its window has room. At shutdown
+ * they are ended instead (every fn runs once). An app call that waited its whole timeout ends
+ * with 710675 unsent. */
+static void start_waiting(zl_emu *emu, zl_prog_rt *p, size_t replica)
+{
+    zl_replica *r = &p->replicas[replica];
+
+    while (r->waiting && (emu->closing || r->in_flight < window(emu))) {
+        call *c = r->waiting;
+        int64_t waited =
+            c->wait_counts ? zl_clock_wall_ms(zl_engine_clock(emu->engine)) - c->queued_ms : 0;
+
+        if (!(r->waiting = c->next))
+            r->waiting_tail = NULL;
+        if (emu->closing)
+            end_unsent(c, 710638, "%.100s: not sent, the emulator is shutting down", r->instance);
+        else if (waited >= c->timeout_ms)
+            end_unsent(c, 710675,
+                       "%.100s: not sent: it waited %lld ms for one of the %u callbacks in flight "
+                       "to end (delivery_window)",
+                       r->instance, (long long)waited, window(emu));
+        else if (send_call(c, c->timeout_ms - (long)waited) != 0)
+            end_unsent(c, 710638, "%.100s: cannot start the call", r->instance);
+        else
+            r->in_flight++;
+    }
+}
+
+int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_callback_args *a,
+                        long timeout_ms, zl_call_fn fn, void *ud)
+{
+    zl_replica *r;
+    call *c;
+
+    if (replica >= p->replica_count || emu->closing || !(c = calloc(1, sizeof *c)))
+        return -1;
+    *c = (call){.emu = emu,
+                .prog = p,
+                .replica = replica,
+                .timeout_ms = timeout_ms > 0 ? timeout_ms : 5000,
+                .queued_ms = zl_clock_wall_ms(zl_engine_clock(emu->engine)),
+                /* an app waits for its call, so the wait in line is part of its timeout; an
+                 * event has nobody waiting, and its timeout starts when it is sent */
+                .wait_counts = a->call_type != 2,
+                .fn = fn,
+                .ud = ud};
+    if (!(c->plain = encode_args(a))) {
+        call_free(c);
+        return -1;
+    }
+    r = &p->replicas[replica];
+    if (!r->waiting && r->in_flight < window(emu)) { /* a free slot: now, or -1 to the caller */
+        if (send_call(c, c->timeout_ms) != 0) {
+            call_free(c);
+            return -1;
+        }
+        r->in_flight++;
+        return 0;
+    }
+    if (r->waiting_tail)
+        r->waiting_tail->next = c;
+    else
+        r->waiting = c;
+    r->waiting_tail = c;
+    return 0;
 }
 
 void zl_call_result_json(const zl_call_result *res, cJSON *j)

@@ -103,13 +103,24 @@ static void journal_invoke(zl_emu *emu, sdk_ctx *x, const char *outcome, int cod
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "sdk", "invoke", j);
 }
 
+/* Answers a verified invoke with reply (taken), journaled. Frees x. */
+static void answer(zl_request *r, sdk_ctx *x, cJSON *reply)
+{
+    char *text = cJSON_PrintUnformatted(reply);
+
+    journal_invoke(x->emu, x, "answered", 0, reply, NULL);
+    respond_sealed(x->emu, r, x->prog, text ? text : "", 0, NULL);
+    cJSON_free(text);
+    cJSON_Delete(reply);
+    ctx_free(x);
+}
+
 /* Answers a verified invoke: the API, or the unsupported-API exception. Frees x. */
 static void serve(zl_request *r, sdk_ctx *x)
 {
     zl_emu *emu = x->emu;
     const zl_sdk_api *api = zl_sdk_api_find(x->inv.api);
     cJSON *reply = NULL;
-    char *text;
     int code;
 
     if (!api) {
@@ -136,11 +147,8 @@ static void serve(zl_request *r, sdk_ctx *x)
         reply = zl_sdk_err(x, 40058, "the request must be a JSON object");
     else
         reply = api->fn(x);
-    journal_invoke(emu, x, "answered", 0, reply, NULL);
-    text = cJSON_PrintUnformatted(reply);
-    respond_sealed(emu, r, x->prog, text ? text : "", 0, NULL);
-    cJSON_free(text);
-    cJSON_Delete(reply);
+    answer(r, x, reply);
+    return;
 out:
     ctx_free(x);
 }
@@ -186,6 +194,30 @@ static void on_delay(zl_engine *e, void *ud)
         }
     serve(d->r, d->x);
     free(d);
+}
+
+/* get_msg_list_by_page_id: "at most 10 concurrent calls per corp" (doc 53341), more 45033. */
+#define PAGE_API            "get_msg_list_by_page_id"
+#define PAGE_CONCURRENT_MAX 10
+
+/*
+ * Whether x is a page call over the concurrency limit: the page calls of its corp in flight
+ * already. zonelab answers every call as soon as it arrives, so the calls in flight are the
+ * ones a scenario holds (sdk.reply{fault = "delay"}) while a program's other callbacks go on
+ * calling (several callbacks per replica are in flight: option delivery_window).
+ */
+static bool page_calls_over(sdk_ctx *x)
+{
+    delayed_list *l;
+    const delayed *d;
+    size_t n = 0;
+
+    if (!x->inv.api || strcmp(x->inv.api, PAGE_API) != 0 ||
+        !(l = zl_emu_part(x->emu, &delayed_part)))
+        return false;
+    for (d = l->head; d; d = d->next)
+        n += d->x->inv.api && !strcmp(d->x->inv.api, PAGE_API) && d->x->prog->corp == x->prog->corp;
+    return n >= PAGE_CONCURRENT_MAX;
 }
 
 /* The scenario's hook, if any: 1 when it answered (x is freed), 0 to go on. */
@@ -303,6 +335,12 @@ static void on_invoke(zl_engine *e, zl_request *r, void *ud)
     x->req = zone_wire_json_parse(x->inv.request ? x->inv.request : "",
                                   x->inv.request ? strlen(x->inv.request) : 0);
     free(plain);
+    if (page_calls_over(x)) {
+        answer(r, x,
+               zl_sdk_errf(x, 45033, "%d get_msg_list_by_page_id calls of this corp are in flight",
+                           PAGE_CONCURRENT_MAX));
+        return;
+    }
     if (emu->sdk_hook && hooked(r, x))
         return;  /* hooked() answered and took x */
     serve(r, x); /* takes x */
