@@ -5,10 +5,26 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 
-static int in_alphabet(char ch)
+/* 1 for the 64 characters of the standard alphabet, 0 for every other byte. */
+static const unsigned char ALPHABET[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
+};
+
+/* Whether the n bytes at p are all in the alphabet (a table look-up, no branch a byte). */
+static int all_in_alphabet(const unsigned char *p, size_t n)
 {
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-           ch == '+' || ch == '/';
+    unsigned ok = 1;
+
+    for (size_t i = 0; i < n; i++)
+        ok &= ALPHABET[p[i]];
+    return (int)ok;
 }
 
 int zone_b64_decode(const char *in, size_t len, unsigned char **out, size_t *out_len)
@@ -18,9 +34,8 @@ int zone_b64_decode(const char *in, size_t len, unsigned char **out, size_t *out
     if (in == NULL || len == 0 || len % 4 != 0 || len > INT_MAX)
         return -1;
     size_t pad = in[len - 1] == '=' ? (in[len - 2] == '=' ? 2 : 1) : 0;
-    for (size_t i = 0; i < len - pad; i++)
-        if (!in_alphabet(in[i]))
-            return -1;
+    if (!all_in_alphabet((const unsigned char *)in, len - pad))
+        return -1;
     unsigned char *buf = malloc(len / 4 * 3 + 1);
     if (buf == NULL)
         return -1;

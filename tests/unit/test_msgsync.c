@@ -549,7 +549,7 @@ static void test_msgsync_collect_limit_future_and_scan(void **state)
                        "\"msgtype\":6}]")
 
 /* Checks the service_encrypt_info of item against message m, key version and private key. */
-static void check_encrypt_info(const cJSON *item, const zl_message *m, int version,
+static void check_encrypt_info(const cJSON *item, const zl_message *m, uint32_t version,
                                const char *private_file, const char *wrong_private_file)
 {
     const cJSON *sei = cJSON_GetObjectItemCaseSensitive(item, "service_encrypt_info");
@@ -704,6 +704,183 @@ static void test_msgsync_item_key_replacement(void **state)
     zl_world_free(w);
 }
 
+/* A deterministic generator for the writer comparison (xorshift64). */
+static uint64_t rnd(uint64_t *st)
+{
+    *st ^= *st << 13;
+    *st ^= *st >> 7;
+    *st ^= *st << 17;
+    return *st;
+}
+
+/* An id of 1..40 bytes, drawn from every byte 1..255 with the escaped ones favoured. */
+static void rnd_id(uint64_t *st, char *out)
+{
+    static const char odd[] = "\"\\/\b\f\n\r\t\x01\x1f\x7f";
+    size_t n = 1 + rnd(st) % 40;
+
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = rnd(st);
+
+        out[i] = r % 3 == 0   ? odd[(r >> 8) % (sizeof odd - 1)]
+                 : r % 3 == 1 ? (char)(1 + (r >> 8) % 255)
+                              : (char)('a' + (r >> 8) % 26);
+    }
+    out[n] = '\0';
+}
+
+/* zl_sync_item_write gives, byte for byte, what cJSON prints of zl_sync_item's tree, on
+ * messages with odd ids (quotes, backslashes, control bytes, DEL, UTF-8 and other high
+ * bytes), every party type, 0..4 receivers, groups and 1:1, every msgtype, call durations
+ * and send times around the int range, and two key versions (one past INT_MAX); and a
+ * message's encrypted_secret_key is made once per key and kept. */
+static void test_msgsync_item_writer_matches_cjson(void **state)
+{
+    static const int64_t times[] = {
+        0, 1, 2147483646, 2147483647, 2147483648LL, 4102444800LL, ZL_WORLD_MAX_TIME};
+    zl_msgstore *st = zl_msgstore_new("ww1");
+    zl_corp corp = {.corpid = "ww1", .messages = st};
+    zl_keyring *r = zl_keyring_new();
+    uint64_t seed = 0x2545f4914f6cdd1dULL;
+    char err[512] = "", msgid[48], chatid[48], ids[5][48];
+    size_t n = 0, kept = 0, bytes = 0;
+    zl_sbuf all = {0};
+
+    (void)state;
+    assert_non_null(st);
+    assert_non_null(r);
+    ring_add_file(r, 1, "test_v1_public.pem", 0);
+    ring_add_file(r, 4000000000u, "test_v2_public.pem", 30);
+    for (size_t i = 0; n < 60 && i < 1000; i++) {
+        zl_party to[4];
+        zl_message_in m = {.msgid = msgid, .receivers = to, .chatid = chatid};
+
+        rnd_id(&seed, msgid);
+        if (rnd(&seed) % 2)
+            rnd_id(&seed, chatid);
+        else
+            chatid[0] = '\0';
+        rnd_id(&seed, ids[4]);
+        m.sender = (zl_party){.type = (int)(1 + rnd(&seed) % 3), .id = ids[4]};
+        m.receiver_count = rnd(&seed) % 5;
+        for (size_t k = 0; k < m.receiver_count; k++) {
+            rnd_id(&seed, ids[k]);
+            to[k] = (zl_party){.type = (int)(1 + rnd(&seed) % 3), .id = ids[k]};
+        }
+        m.send_time = times[n * sizeof times / sizeof *times / 60];
+        m.msgtype = (int)(rnd(&seed) % (ZL_MSGTYPE_MAX + 1));
+        if (m.msgtype == 21 || m.msgtype == 22)
+            m.call_duration = n % 3 == 0 ? 0 : n % 3 == 1 ? 59 : 2147483647;
+        if (n % 4 == 0)
+            m.secret_key = msgid; /* a given secret with odd bytes */
+        if (zl_msgstore_append(st, &m, err, sizeof err) == 0)
+            n++;
+    }
+    assert_int_equal(n, 60);
+    for (size_t pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            zl_sbuf b = {0};
+            cJSON *item;
+            char *text;
+
+            /* the writer first on pass 0 (it makes the key), the tree first on pass 1 */
+            if (pass == 1) {
+                item = zl_sync_item(&corp, i, r, err, sizeof err);
+                assert_int_equal(zl_sync_item_write(&corp, i, r, &b, err, sizeof err), 0);
+            } else {
+                assert_int_equal(zl_sync_item_write(&corp, i, r, &b, err, sizeof err), 0);
+                item = zl_sync_item(&corp, i, r, err, sizeof err);
+            }
+            assert_non_null(item);
+            text = cJSON_PrintUnformatted(item);
+            assert_non_null(text);
+            assert_false(b.oom);
+            assert_string_equal(zl_sbuf_text(&b), text);
+            if (i == 0)
+                assert_non_null(strstr(text, "\"public_key_ver\":1}"));
+            if (i == n - 1)
+                assert_non_null(strstr(text, "\"public_key_ver\":4000000000}"));
+            if (pass == 0) {
+                zl_sbuf_str(&all, text);
+            } else { /* the same encrypted_secret_key as the first pass */
+                assert_non_null(strstr(zl_sbuf_text(&all), text));
+                check_encrypt_info(item, zl_msgstore_at(st, i), i < 30 ? 1 : 4000000000u,
+                                   i < 30 ? "test_v1_private.pem" : "test_v2_private.pem",
+                                   i < 30 ? "test_v2_private.pem" : "test_v1_private.pem");
+            }
+            cJSON_free(text);
+            cJSON_Delete(item);
+            free(b.s);
+        }
+    }
+    /* the escapes themselves: each odd byte appears in some item as cJSON spells it */
+    assert_non_null(strstr(zl_sbuf_text(&all), "\\\""));
+    assert_non_null(strstr(zl_sbuf_text(&all), "\\\\"));
+    assert_non_null(strstr(zl_sbuf_text(&all), "\\u001f"));
+    assert_non_null(strstr(zl_sbuf_text(&all), "\\b"));
+    assert_non_null(strstr(zl_sbuf_text(&all), "\"send_time\":2147483648,"));
+    assert_non_null(strstr(zl_sbuf_text(&all), "\"send_time\":253402300799,"));
+    assert_non_null(strstr(zl_sbuf_text(&all), "\"call_duration\":2147483647}"));
+    zl_keyring_kept(r, &kept, &bytes);
+    assert_int_equal(kept, n);
+    assert_true(bytes >= n * 256);
+    free(all.s);
+    zl_keyring_free(r);
+    zl_msgstore_free(st);
+}
+
+/* zl_sync_prepare makes every missing key (in parallel when there are enough), each one the
+ * item then carries; a second prepare makes none. */
+static void test_msgsync_prepare_makes_kept_keys(void **state)
+{
+    zl_msgstore *st = zl_msgstore_new("ww1");
+    zl_corp corp = {.corpid = "ww1", .messages = st};
+    zl_keyring *r = zl_keyring_new();
+    char err[512] = "", msgid[32];
+    size_t idx[100], kept = 0;
+
+    (void)state;
+    assert_non_null(st);
+    assert_non_null(r);
+    ring_add_file(r, 1, "test_v1_public.pem", 0);
+    ring_add_file(r, 2, "test_v2_public.pem", 40);
+    for (size_t i = 0; i < 100; i++) {
+        zl_party to = {.type = 1, .id = "u2"};
+        zl_message_in m = {.msgid = msgid,
+                           .sender = {.type = 1, .id = "u1"},
+                           .receivers = &to,
+                           .receiver_count = 1,
+                           .send_time = 1000 + (int64_t)i,
+                           .msgtype = 1};
+
+        snprintf(msgid, sizeof msgid, "m%zu", i);
+        assert_int_equal(zl_msgstore_append(st, &m, err, sizeof err), 0);
+        idx[i] = i;
+    }
+    zl_sync_prepare(&corp, idx + 10, 5, r); /* below the threshold: nothing made */
+    zl_keyring_kept(r, &kept, NULL);
+    assert_int_equal(kept, 0);
+    zl_sync_prepare(&corp, idx, 100, r);
+    zl_keyring_kept(r, &kept, NULL);
+    assert_int_equal(kept, 100);
+    zl_sync_prepare(&corp, idx, 100, r);
+    zl_keyring_kept(r, &kept, NULL);
+    assert_int_equal(kept, 100);
+    for (size_t i = 0; i < 100; i += 7) {
+        cJSON *item = zl_sync_item(&corp, i, r, err, sizeof err);
+
+        assert_non_null(item);
+        check_encrypt_info(item, zl_msgstore_at(st, i), i < 40 ? 1 : 2,
+                           i < 40 ? "test_v1_private.pem" : "test_v2_private.pem",
+                           i < 40 ? "test_v2_private.pem" : "test_v1_private.pem");
+        cJSON_Delete(item);
+    }
+    zl_keyring_kept(r, &kept, NULL);
+    assert_int_equal(kept, 100); /* the items used the kept keys */
+    zl_keyring_free(r);
+    zl_msgstore_free(st);
+}
+
 /* The parsed-key encrypt in msgkey matches the PEM one and checks its arguments. */
 static void test_msgsync_msgkey_encrypt_pkey(void **state)
 {
@@ -748,6 +925,8 @@ int main(void)
         cmocka_unit_test(test_msgsync_collect_limit_future_and_scan),
         cmocka_unit_test(test_msgsync_item_fields_and_secret),
         cmocka_unit_test(test_msgsync_item_key_replacement),
+        cmocka_unit_test(test_msgsync_item_writer_matches_cjson),
+        cmocka_unit_test(test_msgsync_prepare_makes_kept_keys),
         cmocka_unit_test(test_msgsync_msgkey_encrypt_pkey),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,22 +19,56 @@ static zl_event_token *valid_token(zl_sdk_ctx *x, const char *token)
     return t && t->app == x->app && t->expires_ms > zl_emu_now_ms(x->emu) ? t : NULL;
 }
 
+/*
+ * Adds msg_list to reply: the items of the n messages at idx, written as JSON text straight
+ * into one buffer (zl_sync_item_write) and attached as a raw member, so no cJSON tree is
+ * built per item; the journal gets their msgids in x->msg_ids. Returns reply, or the error
+ * reply (reply freed).
+ */
 static cJSON *items(zl_sdk_ctx *x, const size_t *idx, size_t n, cJSON *reply)
 {
-    cJSON *list = cJSON_AddArrayToObject(reply, "msg_list");
+    zl_corp *c = x->app->corp;
+    zl_sbuf b = {0};
+    cJSON *raw = NULL;
     char why[200];
     size_t i;
 
+    if (n == 0) {
+        cJSON_AddArrayToObject(reply, "msg_list");
+        return reply;
+    }
+    cJSON_Delete(x->msg_ids);
+    if (!(x->msg_ids = cJSON_CreateArray()))
+        goto oom;
+    zl_sync_prepare(c, idx, n, x->app->keys); /* the RSA of keys not kept yet, in parallel */
+    zl_sbuf_add(&b, "[", 1);
     for (i = 0; i < n; i++) {
-        cJSON *item = zl_sync_item(x->app->corp, idx[i], x->app->keys, why, sizeof why);
-
-        if (!item) {
+        if (i)
+            zl_sbuf_add(&b, ",", 1);
+        if (zl_sync_item_write(c, idx[i], x->app->keys, &b, why, sizeof why) != 0) {
+            free(b.s);
             cJSON_Delete(reply);
             return zl_sdk_err(x, -1, why);
         }
-        cJSON_AddItemToArray(list, item);
+        cJSON_AddItemToArray(x->msg_ids,
+                             cJSON_CreateString(zl_msgstore_at(c->messages, idx[i])->msgid));
+    }
+    zl_sbuf_add(&b, "]", 1);
+    /* The buffer becomes the raw member's text (cJSON frees it with free: no hooks set). */
+    if (b.oom || !(raw = cJSON_CreateRaw("")))
+        goto oom;
+    cJSON_free(raw->valuestring);
+    raw->valuestring = b.s;
+    b.s = NULL;
+    if (!cJSON_AddItemToObject(reply, "msg_list", raw)) {
+        cJSON_Delete(raw);
+        goto oom;
     }
     return reply;
+oom:
+    free(b.s);
+    cJSON_Delete(reply);
+    return zl_sdk_err(x, -1, "out of memory writing msg_list");
 }
 
 static cJSON *api_sync_msg(zl_sdk_ctx *x)

@@ -23,6 +23,8 @@ typedef struct zl_sdk_ctx {
     size_t replica;       /* the replica named by the envelope's instance */
     bool replica_known;
     char req_id[17];
+    cJSON *msg_ids; /* a reply's msg_list written as raw text: its msgids, for the journal
+                       (owned by the context; NULL otherwise) */
 } zl_sdk_ctx;
 
 /* A handler answers with a reply object (owned by the caller). */

@@ -16,6 +16,7 @@ typedef zl_sdk_ctx sdk_ctx;
 static void ctx_free(sdk_ctx *x)
 {
     cJSON_Delete(x->req);
+    cJSON_Delete(x->msg_ids);
     zone_wire_invoke_cleanup(&x->inv);
     free(x);
 }
@@ -74,22 +75,29 @@ static void journal_invoke(zl_emu *emu, sdk_ctx *x, const char *outcome, int cod
         cJSON_AddStringToObject(j, "error", why);
     if (reply) {
         const cJSON *ec = cJSON_GetObjectItemCaseSensitive(reply, "errcode");
-
-        cJSON *copy = cJSON_Duplicate(reply, 1), *list = cJSON_GetObjectItem(copy, "msg_list");
+        const cJSON *list = cJSON_GetObjectItem(reply, "msg_list"), *it;
+        cJSON *copy, *ids = NULL;
 
         cJSON_AddNumberToObject(j, "errcode", ec ? ec->valuedouble : 0);
-        /* A page of 1000 items is ~0.5 MB: the journal keeps each item's msgid only. */
-        if (cJSON_IsArray(list) && cJSON_GetArraySize(list) > 0) {
-            cJSON *ids = cJSON_CreateArray(), *m;
-
-            cJSON_ArrayForEach(m, list)
+        /* A page of 1000 items is ~0.5 MB: the journal keeps each item's msgid only. A
+         * msg_list written as raw text (api/msg.c) left its msgids in x->msg_ids. */
+        if (cJSON_IsRaw(list) && x->msg_ids) {
+            ids = x->msg_ids;
+            x->msg_ids = NULL;
+        } else if (cJSON_IsArray(list) && cJSON_GetArraySize(list) > 0) {
+            ids = cJSON_CreateArray();
+            cJSON_ArrayForEach(it, list)
             {
-                const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "msgid");
+                const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "msgid");
 
                 cJSON_AddItemToArray(ids,
                                      cJSON_CreateString(cJSON_IsString(id) ? id->valuestring : ""));
             }
-            cJSON_ReplaceItemInObject(copy, "msg_list", ids);
+        }
+        if (ids) {
+            copy = cJSON_CreateObject();
+            cJSON_ArrayForEach(it, reply)
+                cJSON_AddItemToObject(copy, it->string, it == list ? ids : cJSON_Duplicate(it, 1));
             cJSON_AddBoolToObject(j, "msg_list_abridged", 1);
             if (emu->opt.journal_replies) {
                 char *text = cJSON_PrintUnformatted(reply);
@@ -97,6 +105,8 @@ static void journal_invoke(zl_emu *emu, sdk_ctx *x, const char *outcome, int cod
                 cJSON_AddStringToObject(j, "reply", text ? text : "");
                 cJSON_free(text);
             }
+        } else {
+            copy = cJSON_Duplicate(reply, 1);
         }
         cJSON_AddItemToObject(j, "response", copy);
     }

@@ -185,14 +185,12 @@ EVP_PKEY *zl_msgkey_load_public(const char *pem, size_t pem_len, char *err, size
     return load_public(pem, pem_len, err, errlen);
 }
 
-/* RSA PKCS#1 v1.5 encryption of a checked secret with pkey, base64 into *b64_out. */
-static int encrypt_with(EVP_PKEY *pkey, const unsigned char *secret, size_t secret_len,
-                        char **b64_out, char *err, size_t errlen)
+/* RSA PKCS#1 v1.5 encryption of a checked secret with pkey into ct (cap bytes); *ct_len. */
+static int rsa_encrypt(EVP_PKEY *pkey, const unsigned char *secret, size_t secret_len,
+                       unsigned char *ct, size_t cap, size_t *ct_len, char *err, size_t errlen)
 {
     EVP_PKEY_CTX *ctx = NULL;
-    unsigned char *ct = NULL;
-    char *b64 = NULL;
-    size_t ct_len = 0;
+    size_t need = 0;
     int rc = -1;
 
     ctx = EVP_PKEY_CTX_new(pkey, NULL);
@@ -201,33 +199,44 @@ static int encrypt_with(EVP_PKEY *pkey, const unsigned char *secret, size_t secr
         set_err(1, err, errlen, "encrypt: cannot set up RSA PKCS#1 v1.5");
         goto out;
     }
-    if (EVP_PKEY_encrypt(ctx, NULL, &ct_len, secret, secret_len) <= 0) {
+    if (EVP_PKEY_encrypt(ctx, NULL, &need, secret, secret_len) <= 0) {
         set_err(1, err, errlen, "encrypt: RSA size query failed");
         goto out;
     }
-    ct = malloc(ct_len);
-    if (ct == NULL) {
-        set_err(0, err, errlen, "encrypt: out of memory");
+    if (need > cap) {
+        set_err(0, err, errlen, "encrypt: the ciphertext needs %zu bytes, %zu available", need,
+                cap);
         goto out;
     }
-    if (EVP_PKEY_encrypt(ctx, ct, &ct_len, secret, secret_len) <= 0) {
+    *ct_len = cap;
+    if (EVP_PKEY_encrypt(ctx, ct, ct_len, secret, secret_len) <= 0) {
         set_err(1, err, errlen, "encrypt: RSA encryption failed");
         goto out;
     }
+    rc = 0;
+out:
+    EVP_PKEY_CTX_free(ctx);
+    return rc;
+}
+
+/* RSA PKCS#1 v1.5 encryption of a checked secret with pkey, base64 into *b64_out. */
+static int encrypt_with(EVP_PKEY *pkey, const unsigned char *secret, size_t secret_len,
+                        char **b64_out, char *err, size_t errlen)
+{
+    unsigned char ct[ZL_MSGKEY_CT_LEN];
+    size_t ct_len = 0;
+    char *b64;
+
+    if (rsa_encrypt(pkey, secret, secret_len, ct, sizeof ct, &ct_len, err, errlen) != 0)
+        return -1;
     b64 = malloc(4 * ((ct_len + 2) / 3) + 1);
     if (b64 == NULL) {
         set_err(0, err, errlen, "encrypt: out of memory");
-        goto out;
+        return -1;
     }
     EVP_EncodeBlock((unsigned char *)b64, ct, (int)ct_len);
     *b64_out = b64;
-    b64 = NULL;
-    rc = 0;
-out:
-    free(b64);
-    free(ct);
-    EVP_PKEY_CTX_free(ctx);
-    return rc;
+    return 0;
 }
 
 /* The argument checks shared by both encrypt entry points. */
@@ -274,6 +283,27 @@ int zl_msgkey_encrypt_pkey(EVP_PKEY *pkey, const unsigned char *secret, size_t s
         return -1;
     }
     return encrypt_with(pkey, secret, secret_len, b64_out, err, errlen);
+}
+
+int zl_msgkey_encrypt_raw(EVP_PKEY *pkey, const unsigned char *secret, size_t secret_len,
+                          unsigned char *ct, size_t cap, size_t *ct_len, char *err, size_t errlen)
+{
+    ERR_clear_error();
+    if (ct == NULL || ct_len == NULL) {
+        set_err(0, err, errlen, "encrypt: no output buffer");
+        return -1;
+    }
+    *ct_len = 0;
+    if (secret == NULL || secret_len == 0 || secret_len > ZL_MSGKEY_MAX_SECRET) {
+        set_err(0, err, errlen, "secret key is %zu bytes; must be 1..%d", secret_len,
+                ZL_MSGKEY_MAX_SECRET);
+        return -1;
+    }
+    if (pkey == NULL || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
+        set_err(0, err, errlen, "encrypt: no RSA public key given");
+        return -1;
+    }
+    return rsa_encrypt(pkey, secret, secret_len, ct, cap, ct_len, err, errlen);
 }
 
 /* Decodes strict standard base64 with a message that says what was wrong. */

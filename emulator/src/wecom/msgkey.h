@@ -21,6 +21,8 @@
 #define ZL_MSGKEY_MAX_SECRET 245
 /* Largest base64 ciphertext accepted by zl_msgkey_decrypt (characters). */
 #define ZL_MSGKEY_MAX_B64 4096
+/* Bytes of an RSA-2048 ciphertext (every key is checked to be RSA-2048). */
+#define ZL_MSGKEY_CT_LEN 256
 
 /*
  * Fills out[0..ZL_MSGKEY_SECRET_LEN-1] with a fresh secret (format above) and writes a
@@ -62,6 +64,14 @@ EVP_PKEY *zl_msgkey_load_public(const char *pem, size_t pem_len, char *err, size
  */
 int zl_msgkey_encrypt_pkey(EVP_PKEY *pkey, const unsigned char *secret, size_t secret_len,
                            char **b64_out, char *err, size_t errlen);
+
+/*
+ * As zl_msgkey_encrypt_pkey, without the base64: writes the raw ciphertext (the key's
+ * modulus size, 256 bytes for RSA-2048) into ct (cap bytes, caller storage) and its length
+ * into *ct_len. Returns 0, or -1 with a message in err (also when cap is too small).
+ */
+int zl_msgkey_encrypt_raw(EVP_PKEY *pkey, const unsigned char *secret, size_t secret_len,
+                          unsigned char *ct, size_t cap, size_t *ct_len, char *err, size_t errlen);
 
 /*
  * Inverse of zl_msgkey_encrypt for tests and tools: decodes b64 (b64_len characters,

@@ -4,8 +4,14 @@
 #include "wecom/msgkey.h"
 #include "core/err.h"
 
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -150,10 +156,28 @@ int zl_cursor_decode(const zl_cursor_key *k, int kind, uint32_t scope, const cha
 
 /* ---- keyring ---- */
 
+/* zl_sync_prepare: threads at most (the calling one included), and the fewest messages
+ * worth starting threads for. */
+#define ZL_SYNC_MAKERS      8
+#define ZL_SYNC_PREPARE_MIN 32
+
+/* Messages per block of kept ciphertexts; a block is allocated on its first use. */
+#define KEPT_BLOCK 1024
+
+/* The ciphertexts one key made for the messages of one range of KEPT_BLOCK indexes. */
+typedef struct kept_block {
+    uint64_t have[KEPT_BLOCK / 64]; /* bit j: ct[j] holds message (block start + j)'s */
+    unsigned char ct[KEPT_BLOCK][ZL_MSGKEY_CT_LEN];
+} kept_block;
+
 typedef struct ring_key {
     uint32_t version;
     size_t from_index;
     EVP_PKEY *pkey;
+    kept_block **kept; /* kept[i / KEPT_BLOCK], NULL until a message of that range is wrapped */
+    size_t kept_len;   /* entries of kept */
+    size_t kept_count; /* ciphertexts held */
+    size_t kept_blocks;
 } ring_key;
 
 struct zl_keyring {
@@ -171,8 +195,12 @@ void zl_keyring_free(zl_keyring *r)
 {
     if (r == NULL)
         return;
-    for (size_t i = 0; i < r->count; i++)
+    for (size_t i = 0; i < r->count; i++) {
+        for (size_t b = 0; b < r->keys[i].kept_len; b++)
+            free(r->keys[i].kept[b]);
+        free(r->keys[i].kept);
         EVP_PKEY_free(r->keys[i].pkey);
+    }
     free(r->keys);
     free(r);
 }
@@ -216,9 +244,7 @@ int zl_keyring_add(zl_keyring *r, uint32_t version, const char *pem, size_t pem_
     pkey = zl_msgkey_load_public(pem, pem_len, err, errlen);
     if (pkey == NULL)
         return -1;
-    r->keys[r->count].version = version;
-    r->keys[r->count].from_index = from_index;
-    r->keys[r->count].pkey = pkey;
+    r->keys[r->count] = (ring_key){.version = version, .from_index = from_index, .pkey = pkey};
     r->count++;
     return 0;
 }
@@ -233,8 +259,22 @@ uint32_t zl_keyring_newest_version(const zl_keyring *r)
     return r == NULL || r->count == 0 ? 0 : r->keys[r->count - 1].version;
 }
 
+void zl_keyring_kept(const zl_keyring *r, size_t *count, size_t *bytes)
+{
+    size_t n = 0, b = 0;
+
+    for (size_t i = 0; r != NULL && i < r->count; i++) {
+        n += r->keys[i].kept_count;
+        b += r->keys[i].kept_blocks * sizeof(kept_block) + r->keys[i].kept_len * sizeof(void *);
+    }
+    if (count != NULL)
+        *count = n;
+    if (bytes != NULL)
+        *bytes = b;
+}
+
 /* The key in effect at index i (see zl_keyring_version_at), or NULL when r is empty. */
-static const ring_key *key_at(const zl_keyring *r, size_t i)
+static ring_key *key_at(const zl_keyring *r, size_t i)
 {
     if (r == NULL || r->count == 0)
         return NULL;
@@ -339,30 +379,178 @@ size_t zl_sync_collect(zl_corp *c, const zl_scope *s, size_t start, size_t limit
     return n;
 }
 
-/* ---- reply items ---- */
+/* ---- encrypted secret keys, made once per (key, message) ---- */
 
-/* {type, id} of p, or NULL when memory runs out. */
-static cJSON *party_json(const zl_party *p)
+/*
+ * The ciphertext of m's (index i) secret key under key: made on the first call and kept in
+ * the key's blocks, so every later sync of m answers the same encrypted_secret_key without
+ * an RSA operation (docs/emulator.md, choices). Returns it (ZL_MSGKEY_CT_LEN bytes, owned by
+ * the key), or NULL with err filled.
+ */
+static const unsigned char *kept_ct(ring_key *key, size_t i, const zl_message *m, char *err,
+                                    size_t errlen)
 {
-    cJSON *o = cJSON_CreateObject();
+    size_t b = i / KEPT_BLOCK, j = i % KEPT_BLOCK, len = 0;
+    uint64_t bit = (uint64_t)1 << (j % 64);
+    kept_block *blk;
 
-    if (o == NULL || cJSON_AddNumberToObject(o, "type", p->type) == NULL ||
-        cJSON_AddStringToObject(o, "id", p->id) == NULL) {
-        cJSON_Delete(o);
+    if (b >= key->kept_len) {
+        size_t n = key->kept_len ? key->kept_len : 16;
+        kept_block **kept;
+
+        while (n <= b)
+            n *= 2;
+        if (!(kept = realloc(key->kept, n * sizeof *kept))) {
+            zl_err_set(err, errlen, "message \"%s\": out of memory keeping its key", m->msgid);
+            return NULL;
+        }
+        memset(kept + key->kept_len, 0, (n - key->kept_len) * sizeof *kept);
+        key->kept = kept;
+        key->kept_len = n;
+    }
+    if (!(blk = key->kept[b])) {
+        if (!(blk = malloc(sizeof *blk))) {
+            zl_err_set(err, errlen, "message \"%s\": out of memory keeping its key", m->msgid);
+            return NULL;
+        }
+        memset(blk->have, 0, sizeof blk->have);
+        key->kept[b] = blk;
+        key->kept_blocks++;
+    }
+    if (blk->have[j / 64] & bit)
+        return blk->ct[j];
+    if (zl_msgkey_encrypt_raw(key->pkey, (const unsigned char *)m->secret_key,
+                              strlen(m->secret_key), blk->ct[j], ZL_MSGKEY_CT_LEN, &len, err,
+                              errlen) != 0)
+        return NULL;
+    if (len != ZL_MSGKEY_CT_LEN) {
+        zl_err_set(err, errlen, "message \"%s\": the key made a %zu-byte ciphertext", m->msgid,
+                   len);
         return NULL;
     }
-    return o;
+    blk->have[j / 64] |= bit;
+    key->kept_count++;
+    return blk->ct[j];
 }
 
-cJSON *zl_sync_item(zl_corp *c, size_t i, const zl_keyring *ring, char *err, size_t errlen)
+/* One share of zl_sync_prepare's work: RSA for want[from..to), each into its own slot. */
+typedef struct make_share {
+    const zl_message **msg;
+    EVP_PKEY **pkey;
+    unsigned char **slot;
+    unsigned char *made; /* 1 when slot holds the ciphertext */
+    size_t from, to;
+    pthread_t thread;
+    bool started;
+} make_share;
+
+static void *make_run(void *ud)
+{
+    make_share *sh = ud;
+    size_t len;
+
+    for (size_t k = sh->from; k < sh->to; k++)
+        sh->made[k] =
+            zl_msgkey_encrypt_raw(sh->pkey[k], (const unsigned char *)sh->msg[k]->secret_key,
+                                  strlen(sh->msg[k]->secret_key), sh->slot[k], ZL_MSGKEY_CT_LEN,
+                                  &len, NULL, 0) == 0 &&
+            len == ZL_MSGKEY_CT_LEN;
+    return NULL;
+}
+
+void zl_sync_prepare(zl_corp *c, const size_t *idx, size_t n, zl_keyring *ring)
+{
+    const zl_message **msg = NULL;
+    EVP_PKEY **pkey = NULL;
+    unsigned char **slot = NULL, *made = NULL;
+    ring_key **key = NULL;
+    size_t *at = NULL, want = 0, shares;
+    make_share sh[ZL_SYNC_MAKERS];
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    char err[8];
+
+    if (n < ZL_SYNC_PREPARE_MIN || ring == NULL || ring->count == 0)
+        return;
+    msg = malloc(n * sizeof *msg);
+    pkey = malloc(n * sizeof *pkey);
+    slot = malloc(n * sizeof *slot);
+    made = calloc(n, 1);
+    key = malloc(n * sizeof *key);
+    at = malloc(n * sizeof *at);
+    if (!msg || !pkey || !slot || !made || !key || !at)
+        goto out;
+    /* The slots, made here on the calling thread (blocks allocated, index grown). */
+    for (size_t k = 0; k < n; k++) {
+        const zl_message *m = c->messages ? zl_msgstore_at(c->messages, idx[k]) : NULL;
+        ring_key *rk = key_at(ring, idx[k]);
+        size_t b = idx[k] / KEPT_BLOCK, j = idx[k] % KEPT_BLOCK;
+        kept_block *blk;
+
+        if (m == NULL || rk == NULL)
+            continue;
+        if (b < rk->kept_len && (blk = rk->kept[b]) && (blk->have[j / 64] >> (j % 64) & 1))
+            continue;
+        /* A message whose block is missing, or a key's first, is made here by kept_ct (it
+         * allocates the block): every key is used once on this thread before a worker
+         * shares it. */
+        if (rk->kept_count == 0 || b >= rk->kept_len || !rk->kept[b]) {
+            if (!kept_ct(rk, idx[k], m, err, sizeof err))
+                goto out;
+            continue;
+        }
+        msg[want] = m;
+        pkey[want] = rk->pkey;
+        slot[want] = rk->kept[b]->ct[j];
+        key[want] = rk;
+        at[want] = idx[k];
+        want++;
+    }
+    shares = cpus < 1 ? 1 : cpus > ZL_SYNC_MAKERS ? ZL_SYNC_MAKERS : (size_t)cpus;
+    if (want < ZL_SYNC_PREPARE_MIN)
+        shares = 1;
+    for (size_t t = 0; t < shares; t++) {
+        sh[t] = (make_share){.msg = msg,
+                             .pkey = pkey,
+                             .slot = slot,
+                             .made = made,
+                             .from = want * t / shares,
+                             .to = want * (t + 1) / shares};
+        if (t > 0)
+            sh[t].started = pthread_create(&sh[t].thread, NULL, make_run, &sh[t]) == 0;
+    }
+    make_run(&sh[0]);
+    for (size_t t = 1; t < shares; t++) {
+        if (sh[t].started)
+            pthread_join(sh[t].thread, NULL);
+        else
+            make_run(&sh[t]); /* no thread: this one does the share */
+    }
+    for (size_t k = 0; k < want; k++) {
+        size_t j = at[k] % KEPT_BLOCK;
+
+        if (!made[k])
+            continue; /* zl_sync_item_write tries again and reports */
+        key[k]->kept[at[k] / KEPT_BLOCK]->have[j / 64] |= (uint64_t)1 << (j % 64);
+        key[k]->kept_count++;
+    }
+out:
+    free(msg);
+    free(pkey);
+    free(slot);
+    free(made);
+    free(key);
+    free(at);
+}
+
+/* The message at index i and its key, with its encrypted secret key as base64 in b64
+ * (ZL_ITEM_B64 bytes). Returns the message, or NULL with err filled. */
+#define ZL_ITEM_B64 (4 * ((ZL_MSGKEY_CT_LEN + 2) / 3) + 1)
+static const zl_message *item_parts(zl_corp *c, size_t i, zl_keyring *ring, const ring_key **keyp,
+                                    char *b64, char *err, size_t errlen)
 {
     const zl_message *m;
-    const ring_key *key;
-    cJSON *item = NULL;
-    cJSON *o;
-    cJSON *list;
-    char *b64 = NULL;
-    bool ok = false;
+    const unsigned char *ct;
+    ring_key *key;
 
     m = c == NULL || c->messages == NULL ? NULL : zl_msgstore_at(c->messages, i);
     if (m == NULL) {
@@ -377,10 +565,40 @@ cJSON *zl_sync_item(zl_corp *c, size_t i, const zl_keyring *ring, char *err, siz
                    "fetching messages");
         return NULL;
     }
-    if (zl_msgkey_encrypt_pkey(key->pkey, (const unsigned char *)m->secret_key,
-                               strlen(m->secret_key), &b64, err, errlen) != 0)
+    if (!(ct = kept_ct(key, i, m, err, errlen)))
         return NULL;
+    EVP_EncodeBlock((unsigned char *)b64, ct, ZL_MSGKEY_CT_LEN);
+    *keyp = key;
+    return m;
+}
 
+/* ---- reply items as a cJSON tree ---- */
+
+/* {type, id} of p, or NULL when memory runs out. */
+static cJSON *party_json(const zl_party *p)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (o == NULL || cJSON_AddNumberToObject(o, "type", p->type) == NULL ||
+        cJSON_AddStringToObject(o, "id", p->id) == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *zl_sync_item(zl_corp *c, size_t i, zl_keyring *ring, char *err, size_t errlen)
+{
+    const zl_message *m;
+    const ring_key *key = NULL;
+    cJSON *item = NULL;
+    cJSON *o;
+    cJSON *list;
+    char b64[ZL_ITEM_B64];
+    bool ok = false;
+
+    if (!(m = item_parts(c, i, ring, &key, b64, err, errlen)))
+        return NULL;
     item = cJSON_CreateObject();
     if (item == NULL || cJSON_AddStringToObject(item, "msgid", m->msgid) == NULL)
         goto out;
@@ -425,6 +643,143 @@ out:
         cJSON_Delete(item);
         item = NULL;
     }
-    free(b64);
     return item;
+}
+
+/* ---- reply items written as text, as cJSON_PrintUnformatted prints the tree ---- */
+
+#define PUT_LIT(b, lit) zl_sbuf_add((b), (lit), sizeof(lit) - 1)
+
+/* s as a JSON string, escaped as cJSON 1.7 escapes it: the two-character escapes for '"',
+ * '\\', '\b', '\f', '\n', '\r', '\t', \u00XX (lower hex) for the other bytes below 32, every
+ * other byte (0x7f, UTF-8) as is. */
+static void put_str(zl_sbuf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+
+    PUT_LIT(b, "\"");
+    for (; *p; p++) {
+        char esc[8];
+
+        if (*p >= 32 && *p != '"' && *p != '\\')
+            continue;
+        zl_sbuf_add(b, (const char *)run, (size_t)(p - run));
+        run = p + 1;
+        switch (*p) {
+        case '"':
+            PUT_LIT(b, "\\\"");
+            break;
+        case '\\':
+            PUT_LIT(b, "\\\\");
+            break;
+        case '\b':
+            PUT_LIT(b, "\\b");
+            break;
+        case '\f':
+            PUT_LIT(b, "\\f");
+            break;
+        case '\n':
+            PUT_LIT(b, "\\n");
+            break;
+        case '\r':
+            PUT_LIT(b, "\\r");
+            break;
+        case '\t':
+            PUT_LIT(b, "\\t");
+            break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04x", *p);
+            zl_sbuf_add(b, esc, 6);
+        }
+    }
+    zl_sbuf_add(b, (const char *)run, (size_t)(p - run));
+    PUT_LIT(b, "\"");
+}
+
+/* d as cJSON 1.7 prints a number: "%d" when d equals its int conversion (saturated at
+ * INT_MIN/INT_MAX), else "%1.15g" when that reads back as d, else "%1.17g". */
+static void put_num(zl_sbuf *b, double d)
+{
+    char n[32], *e = n + sizeof n;
+    double back = 0;
+    int len;
+
+    if (isnan(d) || isinf(d)) {
+        PUT_LIT(b, "null");
+        return;
+    }
+    if (d < (double)INT_MAX && d > (double)INT_MIN ? d == (double)(int)d
+                                                   : d == (double)INT_MAX || d == (double)INT_MIN) {
+        long long v = (long long)d;
+        unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+
+        do
+            *--e = (char)('0' + u % 10);
+        while ((u /= 10) != 0);
+        if (v < 0)
+            *--e = '-';
+        zl_sbuf_add(b, e, (size_t)(n + sizeof n - e));
+        return;
+    }
+    len = snprintf(n, sizeof n, "%1.15g", d);
+    if (sscanf(n, "%lg", &back) != 1 ||
+        fabs(back - d) > (fabs(back) > fabs(d) ? fabs(back) : fabs(d)) * DBL_EPSILON)
+        len = snprintf(n, sizeof n, "%1.17g", d);
+    zl_sbuf_add(b, n, (size_t)len);
+}
+
+static void put_party(zl_sbuf *b, const zl_party *p)
+{
+    PUT_LIT(b, "{\"type\":");
+    put_num(b, p->type);
+    PUT_LIT(b, ",\"id\":");
+    put_str(b, p->id);
+    PUT_LIT(b, "}");
+}
+
+int zl_sync_item_write(zl_corp *c, size_t i, zl_keyring *ring, zl_sbuf *out, char *err,
+                       size_t errlen)
+{
+    const zl_message *m;
+    const ring_key *key = NULL;
+    char b64[ZL_ITEM_B64];
+
+    if (!(m = item_parts(c, i, ring, &key, b64, err, errlen)))
+        return -1;
+    PUT_LIT(out, "{\"msgid\":");
+    put_str(out, m->msgid);
+    PUT_LIT(out, ",\"sender\":");
+    put_party(out, &m->sender);
+    PUT_LIT(out, ",\"receiver_list\":[");
+    for (uint32_t r = 0; r < m->receiver_count; r++) {
+        if (r)
+            PUT_LIT(out, ",");
+        put_party(out, &m->receivers[r]);
+    }
+    PUT_LIT(out, "]");
+    if (m->chatid[0] != '\0') {
+        PUT_LIT(out, ",\"chatid\":");
+        put_str(out, m->chatid);
+    }
+    PUT_LIT(out, ",\"send_time\":");
+    put_num(out, (double)m->send_time);
+    PUT_LIT(out, ",\"msgtype\":");
+    put_num(out, m->msgtype);
+    PUT_LIT(out, ",\"service_encrypt_info\":{\"encrypted_secret_key\":\"");
+    zl_sbuf_add(out, b64, ZL_ITEM_B64 - 1);
+    PUT_LIT(out, "\",\"public_key_ver\":");
+    put_num(out, key->version);
+    PUT_LIT(out, "}");
+    if (m->msgtype == 21 || m->msgtype == 22) {
+        PUT_LIT(out, ",\"extra_info\":{\"call_duration\":");
+        put_num(out, m->call_duration);
+        PUT_LIT(out, "}");
+    }
+    PUT_LIT(out, "}");
+    if (out->oom) {
+        zl_err_set(err, errlen, "message \"%s\": out of memory writing the sync_msg item",
+                   m->msgid);
+        return -1;
+    }
+    return 0;
 }

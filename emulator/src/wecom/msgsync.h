@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/sbuf.h"
 #include "wecom/world.h"
 
 #define ZL_CURSOR_MAX 128 /* cursor/token/page_id text limit in bytes (spec) */
@@ -55,8 +56,10 @@ int zl_cursor_decode(const zl_cursor_key *k, int kind, uint32_t scope, const cha
 /*
  * A corp's public keys over time: version v applies to messages archived from index
  * from_index on (messages archived before a replacement keep the old version). Holds the
- * parsed EVP_PKEY of each key so encrypting 1000 secrets does not re-parse PEM. Read-only
- * use (zl_sync_item) may be shared between threads; adding needs exclusive access.
+ * parsed EVP_PKEY of each key so encrypting 1000 secrets does not re-parse PEM, and keeps
+ * the encrypted secret key each key made for each message (256 bytes a message, blocks of
+ * 1024 allocated on first use), so a message is RSA-encrypted once per (app, key version).
+ * Not thread-safe: zl_sync_item and zl_sync_item_write fill those.
  */
 typedef struct zl_keyring zl_keyring;
 /* An empty keyring (free with zl_keyring_free), or NULL when memory runs out. */
@@ -81,6 +84,9 @@ uint32_t zl_keyring_newest_version(const zl_keyring *r);
  * from_index <= i; if none, the oldest key. 0 when r is empty.
  */
 uint32_t zl_keyring_version_at(const zl_keyring *r, size_t i);
+/* Encrypted secret keys r keeps (*count, may be NULL) and the bytes they take, block
+ * headers and index included (*bytes, may be NULL). */
+void zl_keyring_kept(const zl_keyring *r, size_t *count, size_t *bytes);
 
 /*
  * Whether message m is visible to an archive of scope s (NULL: the corp's own, members with
@@ -117,14 +123,32 @@ size_t zl_sync_collect(zl_corp *c, const zl_scope *s, size_t start, size_t limit
                        size_t max_scan, size_t *idx, size_t *next, int *has_more);
 
 /*
+ * Makes the encrypted secret keys ring does not keep yet for the n messages at idx (indexes
+ * into c's archive) with as many threads as the machine has cores (at most 8, the calling
+ * thread one of them), waiting for them, so a page's RSA runs in parallel before its items
+ * are written. Below 32 missing keys it uses the calling thread only. Any failure is left
+ * for zl_sync_item / zl_sync_item_write to meet and report.
+ */
+void zl_sync_prepare(zl_corp *c, const size_t *idx, size_t n, zl_keyring *ring);
+
+/*
  * The sync_msg item for the message at index i: {msgid, sender{type,id}, receiver_list[],
  * chatid (only when non-empty), send_time, msgtype, service_encrypt_info{
  * encrypted_secret_key, public_key_ver}, extra_info{call_duration} (only msgtype 21/22)}.
  * encrypted_secret_key = base64(RSA PKCS#1 v1.5 encrypt(secret_key)) with the key in
- * effect at index i (zl_keyring_version_at). Returns a new cJSON object (free with
+ * effect at index i (zl_keyring_version_at), made on the first call for (key, i) and kept in
+ * ring: later calls give the same text. Returns a new cJSON object (free with
  * cJSON_Delete), or NULL with err filled (keyring empty, index out of range, OpenSSL or
  * memory failure).
  */
-cJSON *zl_sync_item(zl_corp *c, size_t i, const zl_keyring *ring, char *err, size_t errlen);
+cJSON *zl_sync_item(zl_corp *c, size_t i, zl_keyring *ring, char *err, size_t errlen);
+
+/*
+ * The same item appended to out as JSON text, byte for byte what cJSON_PrintUnformatted
+ * prints of zl_sync_item's object, without building it. Returns 0, or -1 with err filled
+ * (as zl_sync_item; out may then hold part of the item).
+ */
+int zl_sync_item_write(zl_corp *c, size_t i, zl_keyring *ring, zl_sbuf *out, char *err,
+                       size_t errlen);
 
 #endif
