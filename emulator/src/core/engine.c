@@ -1,7 +1,7 @@
 /* engine: the emulator's single loop: HTTP server (libmicrohttpd, external epoll), outbound
  * HTTP (libcurl multi), timers on the virtual clock, a seeded random source. */
 #define _GNU_SOURCE
-#include "core/engine.h"
+#include "core/engine_int.h"
 #include "core/grow.h"
 
 #include <arpa/inet.h>
@@ -17,81 +17,7 @@
 #include <curl/curl.h>
 #include <microhttpd.h>
 
-#define MAX_ROUTES           64
-#define MAX_RESP_HEADERS     64  /* headers an observer sees on an answer */
-#define MAX_IDLE_CONNECTIONS 512 /* outbound connections kept open for reuse */
-
-typedef struct route {
-    char *method, *prefix;
-    size_t prefix_len;
-    zl_route_fn fn;
-    void *ud;
-    int too_large;   /* takes only requests whose body was over max_body */
-    zl_gate_fn gate; /* a gate, not a route (fn unused) */
-} route;
-
-typedef struct timer {
-    int64_t at;
-    uint64_t id;
-    zl_timer_fn fn;
-    void *ud;
-    int cancelled;
-} timer;
-
-struct zl_request {
-    zl_engine *e;
-    struct MHD_Connection *conn;
-    zl_request *prev, *next; /* the engine's live requests */
-    char *method, *path;
-    char *target; /* the request target as received, for an observer */
-    uint64_t id;  /* start order (zl_exchange.id) */
-    int64_t t_start, wall_start;
-    char *body;
-    size_t len, cap;
-    int too_large, dispatched, suspended, abort;
-    struct MHD_Response *resp;
-    unsigned status;
-    size_t n_headers;
-    const char **names, **values;
-    char **extra_names, **extra_values; /* headers for the answer to come */
-    size_t n_extra;
-    zl_stream *stream; /* a streamed answer, until the connection is gone */
-};
-
-struct zl_stream {
-    zl_engine *e;
-    zl_request *r; /* NULL once the connection is gone */
-    char *buf;     /* queued bytes: buf[off..len) */
-    size_t off, len, cap;
-    int ended, aborted, parked; /* parked: suspended by the reader for want of bytes */
-    zl_stream_closed_fn closed;
-    void *ud;
-};
-
-struct zl_engine {
-    struct MHD_Daemon *mhd;
-    CURLM *multi;
-    unsigned short port;
-    zl_clock clock;
-    uint64_t rng;
-    size_t max_body;
-    route routes[MAX_ROUTES];
-    size_t n_routes;
-    timer *timers; /* min-heap on (at, id) */
-    size_t n_timers, cap_timers;
-    uint64_t next_timer_id;
-    zl_request *live;
-    struct call *calls;
-    volatile int stopping;
-    int mhd_dirty;
-    zl_exchange_fn observe; /* NULL = none */
-    void *observe_ud;
-    uint64_t exchanges;    /* exchanges started, inbound and outbound */
-    unsigned quiet_aborts; /* connections closed on purpose whose MHD log line is expected */
-};
-
-/* Appends n bytes to a growable NUL-terminated buffer; 0, or -1 when memory runs out. */
-static int buf_append(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
+int zl_engine_buf_append(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
 {
     if (*len + n + 1 > *cap) {
         size_t c = *cap ? *cap : 4096;
@@ -109,7 +35,6 @@ static int buf_append(char **buf, size_t *len, size_t *cap, const char *p, size_
     (*buf)[*len] = '\0';
     return 0;
 }
-
 /* ---- random (splitmix64: tiny, seeded, reproducible) ---- */
 
 uint64_t zl_engine_random(zl_engine *e)
@@ -273,11 +198,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return r;
 }
 
-/* libmicrohttpd's memory for one connection's request line, headers and query arguments
- * (mmap'ed, so only what a request uses is resident). Its default, 32 KiB, ran out at 436
- * query parameters and the connection closed without the 431 it meant to send; 1 MiB answers
- * tens of thousands, and a request line over it gets 414. */
-#define CONN_POOL_BYTES ((size_t)1 << 20)
+/* libmicrohttpd's memory for one connection's request line, headers and query arguments. Its
+ * default, 32 KiB, ran out at 436 query parameters and the connection closed without the 431
+ * it meant to send; 256 KiB answers 3000 (test_engine) and a request line over it gets 414.
+ * Not more: libmicrohttpd zero-fills the pool between the requests of a connection, so its
+ * size is paid by every request (1 MiB made gettoken 3.9x slower: 8.0k against 31k req/s). */
+#define CONN_POOL_BYTES ((size_t)256 << 10)
 
 /* libmicrohttpd's error log, prefixed so a user knows where a line comes from; the line MHD
  * writes for a connection the engine closed on purpose (a scripted reset) is dropped. */
@@ -334,7 +260,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             r->too_large = 1;
             return MHD_YES;
         }
-        return buf_append(&r->body, &r->len, &r->cap, upload, n) == 0 ? MHD_YES : MHD_NO;
+        return zl_engine_buf_append(&r->body, &r->len, &r->cap, upload, n) == 0 ? MHD_YES : MHD_NO;
     }
     if (!r->dispatched) {
         r->dispatched = 1;
@@ -645,7 +571,7 @@ int zl_stream_write(zl_stream *s, const char *p, size_t n)
         s->len -= s->off;
         s->off = 0;
     }
-    if (buf_append(&s->buf, &s->len, &s->cap, p, n) != 0)
+    if (zl_engine_buf_append(&s->buf, &s->len, &s->cap, p, n) != 0)
         return -1;
     stream_wake(s);
     return 0;
@@ -711,241 +637,6 @@ int zl_engine_gate(zl_engine *e, const char *prefix, zl_gate_fn fn, void *ud)
         return -1;
     e->routes[e->n_routes - 1].gate = fn;
     return 0;
-}
-
-/* ---- outbound ---- */
-
-#define MAX_CALL_HEADERS 32
-
-typedef struct call {
-    struct call *prev, *next; /* the engine's calls in flight */
-    CURL *h;
-    zl_http_fn fn;
-    void *ud;
-    struct curl_slist *headers;
-    char *req_body;
-    char *body;
-    size_t len, cap;
-    size_t n_headers;
-    char *names[MAX_CALL_HEADERS], *values[MAX_CALL_HEADERS];
-    char errbuf[CURL_ERROR_SIZE];
-    int64_t start;
-    /* for an observer */
-    uint64_t id;
-    int64_t t_start;
-    char *method, *url;
-    size_t req_len;
-} call;
-
-static void call_free(call *c)
-{
-    size_t i;
-
-    curl_slist_free_all(c->headers);
-    free(c->method);
-    free(c->url);
-    free(c->req_body);
-    free(c->body);
-    for (i = 0; i < c->n_headers; i++) {
-        free(c->names[i]);
-        free(c->values[i]);
-    }
-    free(c);
-}
-
-static size_t call_body(char *p, size_t s, size_t n, void *ud)
-{
-    call *c = ud;
-    size_t k = s * n;
-
-    if (c->len + k > (64u << 20))
-        return 0;
-    return buf_append(&c->body, &c->len, &c->cap, p, k) == 0 ? k : 0;
-}
-
-static size_t call_header(char *p, size_t s, size_t n, void *ud)
-{
-    call *c = ud;
-    size_t k = s * n, nl, vs, ve, i;
-    const char *colon;
-
-    if (k >= 5 && !memcmp(p, "HTTP/", 5)) {
-        for (i = 0; i < c->n_headers; i++) {
-            free(c->names[i]);
-            free(c->values[i]);
-        }
-        c->n_headers = 0;
-        return k;
-    }
-    if (c->n_headers == MAX_CALL_HEADERS || !(colon = memchr(p, ':', k)))
-        return k;
-    nl = (size_t)(colon - p);
-    vs = nl + 1;
-    ve = k;
-    while (vs < ve && (p[vs] == ' ' || p[vs] == '\t'))
-        vs++;
-    while (ve > vs && (p[ve - 1] == '\r' || p[ve - 1] == '\n' || p[ve - 1] == ' '))
-        ve--;
-    c->names[c->n_headers] = strndup(p, nl);
-    c->values[c->n_headers] = strndup(p + vs, ve - vs);
-    if (!c->names[c->n_headers] || !c->values[c->n_headers]) {
-        free(c->names[c->n_headers]);
-        free(c->values[c->n_headers]);
-        return 0;
-    }
-    c->n_headers++;
-    return k;
-}
-
-int zl_engine_http(zl_engine *e, const zl_http_request *req, zl_http_fn fn, void *ud)
-{
-    call *c = calloc(1, sizeof *c);
-    CURL *h = NULL;
-    size_t i;
-
-    if (!c || !(h = curl_easy_init()))
-        goto fail;
-    c->fn = fn;
-    c->ud = ud;
-    c->start = zl_clock_wall_ms(&e->clock);
-    c->t_start = zl_clock_now_ms(&e->clock);
-    if (!(c->method = strdup(req->method ? req->method : "GET")) || !(c->url = strdup(req->url)))
-        goto fail;
-    for (i = 0; i < req->n_headers; i++) {
-        struct curl_slist *t = curl_slist_append(c->headers, req->headers[i]);
-
-        if (!t)
-            goto fail;
-        c->headers = t;
-    }
-    if (!(c->headers = curl_slist_append(c->headers, "Expect:")))
-        goto fail;
-    curl_easy_setopt(h, CURLOPT_URL, req->url);
-    curl_easy_setopt(h, CURLOPT_PRIVATE, c);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, call_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, call_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 5000L);
-    if (req->method && !strcmp(req->method, "POST")) {
-        if (!(c->req_body = malloc(req->body_len + 1)))
-            goto fail;
-        if (req->body_len)
-            memcpy(c->req_body, req->body, req->body_len);
-        c->req_body[req->body_len] = '\0';
-        c->req_len = req->body_len;
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->req_body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-    }
-    if (curl_multi_add_handle(e->multi, h) != CURLM_OK)
-        goto fail;
-    c->id = ++e->exchanges;
-    c->h = h;
-    c->next = e->calls;
-    if (e->calls)
-        e->calls->prev = c;
-    e->calls = c;
-    return 0;
-fail:
-    if (h)
-        curl_easy_cleanup(h);
-    if (c)
-        call_free(c);
-    return -1;
-}
-
-static void call_unlink(zl_engine *e, call *c)
-{
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        e->calls = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-}
-
-/* Tells the observer about a call whose result is res. */
-static void observe_call(zl_engine *e, const call *c, const zl_http_result *res)
-{
-    const char *names[MAX_CALL_HEADERS], *values[MAX_CALL_HEADERS];
-    char *split[MAX_CALL_HEADERS];
-    const struct curl_slist *l;
-    size_t n = 0, i;
-    zl_exchange x;
-
-    if (!e->observe)
-        return;
-    for (l = c->headers; l && n < MAX_CALL_HEADERS; l = l->next) {
-        const char *colon = strchr(l->data, ':'), *v;
-
-        if (!colon || !strcmp(l->data, "Expect:")) /* ours, not the caller's */
-            continue;
-        if (!(split[n] = strndup(l->data, (size_t)(colon - l->data))))
-            break;
-        for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-            ;
-        names[n] = split[n];
-        values[n++] = v;
-    }
-    x = (zl_exchange){.outbound = true,
-                      .id = c->id,
-                      .t_start_ms = c->t_start,
-                      .t_end_ms = zl_clock_now_ms(&e->clock),
-                      .elapsed_ms = res->elapsed_ms,
-                      .method = c->method,
-                      .target = c->url,
-                      .n_req_headers = n,
-                      .req_names = names,
-                      .req_values = values,
-                      .req_body = c->req_body ? c->req_body : "",
-                      .req_len = c->req_len,
-                      .status = res->curl_code == 0 ? res->status : 0,
-                      .n_resp_headers = res->n_headers,
-                      .resp_names = res->header_names,
-                      .resp_values = res->header_values,
-                      .resp_body = res->body ? res->body : "",
-                      .resp_len = res->body_len,
-                      .curl_code = res->curl_code,
-                      .error = res->curl_code ? res->error : NULL};
-    e->observe(e->observe_ud, &x);
-    for (i = 0; i < n; i++)
-        free(split[i]);
-}
-
-static void finish_calls(zl_engine *e)
-{
-    CURLMsg *m;
-    int left;
-
-    while ((m = curl_multi_info_read(e->multi, &left))) {
-        CURL *h = m->easy_handle;
-        call *c = NULL;
-        zl_http_result res;
-
-        if (m->msg != CURLMSG_DONE)
-            continue;
-        curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&c);
-        memset(&res, 0, sizeof res);
-        res.curl_code = (int)m->data.result;
-        res.error = c->errbuf[0] ? c->errbuf : curl_easy_strerror(m->data.result);
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res.status);
-        res.body = c->body ? c->body : "";
-        res.body_len = c->len;
-        res.n_headers = c->n_headers;
-        res.header_names = (const char *const *)c->names;
-        res.header_values = (const char *const *)c->values;
-        res.elapsed_ms = zl_clock_wall_ms(&e->clock) - c->start;
-        call_unlink(e, c);
-        observe_call(e, c, &res);
-        c->fn(e, &res, c->ud);
-        curl_multi_remove_handle(e->multi, h);
-        curl_easy_cleanup(h);
-        call_free(c);
-    }
 }
 
 /* ---- timers ---- */
@@ -1119,7 +810,7 @@ void zl_engine_turn(zl_engine *e, int max_wait_ms)
     curl_multi_poll(e->multi, &extra, extra.fd >= 0 ? 1 : 0, (int)wait, NULL);
     MHD_run(e->mhd);
     curl_multi_perform(e->multi, &running);
-    finish_calls(e);
+    zl_engine_finish_calls(e);
     fire_timers(e);
     MHD_run(e->mhd); /* answers made by callbacks and timers go out now */
 }
@@ -1154,20 +845,7 @@ void zl_engine_free(zl_engine *e)
         MHD_run(e->mhd);
         MHD_stop_daemon(e->mhd);
     }
-    while (e->calls) { /* every callback runs once, even at shutdown */
-        call *c = e->calls;
-        zl_http_result res = {.curl_code = CURLE_ABORTED_BY_CALLBACK,
-                              .error = "the emulator is shutting down",
-                              .body = ""};
-
-        res.elapsed_ms = zl_clock_wall_ms(&e->clock) - c->start;
-        call_unlink(e, c);
-        observe_call(e, c, &res);
-        c->fn(e, &res, c->ud);
-        curl_multi_remove_handle(e->multi, c->h);
-        curl_easy_cleanup(c->h);
-        call_free(c);
-    }
+    zl_engine_cancel_calls(e); /* every callback runs once, even at shutdown */
     if (e->multi)
         curl_multi_cleanup(e->multi);
     for (i = 0; i < e->n_routes; i++) {

@@ -1,0 +1,95 @@
+/* engine_int: internal to the engine (engine.c, the inbound side, the timers and the loop;
+ * engine_http.c, the outbound calls): the structures they share. Nothing outside core/engine*.c
+ * includes it. */
+#ifndef ZL_ENGINE_INT_H
+#define ZL_ENGINE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+#include <microhttpd.h>
+
+#include "core/engine.h"
+
+#define MAX_ROUTES           64
+#define MAX_RESP_HEADERS     64  /* headers an observer sees on an answer */
+#define MAX_IDLE_CONNECTIONS 512 /* outbound connections kept open for reuse */
+
+typedef struct route {
+    char *method, *prefix;
+    size_t prefix_len;
+    zl_route_fn fn;
+    void *ud;
+    int too_large;   /* takes only requests whose body was over max_body */
+    zl_gate_fn gate; /* a gate, not a route (fn unused) */
+} route;
+
+typedef struct timer {
+    int64_t at;
+    uint64_t id;
+    zl_timer_fn fn;
+    void *ud;
+    int cancelled;
+} timer;
+
+struct zl_request {
+    zl_engine *e;
+    struct MHD_Connection *conn;
+    zl_request *prev, *next; /* the engine's live requests */
+    char *method, *path;
+    char *target; /* the request target as received, for an observer */
+    uint64_t id;  /* start order (zl_exchange.id) */
+    int64_t t_start, wall_start;
+    char *body;
+    size_t len, cap;
+    int too_large, dispatched, suspended, abort;
+    struct MHD_Response *resp;
+    unsigned status;
+    size_t n_headers;
+    const char **names, **values;
+    char **extra_names, **extra_values; /* headers for the answer to come */
+    size_t n_extra;
+    zl_stream *stream; /* a streamed answer, until the connection is gone */
+};
+
+struct zl_stream {
+    zl_engine *e;
+    zl_request *r; /* NULL once the connection is gone */
+    char *buf;     /* queued bytes: buf[off..len) */
+    size_t off, len, cap;
+    int ended, aborted, parked; /* parked: suspended by the reader for want of bytes */
+    zl_stream_closed_fn closed;
+    void *ud;
+};
+
+struct zl_engine {
+    struct MHD_Daemon *mhd;
+    CURLM *multi;
+    unsigned short port;
+    zl_clock clock;
+    uint64_t rng;
+    size_t max_body;
+    route routes[MAX_ROUTES];
+    size_t n_routes;
+    timer *timers; /* min-heap on (at, id) */
+    size_t n_timers, cap_timers;
+    uint64_t next_timer_id;
+    zl_request *live;
+    struct call *calls;
+    volatile int stopping;
+    int mhd_dirty;
+    zl_exchange_fn observe; /* NULL = none */
+    void *observe_ud;
+    uint64_t exchanges;    /* exchanges started, inbound and outbound */
+    unsigned quiet_aborts; /* connections closed on purpose whose MHD log line is expected */
+};
+
+/* Appends n bytes to a growable NUL-terminated buffer; 0, or -1 when memory runs out. */
+int zl_engine_buf_append(char **buf, size_t *len, size_t *cap, const char *p, size_t n);
+/* Hands every finished outbound call to its callback (each turn). */
+void zl_engine_finish_calls(zl_engine *e);
+/* Ends every call still in flight, each callback run once as cancelled (at shutdown). */
+void zl_engine_cancel_calls(zl_engine *e);
+
+#endif
