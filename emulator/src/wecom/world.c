@@ -121,7 +121,7 @@ long zl_hindex_find(const zl_hindex *h, const char *key, uint32_t hash, zl_hkey_
 
         if (s->v1 == 0)
             return -1;
-        if (s->hash == hash && strcmp(key_of(ctx, s->v1 - 1), key) == 0)
+        if (s->hash == hash && (!key_of || strcmp(key_of(ctx, s->v1 - 1), key) == 0))
             return (long)(s->v1 - 1);
     }
 }
@@ -177,7 +177,8 @@ void zl_hindex_cleanup(zl_hindex *h)
 
 /* ---- 32-bit key index ---- */
 
-/* A 32-bit mix (murmur3's finaliser): ids are often 1, 2, 3, ... */
+/* A 32-bit mix (murmur3's finaliser, a bijection: distinct ids keep distinct hashes): ids are
+ * often 1, 2, 3, ... */
 static uint32_t mix32(uint32_t k)
 {
     k ^= k >> 16;
@@ -190,68 +191,22 @@ static uint32_t mix32(uint32_t k)
 
 long zl_uindex_find(const zl_uindex *h, uint32_t key)
 {
-    size_t mask;
-
-    if (h->cap == 0)
-        return -1;
-    mask = h->cap - 1;
-    for (size_t i = mix32(key) & mask;; i = (i + 1) & mask) {
-        const zl_uslot *s = &h->slots[i];
-
-        if (s->v1 == 0)
-            return -1;
-        if (s->key == key)
-            return (long)(s->v1 - 1);
-    }
-}
-
-static void uindex_put(zl_uslot *slots, size_t cap, uint32_t key, uint32_t v1)
-{
-    size_t mask = cap - 1;
-    size_t i = mix32(key) & mask;
-
-    while (slots[i].v1 != 0)
-        i = (i + 1) & mask;
-    slots[i].key = key;
-    slots[i].v1 = v1;
+    return zl_hindex_find(h, NULL, mix32(key), NULL, NULL);
 }
 
 int zl_uindex_reserve(zl_uindex *h, size_t n)
 {
-    size_t cap = h->cap != 0 ? h->cap : 16;
-    zl_uslot *slots;
-
-    while (cap / 4 * 3 < n) {
-        if (cap > SIZE_MAX / 2 / sizeof *slots)
-            return -1;
-        cap *= 2;
-    }
-    if (cap == h->cap)
-        return 0;
-    slots = calloc(cap, sizeof *slots);
-    if (slots == NULL)
-        return -1;
-    for (size_t i = 0; i < h->cap; i++)
-        if (h->slots[i].v1 != 0)
-            uindex_put(slots, cap, h->slots[i].key, h->slots[i].v1);
-    free(h->slots);
-    h->slots = slots;
-    h->cap = cap;
-    return 0;
+    return zl_hindex_reserve(h, n);
 }
 
 void zl_uindex_insert(zl_uindex *h, uint32_t key, uint32_t value)
 {
-    uindex_put(h->slots, h->cap, key, value + 1);
-    h->count++;
+    zl_hindex_insert(h, mix32(key), value);
 }
 
 void zl_uindex_cleanup(zl_uindex *h)
 {
-    free(h->slots);
-    h->slots = NULL;
-    h->cap = 0;
-    h->count = 0;
+    zl_hindex_cleanup(h);
 }
 
 /* ---- lookups ---- */

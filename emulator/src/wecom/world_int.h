@@ -54,7 +54,8 @@ typedef const char *(*zl_hkey_fn)(const void *ctx, uint32_t value);
 
 /* The hash zl_hindex_find and zl_hindex_insert take for key s. */
 uint32_t zl_hash_str(const char *s);
-/* The value stored under key (hash its zl_hash_str), or -1. */
+/* The value stored under key (hash its zl_hash_str), or -1. With key_of NULL the hash is the
+ * key (zl_uindex) and key is not read. */
 long zl_hindex_find(const zl_hindex *h, const char *key, uint32_t hash, zl_hkey_fn key_of,
                     const void *ctx);
 /* Makes room for n entries in total (load <= 3/4). Returns 0, or -1 when memory runs out. */
@@ -64,17 +65,9 @@ void zl_hindex_insert(zl_hindex *h, uint32_t hash, uint32_t value);
 /* Frees h's slots; h is empty afterwards. */
 void zl_hindex_cleanup(zl_hindex *h);
 
-/* Open addressing over 32-bit keys (department ids, tagids): key and value + 1 side by side. */
-typedef struct zl_uslot {
-    uint32_t key;
-    uint32_t v1; /* value + 1; 0 = empty */
-} zl_uslot;
-
-typedef struct zl_uindex {
-    zl_uslot *slots;
-    size_t cap; /* power of two, or 0 */
-    size_t count;
-} zl_uindex;
+/* Open addressing over 32-bit keys (department ids, tagids): a zl_hindex whose hash is the
+ * key mixed by a bijection, so the hash alone tells keys apart and no key_of is needed. */
+typedef zl_hindex zl_uindex;
 
 /* The value stored under key, or -1. */
 long zl_uindex_find(const zl_uindex *h, uint32_t key);
