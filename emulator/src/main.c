@@ -9,6 +9,7 @@
 #include "cli/options.h"
 #include "cli/opts.h"
 #include "cli/replay.h"
+#include "cli/report.h"
 #include "cli/run.h"
 #include "cli/serve.h"
 
@@ -26,6 +27,7 @@ static const command COMMANDS[] = {
      "(zonelab crypto --help for details)"},
     {"serve", zl_cli_serve, "run the emulator (zonelab serve --help)"},
     {"run", zl_cli_run, "run Lua scenarios against fresh emulators (zonelab run --help)"},
+    {"report", zl_cli_report, "merge the JUnit reports of sharded runs (zonelab report --help)"},
     {"call", zl_cli_call, "sync_call_program or async_program_task from the terminal"},
     {"event", zl_cli_event, "push an event to a program of a running emulator"},
     {"messages", zl_cli_messages, "archive messages from a JSON file into a running emulator"},

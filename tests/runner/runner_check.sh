@@ -33,6 +33,18 @@ grep -q 'name="filtered &lt;out&gt; &amp; &quot;quoted&quot;"' "$work/sample.xml
     fail "JUnit names are not escaped"
 step "JUnit XML validates against junit.xsd"
 
+"$zonelab" run --tap tests/runner/sample >"$work/run.tap" 2>/dev/null
+"$zonelab" report merge --tap "$work/sample.xml" >"$work/merge.tap" 2>"$work/merge.err"
+[ $? -eq 1 ] || fail "report merge of a failing report must exit 1"
+cmp -s "$work/run.tap" "$work/merge.tap" ||
+    { diff "$work/run.tap" "$work/merge.tap"; fail "TAP from the JUnit report differs from run --tap"; }
+grep -q "4 tests: 2 passed, 2 failed, 0 errors, 0 skipped (2 file runs from 1 report;" \
+    "$work/merge.err" || fail "merge summary: $(cat "$work/merge.err")"
+"$zonelab" report merge "$work/text.out" >/dev/null 2>"$work/merge-bad.err"
+[ $? -eq 2 ] && grep -q "not readable as XML" "$work/merge-bad.err" ||
+    fail "report merge of a text file must say it is not XML (exit 2)"
+step "report merge reads the JUnit back: the same TAP as run --tap"
+
 "$zonelab" run --tap tests/runner/sample >"$work/tap.out" 2>/dev/null
 [ $? -eq 1 ] || fail "--tap must keep the exit code"
 head -1 "$work/tap.out" | grep -qx "TAP version 13" || fail "TAP has no version line"

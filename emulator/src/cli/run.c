@@ -24,6 +24,8 @@
 #include <cjson/cJSON.h>
 
 #include "cli/opts.h"
+#include "cli/report.h"
+#include "cli/shard.h"
 #include "emu/options.h"
 #include "scenario/scenario.h"
 #include "wecom/world.h"
@@ -35,14 +37,14 @@
 typedef struct run_opts {
     unsigned jobs, shard_k, shard_n;
     unsigned long repeat; /* runs of each file; 0 (--until-fail without --repeat): no cap */
-    const char *filter, *junit, *report_dir, *program;
+    const char *filter, *junit, *report_dir, *program, *durations;
     const char *vars[64]; /* --var NAME=VALUE */
     const char *sets[64]; /* --set NAME=VALUE */
     size_t n_sets;
     size_t n_vars;
     uint64_t seed;
     long step_ms, scenario_ms;
-    bool tap, keep, until_fail;
+    bool tap, keep, until_fail, list;
     zl_world *default_world; /* loaded once here: every child gets it with the fork */
 } run_opts;
 
@@ -87,7 +89,11 @@ static void usage(FILE *f)
           "Runs Lua scenarios (docs/scenarios.md), each file against a fresh emulator and\n"
           "fresh program processes. Exit code 0 only when every test passed.\n"
           "  -j, --jobs N          files run in parallel (default 1)\n"
-          "  --shard K/N           run the K-th of N slices of the files (1-based)\n"
+          "  --shard K/N|auto      run the K-th of N slices of the files (1-based); auto takes\n"
+          "                        them from CI_NODE_INDEX/CI_NODE_TOTAL (GitLab parallel:) or\n"
+          "                        JOB_COMPLETION_INDEX/ZONELAB_SHARD_TOTAL (Kubernetes)\n"
+          "  --durations FILE      with --shard: balance the slices by the times of an earlier\n"
+          "                        JUnit report (--junit), so the shards finish together\n"
           "  --filter TEXT         only tests whose \"file: name\" contains TEXT\n"
           "  --program CMD         the program to start (default: zone-demo next to zonelab)\n"
           "  --seed N              the emulator's seed (default 1)\n"
@@ -96,6 +102,7 @@ static void usage(FILE *f)
           "                        the scenario defaults, under a file's own (repeatable)\n"
           "  --step-timeout S      default wait timeout in seconds (default 10)\n"
           "  --timeout S           time for one scenario file in seconds (default 120)\n"
+          "  --list                print the files this run (this shard) would run, and stop\n"
           "  --tap                 print TAP instead of text\n"
           "  --junit FILE          also write JUnit XML to FILE\n"
           "  --report-dir DIR      where journals of failed scenarios go (default zonelab-report)\n"
@@ -308,20 +315,6 @@ static const char *str(const cJSON *o, const char *k)
     return s ? s : "";
 }
 
-static double num(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, k);
-
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
-static const char *base(const char *path)
-{
-    const char *s = strrchr(path, '/');
-
-    return s ? s + 1 : path;
-}
-
 /* A scenario path as one file name: "scenarios/a/b.lua" -> "scenarios_a_b.lua". */
 static const char *flat(const char *path, char *out, size_t n)
 {
@@ -369,113 +362,6 @@ static void write_failure(const cJSON *r, const run_opts *o, const char *suffix,
     }
 }
 
-/* "  name: first line" then every further line of msg indented under it. */
-static void print_indented(FILE *out, const char *name, const char *msg)
-{
-    const char *p = msg, *nl;
-
-    fprintf(out, "  %s:\n", name);
-    while (*p) {
-        nl = strchr(p, '\n');
-        fprintf(out, "    %.*s\n", (int)(nl ? nl - p : (ptrdiff_t)strlen(p)), p);
-        if (!nl)
-            break;
-        p = nl + 1;
-    }
-}
-
-static void xml_text(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c == '<')
-            fputs("&lt;", f);
-        else if (c == '>')
-            fputs("&gt;", f);
-        else if (c == '&')
-            fputs("&amp;", f);
-        else if (c == '"')
-            fputs("&quot;", f);
-        else if (c < 0x20 && c != '\n' && c != '\t')
-            fputc('?', f); /* not allowed in XML 1.0 */
-        else
-            fputc(c, f);
-    }
-}
-
-static int write_junit(const char *path, const runner *R, size_t n, double total)
-{
-    FILE *f = fopen(path, "w");
-    cJSON *const *results = R->results;
-    size_t i;
-
-    if (!f)
-        return -1;
-    fprintf(f,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"zonelab\" "
-            "time=\"%.3f\">\n",
-            total);
-    for (i = 0; i < n; i++) {
-        const cJSON *t, *tests = cJSON_GetObjectItem(results[i], "tests");
-        int count = 0, failures = 0, errors = 0, skipped = 0;
-
-        if (!results[i])
-            continue;
-
-        cJSON_ArrayForEach(t, tests)
-        {
-            const char *st = str(t, "status");
-
-            count++;
-            failures += !strcmp(st, "fail");
-            errors += !strcmp(st, "error");
-            skipped += !strcmp(st, "skip");
-        }
-        fputs("  <testsuite name=\"", f);
-        xml_text(f, str(results[i], "file"));
-        if (R->repeating)
-            fprintf(f, " #%zu", i / R->n_files + 1);
-        fprintf(f, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
-                count, failures, errors, skipped, num(results[i], "seconds"));
-        cJSON_ArrayForEach(t, tests)
-        {
-            const char *st = str(t, "status");
-
-            fputs("    <testcase classname=\"", f);
-            xml_text(f, base(str(results[i], "file")));
-            fputs("\" name=\"", f);
-            xml_text(f, str(t, "name"));
-            fprintf(f, "\" time=\"%.3f\"", num(t, "seconds"));
-            if (!strcmp(st, "pass")) {
-                fputs("/>\n", f);
-                continue;
-            }
-            fputs(">\n", f);
-            if (!strcmp(st, "skip")) {
-                fputs("      <skipped/>\n", f);
-            } else {
-                fprintf(f, "      <%s message=\"", !strcmp(st, "fail") ? "failure" : "error");
-                {
-                    char first[200];
-                    const char *m = str(t, "message");
-                    size_t k = strcspn(m, "\n");
-
-                    snprintf(first, sizeof first, "%.*s", (int)(k < 199 ? k : 199), m);
-                    xml_text(f, first);
-                }
-                fputs("\">", f);
-                xml_text(f, str(t, "message"));
-                fprintf(f, "</%s>\n", !strcmp(st, "fail") ? "failure" : "error");
-            }
-            fputs("    </testcase>\n", f);
-        }
-        fputs("  </testsuite>\n", f);
-    }
-    fputs("</testsuites>\n", f);
-    return fclose(f);
-}
-
 /* ---- the runs ---- */
 
 /* Counts, prints and keeps (for --tap and --junit) the result r of job j; takes r. */
@@ -484,12 +370,11 @@ static void report_run(runner *R, const job *j, cJSON *r)
     const run_opts *o = R->o;
     const cJSON *t, *tests = cJSON_GetObjectItem(r, "tests");
     file_tally *ft = &R->tally[j->run % R->n_files];
-    char suffix[32] = "", label[32] = "";
+    char suffix[32] = "";
     int bad = 0, n = 0;
 
     if (R->repeating) {
         snprintf(suffix, sizeof suffix, ".run%lu", j->round);
-        snprintf(label, sizeof label, " #%lu", j->round);
     }
     cJSON_ArrayForEach(t, tests)
     {
@@ -507,15 +392,10 @@ static void report_run(runner *R, const job *j, cJSON *r)
         ft->rounds[ft->failed - 1] = j->round;
     if (isatty(fileno(R->out)) && !o->tap)
         fputs("\r\033[K", R->out);
-    if (!o->tap) {
-        fprintf(R->out, "%s %s%s (%d test%s, %.2f s)\n", bad ? "FAIL" : "ok  ", j->file, label, n,
-                n == 1 ? "" : "s", num(r, "seconds"));
-        cJSON_ArrayForEach(t, tests)
-        {
-            if (!strcmp(str(t, "status"), "fail") || !strcmp(str(t, "status"), "error"))
-                print_indented(R->out, str(t, "name"), str(t, "message"));
-        }
-    }
+    if (R->repeating)
+        cJSON_AddNumberToObject(r, "round", (double)j->round);
+    if (!o->tap)
+        zl_report_print_text(R->out, r);
     if (bad)
         write_failure(r, o, suffix, o->tap ? R->err : R->out);
     fflush(R->out);
@@ -588,44 +468,6 @@ static void read_child(runner *R, job *j)
         remove_tree(j->work);
 }
 
-/* The TAP lines of every kept run, in run order. */
-static void print_tap(const runner *R, size_t runs)
-{
-    size_t i;
-    int num = 0;
-
-    for (i = 0; i < runs; i++) {
-        const cJSON *t;
-        const char *file = base(R->files[i % R->n_files]);
-        char label[32] = "";
-
-        if (R->repeating)
-            snprintf(label, sizeof label, " #%zu", i / R->n_files + 1);
-        cJSON_ArrayForEach(t, cJSON_GetObjectItem(R->results[i], "tests"))
-        {
-            const char *st = str(t, "status");
-
-            num++;
-            if (!strcmp(st, "skip")) {
-                fprintf(R->out, "ok %d - %s%s: %s # SKIP filtered out\n", num, file, label,
-                        str(t, "name"));
-                continue;
-            }
-            fprintf(R->out, "%s %d - %s%s: %s\n", !strcmp(st, "pass") ? "ok" : "not ok", num, file,
-                    label, str(t, "name"));
-            if (strcmp(st, "pass") != 0) {
-                char *m = strdup(str(t, "message")), *line, *save = NULL;
-
-                for (line = m ? strtok_r(m, "\n", &save) : NULL; line;
-                     line = strtok_r(NULL, "\n", &save))
-                    fprintf(R->out, "# %s\n", line);
-                free(m);
-            }
-        }
-    }
-    fprintf(R->out, "1..%d\n", num);
-}
-
 /* After repeated runs: each file that failed, how often and in which rounds. */
 static void print_flaky(const runner *R, FILE *f)
 {
@@ -678,10 +520,16 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
         } else if ((!strcmp(f, "-j") || !strcmp(f, "--jobs")) &&
                    zl_cli_parse_u64(val, 64, &v) == 0 && v > 0) {
             o.jobs = (unsigned)v, a++;
-        } else if (!strcmp(f, "--shard") && val &&
-                   sscanf(val, "%u/%u", &o.shard_k, &o.shard_n) == 2 && o.shard_n > 0 &&
-                   o.shard_k >= 1 && o.shard_k <= o.shard_n) {
+        } else if (!strcmp(f, "--shard") && val) {
+            char why[300];
+
+            if (zl_shard_parse(val, &o.shard_k, &o.shard_n, why, sizeof why) != 0) {
+                fprintf(err, "zonelab run: %s\n", why);
+                return ZL_CLI_USAGE;
+            }
             a++;
+        } else if (!strcmp(f, "--durations") && val && *val) {
+            o.durations = val, a++;
         } else if (!strcmp(f, "--filter") && val) {
             o.filter = val, a++;
         } else if (!strcmp(f, "--program") && val && *val) {
@@ -711,6 +559,8 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
             o.until_fail = true;
         } else if (!strcmp(f, "--tap")) {
             o.tap = true;
+        } else if (!strcmp(f, "--list")) {
+            o.list = true;
         } else if (!strcmp(f, "--keep")) {
             o.keep = true;
         } else if (!strcmp(f, "--junit") && val && *val) {
@@ -733,19 +583,42 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
         if (collect(paths[i], files, &n_files, err) != 0)
             goto usage_fail;
     qsort(files, n_files, sizeof *files, by_name);
-    if (o.shard_n) { /* keep every shard_n-th file */
-        size_t k = 0;
+    if (o.durations && !o.shard_n) {
+        fprintf(err, "zonelab run: --durations balances shards: give --shard too\n");
+        goto usage_fail;
+    }
+    if (o.shard_n) {
+        size_t all = n_files;
+        cJSON *durations = NULL;
+        char why[600];
 
-        for (i = 0; i < n_files; i++)
-            if (i % o.shard_n == o.shard_k - 1)
-                files[k++] = files[i];
-            else
-                free(files[i]);
-        n_files = k;
+        if (o.durations && !(durations = zl_report_durations(o.durations, why, sizeof why)))
+            fprintf(err, "zonelab run: --durations %s; shards by name\n", why);
+        n_files = zl_shard_select(files, n_files, o.shard_k, o.shard_n, durations);
+        cJSON_Delete(durations);
+        if (n_files == 0 && o.list)
+            return ZL_CLI_OK;
+        if (n_files == 0) { /* more shards than files: this one has nothing to do */
+            fprintf(out, "shard %u/%u: no scenario files (%zu in all)\n", o.shard_k, o.shard_n,
+                    all);
+            if (o.junit && zl_report_write_junit(o.junit, NULL, 0, 0) != 0) {
+                fprintf(err, "zonelab run: cannot write %s: %s\n", o.junit, strerror(errno));
+                return ZL_CLI_FAILED;
+            }
+            free(program);
+            return ZL_CLI_OK;
+        }
     }
     if (n_files == 0) {
         fprintf(err, "zonelab run: no scenario files\n");
         goto usage_fail;
+    }
+    if (o.list) {
+        for (i = 0; i < n_files; i++) {
+            fprintf(out, "%s\n", files[i]);
+            free(files[i]);
+        }
+        return ZL_CLI_OK;
     }
     if (!o.program) /* NULL is fine when every scenario names its program */
         o.program = program = default_program();
@@ -805,7 +678,7 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
         }
     }
     if (o.tap)
-        print_tap(&R, next);
+        zl_report_print_tap(out, R.results, next);
     if (R.repeating)
         print_flaky(&R, o.tap ? err : out);
     {
@@ -821,7 +694,7 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
                 R.skipped, n_files, n_files == 1 ? "" : "s", runs, o.jobs, now_s() - t0);
     }
     rc = R.failed || R.errors || R.passed == 0 ? ZL_CLI_FAILED : ZL_CLI_OK;
-    if (o.junit && write_junit(o.junit, &R, next, now_s() - t0) != 0) {
+    if (o.junit && zl_report_write_junit(o.junit, R.results, next, now_s() - t0) != 0) {
         fprintf(err, "zonelab run: cannot write %s: %s\n", o.junit, strerror(errno));
         rc = ZL_CLI_FAILED;
     }
