@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -68,7 +69,7 @@ static void print_indented(FILE *out, const char *name, const char *msg)
     }
 }
 
-int zl_report_print_text(FILE *out, const cJSON *r)
+int zl_report_print_text(FILE *out, const cJSON *r, int verbosity, bool colour)
 {
     const cJSON *t, *tests = cJSON_GetObjectItem(r, "tests");
     char label[32];
@@ -79,14 +80,30 @@ int zl_report_print_text(FILE *out, const cJSON *r)
         n += strcmp(str(t, "status"), "skip") != 0;
         bad += bad_status(str(t, "status"));
     }
-    fprintf(out, "%s %s%s (%d test%s, %.2f s)\n", bad ? "FAIL" : "ok  ", str(r, "file"),
-            round_label(r, label, sizeof label), n, n == 1 ? "" : "s", num(r, "seconds"));
+    if (verbosity < 0 && !bad)
+        return 0;
+    fprintf(out, "%s%s%s %s%s (%d test%s, %.2f s)\n",
+            colour ? (bad ? "\033[1;31m" : "\033[32m") : "", bad ? "FAIL" : "ok  ",
+            colour ? "\033[0m" : "", str(r, "file"), round_label(r, label, sizeof label), n,
+            n == 1 ? "" : "s", num(r, "seconds"));
     cJSON_ArrayForEach(t, tests)
     {
-        if (bad_status(str(t, "status")))
+        const char *st = str(t, "status");
+
+        if (bad_status(st))
             print_indented(out, str(t, "name"), str(t, "message"));
+        else if (verbosity > 0)
+            fprintf(out, "  %s %s (%.2f s)\n", !strcmp(st, "skip") ? "skip" : "ok  ",
+                    str(t, "name"), num(t, "seconds"));
     }
     return bad > 0;
+}
+
+bool zl_report_colour(FILE *f)
+{
+    const char *no = getenv("NO_COLOR");
+
+    return isatty(fileno(f)) && !(no && *no);
 }
 
 void zl_report_print_tap(FILE *out, cJSON *const *results, size_t n)
@@ -483,7 +500,7 @@ static int merge(int argc, char **argv, FILE *out, FILE *err)
             skipped += !strcmp(st, "skip");
         }
         if (!tap)
-            zl_report_print_text(out, results[i]);
+            zl_report_print_text(out, results[i], 0, zl_report_colour(out));
     }
     if (tap) {
         fprintf(out, "TAP version 13\n");

@@ -3,6 +3,7 @@
 #ifndef ZL_CLI_REPORT_H
 #define ZL_CLI_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -16,8 +17,13 @@
  */
 
 /* The file's line ("ok   file (3 tests, 0.12 s)" or "FAIL ...") and each failed test's
- * message indented under it. Returns true when a test failed or erred. */
-int zl_report_print_text(FILE *out, const cJSON *result);
+ * message indented under it; verbosity < 0 prints only a file that failed, > 0 also a line
+ * per passed or skipped test; colour marks ok and FAIL. Returns 1 when a test failed or
+ * erred, else 0. */
+int zl_report_print_text(FILE *out, const cJSON *result, int verbosity, bool colour);
+
+/* Whether to colour what goes to f: a terminal, and NO_COLOR unset or empty (no-color.org). */
+bool zl_report_colour(FILE *f);
 
 /* TAP version 13 lines of every test, then the plan "1..N". */
 void zl_report_print_tap(FILE *out, cJSON *const *results, size_t n);

@@ -45,6 +45,7 @@ typedef struct run_opts {
     uint64_t seed;
     long step_ms, scenario_ms;
     bool tap, keep, until_fail, list;
+    int verbosity;           /* -1 --quiet, 0, 1 --verbose */
     zl_world *default_world; /* loaded once here: every child gets it with the fork */
 } run_opts;
 
@@ -55,7 +56,8 @@ typedef struct job {
     size_t run;
     unsigned long round; /* 1-based */
     pid_t pid;
-    int fd; /* -1 when the slot is free */
+    int fd;         /* -1 when the slot is free */
+    double started; /* monotonic seconds */
     char *out;
     size_t len, cap;
     char work[PATH_MAX];
@@ -103,6 +105,8 @@ static void usage(FILE *f)
           "  --step-timeout S      default wait timeout in seconds (default 10)\n"
           "  --timeout S           time for one scenario file in seconds (default 120)\n"
           "  --list                print the files this run (this shard) would run, and stop\n"
+          "  -q, --quiet           print only the files that failed, and the summary\n"
+          "  -v, --verbose         print a line for every test, passed ones too\n"
           "  --tap                 print TAP instead of text\n"
           "  --junit FILE          also write JUnit XML to FILE\n"
           "  --report-dir DIR      where journals of failed scenarios go (default zonelab-report)\n"
@@ -395,7 +399,7 @@ static void report_run(runner *R, const job *j, cJSON *r)
     if (R->repeating)
         cJSON_AddNumberToObject(r, "round", (double)j->round);
     if (!o->tap)
-        zl_report_print_text(R->out, r);
+        zl_report_print_text(R->out, r, o->verbosity, zl_report_colour(R->out));
     if (bad)
         write_failure(r, o, suffix, o->tap ? R->err : R->out);
     fflush(R->out);
@@ -422,6 +426,7 @@ static int start_run(runner *R, job *j, size_t run)
         R->stop = true;
         return -1;
     }
+    j->started = now_s();
     if (start_job(j, R->o) != 0) {
         report_run(R, j, died(j, 0));
         j->fd = -1;
@@ -490,6 +495,27 @@ static void print_flaky(const runner *R, FILE *f)
             fprintf(f, "%s%lu", k ? ", #" : "", ft->rounds[k]);
         fputs(shown < ft->failed ? ", ...)\n" : ")\n", f);
     }
+}
+
+/* On a terminal, the line under the report: runs done of all, how many are running and the
+ * one running longest, rewritten in place. */
+static void print_progress(const runner *R, const job *slots, size_t done, size_t running)
+{
+    const job *slow = NULL;
+    double now = now_s();
+    size_t i;
+
+    for (i = 0; i < R->o->jobs; i++)
+        if (slots[i].fd >= 0 && (!slow || slots[i].started < slow->started))
+            slow = &slots[i];
+    fputs("\r\033[K", R->out);
+    if (R->total == SIZE_MAX)
+        fprintf(R->out, "[%zu] %zu running", done, running);
+    else
+        fprintf(R->out, "[%zu/%zu] %zu running", done, R->total, running);
+    if (slow)
+        fprintf(R->out, ", slowest %s (%.0f s)", slow->file, now - slow->started);
+    fflush(R->out);
 }
 
 int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
@@ -561,6 +587,10 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
             o.tap = true;
         } else if (!strcmp(f, "--list")) {
             o.list = true;
+        } else if (!strcmp(f, "--quiet") || !strcmp(f, "-q")) {
+            o.verbosity = -1;
+        } else if (!strcmp(f, "--verbose") || !strcmp(f, "-v")) {
+            o.verbosity = 1;
         } else if (!strcmp(f, "--keep")) {
             o.keep = true;
         } else if (!strcmp(f, "--junit") && val && *val) {
@@ -658,13 +688,8 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
                 pfd[np] = (struct pollfd){.fd = slots[i].fd, .events = POLLIN};
                 map[np++] = i;
             }
-        if (tty && !o.tap) {
-            if (R.total == SIZE_MAX)
-                fprintf(out, "\r[%zu] %zu running ", done, running);
-            else
-                fprintf(out, "\r[%zu/%zu] %zu running ", done, R.total, running);
-            fflush(out);
-        }
+        if (tty && !o.tap)
+            print_progress(&R, slots, done, running);
         if (np == 0 || poll(pfd, np, 1000) <= 0)
             continue;
         for (i = 0; i < np; i++) {
