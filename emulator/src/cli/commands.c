@@ -6,6 +6,7 @@
 #include "cli/check.h"
 #include "cli/client.h"
 #include "cli/crypto.h"
+#include "cli/init.h"
 #include "cli/options.h"
 #include "cli/replay.h"
 #include "cli/report.h"
@@ -17,6 +18,8 @@ const zl_cli_command zl_cli_commands[] = {
      "WXBizMsgCrypt callback crypto: verify-url, decrypt, encrypt\n"
      "(zonelab crypto --help for details)",
      "verify-url decrypt encrypt"},
+    {"init", zl_cli_init,
+     "a starter zone program of your own, with scenarios (zonelab init --help)", NULL},
     {"serve", zl_cli_serve, "run the emulator (zonelab serve --help)", NULL},
     {"run", zl_cli_run, "run Lua scenarios against fresh emulators (zonelab run --help)", NULL},
     {"report", zl_cli_report, "merge the JUnit reports of sharded runs (zonelab report --help)",

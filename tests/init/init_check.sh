@@ -1,0 +1,63 @@
+#!/bin/sh
+# init_check.sh ZONELAB SRC PREFIX WORK: `zonelab init` as a new user meets it. Writes the
+# C++ starter, runs the two commands of its README.md exactly as written (with the fake SDK
+# that install_check installed into PREFIX found through CMAKE_PREFIX_PATH, and zonelab on
+# PATH), and so builds it and passes its scenarios; then builds the same source for the zone
+# with the vendor stand-in and checks it links the vendor's library, not libzonesdk. Also the
+# refusals: a folder that is not empty, a bad program id, a language without a starter.
+set -u
+zonelab=$1
+src=$2
+prefix=$3
+work=$4
+fail() { echo "init_check: FAIL: $*" >&2; exit 1; }
+step() { echo "init_check: $*"; }
+rm -rf "$work"
+mkdir -p "$work/bin"
+ln -s "$zonelab" "$work/bin/zonelab"
+[ -f "$prefix/lib/cmake/zonesdk/zonesdkConfig.cmake" ] || fail "no fake SDK in $prefix (install_check sets it up)"
+
+"$zonelab" init --lang cpp "$work/my-zone" >"$work/init.out" 2>&1 || { cat "$work/init.out"; fail "init failed"; }
+grep -q "wrote 10 files of a cpp zone program 'my-zone'" "$work/init.out" || fail "init said: $(cat "$work/init.out")"
+for f in README.md CMakeLists.txt src/main.cpp world.json scenarios/hello.lua \
+    scenarios/sync_msg.lua scenarios/notify_flow.lua .github/workflows/zonelab.yml .gitlab-ci.yml; do
+    [ -s "$work/my-zone/$f" ] || fail "the starter lacks $f"
+done
+! grep -rq "@PROGRAM_ID@" "$work/my-zone" || fail "a placeholder was left in the starter"
+grep -q '"program_id": "my-zone"' "$work/my-zone/world.json" || fail "world.json does not declare my-zone"
+step "init wrote the starter"
+
+"$zonelab" init "$work/my-zone" >/dev/null 2>"$work/again.err"
+[ $? -eq 1 ] && grep -q "is not an empty folder" "$work/again.err" || fail "init over a starter must refuse"
+"$zonelab" init "$work/9lives" >/dev/null 2>"$work/id.err"
+[ $? -eq 2 ] && grep -q "cannot be a program id" "$work/id.err" || fail "a bad program id must be refused"
+"$zonelab" init --lang cobol "$work/x" >/dev/null 2>"$work/lang.err"
+[ $? -eq 2 ] && grep -q "no starter for --lang cobol; there is one for: cpp" "$work/lang.err" ||
+    fail "an unknown language must be refused: $(cat "$work/lang.err")"
+[ ! -e "$work/x" ] || fail "a refused init wrote something"
+step "init refuses a full folder, a bad id and an unknown language"
+
+# The README's sh block, line by line, as a user pastes it.
+sed -n '/^```sh$/,/^```$/p' "$work/my-zone/README.md" | sed '1d;$d' >"$work/readme.sh"
+[ "$(wc -l <"$work/readme.sh")" -eq 2 ] || { cat "$work/readme.sh"; fail "the README does not give two commands"; }
+(
+    cd "$work/my-zone" &&
+        PATH="$work/bin:$PATH" CMAKE_PREFIX_PATH="$prefix" sh -e "$work/readme.sh"
+) >"$work/readme.out" 2>&1 || { tail -40 "$work/readme.out"; fail "the README's two commands failed"; }
+grep -qE "^[0-9]+ tests: [0-9]+ passed, 0 failed, 0 errors" "$work/readme.out" ||
+    { tail -20 "$work/readme.out"; fail "the starter's scenarios did not all pass"; }
+step "the README's two commands: built, and $(grep -E '^[0-9]+ tests:' "$work/readme.out" | cut -d'(' -f1)"
+
+cmake -S "$src/tests/vendor-standin" -B "$work/standin-build" -DCMAKE_BUILD_TYPE=Release \
+    >"$work/standin.log" 2>&1 && cmake --build "$work/standin-build" >>"$work/standin.log" 2>&1 &&
+    cmake --install "$work/standin-build" --prefix "$work/vendor" >>"$work/standin.log" 2>&1 ||
+    { cat "$work/standin.log"; fail "the vendor stand-in did not build"; }
+cmake -S "$work/my-zone" -B "$work/my-zone/build-zone" -DZONE_SDK=vendor \
+    -DZONE_VENDOR_SDK_DIR="$work/vendor" >"$work/zone.log" 2>&1 &&
+    cmake --build "$work/my-zone/build-zone" >>"$work/zone.log" 2>&1 ||
+    { cat "$work/zone.log"; fail "the production build failed"; }
+readelf -d "$work/my-zone/build-zone/my-zone" >"$work/needed"
+grep -q "libWeWorkSpecSDK" "$work/needed" || fail "the production build does not link libWeWorkSpecSDK.so"
+! grep -q "libzonesdk" "$work/needed" || fail "the production build links libzonesdk"
+step "the production build links the vendor's SDK and not libzonesdk"
+echo "init_check: PASS"
