@@ -1,6 +1,6 @@
 #!/bin/sh
 # init_check.sh ZONELAB SRC PREFIX WORK: `zonelab init` as a new user meets it. Writes the
-# C++ starter, runs the two commands of its README.md exactly as written (with the fake SDK
+# C++ and Python starters, runs the two commands of each README.md as written (with the fake SDK
 # that install_check installed into PREFIX found through CMAKE_PREFIX_PATH, and zonelab on
 # PATH), and so builds it and passes its scenarios; then builds the same source for the zone
 # with the vendor stand-in and checks it links the vendor's library, not libzonesdk. Also the
@@ -32,7 +32,7 @@ step "init wrote the starter"
 "$zonelab" init "$work/9lives" >/dev/null 2>"$work/id.err"
 [ $? -eq 2 ] && grep -q "cannot be a program id" "$work/id.err" || fail "a bad program id must be refused"
 "$zonelab" init --lang cobol "$work/x" >/dev/null 2>"$work/lang.err"
-[ $? -eq 2 ] && grep -q "no starter for --lang cobol; there is one for: cpp" "$work/lang.err" ||
+[ $? -eq 2 ] && grep -q "no starter for --lang cobol; there is one for: cpp, python" "$work/lang.err" ||
     fail "an unknown language must be refused: $(cat "$work/lang.err")"
 [ ! -e "$work/x" ] || fail "a refused init wrote something"
 step "init refuses a full folder, a bad id and an unknown language"
@@ -60,4 +60,19 @@ readelf -d "$work/my-zone/build-zone/my-zone" >"$work/needed"
 grep -q "libWeWorkSpecSDK" "$work/needed" || fail "the production build does not link libWeWorkSpecSDK.so"
 ! grep -q "libzonesdk" "$work/needed" || fail "the production build links libzonesdk"
 step "the production build links the vendor's SDK and not libzonesdk"
+# Python: the README's two commands; zonelab puts its fake wwspecapisdk on the program's
+# PYTHONPATH by itself. ZONESDK_LIBRARY names the plain libzonesdk install_check installed:
+# this zonelab's own is built with sanitizers, which python3 cannot load.
+"$zonelab" init --lang python --program-id py-zone "$work/python" >"$work/init-py.out" 2>&1 ||
+    { cat "$work/init-py.out"; fail "init --lang python failed"; }
+sed -n '/^```sh$/,/^```$/p' "$work/python/README.md" | sed '1d;$d' >"$work/readme-py.sh"
+[ "$(wc -l <"$work/readme-py.sh")" -eq 2 ] || { cat "$work/readme-py.sh"; fail "the Python README does not give two commands"; }
+(
+    cd "$work/python" && unset PYTHONPATH &&
+        PATH="$work/bin:$PATH" ZONESDK_LIBRARY="$prefix/lib/libzonesdk.so" sh -e "$work/readme-py.sh"
+) >"$work/readme-py.out" 2>&1 || { tail -40 "$work/readme-py.out"; fail "the Python README's two commands failed"; }
+grep -qE "^[0-9]+ tests: [0-9]+ passed, 0 failed, 0 errors" "$work/readme-py.out" ||
+    { tail -20 "$work/readme-py.out"; fail "the Python starter's scenarios did not all pass"; }
+grep -q '"program_id": "py-zone"' "$work/python/world.json" || fail "--program-id was not used"
+step "python: the README's two commands, $(grep -E '^[0-9]+ tests:' "$work/readme-py.out" | cut -d'(' -f1)"
 echo "init_check: PASS"

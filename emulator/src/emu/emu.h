@@ -494,6 +494,15 @@ const char *zl_emu_preload(const zl_emu *emu, const char **why);
  */
 void zl_emu_preload_env(const char *path);
 /*
+ * zonelab's fakes of the vendor's language SDKs, for the programs it starts: zl_emu_fakes_find
+ * looks for them once (call it before forking, so children need not); zl_emu_fakes_env, in a
+ * replica's process between fork and exec, appends the folder holding the wwspecapisdk
+ * package to PYTHONPATH and sets ZONESDK_LIBRARY (which that package loads) unless set.
+ * Either is left alone when zonelab finds none (emu/fakes.c).
+ */
+void zl_emu_fakes_find(void);
+void zl_emu_fakes_env(void);
+/*
  * The TCP sockets the processes of group pgid listen on: their sockets (/proc/<pid>/fd) found
  * LISTEN in /proc/<pgid>/net/tcp and tcp6. At most max into out; returns how many.
  */

@@ -108,6 +108,8 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
     zl_proglog *lp = NULL;
     int lfd = -1;
     pid_t pid;
+
+    zl_emu_fakes_find(); /* before the fork: the child only reads what it found */
     cJSON *d;
 
     if (!cmd) {
@@ -158,6 +160,7 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
         setenv("ZONELAB_PROGRAM_ID", p->prog->program_id, 1);
         if (preload)
             zl_emu_preload_env(preload);
+        zl_emu_fakes_env();
         setenv("ZONELAB_LOG_LEVEL", "3", 0); /* the SDK writes every line; set_log_level picks */
         signal(SIGPIPE, SIG_DFL);
         signal(SIGINT, SIG_DFL);
