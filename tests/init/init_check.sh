@@ -1,6 +1,6 @@
 #!/bin/sh
 # init_check.sh ZONELAB SRC PREFIX WORK: `zonelab init` as a new user meets it. Writes the
-# C++ and Python starters, runs the two commands of each README.md as written (with the fake SDK
+# C, C++ and Python starters, runs the two commands of each README.md as written (with the fake SDK
 # that install_check installed into PREFIX found through CMAKE_PREFIX_PATH, and zonelab on
 # PATH), and so builds it and passes its scenarios; then builds the same source for the zone
 # with the vendor stand-in and checks it links the vendor's library, not libzonesdk. Also the
@@ -32,7 +32,7 @@ step "init wrote the starter"
 "$zonelab" init "$work/9lives" >/dev/null 2>"$work/id.err"
 [ $? -eq 2 ] && grep -q "cannot be a program id" "$work/id.err" || fail "a bad program id must be refused"
 "$zonelab" init --lang cobol "$work/x" >/dev/null 2>"$work/lang.err"
-[ $? -eq 2 ] && grep -q "no starter for --lang cobol; there is one for: cpp, python" "$work/lang.err" ||
+[ $? -eq 2 ] && grep -q "no starter for --lang cobol; there is one for: c, cpp, python" "$work/lang.err" ||
     fail "an unknown language must be refused: $(cat "$work/lang.err")"
 [ ! -e "$work/x" ] || fail "a refused init wrote something"
 step "init refuses a full folder, a bad id and an unknown language"
@@ -60,6 +60,25 @@ readelf -d "$work/my-zone/build-zone/my-zone" >"$work/needed"
 grep -q "libWeWorkSpecSDK" "$work/needed" || fail "the production build does not link libWeWorkSpecSDK.so"
 ! grep -q "libzonesdk" "$work/needed" || fail "the production build links libzonesdk"
 step "the production build links the vendor's SDK and not libzonesdk"
+# C: the README's two commands, then the production build through the installed adapter.
+"$zonelab" init --lang c --program-id c-zone "$work/c" >"$work/init-c.out" 2>&1 ||
+    { cat "$work/init-c.out"; fail "init --lang c failed"; }
+sed -n '/^```sh$/,/^```$/p' "$work/c/README.md" | sed '1d;$d' >"$work/readme-c.sh"
+[ "$(wc -l <"$work/readme-c.sh")" -eq 2 ] || { cat "$work/readme-c.sh"; fail "the C README does not give two commands"; }
+(
+    cd "$work/c" && PATH="$work/bin:$PATH" CMAKE_PREFIX_PATH="$prefix" sh -e "$work/readme-c.sh"
+) >"$work/readme-c.out" 2>&1 || { tail -40 "$work/readme-c.out"; fail "the C README's two commands failed"; }
+grep -qE "^[0-9]+ tests: [0-9]+ passed, 0 failed, 0 errors" "$work/readme-c.out" ||
+    { tail -20 "$work/readme-c.out"; fail "the C starter's scenarios did not all pass"; }
+CMAKE_PREFIX_PATH="$prefix" cmake -S "$work/c" -B "$work/c/build-zone" -DZONE_SDK=vendor \
+    -DZONE_VENDOR_SDK_DIR="$work/vendor" >"$work/c-zone.log" 2>&1 &&
+    cmake --build "$work/c/build-zone" >>"$work/c-zone.log" 2>&1 ||
+    { cat "$work/c-zone.log"; fail "the C production build failed"; }
+readelf -d "$work/c/build-zone/c-zone" >"$work/c-needed"
+grep -q "libWeWorkSpecSDK" "$work/c-needed" && ! grep -q "libzonesdk" "$work/c-needed" ||
+    fail "the C production build must link libWeWorkSpecSDK.so and not libzonesdk"
+step "c: the README's two commands, $(grep -E '^[0-9]+ tests:' "$work/readme-c.out" | cut -d'(' -f1); the production build links the vendor's SDK through the adapter"
+
 # Python: the README's two commands; zonelab puts its fake wwspecapisdk on the program's
 # PYTHONPATH by itself. ZONESDK_LIBRARY names the plain libzonesdk install_check installed:
 # this zonelab's own is built with sanitizers, which python3 cannot load.

@@ -29,7 +29,7 @@ extern const size_t zl_init_templates_count;
 
 static void usage(FILE *f)
 {
-    fputs("usage: zonelab init [--lang cpp|python] [--program-id ID] DIR\n"
+    fputs("usage: zonelab init [--lang c|cpp|python] [--program-id ID] DIR\n"
           "\n"
           "Writes a starter zone program into DIR (a new or empty folder): the program,\n"
           "written the way WeCom's guide writes one (listens on 8080, verifies with the SDK,\n"
@@ -37,8 +37,9 @@ static void usage(FILE *f)
           "with it), world.json declaring it and its abilities, scenarios/ with one file per\n"
           "ability, the build file, CI files for GitHub Actions and GitLab CI, and a README\n"
           "with the two commands that build it and run its scenarios.\n"
-          "  --lang L          the language: cpp (default; the vendor's C++ SDK) or python\n"
-          "                    (the vendor's Python sample's conventions)\n"
+          "  --lang L          the language: cpp (default; the vendor's C++ SDK), c (zonelab's\n"
+          "                    zone_sdk.h; the vendor's through an adapter) or python (the\n"
+          "                    vendor's Python sample's conventions)\n"
           "  --program-id ID   the program's id in the world and its executable's name\n"
           "                    (default: DIR's name; letters, digits, '-' and '_')\n",
           f);
