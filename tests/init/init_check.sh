@@ -1,6 +1,6 @@
 #!/bin/sh
 # init_check.sh ZONELAB SRC PREFIX WORK: `zonelab init` as a new user meets it. Writes the
-# C, C++ and Python starters, runs the two commands of each README.md as written (with the fake SDK
+# C, C++, Python and Java starters, runs the two commands of each README.md as written (with the fake SDK
 # that install_check installed into PREFIX found through CMAKE_PREFIX_PATH, and zonelab on
 # PATH), and so builds it and passes its scenarios; then builds the same source for the zone
 # with the vendor stand-in and checks it links the vendor's library, not libzonesdk. Also the
@@ -32,7 +32,7 @@ step "init wrote the starter"
 "$zonelab" init "$work/9lives" >/dev/null 2>"$work/id.err"
 [ $? -eq 2 ] && grep -q "cannot be a program id" "$work/id.err" || fail "a bad program id must be refused"
 "$zonelab" init --lang cobol "$work/x" >/dev/null 2>"$work/lang.err"
-[ $? -eq 2 ] && grep -q "no starter for --lang cobol; there is one for: c, cpp, python" "$work/lang.err" ||
+[ $? -eq 2 ] && grep -q "no starter for --lang cobol; there is one for: c, cpp, java, python" "$work/lang.err" ||
     fail "an unknown language must be refused: $(cat "$work/lang.err")"
 [ ! -e "$work/x" ] || fail "a refused init wrote something"
 step "init refuses a full folder, a bad id and an unknown language"
@@ -94,4 +94,20 @@ grep -qE "^[0-9]+ tests: [0-9]+ passed, 0 failed, 0 errors" "$work/readme-py.out
     { tail -20 "$work/readme-py.out"; fail "the Python starter's scenarios did not all pass"; }
 grep -q '"program_id": "py-zone"' "$work/python/world.json" || fail "--program-id was not used"
 step "python: the README's two commands, $(grep -E '^[0-9]+ tests:' "$work/readme-py.out" | cut -d'(' -f1)"
+# Java: the README's two commands; the jar comes from `zonelab sdk-path`, the JNI library
+# from the environment zonelab gives the program. Skipped only on a machine without a JDK.
+if command -v javac >/dev/null 2>&1 && "$zonelab" sdk-path java-classpath >/dev/null 2>&1; then
+    "$zonelab" init --lang java --program-id java-zone "$work/java" >"$work/init-java.out" 2>&1 ||
+        { cat "$work/init-java.out"; fail "init --lang java failed"; }
+    sed -n '/^```sh$/,/^```$/p' "$work/java/README.md" | sed '1d;$d' >"$work/readme-java.sh"
+    [ "$(wc -l <"$work/readme-java.sh")" -eq 2 ] || { cat "$work/readme-java.sh"; fail "the Java README does not give two commands"; }
+    (
+        cd "$work/java" && PATH="$work/bin:$PATH" sh -e "$work/readme-java.sh"
+    ) >"$work/readme-java.out" 2>&1 || { tail -40 "$work/readme-java.out"; fail "the Java README's two commands failed"; }
+    grep -qE "^[0-9]+ tests: [0-9]+ passed, 0 failed, 0 errors" "$work/readme-java.out" ||
+        { tail -20 "$work/readme-java.out"; fail "the Java starter's scenarios did not all pass"; }
+    step "java: the README's two commands, $(grep -E '^[0-9]+ tests:' "$work/readme-java.out" | cut -d'(' -f1)"
+else
+    step "java: SKIPPED, no JDK on this machine"
+fi
 echo "init_check: PASS"

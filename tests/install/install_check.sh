@@ -16,11 +16,18 @@ prefix=$work/prefix
 # configured for /usr/local, installed elsewhere: zonesdk.pc and the CMake package relocate
 cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DZL_TESTS=OFF \
     -DCMAKE_INSTALL_PREFIX=/usr/local >"$work/build.log" 2>&1 || { cat "$work/build.log"; fail configure; }
-cmake --build "$work/build" --target zonesdk zonesdk_static zonelab_preload >>"$work/build.log" 2>&1 ||
-    { cat "$work/build.log"; fail build; }
+# the Java fake installs with them when this machine has a JDK (its jar and JNI library)
+java_targets=""
+if cmake --build "$work/build" --target help 2>/dev/null | grep -q WeWorkSpecSDK; then
+    java_targets="zonesdk_java WeWorkSpecSDK"
+fi
+# shellcheck disable=SC2086
+cmake --build "$work/build" --target zonesdk zonesdk_static zonelab_preload $java_targets \
+    >>"$work/build.log" 2>&1 || { cat "$work/build.log"; fail build; }
 cmake --install "$work/build" --prefix "$prefix" >>"$work/build.log" 2>&1 || { cat "$work/build.log"; fail install; }
 for f in include/zonesdk/zone_sdk.h include/zonesdk/cpp_sdk.h lib/libzonesdk.so lib/libzonesdk.a \
-    lib/pkgconfig/zonesdk.pc lib/cmake/zonesdk/zonesdkConfig.cmake lib/libzonelab_preload.so; do
+    lib/pkgconfig/zonesdk.pc lib/cmake/zonesdk/zonesdkConfig.cmake lib/libzonelab_preload.so \
+    share/zonelab/python/wwspecapisdk/__init__.py share/zonesdk/vendor-adapter/vendor_adapter.cpp; do
     [ -e "$prefix/$f" ] || fail "$f was not installed"
 done
 step "installed into $prefix"

@@ -39,6 +39,10 @@ const zl_cli_command zl_cli_commands[] = {
      "drive a program with a recording and compare (zonelab replay --help)", NULL},
     {"options", zl_cli_options,
      "the emulator's options: every default WeCom leaves open, as Markdown or JSON", NULL},
+    {"sdk-path", zl_cli_sdk_path,
+     "where zonelab's fakes of the vendor's SDKs are (python, library, java-classpath,\n"
+     "java-library-path)",
+     "python library java-classpath java-library-path"},
     {"completion", zl_cli_completion, "a bash or zsh completion script (zonelab completion bash)",
      "bash zsh"},
     {"man", zl_cli_man, "the man page zonelab(1), in roff (zonelab man | man -l -)", NULL},

@@ -33,6 +33,9 @@ int zl_cli_completion(int argc, char **argv, FILE *out, FILE *err);
 /* `zonelab man`: the man page zonelab(1) in roff: the usage and every command's --help. */
 int zl_cli_man(int argc, char **argv, FILE *out, FILE *err);
 
+/* `zonelab sdk-path NAME`: where one of zonelab's fakes of the vendor's SDKs is. */
+int zl_cli_sdk_path(int argc, char **argv, FILE *out, FILE *err);
+
 /* What `zonelab <name> --help` prints, owned; NULL when name is no command. */
 char *zl_cli_help_of(const char *name);
 

@@ -29,7 +29,7 @@ extern const size_t zl_init_templates_count;
 
 static void usage(FILE *f)
 {
-    fputs("usage: zonelab init [--lang c|cpp|python] [--program-id ID] DIR\n"
+    fputs("usage: zonelab init [--lang c|cpp|java|python] [--program-id ID] DIR\n"
           "\n"
           "Writes a starter zone program into DIR (a new or empty folder): the program,\n"
           "written the way WeCom's guide writes one (listens on 8080, verifies with the SDK,\n"
@@ -38,8 +38,9 @@ static void usage(FILE *f)
           "ability, the build file, CI files for GitHub Actions and GitLab CI, and a README\n"
           "with the two commands that build it and run its scenarios.\n"
           "  --lang L          the language: cpp (default; the vendor's C++ SDK), c (zonelab's\n"
-          "                    zone_sdk.h; the vendor's through an adapter) or python (the\n"
-          "                    vendor's Python sample's conventions)\n"
+          "                    zone_sdk.h; the vendor's through an adapter), java (the\n"
+          "                    vendor's Java demo's classes) or python (the vendor's Python\n"
+          "                    sample's conventions)\n"
           "  --program-id ID   the program's id in the world and its executable's name\n"
           "                    (default: DIR's name; letters, digits, '-' and '_')\n",
           f);

@@ -494,13 +494,24 @@ const char *zl_emu_preload(const zl_emu *emu, const char **why);
  */
 void zl_emu_preload_env(const char *path);
 /*
- * zonelab's fakes of the vendor's language SDKs, for the programs it starts: zl_emu_fakes_find
- * looks for them once (call it before forking, so children need not); zl_emu_fakes_env, in a
- * replica's process between fork and exec, appends the folder holding the wwspecapisdk
- * package to PYTHONPATH and sets ZONESDK_LIBRARY (which that package loads) unless set.
- * Either is left alone when zonelab finds none (emu/fakes.c).
+ * zonelab's fakes of the vendor's language SDKs, for the programs it starts (emu/fakes.c):
+ * zl_emu_fakes_find looks for them once (call it before forking, so children need not);
+ * zl_emu_fake_path says where one is (static storage), or NULL when it was not found;
+ * zl_emu_fakes_env, in a replica's process between fork and exec, appends the folder holding
+ * the wwspecapisdk package to PYTHONPATH, sets ZONESDK_LIBRARY (which that package loads)
+ * unless set, and ZONELAB_JAVA_CLASSPATH (the jar of the Java classes) and
+ * ZONELAB_JAVA_LIBRARY_PATH (the folder of their JNI library) for a java command line.
+ * What is not found is left alone.
  */
+typedef enum zl_fake {
+    ZL_FAKE_PYTHON,         /* the folder holding wwspecapisdk/ */
+    ZL_FAKE_LIBZONESDK,     /* libzonesdk.so.N (none in a sanitizer build) */
+    ZL_FAKE_JAVA_CLASSPATH, /* zonesdk-java.jar */
+    ZL_FAKE_JAVA_LIBRARY,   /* the folder holding the JNI libWeWorkSpecSDK.so */
+    ZL_FAKE_COUNT
+} zl_fake;
 void zl_emu_fakes_find(void);
+const char *zl_emu_fake_path(zl_fake which);
 void zl_emu_fakes_env(void);
 /*
  * The TCP sockets the processes of group pgid listen on: their sockets (/proc/<pid>/fd) found
