@@ -6,6 +6,7 @@
 #include "cli/check.h"
 #include "cli/client.h"
 #include "cli/crypto.h"
+#include "cli/explore.h"
 #include "cli/options.h"
 #include "cli/opts.h"
 #include "cli/replay.h"
@@ -26,6 +27,9 @@ static const command COMMANDS[] = {
      "(zonelab crypto --help for details)"},
     {"serve", zl_cli_serve, "run the emulator (zonelab serve --help)"},
     {"run", zl_cli_run, "run Lua scenarios against fresh emulators (zonelab run --help)"},
+    {"explore", zl_cli_explore,
+     "generated runs against a program, properties checked, the failing run shrunk\n"
+     "to a scenario (zonelab explore --help)"},
     {"call", zl_cli_call, "sync_call_program or async_program_task from the terminal"},
     {"event", zl_cli_event, "push an event to a program of a running emulator"},
     {"messages", zl_cli_messages, "archive messages from a JSON file into a running emulator"},
