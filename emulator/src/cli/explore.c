@@ -37,6 +37,7 @@ typedef struct xp_opts {
     unsigned long budget_s;
     unsigned jobs;
     bool json;
+    long show; /* --show K: print run K's scenario and stop; -1 when not given */
 } xp_opts;
 
 /* What one run's file gave: ok, a property broken (its name and message), or an error. */
@@ -216,6 +217,10 @@ static int run_texts(xp_ctx *c, char *const *texts, size_t n, bool journals, xp_
 
     for (i = 0; i < MAX_JOBS; i++)
         slots[i].pid = 0;
+    for (i = 0; i < n; i++) {
+        memset(&outs[i], 0, sizeof outs[i]);
+        outs[i].status = XP_ERROR;
+    }
     while (next < n || running > 0) {
         int status;
         pid_t pid;
@@ -714,7 +719,7 @@ static int write_counterexample(xp_ctx *c, const xp_run *best, const char *prop,
 
 int zl_cli_explore(int argc, char **argv, FILE *out, FILE *err)
 {
-    xp_opts o = {.seed = 1, .jobs = 2, .out_dir = "zonelab-explore"};
+    xp_opts o = {.seed = 1, .jobs = 2, .out_dir = "zonelab-explore", .show = -1};
     xp_ctx c = {.o = &o};
     unsigned long long v;
     unsigned near = 50, actions = 20, replicas = 0;
@@ -764,6 +769,8 @@ int zl_cli_explore(int argc, char **argv, FILE *out, FILE *err)
             a++;
         } else if (!strcmp(f, "--json")) {
             o.json = true;
+        } else if (!strcmp(f, "--show") && zl_cli_parse_u64(val, 1000000, &v) == 0) {
+            o.show = (long)v, a++;
         } else {
             fprintf(err, "zonelab explore: bad or incomplete option '%s'\n", f);
             usage(err);
@@ -813,6 +820,18 @@ int zl_cli_explore(int argc, char **argv, FILE *out, FILE *err)
 
         if (!(c.user = zl_cli_read_file("explore", o.props_file, 1024 * 1024, &len, err)))
             goto out;
+    }
+    if (o.show >= 0) {
+        xp_run r;
+        char *text = NULL;
+
+        if (xp_run_generate(&c.g, o.seed, (size_t)o.show, &r) == 0 &&
+            (text = render(&c, &r, NULL, NULL)))
+            fputs(text, out);
+        free(text);
+        xp_run_cleanup(&r);
+        rc = text ? ZL_CLI_OK : ZL_CLI_FAILED;
+        goto out;
     }
     if ((size_t)snprintf(c.root, sizeof c.root, "%s/zonelab-explore-XXXXXX", tmp) >=
             sizeof c.root ||

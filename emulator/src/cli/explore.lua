@@ -10,8 +10,8 @@ local function record(kind, args, fn)
   local a = { kind = kind, args = args, n = #X.trace.actions + 1 }
   local ok, err = pcall(fn, a)
   a.ok = ok
-  if not ok then
-    a.err = tostring(err)
+  if not ok then -- without the generated file's name and line, which differ run to run
+    a.err = (tostring(err):gsub("^[^\n]-%.lua:%d+: ", ""))
   end
   X.trace.actions[a.n] = a
   return a
@@ -43,7 +43,7 @@ function X.archive(msgid, sender, receiver, msgtype, text)
       content = { content = text } }
     a.events = #r.events
     if #r.events > 0 and #notifications() == before then
-      wait_notification { timeout = 3 }
+      wait_notification { timeout = 2 }
     end
   end)
 end
@@ -54,7 +54,7 @@ function X.event(event)
     local before = #notifications()
     a.reply = push_event(event)
     if #notifications() == before then
-      wait_notification { timeout = 3 }
+      wait_notification { timeout = 2 }
     end
   end)
 end
@@ -125,7 +125,7 @@ function X.finish()
   if not X.trace.journal then
     local ok, err = pcall(sleep, 0.05)
     if not ok then
-      X.trace.crash = tostring(err)
+      X.trace.crash = (tostring(err):gsub("^[^\n]-%.lua:%d+: ", ""))
     end
     X.trace.journal = journal()
     X.trace.notifications = notifications()
