@@ -586,7 +586,7 @@ static int shrink_setup(xp_ctx *c, xp_run *best, const char *prop, char **msg, u
  */
 static int shrink(xp_ctx *c, xp_run *best, const char *prop, char **msg, unsigned long *tries)
 {
-    size_t chunk, n_named;
+    size_t chunk, n_named, from;
     bool keep[MAX_ACTIONS];
     cand one;
 
@@ -601,7 +601,9 @@ static int shrink(xp_ctx *c, xp_run *best, const char *prop, char **msg, unsigne
         if (xp_run_copy(best, keep, &one.run) != 0 || try_one(c, best, &one, prop, msg, tries) != 0)
             return -1;
     }
-    for (chunk = best->n_actions / 2 ? best->n_actions / 2 : 1; chunk >= 1;) {
+    /* the chunks are tried from the one after the last removed (wrapping), so a pass of
+     * single removals goes once along the run instead of starting over at each success */
+    for (chunk = best->n_actions / 2 ? best->n_actions / 2 : 1, from = 0; chunk >= 1;) {
         size_t n = (best->n_actions + chunk - 1) / chunk, i, j;
         cand cs[MAX_ACTIONS];
         long f;
@@ -609,8 +611,10 @@ static int shrink(xp_ctx *c, xp_run *best, const char *prop, char **msg, unsigne
         if (best->n_actions <= 1)
             break;
         for (i = 0; i < n; i++) {
+            size_t at = (from + i) % n;
+
             for (j = 0; j < best->n_actions; j++)
-                keep[j] = j < i * chunk || j >= (i + 1) * chunk;
+                keep[j] = j < at * chunk || j >= (at + 1) * chunk;
             cs[i].text = NULL;
             if (xp_run_copy(best, keep, &cs[i].run) != 0 ||
                 !(cs[i].text = render(c, &cs[i].run, NULL, prop))) {
@@ -620,12 +624,15 @@ static int shrink(xp_ctx *c, xp_run *best, const char *prop, char **msg, unsigne
         }
         f = first_breaking(c, cs, n, prop, msg, tries);
         if (f >= 0 && (size_t)f < n) {
+            from = (from + (size_t)f) % n;
             xp_run_cleanup(best);
             *best = cs[f].run;
             cs[f].run.actions = NULL;
             cs[f].run.n_actions = 0;
-            if (chunk > best->n_actions / 2 && chunk > 1)
+            if (chunk > best->n_actions / 2 && chunk > 1) {
                 chunk = best->n_actions / 2 ? best->n_actions / 2 : 1;
+                from = 0;
+            }
         } else if (chunk == 1) {
             cands_free(cs, n);
             if (f < 0)
@@ -633,6 +640,7 @@ static int shrink(xp_ctx *c, xp_run *best, const char *prop, char **msg, unsigne
             break;
         } else {
             chunk /= 2;
+            from = 0;
         }
         cands_free(cs, n);
         if (f < 0)

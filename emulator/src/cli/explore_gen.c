@@ -388,8 +388,9 @@ char *xp_run_render(const xp_run *r, const char *header, const char *world,
         fprintf(f, "-- %.*s\n", nl ? (int)(nl - h) : (int)strlen(h), h);
         h = nl ? nl + 1 : h + strlen(h);
     }
-    fprintf(f, "scenario { replicas = %u, routing = \"%s\"", r->replicas,
-            r->any_routing ? "any" : "sticky");
+    /* the emulator's seed too: routing "any" and every id come from it */
+    fprintf(f, "scenario { seed = %llu, replicas = %u, routing = \"%s\"",
+            (unsigned long long)r->seed, r->replicas, r->any_routing ? "any" : "sticky");
     if (world) {
         fputs(", world = ", f);
         lua_quote(f, world);
