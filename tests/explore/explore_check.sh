@@ -45,7 +45,7 @@ if [ "$plant" = none ]; then
     ! cmp -s show1.lua show3.lua || fail "seeds 7 and 8 give the same run 3"
     [ "$(actions show1.lua)" -eq 20 ] || fail "--show: not 20 actions"
     # bad options: why on stderr, exit 2, nothing run
-    for bad in "--runs 1 --budget 5" "--weight nope=1" "--replicas 3" "--runs 0" "--no-such"; do
+    for bad in "--runs 1 --budget 5" "--weight nope=1" "--replicas 17" "--runs 0" "--no-such"; do
         # shellcheck disable=SC2086
         "$zonelab" explore --program "$real" $bad >bad.out 2>bad.err
         rc=$?

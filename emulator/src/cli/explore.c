@@ -17,7 +17,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "api/sdk_api.h"
 #include "cli/opts.h"
 #include "cli/run.h"
 #include "scenario/scenario.h"
@@ -26,8 +25,8 @@
 #define MAX_ACTIONS 200
 
 /* The built-in properties (explore.lua's X.builtin), in the order they are checked. */
-static const char *const BUILTINS[] = {"no_replica_dies", "calls_answered", "notify_id_answered",
-                                       "notify_accepted"};
+static const char *const BUILTINS[] = {"no_replica_dies", "calls_answered", "answers_fit_protocol",
+                                       "notify_id_answered", "notify_accepted"};
 #define N_BUILTINS (sizeof BUILTINS / sizeof BUILTINS[0])
 
 typedef struct xp_opts {
@@ -63,7 +62,7 @@ typedef struct xp_ctx {
     char *user;      /* --properties text */
     char root[PATH_MAX - 64];
     unsigned long started;
-    cJSON *cov; /* the coverage counts, from the search runs' journals */
+    cJSON *cov; /* the coverage counts, from the search runs' journals (explore_cov.c) */
     unsigned long cov_runs;
 } xp_ctx;
 
@@ -81,7 +80,7 @@ static void usage(FILE *f)
         "  --program CMD        the program, run with /bin/sh -c for each replica\n"
         "                       (default: zone-demo, as zonelab run finds it)\n"
         "  --world FILE         the world (default: the built-in one)\n"
-        "  --replicas N         1 or 2 replicas in every run (default: drawn per run)\n"
+        "  --replicas N         replicas in every run, 1..16 (default: 1 or 2, drawn per run)\n"
         "  --seed N             the seed; run K of seed N is always the same (default 1)\n"
         "  --runs N             stop after N runs\n"
         "  --budget SECONDS     stop starting runs after SECONDS (default 60 without --runs)\n"
@@ -98,8 +97,6 @@ static void usage(FILE *f)
         "Exit 0 when no run broke a property, 1 when one did, 2 on bad options.\n",
         f);
 }
-
-static void coverage_add(xp_ctx *c, const cJSON *journal, const char *text);
 
 /* ---- running files ---- */
 
@@ -252,8 +249,10 @@ static int run_texts(xp_ctx *c, char *const *texts, size_t n, bool journals, xp_
             running--;
             r = collect_file(&slots[i]);
             outcome_of(r, &outs[owner[i]]);
-            if (journals && r)
-                coverage_add(c, cJSON_GetObjectItemCaseSensitive(r, "journal"), texts[owner[i]]);
+            if (journals && r) {
+                xp_cov_add(c->cov, cJSON_GetObjectItemCaseSensitive(r, "journal"), texts[owner[i]]);
+                c->cov_runs++;
+            }
             cJSON_Delete(r);
         }
     }
@@ -272,193 +271,6 @@ static char *render(const xp_ctx *c, const xp_run *r, const char *header, const 
         return xp_run_render(r, header, c->world_abs, BUILTINS, N_BUILTINS, c->user);
     return xp_run_render(r, header, c->world_abs, builtin ? one : NULL, builtin ? 1 : 0,
                          builtin ? NULL : c->user);
-}
-
-/* ---- coverage ---- */
-
-static void count(cJSON *map, const char *key)
-{
-    cJSON *n = cJSON_GetObjectItemCaseSensitive(map, key);
-
-    if (n)
-        cJSON_SetNumberValue(n, n->valuedouble + 1);
-    else
-        cJSON_AddNumberToObject(map, key, 1);
-}
-
-static void count_code(cJSON *map, const cJSON *code)
-{
-    char k[32];
-
-    if (!cJSON_IsNumber(code))
-        return;
-    snprintf(k, sizeof k, "%.0f", code->valuedouble);
-    count(map, k);
-}
-
-static cJSON *cov_map(xp_ctx *c, const char *name)
-{
-    cJSON *m = cJSON_GetObjectItemCaseSensitive(c->cov, name);
-
-    return m ? m : cJSON_AddObjectToObject(c->cov, name);
-}
-
-/* Adds one run's journal and its actions (text, the file) to the counts. */
-static void coverage_add(xp_ctx *c, const cJSON *journal, const char *text)
-{
-    const cJSON *e;
-    const char *p;
-
-    c->cov_runs++;
-    cJSON_ArrayForEach(e, journal)
-    {
-        const char *face = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "face"));
-        const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "kind"));
-        const char *s;
-
-        if (!face || !kind)
-            continue;
-        if (!strcmp(face, "program") && !strcmp(kind, "call") &&
-            (s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "ability_id"))))
-            count(cov_map(c, "abilities"), s);
-        if (!strcmp(face, "app") && !strcmp(kind, "call"))
-            count_code(cov_map(c, "app_errcodes"), cJSON_GetObjectItemCaseSensitive(e, "errcode"));
-        if (!strcmp(face, "sdk") && !strcmp(kind, "invoke")) {
-            if ((s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "api"))))
-                count(cov_map(c, "sdk_apis"), s);
-            count_code(cov_map(c, "sdk_errcodes"), cJSON_GetObjectItemCaseSensitive(e, "errcode"));
-            s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "outcome"));
-            if (s && strcmp(s, "answered") != 0) {
-                char k[64];
-
-                snprintf(k, sizeof k, "sdk %s", s);
-                count(cov_map(c, "faults"), k);
-            }
-        }
-        if (!strcmp(face, "program") && !strcmp(kind, "event")) {
-            const cJSON *ev = cJSON_GetObjectItemCaseSensitive(e, "event");
-
-            if ((s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "event_type"))))
-                count(cov_map(c, "event_types"), s);
-        }
-        if (!strcmp(face, "program") && !strcmp(kind, "exit") &&
-            !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "expected")))
-            count(cov_map(c, "faults"), "crash");
-    }
-    for (p = text; (p = strstr(p, "\n  X.")); p += 5) {
-        if (!strncmp(p + 5, "restart(", 8))
-            count(cov_map(c, "faults"), "restart");
-        else if (!strncmp(p + 5, "pause(", 6))
-            count(cov_map(c, "faults"), "pause");
-    }
-}
-
-static void add_api_name(const zl_sdk_api *api, void *ud)
-{
-    cJSON_AddItemToArray(ud, cJSON_CreateString(api->name));
-}
-
-/* {"reached": [...], "not_reached": [...]} of the names in all against the counts in m. */
-static cJSON *reach(const cJSON *m, const cJSON *all)
-{
-    cJSON *o = cJSON_CreateObject(), *yes = cJSON_AddArrayToObject(o, "reached"),
-          *no = cJSON_AddArrayToObject(o, "not_reached");
-    const cJSON *n;
-
-    cJSON_ArrayForEach(n, all)
-    {
-        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(m, n->valuestring) ? yes : no,
-                             cJSON_CreateString(n->valuestring));
-    }
-    return o;
-}
-
-static cJSON *coverage_json(xp_ctx *c)
-{
-    cJSON *out = cJSON_CreateObject(), *abilities = cJSON_CreateArray(),
-          *apis = cJSON_CreateArray(), *events = cJSON_CreateArray();
-    static const char *const EVENT_TYPES[] = {"conversation_new_message",
-                                              "hit_keyword",
-                                              "chat_archive_audit_approved_single",
-                                              "chat_archive_audit_approved_room",
-                                              "auth_knowledge_base",
-                                              "unauth_knowledge_base",
-                                              "delete_knowledge_base",
-                                              "knowledge_base_learn_done",
-                                              "chat_archive_export_finished"};
-    size_t i;
-    static const char *const MAPS[] = {"abilities",    "sdk_apis",     "event_types",
-                                       "app_errcodes", "sdk_errcodes", "faults"};
-
-    for (i = 0; i < sizeof MAPS / sizeof *MAPS; i++)
-        cov_map(c, MAPS[i]);
-    for (i = 0; i < c->g.program->ability_count; i++)
-        cJSON_AddItemToArray(abilities, cJSON_CreateString(c->g.program->abilities[i].ability_id));
-    zl_sdk_api_each(add_api_name, apis);
-    for (i = 0; i < sizeof EVENT_TYPES / sizeof *EVENT_TYPES; i++)
-        cJSON_AddItemToArray(events, cJSON_CreateString(EVENT_TYPES[i]));
-    cJSON_AddNumberToObject(out, "runs", (double)c->cov_runs);
-    cJSON_AddItemToObject(out, "abilities", reach(cov_map(c, "abilities"), abilities));
-    cJSON_AddItemToObject(out, "sdk_apis", reach(cov_map(c, "sdk_apis"), apis));
-    cJSON_AddItemToObject(out, "event_types", reach(cov_map(c, "event_types"), events));
-    cJSON_AddItemToObject(out, "counts", cJSON_Duplicate(c->cov, 1));
-    cJSON_Delete(abilities);
-    cJSON_Delete(apis);
-    cJSON_Delete(events);
-    return out;
-}
-
-static void print_names(FILE *f, const char *label, const cJSON *r)
-{
-    const cJSON *yes = cJSON_GetObjectItemCaseSensitive(r, "reached"),
-                *no = cJSON_GetObjectItemCaseSensitive(r, "not_reached"), *n;
-    int a = cJSON_GetArraySize(yes), b = cJSON_GetArraySize(no);
-    const char *sep = "";
-
-    fprintf(f, "  %s: %d of %d", label, a, a + b);
-    if (b == 0) {
-        fputc('\n', f);
-        return;
-    }
-    fputs("; not reached:", f);
-    cJSON_ArrayForEach(n, no)
-    {
-        fprintf(f, "%s %s", sep, n->valuestring);
-        sep = ",";
-    }
-    fputc('\n', f);
-}
-
-static void print_counts(FILE *f, const char *label, const cJSON *m)
-{
-    const cJSON *n;
-    const char *sep = " ";
-
-    fprintf(f, "  %s:", label);
-    if (!m || !m->child)
-        fputs(" none", f);
-    cJSON_ArrayForEach(n, m)
-    {
-        fprintf(f, "%s%s (%.0f)", sep, n->string, n->valuedouble);
-        sep = ", ";
-    }
-    fputc('\n', f);
-}
-
-static void print_coverage(FILE *f, const cJSON *cov)
-{
-    const cJSON *counts = cJSON_GetObjectItemCaseSensitive(cov, "counts");
-
-    fprintf(f, "coverage of %.0f runs:\n",
-            cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cov, "runs")));
-    print_names(f, "abilities called", cJSON_GetObjectItemCaseSensitive(cov, "abilities"));
-    print_names(f, "SDK APIs invoked", cJSON_GetObjectItemCaseSensitive(cov, "sdk_apis"));
-    print_names(f, "event types delivered", cJSON_GetObjectItemCaseSensitive(cov, "event_types"));
-    print_counts(f, "errcodes answered to the app",
-                 cJSON_GetObjectItemCaseSensitive(counts, "app_errcodes"));
-    print_counts(f, "errcodes the SDK answered",
-                 cJSON_GetObjectItemCaseSensitive(counts, "sdk_errcodes"));
-    print_counts(f, "faults", cJSON_GetObjectItemCaseSensitive(counts, "faults"));
 }
 
 /* ---- shrinking ---- */
@@ -766,7 +578,7 @@ int zl_cli_explore(int argc, char **argv, FILE *out, FILE *err)
             o.runs = (unsigned long)v, a++;
         } else if (!strcmp(f, "--budget") && zl_cli_parse_u64(val, 86400, &v) == 0 && v > 0) {
             o.budget_s = (unsigned long)v, budget_set = true, a++;
-        } else if (!strcmp(f, "--replicas") && zl_cli_parse_u64(val, 2, &v) == 0 && v > 0) {
+        } else if (!strcmp(f, "--replicas") && zl_cli_parse_u64(val, 16, &v) == 0 && v > 0) {
             replicas = (unsigned)v, a++;
         } else if (!strcmp(f, "--actions") && zl_cli_parse_u64(val, MAX_ACTIONS, &v) == 0 &&
                    v > 0) {
@@ -897,7 +709,7 @@ int zl_cli_explore(int argc, char **argv, FILE *out, FILE *err)
         rc = ZL_CLI_USAGE;
         goto out;
     }
-    cov = coverage_json(&c);
+    cov = xp_cov_report(c.cov, c.cov_runs, c.g.program);
     report = cJSON_CreateObject();
     cJSON_AddNumberToObject(report, "seed", (double)o.seed);
     cJSON_AddNumberToObject(report, "runs", (double)index);
@@ -953,7 +765,7 @@ int zl_cli_explore(int argc, char **argv, FILE *out, FILE *err)
             fprintf(out, "%s\n", text);
         cJSON_free(text);
     } else {
-        print_coverage(out, cov);
+        xp_cov_print(out, cov);
     }
 out:
     cJSON_Delete(report);

@@ -177,6 +177,18 @@ function X.builtin.calls_answered(trace)
   end
 end
 
+-- "reply does not match the output protocol: 790014" (vendor doc 53337), and a reply that
+-- is not JSON 790013 (doc 10649): every answer of the program fits its ability's output
+-- protocol.
+function X.builtin.answers_fit_protocol(trace)
+  for _, a in ipairs(trace.actions) do
+    if a.reply and (a.reply.errcode == 790013 or a.reply.errcode == 790014) then
+      error(string.format("%s: errcode %d (%s)", describe(a), a.reply.errcode,
+        tostring(a.reply.errmsg)), 0)
+    end
+  end
+end
+
 -- "NotifyId: the notify id; valid 10 min" (vendor doc 53360) and "After receiving it the app
 -- calls sync_call_program with the notify_id" (doc 53408): a notify id the app received is
 -- answered with the event, not an error, while it is valid, on whichever replica the call

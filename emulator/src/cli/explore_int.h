@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
 #include "wecom/world.h"
 
 /* The action kinds a run draws from, in the order of their names in XP_KIND_NAMES. */
@@ -64,5 +68,17 @@ void xp_run_cleanup(xp_run *r);
  */
 char *xp_run_render(const xp_run *r, const char *header, const char *world,
                     const char *const *props, size_t n_props, const char *user);
+
+/* Adds one run to the coverage counts c (an object the caller owns): its journal, and the
+ * restarts and pauses of its file's text. */
+void xp_cov_add(cJSON *c, const cJSON *journal, const char *text);
+
+/* The report of the counts c of runs runs against program p's abilities, every SDK API and
+ * the nine event types: {"runs", "abilities": {"reached", "not_reached"}, "sdk_apis": {...},
+ * "event_types": {...}, "counts": {...}}. Owned (cJSON_Delete). */
+cJSON *xp_cov_report(cJSON *c, unsigned long runs, const zl_program *p);
+
+/* The report as text. */
+void xp_cov_print(FILE *f, const cJSON *report);
 
 #endif
