@@ -290,7 +290,7 @@ static long first_breaking(xp_ctx *c, cand *cs, size_t n, const char *prop, char
 {
     size_t at = 0, i;
 
-    while (at < n) {
+    while (at < n && !zl_cli_stopped()) { /* Ctrl-C: the smallest run so far is written */
         size_t k = n - at < c->o->jobs ? n - at : c->o->jobs;
         char *texts[MAX_JOBS];
         xp_outcome outs[MAX_JOBS];
@@ -543,7 +543,7 @@ int zl_cli_explore(int argc, char **argv, FILE *out, FILE *err)
     xp_ctx c = {.o = &o};
     unsigned long long v;
     unsigned near = 50, actions = 20, replicas = 0;
-    bool budget_set = false;
+    bool budget_set = false, stopped = false;
     char *program = NULL, why[600], wpath[PATH_MAX];
     const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     int64_t t0 = zl_cli_now_ms(), deadline;
@@ -687,8 +687,9 @@ int zl_cli_explore(int argc, char **argv, FILE *out, FILE *err)
             fprintf(err, "zonelab explore: cannot start a run: %s\n", strerror(errno));
             rc = ZL_CLI_USAGE;
         }
+        stopped = zl_cli_stopped(); /* Ctrl-C reached the runs too: this batch does not count */
         for (i = 0; i < n; i++) {
-            if (rc == ZL_CLI_OK && hit.status == XP_OK && outs[i].status != XP_OK) {
+            if (rc == ZL_CLI_OK && !stopped && hit.status == XP_OK && outs[i].status != XP_OK) {
                 hit = outs[i];
                 outs[i].message = NULL;
                 found = runs[i];
@@ -698,6 +699,10 @@ int zl_cli_explore(int argc, char **argv, FILE *out, FILE *err)
             free(outs[i].message);
             free(texts[i]);
             xp_run_cleanup(&runs[i]);
+        }
+        if (stopped) { /* the runs that came back whole, as the coverage counts them */
+            index = c.cov_runs;
+            break;
         }
         index += n;
         if (rc != ZL_CLI_OK)
@@ -754,8 +759,9 @@ int zl_cli_explore(int argc, char **argv, FILE *out, FILE *err)
         cJSON_AddStringToObject(v1, "file", wpath);
         rc = ZL_CLI_FAILED;
     } else if (!o.json) {
-        fprintf(out, "%zu runs of seed %llu, no property broken, in %.1f s\n", index,
-                (unsigned long long)o.seed, (double)(zl_cli_now_ms() - t0) / 1000);
+        fprintf(out, "%zu runs of seed %llu, no property broken, in %.1f s%s\n", index,
+                (unsigned long long)o.seed, (double)(zl_cli_now_ms() - t0) / 1000,
+                stopped ? " (stopped)" : "");
     }
     cJSON_AddItemToObject(report, "coverage", cov);
     if (o.json) {
