@@ -43,7 +43,7 @@ if [ "$plant" = none ]; then
     "$zonelab" explore --program "$real" --seed 8 --show 3 >show3.lua || fail "--show: exit $?"
     cmp -s show1.lua show2.lua || fail "run 3 of seed 7 differs from itself"
     ! cmp -s show1.lua show3.lua || fail "seeds 7 and 8 give the same run 3"
-    [ "$(actions show1.lua)" -eq 20 ] || fail "--show: not 20 actions"
+    [ "$(actions show1.lua)" -ge 20 ] || fail "--show: fewer than 20 actions"
     # bad options: why on stderr, exit 2, nothing run
     for bad in "--runs 1 --budget 5" "--weight nope=1" "--replicas 17" "--runs 0" "--no-such"; do
         # shellcheck disable=SC2086
@@ -53,7 +53,7 @@ if [ "$plant" = none ]; then
         grep -q "^zonelab explore: " bad.err || fail "'$bad': no reason on stderr"
     done
     args="--runs 1"
-    for k in archive event call callback advance restart pause fault; do
+    for k in archive event call callback advance restart pause fault async key; do
         args="$args --weight $k=0"
     done
     # shellcheck disable=SC2086
@@ -73,7 +73,7 @@ file=$(sed -n 's/^written: //p' out.txt)
 [ -f "$file" ] || { cat out.txt >&2; fail "no scenario written"; }
 head -1 "$file" | grep -qx -- "-- zonelab explore: property $property does not hold" ||
     fail "the scenario does not name the property"
-sed -n 2p "$file" | grep -q -- "^-- seed $seed, run [0-9]*: 20 actions, shrunk to" ||
+sed -n 2p "$file" | grep -q -- "^-- seed $seed, run [0-9]*: [0-9]* actions, shrunk to" ||
     fail "the scenario does not name the seed and the original length"
 n=$(actions "$file")
 [ "$n" -le 10 ] || { cat "$file" >&2; fail "$n actions, expected at most 10"; }

@@ -67,6 +67,31 @@ function X.call(ability, request)
   end)
 end
 
+-- async_program_task, then its result (async_program_result) within 5 s.
+function X.async(ability, request)
+  record("async", { ability, request }, function(a)
+    a.ability = ability
+    local job = async_call(ability, request)
+    if job.errcode ~= 0 or not job.jobid then
+      a.reply = job
+      return
+    end
+    local r, why = async_result(job.jobid, { timeout = 5 })
+    a.reply = r
+    a.no_result = r == nil and why or nil
+  end)
+end
+
+-- The app's public key replaced (set_public_key) by the next version: the test key pair 2
+-- (fixtures/keys/test_v2_public.pem), versions 2, 3, ...
+X.KEY = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAuYcsadExJaUO3hNq6Rpe\nEHs8fm6sLFKFJe4b4HNrHe93JIURIOtDKMCcy1/NRxbyeRqX8Jjt2rrLgTX/PdtR\noooUepCy/EDHtZ+tyqnV+Gb7evCQ31tBRsACoaf8MqHhDHTsCYr7tvY3IuQKHGkP\nK5eNfSDBXZ0corHDZoqXd8L+BIQFqi6dNCJY7VzlSQc1saKVb4Cr5A0H/+Ruq1Qm\nfPavCYDIysjGaq9M5HD/hg6Jfzy1foOLaDbPzxNKIORu4/JVYjU3dwo7pBAwfYw/\n6RQmAzkNWVOYVWCl2s+rsP1iS5lCptfFt+6sETXJyqdbbzJqcORBVHFkpMNIMQ92\niQIDAQAB\n-----END PUBLIC KEY-----\n"
+function X.rotate_key()
+  record("rotate_key", {}, function(a)
+    X.key_ver = (X.key_ver or 1) + 1
+    a.reply = app("set_public_key", { public_key = X.KEY, public_key_ver = X.key_ver })
+  end)
+end
+
 -- get_callback_data with the k-th notify id the app received (counted from 1, wrapping).
 function X.callback(k)
   record("callback", { k }, function(a)
@@ -169,6 +194,9 @@ function X.builtin.calls_answered(trace)
   for _, a in ipairs(trace.actions) do
     if not a.ok and not crashed(a.err) then
       error(describe(a) .. " got no answer: " .. a.err, 0)
+    end
+    if a.no_result then
+      error(string.format("%s: no async result within 5 s (%s)", describe(a), a.no_result), 0)
     end
     if a.reply and UNANSWERED[a.reply.errcode] then
       error(string.format("%s: errcode %d (%s)", describe(a), a.reply.errcode,

@@ -10,7 +10,7 @@
 #include <cjson/cJSON.h>
 
 const char *const XP_KIND_NAMES[XP_N_KINDS] = {
-    "archive", "event", "call", "callback", "advance", "restart", "pause", "fault",
+    "archive", "event", "call", "callback", "advance", "restart", "pause", "fault", "async", "key",
 };
 
 /* The explore helpers, built into zonelab (explore.lua). */
@@ -228,10 +228,10 @@ static unsigned pick_kind(rng *r, const unsigned *w)
 {
     unsigned total = 0, k, x;
 
-    for (k = 0; k < XP_N_KINDS; k++)
+    for (k = 0; k < XP_N_MAIN; k++)
         total += w[k];
     x = below(r, total);
-    for (k = 0; k < XP_N_KINDS; k++) {
+    for (k = 0; k < XP_N_MAIN; k++) {
         if (x < w[k])
             return k;
         x -= w[k];
@@ -240,13 +240,12 @@ static unsigned pick_kind(rng *r, const unsigned *w)
 }
 
 /* One action, one line of Lua (owned), or NULL when memory runs out. */
-static char *gen_action(const xp_gen *g, rng *r, size_t k, const xp_run *run)
+static char *gen_action(const xp_gen *g, rng *r, size_t k, const xp_run *run, unsigned kind)
 {
     char *line = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&line, &len);
     const zl_corp *c = g->corp;
-    unsigned kind = pick_kind(r, g->weights);
 
     if (!f)
         return NULL;
@@ -269,7 +268,8 @@ static char *gen_action(const xp_gen *g, rng *r, size_t k, const xp_run *run)
         lua_quote(f, EVENTS[below(r, N(EVENTS))]);
         fputs("))", f);
         break;
-    case XP_CALL: {
+    case XP_CALL:
+    case XP_ASYNC: {
         const zl_ability *a = pick_ability(r, g->program);
         cJSON *ex = a ? cJSON_Parse(a->input_protocol) : NULL, *v;
         char *text;
@@ -282,7 +282,7 @@ static char *gen_action(const xp_gen *g, rng *r, size_t k, const xp_run *run)
         if (v && below(r, 100) < g->near_pct)
             v = near_value(r, v, run->loose);
         text = v ? cJSON_PrintUnformatted(v) : NULL;
-        fputs("X.call(", f);
+        fputs(kind == XP_ASYNC ? "X.async(" : "X.call(", f);
         lua_quote(f, a->ability_id);
         fputs(", ", f);
         lua_quote(f, text ? text : "{}");
@@ -294,6 +294,9 @@ static char *gen_action(const xp_gen *g, rng *r, size_t k, const xp_run *run)
     }
     case XP_CALLBACK:
         fprintf(f, "X.callback(%u)", 1 + below(r, 4));
+        break;
+    case XP_KEY:
+        fputs("X.rotate_key()", f);
         break;
     case XP_ADVANCE:
         fprintf(f, "X.advance(%d)", ADVANCES[below(r, N(ADVANCES))]);
@@ -319,8 +322,12 @@ static char *gen_action(const xp_gen *g, rng *r, size_t k, const xp_run *run)
 int xp_run_generate(const xp_gen *g, uint64_t seed, size_t index, xp_run *r)
 {
     rng R = {.s = seed * 0x100000001b3ULL ^ (uint64_t)index * 0x9e3779b97f4a7c15ULL};
-    size_t i;
+    rng I = {.s = R.s ^ 0x5bd1e9955bd1e995ULL}; /* the inserted kinds' stream */
+    unsigned total = 0, extra = g->weights[XP_ASYNC] + g->weights[XP_KEY], k;
+    size_t i, cap = 2 * (size_t)(g->actions ? g->actions : 1);
 
+    for (k = 0; k < XP_N_KINDS; k++)
+        total += g->weights[k];
     memset(r, 0, sizeof *r);
     rng_next(&R);
     r->seed = seed;
@@ -328,16 +335,28 @@ int xp_run_generate(const xp_gen *g, uint64_t seed, size_t index, xp_run *r)
     r->replicas = g->replicas ? g->replicas : 1 + below(&R, 2);
     r->any_routing = below(&R, 2);
     r->loose = below(&R, 2);
-    if (!(r->actions = calloc(g->actions ? g->actions : 1, sizeof *r->actions)))
+    if (!(r->actions = calloc(cap, sizeof *r->actions)))
         return -1;
     for (i = 0; i < g->actions; i++) {
-        if (!(r->actions[i] = gen_action(g, &R, i + 1, r))) {
-            xp_run_cleanup(r);
-            return -1;
+        unsigned kind = XP_N_KINDS;
+
+        if (g->weights[XP_ASYNC] + g->weights[XP_KEY] < total) {
+            kind = pick_kind(&R, g->weights);
+            if (!(r->actions[r->n_actions] = gen_action(g, &R, i + 1, r, kind)))
+                goto fail;
+            r->n_actions++;
         }
-        r->n_actions++;
+        if (extra && (below(&I, total) < extra || kind == XP_N_KINDS)) {
+            kind = below(&I, extra) < g->weights[XP_ASYNC] ? XP_ASYNC : XP_KEY;
+            if (!(r->actions[r->n_actions] = gen_action(g, &I, i + 1, r, kind)))
+                goto fail;
+            r->n_actions++;
+        }
     }
     return 0;
+fail:
+    xp_run_cleanup(r);
+    return -1;
 }
 
 int xp_run_copy(const xp_run *r, const bool *keep, xp_run *out)

@@ -23,8 +23,16 @@ typedef enum xp_kind {
     XP_RESTART,
     XP_PAUSE,
     XP_FAULT,
+    XP_N_MAIN, /* the kinds above are drawn for each action; the ones below are inserted
+                  between them from a stream of their own, so adding them kept the runs a
+                  seed gave before */
+    XP_ASYNC = XP_N_MAIN,
+    XP_KEY,
     XP_N_KINDS
 } xp_kind;
+
+/* --actions at most; a run holds at most twice as many with the inserted ones */
+#define XP_MAX_ACTIONS 200
 
 extern const char *const XP_KIND_NAMES[XP_N_KINDS];
 
