@@ -390,10 +390,51 @@ static int shrink_setup(xp_ctx *c, xp_run *best, const char *prop, char **msg, u
     return 0;
 }
 
+/* A call's line with request_data "{}", or NULL when it is not a call or already that. */
+static char *plainer(const char *line)
+{
+    const char *sep;
+    char *out;
+
+    if (strncmp(line, "X.call(\"", 8) != 0 && strncmp(line, "X.async(\"", 9) != 0)
+        return NULL;
+    if (!(sep = strstr(line, "\", ")) || !strcmp(sep, "\", \"{}\")"))
+        return NULL;
+    if (asprintf(&out, "%.*s\", \"{}\")", (int)(sep - line), line) < 0)
+        return NULL;
+    return out;
+}
+
+/* Simpler values: each call's request_data "{}" in turn, kept when the run still breaks
+ * prop. Returns 0, or -1 on an error. */
+static int shrink_values(xp_ctx *c, xp_run *best, const char *prop, char **msg,
+                         unsigned long *tries)
+{
+    size_t i;
+
+    for (i = 0; i < best->n_actions; i++) {
+        char *line = plainer(best->actions[i]);
+        cand one;
+
+        if (!line)
+            continue;
+        if (xp_run_copy(best, NULL, &one.run) != 0) {
+            free(line);
+            return -1;
+        }
+        free(one.run.actions[i]);
+        one.run.actions[i] = line;
+        if (try_one(c, best, &one, prop, msg, tries) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /*
  * Shrinks *best, which breaks prop, in place: the plainer setup, everything after the
  * action the message names, then chunks of actions (halves, quarters, ... single ones)
- * while one can go, then the setup again. Returns 0, or -1 on an error.
+ * while one can go, then simpler request_data, then the setup again. Returns 0, or -1 on
+ * an error.
  */
 static int shrink(xp_ctx *c, xp_run *best, const char *prop, char **msg, unsigned long *tries)
 {
@@ -457,6 +498,8 @@ static int shrink(xp_ctx *c, xp_run *best, const char *prop, char **msg, unsigne
         if (f < 0)
             return -1;
     }
+    if (shrink_values(c, best, prop, msg, tries) != 0)
+        return -1;
     return shrink_setup(c, best, prop, msg, tries);
 }
 
