@@ -44,6 +44,13 @@ if [ "$plant" = none ]; then
     cmp -s show1.lua show2.lua || fail "run 3 of seed 7 differs from itself"
     ! cmp -s show1.lua show3.lua || fail "seeds 7 and 8 give the same run 3"
     [ "$(actions show1.lua)" -ge 20 ] || fail "--show: fewer than 20 actions"
+    # kill and receive are off by default, and inserted without changing the other draws
+    ! grep -q '^  X\.kill(\|^  X\.receive(' show1.lua || fail "kill or receive drawn by default"
+    "$zonelab" explore --program "$real" --seed 7 --show 3 --weight kill=50 --weight receive=50 \
+        >show4.lua || fail "--show with kill: exit $?"
+    grep -q '^  X\.kill(' show4.lua && grep -q '^  X\.receive(' show4.lua || fail "no kill or receive"
+    diff <(grep -v '^  X\.kill(\|^  X\.receive(' show4.lua) show1.lua >/dev/null ||
+        fail "kill and receive changed the other actions"
     # bad options: why on stderr, exit 2, nothing run
     for bad in "--runs 1 --budget 5" "--weight nope=1" "--replicas 17" "--runs 0" "--no-such"; do
         # shellcheck disable=SC2086
@@ -53,7 +60,7 @@ if [ "$plant" = none ]; then
         grep -q "^zonelab explore: " bad.err || fail "'$bad': no reason on stderr"
     done
     args="--runs 1"
-    for k in archive event call callback advance restart pause fault async key; do
+    for k in archive event call callback advance restart pause fault async key kill receive; do
         args="$args --weight $k=0"
     done
     # shellcheck disable=SC2086

@@ -88,7 +88,7 @@ static void usage(FILE *f)
         "  --actions N          actions per run (1..200, default 20)\n"
         "  --weight KIND=W      how often a kind is drawn (0..100; repeatable); kinds and\n"
         "                       defaults: archive=4 event=2 call=6 callback=4 advance=2\n"
-        "                       restart=1 pause=1 fault=1 async=1 key=1\n"
+        "                       restart=1 pause=1 fault=1 async=1 key=1 kill=0 receive=0\n"
         "  --near PERCENT       calls whose request_data is one step off the protocol (50)\n"
         "  --properties FILE    more properties: Lua, property(\"name\", function(trace) ... end)\n"
         "  --json               the report as JSON on stdout\n"
@@ -439,7 +439,7 @@ static int shrink_values(xp_ctx *c, xp_run *best, const char *prop, char **msg,
 static int shrink(xp_ctx *c, xp_run *best, const char *prop, char **msg, unsigned long *tries)
 {
     size_t chunk, n_named, from;
-    bool keep[(2 * XP_MAX_ACTIONS)];
+    bool keep[XP_MAX_RUN_ACTIONS];
     cand one;
 
     if (shrink_setup(c, best, prop, msg, tries) != 0)
@@ -457,7 +457,7 @@ static int shrink(xp_ctx *c, xp_run *best, const char *prop, char **msg, unsigne
      * single removals goes once along the run instead of starting over at each success */
     for (chunk = best->n_actions / 2 ? best->n_actions / 2 : 1, from = 0; chunk >= 1;) {
         size_t n = (best->n_actions + chunk - 1) / chunk, i, j;
-        cand cs[(2 * XP_MAX_ACTIONS)];
+        cand cs[XP_MAX_RUN_ACTIONS];
         long f;
 
         if (best->n_actions <= 1)
@@ -594,7 +594,7 @@ int zl_cli_explore(int argc, char **argv, FILE *out, FILE *err)
     xp_run found = {0};
     xp_outcome hit = {0};
     cJSON *cov = NULL, *report = NULL;
-    static const unsigned DEFAULT_WEIGHTS[XP_N_KINDS] = {4, 2, 6, 4, 2, 1, 1, 1, 1, 1};
+    static const unsigned DEFAULT_WEIGHTS[XP_N_KINDS] = {4, 2, 6, 4, 2, 1, 1, 1, 1, 1, 0, 0};
 
     memcpy(c.g.weights, DEFAULT_WEIGHTS, sizeof DEFAULT_WEIGHTS);
     for (a = 1; a < argc; a++) {

@@ -7,7 +7,7 @@
 X = { trace = { actions = {} }, notify_ttl = 600, builtin = {} }
 
 local function record(kind, args, fn)
-  local a = { kind = kind, args = args, n = #X.trace.actions + 1 }
+  local a = { kind = kind, args = args, n = #X.trace.actions + 1, down = next(X.down) ~= nil }
   local ok, err = pcall(fn, a)
   a.ok = ok
   if not ok then -- without the generated file's name and line, which differ run to run
@@ -115,17 +115,45 @@ function X.advance(seconds)
   end)
 end
 
+X.down = {} -- replicas killed and not restarted: calls they miss are not the program's fault
+
 -- A replica killed with SIGKILL and started again; returns once it listens.
 function X.restart(replica)
   record("restart", { replica }, function()
-    program.restart(replica % program.replicas())
+    local r = replica % program.replicas()
+    program.restart(r)
+    X.down[r] = nil
+  end)
+end
+
+-- A replica killed with SIGKILL and left down (until an X.restart of it).
+function X.kill(replica)
+  record("kill", { replica }, function()
+    local r = replica % program.replicas()
+    if not X.down[r] then
+      program.kill(r)
+      X.down[r] = true
+    end
+  end)
+end
+
+-- The app's events go to the world's k-th program (from 0, wrapping) from now on.
+function X.receive(k)
+  record("receive", { k }, function(a)
+    local programs = state().programs
+    a.reply = app("set_receive_callback",
+      { program_id = programs[k % #programs + 1].program_id })
   end)
 end
 
 -- A replica stopped (SIGSTOP) and continued at once.
 function X.pause(replica)
-  record("pause", { replica }, function()
+  record("pause", { replica }, function(a)
     local r = replica % program.replicas()
+    if X.down[r] then
+      a.skipped = "the replica is down"
+      return
+    end
     program.pause(r)
     program.resume(r)
   end)
@@ -198,7 +226,7 @@ function X.builtin.calls_answered(trace)
     if a.no_result then
       error(string.format("%s: no async result within 5 s (%s)", describe(a), a.no_result), 0)
     end
-    if a.reply and UNANSWERED[a.reply.errcode] then
+    if a.reply and UNANSWERED[a.reply.errcode] and not (a.down and a.reply.errcode == 710674) then
       error(string.format("%s: errcode %d (%s)", describe(a), a.reply.errcode,
         tostring(a.reply.errmsg)), 0)
     end
@@ -223,7 +251,7 @@ end
 -- reaches.
 function X.builtin.notify_id_answered(trace)
   for _, a in ipairs(trace.actions) do
-    if a.kind == "callback" and a.ok and a.reply and a.age < X.notify_ttl then
+    if a.kind == "callback" and a.ok and a.reply and a.age < X.notify_ttl and not a.down then
       local r = a.reply
       local d = type(r.data) == "table" and r.data or nil
       if r.errcode ~= 0 or not d or (d.errcode ~= nil and d.errcode ~= 0) then

@@ -10,7 +10,8 @@
 #include <cjson/cJSON.h>
 
 const char *const XP_KIND_NAMES[XP_N_KINDS] = {
-    "archive", "event", "call", "callback", "advance", "restart", "pause", "fault", "async", "key",
+    "archive", "event", "call",  "callback", "advance", "restart",
+    "pause",   "fault", "async", "key",      "kill",    "receive",
 };
 
 /* The explore helpers, built into zonelab (explore.lua). */
@@ -298,6 +299,12 @@ static char *gen_action(const xp_gen *g, rng *r, size_t k, const xp_run *run, un
     case XP_KEY:
         fputs("X.rotate_key()", f);
         break;
+    case XP_KILL:
+        fprintf(f, "X.kill(%u)", below(r, run->replicas));
+        break;
+    case XP_RECEIVE:
+        fprintf(f, "X.receive(%u)", below(r, 2));
+        break;
     case XP_ADVANCE:
         fprintf(f, "X.advance(%d)", ADVANCES[below(r, N(ADVANCES))]);
         break;
@@ -322,12 +329,16 @@ static char *gen_action(const xp_gen *g, rng *r, size_t k, const xp_run *run, un
 int xp_run_generate(const xp_gen *g, uint64_t seed, size_t index, xp_run *r)
 {
     rng R = {.s = seed * 0x100000001b3ULL ^ (uint64_t)index * 0x9e3779b97f4a7c15ULL};
-    rng I = {.s = R.s ^ 0x5bd1e9955bd1e995ULL}; /* the inserted kinds' stream */
-    unsigned total = 0, extra = g->weights[XP_ASYNC] + g->weights[XP_KEY], k;
-    size_t i, cap = 2 * (size_t)(g->actions ? g->actions : 1);
+    rng I = {.s = R.s ^ 0x5bd1e9955bd1e995ULL}; /* async and key's stream */
+    rng more[XP_N_KINDS - XP_KILL] = {{.s = R.s ^ 0xc2b2ae3d27d4eb4fULL},
+                                      {.s = R.s ^ 0x165667b19e3779f9ULL}};
+    unsigned total = 0, main = 0, extra = g->weights[XP_ASYNC] + g->weights[XP_KEY], k;
+    size_t i, cap = 4 * (size_t)(g->actions ? g->actions : 1);
 
     for (k = 0; k < XP_N_KINDS; k++)
         total += g->weights[k];
+    for (k = 0; k < XP_N_MAIN; k++)
+        main += g->weights[k];
     memset(r, 0, sizeof *r);
     rng_next(&R);
     r->seed = seed;
@@ -340,15 +351,24 @@ int xp_run_generate(const xp_gen *g, uint64_t seed, size_t index, xp_run *r)
     for (i = 0; i < g->actions; i++) {
         unsigned kind = XP_N_KINDS;
 
-        if (g->weights[XP_ASYNC] + g->weights[XP_KEY] < total) {
+        if (main > 0) {
             kind = pick_kind(&R, g->weights);
             if (!(r->actions[r->n_actions] = gen_action(g, &R, i + 1, r, kind)))
                 goto fail;
             r->n_actions++;
         }
-        if (extra && (below(&I, total) < extra || kind == XP_N_KINDS)) {
+        if (extra && (below(&I, main + extra) < extra || kind == XP_N_KINDS)) {
             kind = below(&I, extra) < g->weights[XP_ASYNC] ? XP_ASYNC : XP_KEY;
             if (!(r->actions[r->n_actions] = gen_action(g, &I, i + 1, r, kind)))
+                goto fail;
+            r->n_actions++;
+        }
+        for (kind = XP_KILL; kind < XP_N_KINDS; kind++) {
+            rng *own = &more[kind - XP_KILL];
+
+            if (!g->weights[kind] || below(own, total) >= g->weights[kind])
+                continue;
+            if (!(r->actions[r->n_actions] = gen_action(g, own, i + 1, r, kind)))
                 goto fail;
             r->n_actions++;
         }

@@ -28,11 +28,14 @@ typedef enum xp_kind {
                   seed gave before */
     XP_ASYNC = XP_N_MAIN,
     XP_KEY,
+    XP_KILL, /* off by default (weight 0), each with a stream of its own */
+    XP_RECEIVE,
     XP_N_KINDS
 } xp_kind;
 
-/* --actions at most; a run holds at most twice as many with the inserted ones */
-#define XP_MAX_ACTIONS 200
+/* --actions at most; a run holds at most XP_MAX_RUN_ACTIONS with the inserted ones */
+#define XP_MAX_ACTIONS     200
+#define XP_MAX_RUN_ACTIONS (4 * XP_MAX_ACTIONS)
 
 extern const char *const XP_KIND_NAMES[XP_N_KINDS];
 
