@@ -81,8 +81,28 @@ zd_store *zd_store_open(const char *dir, char *err, size_t errlen)
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
     s->queue_tail = &s->queue;
-    if ((size_t)snprintf(s->events, sizeof s->events, "%s/events", dir) >= sizeof s->events ||
-        (size_t)snprintf(s->cursors, sizeof s->cursors, "%s/cursors", dir) >= sizeof s->cursors) {
+#if defined(ZD_PLANT_EVENTS_IN_MEMORY) || defined(ZD_PLANT_CURSOR_NOT_SAVED)
+    /* Planted bugs for zonelab explore (test builds only): a folder of this process's own
+     * stands for memory, so a restart or another replica sees nothing of what it kept. */
+    char own[64];
+
+    snprintf(own, sizeof own, ".%ld", (long)getpid());
+#endif
+#ifdef ZD_PLANT_EVENTS_IN_MEMORY
+    const char *ev_suffix = own;
+#else
+    const char *ev_suffix = "";
+#endif
+#ifdef ZD_PLANT_CURSOR_NOT_SAVED
+    const char *cur_suffix = own;
+#else
+    const char *cur_suffix = "";
+#endif
+
+    if ((size_t)snprintf(s->events, sizeof s->events, "%s/events%s", dir, ev_suffix) >=
+            sizeof s->events ||
+        (size_t)snprintf(s->cursors, sizeof s->cursors, "%s/cursors%s", dir, cur_suffix) >=
+            sizeof s->cursors) {
         snprintf(err, errlen, "the data folder path is too long");
         free(s);
         return NULL;

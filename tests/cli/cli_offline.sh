@@ -31,7 +31,7 @@ has() { grep -qF -- "$3" "$1.$2" || { cat "$1.$2" >&2; fail "$1: $2 lacks: $3"; 
 empty() { [ ! -s "$1.$2" ] || { cat "$1.$2" >&2; fail "$1: $2 should be empty"; }; }
 
 # --help and -h: usage on stdout, status 0, nothing on stderr
-for c in call event messages journal app check-protocol crypto serve run report completion man init sdk-path; do
+for c in call event messages journal app check-protocol crypto serve run report completion man init sdk-path explore; do
     for h in --help -h; do
         run 0 "help-$c$h" "$zonelab" "$c" "$h"
         head -1 "help-$c$h.out" | grep -q "^usage: zonelab $c" ||

@@ -6,6 +6,7 @@
 #include "cli/check.h"
 #include "cli/client.h"
 #include "cli/crypto.h"
+#include "cli/explore.h"
 #include "cli/init.h"
 #include "cli/options.h"
 #include "cli/replay.h"
@@ -22,6 +23,10 @@ const zl_cli_command zl_cli_commands[] = {
      "a starter zone program of your own, with scenarios (zonelab init --help)", NULL},
     {"serve", zl_cli_serve, "run the emulator (zonelab serve --help)", NULL},
     {"run", zl_cli_run, "run Lua scenarios against fresh emulators (zonelab run --help)", NULL},
+    {"explore", zl_cli_explore,
+     "generated runs against a program, properties checked, the failing run shrunk\n"
+     "to a scenario (zonelab explore --help)",
+     NULL},
     {"report", zl_cli_report, "merge the JUnit reports of sharded runs (zonelab report --help)",
      "merge"},
     {"call", zl_cli_call, "sync_call_program or async_program_task from the terminal", NULL},

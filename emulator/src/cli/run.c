@@ -178,7 +178,7 @@ static int collect(const char *path, char **files, size_t *n, FILE *err)
 }
 
 /* zone-demo next to this zonelab: the build tree or an install. Owned, or NULL. */
-static char *default_program(void)
+char *zl_cli_run_default_program(void)
 {
     char exe[PATH_MAX], cand[PATH_MAX + 64], *slash, *cmd;
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -287,7 +287,7 @@ static cJSON *died(const job *j, int status)
     return r;
 }
 
-static void remove_tree(const char *path)
+void zl_cli_remove_tree(const char *path)
 {
     DIR *d = opendir(path);
     struct dirent *e;
@@ -301,7 +301,7 @@ static void remove_tree(const char *path)
                 continue;
             snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
             if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-                remove_tree(sub);
+                zl_cli_remove_tree(sub);
             else
                 unlink(sub);
         }
@@ -470,7 +470,7 @@ static void read_child(runner *R, job *j)
     j->out = NULL;
     report_run(R, j, res);
     if (!R->o->keep)
-        remove_tree(j->work);
+        zl_cli_remove_tree(j->work);
 }
 
 /* After repeated runs: each file that failed, how often and in which rounds. */
@@ -651,7 +651,7 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
         return ZL_CLI_OK;
     }
     if (!o.program) /* NULL is fine when every scenario names its program */
-        o.program = program = default_program();
+        o.program = program = zl_cli_run_default_program();
     R.o = &o;
     R.files = files;
     R.n_files = n_files;

@@ -838,10 +838,11 @@ cJSON *zl_scenario_run(const char *path, const zl_scenario_options *o)
         free(msg);
     }
 done:
+    if ((failed || s->opt.keep_journal) && s->journal)
+        cJSON_AddItemToObject(out, "journal", zl_journal_since(s->journal, 0, 1000000));
     if (failed && s->journal) {
         char *log = program_log(s, 20, NULL);
 
-        cJSON_AddItemToObject(out, "journal", zl_journal_since(s->journal, 0, 1000000));
         if (log && *log)
             cJSON_AddStringToObject(out, "program_log", log);
         free(log);

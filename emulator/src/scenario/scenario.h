@@ -3,6 +3,7 @@
 #ifndef ZL_SCENARIO_H
 #define ZL_SCENARIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,12 +27,13 @@ typedef struct zl_scenario_options {
     /* NULL, or where a loaded default world waits: a file on the default world takes it
      * (and sets *default_world NULL) instead of loading its own. */
     zl_world **default_world;
+    bool keep_journal; /* the journal in the result whatever the outcome (zonelab explore) */
 } zl_scenario_options;
 
 /*
  * Runs the scenario at path. The result is a JSON object (caller deletes):
  * {"file", "seconds", "tests": [{"name", "status": "pass"|"fail"|"error"|"skip",
- * "message"?, "seconds"}], "journal"? (every entry, when a test did not pass),
+ * "message"?, "seconds"}], "journal"? (every entry, when a test did not pass or keep_journal),
  * "program_log"? (the last lines each replica of every started program wrote, when a test
  * did not pass)}. A file that does not load is one test named "(load)" with status "error".
  * Never NULL except when memory runs out.
