@@ -1160,6 +1160,48 @@ static void test_zone_demo_store_cursor(void **state)
     assert_string_equal(cur, "CUR_2");
 }
 
+/* The newest event token of each app, with when it came, kept as a cursor is: a restarted
+ * zone-demo reads it back. */
+static void test_zone_demo_store_token(void **state)
+{
+    fx *f = *state;
+    char tok[64] = "", small[4], err[256] = "", names[256];
+    int64_t at = 0;
+
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000002, tok, sizeof tok, &at), 1);
+    assert_int_equal(zd_token_put(f->store, "wwcorp1", 1000002, "TOK_1", T0), 0);
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000002, tok, sizeof tok, &at), 0);
+    assert_string_equal(tok, "TOK_1");
+    assert_int_equal(at, T0);
+    assert_int_equal(zd_token_put(f->store, "wwcorp1", 1000002, "TOK_2", T0 + 5), 0);
+    assert_int_equal(zd_token_put(f->store, "wwcorp1", 1000003, "TOK_3", T0 + 6), 0);
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000002, tok, sizeof tok, &at), 0);
+    assert_string_equal(tok, "TOK_2");
+    assert_int_equal(at, T0 + 5);
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000003, tok, sizeof tok, &at), 0);
+    assert_string_equal(tok, "TOK_3");
+    assert_int_equal(zd_token_get(f->store, "wwcorp2", 1000002, tok, sizeof tok, &at), 1);
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000002, small, sizeof small, &at), -1);
+    listing(f, "tokens", names, sizeof names);
+    assert_string_equal(names, "wwcorp1-1000002,wwcorp1-1000003"); /* no temporary left */
+
+    /* what cannot name a file or be read back */
+    assert_int_equal(zd_token_put(f->store, "../x", 1, "T", T0), -1);
+    assert_int_equal(zd_token_put(f->store, "wwcorp1", 1, "two words", T0), -1);
+    assert_int_equal(zd_token_put(f->store, "wwcorp1", 1, "line\nbreak", T0), -1);
+    assert_int_equal(zd_token_put(f->store, "wwcorp1", 1, "", T0), -1);
+    assert_int_equal(zd_token_get(f->store, "../x", 1, tok, sizeof tok, &at), -1);
+
+    /* survives closing and reopening (a restart) */
+    zd_store_close(f->store);
+    f->store = zd_store_open(f->dir, err, sizeof err);
+    assert_non_null(f->store);
+    at = 0;
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000002, tok, sizeof tok, &at), 0);
+    assert_string_equal(tok, "TOK_2");
+    assert_int_equal(at, T0 + 5);
+}
+
 static void test_zone_demo_store_reopen_keeps_events(void **state)
 {
     fx *f = *state;
@@ -1817,6 +1859,45 @@ static void test_zone_demo_digest_sends_event_token(void **state)
     free(out);
     assert_int_equal(f->sdk.n_calls, 4);
     req = parse(f->sdk.calls[3].request);
+    assert_null(cJSON_GetObjectItemCaseSensitive(req, "token"));
+    cJSON_Delete(req);
+}
+
+/* A restarted zone-demo sends the token it received before the restart, while it is young
+ * enough: without it the digest counts against the no-token budget (45009). */
+static void test_zone_demo_digest_token_after_restart(void **state)
+{
+    fx *f = *state;
+    char *out, err[256] = "";
+    cJSON *req;
+
+    app_start(f);
+    out = event(f, "{\"event_type\":\"conversation_new_message\",\"timestamp\":1700000000,"
+                   "\"conversation_new_message\":{\"token\":\"TOKEN_KEPT\"}}");
+    free(out);
+    assert_int_equal(f->sdk.n_calls, 1); /* the notify */
+    app_stop(f);
+    zd_store_close(f->store);
+    f->store = zd_store_open(f->dir, err, sizeof err);
+    assert_non_null(f->store);
+    app_start(f);
+
+    clock_set(T0 + 60);
+    out = handle(f, 1, "new_messages_digest", "", "{}");
+    free(out);
+    assert_int_equal(f->sdk.n_calls, 2);
+    assert_string_equal(f->sdk.calls[1].api, "sync_msg");
+    req = parse(f->sdk.calls[1].request);
+    assert_string_equal(json_str(req, "token"), "TOKEN_KEPT");
+    cJSON_Delete(req);
+
+    app_stop(f); /* restarted after its 10 minutes: the saved token is too old to send */
+    app_start(f);
+    clock_set(T0 + 601);
+    out = handle(f, 1, "new_messages_digest", "", "{}");
+    free(out);
+    assert_int_equal(f->sdk.n_calls, 3);
+    req = parse(f->sdk.calls[2].request);
     assert_null(cJSON_GetObjectItemCaseSensitive(req, "token"));
     cJSON_Delete(req);
 }
@@ -2571,6 +2652,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zone_demo_store_cleanup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_corrupt_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_cursor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_store_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_reopen_keeps_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_large_event_readable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_long_cursor_readable, setup, teardown),
@@ -2595,6 +2677,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zone_demo_renotify_counts_its_own, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_digest_pages_and_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_digest_sends_event_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_digest_token_after_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_digest_errors, setup, teardown),
         cmocka_unit_test(test_zone_demo_msgkey_decrypt),
         cmocka_unit_test_setup_teardown(test_zone_demo_msgkey_load_errors, setup, teardown),
