@@ -471,6 +471,11 @@ void zl_emu_stop_replicas(zl_emu *emu)
     size_t i, k, alive;
     struct timespec t0, t;
 
+    /* events held for a replica that is down have no call in flight to end them */
+    for (i = 0; emu->closing && i < emu->prog_count; i++)
+        for (k = 0; k < emu->progs[i].replica_count; k++)
+            start_waiting(emu, &emu->progs[i], k);
+
     for (i = 0; i < emu->prog_count; i++)
         for (k = 0; k <= emu->progs[i].replica_count; k++) {
             zl_replica *r = process_at(&emu->progs[i], k);
