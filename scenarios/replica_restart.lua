@@ -1,7 +1,9 @@
 -- Supervision (option replica_restart; serve's default, a scenario's is off): a replica killed
 -- with SIGKILL is started again by the emulator itself, after a backoff. An event sent while
 -- it is down waits for it and arrives once it listens; later events reach it as before.
-scenario { world = "default", options = { replica_restart = true } }
+-- (stable_ms an hour: the second kill is always within it, however loaded the machine)
+scenario { world = "default",
+  options = { replica_restart = true, replica_restart_stable_ms = 3600000 } }
 
 local function message(id)
   return archive { msgid = id, sender = { type = 1, id = "zhangsan" },
