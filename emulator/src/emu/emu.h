@@ -270,7 +270,8 @@ typedef struct zl_emu {
         void *state;
     } parts[ZL_EMU_MAX_PARTS];
     size_t part_count;
-    uint64_t last_seq; /* the creation sequence's last number (zl_emu_seq) */
+    uint64_t last_seq;   /* the creation sequence's last number (zl_emu_seq) */
+    uint64_t calls_made; /* callbacks made by zl_emu_call_program: their order (program.c) */
     /* How a replica is started again on a new port when another process took its port before
      * it listened: the owner's own spawn (with its environment); NULL: zl_emu_spawn_one. */
     int (*respawn)(struct zl_emu *emu, zl_prog_rt *p, size_t i, void *ud);

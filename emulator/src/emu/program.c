@@ -566,6 +566,7 @@ typedef struct zl_call {
     bool wait_counts;      /* the wait in line is part of timeout_ms (not for an event) */
     bool event;            /* call_type 2: held while its replica is down */
     unsigned resends;      /* times it was sent again because its replica died under it */
+    uint64_t order;        /* when it was made, among every call: its place when put back */
     zl_call_fn fn;
     void *ud;
 } call;
@@ -683,11 +684,15 @@ done : {
     if (r->in_flight > 0)
         r->in_flight--;
     if (resend(c, res)) {
+        call **at = &r->waiting;
+
         c->resends++;
         r->down = true; /* zl_emu_reap sends it again once the replica listens */
-        if (!(c->next = r->waiting))
+        while (*at && (*at)->order < c->order) /* back in its place: the order made */
+            at = &(*at)->next;
+        if (!(c->next = *at))
             r->waiting_tail = c;
-        r->waiting = c;
+        *at = c;
     } else {
         out.resends = c->resends;
         c->fn(emu, &out, c->ud);
@@ -784,6 +789,7 @@ int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_cal
                  * event has nobody waiting, and its timeout starts when it is sent */
                 .wait_counts = a->call_type != 2,
                 .event = a->call_type == 2,
+                .order = ++emu->calls_made,
                 .fn = fn,
                 .ud = ud};
     if (!(c->plain = encode_args(a))) {
