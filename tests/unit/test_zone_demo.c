@@ -1202,6 +1202,57 @@ static void test_zone_demo_store_token(void **state)
     assert_int_equal(at, T0 + 5);
 }
 
+typedef struct token_writer {
+    zd_store *store;
+    int n;
+    int rc;
+} token_writer;
+
+static void *put_tokens(void *arg)
+{
+    token_writer *w = arg;
+    char tok[32];
+    int i;
+
+    for (i = 0; i < 20; i++) {
+        snprintf(tok, sizeof tok, "T%d_%d", w->n, i);
+        w->rc |= zd_token_put(w->store, "wwcorp1", 1000002 + (uint32_t)(w->n % 2), tok, T0 + i);
+    }
+    return NULL;
+}
+
+/* Threads storing tokens at once (events arriving together): each app's file holds one of
+ * them, whole, and no temporary file is left. */
+static void test_zone_demo_store_token_concurrent(void **state)
+{
+    fx *f = *state;
+    token_writer w[8];
+    pthread_t t[8];
+    char tok[64], names[256];
+    int64_t at;
+    int i, k;
+
+    for (i = 0; i < 8; i++) {
+        w[i] = (token_writer){.store = f->store, .n = i};
+        assert_int_equal(pthread_create(&t[i], NULL, put_tokens, &w[i]), 0);
+    }
+    for (i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].rc, 0);
+    }
+    for (k = 0; k < 2; k++) {
+        int n = -1, j = -1;
+
+        assert_int_equal(
+            zd_token_get(f->store, "wwcorp1", 1000002 + (uint32_t)k, tok, sizeof tok, &at), 0);
+        assert_int_equal(sscanf(tok, "T%d_%d", &n, &j), 2);
+        assert_int_equal(n % 2, k);
+        assert_int_equal(at, T0 + j);
+    }
+    listing(f, "tokens", names, sizeof names);
+    assert_string_equal(names, "wwcorp1-1000002,wwcorp1-1000003");
+}
+
 static void test_zone_demo_store_reopen_keeps_events(void **state)
 {
     fx *f = *state;
@@ -2653,6 +2704,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zone_demo_store_corrupt_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_store_token_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_reopen_keeps_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_large_event_readable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_long_cursor_readable, setup, teardown),
