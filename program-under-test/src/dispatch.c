@@ -29,7 +29,13 @@ typedef struct token_slot {
     uint32_t agentid;
     char token[129];
     int64_t at;
+    int64_t saved_at; /* when a token of this app was last written to the store, 0: never */
 } token_slot;
+
+/* A token is written to the store once a minute per app at most: the one saved is then at
+ * most a minute older than the newest, and valid 8 minutes more (zone-demo sends a token
+ * less than 9 minutes old), while events arriving together do not each pay two fsyncs. */
+#define TOKEN_SAVE_EVERY_S 60
 
 #define TOKEN_SLOTS 16
 
@@ -147,18 +153,24 @@ static void remember_token(zd_app *a, const char *corpid, uint32_t agentid, cons
         cJSON_GetObjectItemCaseSensitive(ev, "conversation_new_message"), "token");
     int64_t now = a->clock.now();
     size_t slot;
+    bool save;
 
     if (cJSON_IsString(type) && !strcmp(type->valuestring, "conversation_new_message") &&
         cJSON_IsString(tok) && strlen(tok->valuestring) < sizeof a->tokens[0].token &&
         strlen(corpid) < sizeof a->tokens[0].corpid) {
         pthread_mutex_lock(&a->lock);
         slot = token_slot_of(a, corpid, agentid);
+        if (strcmp(a->tokens[slot].corpid, corpid) || a->tokens[slot].agentid != agentid)
+            a->tokens[slot].saved_at = 0; /* another app's slot, taken over */
         snprintf(a->tokens[slot].corpid, sizeof a->tokens[slot].corpid, "%s", corpid);
         a->tokens[slot].agentid = agentid;
         snprintf(a->tokens[slot].token, sizeof a->tokens[slot].token, "%s", tok->valuestring);
         a->tokens[slot].at = now;
+        save = !a->tokens[slot].saved_at || now - a->tokens[slot].saved_at >= TOKEN_SAVE_EVERY_S;
+        if (save)
+            a->tokens[slot].saved_at = now;
         pthread_mutex_unlock(&a->lock);
-        if (zd_token_put(a->store, corpid, agentid, tok->valuestring, now) != 0)
+        if (save && zd_token_put(a->store, corpid, agentid, tok->valuestring, now) != 0)
             ZONE_LOG_ERROR("the event token could not be saved");
     }
     cJSON_Delete(ev);
@@ -195,6 +207,7 @@ static void recent_token(zd_app *a, const char *corpid, uint32_t agentid, char *
         a->tokens[i].agentid = agentid;
         snprintf(a->tokens[i].token, sizeof a->tokens[i].token, "%s", saved);
         a->tokens[i].at = at;
+        a->tokens[i].saved_at = at;
     }
     if (a->clock.now() - a->tokens[i].at < 540)
         snprintf(out, n, "%s", a->tokens[i].token);

@@ -1953,6 +1953,35 @@ static void test_zone_demo_digest_token_after_restart(void **state)
     cJSON_Delete(req);
 }
 
+/* Events arriving together do not each write their token: one a minute per app at most. */
+static void test_zone_demo_token_saved_once_a_minute(void **state)
+{
+    fx *f = *state;
+    char *out, tok[64];
+    int64_t at;
+
+    app_start(f);
+    out = event(f, "{\"event_type\":\"conversation_new_message\",\"timestamp\":1,"
+                   "\"conversation_new_message\":{\"token\":\"TOK_A\"}}");
+    free(out);
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000002, tok, sizeof tok, &at), 0);
+    assert_string_equal(tok, "TOK_A");
+    clock_set(T0 + 59);
+    out = event(f, "{\"event_type\":\"conversation_new_message\",\"timestamp\":1,"
+                   "\"conversation_new_message\":{\"token\":\"TOK_B\"}}");
+    free(out);
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000002, tok, sizeof tok, &at), 0);
+    assert_string_equal(tok, "TOK_A"); /* the saved one stays, valid 8 minutes more */
+    assert_int_equal(at, T0);
+    clock_set(T0 + 60);
+    out = event(f, "{\"event_type\":\"conversation_new_message\",\"timestamp\":1,"
+                   "\"conversation_new_message\":{\"token\":\"TOK_C\"}}");
+    free(out);
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000002, tok, sizeof tok, &at), 0);
+    assert_string_equal(tok, "TOK_C");
+    assert_int_equal(at, T0 + 60);
+}
+
 static void test_zone_demo_digest_errors(void **state)
 {
     fx *f = *state;
@@ -2730,6 +2759,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zone_demo_digest_pages_and_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_digest_sends_event_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_digest_token_after_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_token_saved_once_a_minute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_digest_errors, setup, teardown),
         cmocka_unit_test(test_zone_demo_msgkey_decrypt),
         cmocka_unit_test_setup_teardown(test_zone_demo_msgkey_load_errors, setup, teardown),
