@@ -49,6 +49,7 @@ public final class Main {
 
     final Path events;
     final Path cursors;
+    final Path tokenDir;
     final long retentionS;
     final int notifyScene;
     final ThreadPoolExecutor async;
@@ -58,8 +59,10 @@ public final class Main {
     Main(Path dataDir, long retentionS, int notifyScene, int asyncWorkers) throws IOException {
         this.events = dataDir.resolve("java-events");
         this.cursors = dataDir.resolve("java-cursors");
+        this.tokenDir = dataDir.resolve("java-tokens");
         Files.createDirectories(events);
         Files.createDirectories(cursors);
+        Files.createDirectories(tokenDir);
         this.retentionS = retentionS;
         this.notifyScene = notifyScene;
         this.async = new ThreadPoolExecutor(asyncWorkers, asyncWorkers, 0, TimeUnit.SECONDS,
@@ -187,14 +190,43 @@ public final class Main {
             return;
         Object m = ev.get("conversation_new_message");
         String token = m instanceof Map ? Json.str((Map<String, Object>) m, "token") : null;
-        if (token != null)
-            tokens.put(c.corpId + "/" + c.agentId,
-                       new String[] {token, Long.toString(System.currentTimeMillis() / 1000)});
+        if (token == null || token.contains(" ") || token.contains("\n"))
+            return;
+        String[] t = {token, Long.toString(System.currentTimeMillis() / 1000)};
+        tokens.put(c.corpId + "/" + c.agentId, t);
+        /* kept in the data folder as the cursor is: a restarted demo sends it again */
+        Path file = tokenFile(c);
+        try {
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp" + Thread.currentThread().getId());
+            Files.write(tmp, (t[1] + " " + t[0]).getBytes(StandardCharsets.UTF_8));
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            SpecUtil.WWSpecLogError("the event token could not be saved: %s", e);
+        }
     }
 
-    /** The token if younger than its 10 minutes (a minute to spare), else null. */
+    Path tokenFile(Call c) {
+        return tokenDir.resolve(Integer.toHexString((c.corpId + "/" + c.agentId).hashCode()));
+    }
+
+    /** The token if younger than its 10 minutes (a minute to spare), else null; one saved
+     *  before a restart is read from the data folder. */
     String recentToken(Call c) {
         String[] t = tokens.get(c.corpId + "/" + c.agentId);
+        if (t == null) {
+            try {
+                String[] saved = new String(Files.readAllBytes(tokenFile(c)), StandardCharsets.UTF_8)
+                                     .trim()
+                                     .split(" ", 2);
+                if (saved.length == 2) {
+                    Long.parseLong(saved[0]);
+                    t = new String[] {saved[1], saved[0]};
+                    tokens.putIfAbsent(c.corpId + "/" + c.agentId, t);
+                }
+            } catch (IOException | NumberFormatException e) {
+                /* none saved */
+            }
+        }
         if (t == null || System.currentTimeMillis() / 1000 - Long.parseLong(t[1]) >= 540)
             return null;
         return t[0];

@@ -125,6 +125,7 @@ class Demo:
             spec_log_error("event not stored:", e)
             return sample_error("the event could not be stored")
         spec_log_info("event stored as", notify_id, "(%d bytes)" % len(data))
+        self.remember_token(d.get_corpid(), d.get_agentid(), data)
         sdk = ChatDataSDK(d.get_corpid(), d.get_agentid(), "", "")
         req = compact({"notify_id": notify_id, "notify_scene": self.notify_scene})
         delay = 0.2
@@ -144,6 +145,44 @@ class Demo:
                 return sample_error("notify failed")
             return {"errcode": 0, "errmsg": "ok"}
         return sample_error("notify failed")
+
+    def _token_path(self, corpid, agentid):
+        folder = os.path.join(os.path.dirname(self.store.dir), "tokens")
+        os.makedirs(folder, exist_ok=True)
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in corpid)
+        return folder, os.path.join(folder, "%s-%d" % (safe, agentid))
+
+    def remember_token(self, corpid, agentid, data):
+        """Keeps a conversation_new_message token with the time it came, as the cursor is kept
+        (temporary file, fsync, rename): the digest sends it, after a restart too, so its
+        sync_msg calls are not counted against the no-token budget (45009)."""
+        try:
+            ev = json.loads(data)
+            token = ev["conversation_new_message"]["token"]
+        except (ValueError, KeyError, TypeError):
+            return
+        if ev.get("event_type") != "conversation_new_message" or not isinstance(token, str) \
+                or not token or " " in token or "\n" in token:
+            return
+        try:
+            folder, path = self._token_path(corpid, agentid)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write("%d %s" % (int(time.time()), token))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except OSError as e:
+            spec_log_error("the event token could not be saved:", e)
+
+    def recent_token(self, corpid, agentid):
+        """The saved token if it is younger than its 10 minutes (a minute to spare), else ""."""
+        try:
+            with open(self._token_path(corpid, agentid)[1], encoding="utf-8") as f:
+                at, token = f.read().strip().split(" ", 1)
+            return token if time.time() - int(at) < 540 else ""
+        except (OSError, ValueError):
+            return ""
 
     # ---- app calls ----
 
@@ -202,6 +241,7 @@ class Demo:
                 cursor = f.read().strip()
         except OSError:
             cursor = ""
+        token = self.recent_token(corpid, agentid)
         sdk = ChatDataSDK(corpid, agentid, ability_id, "")
         by_type, by_sender, total = {}, {}, 0
         out = {"errcode": 0, "errmsg": "ok"}
@@ -209,6 +249,8 @@ class Demo:
             req = {"limit": 1000}
             if cursor:
                 req["cursor"] = cursor
+            if token:
+                req["token"] = token
             try:
                 rsp = json.loads(sdk.sync_msg(compact(req)))
             except Exception as e:

@@ -29,7 +29,13 @@ typedef struct token_slot {
     uint32_t agentid;
     char token[129];
     int64_t at;
+    int64_t saved_at; /* when a token of this app was last written to the store, 0: never */
 } token_slot;
+
+/* A token is written to the store once a minute per app at most: the one saved is then at
+ * most a minute older than the newest, and valid 8 minutes more (zone-demo sends a token
+ * less than 9 minutes old), while events arriving together do not each pay two fsyncs. */
+#define TOKEN_SAVE_EVERY_S 60
 
 #define TOKEN_SLOTS 16
 
@@ -123,46 +129,88 @@ char *zd_error_json(int errcode, const char *errmsg)
 
 /* ---- events ---- */
 
+/* Slot of corpid/agentid in a->tokens: its own, else the oldest. Under a->lock. */
+static size_t token_slot_of(zd_app *a, const char *corpid, uint32_t agentid)
+{
+    size_t i, slot = 0;
+
+    for (i = 0; i < TOKEN_SLOTS; i++) {
+        if (!strcmp(a->tokens[i].corpid, corpid) && a->tokens[i].agentid == agentid)
+            return i;
+        if (a->tokens[i].at < a->tokens[slot].at)
+            slot = i;
+    }
+    return slot;
+}
+
+/* Keeps the event's conversation_new_message token, in memory and in the store (a restart
+ * reads it back: without it, the next sync_msg counts against the no-token budget). */
 static void remember_token(zd_app *a, const char *corpid, uint32_t agentid, const char *data)
 {
     cJSON *ev = cJSON_Parse(data);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "event_type");
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(ev, "conversation_new_message"), "token");
-    size_t i, slot = 0;
+    int64_t now = a->clock.now();
+    size_t slot;
+    bool save;
 
     if (cJSON_IsString(type) && !strcmp(type->valuestring, "conversation_new_message") &&
         cJSON_IsString(tok) && strlen(tok->valuestring) < sizeof a->tokens[0].token &&
         strlen(corpid) < sizeof a->tokens[0].corpid) {
         pthread_mutex_lock(&a->lock);
-        for (i = 0; i < TOKEN_SLOTS; i++) {
-            if (!strcmp(a->tokens[i].corpid, corpid) && a->tokens[i].agentid == agentid) {
-                slot = i;
-                break;
-            }
-            if (a->tokens[i].at < a->tokens[slot].at)
-                slot = i; /* otherwise the oldest slot */
-        }
+        slot = token_slot_of(a, corpid, agentid);
+        if (strcmp(a->tokens[slot].corpid, corpid) || a->tokens[slot].agentid != agentid)
+            a->tokens[slot].saved_at = 0; /* another app's slot, taken over */
         snprintf(a->tokens[slot].corpid, sizeof a->tokens[slot].corpid, "%s", corpid);
         a->tokens[slot].agentid = agentid;
         snprintf(a->tokens[slot].token, sizeof a->tokens[slot].token, "%s", tok->valuestring);
-        a->tokens[slot].at = a->clock.now();
+        a->tokens[slot].at = now;
+        save = !a->tokens[slot].saved_at || now - a->tokens[slot].saved_at >= TOKEN_SAVE_EVERY_S;
+        if (save)
+            a->tokens[slot].saved_at = now;
         pthread_mutex_unlock(&a->lock);
+        if (save && zd_token_put(a->store, corpid, agentid, tok->valuestring, now) != 0)
+            ZONE_LOG_ERROR("the event token could not be saved");
     }
     cJSON_Delete(ev);
 }
 
-/* The token if it is younger than its 10 minutes (with a minute to spare), else "". */
+/* The token if it is younger than its 10 minutes (with a minute to spare), else "". One
+ * saved before a restart is read from the store the first time. */
 static void recent_token(zd_app *a, const char *corpid, uint32_t agentid, char *out, size_t n)
 {
+    char saved[129];
+    int64_t at = 0;
     size_t i;
+    bool known = false;
 
     out[0] = '\0';
     pthread_mutex_lock(&a->lock);
     for (i = 0; i < TOKEN_SLOTS; i++)
-        if (!strcmp(a->tokens[i].corpid, corpid) && a->tokens[i].agentid == agentid &&
-            a->clock.now() - a->tokens[i].at < 540)
-            snprintf(out, n, "%s", a->tokens[i].token);
+        if (!strcmp(a->tokens[i].corpid, corpid) && a->tokens[i].agentid == agentid) {
+            known = true;
+            if (a->clock.now() - a->tokens[i].at < 540)
+                snprintf(out, n, "%s", a->tokens[i].token);
+        }
+    pthread_mutex_unlock(&a->lock);
+    if (known || strlen(corpid) >= sizeof a->tokens[0].corpid ||
+        zd_token_get(a->store, corpid, agentid, saved, sizeof saved, &at) != 0)
+        return;
+    pthread_mutex_lock(&a->lock);
+    for (i = 0; i < TOKEN_SLOTS; i++) /* another thread may have remembered one meanwhile */
+        if (!strcmp(a->tokens[i].corpid, corpid) && a->tokens[i].agentid == agentid)
+            break;
+    if (i == TOKEN_SLOTS) {
+        i = token_slot_of(a, corpid, agentid);
+        snprintf(a->tokens[i].corpid, sizeof a->tokens[i].corpid, "%s", corpid);
+        a->tokens[i].agentid = agentid;
+        snprintf(a->tokens[i].token, sizeof a->tokens[i].token, "%s", saved);
+        a->tokens[i].at = at;
+        a->tokens[i].saved_at = at;
+    }
+    if (a->clock.now() - a->tokens[i].at < 540)
+        snprintf(out, n, "%s", a->tokens[i].token);
     pthread_mutex_unlock(&a->lock);
 }
 

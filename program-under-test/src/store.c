@@ -5,7 +5,8 @@
  * time share the syncs (group commit): each thread writes its own file, then one thread
  * commits every file waiting (one sync of their data, the renames, one fsync of the folder)
  * while the next ones queue up behind it. Cursors live the same way under <dir>/cursors,
- * each written alone. */
+ * each written alone, and the newest event token of each app under <dir>/tokens, written by
+ * one thread at a time (the newest wins). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +23,15 @@
 
 #define MAX_EVENT_FILE (160u << 20) /* a 64 MiB body, JSON-escaped, fits */
 #define MAX_CURSOR     4096
+#define MAX_TOKEN      512 /* a token file: "<received at> <token>" */
+#define TOKEN_SLOTS    16  /* apps whose token waits to be written */
+
+/* A token to write: tokens/<name> gets text. */
+typedef struct token_write {
+    char name[160];
+    char text[MAX_TOKEN];
+    bool dirty; /* not written since text was set */
+} token_write;
 
 /* One thread's file waiting for a commit of the events folder: a new event (fd open on its
  * temporary file, renamed to final by the commit) or a rename already done (fd -1) that
@@ -39,6 +49,11 @@ struct zd_store {
     char cursors[600];
     int events_fd; /* the folders, for fsync after a rename */
     int cursors_fd;
+    char tokens[600];
+    int tokens_fd;
+    pthread_mutex_t token_lock; /* the token slots, token_writing */
+    token_write token_slots[TOKEN_SLOTS];
+    bool token_writing;   /* a thread writes the dirty slots; others leave theirs to it */
     pthread_mutex_t lock; /* the queue, committing, the counts */
     pthread_cond_t cond;  /* a batch was committed */
     commit_entry *queue, **queue_tail;
@@ -77,8 +92,9 @@ zd_store *zd_store_open(const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    s->events_fd = s->cursors_fd = -1;
+    s->events_fd = s->cursors_fd = s->tokens_fd = -1;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->token_lock, NULL);
     pthread_cond_init(&s->cond, NULL);
     s->queue_tail = &s->queue;
 #if defined(ZD_PLANT_EVENTS_IN_MEMORY) || defined(ZD_PLANT_CURSOR_NOT_SAVED)
@@ -102,14 +118,16 @@ zd_store *zd_store_open(const char *dir, char *err, size_t errlen)
     if ((size_t)snprintf(s->events, sizeof s->events, "%s/events%s", dir, ev_suffix) >=
             sizeof s->events ||
         (size_t)snprintf(s->cursors, sizeof s->cursors, "%s/cursors%s", dir, cur_suffix) >=
-            sizeof s->cursors) {
+            sizeof s->cursors ||
+        (size_t)snprintf(s->tokens, sizeof s->tokens, "%s/tokens", dir) >= sizeof s->tokens) {
         snprintf(err, errlen, "the data folder path is too long");
         free(s);
         return NULL;
     }
-    if (mkdir_p(s->events) != 0 || mkdir_p(s->cursors) != 0 ||
+    if (mkdir_p(s->events) != 0 || mkdir_p(s->cursors) != 0 || mkdir_p(s->tokens) != 0 ||
         (s->events_fd = open(s->events, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-        (s->cursors_fd = open(s->cursors, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        (s->cursors_fd = open(s->cursors, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+        (s->tokens_fd = open(s->tokens, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         snprintf(err, errlen, "cannot use the data folder %s: %s", dir, strerror(errno));
         zd_store_close(s);
         return NULL;
@@ -125,6 +143,9 @@ void zd_store_close(zd_store *s)
         close(s->events_fd);
     if (s->cursors_fd >= 0)
         close(s->cursors_fd);
+    if (s->tokens_fd >= 0)
+        close(s->tokens_fd);
+    pthread_mutex_destroy(&s->token_lock);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
     free(s);
@@ -556,4 +577,86 @@ int zd_cursor_put(zd_store *s, const char *corpid, uint32_t agentid, const char 
     if (cursor_name(corpid, agentid, name, sizeof name) != 0 || strlen(cursor) > MAX_CURSOR)
         return -1;
     return write_atomic(s->cursors_fd, s->cursors, name, cursor);
+}
+
+int zd_token_put(zd_store *s, const char *corpid, uint32_t agentid, const char *token,
+                 int64_t received_at)
+{
+    char name[160], text[MAX_TOKEN];
+    size_t i, slot = TOKEN_SLOTS;
+    int rc = 0;
+
+    if (cursor_name(corpid, agentid, name, sizeof name) != 0 || !*token || strpbrk(token, " \n") ||
+        (size_t)snprintf(text, sizeof text, "%lld %s", (long long)received_at, token) >=
+            sizeof text)
+        return -1;
+    pthread_mutex_lock(&s->token_lock);
+    for (i = 0; i < TOKEN_SLOTS; i++) {
+        if (!strcmp(s->token_slots[i].name, name)) {
+            slot = i;
+            break;
+        }
+        if (slot == TOKEN_SLOTS && !s->token_slots[i].name[0])
+            slot = i;
+    }
+    if (slot == TOKEN_SLOTS) { /* every slot is another app's: one already written goes */
+        for (i = 0; i < TOKEN_SLOTS && s->token_slots[i].dirty; i++)
+            ;
+        if (i == TOKEN_SLOTS) {
+            pthread_mutex_unlock(&s->token_lock);
+            return -1;
+        }
+        slot = i;
+    }
+    snprintf(s->token_slots[slot].name, sizeof s->token_slots[slot].name, "%s", name);
+    memcpy(s->token_slots[slot].text, text, sizeof text);
+    s->token_slots[slot].dirty = true;
+    if (s->token_writing) { /* the writer writes it next: the newest text wins */
+        pthread_mutex_unlock(&s->token_lock);
+        return 0;
+    }
+    s->token_writing = true;
+    for (;;) {
+        for (i = 0; i < TOKEN_SLOTS && !s->token_slots[i].dirty; i++)
+            ;
+        if (i == TOKEN_SLOTS)
+            break;
+        memcpy(name, s->token_slots[i].name, sizeof name);
+        memcpy(text, s->token_slots[i].text, sizeof text);
+        s->token_slots[i].dirty = false;
+        pthread_mutex_unlock(&s->token_lock);
+        if (write_atomic(s->tokens_fd, s->tokens, name, text) != 0)
+            rc = -1;
+        pthread_mutex_lock(&s->token_lock);
+    }
+    s->token_writing = false;
+    pthread_mutex_unlock(&s->token_lock);
+    return rc;
+}
+
+int zd_token_get(zd_store *s, const char *corpid, uint32_t agentid, char *out, size_t n,
+                 int64_t *received_at)
+{
+    char name[160], path[800], *text, *sp, *end;
+    long long at;
+    int rc = -1;
+
+    if (cursor_name(corpid, agentid, name, sizeof name) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/%s", s->tokens, name);
+    if (!(text = read_file(path, MAX_TOKEN))) {
+        struct stat st;
+
+        return stat(path, &st) != 0 && errno == ENOENT ? 1 : -1;
+    }
+    errno = 0;
+    at = strtoll(text, &end, 10);
+    if (errno == 0 && end != text && *end == ' ' && (sp = end + 1) && *sp && !strpbrk(sp, " \n") &&
+        strlen(sp) < n) {
+        memcpy(out, sp, strlen(sp) + 1);
+        *received_at = (int64_t)at;
+        rc = 0;
+    }
+    free(text);
+    return rc;
 }

@@ -91,7 +91,7 @@ char *zd_msgkey_decrypt(const zd_msgkey *k, const char *b64, char *err, size_t e
 
 typedef struct zd_store zd_store;
 
-/* Opens (creating) dir/events and dir/cursors. NULL with err. */
+/* Opens (creating) dir/events, dir/cursors and dir/tokens. NULL with err. */
 zd_store *zd_store_open(const char *dir, char *err, size_t errlen);
 void zd_store_close(zd_store *s); /* accepts NULL */
 
@@ -145,6 +145,17 @@ size_t zd_store_cleanup(zd_store *s, int64_t now, unsigned retention_s);
 int zd_cursor_get(zd_store *s, const char *corpid, uint32_t agentid, char *out, size_t n);
 /* Saves it durably (temporary file, fsync, rename, fsync the folder). 0 or -1. */
 int zd_cursor_put(zd_store *s, const char *corpid, uint32_t agentid, const char *cursor);
+/*
+ * Saves the newest conversation_new_message token of corpid/agentid and when it was received
+ * (seconds), durably as a cursor is. Thread-safe: while one thread writes, the tokens others
+ * give are written by it next, the newest of each app only. 0, or -1 (a token with a space or
+ * a newline, a corpid that is not a plain id, a write failed, 16 apps' tokens unwritten).
+ */
+int zd_token_put(zd_store *s, const char *corpid, uint32_t agentid, const char *token,
+                 int64_t received_at);
+/* The saved token into out (n bytes) and *received_at; 0 found, 1 none, -1 unreadable. */
+int zd_token_get(zd_store *s, const char *corpid, uint32_t agentid, char *out, size_t n,
+                 int64_t *received_at);
 
 /* ---- dispatch (dispatch.c) ---- */
 

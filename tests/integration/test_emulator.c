@@ -655,6 +655,68 @@ static void test_any_routing_loses_events(void **state)
     assert_true(missed > 0);
 }
 
+/* The journal entries of kind since seq, once there are at least n (5 s at most). */
+static cJSON *journal_wait(uint64_t since, const char *kind, int n)
+{
+    int k;
+
+    for (k = 0; k < 500; k++) {
+        cJSON *res = journal(since, kind);
+
+        if (cJSON_GetArraySize(res) >= n)
+            return res;
+        cJSON_Delete(res);
+        sleep_ms(10);
+    }
+    fail_msg("fewer than %d journal entries of kind %s", n, kind);
+    return NULL;
+}
+
+/* serve supervises its replicas by default (option replica_restart): one killed from
+ * outside is started again, and the events routed to it meanwhile reach it. */
+static void test_killed_replica_comes_back(void **state)
+{
+    uint64_t since = journal_last(), since_inbox = inbox_last();
+    cJSON *p = program_state("zone-test"), *res, *e;
+    cJSON *rep = cJSON_GetArrayItem(cJSON_GetObjectItem(p, "replicas"), 1);
+    pid_t pid = (pid_t)cJSON_GetObjectItem(rep, "pid")->valuedouble;
+    char msgid[32];
+    int i;
+
+    (void)state;
+    cJSON_Delete(p);
+    expect("set_receive_callback", "{\"program_id\":\"zone-test\"}", 0);
+    assert_true(pid > 0);
+    assert_int_equal(kill(-pid, SIGKILL), 0);
+    res = journal_wait(since, "replica_exit", 1);
+    e = cJSON_GetArrayItem(res, 0);
+    assert_string_equal(str_of(e, "instance"), "zone-test/1");
+    assert_int_equal((int)cJSON_GetObjectItem(e, "signal")->valuedouble, SIGKILL);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(e, "expected")));
+    assert_int_equal((int)cJSON_GetObjectItem(e, "restart_in_ms")->valuedouble, 100);
+    cJSON_Delete(res);
+    for (i = 0; i < 4; i++) { /* round robin: two of them for the dead replica */
+        snprintf(msgid, sizeof msgid, "sup_%d", i);
+        archive(msgid, NULL, 0);
+    }
+    cJSON_Delete(inbox(since_inbox, 4));
+    res = journal_wait(since, "event_result", 4);
+    assert_int_equal(cJSON_GetArraySize(res), 4);
+    cJSON_ArrayForEach(e, res) assert_int_equal(errcode_of(e), 0);
+    cJSON_Delete(res);
+    res = journal(since, "replica_restart");
+    assert_int_equal(cJSON_GetArraySize(res), 1);
+    assert_int_equal((int)cJSON_GetObjectItem(cJSON_GetArrayItem(res, 0), "attempt")->valuedouble,
+                     1);
+    cJSON_Delete(res);
+    p = program_state("zone-test");
+    rep = cJSON_GetArrayItem(cJSON_GetObjectItem(p, "replicas"), 1);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(rep, "running")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(rep, "down")));
+    assert_true((pid_t)cJSON_GetObjectItem(rep, "pid")->valuedouble != pid);
+    cJSON_Delete(p);
+}
+
 static int start_any(void **state)
 {
     routing = "any";
@@ -675,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_notify_flow_reaches_the_issuing_replica),
         cmocka_unit_test(test_async_round_trip),
         cmocka_unit_test(test_sync_msg_rules),
+        cmocka_unit_test(test_killed_replica_comes_back), /* before the clock jumps a day */
         cmocka_unit_test(test_expiry_on_the_virtual_clock),
     };
     const struct CMUnitTest any[] = {

@@ -1160,6 +1160,99 @@ static void test_zone_demo_store_cursor(void **state)
     assert_string_equal(cur, "CUR_2");
 }
 
+/* The newest event token of each app, with when it came, kept as a cursor is: a restarted
+ * zone-demo reads it back. */
+static void test_zone_demo_store_token(void **state)
+{
+    fx *f = *state;
+    char tok[64] = "", small[4], err[256] = "", names[256];
+    int64_t at = 0;
+
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000002, tok, sizeof tok, &at), 1);
+    assert_int_equal(zd_token_put(f->store, "wwcorp1", 1000002, "TOK_1", T0), 0);
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000002, tok, sizeof tok, &at), 0);
+    assert_string_equal(tok, "TOK_1");
+    assert_int_equal(at, T0);
+    assert_int_equal(zd_token_put(f->store, "wwcorp1", 1000002, "TOK_2", T0 + 5), 0);
+    assert_int_equal(zd_token_put(f->store, "wwcorp1", 1000003, "TOK_3", T0 + 6), 0);
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000002, tok, sizeof tok, &at), 0);
+    assert_string_equal(tok, "TOK_2");
+    assert_int_equal(at, T0 + 5);
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000003, tok, sizeof tok, &at), 0);
+    assert_string_equal(tok, "TOK_3");
+    assert_int_equal(zd_token_get(f->store, "wwcorp2", 1000002, tok, sizeof tok, &at), 1);
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000002, small, sizeof small, &at), -1);
+    listing(f, "tokens", names, sizeof names);
+    assert_string_equal(names, "wwcorp1-1000002,wwcorp1-1000003"); /* no temporary left */
+
+    /* what cannot name a file or be read back */
+    assert_int_equal(zd_token_put(f->store, "../x", 1, "T", T0), -1);
+    assert_int_equal(zd_token_put(f->store, "wwcorp1", 1, "two words", T0), -1);
+    assert_int_equal(zd_token_put(f->store, "wwcorp1", 1, "line\nbreak", T0), -1);
+    assert_int_equal(zd_token_put(f->store, "wwcorp1", 1, "", T0), -1);
+    assert_int_equal(zd_token_get(f->store, "../x", 1, tok, sizeof tok, &at), -1);
+
+    /* survives closing and reopening (a restart) */
+    zd_store_close(f->store);
+    f->store = zd_store_open(f->dir, err, sizeof err);
+    assert_non_null(f->store);
+    at = 0;
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000002, tok, sizeof tok, &at), 0);
+    assert_string_equal(tok, "TOK_2");
+    assert_int_equal(at, T0 + 5);
+}
+
+typedef struct token_writer {
+    zd_store *store;
+    int n;
+    int rc;
+} token_writer;
+
+static void *put_tokens(void *arg)
+{
+    token_writer *w = arg;
+    char tok[32];
+    int i;
+
+    for (i = 0; i < 20; i++) {
+        snprintf(tok, sizeof tok, "T%d_%d", w->n, i);
+        w->rc |= zd_token_put(w->store, "wwcorp1", 1000002 + (uint32_t)(w->n % 2), tok, T0 + i);
+    }
+    return NULL;
+}
+
+/* Threads storing tokens at once (events arriving together): each app's file holds one of
+ * them, whole, and no temporary file is left. */
+static void test_zone_demo_store_token_concurrent(void **state)
+{
+    fx *f = *state;
+    token_writer w[8];
+    pthread_t t[8];
+    char tok[64], names[256];
+    int64_t at;
+    int i, k;
+
+    for (i = 0; i < 8; i++) {
+        w[i] = (token_writer){.store = f->store, .n = i};
+        assert_int_equal(pthread_create(&t[i], NULL, put_tokens, &w[i]), 0);
+    }
+    for (i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].rc, 0);
+    }
+    for (k = 0; k < 2; k++) {
+        int n = -1, j = -1;
+
+        assert_int_equal(
+            zd_token_get(f->store, "wwcorp1", 1000002 + (uint32_t)k, tok, sizeof tok, &at), 0);
+        assert_int_equal(sscanf(tok, "T%d_%d", &n, &j), 2);
+        assert_int_equal(n % 2, k);
+        assert_int_equal(at, T0 + j);
+    }
+    listing(f, "tokens", names, sizeof names);
+    assert_string_equal(names, "wwcorp1-1000002,wwcorp1-1000003");
+}
+
 static void test_zone_demo_store_reopen_keeps_events(void **state)
 {
     fx *f = *state;
@@ -1819,6 +1912,74 @@ static void test_zone_demo_digest_sends_event_token(void **state)
     req = parse(f->sdk.calls[3].request);
     assert_null(cJSON_GetObjectItemCaseSensitive(req, "token"));
     cJSON_Delete(req);
+}
+
+/* A restarted zone-demo sends the token it received before the restart, while it is young
+ * enough: without it the digest counts against the no-token budget (45009). */
+static void test_zone_demo_digest_token_after_restart(void **state)
+{
+    fx *f = *state;
+    char *out, err[256] = "";
+    cJSON *req;
+
+    app_start(f);
+    out = event(f, "{\"event_type\":\"conversation_new_message\",\"timestamp\":1700000000,"
+                   "\"conversation_new_message\":{\"token\":\"TOKEN_KEPT\"}}");
+    free(out);
+    assert_int_equal(f->sdk.n_calls, 1); /* the notify */
+    app_stop(f);
+    zd_store_close(f->store);
+    f->store = zd_store_open(f->dir, err, sizeof err);
+    assert_non_null(f->store);
+    app_start(f);
+
+    clock_set(T0 + 60);
+    out = handle(f, 1, "new_messages_digest", "", "{}");
+    free(out);
+    assert_int_equal(f->sdk.n_calls, 2);
+    assert_string_equal(f->sdk.calls[1].api, "sync_msg");
+    req = parse(f->sdk.calls[1].request);
+    assert_string_equal(json_str(req, "token"), "TOKEN_KEPT");
+    cJSON_Delete(req);
+
+    app_stop(f); /* restarted after its 10 minutes: the saved token is too old to send */
+    app_start(f);
+    clock_set(T0 + 601);
+    out = handle(f, 1, "new_messages_digest", "", "{}");
+    free(out);
+    assert_int_equal(f->sdk.n_calls, 3);
+    req = parse(f->sdk.calls[2].request);
+    assert_null(cJSON_GetObjectItemCaseSensitive(req, "token"));
+    cJSON_Delete(req);
+}
+
+/* Events arriving together do not each write their token: one a minute per app at most. */
+static void test_zone_demo_token_saved_once_a_minute(void **state)
+{
+    fx *f = *state;
+    char *out, tok[64];
+    int64_t at;
+
+    app_start(f);
+    out = event(f, "{\"event_type\":\"conversation_new_message\",\"timestamp\":1,"
+                   "\"conversation_new_message\":{\"token\":\"TOK_A\"}}");
+    free(out);
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000002, tok, sizeof tok, &at), 0);
+    assert_string_equal(tok, "TOK_A");
+    clock_set(T0 + 59);
+    out = event(f, "{\"event_type\":\"conversation_new_message\",\"timestamp\":1,"
+                   "\"conversation_new_message\":{\"token\":\"TOK_B\"}}");
+    free(out);
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000002, tok, sizeof tok, &at), 0);
+    assert_string_equal(tok, "TOK_A"); /* the saved one stays, valid 8 minutes more */
+    assert_int_equal(at, T0);
+    clock_set(T0 + 60);
+    out = event(f, "{\"event_type\":\"conversation_new_message\",\"timestamp\":1,"
+                   "\"conversation_new_message\":{\"token\":\"TOK_C\"}}");
+    free(out);
+    assert_int_equal(zd_token_get(f->store, "wwcorp1", 1000002, tok, sizeof tok, &at), 0);
+    assert_string_equal(tok, "TOK_C");
+    assert_int_equal(at, T0 + 60);
 }
 
 static void test_zone_demo_digest_errors(void **state)
@@ -2571,6 +2732,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zone_demo_store_cleanup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_corrupt_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_cursor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_store_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_store_token_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_reopen_keeps_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_large_event_readable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_long_cursor_readable, setup, teardown),
@@ -2595,6 +2758,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zone_demo_renotify_counts_its_own, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_digest_pages_and_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_digest_sends_event_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_digest_token_after_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_token_saved_once_a_minute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_digest_errors, setup, teardown),
         cmocka_unit_test(test_zone_demo_msgkey_decrypt),
         cmocka_unit_test_setup_teardown(test_zone_demo_msgkey_load_errors, setup, teardown),

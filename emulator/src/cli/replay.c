@@ -283,6 +283,7 @@ static int setup(replay *rp, char *msg, size_t cap)
     sc.no_control = true;
     sc.opt.program_timeout_ms = rp->timeout_ms;
     sc.opt.event_timeout_ms = rp->timeout_ms;
+    sc.opt.replica_restart = false; /* a replica that exits is a difference, not restarted */
     if (!(rp->srv = zl_server_new(w, &sc, msg, cap)) || zl_server_start(rp->srv, msg, cap) != 0)
         return -1;
     rp->world = rp->srv->world;

@@ -153,6 +153,8 @@ static void add_world_state(zl_emu *emu, cJSON *j)
             cJSON_AddNumberToObject(rp, "port", p->replicas[k].port);
             cJSON_AddNumberToObject(rp, "pid", p->replicas[k].pid);
             cJSON_AddBoolToObject(rp, "running", p->replicas[k].pid > 0 && !p->replicas[k].exited);
+            cJSON_AddBoolToObject(rp, "down", p->replicas[k].down);
+            cJSON_AddNumberToObject(rp, "restarts", p->replicas[k].restarts);
             cJSON_AddItemToArray(reps, rp);
         }
         cJSON_AddItemToArray(progs, o);
