@@ -43,6 +43,10 @@ void zl_emu_options_default(zl_emu_options *o)
         .rule_list_max_limit = 1000,
         .redirect_8080 = true,
         .log_cap_bytes_per_hour = 1ULL << 30,
+        .replica_restart = true,
+        .replica_restart_delay_ms = 100,
+        .replica_restart_max_ms = 5000,
+        .replica_restart_stable_ms = 10000,
     };
     o->app_callbacks = (zl_appnotify_options){
         .timeout_ms = 5000, .tries = 3, .verify_timeout_ms = ZL_APPNOTIFY_VERIFY_MS};

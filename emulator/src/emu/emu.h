@@ -101,6 +101,13 @@ typedef struct zl_emu_options {
                                         their ZONELAB_PORT (ports.c); false: nothing is preloaded */
     uint64_t log_cap_bytes_per_hour; /* program log bytes stored per program per hour, 1 GiB
                                         ("1 GB", program-side.md §6; 0 = no cap) */
+    bool replica_restart;            /* true: a replica zonelab started that exits is started
+                                        again, with backoff (program.c); serve: true, a
+                                        scenario: false */
+    int64_t replica_restart_delay_ms;  /* the first restart's delay, doubling after, 100 */
+    int64_t replica_restart_max_ms;    /* the doubling's cap, 5000 */
+    int64_t replica_restart_stable_ms; /* listening this long since its start: its next exit is
+                                          restarted after the first delay again, 10000 */
 } zl_emu_options;
 
 /* Fills o with the defaults. */
@@ -119,6 +126,14 @@ typedef struct zl_replica {
     int port_moves;     /* times its port was found taken by another process and changed */
     unsigned in_flight; /* callbacks sent to it and not answered yet (emu/program.c) */
     struct zl_call *waiting, *waiting_tail; /* callbacks waiting for a slot (delivery_window) */
+    /* supervision (opt.replica_restart, program.c) */
+    bool down;                /* died (or stopped answering) and not listening again yet: events
+                                 for it wait in its list instead of being sent */
+    bool restart_pending;     /* exited; zl_emu_reap starts it again at restart_at_ms */
+    int64_t restart_at_ms;    /* monotonic ms */
+    int64_t restart_delay_ms; /* how long after its exit restart_at_ms is */
+    int64_t started_ms;       /* monotonic ms of its last start */
+    unsigned restarts;        /* restarts since it last stayed up replica_restart_stable_ms */
 } zl_replica;
 
 typedef struct zl_prog_rt {
@@ -468,7 +483,9 @@ int zl_emu_listener_owned(pid_t pgid, unsigned port);
 int zl_emu_port_taken(unsigned port);
 /* Reaps ended replica processes and journals them (call every turn). A replica that ended
  * before it listened because another process holds its port gets a new port and is started
- * again (emu->respawn), up to 3 times, journaled as "port_taken". */
+ * again (emu->respawn), up to 3 times, journaled as "port_taken". With opt.replica_restart,
+ * a replica that exited is started again (emu->respawn) once its backoff is over, journaled
+ * as "replica_restart", and the events held for it are sent once it listens. */
 void zl_emu_reap(zl_emu *emu);
 /* The environment a replica of p needs, as "NAME=value" lines. */
 void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const char *base_url,
@@ -516,6 +533,7 @@ typedef struct zl_call_result {
     int64_t elapsed_ms;
     size_t replica;
     const char *debug_url; /* the call went to the program's debug URL (debug mode), else NULL */
+    unsigned resends;      /* an event sent again after its replica died under it */
 } zl_call_result;
 typedef void (*zl_call_fn)(zl_emu *emu, const zl_call_result *res, void *ud);
 
@@ -531,7 +549,9 @@ typedef struct zl_callback_args {
  * zl_emu_debug_forwarding(p); fn is called exactly once, later. A replica has at most
  * opt.delivery_window callbacks in flight: a call beyond it waits, in the order calls were
  * made. An event's timeout_ms (call_type 2) counts from when it is sent; an app call's from
- * now, as its app waits (one that waited it all in line ends 710675, unsent).
+ * now, as its app waits (one that waited it all in line ends 710675, unsent). With
+ * opt.replica_restart, an event for a replica that is down waits until it listens again, and
+ * one whose replica died while it was in flight is sent again then (3 times at most).
  * -1 (fn never called) when the emulator is closing or the call cannot start.
  */
 int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_callback_args *a,

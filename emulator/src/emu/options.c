@@ -85,6 +85,18 @@ static const zl_opt TABLE[] = {
         log_cap_bytes_per_hour,
         "program log bytes stored per program per hour of the virtual clock (\"1 GB\"); the "
         "rest of that hour is dropped; 0: no cap"),
+    BOOL("replica_restart", "unknown", true, replica_restart,
+         "true: a replica zonelab started that exits (killed or not) is started again after "
+         "replica_restart_delay_ms, doubling to replica_restart_max_ms, and events for it wait "
+         "until it listens (serve: true; a scenario: false)"),
+    INT("replica_restart_delay_ms", 0, HOUR_MS, 0, "unknown", true, replica_restart_delay_ms,
+        "a dead replica's first restart comes this long after its exit (real time); each "
+        "further one waits twice the one before"),
+    INT("replica_restart_max_ms", 0, HOUR_MS, 1000, "unknown", true, replica_restart_max_ms,
+        "the longest wait before a restart"),
+    INT("replica_restart_stable_ms", 0, HOUR_MS, 60000, "unknown", true, replica_restart_stable_ms,
+        "a replica that listened this long since its start is restarted after "
+        "replica_restart_delay_ms again when it next exits"),
     CODE("async_program_result.pending_errcode", PENDING, 790023, "unknown", true,
          async_pending_errcode, "async_program_result before the program reported"),
     /* notify ids */

@@ -81,7 +81,45 @@ void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const 
         fprintf(out, "LD_PRELOAD=%s\n", zl_emu_preload(emu, NULL));
 }
 
-static void reap_one(zl_emu *emu, zl_replica *r, int status)
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Whether replica r of p is supervised: started by zonelab with p's command, restarts on, and
+ * the emulator not stopping. */
+static bool supervised(const zl_emu *emu, const zl_prog_rt *p, const zl_replica *r)
+{
+    return emu->opt.replica_restart && !emu->closing && p && p->command && r != &p->dev &&
+           r >= p->replicas && r < p->replicas + p->replica_count;
+}
+
+/* Schedules r's restart: the delay doubles with each restart since it last stayed up
+ * replica_restart_stable_ms, from replica_restart_delay_ms to replica_restart_max_ms. */
+static int64_t schedule_restart(zl_emu *emu, zl_replica *r)
+{
+    int64_t now = mono_ms(), delay = emu->opt.replica_restart_delay_ms;
+    unsigned k;
+
+    if (r->listened && now - r->started_ms >= emu->opt.replica_restart_stable_ms)
+        r->restarts = 0;
+    for (k = 0; k < r->restarts && delay < emu->opt.replica_restart_max_ms; k++)
+        delay = delay ? delay * 2 : 1;
+    if (delay > emu->opt.replica_restart_max_ms)
+        delay = emu->opt.replica_restart_max_ms;
+    r->restart_pending = true;
+    r->down = true;
+    r->restart_at_ms = now + delay;
+    r->restart_delay_ms = delay;
+    return delay;
+}
+
+/* Records r's exit (p: its program, NULL for a developer's machine) and, when it is
+ * supervised, schedules its restart. */
+static void reap_one(zl_emu *emu, zl_prog_rt *p, zl_replica *r, int status)
 {
     cJSON *d = cJSON_CreateObject();
 
@@ -95,7 +133,9 @@ static void reap_one(zl_emu *emu, zl_replica *r, int status)
         cJSON_AddNumberToObject(d, "exit_code", WEXITSTATUS(status));
     else if (WIFSIGNALED(status))
         cJSON_AddNumberToObject(d, "signal", WTERMSIG(status));
-    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "exit", d);
+    if (supervised(emu, p, r))
+        cJSON_AddNumberToObject(d, "restart_in_ms", (double)schedule_restart(emu, r));
+    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "replica_exit", d);
 }
 
 /* Starts r (a replica of p, or its developer's machine) with cmd and p's environment; its
@@ -175,6 +215,8 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
     r->exited = 0;
     r->expected_exit = 0;
     r->listened = 0;
+    r->restart_pending = false; /* down stays until it listens (zl_emu_reap) */
+    r->started_ms = mono_ms();
     d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "instance", r->instance);
     cJSON_AddNumberToObject(d, "pid", pid);
@@ -199,7 +241,7 @@ int zl_emu_spawn_dev(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, siz
         r->expected_exit = 1;
         kill(-r->pid, SIGKILL);
         if (waitpid(r->pid, &status, 0) == r->pid)
-            reap_one(emu, r, status);
+            reap_one(emu, p, r, status);
     }
     if (!r->port) {
         if (free_port(&r->port) != 0) {
@@ -246,7 +288,7 @@ int zl_emu_signal_replica(zl_emu *emu, zl_prog_rt *p, size_t i, int sig)
         int status;
 
         if (waitpid(r->pid, &status, 0) == r->pid)
-            reap_one(emu, r, status);
+            reap_one(emu, p, r, status);
     } else if (sig == SIGSTOP) {
         int status, k;
 
@@ -256,7 +298,7 @@ int zl_emu_signal_replica(zl_emu *emu, zl_prog_rt *p, size_t i, int sig)
             pid_t w = waitpid(r->pid, &status, WUNTRACED | WNOHANG);
 
             if (w == r->pid && !WIFSTOPPED(status))
-                reap_one(emu, r, status);
+                reap_one(emu, p, r, status);
             if (w == r->pid || w < 0)
                 break;
             poll(NULL, 0, 1);
@@ -302,20 +344,65 @@ static bool move_port(zl_emu *emu, zl_prog_rt *p, size_t i)
     return rc == 0;
 }
 
+static void start_waiting(zl_emu *emu, zl_prog_rt *p, size_t replica);
+
+/* Starts replica i of p again when its restart is due; 1 when it was started. */
+static int restart_due(zl_emu *emu, zl_prog_rt *p, size_t i, int64_t now)
+{
+    zl_replica *r = &p->replicas[i];
+    char err[256] = "";
+    cJSON *d;
+    int rc;
+
+    if (!r->restart_pending || now < r->restart_at_ms)
+        return 0;
+    if (!supervised(emu, p, r)) { /* turned off meanwhile: it stays down, as without it */
+        r->restart_pending = false;
+        r->down = false;
+        start_waiting(emu, p, i);
+        return 0;
+    }
+    r->restarts++;
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "instance", r->instance);
+    cJSON_AddNumberToObject(d, "attempt", r->restarts);
+    cJSON_AddNumberToObject(d, "delay_ms", (double)r->restart_delay_ms);
+    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "replica_restart", d);
+    rc = emu->respawn ? emu->respawn(emu, p, i, emu->respawn_ud)
+                      : zl_emu_spawn_one(emu, p, i, err, sizeof err);
+    if (rc != 0) /* fork failed: try again after the next delay */
+        schedule_restart(emu, r);
+    return rc == 0;
+}
+
 void zl_emu_reap(zl_emu *emu)
 {
+    int64_t now = mono_ms();
     size_t i, k;
 
     zl_proglog_poll(emu);
     for (i = 0; i < emu->prog_count; i++)
         for (k = 0; k <= emu->progs[i].replica_count; k++) {
-            zl_replica *r = process_at(&emu->progs[i], k);
+            zl_prog_rt *p = &emu->progs[i];
+            zl_replica *r = process_at(p, k);
             int status;
 
+            /* restarts first: one that exits now is seen exited (a scenario's crash) until
+             * the next call at least, whatever its delay */
+            if (k < p->replica_count)
+                restart_due(emu, p, k, now);
             if (r->pid > 0 && !r->exited && waitpid(r->pid, &status, WNOHANG) == r->pid) {
-                reap_one(emu, r, status);
-                if (k < emu->progs[i].replica_count)
-                    move_port(emu, &emu->progs[i], k);
+                reap_one(emu, p, r, status);
+                if (k < p->replica_count)
+                    move_port(emu, p, k);
+            }
+            if (k == p->replica_count)
+                continue;
+            /* back: the events held while it was down go out, oldest first */
+            if (r->down && !r->restart_pending && r->pid > 0 && !r->exited &&
+                zl_emu_replica_listening(r)) {
+                r->down = false;
+                start_waiting(emu, p, k);
             }
         }
 }
@@ -422,7 +509,7 @@ void zl_emu_stop_replicas(zl_emu *emu)
             if (r->pid > 0 && !r->exited) {
                 kill(-r->pid, SIGKILL);
                 if (waitpid(r->pid, &status, 0) == r->pid)
-                    reap_one(emu, r, status);
+                    reap_one(emu, &emu->progs[i], r, status);
             }
         }
 }
@@ -472,6 +559,8 @@ typedef struct zl_call {
     long timeout_ms;       /* from zl_emu_call_program */
     int64_t queued_ms;     /* wall clock when it was made */
     bool wait_counts;      /* the wait in line is part of timeout_ms (not for an event) */
+    bool event;            /* call_type 2: held while its replica is down */
+    unsigned resends;      /* times it was sent again because its replica died under it */
     zl_call_fn fn;
     void *ud;
 } call;
@@ -481,8 +570,6 @@ static void call_free(call *c)
     free(c->plain);
     free(c);
 }
-
-static void start_waiting(zl_emu *emu, zl_prog_rt *p, size_t replica);
 
 /* Ends c without an answer: errcode and detail (printf style) go to its fn; frees c. */
 __attribute__((format(printf, 3, 4))) static void end_unsent(call *c, int errcode, const char *fmt,
@@ -496,6 +583,29 @@ __attribute__((format(printf, 3, 4))) static void end_unsent(call *c, int errcod
     va_end(ap);
     c->fn(c->emu, &out, c->ud);
     call_free(c);
+}
+
+#define MAX_RESENDS 3 /* an event that kills its replica each time is not sent forever */
+
+/* Whether replica r of p holds its events back: it is down and they would go to it. */
+static bool holds(const zl_prog_rt *p, const zl_replica *r)
+{
+    return r->down && !zl_emu_debug_forwarding(p);
+}
+
+/*
+ * Whether event c, whose transfer failed with res, is to be sent again after its replica's
+ * restart: supervision is on, the connection failed (refused, reset, nothing answered; a
+ * timeout is an answer too late, as without supervision) and the replica is dead or no longer
+ * listens, so it died with the event in flight or before it arrived.
+ */
+static bool resend(const call *c, const zl_http_result *res)
+{
+    const zl_replica *r = &c->prog->replicas[c->replica];
+
+    return c->event && !c->debug_url && c->resends < MAX_RESENDS && res->curl_code != 0 &&
+           res->curl_code != CURLE_OPERATION_TIMEDOUT && !c->emu->closing &&
+           supervised(c->emu, c->prog, r) && (r->down || r->exited || !zl_emu_port_open(r->port));
 }
 
 static void on_reply(zl_engine *e, const zl_http_result *res, void *ud)
@@ -563,11 +673,21 @@ done : {
     zl_emu *emu = c->emu;
     zl_prog_rt *p = c->prog;
     size_t replica = c->replica;
+    zl_replica *r = &p->replicas[replica];
 
-    c->fn(emu, &out, c->ud);
-    call_free(c);
-    if (p->replicas[replica].in_flight > 0)
-        p->replicas[replica].in_flight--;
+    if (r->in_flight > 0)
+        r->in_flight--;
+    if (resend(c, res)) {
+        c->resends++;
+        r->down = true; /* zl_emu_reap sends it again once the replica listens */
+        if (!(c->next = r->waiting))
+            r->waiting_tail = c;
+        r->waiting = c;
+    } else {
+        out.resends = c->resends;
+        c->fn(emu, &out, c->ud);
+        call_free(c);
+    }
     start_waiting(emu, p, replica); /* its slot goes to the oldest waiting call */
 }
     zone_wire_reply_cleanup(&reply);
@@ -621,7 +741,7 @@ static void start_waiting(zl_emu *emu, zl_prog_rt *p, size_t replica)
 {
     zl_replica *r = &p->replicas[replica];
 
-    while (r->waiting && (emu->closing || r->in_flight < window(emu))) {
+    while (r->waiting && (emu->closing || (r->in_flight < window(emu) && !holds(p, r)))) {
         call *c = r->waiting;
         int64_t waited =
             c->wait_counts ? zl_clock_wall_ms(zl_engine_clock(emu->engine)) - c->queued_ms : 0;
@@ -658,6 +778,7 @@ int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_cal
                 /* an app waits for its call, so the wait in line is part of its timeout; an
                  * event has nobody waiting, and its timeout starts when it is sent */
                 .wait_counts = a->call_type != 2,
+                .event = a->call_type == 2,
                 .fn = fn,
                 .ud = ud};
     if (!(c->plain = encode_args(a))) {
@@ -665,7 +786,9 @@ int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_cal
         return -1;
     }
     r = &p->replicas[replica];
-    if (!r->waiting && r->in_flight < window(emu)) { /* a free slot: now, or -1 to the caller */
+    /* a free slot: now, or -1 to the caller. While its replica is down, an event waits for
+     * it to come back; an app call goes now, and is refused as without supervision. */
+    if (r->in_flight < window(emu) && (holds(p, r) ? !c->event : !r->waiting)) {
         if (send_call(c, c->timeout_ms) != 0) {
             call_free(c);
             return -1;
@@ -690,4 +813,6 @@ void zl_call_result_json(const zl_call_result *res, cJSON *j)
         cJSON_AddStringToObject(j, "error", res->detail);
     if (res->debug_url)
         cJSON_AddStringToObject(j, "debug_url", res->debug_url);
+    if (res->resends)
+        cJSON_AddNumberToObject(j, "resends", res->resends);
 }

@@ -156,7 +156,9 @@ static zl_prog_rt *program_field(app_ctx *x)
     }
     for (i = 0; i < p->replica_count; i++) {
         spawned += p->replicas[i].pid > 0;
-        alive += p->replicas[i].pid > 0 && !p->replicas[i].exited;
+        /* one that is to be restarted (replica_restart) is deployed still */
+        alive +=
+            p->replicas[i].pid > 0 && (!p->replicas[i].exited || p->replicas[i].restart_pending);
     }
     /* in debug mode the developer's server answers, deployed or not (doc 54809) */
     if (spawned && !alive && !zl_emu_debug_forwarding(p)) {

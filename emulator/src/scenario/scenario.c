@@ -618,6 +618,9 @@ static int build(sc *s, char *err, size_t errlen)
     scfg.opt.event_timeout_ms = 5000;
     scfg.opt.app_callbacks.timeout_ms = 2000;
     scfg.opt.ready_timeout_ms = 15000;
+    /* a replica that exits stays dead: a crash fails the file, program.kill is observed;
+     * scenario{options={replica_restart=true}} or --set turns supervision on */
+    scfg.opt.replica_restart = false;
     if (!(s->options = scenario_options(s, routing, err, errlen)))
         return -1;
     scfg.options = s->options;
