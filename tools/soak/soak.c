@@ -45,7 +45,7 @@ extern char **environ;
 /* ---- options ---- */
 
 typedef struct opts {
-    unsigned events, messages, replicas, in_flight, window, seed;
+    unsigned events, messages, replicas, in_flight, window, seed, kills;
     double kill_every_s, reset_rate, delay_rate, late_ms, settle_s;
     unsigned delay_ms;
     const char *restart; /* "emulator": the emulator restarts a killed replica; "shell" */
@@ -439,6 +439,9 @@ typedef struct event {
     double first_ms; /* the first program_notify for it at the app (virtual ms), 0: none */
     unsigned notes;  /* program_notify received for it */
     bool accepted;   /* the control face answered 200 */
+    int errcode;     /* its delivery's, as the journal's event_result says; 0 before */
+    unsigned resends, results;
+    char error[160];
 } event;
 
 /* A notify_id the app received, and what get_callback_data said it is. */
@@ -476,8 +479,10 @@ typedef struct soak {
     size_t no_n, no_cap;
     long *queue; /* notices waiting for get_callback_data */
     size_t q_head, q_n, q_cap;
-    smap tokens;  /* conversation_new_message token -> event index */
-    smap notices; /* notify_id -> notice index */
+    smap tokens;        /* conversation_new_message token -> event index */
+    smap notices;       /* notify_id -> notice index */
+    smap deliveries;    /* the journal's "event" seq -> event index */
+    FILE *journal_file; /* with --keep, every journal entry read, one a line */
     unsigned pushes_in_flight, lookups_in_flight;
     bool digest_in_flight;
     double inbox_since, journal_since;
@@ -825,7 +830,7 @@ static void read_inbox(soak *k)
  * deliveries and the replicas started. */
 static void read_journal(soak *k)
 {
-    char path[128];
+    char path[128], key[32];
     cJSON *j, *it;
     const cJSON *last;
     bool first = true;
@@ -833,12 +838,23 @@ static void read_journal(soak *k)
     snprintf(path, sizeof path, "/_zonelab/journal?since=%.0f&limit=20000", k->journal_since);
     if (!(j = call(k->c, k->s.port, path, NULL)))
         return;
+    if (k->o.keep && !k->journal_file) {
+        snprintf(path, sizeof path, "%s/journal.jsonl", k->s.dir);
+        k->journal_file = fopen(path, "w");
+    }
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j, "entries"))
     {
         const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "kind"));
         const cJSON *seq = cJSON_GetObjectItemCaseSensitive(it, "seq");
         const cJSON *m, *ec = cJSON_GetObjectItemCaseSensitive(it, "errcode");
 
+        if (k->journal_file) {
+            char *text = cJSON_PrintUnformatted(it);
+
+            if (text)
+                fprintf(k->journal_file, "%s\n", text);
+            cJSON_free(text);
+        }
         if (first && cJSON_IsNumber(seq) && seq->valuedouble > k->journal_since + 1)
             k->journal_gap += (unsigned long)(seq->valuedouble - k->journal_since - 1);
         first = false;
@@ -846,11 +862,38 @@ static void read_journal(soak *k)
             continue;
         if (!strcmp(kind, "spawn")) {
             k->spawns++;
-        } else if (!strcmp(kind, "event_result") && cJSON_IsNumber(ec) && ec->valueint != 0) {
-            k->deliver_fail[ec->valueint == 710674   ? 0
-                            : ec->valueint == 710675 ? 1
-                            : ec->valueint == 710638 ? 2
-                                                     : 3]++;
+        } else if (!strcmp(kind, "event") && cJSON_IsNumber(seq)) {
+            char *text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(it, "event"));
+            long e = text ? event_of(k, text) : -1;
+
+            if (e >= 0) {
+                snprintf(key, sizeof key, "%.0f", seq->valuedouble);
+                smap_put(&k->deliveries, key, e);
+            }
+            cJSON_free(text);
+        } else if (!strcmp(kind, "event_result")) {
+            const cJSON *of = cJSON_GetObjectItemCaseSensitive(it, "event_seq");
+            const cJSON *rs = cJSON_GetObjectItemCaseSensitive(it, "resends");
+            const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "error"));
+            long e = -1;
+
+            if (cJSON_IsNumber(of)) {
+                snprintf(key, sizeof key, "%.0f", of->valuedouble);
+                e = smap_get(&k->deliveries, key);
+            }
+            if (e >= 0) {
+                event *v = &k->ev[e];
+
+                v->results++;
+                v->errcode = cJSON_IsNumber(ec) ? ec->valueint : -1;
+                v->resends = cJSON_IsNumber(rs) ? (unsigned)rs->valuedouble : 0;
+                snprintf(v->error, sizeof v->error, "%s", why ? why : "");
+            }
+            if (cJSON_IsNumber(ec) && ec->valueint != 0)
+                k->deliver_fail[ec->valueint == 710674   ? 0
+                                : ec->valueint == 710675 ? 1
+                                : ec->valueint == 710638 ? 2
+                                                         : 3]++;
         } else if (!strcmp(kind, "invoke")) {
             const char *api = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "api"));
 
@@ -917,7 +960,8 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Prints the counts; 0 when nothing was lost or missing, else 1. */
+/* Prints the counts; 0 when nothing was lost or missing (and the kills asked for were made),
+ * else 1. */
 static int report(soak *k, double elapsed_s, bool final_digest)
 {
     unsigned long total = k->o.events + k->o.messages, accepted = 0, lost = 0, dup = 0,
@@ -925,6 +969,7 @@ static int report(soak *k, double elapsed_s, bool final_digest)
     double *lat = malloc((total + 1) * sizeof *lat), offset;
     size_t nl = 0;
     unsigned shown = 0;
+    bool short_kills = k->o.kills && k->o.kill_every_s <= 0 && k->kills < k->o.kills;
 
     for (i = 0; i < total; i++) {
         event *v = &k->ev[i];
@@ -934,9 +979,12 @@ static int report(soak *k, double elapsed_s, bool final_digest)
         accepted++;
         if (!v->notes) {
             lost++;
-            if (shown++ < 5)
-                printf("  lost: %s%lu\n", i < k->o.events ? "event soak_ev_" : "message soak_msg_",
-                       i < k->o.events ? i : i - k->o.events);
+            if (shown++ < 10)
+                printf("  lost: %s%lu: %s%u delivery result(s), the last errcode %d%s%s, resent "
+                       "%u time(s)\n",
+                       i < k->o.events ? "event soak_ev_" : "the event of message soak_msg_",
+                       i < k->o.events ? i : i - k->o.events, v->results ? "" : "the journal has ",
+                       v->results, v->errcode, v->error[0] ? ": " : "", v->error, v->resends);
             continue;
         }
         dup += v->notes - 1;
@@ -976,10 +1024,14 @@ static int report(soak *k, double elapsed_s, bool final_digest)
            "unread %lu\n",
            k->deliver_fail[0], k->deliver_fail[1], k->deliver_fail[2], k->deliver_fail[3],
            (unsigned long)k->q_n, k->unknown_events, k->journal_gap);
+    if (short_kills)
+        printf("kills: %u of the %u asked for (a replica was not running when its turn came)\n",
+               k->kills, k->o.kills);
     printf("result: %s (%lu lost, %lu missing) in %.1f s\n",
-           lost || missing || !final_digest ? "FAIL" : "PASS", lost, missing, elapsed_s);
+           lost || missing || !final_digest || short_kills ? "FAIL" : "PASS", lost, missing,
+           elapsed_s);
     free(lat);
-    return lost || missing || !final_digest ? 1 : 0;
+    return lost || missing || !final_digest || short_kills ? 1 : 0;
 }
 
 /* Whether every accepted event was notified and every message paged through. */
@@ -1046,10 +1098,16 @@ static int run(soak *k)
     cJSON_Delete(call(k->c, k->s.port, path, "{\"program_id\":\"" PROGRAM "\"}"));
     read_journal(k);
 
-    printf("soak: %u replicas, %u events + %u archived messages, kill every %g s (%s restarts), "
-           "reset rate %g, delay rate %g (up to %u ms), seed %u\n",
-           o->replicas, o->events, o->messages, o->kill_every_s, o->restart, o->reset_rate,
-           o->delay_rate, o->delay_ms, o->seed);
+    printf("soak: %u replicas, %u events + %u archived messages, ", o->replicas, o->events,
+           o->messages);
+    if (o->kill_every_s > 0)
+        printf("a kill every %g s%s", o->kill_every_s, o->kills ? "" : " while pushing");
+    if (o->kills)
+        printf("%s%u kills", o->kill_every_s > 0 ? ", at most " : "", o->kills);
+    if (!o->kills && o->kill_every_s <= 0)
+        printf("no kills");
+    printf(" (%s restarts), reset rate %g, delay rate %g (up to %u ms), seed %u\n", o->restart,
+           o->reset_rate, o->delay_rate, o->delay_ms, o->seed);
     fflush(stdout);
     t0 = mono_ms();
     next_kill = o->kill_every_s > 0 ? t0 + o->kill_every_s * 1000 : INFINITY;
@@ -1080,12 +1138,15 @@ static int run(soak *k)
             pushed_at = now;
             next_digest = 0;
         }
-        if (pushing && now >= next_kill) {
+        /* kills: every --kill-every seconds, or --kills spread evenly over the pushes */
+        if (pushing && (!o->kills || k->kills < o->kills) &&
+            (o->kill_every_s > 0 ? now >= next_kill
+                                 : o->kills && done * (o->kills + 1) >= ops * (k->kills + 1))) {
             pid_t pid = victim(k, k->kills % o->replicas);
 
             if (pid > 0 && kill(pid, SIGKILL) == 0)
                 k->kills++;
-            next_kill = now + o->kill_every_s * 1000;
+            next_kill = now + (o->kill_every_s > 0 ? o->kill_every_s * 1000 : 20);
         }
         if (now >= next_poll) {
             read_inbox(k);
@@ -1148,37 +1209,40 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: soak [--events N] [--messages M] [--kill-every S] [--reset-rate R]\n"
-            "            [--delay-rate R] [--delay-ms D] [--seed N] [--replicas N]\n"
-            "            [--in-flight N] [--window N] [--late-ms L] [--settle S] [--restart "
-            "emulator|shell]\n"
-            "            [--keep] [--verbose]\n"
-            "  --events N        events pushed through POST /_zonelab/events (default 2000)\n"
-            "  --messages M      messages archived through POST /_zonelab/messages, each firing\n"
-            "                    conversation_new_message; the program pages through them with\n"
-            "                    sync_msg (new_messages_digest) (default 200)\n"
-            "  --kill-every S    SIGKILL a replica every S seconds while pushing, in turn; 0: "
-            "never\n"
-            "                    (default 2)\n"
-            "  --reset-rate R    share of the program's SDK exchanges whose connection is reset\n"
-            "                    (default 0.01)\n"
-            "  --delay-rate R    share of them held up to --delay-ms first (default 0.02, 100 ms)\n"
-            "  --seed N          the choices' seed (default 1)\n"
-            "  --replicas N      zone-demo replicas (default 2)\n"
-            "  --in-flight N     pushes, and get_callback_data calls, in flight (default 8)\n"
-            "  --window N        events sent and not yet notified (nor late) at most (default "
-            "128)\n"
-            "  --late-ms L       an event notified later than L ms after it was sent is late\n"
-            "                    (default 5000)\n"
-            "  --settle S        give up S seconds after the last push with nothing new (default "
-            "60)\n"
-            "  --restart HOW     who restarts a killed replica: emulator (its supervision) or\n"
-            "                    shell (a loop around zone-demo in the replica's command)\n"
-            "                    (default emulator)\n"
-            "  --keep            keep the run's folder (logs, zone-demo's store)\n"
-            "  --verbose         say why a get_callback_data failed the first time\n"
-            "exits 1 when an event was lost or a message missing, 2 on a usage error\n");
+    fprintf(
+        stderr,
+        "usage: soak [--events N] [--messages M] [--kill-every S] [--kills N] [--reset-rate R]\n"
+        "            [--delay-rate R] [--delay-ms D] [--seed N] [--replicas N]\n"
+        "            [--in-flight N] [--window N] [--late-ms L] [--settle S] [--restart "
+        "emulator|shell]\n"
+        "            [--keep] [--verbose]\n"
+        "  --events N        events pushed through POST /_zonelab/events (default 2000)\n"
+        "  --messages M      messages archived through POST /_zonelab/messages, each firing\n"
+        "                    conversation_new_message; the program pages through them with\n"
+        "                    sync_msg (new_messages_digest) (default 200)\n"
+        "  --kill-every S    SIGKILL a replica every S seconds while pushing, in turn; 0: "
+        "never\n"
+        "                    (default 4)\n"
+        "  --kills N         at most N kills; with --kill-every 0, N kills spread evenly over\n"
+        "                    the pushes (whatever the machine's speed)\n"
+        "  --reset-rate R    share of the program's SDK exchanges whose connection is reset\n"
+        "                    (default 0.01)\n"
+        "  --delay-rate R    share of them held up to --delay-ms first (default 0.02, 100 ms)\n"
+        "  --seed N          the choices' seed (default 1)\n"
+        "  --replicas N      zone-demo replicas (default 2)\n"
+        "  --in-flight N     pushes, and get_callback_data calls, in flight (default 8)\n"
+        "  --window N        events sent and not yet notified (nor late) at most (default "
+        "128)\n"
+        "  --late-ms L       an event notified later than L ms after it was sent is late\n"
+        "                    (default 5000)\n"
+        "  --settle S        give up S seconds after the last push with nothing new (default "
+        "60)\n"
+        "  --restart HOW     who restarts a killed replica: emulator (its supervision) or\n"
+        "                    shell (a loop around zone-demo in the replica's command)\n"
+        "                    (default emulator)\n"
+        "  --keep            keep the run's folder: logs, zone-demo's store, journal.jsonl\n"
+        "  --verbose         say why a get_callback_data failed the first time\n"
+        "exits 1 when an event was lost or a message missing, 2 on a usage error\n");
 }
 
 int main(int argc, char **argv)
@@ -1189,7 +1253,7 @@ int main(int argc, char **argv)
                     .in_flight = 8,
                     .window = 128,
                     .seed = 1,
-                    .kill_every_s = 2,
+                    .kill_every_s = 4,
                     .reset_rate = 0.01,
                     .delay_rate = 0.02,
                     .late_ms = 5000,
@@ -1216,6 +1280,8 @@ int main(int argc, char **argv)
             bad = parse_num(v, 0, 1000000, &d) || (k.o.messages = (unsigned)d, 0);
         else if (!strcmp(a, "--replicas"))
             bad = parse_num(v, 1, 16, &d) || (k.o.replicas = (unsigned)d, 0);
+        else if (!strcmp(a, "--kills"))
+            bad = parse_num(v, 0, 1000000, &d) || (k.o.kills = (unsigned)d, 0);
         else if (!strcmp(a, "--window"))
             bad = parse_num(v, 1, 100000, &d) || (k.o.window = (unsigned)d, 0);
         else if (!strcmp(a, "--in-flight"))
@@ -1290,6 +1356,9 @@ out:
     }
     smap_cleanup(&k.tokens);
     smap_cleanup(&k.notices);
+    smap_cleanup(&k.deliveries);
+    if (k.journal_file)
+        fclose(k.journal_file);
     free(k.ev);
     free(k.msg_seen);
     free(k.order);
