@@ -486,7 +486,7 @@ typedef struct soak {
     unsigned pushes_in_flight, lookups_in_flight;
     bool digest_in_flight;
     double inbox_since, journal_since;
-    unsigned long journal_gap, notes_total, unknown_events;
+    unsigned long journal_gap, notes_total, unknown_events, delivered;
     unsigned kills, spawns, digests_ok, digests_failed, last_archive_digest_ok;
     unsigned long digest_total;
     unsigned long deliver_fail[4]; /* event_result: 710674, 710675, 710638, other */
@@ -640,6 +640,7 @@ static void count_note(soak *k, long e, double t, unsigned count)
 
     if (!v->notes || t < v->first_ms)
         v->first_ms = t;
+    k->delivered += !v->notes;
     v->notes += count;
 }
 
@@ -1055,7 +1056,8 @@ static int run(soak *k)
     cJSON *j;
     const cJSON *tok;
     unsigned long ops = (unsigned long)o->events + o->messages, done = 0, ev_i = 0, msg_i = 0;
-    double t0, next_kill, next_poll = 0, next_journal = 0, next_digest = 0, pushed_at = 0;
+    double t0, next_kill, next_report, next_poll = 0, next_journal = 0, next_digest = 0,
+                                       pushed_at = 0;
     bool pushing = true, final_ok = false;
     int rc = 1;
 
@@ -1111,6 +1113,7 @@ static int run(soak *k)
     fflush(stdout);
     t0 = mono_ms();
     next_kill = o->kill_every_s > 0 ? t0 + o->kill_every_s * 1000 : INFINITY;
+    next_report = t0 + 10000;
     k->last_progress = t0;
     for (;;) {
         double now = mono_ms();
@@ -1161,6 +1164,12 @@ static int run(soak *k)
             k->no[n].queued = false;
             k->lookups_in_flight++;
             app_call(k, R_LOOKUP, n, "get_callback_data", k->no[n].id);
+        }
+        if (now >= next_report) {
+            printf("soak: %.0f s: %lu of %lu events sent, %lu delivered; %u kills\n",
+                   (now - t0) / 1000, done, ops, k->delivered, k->kills);
+            fflush(stdout);
+            next_report = now + 10000;
         }
         if (now >= next_journal) {
             read_journal(k);
