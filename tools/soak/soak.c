@@ -1216,10 +1216,10 @@ static int parse_num(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
-static void usage(void)
+static void usage(FILE *to)
 {
     fprintf(
-        stderr,
+        to,
         "usage: soak [--events N] [--messages M] [--kill-every S] [--kills N] [--reset-rate R]\n"
         "            [--delay-rate R] [--delay-ms D] [--seed N] [--replicas N]\n"
         "            [--in-flight N] [--window N] [--late-ms L] [--settle S] [--restart "
@@ -1231,7 +1231,7 @@ static void usage(void)
         "                    sync_msg (new_messages_digest) (default 200)\n"
         "  --kill-every S    SIGKILL a replica every S seconds while pushing, in turn; 0: "
         "never\n"
-        "                    (default 4)\n"
+        "                    (default 6)\n"
         "  --kills N         at most N kills; with --kill-every 0, N kills spread evenly over\n"
         "                    the pushes (whatever the machine's speed)\n"
         "  --reset-rate R    share of the program's SDK exchanges whose connection is reset\n"
@@ -1262,7 +1262,7 @@ int main(int argc, char **argv)
                     .in_flight = 8,
                     .window = 128,
                     .seed = 1,
-                    .kill_every_s = 4,
+                    .kill_every_s = 6,
                     .reset_rate = 0.01,
                     .delay_rate = 0.02,
                     .late_ms = 5000,
@@ -1277,6 +1277,10 @@ int main(int argc, char **argv)
         double d;
         int bad = 0;
 
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
         if (!strcmp(a, "--keep") || !strcmp(a, "--verbose")) {
             *(a[2] == 'k' ? &k.o.keep : &k.o.verbose) = true;
             continue;
@@ -1313,7 +1317,7 @@ int main(int argc, char **argv)
             bad = 1;
         if (bad) {
             fprintf(stderr, "soak: bad option %s%s%s\n", a, v ? " " : "", v ? v : "");
-            usage();
+            usage(stderr);
             return 2;
         }
         i++;
