@@ -1031,6 +1031,7 @@ static int report(soak *k, double elapsed_s, bool final_digest)
     printf("result: %s (%lu lost, %lu missing) in %.1f s\n",
            lost || missing || !final_digest || short_kills ? "FAIL" : "PASS", lost, missing,
            elapsed_s);
+    fflush(stdout); /* before the folder's removal, which can take a while */
     free(lat);
     return lost || missing || !final_digest || short_kills ? 1 : 0;
 }
