@@ -133,7 +133,8 @@ typedef struct zl_replica {
     int64_t restart_at_ms;    /* monotonic ms */
     int64_t restart_delay_ms; /* how long after its exit restart_at_ms is */
     int64_t started_ms;       /* monotonic ms of its last start */
-    unsigned restarts;        /* restarts since it last stayed up replica_restart_stable_ms */
+    int64_t held_ms;   /* monotonic ms an event's transfer to it last failed, to be sent again */
+    unsigned restarts; /* restarts since it last stayed up replica_restart_stable_ms */
 } zl_replica;
 
 typedef struct zl_prog_rt {

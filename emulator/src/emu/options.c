@@ -91,7 +91,8 @@ static const zl_opt TABLE[] = {
          "until it listens (serve: true; a scenario: false)"),
     INT("replica_restart_delay_ms", 0, HOUR_MS, 0, "unknown", true, replica_restart_delay_ms,
         "a dead replica's first restart comes this long after its exit (real time); each "
-        "further one waits twice the one before"),
+        "further one waits twice the one before. Also how long a replica that failed an "
+        "event's connection and still listens is given before the event goes to it again"),
     INT("replica_restart_max_ms", 0, HOUR_MS, 1000, "unknown", true, replica_restart_max_ms,
         "the longest wait before a restart"),
     INT("replica_restart_stable_ms", 0, HOUR_MS, 60000, "unknown", true, replica_restart_stable_ms,

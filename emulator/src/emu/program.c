@@ -401,8 +401,10 @@ void zl_emu_reap(zl_emu *emu)
             }
             if (k == p->replica_count)
                 continue;
-            /* back: the events held while it was down go out, oldest first */
+            /* back: the events held while it was down go out, oldest first; after a failed
+             * transfer, once it has listened on for replica_restart_delay_ms (it did not die) */
             if (r->down && !r->restart_pending && r->pid > 0 && !r->exited &&
+                now - r->held_ms >= emu->opt.replica_restart_delay_ms &&
                 zl_emu_replica_listening(r)) {
                 r->down = false;
                 start_waiting(emu, p, k);
@@ -603,10 +605,13 @@ static bool holds(const zl_prog_rt *p, const zl_replica *r)
 }
 
 /*
- * Whether event c, whose transfer failed with res, is to be sent again after its replica's
- * restart: supervision is on, the connection failed (refused, reset, nothing answered; a
- * timeout is an answer too late, as without supervision) and the replica is dead or no longer
- * listens, so it died with the event in flight or before it arrived.
+ * Whether event c, whose transfer failed with res, is to be sent again: supervision is on and
+ * the connection failed (refused, reset, nothing answered; a timeout is an answer too late, as
+ * without supervision). Whether the replica died is not asked now: a killed replica's
+ * connections are reset while the kernel closes its files, and its port can still take a
+ * connection at that instant (tools/soak lost events so). The event waits as for a replica
+ * that is down: zl_emu_reap sends it again once the replica is back, or, when it did not die,
+ * once it has listened on for replica_restart_delay_ms.
  */
 static bool resend(const call *c, const zl_http_result *res)
 {
@@ -614,7 +619,7 @@ static bool resend(const call *c, const zl_http_result *res)
 
     return c->event && !c->debug_url && c->resends < MAX_RESENDS && res->curl_code != 0 &&
            res->curl_code != CURLE_OPERATION_TIMEDOUT && !c->emu->closing &&
-           supervised(c->emu, c->prog, r) && (r->down || r->exited || !zl_emu_port_open(r->port));
+           supervised(c->emu, c->prog, r);
 }
 
 static void on_reply(zl_engine *e, const zl_http_result *res, void *ud)
@@ -690,7 +695,8 @@ done : {
         call **at = &r->waiting;
 
         c->resends++;
-        r->down = true; /* zl_emu_reap sends it again once the replica listens */
+        r->down = true; /* zl_emu_reap sends it again once the replica (still) listens */
+        r->held_ms = mono_ms();
         while (*at && (*at)->order < c->order) /* back in its place: the order made */
             at = &(*at)->next;
         if (!(c->next = *at))
