@@ -49,6 +49,16 @@ test("the first digest counts every world message by msgtype and by sender", fun
   assert_eq(#c, 1, "22 messages fit one limit-1000 page")
   assert_eq(c[1].req.limit, 1000)
   assert_true(c[1].req.cursor == nil, "no saved cursor yet")
+  assert_eq(c[1].ability_id, "new_messages_digest", "the journal names the call it was made for")
+end)
+
+test("a sync_msg the app asks for through invoke_sync_msg is journaled as made for it", function()
+  local before = #sdk.calls("sync_msg")
+  assert_eq(call("invoke_sync_msg", { limit = 1 }).errcode, 0)
+  local all = sdk.calls("sync_msg")
+  assert_eq(#all, before + 1)
+  assert_eq(all[#all].ability_id, "invoke_sync_msg")
+  assert_eq(all[#all].req.limit, 1)
 end)
 
 test("the second digest counts nothing", function()

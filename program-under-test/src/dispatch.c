@@ -460,8 +460,14 @@ static char *new_messages_digest(zd_app *a, const zd_request *rq)
         int rc;
 
         cJSON_AddNumberToObject(req, "limit", 1000);
+#ifdef ZD_PLANT_EMPTY_CURSOR
+        /* The planted bug (tests/explore/): the cursor sent even before there is one, as "",
+         * which WeCom refuses. */
+        cJSON_AddStringToObject(req, "cursor", cursor);
+#else
         if (cursor[0])
             cJSON_AddStringToObject(req, "cursor", cursor);
+#endif
         if (token[0])
             cJSON_AddStringToObject(req, "token", token);
         body = cJSON_PrintUnformatted(req);

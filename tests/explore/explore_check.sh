@@ -44,6 +44,23 @@ if [ "$plant" = none ]; then
     cmp -s show1.lua show2.lua || fail "run 3 of seed 7 differs from itself"
     ! cmp -s show1.lua show3.lua || fail "seeds 7 and 8 give the same run 3"
     [ "$(actions show1.lua)" -ge 20 ] || fail "--show: fewer than 20 actions"
+    # sdk_used_as_allowed over run 3's file with other actions: the app's misuse through
+    # invoke_sync_msg (an empty cursor, then the no-token budget spent) is not the program's,
+    # its own 11th token-less digest in a minute is
+    custom() {
+        awk -v body="$1" '/^test\("actions"/ { print; print body; on = 1; next }
+            on && /^end\)/ { on = 0 } !on' show1.lua >"$2"
+    }
+    custom '  X.setup()\n  X.call("invoke_sync_msg", "{\\"cursor\\":\\"\\"}")
+  for _ = 1, 11 do X.call("invoke_sync_msg", "{}") end\n  X.call("new_messages_digest", "{}")
+  local t = X.trace.actions\n  assert_eq(t[2].reply.data.errcode, 40058)
+  assert_eq(t[#t].reply.data.errcode, 45009)' app.lua
+    "$zonelab" run --program "$real" app.lua >app.txt 2>&1 ||
+        { cat app.txt >&2; fail "the app's misuse counted as the program's"; }
+    custom '  X.setup()\n  for _ = 1, 11 do X.call("new_messages_digest", "{}") end' own.lua
+    "$zonelab" run --program "$real" own.lua >own.txt 2>&1
+    [ $? -eq 1 ] && grep -q "property: sdk_used_as_allowed" own.txt &&
+        grep -q "refused 45009" own.txt || { cat own.txt >&2; fail "the own 45009 not seen"; }
     # kill and receive are off by default, and inserted without changing the other draws
     ! grep -q '^  X\.kill(\|^  X\.receive(' show1.lua || fail "kill or receive drawn by default"
     "$zonelab" explore --program "$real" --seed 7 --show 3 --weight kill=50 --weight receive=50 \

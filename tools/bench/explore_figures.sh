@@ -3,6 +3,7 @@
 # zone-demo (the test build's zone-demo-<plant>), what it shrinks to, and what the real
 # zone-demo gives in the same budget. Prints one line per program; docs/explore.md quotes them.
 # usage: tools/bench/explore_figures.sh [BUILD_DIR] [SEEDS...]   (default build/dev, seed 1)
+#        PLANTS="empty-cursor none" tools/bench/explore_figures.sh ...   (only those programs)
 set -u
 build=${1:-build/dev}
 shift || true
@@ -13,7 +14,7 @@ props=$(dirname "$0")/../../tests/explore/digest_once.lua
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for seed in $seeds; do
-    for plant in events-in-memory cursor-not-saved unchecked-type none; do
+    for plant in ${PLANTS:-events-in-memory cursor-not-saved unchecked-type empty-cursor none}; do
         exe=$bin/zone-demo-$plant
         [ "$plant" = none ] && exe=$bin/zone-demo
         start=$(date +%s.%N)

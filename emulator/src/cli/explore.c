@@ -24,8 +24,9 @@
 #define MAX_JOBS 16
 
 /* The built-in properties (explore.lua's X.builtin), in the order they are checked. */
-static const char *const BUILTINS[] = {"no_replica_dies", "calls_answered", "answers_fit_protocol",
-                                       "notify_id_answered", "notify_accepted"};
+static const char *const BUILTINS[] = {"no_replica_dies",      "calls_answered",
+                                       "answers_fit_protocol", "notify_id_answered",
+                                       "notify_accepted",      "sdk_used_as_allowed"};
 #define N_BUILTINS (sizeof BUILTINS / sizeof BUILTINS[0])
 
 typedef struct xp_opts {

@@ -275,3 +275,44 @@ function X.builtin.notify_accepted(trace)
     end
   end
 end
+
+-- The answers WeCom gives a misused SDK call (errors.md): 40058 an invalid parameter (an empty
+-- cursor or token, a limit out of range, a value over its length: doc 10649, doc 53341),
+-- 710611 a cursor WeCom did not issue (doc 10649), 45009 the no-token budget of sync_msg and
+-- get_hit_msg_list ("without it the call is under a strict frequency limit", doc 53341; a
+-- token that expired or is unknown counts as none).
+X.MISUSE = { [40058] = "invalid parameter", [710611] = "cursor incorrect",
+  [45009] = "call limit exceeded" }
+local BUDGETED = { sync_msg = true, get_hit_msg_list = true }
+
+-- Whether SDK invoke e was made for the app, not by the program: under an invoke_<api>
+-- ability that names its own API (zone-demo's proxy of request_data, verbatim).
+local function proxied(e)
+  return e.ability_id == "invoke_" .. e.api
+end
+
+-- The program never uses the SDK in a way WeCom refuses in production: none of its own SDK
+-- calls is answered a misuse errcode (X.MISUSE). Not counted: calls made for the app
+-- (proxied), spec_notify_app (notify_accepted), an answer the run scripted, a call right
+-- after a scripted fault of the same API, and a 45009 in a minute (virtual) in which the
+-- app's proxied calls of that API of the same corp spent the budget too.
+function X.builtin.sdk_used_as_allowed(trace)
+  local faulted, spent = {}, {}
+  for _, e in ipairs(trace.journal) do
+    if e.face == "sdk" and e.kind == "invoke" and e.api and e.api ~= "spec_notify_app" then
+      local minute = string.format("%s/%s/%d", e.api, e.corpid, e.t // 60000)
+      if proxied(e) then
+        spent[minute] = true
+      elseif e.outcome ~= "answered" then
+        faulted[e.api] = true
+      elseif faulted[e.api] then
+        faulted[e.api] = nil
+      elseif X.MISUSE[e.errcode] and not (e.errcode == 45009
+        and (not BUDGETED[e.api] or spent[minute])) then
+        error(string.format("the program's own %s (ability %q) refused %d, %s: request %s: %s",
+          e.api, e.ability_id or "", e.errcode, X.MISUSE[e.errcode], tostring(e.request),
+          tostring(type(e.response) == "table" and e.response.errmsg or e.response)), 0)
+      end
+    end
+  end
+end

@@ -67,6 +67,9 @@ static void journal_invoke(zl_emu *emu, sdk_ctx *x, const char *outcome, int cod
         cJSON_AddStringToObject(j, "corpid", x->inv.corpid ? x->inv.corpid : "");
         cJSON_AddNumberToObject(j, "agentid", x->inv.agentid);
         cJSON_AddStringToObject(j, "request", x->inv.request ? x->inv.request : "");
+        /* the ability of the call the program made it for (its SDK object's context): tells
+         * an app's request proxied by an invoke_<api> ability from the program's own calls */
+        cJSON_AddStringToObject(j, "ability_id", x->inv.ability_id ? x->inv.ability_id : "");
     }
     cJSON_AddStringToObject(j, "outcome", outcome);
     if (code)
