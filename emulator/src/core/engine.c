@@ -5,6 +5,7 @@
 #include "core/grow.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -102,6 +103,8 @@ static void request_free(zl_request *r)
     free(r->path);
     free(r->target);
     free(r->body);
+    free(r->qbuf);
+    free(r->query);
     free(r);
 }
 
@@ -149,6 +152,65 @@ static int path_under(const char *path, const route *rt)
            path[rt->prefix_len] == '\0' || path[rt->prefix_len] == '/';
 }
 
+/* Decodes p in place as libmicrohttpd does a query argument ('+' is a space, %XX a byte, a
+ * '%' without two hex digits is itself); returns the decoded length. */
+static size_t query_unescape(char *p)
+{
+    char *start = p, *w = p;
+
+    for (; *p; p++) {
+        if (*p == '+') {
+            *w++ = ' ';
+        } else if (*p == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
+            char hex[3] = {p[1], p[2], '\0'};
+
+            *w++ = (char)strtoul(hex, NULL, 16);
+            p += 2;
+        } else {
+            *w++ = *p;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - start);
+}
+
+/* Splits r's query ('&' between arguments, the first '=' between name and value); 0, or -1
+ * when memory ran out. */
+static int query_parse(zl_request *r)
+{
+    const char *q = strchr(r->target, '?');
+    size_t n = 1, i = 0;
+    char *p, *amp;
+
+    if (!q || !q[1])
+        return 0;
+    if (!(r->qbuf = strdup(q + 1)))
+        return -1;
+    for (p = r->qbuf; (p = strchr(p, '&')); p++)
+        n++;
+    if (!(r->query = calloc(n, sizeof *r->query)))
+        return -1;
+    for (p = r->qbuf; p; p = amp) {
+        char *eq;
+
+        if ((amp = strchr(p, '&')))
+            *amp++ = '\0';
+        if (!*p)
+            continue; /* "a&&b", a trailing '&' */
+        if ((eq = strchr(p, '=')))
+            *eq++ = '\0';
+        r->query[i].name = p;
+        r->query[i].name_len = query_unescape(p);
+        if (eq) {
+            query_unescape(eq);
+            r->query[i].value = eq;
+        }
+        i++;
+    }
+    r->n_query = i;
+    return 0;
+}
+
 static void dispatch(zl_engine *e, zl_request *r)
 {
     size_t i;
@@ -156,7 +218,7 @@ static void dispatch(zl_engine *e, zl_request *r)
     r->id = ++e->exchanges;
     r->t_start = zl_clock_now_ms(&e->clock);
     r->wall_start = zl_clock_wall_ms(&e->clock);
-    if (collect_headers(r) != 0) {
+    if (collect_headers(r) != 0 || (r->target && query_parse(r) != 0)) {
         plain(r, 500, "out of memory\n");
         return;
     }
@@ -185,25 +247,39 @@ static void dispatch(zl_engine *e, zl_request *r)
 }
 
 /* libmicrohttpd's first look at a request: the target exactly as received. The request
- * object is born here (on_access makes it when this did not). */
+ * object is born here (on_access makes it when this did not).
+ *
+ * libmicrohttpd 0.9.75 would then store each query argument in the connection's memory pool,
+ * which it zero-fills whole between two requests of a connection: a pool large enough for
+ * thousands of arguments made every request pay for clearing it. The engine reads the query
+ * from the target it keeps (zl_request_query), so it hands libmicrohttpd an empty one: the
+ * line after '?' is cut where libmicrohttpd would parse it. With a libmicrohttpd that parsed
+ * elsewhere the cut would change nothing but the pool's use. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     zl_request *r = calloc(1, sizeof *r);
+    char *q;
 
     if (!r)
         return NULL;
     r->e = cls;
     r->conn = conn;
-    r->target = strdup(uri ? uri : "");
+    if (!(r->target = strdup(uri ? uri : ""))) {
+        free(r);
+        return NULL;
+    }
+    if (uri && (q = strchr(uri, '?')) && q[1])
+        q[1] = '\0'; /* the read buffer is the connection's own, writable */
     return r;
 }
 
-/* libmicrohttpd's memory for one connection's request line, headers and query arguments. Its
- * default, 32 KiB, ran out at 436 query parameters and the connection closed without the 431
- * it meant to send; 256 KiB answers 3000 (test_engine) and a request line over it gets 414.
- * Not more: libmicrohttpd zero-fills the pool between the requests of a connection, so its
- * size is paid by every request (1 MiB made gettoken 3.9x slower: 8.0k against 31k req/s). */
-#define CONN_POOL_BYTES ((size_t)256 << 10)
+/* libmicrohttpd's memory for one connection's request line and headers (query arguments are
+ * not kept there: on_uri). Its default, 32 KiB, is not enough for a target of thousands of
+ * query arguments; with 64 KiB one of 3000 is answered (test_engine), and a request line over
+ * the pool gets 414. Not more: libmicrohttpd zero-fills the pool between the requests of a
+ * connection, so its size is paid by every request (256 KiB made gettoken take 58 us of CPU a
+ * request against 33 us; 1 MiB made it 3.9x slower). */
+#define CONN_POOL_BYTES ((size_t)64 << 10)
 
 /* libmicrohttpd's error log, prefixed so a user knows where a line comes from; the line MHD
  * writes for a connection the engine closed on purpose (a scripted reset) is dropped. */
@@ -304,7 +380,14 @@ const char *zl_request_path(const zl_request *r)
 
 const char *zl_request_query(const zl_request *r, const char *name)
 {
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    size_t i, len = strlen(name);
+
+    if (!r->target) /* on_uri ran out of memory: libmicrohttpd kept the arguments */
+        return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    for (i = 0; i < r->n_query; i++)
+        if (r->query[i].name_len == len && !strncasecmp(r->query[i].name, name, len))
+            return r->query[i].value;
+    return NULL;
 }
 
 const char *zl_request_header(const zl_request *r, const char *name)

@@ -51,6 +51,14 @@ struct zl_request {
     char **extra_names, **extra_values; /* headers for the answer to come */
     size_t n_extra;
     zl_stream *stream; /* a streamed answer, until the connection is gone */
+    char *qbuf;        /* the target's query, split and decoded (zl_request_query) */
+    struct query_arg *query;
+    size_t n_query;
+};
+
+struct query_arg {
+    const char *name, *value; /* value NULL: the argument had no '=' */
+    size_t name_len;
 };
 
 struct zl_stream {
