@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "core/engine_int.h"
 #include "core/grow.h"
+#include "core/json.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -549,15 +550,16 @@ void zl_request_abort(zl_request *r)
 
 void zl_request_respond_json(zl_request *r, unsigned status, cJSON *j)
 {
-    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+    size_t len = 0;
+    char *text = j ? zl_json_print(j, &len) : NULL;
 
     cJSON_Delete(j);
     if (!text) {
         plain(r, 500, "out of memory\n");
         return;
     }
-    zl_request_respond(r, status, "application/json; charset=utf-8", text, strlen(text));
-    cJSON_free(text);
+    zl_request_respond(r, status, "application/json; charset=utf-8", text, len);
+    free(text);
 }
 
 /* ---- streamed answers ---- */
