@@ -85,6 +85,10 @@ struct zl_engine {
     uint64_t next_timer_id;
     zl_request *live;
     struct call *calls;
+    int epfd;         /* what the loop waits on: mhd_fd, wakefd and libcurl's sockets */
+    int mhd_fd;       /* libmicrohttpd's epoll set */
+    int wakefd;       /* an eventfd zl_engine_stop writes */
+    int64_t curl_due; /* when libcurl wants its timeout handled (monotonic ms), -1 none */
     volatile int stopping;
     int mhd_dirty;
     zl_exchange_fn observe; /* NULL = none */
