@@ -117,6 +117,7 @@ static void test_serve_clock_moves_and_is_journaled(void **state)
     long status;
     cJSON *st = http("GET", "/_zonelab/state", NULL, &status), *r, *j, *last, *e;
     double before;
+    char path[96];
 
     (void)state;
     assert_int_equal(status, 200);
@@ -149,6 +150,20 @@ static void test_serve_clock_moves_and_is_journaled(void **state)
     assert_non_null(last);
     assert_string_equal(cJSON_GetObjectItem(last, "kind")->valuestring, "clock");
     assert_true(num(last, "to_ms", NULL) - num(last, "from_ms", NULL) == 432000000.0);
+    cJSON_Delete(j);
+    /* a page of two entries says more follow; a page after the last one is empty */
+    j = http("GET", "/_zonelab/journal?since=0&limit=2", NULL, &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "entries")), 2);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "more")));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "ok")));
+    assert_int_equal(num(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "entries"), 1), "seq", NULL), 2);
+    snprintf(path, sizeof path, "/_zonelab/journal?since=%.0f", num(j, "last", NULL));
+    cJSON_Delete(j);
+    j = http("GET", path, NULL, &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "entries")), 0);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "more")));
     cJSON_Delete(j);
     j = http("GET", "/_zonelab/journal?since=x", NULL, &status);
     assert_int_equal(status, 400);

@@ -59,6 +59,23 @@ static void echo(zl_engine *e, zl_request *r, void *ud)
     zl_request_respond(r, 200, "text/plain", body, strlen(body));
 }
 
+/* Answers with each query argument the tests ask about, "-" for none (or none with a value). */
+static void args(zl_engine *e, zl_request *r, void *ud)
+{
+    static const char *const names[] = {"a", "B", "c", "e", "f", "p2999", "zz"};
+    char body[256];
+    size_t n = 0, i;
+
+    (void)e, (void)ud;
+    for (i = 0; i < sizeof names / sizeof *names; i++) {
+        const char *v = zl_request_query(r, names[i]);
+
+        n += (size_t)snprintf(body + n, sizeof body - n, "%s%s=%s", i ? " " : "", names[i],
+                              v ? v : "-");
+    }
+    zl_request_respond(r, 200, "text/plain", body, n);
+}
+
 static void answer_late(zl_engine *e, void *ud)
 {
     (void)e;
@@ -82,6 +99,7 @@ static zl_engine *start(size_t max_body)
     assert_true(zl_engine_port(e) > 0);
     assert_int_equal(zl_engine_route(e, "POST", "/echo", echo, NULL), 0);
     assert_int_equal(zl_engine_route(e, NULL, "/wait", wait_route, NULL), 0);
+    assert_int_equal(zl_engine_route(e, "GET", "/args", args, NULL), 0);
     return e;
 }
 
@@ -123,6 +141,25 @@ static void test_engine_routes_answer(void **state)
     zl_engine_free(e);
 }
 
+/* Query arguments are read as libmicrohttpd reads them: the first of a name wins, names match
+ * whatever their case, '+' is a space, %XX a byte (a '%' without two hex digits is itself), a
+ * name without '=' has no value, empty arguments are skipped. */
+static void test_engine_query_arguments(void **state)
+{
+    zl_engine *e = start(0);
+    got g;
+
+    (void)state;
+    call(e, "GET", "/args?A=1&a=2&b=x%20y+z%2B&c&&e=%zz%4&f=&", NULL, &g);
+    run_until(e, &g.done, 200);
+    assert_int_equal(g.status, 200);
+    assert_string_equal(g.body, "a=1 B=x y z+ c=- e=%zz%4 f= p2999=- zz=-");
+    call(e, "GET", "/args", NULL, &g);
+    run_until(e, &g.done, 200);
+    assert_string_equal(g.body, "a=- B=- c=- e=- f=- p2999=- zz=-");
+    zl_engine_free(e);
+}
+
 /* A request with thousands of query parameters is answered (issue 19: 436 or more got no
  * answer at all, libmicrohttpd's 32 KiB connection pool ran out before it could refuse). */
 static void test_engine_many_query_parameters_answered(void **state)
@@ -137,11 +174,16 @@ static void test_engine_many_query_parameters_answered(void **state)
     assert_non_null(path);
     n += (size_t)snprintf(path + n, 60000 - n, "/nowhere?");
     for (i = 0; i < 3000; i++)
-        n += (size_t)snprintf(path + n, 60000 - n, "%sp%d=1", i ? "&" : "", i);
+        n += (size_t)snprintf(path + n, 60000 - n, "%sp%d=%d", i ? "&" : "", i, i);
     call(e, "GET", path, NULL, &g);
     run_until(e, &g.done, 400);
     assert_int_equal(g.done, 1);
     assert_int_equal(g.status, 404); /* answered: the route table said so */
+    memcpy(path, "/args?e=1&", 10); /* "/nowhere?p0=0&" made "/args?e=1&0=0&": a route that reads */
+    call(e, "GET", path, NULL, &g);
+    run_until(e, &g.done, 400);
+    assert_int_equal(g.status, 200);
+    assert_string_equal(g.body, "a=- B=- c=- e=1 f=- p2999=2999 zz=-");
     free(path);
     zl_engine_free(e);
 }
@@ -395,6 +437,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_engine_routes_answer),
+        cmocka_unit_test(test_engine_query_arguments),
         cmocka_unit_test(test_engine_many_query_parameters_answered),
         cmocka_unit_test(test_engine_body_cap),
         cmocka_unit_test(test_engine_body_cap_route),

@@ -1,4 +1,5 @@
-/* test_journal: order, merge of details, the ring's cap and the since query. */
+/* test_journal: order, merge of details, the ring's cap and the since query; the JSON printer
+ * its entries are written with. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,6 +160,69 @@ static void test_journal_text_is_utf8(void **state)
     zl_journal_free(j);
 }
 
+/* zl_json_print writes what cJSON_PrintUnformatted writes, numbers and escapes included. */
+static void test_json_print_as_cjson(void **state)
+{
+    static const double numbers[] = {0,
+                                     1,
+                                     -1,
+                                     7200,
+                                     2147483647,
+                                     2147483648.0,
+                                     -2147483649.0,
+                                     1793000000000.0,
+                                     999999999999999.0,
+                                     1e15,
+                                     -1e15,
+                                     1e16,
+                                     9007199254740993.0,
+                                     1.5,
+                                     0.1,
+                                     -0.25,
+                                     1e-7,
+                                     1e300,
+                                     3.141592653589793,
+                                     1.0 / 3};
+    cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "numbers"), *n;
+    char *want, *got, key[32];
+    size_t i, len = 0;
+    uint64_t x = 88172645463325252ULL;
+
+    (void)state;
+    for (i = 0; i < sizeof numbers / sizeof *numbers; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(numbers[i]));
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(-0.0));
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(NAN));
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(INFINITY));
+    for (i = 0; i < 200; i++) { /* integers of every size, and fractions */
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)(int64_t)(x >> (i % 64))));
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)(x >> 11) / 1024.0));
+    }
+    cJSON_AddStringToObject(o, "escapes", "q\"b\\s/\b\f\n\r\t\x01\x1f\x7f \xe4\xb8\xad");
+    cJSON_AddStringToObject(o, "", "empty name");
+    cJSON_AddItemToObject(o, "nested",
+                          cJSON_Parse("{\"a\":[],\"b\":{},\"c\":[null,true,false,\"\"]}"));
+    cJSON_AddItemToObject(o, "raw", cJSON_CreateRaw("{\"kept\": 1}"));
+    n = cJSON_CreateString("x");
+    free(n->valuestring);
+    n->valuestring = NULL; /* cJSON writes "" */
+    cJSON_AddItemToObject(o, "null string", n);
+    for (i = 0; i < 3; i++) {
+        snprintf(key, sizeof key, "k%zu\n", i);
+        cJSON_AddNumberToObject(o, key, (double)i);
+    }
+    want = cJSON_PrintUnformatted(o);
+    got = zl_json_print(o, &len);
+    assert_non_null(want);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    assert_int_equal(len, strlen(want));
+    cJSON_free(want);
+    free(got);
+    cJSON_Delete(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_journal_long_strings_kept_as_prefix_and_digest),
         cmocka_unit_test(test_journal_byte_cap_drops_oldest),
         cmocka_unit_test(test_journal_text_is_utf8),
+        cmocka_unit_test(test_json_print_as_cjson),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

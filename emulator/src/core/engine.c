@@ -3,8 +3,10 @@
 #define _GNU_SOURCE
 #include "core/engine_int.h"
 #include "core/grow.h"
+#include "core/json.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -12,7 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <microhttpd.h>
@@ -102,6 +108,8 @@ static void request_free(zl_request *r)
     free(r->path);
     free(r->target);
     free(r->body);
+    free(r->qbuf);
+    free(r->query);
     free(r);
 }
 
@@ -149,6 +157,65 @@ static int path_under(const char *path, const route *rt)
            path[rt->prefix_len] == '\0' || path[rt->prefix_len] == '/';
 }
 
+/* Decodes p in place as libmicrohttpd does a query argument ('+' is a space, %XX a byte, a
+ * '%' without two hex digits is itself); returns the decoded length. */
+static size_t query_unescape(char *p)
+{
+    char *start = p, *w = p;
+
+    for (; *p; p++) {
+        if (*p == '+') {
+            *w++ = ' ';
+        } else if (*p == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
+            char hex[3] = {p[1], p[2], '\0'};
+
+            *w++ = (char)strtoul(hex, NULL, 16);
+            p += 2;
+        } else {
+            *w++ = *p;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - start);
+}
+
+/* Splits r's query ('&' between arguments, the first '=' between name and value); 0, or -1
+ * when memory ran out. */
+static int query_parse(zl_request *r)
+{
+    const char *q = strchr(r->target, '?');
+    size_t n = 1, i = 0;
+    char *p, *amp;
+
+    if (!q || !q[1])
+        return 0;
+    if (!(r->qbuf = strdup(q + 1)))
+        return -1;
+    for (p = r->qbuf; (p = strchr(p, '&')); p++)
+        n++;
+    if (!(r->query = calloc(n, sizeof *r->query)))
+        return -1;
+    for (p = r->qbuf; p; p = amp) {
+        char *eq;
+
+        if ((amp = strchr(p, '&')))
+            *amp++ = '\0';
+        if (!*p)
+            continue; /* "a&&b", a trailing '&' */
+        if ((eq = strchr(p, '=')))
+            *eq++ = '\0';
+        r->query[i].name = p;
+        r->query[i].name_len = query_unescape(p);
+        if (eq) {
+            query_unescape(eq);
+            r->query[i].value = eq;
+        }
+        i++;
+    }
+    r->n_query = i;
+    return 0;
+}
+
 static void dispatch(zl_engine *e, zl_request *r)
 {
     size_t i;
@@ -156,7 +223,7 @@ static void dispatch(zl_engine *e, zl_request *r)
     r->id = ++e->exchanges;
     r->t_start = zl_clock_now_ms(&e->clock);
     r->wall_start = zl_clock_wall_ms(&e->clock);
-    if (collect_headers(r) != 0) {
+    if (collect_headers(r) != 0 || (r->target && query_parse(r) != 0)) {
         plain(r, 500, "out of memory\n");
         return;
     }
@@ -185,25 +252,39 @@ static void dispatch(zl_engine *e, zl_request *r)
 }
 
 /* libmicrohttpd's first look at a request: the target exactly as received. The request
- * object is born here (on_access makes it when this did not). */
+ * object is born here (on_access makes it when this did not).
+ *
+ * libmicrohttpd 0.9.75 would then store each query argument in the connection's memory pool,
+ * which it zero-fills whole between two requests of a connection: a pool large enough for
+ * thousands of arguments made every request pay for clearing it. The engine reads the query
+ * from the target it keeps (zl_request_query), so it hands libmicrohttpd an empty one: the
+ * line after '?' is cut where libmicrohttpd would parse it. With a libmicrohttpd that parsed
+ * elsewhere the cut would change nothing but the pool's use. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     zl_request *r = calloc(1, sizeof *r);
+    char *q;
 
     if (!r)
         return NULL;
     r->e = cls;
     r->conn = conn;
-    r->target = strdup(uri ? uri : "");
+    if (!(r->target = strdup(uri ? uri : ""))) {
+        free(r);
+        return NULL;
+    }
+    if (uri && (q = strchr(uri, '?')) && q[1])
+        q[1] = '\0'; /* the read buffer is the connection's own, writable */
     return r;
 }
 
-/* libmicrohttpd's memory for one connection's request line, headers and query arguments. Its
- * default, 32 KiB, ran out at 436 query parameters and the connection closed without the 431
- * it meant to send; 256 KiB answers 3000 (test_engine) and a request line over it gets 414.
- * Not more: libmicrohttpd zero-fills the pool between the requests of a connection, so its
- * size is paid by every request (1 MiB made gettoken 3.9x slower: 8.0k against 31k req/s). */
-#define CONN_POOL_BYTES ((size_t)256 << 10)
+/* libmicrohttpd's memory for one connection's request line and headers (query arguments are
+ * not kept there: on_uri). Its default, 32 KiB, is not enough for a target of thousands of
+ * query arguments; with 64 KiB one of 3000 is answered (test_engine), and a request line over
+ * the pool gets 414. Not more: libmicrohttpd zero-fills the pool between the requests of a
+ * connection, so its size is paid by every request (256 KiB made gettoken take 58 us of CPU a
+ * request against 33 us; 1 MiB made it 3.9x slower). */
+#define CONN_POOL_BYTES ((size_t)64 << 10)
 
 /* libmicrohttpd's error log, prefixed so a user knows where a line comes from; the line MHD
  * writes for a connection the engine closed on purpose (a scripted reset) is dropped. */
@@ -304,7 +385,14 @@ const char *zl_request_path(const zl_request *r)
 
 const char *zl_request_query(const zl_request *r, const char *name)
 {
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    size_t i, len = strlen(name);
+
+    if (!r->target) /* on_uri ran out of memory: libmicrohttpd kept the arguments */
+        return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    for (i = 0; i < r->n_query; i++)
+        if (r->query[i].name_len == len && !strncasecmp(r->query[i].name, name, len))
+            return r->query[i].value;
+    return NULL;
 }
 
 const char *zl_request_header(const zl_request *r, const char *name)
@@ -466,15 +554,16 @@ void zl_request_abort(zl_request *r)
 
 void zl_request_respond_json(zl_request *r, unsigned status, cJSON *j)
 {
-    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+    size_t len = 0;
+    char *text = j ? zl_json_print(j, &len) : NULL;
 
     cJSON_Delete(j);
     if (!text) {
         plain(r, 500, "out of memory\n");
         return;
     }
-    zl_request_respond(r, status, "application/json; charset=utf-8", text, strlen(text));
-    cJSON_free(text);
+    zl_request_respond(r, status, "application/json; charset=utf-8", text, len);
+    free(text);
 }
 
 /* ---- streamed answers ---- */
@@ -738,6 +827,64 @@ static unsigned connection_limit(void)
     return rl.rlim_cur > 1024 ? (unsigned)(rl.rlim_cur - 256) : 768;
 }
 
+/*
+ * The loop waits on one epoll set: libmicrohttpd's own epoll set, the stop signal, and each
+ * socket libcurl asks it to watch, so that a turn hands libcurl only the sockets that are
+ * ready (curl_multi_socket_action). With curl_multi_perform, libcurl polled every transfer in
+ * flight on every turn: 39 poll calls per event through zone-demo, whose answers take the
+ * time of an fsync while other traffic keeps the loop turning.
+ */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Watches fd for events (a new fd, or one watched already); 0, or -1. */
+static int watch(zl_engine *e, int fd, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.fd = fd};
+
+    if (epoll_ctl(e->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+        return 0;
+    return epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* libcurl: watch socket s for what (or stop watching it). */
+static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *ud, void *socketp)
+{
+    zl_engine *e = ud;
+    struct epoll_event ev = {.data.fd = s};
+
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {                 /* libcurl forgets the socket's mark itself */
+        epoll_ctl(e->epfd, EPOLL_CTL_DEL, s, NULL); /* gone already when libcurl closed it */
+        return 0;
+    }
+    if (what & CURL_POLL_IN)
+        ev.events |= EPOLLIN;
+    if (what & CURL_POLL_OUT)
+        ev.events |= EPOLLOUT;
+    if (socketp) /* marked below: in the set already */
+        return epoll_ctl(e->epfd, EPOLL_CTL_MOD, s, &ev) == 0 ? 0 : -1;
+    if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, s, &ev) != 0)
+        return -1;
+    curl_multi_assign(e->multi, s, e);
+    return 0;
+}
+
+/* libcurl: call back in timeout_ms (-1: no timer). */
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *ud)
+{
+    zl_engine *e = ud;
+
+    (void)multi;
+    e->curl_due = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+    return 0;
+}
+
 zl_engine *zl_engine_new(const zl_engine_config *cfg, char *err, size_t errlen)
 {
     zl_engine *e = calloc(1, sizeof *e);
@@ -749,6 +896,8 @@ zl_engine *zl_engine_new(const zl_engine_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    e->epfd = e->wakefd = -1;
+    e->curl_due = -1;
     zl_clock_init(&e->clock, cfg ? cfg->wall : NULL, cfg ? cfg->wall_ud : NULL);
     e->rng = cfg ? cfg->seed : 0;
     e->max_body = cfg && cfg->max_body ? cfg->max_body : (64u << 20);
@@ -769,6 +918,16 @@ zl_engine *zl_engine_new(const zl_engine_config *cfg, char *err, size_t errlen)
      * default cache holds 4 per call in flight, so after a burst of callbacks to one replica
      * all but 4 would close and the next burst connect again: keep one per slot instead. */
     curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)MAX_IDLE_CONNECTIONS);
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
+    if ((e->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+        (e->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
+        watch(e, e->wakefd, EPOLLIN) != 0) {
+        snprintf(err, errlen, "cannot make the loop's epoll set");
+        goto fail;
+    }
     e->mhd = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_access, e,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, e, MHD_OPTION_SOCK_ADDR, &addr,
@@ -783,6 +942,11 @@ zl_engine *zl_engine_new(const zl_engine_config *cfg, char *err, size_t errlen)
     }
     info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_BIND_PORT);
     e->port = info ? info->port : 0;
+    info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+    if (!info || (e->mhd_fd = info->epoll_fd) < 0 || watch(e, e->mhd_fd, EPOLLIN) != 0) {
+        snprintf(err, errlen, "cannot watch libmicrohttpd's epoll set");
+        goto fail;
+    }
     return e;
 fail:
     zl_engine_free(e);
@@ -791,11 +955,10 @@ fail:
 
 void zl_engine_turn(zl_engine *e, int max_wait_ms)
 {
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-    struct curl_waitfd extra = {.fd = info ? info->epoll_fd : -1, .events = CURL_WAIT_POLLIN};
+    struct epoll_event ev[64];
     MHD_UNSIGNED_LONG_LONG mhd_ms;
     int64_t wait = max_wait_ms, now;
-    int running;
+    int n, i, running;
 
     if (MHD_get_timeout(e->mhd, &mhd_ms) == MHD_YES && (int64_t)mhd_ms < wait)
         wait = (int64_t)mhd_ms;
@@ -804,12 +967,37 @@ void zl_engine_turn(zl_engine *e, int max_wait_ms)
         if (e->timers[0].at - now < wait)
             wait = e->timers[0].at - now;
     }
+    if (e->curl_due >= 0 && e->curl_due - mono_ms() < wait)
+        wait = e->curl_due - mono_ms();
     if (e->mhd_dirty || wait < 0)
         wait = 0;
     e->mhd_dirty = 0;
-    curl_multi_poll(e->multi, &extra, extra.fd >= 0 ? 1 : 0, (int)wait, NULL);
+    n = epoll_wait(e->epfd, ev, (int)(sizeof ev / sizeof *ev), (int)wait);
     MHD_run(e->mhd);
-    curl_multi_perform(e->multi, &running);
+    for (i = 0; i < n; i++) {
+        int fd = ev[i].data.fd, what = 0;
+        uint64_t count;
+
+        if (fd == e->mhd_fd)
+            continue;          /* MHD_run above */
+        if (fd == e->wakefd) { /* zl_engine_stop: the turn ends, zl_engine_run sees it */
+            ssize_t got = read(fd, &count, sizeof count);
+
+            (void)got;
+            continue;
+        }
+        if (ev[i].events & (EPOLLIN | EPOLLHUP))
+            what |= CURL_CSELECT_IN;
+        if (ev[i].events & EPOLLOUT)
+            what |= CURL_CSELECT_OUT;
+        if (ev[i].events & EPOLLERR)
+            what |= CURL_CSELECT_ERR;
+        curl_multi_socket_action(e->multi, fd, what, &running);
+    }
+    if (e->curl_due >= 0 && e->curl_due <= mono_ms()) {
+        e->curl_due = -1;
+        curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
     zl_engine_finish_calls(e);
     fire_timers(e);
     MHD_run(e->mhd); /* answers made by callbacks and timers go out now */
@@ -823,8 +1011,11 @@ void zl_engine_run(zl_engine *e)
 
 void zl_engine_stop(zl_engine *e)
 {
+    uint64_t one = 1;
+
     e->stopping = 1;
-    curl_multi_wakeup(e->multi);
+    if (e->wakefd >= 0 && write(e->wakefd, &one, sizeof one) < 0)
+        return; /* the counter is full: the loop wakes anyway */
 }
 
 void zl_engine_free(zl_engine *e)
@@ -848,6 +1039,10 @@ void zl_engine_free(zl_engine *e)
     zl_engine_cancel_calls(e); /* every callback runs once, even at shutdown */
     if (e->multi)
         curl_multi_cleanup(e->multi);
+    if (e->wakefd >= 0)
+        close(e->wakefd);
+    if (e->epfd >= 0)
+        close(e->epfd);
     for (i = 0; i < e->n_routes; i++) {
         free(e->routes[i].method);
         free(e->routes[i].prefix);

@@ -51,6 +51,14 @@ struct zl_request {
     char **extra_names, **extra_values; /* headers for the answer to come */
     size_t n_extra;
     zl_stream *stream; /* a streamed answer, until the connection is gone */
+    char *qbuf;        /* the target's query, split and decoded (zl_request_query) */
+    struct query_arg *query;
+    size_t n_query;
+};
+
+struct query_arg {
+    const char *name, *value; /* value NULL: the argument had no '=' */
+    size_t name_len;
 };
 
 struct zl_stream {
@@ -77,6 +85,10 @@ struct zl_engine {
     uint64_t next_timer_id;
     zl_request *live;
     struct call *calls;
+    int epfd;         /* what the loop waits on: mhd_fd, wakefd and libcurl's sockets */
+    int mhd_fd;       /* libmicrohttpd's epoll set */
+    int wakefd;       /* an eventfd zl_engine_stop writes */
+    int64_t curl_due; /* when libcurl wants its timeout handled (monotonic ms), -1 none */
     volatile int stopping;
     int mhd_dirty;
     zl_exchange_fn observe; /* NULL = none */

@@ -141,7 +141,7 @@ uint64_t zl_journal_add(zl_journal *j, int64_t t_ms, const char *face, const cha
     cJSON *e = cJSON_CreateObject(), *it;
     char *text = NULL;
     uint64_t seq = j->last + 1;
-    size_t slot;
+    size_t slot, len = 0;
 
     if (!e || !cJSON_AddNumberToObject(e, "seq", (double)seq) ||
         !cJSON_AddNumberToObject(e, "t", (double)t_ms) ||
@@ -157,11 +157,11 @@ uint64_t zl_journal_add(zl_journal *j, int64_t t_ms, const char *face, const cha
     }
     if (j->value_max)
         shorten(e, j->value_max);
-    if (!(text = cJSON_PrintUnformatted(e)))
+    if (!(text = zl_json_print(e, &len)))
         goto lost;
-    if (!zl_utf8_valid(text, strlen(text))) {
+    if (!zl_utf8_valid(text, len)) {
         /* a body's bytes that are not UTF-8: JSON text must be, so each becomes U+FFFD */
-        char *fixed = zl_utf8_repair(text, strlen(text), NULL);
+        char *fixed = zl_utf8_repair(text, len, &len);
 
         free(text);
         if (!(text = fixed))
@@ -173,7 +173,7 @@ uint64_t zl_journal_add(zl_journal *j, int64_t t_ms, const char *face, const cha
     if (j->ring[slot]) /* the ring is full: its oldest entry sits in this slot */
         drop_oldest(j);
     j->ring[slot] = text;
-    j->bytes += strlen(text);
+    j->bytes += len;
     j->last = seq;
     while (j->byte_cap && j->bytes > j->byte_cap && j->first < j->last)
         drop_oldest(j);

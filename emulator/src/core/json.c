@@ -1,6 +1,8 @@
 /* json: small helpers over cJSON, and UTF-8 checks. */
 #include "core/json.h"
+#include "core/sbuf.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,140 @@ bool zl_json_is_int(const cJSON *v, long long lo, long long hi)
 {
     return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble &&
            v->valuedouble >= (double)lo && v->valuedouble <= (double)hi;
+}
+
+/* s as a JSON string, escaped as cJSON escapes (NULL as ""). */
+static void print_string(zl_sbuf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *run;
+
+    zl_sbuf_add(b, "\"", 1);
+    for (run = s; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        char esc[6] = {'\\', 0};
+        size_t n = 2;
+
+        if (ch >= 32 && ch != '"' && ch != '\\')
+            continue;
+        zl_sbuf_add(b, run, (size_t)(s - run));
+        run = s + 1;
+        switch (ch) {
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[ch >> 4];
+            esc[5] = hex[ch & 15];
+            n = 6;
+        }
+        zl_sbuf_add(b, esc, n);
+    }
+    if (s)
+        zl_sbuf_add(b, run, (size_t)(s - run));
+    zl_sbuf_add(b, "\"", 1);
+}
+
+/* A number: an integer below 1e15 (what "%1.15g" writes in full) directly, any other through
+ * cJSON itself. -1 when cJSON cannot. */
+static int print_number(zl_sbuf *b, const cJSON *item)
+{
+    double d = item->valuedouble;
+    char digits[24], *p = digits + sizeof digits, *text;
+
+    if (d > -1e15 && d < 1e15 && d == (double)(long long)d && !(d == 0 && signbit(d))) {
+        long long v = (long long)d;
+        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+        do
+            *--p = (char)('0' + u % 10);
+        while ((u /= 10));
+        if (v < 0)
+            *--p = '-';
+        zl_sbuf_add(b, p, (size_t)(digits + sizeof digits - p));
+        return 0;
+    }
+    if (!(text = cJSON_PrintUnformatted(item)))
+        return -1;
+    zl_sbuf_str(b, text);
+    cJSON_free(text);
+    return 0;
+}
+
+static int print_value(zl_sbuf *b, const cJSON *item)
+{
+    const cJSON *c;
+
+    switch (item->type & 0xFF) {
+    case cJSON_NULL:
+        zl_sbuf_add(b, "null", 4);
+        return 0;
+    case cJSON_False:
+        zl_sbuf_add(b, "false", 5);
+        return 0;
+    case cJSON_True:
+        zl_sbuf_add(b, "true", 4);
+        return 0;
+    case cJSON_Number:
+        return print_number(b, item);
+    case cJSON_String:
+        print_string(b, item->valuestring);
+        return 0;
+    case cJSON_Raw:
+        if (!item->valuestring)
+            return -1;
+        zl_sbuf_str(b, item->valuestring);
+        return 0;
+    case cJSON_Array:
+    case cJSON_Object:
+        zl_sbuf_add(b, (item->type & 0xFF) == cJSON_Array ? "[" : "{", 1);
+        for (c = item->child; c; c = c->next) {
+            if ((item->type & 0xFF) == cJSON_Object) {
+                print_string(b, c->string); /* a NULL name is "", as cJSON writes it */
+                zl_sbuf_add(b, ":", 1);
+            }
+            if (print_value(b, c) != 0)
+                return -1;
+            if (c->next)
+                zl_sbuf_add(b, ",", 1);
+        }
+        zl_sbuf_add(b, (item->type & 0xFF) == cJSON_Array ? "]" : "}", 1);
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+char *zl_json_print(const cJSON *item, size_t *len)
+{
+    zl_sbuf b = {0};
+
+    if (!item || print_value(&b, item) != 0 || b.oom || !b.s) {
+        free(b.s);
+        return NULL;
+    }
+    if (len)
+        *len = b.len;
+    return b.s;
 }
 
 size_t zl_utf8_chars(const char *s)

@@ -13,6 +13,13 @@ const cJSON *zl_json_get(const cJSON *o, const char *key);
 const char *zl_json_str(const cJSON *o, const char *key);
 /* Whether v is an integral number in lo..hi. */
 bool zl_json_is_int(const cJSON *v, long long lo, long long hi);
+/*
+ * item as unformatted JSON text, byte for byte what cJSON_PrintUnformatted (cJSON 1.7.15)
+ * writes, without its sprintf and sscanf round trip for each number: integers below 1e15
+ * are written directly. Returns a malloc'ed string the caller frees (free or cJSON_free), its
+ * length in *len (may be NULL); NULL out of memory or for an item cJSON cannot print.
+ */
+char *zl_json_print(const cJSON *item, size_t *len);
 /* UTF-8 characters (code points) in s. */
 size_t zl_utf8_chars(const char *s);
 /* Whether the n bytes at s are valid UTF-8 (RFC 3629: no overlong form, no surrogate, nothing
