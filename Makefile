@@ -2,7 +2,7 @@
 #   make run    install, build (release), run the scenario suite against zone-demo
 #   make test   install, build (dev: ASan + UBSan, -Werror), run every test
 #   make bench  build (release), run every benchmark, rewrite docs/benchmarks.md's figures
-.PHONY: all bootstrap run test bench build-dev build-release interop-deps ui-deps fuzz-build fuzz-smoke fuzz-long valgrind format format-check install-sdk clean
+.PHONY: all bootstrap run test bench package build-dev build-release interop-deps ui-deps fuzz-build fuzz-smoke fuzz-long valgrind format format-check install-sdk clean
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -95,6 +95,11 @@ fuzz-long: fuzz-build
 # every child followed; fails on any memory error or definite leak. About 15 minutes.
 valgrind: build-release
 	tools/valgrind/run build/release
+
+# Debian packages (zonelab, libzonesdk0, libzonesdk-dev) and the Python fake's wheel, in
+# build/package/packages (tools/package/build; docs/packages.md).
+package: bootstrap
+	tools/package/build
 
 # The fake SDK for users' programs: headers, libzonesdk, zonesdk.pc, CMake package.
 PREFIX ?= /usr/local
