@@ -1,5 +1,6 @@
 # `make package`: Debian packages of zonelab with CPack, one per install component:
-#   zonelab         the tool, its preload library, the Python and Java fakes of the vendor SDKs
+#   zonelab         the tool (component zonelab), its preload library and the Python and Java
+#                   fakes of the vendor SDKs (component fakes)
 #   libzonesdk0     libzonesdk.so.0, the fake zone SDK (Debian's name for its soname)
 #   libzonesdk-dev  headers, libzonesdk.so and .a, pkg-config, the CMake package, the vendor
 #                   adapter's source
@@ -13,14 +14,18 @@ set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "emulator of WeCom's data and intelligence zone, with a fake zone SDK")
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
-set(CPACK_COMPONENTS_ALL zonelab libzonesdk libzonesdk-dev)
+# The zonelab package is two components: the tool, and what the programs it starts use (the
+# preload library, the Python and Java fakes), which tests/install installs without the tool.
+set(CPACK_COMPONENTS_ALL zonelab fakes libzonesdk libzonesdk-dev)
+set(CPACK_COMPONENT_ZONELAB_GROUP zonelab)
+set(CPACK_COMPONENT_FAKES_GROUP zonelab)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 
 set(CPACK_DEBIAN_ZONELAB_PACKAGE_NAME zonelab)
-set(CPACK_COMPONENT_ZONELAB_DESCRIPTION
+set(CPACK_COMPONENT_GROUP_ZONELAB_DESCRIPTION
     "zonelab: emulator of WeCom's data and intelligence zone
  zonelab serve emulates WeCom's backend for a zone program; zonelab run runs Lua scenarios
  against fresh emulators; zonelab init writes a starter program of one's own. Includes the

@@ -1,8 +1,8 @@
 #!/bin/bash
 # conventions.sh ZONELAB SRC WORK: what a terminal user expects of zonelab: --version with the
 # WeCom pages' dates, bash and zsh completion and the man page written from the command table,
-# run's --quiet/--verbose, colour only on a terminal and never with NO_COLOR, and the progress
-# line on a terminal naming the slowest file running.
+# run's --quiet/--verbose, colour only on a terminal and never with NO_COLOR, the progress
+# line on a terminal naming the slowest file running, and serve's while a big world loads.
 set -u
 zonelab=$1
 src=$2
@@ -91,4 +91,29 @@ grep -qE '\[[0-9]+/2\] [0-9]+ running, slowest scenarios/[a-z_]+\.lua \([0-9]+ s
 NO_COLOR=1 script -qfec "$zonelab run $files" /dev/null >"$work/nocolor.out" 2>&1 || fail "NO_COLOR run failed"
 ! grep -q $'\033\\[3[12]m' "$work/nocolor.out" || fail "colour despite NO_COLOR"
 step "a terminal: colour, progress with the slowest file; NO_COLOR honoured"
+# serve loading a big world (16 MiB and more) on a terminal: a progress line, then the time.
+# An unknown option in the world stops serve right after the load, so nothing keeps running.
+python3 - "$src/fixtures/worlds/default.json" "$work/big.json" <<'PY'
+import copy, json, sys
+w = json.load(open(sys.argv[1]))
+corp = w["corps"][0]
+m = corp["messages"][0]
+corp["messages"] = []
+for i in range(90000):
+    n = copy.deepcopy(m)
+    n["msgid"] = "big_%06d" % i
+    n["content"] = {"content": "a message of a big world, number %d, padded with some text" % i}
+    corp["messages"].append(n)
+w["options"] = {"no_such_option": 1}
+json.dump(w, open(sys.argv[2], "w"))
+PY
+[ "$(stat -c %s "$work/big.json")" -ge 16777216 ] || fail "the big world is under 16 MiB"
+script -qfec "$zonelab serve --world $work/big.json --port 0" /dev/null >"$work/big.out" 2>&1
+grep -q "loading $work/big.json ([0-9]* MB): [0-9.]* s" "$work/big.out" ||
+    { cat -v "$work/big.out"; fail "no progress line while loading a big world"; }
+grep -q "loaded $work/big.json ([0-9]* MB) in [0-9.]* s" "$work/big.out" ||
+    { cat -v "$work/big.out"; fail "no line saying the big world loaded"; }
+"$zonelab" serve --world "$work/big.json" --port 0 >"$work/big-pipe.out" 2>&1
+! grep -q "loading" "$work/big-pipe.out" || fail "progress in a pipe"
+step "serve: progress while a big world loads, on a terminal only"
 echo "conventions: PASS"

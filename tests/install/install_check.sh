@@ -24,7 +24,11 @@ fi
 # shellcheck disable=SC2086
 cmake --build "$work/build" --target zonesdk zonesdk_static zonelab_preload $java_targets \
     >>"$work/build.log" 2>&1 || { cat "$work/build.log"; fail build; }
-cmake --install "$work/build" --prefix "$prefix" >>"$work/build.log" 2>&1 || { cat "$work/build.log"; fail install; }
+# the SDK's components and the fakes', not the zonelab tool (not built here)
+for component in libzonesdk libzonesdk-dev fakes; do
+    cmake --install "$work/build" --prefix "$prefix" --component "$component" >>"$work/build.log" 2>&1 ||
+        { cat "$work/build.log"; fail "install of $component"; }
+done
 for f in include/zonesdk/zone_sdk.h include/zonesdk/cpp_sdk.h lib/libzonesdk.so lib/libzonesdk.a \
     lib/pkgconfig/zonesdk.pc lib/cmake/zonesdk/zonesdkConfig.cmake lib/libzonelab_preload.so \
     share/zonelab/python/wwspecapisdk/__init__.py share/zonesdk/vendor-adapter/vendor_adapter.cpp; do

@@ -3,10 +3,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -172,6 +176,79 @@ static void print_banner(zl_emu *emu, const char *base, FILE *out)
         }
 }
 
+/* ---- loading a big world, with progress on a terminal ---- */
+
+#define BIG_WORLD_BYTES (16L << 20) /* the size from which a world gets a binary cache too */
+
+typedef struct load_progress {
+    pthread_mutex_t lock;
+    pthread_cond_t done_cv;
+    bool done;
+    FILE *err;
+    const char *path;
+    double mb;
+} load_progress;
+
+static double mono_s(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Rewrites the line "loading PATH (N MB): S s" every 250 ms until the load is done. */
+static void *progress_main(void *arg)
+{
+    load_progress *lp = arg;
+    double t0 = mono_s();
+    struct timespec until;
+
+    pthread_mutex_lock(&lp->lock);
+    while (!lp->done) {
+        fprintf(lp->err, "\r\033[Kloading %s (%.0f MB): %.1f s", lp->path, lp->mb, mono_s() - t0);
+        fflush(lp->err);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250000000L;
+        if (until.tv_nsec >= 1000000000L)
+            until.tv_sec++, until.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&lp->done_cv, &lp->lock, &until);
+    }
+    pthread_mutex_unlock(&lp->lock);
+    return NULL;
+}
+
+/* zl_world_load_file, saying on a terminal (err) what it is doing when the file is big: a
+ * line of elapsed time while it loads, then how long it took. */
+static zl_world *load_world(const char *path, FILE *err, char *msg, size_t msglen)
+{
+    load_progress lp = {.err = err, .path = path};
+    struct stat st;
+    pthread_t th;
+    bool ticking;
+    double t0 = mono_s();
+    zl_world *w;
+
+    if (!isatty(fileno(err)) || stat(path, &st) != 0 || st.st_size < BIG_WORLD_BYTES)
+        return zl_world_load_file(path, msg, msglen);
+    lp.mb = (double)st.st_size / (1 << 20);
+    pthread_mutex_init(&lp.lock, NULL);
+    pthread_cond_init(&lp.done_cv, NULL);
+    ticking = pthread_create(&th, NULL, progress_main, &lp) == 0;
+    w = zl_world_load_file(path, msg, msglen);
+    pthread_mutex_lock(&lp.lock);
+    lp.done = true;
+    pthread_cond_signal(&lp.done_cv);
+    pthread_mutex_unlock(&lp.lock);
+    if (ticking)
+        pthread_join(th, NULL);
+    fprintf(err, "\r\033[K%s %s (%.0f MB) in %.1f s\n", w ? "loaded" : "could not load", path,
+            lp.mb, mono_s() - t0);
+    pthread_cond_destroy(&lp.done_cv);
+    pthread_mutex_destroy(&lp.lock);
+    return w;
+}
+
 int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
 {
     zl_server_config sc;
@@ -272,7 +349,7 @@ int zl_cli_serve(int argc, char **argv, FILE *out, FILE *err)
     sc.control_token = token[0] ? token : NULL;
     sc.allow_hosts = hosts;
     sc.n_allow_hosts = nhosts;
-    if (world_path && (!(w = zl_world_load_file(world_path, msg, sizeof msg)) ||
+    if (world_path && (!(w = load_world(world_path, err, msg, sizeof msg)) ||
                        zl_emu_options_set_world(&check, w, msg, sizeof msg) != 0)) {
         fprintf(err, "zonelab serve: %s: %s\n", world_path, msg);
         zl_world_free(w);

@@ -48,12 +48,11 @@ static void fakes_find(void)
     char exe[PATH_MAX], *slash;
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 
-    exe[0] = '\0';
-    if (n > 0) {
-        exe[n] = '\0';
-        if ((slash = strrchr(exe, '/')))
-            *slash = '\0';
-    }
+    if (n <= 0)
+        n = 0;
+    exe[n] = '\0';
+    if ((slash = strrchr(exe, '/')))
+        *slash = '\0';
     first_found(exe, ZL_PYFAKE_FROM_BIN, ZL_PYFAKE_SOURCE, ZL_PYFAKE_INSTALL,
                 "wwspecapisdk/__init__.py", found[ZL_FAKE_PYTHON]);
     first_found(exe, ZL_ZONESDK_FROM_BIN, ZL_ZONESDK_BUILD, ZL_ZONESDK_INSTALL, NULL,
