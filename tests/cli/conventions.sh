@@ -116,4 +116,11 @@ grep -q "loaded $work/big.json ([0-9]* MB) in [0-9.]* s" "$work/big.out" ||
 "$zonelab" serve --world "$work/big.json" --port 0 >"$work/big-pipe.out" 2>&1
 ! grep -q "loading" "$work/big-pipe.out" || fail "progress in a pipe"
 step "serve: progress while a big world loads, on a terminal only"
+# explore on a terminal: the runs so far; in a pipe, nothing but the report
+script -qfec "$zonelab explore --runs 2 --seed 1 --out $work/explore" /dev/null >"$work/explore.out" 2>&1 ||
+    { cat -v "$work/explore.out"; fail "explore on a terminal failed"; }
+grep -q "exploring: 0 of 2 runs" "$work/explore.out" || { cat -v "$work/explore.out"; fail "explore shows no progress"; }
+"$zonelab" explore --runs 2 --seed 1 --out "$work/explore" >"$work/explore-pipe.out" 2>&1 || fail "explore in a pipe failed"
+! grep -q "exploring:" "$work/explore-pipe.out" || fail "explore's progress in a pipe"
+step "explore: progress on a terminal only"
 echo "conventions: PASS"

@@ -64,7 +64,41 @@ typedef struct xp_ctx {
     unsigned long started;
     cJSON *cov; /* the coverage counts, from the search runs' journals (explore_cov.c) */
     unsigned long cov_runs;
+    FILE *tty;             /* the progress line's terminal (stderr), or NULL */
+    int64_t deadline_ms;   /* the budget's end, 0 with --runs */
+    const xp_run *best;    /* while shrinking: the smallest failing run so far */
+    unsigned long shrink0; /* c->started when shrinking began */
 } xp_ctx;
+
+/* On a terminal, the line under the report, rewritten before each batch of runs: the runs so
+ * far and the budget left, or while shrinking the run's size and the shrink runs. */
+static void progress(const xp_ctx *c)
+{
+    if (!c->tty)
+        return;
+    fputs("\r\033[K", c->tty);
+    if (c->best)
+        fprintf(c->tty, "shrinking: %zu action%s, %u replica%s, %lu runs", c->best->n_actions,
+                c->best->n_actions == 1 ? "" : "s", c->best->replicas,
+                c->best->replicas == 1 ? "" : "s", c->started - c->shrink0);
+    else if (c->deadline_ms) {
+        int64_t left = c->deadline_ms - zl_cli_now_ms();
+
+        fprintf(c->tty, "exploring: %lu runs, %lld s left", c->started,
+                (long long)(left > 0 ? (left + 999) / 1000 : 0));
+    } else
+        fprintf(c->tty, "exploring: %lu of %lu runs", c->started, c->o->runs);
+    fflush(c->tty);
+}
+
+/* Clears the progress line before a line of the report. */
+static void progress_clear(const xp_ctx *c)
+{
+    if (c->tty) {
+        fputs("\r\033[K", c->tty);
+        fflush(c->tty);
+    }
+}
 
 static void usage(FILE *f)
 {
@@ -218,6 +252,7 @@ static int run_texts(xp_ctx *c, char *const *texts, size_t n, bool journals, xp_
         memset(&outs[i], 0, sizeof outs[i]);
         outs[i].status = XP_ERROR;
     }
+    progress(c);
     while (next < n || running > 0) {
         int status;
         pid_t pid;
@@ -443,6 +478,8 @@ static int shrink(xp_ctx *c, xp_run *best, const char *prop, char **msg, unsigne
     bool keep[XP_MAX_RUN_ACTIONS];
     cand one;
 
+    c->best = best;
+    c->shrink0 = c->started;
     if (shrink_setup(c, best, prop, msg, tries) != 0)
         return -1;
     n_named = named_action(*msg);
@@ -706,6 +743,8 @@ int zl_cli_explore(int argc, char **argv, FILE *out, FILE *err)
     zl_cli_stop_on_signals();
     rc = ZL_CLI_OK;
     deadline = t0 + (int64_t)o.budget_s * 1000;
+    c.deadline_ms = o.runs ? 0 : deadline;
+    c.tty = isatty(fileno(err)) ? err : NULL;
 
     /* the search: batches of -j runs in index order; the lowest index that breaks a
      * property wins, so --runs and --seed give the same answer on any machine */
@@ -751,6 +790,7 @@ int zl_cli_explore(int argc, char **argv, FILE *out, FILE *err)
         if (rc != ZL_CLI_OK)
             goto out;
     }
+    progress_clear(&c);
     if (hit.status == XP_ERROR) {
         fprintf(err, "zonelab explore: run %zu of seed %llu did not run: %s: %s\n", found.index,
                 (unsigned long long)o.seed, hit.property, hit.message);
@@ -768,6 +808,7 @@ int zl_cli_explore(int argc, char **argv, FILE *out, FILE *err)
         double found_s = (double)(zl_cli_now_ms() - t0) / 1000;
         cJSON *v1 = cJSON_AddObjectToObject(report, "violation");
 
+        progress_clear(&c);
         if (!o.json) {
             fprintf(out, "run %zu of seed %llu breaks %s after %.1f s (%zu runs): ", found.index,
                     (unsigned long long)o.seed, hit.property, found_s, index);
@@ -783,6 +824,7 @@ int zl_cli_explore(int argc, char **argv, FILE *out, FILE *err)
             rc = ZL_CLI_USAGE;
             goto out;
         }
+        progress_clear(&c);
         if (!o.json) {
             fprintf(out, "shrunk to %zu action%s, %u replica%s, in %lu tries: ", found.n_actions,
                     found.n_actions == 1 ? "" : "s", found.replicas, found.replicas == 1 ? "" : "s",
