@@ -200,6 +200,14 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
         x->n_headers = 0;
         return n;
     }
+    if (n > 15 && !strncasecmp(p, "Content-Length:", 15) && !x->body) {
+        /* the body's room at once, not by doubling as it arrives */
+        unsigned long long want = strtoull(p + 15, NULL, 10);
+
+        if (want > 0 && want <= ZONE_WIRE_MAX_BODY && (x->body = malloc((size_t)want + 1)))
+            x->cap = (size_t)want + 1;
+        return n;
+    }
     if (n < 3 || (p[0] != 'w' && p[0] != 'W') || x->n_headers == MAX_REPLY_HEADERS)
         return n;
     if (!(colon = memchr(p, ':', n)))
@@ -370,7 +378,7 @@ static int exchange_invoke(const zone_sdk *s, const char *api, const char *reque
                  detail[0] ? detail : zone_wire_strerror(wr));
         goto out;
     }
-    if (zone_wire_reply_decode(reply, reply_len, &rep) != ZONE_WIRE_OK || !rep.response) {
+    if (zone_wire_reply_take(&reply, reply_len, &rep) != ZONE_WIRE_OK || !rep.response) {
         rc = say(errbuf, errlen, ZONE_ERR_JSON, api, "the reply is not a reply envelope");
         goto out;
     }
