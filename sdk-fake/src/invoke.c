@@ -14,6 +14,7 @@
 
 #include "api_names.h"
 #include "config.h"
+#include "jsoncheck.h"
 #include "log.h"
 #include "wire.h"
 #include "zone_sdk.h"
@@ -397,17 +398,6 @@ out:
     return rc;
 }
 
-static int valid_json(const char *s)
-{
-    cJSON *j;
-
-    if (!s)
-        return 0;
-    j = cJSON_ParseWithOpts(s, NULL, 1);
-    cJSON_Delete(j);
-    return j != NULL;
-}
-
 int zone_sdk_invoke(const zone_sdk *s, const char *api, const char *request, char **response,
                     char *errbuf, size_t errlen)
 {
@@ -424,12 +414,12 @@ int zone_sdk_invoke(const zone_sdk *s, const char *api, const char *request, cha
         return say(errbuf, errlen, ZONE_ERR_UNSUPPORTED_API, api,
                    "unsupported API name '%.60s' (names match exactly; see the SDK API list)",
                    api ? api : "(null)");
-    if (!valid_json(request))
+    if (!zone_json_check(request))
         return say(errbuf, errlen, ZONE_ERR_JSON, api, "the request is not JSON text");
     rc = exchange_invoke(s, api, request, &rsp, errbuf, errlen);
     if (rc != ZONE_OK)
         return rc;
-    if (!valid_json(rsp)) {
+    if (!zone_json_check(rsp)) {
         free(rsp);
         return say(errbuf, errlen, ZONE_ERR_JSON, api, "the reply's response is not JSON text");
     }
