@@ -219,10 +219,9 @@ static void header_text(char *out, size_t n, const char *in)
 int zone_callback_build_reply(const zone_callback *cb, const char *response, size_t len,
                               zone_reply **out, char *errbuf, size_t errlen)
 {
-    zone_wire_reply env = {0};
     zone_wire_sealed_headers h;
     zone_reply *r = NULL;
-    char *plain = NULL, code[16], why[ZONE_ERRBUF_SIZE];
+    char code[16], why[ZONE_ERRBUF_SIZE];
     int ok = zone_callback_ok(cb), rc = ZONE_ERR_INTERNAL, wr;
 
     if (out)
@@ -234,29 +233,18 @@ int zone_callback_build_reply(const zone_callback *cb, const char *response, siz
     if (!(r = calloc(1, sizeof *r)) || !(r->headers = calloc(6, sizeof *r->headers)))
         goto oom;
     if (cb->have_keys) {
-        /* The reply text is the program's answer, bytes as given; it need not be a C string. */
-        if (ok && !(env.response = malloc(len + 1)))
-            goto oom;
-        if (ok) {
-            if (len)
-                memcpy(env.response, response ? response : "", len);
-            env.response[len] = '\0';
-        } else {
-            env.response = strdup("");
-            env.exception = 1;
-            if (!env.response)
-                goto oom;
-        }
-        if (!(plain = zone_wire_reply_encode(&env)))
-            goto oom;
-        wr = zone_wire_seal(&cb->keys, NULL, ZONE_WIRE_REPLY_METHOD, ZONE_WIRE_CALLBACK_PATH, plain,
-                            strlen(plain), &h, &r->body);
+        /* The reply text is the program's answer, bytes as given: it need not be a C string,
+         * and it ends at a NUL, as the envelope's JSON string did when cJSON wrote it. */
+        const char *text = ok && response ? response : "";
+        size_t text_len = ok && response ? strnlen(response, len) : 0;
+
+        wr = zone_wire_seal_reply(&cb->keys, NULL, ZONE_WIRE_CALLBACK_PATH, text, text_len, !ok, &h,
+                                  &r->body, &r->body_len);
         if (wr != ZONE_WIRE_OK) {
             zone_config_say(errbuf, errlen, "sealing the reply failed: %s", zone_wire_strerror(wr));
             rc = zone_wire_sdk_code(wr);
             goto out;
         }
-        r->body_len = strlen(r->body);
         if (add_header(r, "ww-secret-ver", h.secret_ver) ||
             add_header(r, "ww-timestamp", h.timestamp) || add_header(r, "ww-nonce", h.nonce) ||
             add_header(r, "ww-signature", h.signature))
@@ -279,7 +267,5 @@ oom:
     rc = ZONE_ERR_INTERNAL;
 out:
     zone_reply_free(r);
-    free(plain);
-    zone_wire_reply_cleanup(&env);
     return rc;
 }

@@ -14,6 +14,7 @@
 
 #include "api_names.h"
 #include "config.h"
+#include "jsoncheck.h"
 #include "log.h"
 #include "wire.h"
 #include "zone_sdk.h"
@@ -200,6 +201,14 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
         x->n_headers = 0;
         return n;
     }
+    if (n > 15 && !strncasecmp(p, "Content-Length:", 15) && !x->body) {
+        /* the body's room at once, not by doubling as it arrives */
+        unsigned long long want = strtoull(p + 15, NULL, 10);
+
+        if (want > 0 && want <= ZONE_WIRE_MAX_BODY && (x->body = malloc((size_t)want + 1)))
+            x->cap = (size_t)want + 1;
+        return n;
+    }
     if (n < 3 || (p[0] != 'w' && p[0] != 'W') || x->n_headers == MAX_REPLY_HEADERS)
         return n;
     if (!(colon = memchr(p, ':', n)))
@@ -370,7 +379,7 @@ static int exchange_invoke(const zone_sdk *s, const char *api, const char *reque
                  detail[0] ? detail : zone_wire_strerror(wr));
         goto out;
     }
-    if (zone_wire_reply_decode(reply, reply_len, &rep) != ZONE_WIRE_OK || !rep.response) {
+    if (zone_wire_reply_take(&reply, reply_len, &rep) != ZONE_WIRE_OK || !rep.response) {
         rc = say(errbuf, errlen, ZONE_ERR_JSON, api, "the reply is not a reply envelope");
         goto out;
     }
@@ -389,17 +398,6 @@ out:
     return rc;
 }
 
-static int valid_json(const char *s)
-{
-    cJSON *j;
-
-    if (!s)
-        return 0;
-    j = cJSON_ParseWithOpts(s, NULL, 1);
-    cJSON_Delete(j);
-    return j != NULL;
-}
-
 int zone_sdk_invoke(const zone_sdk *s, const char *api, const char *request, char **response,
                     char *errbuf, size_t errlen)
 {
@@ -416,12 +414,12 @@ int zone_sdk_invoke(const zone_sdk *s, const char *api, const char *request, cha
         return say(errbuf, errlen, ZONE_ERR_UNSUPPORTED_API, api,
                    "unsupported API name '%.60s' (names match exactly; see the SDK API list)",
                    api ? api : "(null)");
-    if (!valid_json(request))
+    if (!zone_json_check(request))
         return say(errbuf, errlen, ZONE_ERR_JSON, api, "the request is not JSON text");
     rc = exchange_invoke(s, api, request, &rsp, errbuf, errlen);
     if (rc != ZONE_OK)
         return rc;
-    if (!valid_json(rsp)) {
+    if (!zone_json_check(rsp)) {
         free(rsp);
         return say(errbuf, errlen, ZONE_ERR_JSON, api, "the reply's response is not JSON text");
     }

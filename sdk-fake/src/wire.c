@@ -102,14 +102,39 @@ static int env_random(const zone_wire_env *env, unsigned char *buf, size_t n)
     return RAND_bytes(buf, (int)n) == 1 ? 0 : -1;
 }
 
+/* The HMAC and AES-256-GCM implementations, fetched once per process (each implicit fetch
+ * costs a look-up in OpenSSL's method store, per message). NULL when the fetch failed. */
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static EVP_MAC *hmac_impl;
+static EVP_CIPHER *gcm_impl;
+
+static void fetch_impls(void)
+{
+    hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    gcm_impl = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
+
+static EVP_MAC *hmac(void)
+{
+    pthread_once(&fetch_once, fetch_impls);
+    return hmac_impl;
+}
+
+static const EVP_CIPHER *gcm(void)
+{
+    pthread_once(&fetch_once, fetch_impls);
+    return gcm_impl;
+}
+
 int zone_wire_sign(const zone_wire_keys *k, const char *method, const char *path, const char *ts,
                    const char *nonce, const char *ver, const char *body, size_t body_len,
                    char out[65])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char md[32];
     size_t md_len = 0;
     int ok = 0;
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC *mac = hmac();
     EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
     OSSL_PARAM p[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)(uintptr_t) "SHA256", 0),
@@ -124,52 +149,184 @@ int zone_wire_sign(const zone_wire_keys *k, const char *method, const char *path
              EVP_MAC_final(ctx, md, &md_len, sizeof md) && md_len == 32;
     }
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
     if (!ok)
         return ZONE_WIRE_ERR_INTERNAL;
-    for (size_t i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    for (size_t i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
     return ZONE_WIRE_OK;
+}
+
+/*
+ * Seals the plaintext that sits at buf + 12 (len bytes; buf has 28 bytes more than len, for
+ * the iv before it and the tag after it): encrypts it in place, then writes the base64 of the
+ * whole into *body (owned; *body_len bytes, NUL-terminated) and signs it into h.
+ */
+static int seal_in_place(const zone_wire_keys *k, const zone_wire_env *env, const char *method,
+                         const char *path, unsigned char *buf, size_t len,
+                         zone_wire_sealed_headers *h, char **body, size_t *body_len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const EVP_CIPHER *cipher = gcm();
+    unsigned char nonce_raw[16];
+    char *b64 = NULL;
+    EVP_CIPHER_CTX *ctx = NULL;
+    int rc = ZONE_WIRE_ERR_INTERNAL, n = 0, fin = 0, blen;
+
+    *body = NULL;
+    *body_len = 0;
+    if (len > ZONE_WIRE_MAX_BODY / 4 * 3 - 28)
+        return ZONE_WIRE_ERR_TOO_LARGE;
+    if (cipher == NULL || env_random(env, buf, 12) != 0 || env_random(env, nonce_raw, 16) != 0)
+        goto out;
+    ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL || !EVP_EncryptInit_ex(ctx, cipher, NULL, k->enc, buf) ||
+        !EVP_EncryptUpdate(ctx, buf + 12, &n, buf + 12, (int)len) ||
+        !EVP_EncryptFinal_ex(ctx, buf + 12 + n, &fin) ||
+        !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, buf + 12 + len))
+        goto out;
+    if (!(b64 = malloc((len + 28 + 2) / 3 * 4 + 1)))
+        goto out;
+    blen = EVP_EncodeBlock((unsigned char *)b64, buf, (int)(len + 28));
+    snprintf(h->secret_ver, sizeof h->secret_ver, "%u", (unsigned)k->version);
+    snprintf(h->timestamp, sizeof h->timestamp, "%lld", (long long)env_now(env));
+    for (size_t i = 0; i < 16; i++) {
+        h->nonce[2 * i] = hex[nonce_raw[i] >> 4];
+        h->nonce[2 * i + 1] = hex[nonce_raw[i] & 15];
+    }
+    h->nonce[32] = '\0';
+    rc = zone_wire_sign(k, method, path, h->timestamp, h->nonce, h->secret_ver, b64, (size_t)blen,
+                        h->signature);
+    if (rc != ZONE_WIRE_OK)
+        goto out;
+    *body = b64;
+    *body_len = (size_t)blen;
+    b64 = NULL;
+out:
+    EVP_CIPHER_CTX_free(ctx);
+    free(b64);
+    return rc;
 }
 
 int zone_wire_seal(const zone_wire_keys *k, const zone_wire_env *env, const char *method,
                    const char *path, const char *plaintext, size_t len, zone_wire_sealed_headers *h,
                    char **body)
 {
-    unsigned char *buf = NULL, nonce_raw[16];
-    char *b64 = NULL;
-    EVP_CIPHER_CTX *ctx = NULL;
-    int rc = ZONE_WIRE_ERR_INTERNAL, n = 0, fin = 0;
+    unsigned char *buf;
+    size_t blen;
+    int rc;
+
     *body = NULL;
     if (len > ZONE_WIRE_MAX_BODY / 4 * 3 - 28)
         return ZONE_WIRE_ERR_TOO_LARGE;
-    buf = malloc(len + 28);
-    if (buf == NULL || env_random(env, buf, 12) != 0 || env_random(env, nonce_raw, 16) != 0)
-        goto out;
-    ctx = EVP_CIPHER_CTX_new();
-    if (ctx == NULL || !EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, k->enc, buf) ||
-        !EVP_EncryptUpdate(ctx, buf + 12, &n, (const unsigned char *)plaintext, (int)len) ||
-        !EVP_EncryptFinal_ex(ctx, buf + 12 + n, &fin) ||
-        !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, buf + 12 + len))
-        goto out;
-    b64 = zone_b64_encode(buf, len + 28);
-    if (b64 == NULL)
-        goto out;
-    size_t blen = strlen(b64);
-    snprintf(h->secret_ver, sizeof h->secret_ver, "%u", (unsigned)k->version);
-    snprintf(h->timestamp, sizeof h->timestamp, "%lld", (long long)env_now(env));
-    for (size_t i = 0; i < 16; i++)
-        snprintf(h->nonce + 2 * i, 3, "%02x", nonce_raw[i]);
-    rc = zone_wire_sign(k, method, path, h->timestamp, h->nonce, h->secret_ver, b64, blen,
-                        h->signature);
-    if (rc != ZONE_WIRE_OK)
-        goto out;
-    *body = b64;
-    b64 = NULL;
-out:
-    EVP_CIPHER_CTX_free(ctx);
+    if (!(buf = malloc(len + 28)))
+        return ZONE_WIRE_ERR_INTERNAL;
+    memcpy(buf + 12, plaintext, len);
+    rc = seal_in_place(k, env, method, path, buf, len, h, body, &blen);
     free(buf);
-    free(b64);
+    return rc;
+}
+
+/* The escaped form of byte c inside a JSON string, as cJSON prints it: its length, and the
+ * text in out (up to 6 bytes) when out is not NULL. 1 means the byte itself. */
+static size_t escape_byte(unsigned char c, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    char e = c == '"'    ? '"'
+             : c == '\\' ? '\\'
+             : c == '\b' ? 'b'
+             : c == '\f' ? 'f'
+             : c == '\n' ? 'n'
+             : c == '\r' ? 'r'
+             : c == '\t' ? 't'
+                         : 0;
+
+    if (c >= 32 && e == 0)
+        return 1;
+    if (out == NULL)
+        return e ? 2 : 6;
+    out[0] = '\\';
+    if (e) {
+        out[1] = e;
+        return 2;
+    }
+    memcpy(out + 1, "u00", 3);
+    out[4] = hex[c >> 4];
+    out[5] = hex[c & 15];
+    return 6;
+}
+
+#define REPLY_HEAD      "{\"response\":\""
+#define REPLY_TAIL      "\"}"
+#define REPLY_TAIL_EXC  "\",\"exception\":true}"
+#define CONST_LEN(text) (sizeof text - 1)
+
+/* The bytes a JSON string's escape grows by (escape_byte's length - 1), per byte; filled
+ * once. 0 for the bytes that stand for themselves. */
+static pthread_once_t grow_once = PTHREAD_ONCE_INIT;
+static unsigned char grow_by[256];
+
+static void fill_grow_by(void)
+{
+    for (int c = 0; c < 256; c++)
+        grow_by[c] = (unsigned char)(escape_byte((unsigned char)c, NULL) - 1);
+}
+
+size_t zone_wire_reply_size(const char *response, size_t len, int exception)
+{
+    const unsigned char *p = (const unsigned char *)response;
+    size_t n = CONST_LEN(REPLY_HEAD) + len +
+               (exception ? CONST_LEN(REPLY_TAIL_EXC) : CONST_LEN(REPLY_TAIL));
+
+    pthread_once(&grow_once, fill_grow_by);
+    for (size_t i = 0; i < len; i++)
+        n += grow_by[p[i]];
+    return n;
+}
+
+size_t zone_wire_reply_write(const char *response, size_t len, int exception, char *out)
+{
+    const unsigned char *p = (const unsigned char *)response;
+    char *o = out;
+
+    pthread_once(&grow_once, fill_grow_by);
+    memcpy(o, REPLY_HEAD, CONST_LEN(REPLY_HEAD));
+    o += CONST_LEN(REPLY_HEAD);
+    for (size_t i = 0; i < len; i++) {
+        if (grow_by[p[i]])
+            o += escape_byte(p[i], o);
+        else
+            *o++ = (char)p[i];
+    }
+    if (exception) {
+        memcpy(o, REPLY_TAIL_EXC, CONST_LEN(REPLY_TAIL_EXC));
+        o += CONST_LEN(REPLY_TAIL_EXC);
+    } else {
+        memcpy(o, REPLY_TAIL, CONST_LEN(REPLY_TAIL));
+        o += CONST_LEN(REPLY_TAIL);
+    }
+    return (size_t)(o - out);
+}
+
+int zone_wire_seal_reply(const zone_wire_keys *k, const zone_wire_env *env, const char *path,
+                         const char *response, size_t len, int exception,
+                         zone_wire_sealed_headers *h, char **body, size_t *body_len)
+{
+    size_t n = zone_wire_reply_size(response, len, exception);
+    unsigned char *buf;
+    int rc;
+
+    *body = NULL;
+    *body_len = 0;
+    if (n > ZONE_WIRE_MAX_BODY / 4 * 3 - 28)
+        return ZONE_WIRE_ERR_TOO_LARGE;
+    if (!(buf = malloc(n + 28)))
+        return ZONE_WIRE_ERR_INTERNAL;
+    zone_wire_reply_write(response, len, exception, (char *)buf + 12);
+    rc = seal_in_place(k, env, ZONE_WIRE_REPLY_METHOD, path, buf, n, h, body, body_len);
+    free(buf);
     return rc;
 }
 
@@ -301,7 +458,6 @@ int zone_wire_open(const zone_wire_keys *k, zone_wire_replay *replay, const zone
                                         "ww-signature"};
     const char *v[4];
     unsigned char *raw = NULL;
-    char *plain = NULL;
     EVP_CIPHER_CTX *ctx = NULL;
     int rc;
     *plaintext = NULL;
@@ -365,28 +521,28 @@ int zone_wire_open(const zone_wire_keys *k, zone_wire_replay *replay, const zone
         goto out;
     }
     size_t cl = rl - 28;
-    plain = malloc(cl + 1);
+    const EVP_CIPHER *cipher = gcm();
     ctx = EVP_CIPHER_CTX_new();
     int outl = 0, fin = 0;
-    if (plain == NULL || ctx == NULL ||
-        !EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, k->enc, raw) ||
-        !EVP_DecryptUpdate(ctx, (unsigned char *)plain, &outl, raw + 12, (int)cl) ||
+    /* decrypted in place, then moved over the iv: the plaintext is raw's buffer */
+    if (cipher == NULL || ctx == NULL || !EVP_DecryptInit_ex(ctx, cipher, NULL, k->enc, raw) ||
+        !EVP_DecryptUpdate(ctx, raw + 12, &outl, raw + 12, (int)cl) ||
         !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, raw + 12 + cl) ||
-        EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + outl, &fin) != 1) {
+        EVP_DecryptFinal_ex(ctx, raw + 12 + outl, &fin) != 1) {
         rc = say(detail, dn, ZONE_WIRE_ERR_CIPHERTEXT,
                  "AES-256-GCM authentication failed (iv, ciphertext or tag altered, or keys "
                  "differ)");
         goto out;
     }
-    plain[cl] = '\0';
-    *plaintext = plain;
+    memmove(raw, raw + 12, cl);
+    raw[cl] = '\0';
+    *plaintext = (char *)raw;
     *len = cl;
-    plain = NULL;
+    raw = NULL;
     rc = ZONE_WIRE_OK;
 out:
     EVP_CIPHER_CTX_free(ctx);
     free(raw);
-    free(plain);
     return rc;
 }
 
@@ -570,4 +726,61 @@ int zone_wire_reply_decode(const char *json, size_t len, zone_wire_reply *r)
     if (bad)
         zone_wire_reply_cleanup(r);
     return bad ? ZONE_WIRE_ERR_JSON : ZONE_WIRE_OK;
+}
+
+static const char unescaped[256] = {['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
+                                    ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t'};
+
+/* The bytes that end a run of plain bytes inside the envelope's string. */
+static const unsigned char stops_scan[256] = {['"'] = 1, ['\\'] = 1, ['\0'] = 1};
+
+/*
+ * Whether json is the envelope exactly as zone_wire_reply_write writes it, with no \u escape
+ * and no NUL in its string: then *end is the string's closing quote and *exception is set.
+ */
+static int reply_plain_shape(const char *json, size_t len, size_t *end, int *exception)
+{
+    size_t i = CONST_LEN(REPLY_HEAD);
+
+    if (len < CONST_LEN(REPLY_HEAD) + CONST_LEN(REPLY_TAIL) ||
+        memcmp(json, REPLY_HEAD, CONST_LEN(REPLY_HEAD)) != 0)
+        return 0;
+    for (;; i += 2) {
+        while (i < len && !stops_scan[(unsigned char)json[i]])
+            i++;
+        if (i >= len || json[i] == '\0')
+            return 0;
+        if (json[i] == '"')
+            break;
+        if (i + 1 >= len || !unescaped[(unsigned char)json[i + 1]])
+            return 0; /* \u, or an escape JSON does not have */
+    }
+    *end = i;
+    if (len - i == CONST_LEN(REPLY_TAIL) && !memcmp(json + i, REPLY_TAIL, CONST_LEN(REPLY_TAIL)))
+        *exception = 0;
+    else if (len - i == CONST_LEN(REPLY_TAIL_EXC) &&
+             !memcmp(json + i, REPLY_TAIL_EXC, CONST_LEN(REPLY_TAIL_EXC)))
+        *exception = 1;
+    else
+        return 0;
+    return 1;
+}
+
+int zone_wire_reply_take(char **json, size_t len, zone_wire_reply *r)
+{
+    char *t = *json;
+    size_t end, i, o = 0;
+    int exception;
+
+    memset(r, 0, sizeof *r);
+    if (t == NULL || !reply_plain_shape(t, len, &end, &exception))
+        return t == NULL ? ZONE_WIRE_ERR_JSON : zone_wire_reply_decode(t, len, r);
+    /* unescaped toward the buffer's start: the writer never passes the reader */
+    for (i = CONST_LEN(REPLY_HEAD); i < end; i++)
+        t[o++] = t[i] == '\\' ? unescaped[(unsigned char)t[++i]] : t[i];
+    t[o] = '\0';
+    r->response = t;
+    r->exception = exception;
+    *json = NULL;
+    return ZONE_WIRE_OK;
 }

@@ -92,6 +92,22 @@ int zone_wire_seal(const zone_wire_keys *k, const zone_wire_env *env, const char
                    char **body);
 
 /*
+ * Seals the reply envelope {"response":<response as a JSON string>[,"exception":true]} in one
+ * buffer: the envelope written with response escaped (zone_wire_reply_write), encrypted in
+ * place, base64 into *body (owned, free(), *body_len bytes, NUL-terminated); headers signed
+ * as a reply (method REPLY) to path. The bytes equal zone_wire_reply_encode's sealed.
+ */
+int zone_wire_seal_reply(const zone_wire_keys *k, const zone_wire_env *env, const char *path,
+                         const char *response, size_t len, int exception,
+                         zone_wire_sealed_headers *h, char **body, size_t *body_len);
+
+/* Bytes of the reply envelope around response (len bytes), with "exception":true when set. */
+size_t zone_wire_reply_size(const char *response, size_t len, int exception);
+/* Writes that envelope into out (zone_wire_reply_size bytes, no NUL), escaping as cJSON
+ * prints a string; returns the bytes written. */
+size_t zone_wire_reply_write(const char *response, size_t len, int exception, char *out);
+
+/*
  * out = 64 lower-case hex chars of HMAC-SHA256(sign key, "ZW1\n" METHOD "\n" PATH "\n"
  * TIMESTAMP "\n" NONCE "\n" VERSION "\n" BODY) + NUL; body is the base64 text as sent.
  */
@@ -153,5 +169,12 @@ void zone_wire_invoke_cleanup(zone_wire_invoke *v);
 char *zone_wire_reply_encode(const zone_wire_reply *r);
 int zone_wire_reply_decode(const char *json, size_t len, zone_wire_reply *r);
 void zone_wire_reply_cleanup(zone_wire_reply *r);
+/*
+ * zone_wire_reply_decode for an owned buffer (*json, len bytes, NUL after them): when the
+ * text is the envelope exactly as zone_wire_reply_write writes it, its string is unescaped in
+ * place and the buffer becomes r->response (*json is set NULL); otherwise the general decoder
+ * reads it and *json stays the caller's. Same results as zone_wire_reply_decode.
+ */
+int zone_wire_reply_take(char **json, size_t len, zone_wire_reply *r);
 
 #endif

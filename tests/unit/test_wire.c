@@ -354,6 +354,154 @@ static void test_wire_json_strict(void **state)
     zone_wire_invoke_cleanup(&iv);
 }
 
+/* The responses the reply tests carry: JSON as the emulator writes it, and every byte. */
+static char *reply_sample(size_t i)
+{
+    static const char *const fixed[] = {
+        "",
+        "{\"errcode\":0,\"errmsg\":\"ok\",\"msg_list\":[{\"msgid\":\"m1\",\"content\":\"{"
+        "\\\"content\\\":"
+        "\\\"a \\\\\\\"quoted\\\\\\\" \\\\\\\\ line\\\\nnext\\\"}\"}]}",
+        "\"\\/\"\t\r\n\b\f\x01\x1f\x7f \xe4\xb8\xad",
+        "\\",
+        "\"",
+    };
+    char *s;
+
+    if (i < sizeof fixed / sizeof fixed[0])
+        return strdup(fixed[i]);
+    if (!(s = malloc(256)))
+        return NULL;
+    for (int c = 1; c < 256; c++) /* every byte but NUL, which a C string cannot hold */
+        s[c - 1] = (char)c;
+    s[255] = '\0';
+    return s;
+}
+#define REPLY_SAMPLES 6
+
+/* Issue 18: the reply sealed in one buffer is byte for byte the envelope cJSON writes,
+ * sealed; and it opens and decodes (in place) to the response it carried. */
+static void test_wire_seal_reply_matches_encode(void **state)
+{
+    struct fx *f = *state;
+    zone_wire_header hs[4];
+
+    for (size_t i = 0; i < REPLY_SAMPLES; i++)
+        for (int exc = 0; exc <= 1; exc++) {
+            char *resp = reply_sample(i), *enc, *written, *b1 = NULL, *b2 = NULL, *plain = NULL;
+            zone_wire_sealed_headers h1, h2;
+            zone_wire_reply r = {.response = resp, .exception = exc}, got;
+            size_t n, len, plen;
+
+            assert_non_null(resp);
+            enc = zone_wire_reply_encode(&r);
+            assert_non_null(enc);
+            n = zone_wire_reply_size(resp, strlen(resp), exc);
+            assert_int_equal(n, strlen(enc));
+            written = malloc(n);
+            assert_int_equal(zone_wire_reply_write(resp, strlen(resp), exc, written), n);
+            assert_memory_equal(written, enc, n);
+            assert_int_equal(zone_wire_seal(&f->k, &f->env, ZONE_WIRE_REPLY_METHOD, "/x", enc,
+                                            strlen(enc), &h1, &b1),
+                             ZONE_WIRE_OK);
+            assert_int_equal(
+                zone_wire_seal_reply(&f->k, &f->env, "/x", resp, strlen(resp), exc, &h2, &b2, &len),
+                ZONE_WIRE_OK);
+            assert_int_equal(len, strlen(b2));
+            assert_string_equal(b1, b2);
+            assert_string_equal(h1.signature, h2.signature);
+            assert_string_equal(h1.nonce, h2.nonce);
+
+            hs[0] = (zone_wire_header){"ww-secret-ver", h2.secret_ver};
+            hs[1] = (zone_wire_header){"ww-timestamp", h2.timestamp};
+            hs[2] = (zone_wire_header){"ww-nonce", h2.nonce};
+            hs[3] = (zone_wire_header){"ww-signature", h2.signature};
+            assert_int_equal(zone_wire_open(&f->k, NULL, &f->env, ZONE_WIRE_REPLY_METHOD, "/x", hs,
+                                            4, b2, len, &plain, &plen, NULL, 0),
+                             ZONE_WIRE_OK);
+            assert_string_equal(plain, enc);
+            assert_int_equal(zone_wire_reply_take(&plain, plen, &got), ZONE_WIRE_OK);
+            if (i != 2 && i != 5) /* no \u00XX escape: the buffer became the response */
+                assert_null(plain);
+            free(plain);
+            assert_string_equal(got.response, resp);
+            assert_int_equal(got.exception, exc);
+            zone_wire_reply_cleanup(&got);
+            free(written);
+            free(enc);
+            free(b1);
+            free(b2);
+            free(resp);
+        }
+}
+
+/* zone_wire_reply_take answers as zone_wire_reply_decode for text of (text, len). */
+static void expect_take_as_decode(const char *text, size_t len)
+{
+    zone_wire_reply a, b;
+    char *copy = malloc(len + 1);
+    int ra, rb;
+
+    assert_non_null(copy);
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    ra = zone_wire_reply_decode(text, len, &a);
+    rb = zone_wire_reply_take(&copy, len, &b);
+    if (ra != rb)
+        fail_msg("decode %d, take %d for %.*s", ra, rb, (int)len, text);
+    if (ra == ZONE_WIRE_OK) {
+        assert_string_equal(a.response, b.response);
+        assert_int_equal(a.exception, b.exception);
+    }
+    zone_wire_reply_cleanup(&a);
+    zone_wire_reply_cleanup(&b);
+    free(copy);
+}
+
+static void test_wire_reply_take_as_decode(void **state)
+{
+    static const char *const texts[] = {
+        "{\"response\":\"{\\\"a\\\":\\\"b\\\\\\\\c\\\"}\"}",
+        "{\"response\":\"x\",\"exception\":true}",
+        "{\"response\":\"x\",\"exception\":false}",
+        "{\"response\":\"x\",\"exception\":1}",
+        "{\"response\":\"\\u00e9\\/\\t\"}",
+        "{\"response\":\"\\u0000\"}",
+        "{\"response\":\"\\ud800\"}",
+        "{\"response\":\"x\"} ",
+        " {\"response\":\"x\"}",
+        "{\"response\":\"x\",\"other\":[1]}",
+        "{\"other\":1,\"response\":\"x\"}",
+        "{\"response\":\"a\\x\"}",
+        "{\"response\":\"a\\",
+        "{\"response\":\"a",
+        "{\"response\":\"a\"",
+        "{\"response\":\"a\"}}",
+        "{\"response\":\"tab\there\x01\"}",
+        "{\"response\":1}",
+        "{\"response\":\"\"}",
+        "{}",
+        "",
+    };
+    const char *base = "{\"response\":\"{\\\"k\\\":\\\"v\\\\n\\\"}\",\"exception\":true}";
+    static const char subst[] = "\"\\{}:,u tnx0";
+    char buf[128];
+    size_t i, k, n = strlen(base);
+
+    (void)state;
+    for (i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        expect_take_as_decode(texts[i], strlen(texts[i]));
+    expect_take_as_decode("{\"response\":\"a\0b\"}", 19); /* a NUL byte inside */
+    for (i = 0; i < n; i++) { /* every byte of a reply changed, and every cut */
+        for (k = 0; k < sizeof subst - 1; k++) {
+            memcpy(buf, base, n);
+            buf[i] = subst[k];
+            expect_take_as_decode(buf, n);
+        }
+        expect_take_as_decode(base, i);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +513,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wire_bad_secret, setup, teardown),
         cmocka_unit_test(test_wire_envelopes),
         cmocka_unit_test(test_wire_json_strict),
+        cmocka_unit_test_setup_teardown(test_wire_seal_reply_matches_encode, setup, teardown),
+        cmocka_unit_test(test_wire_reply_take_as_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

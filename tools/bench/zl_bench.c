@@ -91,6 +91,53 @@ static long vmrss_kb(void)
     return kb;
 }
 
+/* CPU seconds the process has used, all threads (user + system). */
+static double cpu_process_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds of one thread (its clock from pthread_getcpuclockid), or 0. */
+static double cpu_thread_s(clockid_t clock)
+{
+    struct timespec ts;
+
+    if (clock_gettime(clock, &ts) != 0)
+        return 0.0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU used during one walk of sync_msg: the caller's thread (the fake SDK and the client's
+ * parse), the engine's loop thread (the emulator answering), and the rest of the process
+ * (the workers that make missing encrypted keys). Wall time lies under load; CPU less so. */
+typedef struct cpu_split {
+    double sdk, loop, total;
+} cpu_split;
+
+static void cpu_mark(cpu_split *c, clockid_t loop)
+{
+    c->sdk = cpu_thread_s(CLOCK_THREAD_CPUTIME_ID);
+    c->loop = cpu_thread_s(loop);
+    c->total = cpu_process_s();
+}
+
+/* Prints the CPU between a and b per page of SYNC_LIMIT messages. */
+static void cpu_print(const cpu_split *a, const cpu_split *b, size_t msgs)
+{
+    double pages = (double)msgs / SYNC_LIMIT, sdk = b->sdk - a->sdk, loop = b->loop - a->loop,
+           total = b->total - a->total;
+
+    if (pages <= 0)
+        return;
+    printf("  CPU per page of %d: %.2f ms (emulator's loop thread %.2f, SDK and client parse "
+           "%.2f, key workers %.2f)\n",
+           SYNC_LIMIT, total * 1000.0 / pages, loop * 1000.0 / pages, sdk * 1000.0 / pages,
+           (total - sdk - loop) * 1000.0 / pages);
+}
+
 /* Message i of n: send time, msgid, sender and receiver (all members in scope). */
 static int64_t msg_time(size_t i, size_t n)
 {
@@ -398,6 +445,8 @@ static int bench_sync(size_t n)
     zl_msgstore_stats st;
     zl_prog_rt *p;
     pthread_t loop;
+    clockid_t loop_clock = CLOCK_THREAD_CPUTIME_ID;
+    cpu_split c0, c1, c2, c3;
     bool running = false;
     char err[512], token[40], env[64];
     size_t msgs = 0, calls = 0, bytes = 0, msgs2, calls2, bytes2, kept = 0, kept_bytes = 0;
@@ -452,10 +501,14 @@ static int bench_sync(size_t n)
     if (pthread_create(&loop, NULL, loop_main, e) != 0)
         goto out;
     running = true;
+    if (pthread_getcpuclockid(loop, &loop_clock) != 0)
+        goto out;
+    cpu_mark(&c0, loop_clock);
     t0 = mono_s();
     if (drive_sync(token, n, &msgs, &calls, &bytes, &t_parse) != 0)
         goto out;
     t_sync = mono_s() - t0;
+    cpu_mark(&c1, loop_clock);
     rss3 = vmrss_kb();
     printf("\nsync_msg through the fake SDK, limit %d, token, over %zu archived messages:\n",
            SYNC_LIMIT, n);
@@ -467,6 +520,7 @@ static int bench_sync(size_t n)
            "parse %.0f%%, the rest (wire, reply JSON, journal, HTTP) %.0f%%\n",
            item_us * (double)msgs / 1e6 / t_sync * 100.0, item_us, t_parse / t_sync * 100.0,
            100.0 - (item_us * (double)msgs / 1e6 + t_parse) / t_sync * 100.0);
+    cpu_print(&c0, &c1, msgs);
     printf("  VmRSS growth during the sync %.0f MB (the journal keeps each exchange)\n",
            (double)(rss3 - rss2) / 1024.0);
     if (msgs != n)
@@ -474,10 +528,12 @@ static int bench_sync(size_t n)
     /* The same messages again: each encrypted secret key was made once and kept. */
     msgs2 = calls2 = bytes2 = 0;
     t_parse2 = 0.0;
+    cpu_mark(&c2, loop_clock);
     t0 = mono_s();
     if (drive_sync(token, n, &msgs2, &calls2, &bytes2, &t_parse2) != 0)
         goto out;
     t_sync2 = mono_s() - t0;
+    cpu_mark(&c3, loop_clock);
     zl_engine_stop(e);
     pthread_join(loop, NULL);
     running = false;
@@ -487,6 +543,7 @@ static int bench_sync(size_t n)
            "of reply; client JSON parse %.0f%%)\n",
            msgs2, calls2, t_sync2, (double)msgs2 / t_sync2, t_sync2 * 1000.0 / (double)calls2,
            msgs2 ? (double)bytes2 / (double)msgs2 : 0.0, t_parse2 / t_sync2 * 100.0);
+    cpu_print(&c2, &c3, msgs2);
     printf("  memory per archived message after the syncs: %.1f bytes (store %.1f + kept "
            "encrypted keys %.1f, %zu kept)\n",
            ((double)st.bytes_total + (double)kept_bytes) / (double)n,

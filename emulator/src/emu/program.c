@@ -671,7 +671,7 @@ static void on_reply(zl_engine *e, const zl_http_result *res, void *ud)
     }
     rc = zone_wire_open(&c->prog->keys, NULL, NULL, ZONE_WIRE_REPLY_METHOD, ZONE_WIRE_CALLBACK_PATH,
                         hs, n, res->body, res->body_len, &plain, &plen, detail, sizeof detail);
-    if (rc != ZONE_WIRE_OK || zone_wire_reply_decode(plain, plen, &reply) != 0) {
+    if (rc != ZONE_WIRE_OK || zone_wire_reply_take(&plain, plen, &reply) != 0) {
         out.errcode = 710677;
         snprintf(out.detail, sizeof out.detail, "the program's reply does not verify: %s",
                  rc != ZONE_WIRE_OK ? detail : "reply envelope is not valid JSON");

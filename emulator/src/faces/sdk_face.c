@@ -23,12 +23,14 @@ static void ctx_free(sdk_ctx *x)
 
 /* ---- the wire ---- */
 
+/* Answers r with the reply envelope around response, sealed in one buffer (bare when p is
+ * NULL or sealing failed); exc, when not 0, is the exception code sent with why. */
 static void respond_sealed(zl_emu *emu, zl_request *r, zl_prog_rt *p, const char *response, int exc,
                            const char *why)
 {
-    zone_wire_reply rep = {.response = strdup(response), .exception = exc != 0};
     zone_wire_sealed_headers h;
-    char *plain = NULL, *body = NULL, code[16];
+    char *body = NULL, code[16];
+    size_t len = 0;
 
     (void)emu;
     if (exc) {
@@ -36,21 +38,16 @@ static void respond_sealed(zl_emu *emu, zl_request *r, zl_prog_rt *p, const char
         zl_request_add_header(r, ZONE_WIRE_H_EXCEPTION, code);
         zl_request_add_header(r, ZONE_WIRE_H_ERROR, why);
     }
-    if (!p || !rep.response || !(plain = zone_wire_reply_encode(&rep)) ||
-        zone_wire_seal(&p->keys, NULL, ZONE_WIRE_REPLY_METHOD, ZONE_WIRE_INVOKE_PATH, plain,
-                       strlen(plain), &h, &body) != ZONE_WIRE_OK) {
-        free(plain);
-        free(rep.response);
+    if (!p || zone_wire_seal_reply(&p->keys, NULL, ZONE_WIRE_INVOKE_PATH, response,
+                                   strlen(response), exc != 0, &h, &body, &len) != ZONE_WIRE_OK) {
         zl_request_respond(r, 200, "text/plain", "", 0);
         return;
     }
-    free(rep.response);
     zl_request_add_header(r, "ww-secret-ver", h.secret_ver);
     zl_request_add_header(r, "ww-timestamp", h.timestamp);
     zl_request_add_header(r, "ww-nonce", h.nonce);
     zl_request_add_header(r, "ww-signature", h.signature);
-    zl_request_respond(r, 200, "text/plain", body, strlen(body));
-    free(plain);
+    zl_request_respond(r, 200, "text/plain", body, len);
     free(body);
 }
 
