@@ -51,6 +51,15 @@ struct zl_request {
     char **extra_names, **extra_values; /* headers for the answer to come */
     size_t n_extra;
     zl_stream *stream; /* a streamed answer, until the connection is gone */
+    /* injected (zl_engine_inject; conn is NULL): its answer's receiver, whether it came from
+     * loopback, whether it was answered, and the copies it owns (headers, query arguments) */
+    zl_inject_fn inject_done;
+    void *inject_ud;
+    int injected, loopback, answered;
+    char **own;
+    size_t n_own;
+    const char **arg_names, **arg_values;
+    size_t n_args;
 };
 
 struct zl_stream {
@@ -81,8 +90,9 @@ struct zl_engine {
     int mhd_dirty;
     zl_exchange_fn observe; /* NULL = none */
     void *observe_ud;
-    uint64_t exchanges;    /* exchanges started, inbound and outbound */
-    unsigned quiet_aborts; /* connections closed on purpose whose MHD log line is expected */
+    uint64_t exchanges;      /* exchanges started, inbound and outbound */
+    unsigned quiet_aborts;   /* connections closed on purpose whose MHD log line is expected */
+    size_t injected_waiting; /* injected requests not answered yet */
 };
 
 /* Appends n bytes to a growable NUL-terminated buffer; 0, or -1 when memory runs out. */
