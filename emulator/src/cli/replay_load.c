@@ -522,7 +522,8 @@ static int plan(replay *rp, char *msg, size_t cap)
         return -1;
     }
     qsort(rp->cbs, rp->n_cbs, sizeof *rp->cbs, by_order_cb);
-    qsort(rp->invs, rp->n_invs, sizeof *rp->invs, by_order_inv);
+    if (rp->n_invs) /* none: invs may be NULL, which qsort must not get */
+        qsort(rp->invs, rp->n_invs, sizeof *rp->invs, by_order_inv);
     for (i = 0, k = 0; i < rp->n_invs; i++) {
         while (k < rp->n_cbs && rp->cbs[k].order < rp->invs[i].order)
             k++;
