@@ -61,8 +61,8 @@ bench: build-release
 # whose every file is replayed first, a crash's regression seed among them), with
 # tests/fuzz/json.dict and its own flags (tests/fuzz/<target>.flags). FUZZ_TARGETS picks some
 # ("fuzz_app_api fuzz_control"; empty: all). Each prints its coverage at the start (INITED:
-# corpus and seeds alone) and at the end (DONE), executions and exec/s. make test: 14 x 8 s.
-FUZZ_SECONDS ?= 8
+# corpus and seeds alone) and at the end (DONE), executions and exec/s. make test: 14 x 6 s.
+FUZZ_SECONDS ?= 6
 FUZZ_TARGETS ?=
 define fuzz_each
 	@set -e; mkdir -p build/fuzz/logs; \
