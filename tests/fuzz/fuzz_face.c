@@ -8,6 +8,7 @@
 
 #include "core/engine.h"
 #include "faces/server.h"
+#include "wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -48,6 +49,13 @@ static const char *live_token(void)
     return token;
 }
 
+/* With FUZZ_FACE_SHOW set, each answer is printed: what a seed or a crash's input got. */
+static void show(void *ud, unsigned status, const char *content_type, const char *body, size_t len)
+{
+    (void)ud, (void)content_type;
+    fprintf(stderr, "fuzz_face: HTTP %u %.*s\n", status, (int)(len < 600 ? len : 600), body);
+}
+
 static void setup(void)
 {
     zl_server_config c;
@@ -66,12 +74,16 @@ static void setup(void)
  * Input: a flags byte, then a request as a client writes it without the version: the target
  * ("/path?query") on the first line, "Name: value" header lines up to an empty line, then the
  * body. Flags: bit 0-1 the method (GET, POST, PUT, DELETE); bit 2 the client is not loopback;
- * bit 3 (fuzz_app_api) no access_token is added to the query (else a live one is).
+ * bit 3 (fuzz_app_api) no access_token is added to the query (else a live one is); bit 4
+ * (fuzz_app_api) the body is an SDK invoke envelope, sealed with the default world's program
+ * keys and POSTed to the SDK face (/zone/v1/invoke): the api/ handlers behind it.
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const methods[] = {"GET", "POST", "PUT", "DELETE"};
-    const char *names[MAX_HEADERS], *values[MAX_HEADERS];
+    const char *names[MAX_HEADERS + 4], *values[MAX_HEADERS + 4];
+    zone_wire_sealed_headers sh;
+    char *sealed = NULL;
     char *s, *p, *line, *target = NULL;
     size_t n_headers = 0, i;
     zl_inject in = {0};
@@ -107,6 +119,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         names[n_headers] = h;
         values[n_headers++] = colon + strspn(colon, " ");
     }
+#ifdef FUZZ_APP_API
+    if ((data[0] & 16) && p && srv->emu->prog_count > 0 &&
+        zone_wire_seal(&srv->emu->progs[0].keys, NULL, "POST", ZONE_WIRE_INVOKE_PATH, p,
+                       size - 1 - (size_t)(p - s), &sh, &sealed) == ZONE_WIRE_OK) {
+        const char *wn[] = {"ww-secret-ver", "ww-timestamp", "ww-nonce", "ww-signature"};
+        const char *wv[] = {sh.secret_ver, sh.timestamp, sh.nonce, sh.signature};
+
+        for (i = 0; i < 4; i++) {
+            names[n_headers] = wn[i];
+            values[n_headers++] = wv[i];
+        }
+        in = (zl_inject){.method = "POST",
+                         .target = ZONE_WIRE_INVOKE_PATH,
+                         .names = names,
+                         .values = values,
+                         .n_headers = n_headers,
+                         .body = sealed,
+                         .len = strlen(sealed),
+                         .loopback = 1,
+                         .done = getenv("FUZZ_FACE_SHOW") ? show : NULL};
+        zl_engine_inject(srv->engine, &in);
+        goto turn;
+    }
+#endif
     in = (zl_inject){.method = methods[data[0] & 3],
                      .target = target ? target : line,
                      .names = names,
@@ -114,10 +150,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                      .n_headers = n_headers,
                      .body = p ? p : "",
                      .len = p ? size - 1 - (size_t)(p - s) : 0,
-                     .loopback = !(data[0] & 4)};
+                     .loopback = !(data[0] & 4),
+                     .done = getenv("FUZZ_FACE_SHOW") ? show : NULL};
     zl_engine_inject(srv->engine, &in);
+#ifdef FUZZ_APP_API
+turn:
+#endif
     for (i = 0; i < TURNS && zl_engine_injected_waiting(srv->engine) > 0; i++)
         zl_server_turn(srv, 0);
+    free(sealed);
     free(target);
     free(s);
     return 0;
