@@ -83,7 +83,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const methods[] = {"GET", "POST", "PUT", "DELETE"};
     const char *names[MAX_HEADERS + 4], *values[MAX_HEADERS + 4];
+#ifdef FUZZ_APP_API
     zone_wire_sealed_headers sh;
+#endif
     char *sealed = NULL;
     char *s, *p, *line, *target = NULL;
     size_t n_headers = 0, i;
