@@ -78,9 +78,9 @@ define fuzz_each
 	       > build/fuzz/logs/$$n.log 2>&1; then \
 	    tail -n 40 build/fuzz/logs/$$n.log; echo "$(1): $$n FAILED"; exit 1; \
 	  fi; \
-	  grep -E 'INITED +cov' build/fuzz/logs/$$n.log | tail -n 1 | sed "s/^/  $$n start /"; \
-	  grep -E 'DONE +cov' build/fuzz/logs/$$n.log | sed "s/^/  $$n end   /"; \
-	  grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' build/fuzz/logs/$$n.log | \
+	  grep -a -E 'INITED +cov' build/fuzz/logs/$$n.log | tail -n 1 | sed "s/^/  $$n start /"; \
+	  grep -a -E 'DONE +cov' build/fuzz/logs/$$n.log | sed "s/^/  $$n end   /"; \
+	  grep -a -E 'stat::(number_of_executed_units|average_exec_per_sec)' build/fuzz/logs/$$n.log | \
 	    sed "s/^/  $$n /"; \
 	done
 endef
