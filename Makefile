@@ -56,24 +56,32 @@ BENCH_ARGS ?=
 bench: build-release
 	tools/bench/all $(BENCH_ARGS)
 
-# Each libFuzzer target runs for FUZZ_SECONDS (clang, ASan + UBSan), from its corpus in
-# build/fuzz/corpus/<target> and the repository's seeds (tests/fuzz/<target>.seeds: folders),
-# with tests/fuzz/json.dict and its own flags (tests/fuzz/<target>.flags).
-FUZZ_SECONDS ?= 12
+# Each libFuzzer target runs for FUZZ_SECONDS (clang, -O2 with ASan + UBSan), from its corpus
+# in build/fuzz/corpus/<target> and the repository's seeds (tests/fuzz/<target>.seeds: folders
+# whose every file is replayed first, a crash's regression seed among them), with
+# tests/fuzz/json.dict and its own flags (tests/fuzz/<target>.flags). FUZZ_TARGETS picks some
+# ("fuzz_app_api fuzz_control"; empty: all). Each prints its coverage at the start (INITED:
+# corpus and seeds alone) and at the end (DONE), executions and exec/s. make test: 14 x 6 s.
+FUZZ_SECONDS ?= 6
+FUZZ_TARGETS ?=
 define fuzz_each
-	@set -e; mkdir -p build/fuzz/logs; for t in build/fuzz/tests/fuzz/fuzz_*; do \
-	  [ -x "$$t" ] || continue; n=$$(basename "$$t"); \
+	@set -e; mkdir -p build/fuzz/logs; \
+	targets="$(FUZZ_TARGETS)"; [ -n "$$targets" ] || targets=$$(cd build/fuzz/tests/fuzz && ls fuzz_*); \
+	for n in $$targets; do \
+	  t=build/fuzz/tests/fuzz/$$n; [ -x "$$t" ] || { echo "$(1): no target $$n"; exit 1; }; \
 	  seeds=""; [ -f tests/fuzz/$$n.seeds ] && seeds=$$(cat tests/fuzz/$$n.seeds); \
 	  flags=""; [ -f tests/fuzz/$$n.flags ] && flags=$$(cat tests/fuzz/$$n.flags); \
 	  mkdir -p build/fuzz/corpus/$$n; \
 	  echo "$(1): $$n $(2)"; \
 	  if ! "$$t" $(3) -print_final_stats=1 -dict=tests/fuzz/json.dict $$flags \
-	       -artifact_prefix=build/fuzz/logs/ build/fuzz/corpus/$$n $$seeds \
+	       -artifact_prefix=build/fuzz/logs/$$n- build/fuzz/corpus/$$n $$seeds \
 	       > build/fuzz/logs/$$n.log 2>&1; then \
 	    tail -n 40 build/fuzz/logs/$$n.log; echo "$(1): $$n FAILED"; exit 1; \
 	  fi; \
-	  grep -E 'stat::number_of_executed_units' build/fuzz/logs/$$n.log | sed "s/^/  $$n /"; \
-	  grep -E 'DONE +cov' build/fuzz/logs/$$n.log | sed "s/^/  $$n /"; \
+	  grep -a -E 'INITED +cov' build/fuzz/logs/$$n.log | tail -n 1 | sed "s/^/  $$n start /"; \
+	  grep -a -E 'DONE +cov' build/fuzz/logs/$$n.log | sed "s/^/  $$n end   /"; \
+	  grep -a -E 'stat::(number_of_executed_units|average_exec_per_sec)' build/fuzz/logs/$$n.log | \
+	    sed "s/^/  $$n /"; \
 	done
 endef
 

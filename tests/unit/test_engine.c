@@ -281,6 +281,60 @@ static void test_engine_shutdown_answers_waiting_requests(void **state)
     zl_engine_free(client);
 }
 
+static void on_injected(void *ud, unsigned status, const char *content_type, const char *body,
+                        size_t len)
+{
+    got *g = ud;
+
+    (void)content_type;
+    g->done++;
+    g->status = (long)status;
+    snprintf(g->body, sizeof g->body, "%.*s", (int)len, body);
+}
+
+/* zl_engine_inject: the same routes without a socket, the query and path decoded as
+ * libmicrohttpd does, an answer made later (a timer) or at shutdown reaching the receiver. */
+static void test_engine_inject(void **state)
+{
+    zl_engine *e = start(4);
+    const char *names[] = {"X-Test"}, *values[] = {"abc"};
+    zl_inject in = {.method = "POST",
+                    .target = "/echo/a%20b?x&q=1+2%21&q=3",
+                    .names = names,
+                    .values = values,
+                    .n_headers = 1,
+                    .body = "hey",
+                    .len = 3,
+                    .done = on_injected};
+    got g = {0};
+
+    (void)state;
+    in.ud = &g;
+    assert_int_equal(zl_engine_inject(e, &in), 0);
+    assert_int_equal(g.done, 1);
+    assert_int_equal(g.status, 200);
+    assert_string_equal(g.body, "POST /echo/a b q=1 2! h=abc body=hey");
+    in.body = "too long";
+    in.len = 8;
+    memset(&g, 0, sizeof g);
+    assert_int_equal(zl_engine_inject(e, &in), 0);
+    assert_int_equal(g.status, 413); /* over max_body */
+    in = (zl_inject){.method = "GET", .target = "/wait", .done = on_injected, .ud = &g};
+    memset(&g, 0, sizeof g);
+    assert_int_equal(zl_engine_inject(e, &in), 0);
+    assert_int_equal(g.done, 0);
+    assert_int_equal(zl_engine_injected_waiting(e), 1);
+    assert_int_equal(zl_clock_advance_ms(zl_engine_clock(e), 60000), 0);
+    zl_engine_turn(e, 0);
+    assert_int_equal(g.status, 202);
+    assert_int_equal(zl_engine_injected_waiting(e), 0);
+    memset(&g, 0, sizeof g);
+    assert_int_equal(zl_engine_inject(e, &in), 0);
+    zl_engine_free(e); /* still waiting: 503 */
+    assert_int_equal(g.done, 1);
+    assert_int_equal(g.status, 503);
+}
+
 static void test_engine_outbound_refused(void **state)
 {
     zl_engine *e = start(0);
@@ -444,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_engine_idle_client_cut),
         cmocka_unit_test(test_engine_suspended_reply_waits_for_virtual_time),
         cmocka_unit_test(test_engine_shutdown_answers_waiting_requests),
+        cmocka_unit_test(test_engine_inject),
         cmocka_unit_test(test_engine_outbound_refused),
         cmocka_unit_test(test_engine_timers_order_and_cancel),
         cmocka_unit_test(test_engine_clock_and_seeded_random),

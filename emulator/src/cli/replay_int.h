@@ -5,6 +5,7 @@
 #define ZL_CLI_REPLAY_INT_H
 
 #include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -103,6 +104,23 @@ static inline double jnum(const cJSON *o, const char *key, double dflt)
     const cJSON *v = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
 
     return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+/* The number member key of o as a whole number in [lo, hi] (a fraction dropped), or dflt when
+ * it is absent or out of range: a file's numbers are never converted out of their type's
+ * range. lo and hi within +-2^53. */
+static inline int64_t jwhole(const cJSON *o, const char *key, int64_t lo, int64_t hi, int64_t dflt)
+{
+    double v = jnum(o, key, NAN);
+
+    return v >= (double)lo && v <= (double)hi ? (int64_t)v : dflt;
+}
+
+/* A count (seq, id, virtual ms): a whole number in [0, 2^53], or dflt. */
+#define JCOUNT_MAX ((int64_t)1 << 53)
+static inline uint64_t jcount(const cJSON *o, const char *key, uint64_t dflt)
+{
+    return (uint64_t)jwhole(o, key, 0, JCOUNT_MAX, dflt > (uint64_t)JCOUNT_MAX ? 0 : (int64_t)dflt);
 }
 
 /* ---- replay_load.c ---- */

@@ -111,7 +111,7 @@ static int record_exchange(replay *rp, const cJSON *x, char *msg, size_t cap)
                *pid = zl_json_str(x, "program_id");
     const cJSON *env = cJSON_GetObjectItemCaseSensitive(x, "envelope");
     const cJSON *reply = cJSON_GetObjectItemCaseSensitive(x, "reply");
-    uint64_t seq = (uint64_t)jnum(x, "seq", 0), order = (uint64_t)jnum(x, "id", (double)seq);
+    uint64_t seq = jcount(x, "seq", 0), order = jcount(x, "id", seq);
 
     if (!dir || !face || !pid)
         return 0;
@@ -276,10 +276,12 @@ static rp_callback *journal_cb(replay *rp, const cJSON *e)
     if (!c)
         return NULL;
     c->prog = strdup(zl_json_str(e, "program_id"));
-    c->src = (uint64_t)jnum(e, "seq", 0);
-    c->order = (uint64_t)(jnum(e, "t", 0) - jnum(e, "elapsed_ms", 0));
+    c->src = jcount(e, "seq", 0);
+    c->order = jcount(e, "t", 0) > jcount(e, "elapsed_ms", 0)
+                   ? jcount(e, "t", 0) - jcount(e, "elapsed_ms", 0)
+                   : 0;
     c->replica = replica_of(zl_json_str(e, "instance"));
-    c->errcode = (int)jnum(e, "errcode", 0);
+    c->errcode = (int)jwhole(e, "errcode", INT_MIN, INT_MAX, 0);
     if (!c->prog || (c->errcode == 0 && resp && !(c->response = strdup(resp))))
         return NULL;
     return c;
@@ -319,7 +321,7 @@ static int journal_call(replay *rp, const cJSON *entries, int i, const cJSON *e,
         job_info = ji;
     }
     c->env.corpid = dup_or_null(zl_json_str(app ? app : task, "corpid"));
-    c->env.agentid = (uint32_t)jnum(app ? app : task, "agentid", 0);
+    c->env.agentid = (uint32_t)jwhole(app ? app : task, "agentid", 0, UINT32_MAX, 0);
     c->env.call_type = 1;
     c->env.is_async = is_async;
     c->env.data = strdup(data);
@@ -350,7 +352,7 @@ static int journal_event(replay *rp, const cJSON *entries, const cJSON *e, char 
     if (!(c = journal_cb(rp, e)) || !(data = cJSON_PrintUnformatted(body)))
         goto oom;
     c->env.corpid = dup_or_null(zl_json_str(ev, "corpid")); /* else the program's corp, at setup */
-    c->env.agentid = (uint32_t)jnum(ev, "agentid", 0);
+    c->env.agentid = (uint32_t)jwhole(ev, "agentid", 0, UINT32_MAX, 0);
     c->env.call_type = 2;
     c->env.data = strdup(data);
     cJSON_free(data);
@@ -401,8 +403,8 @@ static int journal_invoke(replay *rp, const cJSON *e, char *msg, size_t cap)
     if (!(v = new_inv(rp)))
         goto oom;
     v->prog = strdup(zl_json_str(e, "program_id"));
-    v->src = (uint64_t)jnum(e, "seq", 0);
-    v->order = (uint64_t)jnum(e, "t", 0) + JOURNAL_SLACK_MS + 1;
+    v->src = jcount(e, "seq", 0);
+    v->order = jcount(e, "t", 0) + JOURNAL_SLACK_MS + 1;
     v->api = strdup(api);
     v->request = strdup(req ? req : "");
     v->action = action;
@@ -522,7 +524,8 @@ static int plan(replay *rp, char *msg, size_t cap)
         return -1;
     }
     qsort(rp->cbs, rp->n_cbs, sizeof *rp->cbs, by_order_cb);
-    qsort(rp->invs, rp->n_invs, sizeof *rp->invs, by_order_inv);
+    if (rp->n_invs) /* none: invs may be NULL, which qsort must not get */
+        qsort(rp->invs, rp->n_invs, sizeof *rp->invs, by_order_inv);
     for (i = 0, k = 0; i < rp->n_invs; i++) {
         while (k < rp->n_cbs && rp->cbs[k].order < rp->invs[i].order)
             k++;
@@ -627,7 +630,7 @@ int zl_replay_load(replay *rp, char *msg, size_t cap)
     if (!rp->seed_set) {
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(header, "seed");
 
-        rp->seed = cJSON_IsNumber(s)   ? (uint64_t)s->valuedouble
+        rp->seed = cJSON_IsNumber(s)   ? jcount(header, "seed", 1)
                    : cJSON_IsString(s) ? strtoull(s->valuestring, NULL, 10)
                                        : 1;
     }

@@ -102,6 +102,9 @@ static void request_free(zl_request *r)
     }
     free(r->extra_names);
     free(r->extra_values);
+    for (i = 0; i < r->n_own; i++)
+        free(r->own[i]);
+    free(r->own);
     free(r->names);
     free(r->values);
     free(r->method);
@@ -131,6 +134,8 @@ static int collect_headers(zl_request *r)
 {
     size_t n;
 
+    if (r->injected) /* zl_engine_inject set them */
+        return 0;
     r->n_headers = 0;
     MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, r);
     n = r->n_headers;
@@ -425,9 +430,11 @@ size_t zl_request_body_len(const zl_request *r)
 int zl_request_from_loopback(const zl_request *r)
 {
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        r->injected ? NULL : MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
+    if (r->injected)
+        return r->loopback;
     if (!sa)
         return 0;
     if (sa->sa_family == AF_INET)
@@ -509,6 +516,21 @@ static void observe_request(zl_request *r, unsigned status, const char *content_
     e->observe(e->observe_ud, &x);
 }
 
+/* An injected request is answered (status > 0) or dropped: its receiver is told; the request
+ * is freed by the next sweep (the route may still hold it until it returns). */
+static void injected_answer(zl_request *r, unsigned status, const char *content_type,
+                            const char *body, size_t len)
+{
+    if (r->answered)
+        return;
+    r->answered = 1;
+    r->dispatched = 2;
+    r->e->injected_waiting--;
+    observe_request(r, status, content_type, body, len);
+    if (r->inject_done)
+        r->inject_done(r->inject_ud, status, content_type, body ? body : "", status ? len : 0);
+}
+
 /* r is answered (or dropped): when its connection waits suspended, it goes on. */
 static void resume(zl_request *r)
 {
@@ -526,6 +548,10 @@ void zl_request_respond(zl_request *r, unsigned status, const char *content_type
     struct MHD_Response *resp;
     size_t i;
 
+    if (r->injected) {
+        injected_answer(r, status, content_type, body, len);
+        return;
+    }
     if (r->resp || (r->dispatched == 2))
         return; /* answered already */
     observe_request(r, status, content_type, body, len);
@@ -545,6 +571,10 @@ void zl_request_respond(zl_request *r, unsigned status, const char *content_type
 
 void zl_request_abort(zl_request *r)
 {
+    if (r->injected) {
+        injected_answer(r, 0, NULL, NULL, 0);
+        return;
+    }
     if (r->resp || r->dispatched == 2 || r->abort)
         return;
     observe_request(r, 0, NULL, NULL, 0);
@@ -621,6 +651,10 @@ zl_stream *zl_request_stream(zl_request *r, unsigned status, const char *content
     struct MHD_Response *resp;
     size_t i;
 
+    if (r->injected) { /* no connection to stream on */
+        zl_request_respond(r, status, content_type, "", 0);
+        return NULL;
+    }
     if (r->resp || r->dispatched == 2 || r->abort || r->stream)
         return NULL;
     if (!(s = calloc(1, sizeof *s))) {
@@ -953,6 +987,114 @@ fail:
     return NULL;
 }
 
+/* ---- injected requests ---- */
+
+/* Frees the injected requests that were answered (their routes have returned since). */
+static void injected_sweep(zl_engine *e)
+{
+    zl_request *r, *next;
+
+    for (r = e->live; r; r = next) {
+        next = r->next;
+        if (r->injected && r->answered)
+            request_free(r);
+    }
+}
+
+/* A copy of n bytes of p that r owns, NUL-terminated; NULL when memory runs out. */
+static char *own(zl_request *r, const char *p, size_t n)
+{
+    char **list = realloc(r->own, (r->n_own + 1) * sizeof *list), *c;
+
+    if (!list)
+        return NULL;
+    r->own = list;
+    if (!(c = malloc(n + 1)))
+        return NULL;
+    memcpy(c, p, n);
+    c[n] = '\0';
+    return r->own[r->n_own++] = c;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Decodes %XX (and '+' as a space when plus) in place, as libmicrohttpd does. */
+static void unescape(char *s, int plus)
+{
+    char *w = s;
+
+    for (; *s; s++) {
+        if (*s == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
+            *w++ = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+            s += 2;
+        } else {
+            *w++ = plus && *s == '+' ? ' ' : *s;
+        }
+    }
+    *w = '\0';
+}
+
+int zl_engine_inject(zl_engine *e, const zl_inject *in)
+{
+    zl_request *r;
+    const char *target = in->target ? in->target : "/";
+    size_t path_len = strcspn(target, "?"), i;
+
+    injected_sweep(e);
+    if (!(r = calloc(1, sizeof *r)))
+        return -1;
+    r->e = e;
+    r->injected = 1;
+    r->loopback = in->loopback;
+    r->inject_done = in->done;
+    r->inject_ud = in->ud;
+    r->method = strdup(in->method ? in->method : "GET");
+    r->target = strdup(target);
+    r->path = malloc(path_len + 1);
+    r->names = calloc(in->n_headers + 1, sizeof *r->names);
+    r->values = calloc(in->n_headers + 1, sizeof *r->values);
+    if (!r->method || !r->target || !r->path || !r->names || !r->values)
+        goto fail;
+    memcpy(r->path, target, path_len);
+    r->path[path_len] = '\0';
+    unescape(r->path, 0);
+    for (i = 0; i < in->n_headers; i++) {
+        const char *v = in->values[i] ? in->values[i] : "";
+
+        if (!(r->names[i] = own(r, in->names[i], strlen(in->names[i]))) ||
+            !(r->values[i] = own(r, v, strlen(v))))
+            goto fail;
+    }
+    r->n_headers = in->n_headers; /* dispatch() splits the query, as for any request */
+    if (in->len > e->max_body)
+        r->too_large = 1;
+    else if (zl_engine_buf_append(&r->body, &r->len, &r->cap, in->body ? in->body : "", in->len) !=
+             0)
+        goto fail;
+    r->dispatched = 1;
+    r->next = e->live;
+    if (e->live)
+        e->live->prev = r;
+    e->live = r;
+    e->injected_waiting++;
+    dispatch(e, r);
+    return 0;
+fail:
+    request_free(r);
+    return -1;
+}
+
+size_t zl_engine_injected_waiting(const zl_engine *e)
+{
+    return e->injected_waiting;
+}
+
 void zl_engine_turn(zl_engine *e, int max_wait_ms)
 {
     struct epoll_event ev[64];
@@ -960,6 +1102,7 @@ void zl_engine_turn(zl_engine *e, int max_wait_ms)
     int64_t wait = max_wait_ms, now;
     int n, i, running;
 
+    injected_sweep(e);
     if (MHD_get_timeout(e->mhd, &mhd_ms) == MHD_YES && (int64_t)mhd_ms < wait)
         wait = (int64_t)mhd_ms;
     if (e->n_timers > 0) {
@@ -1028,7 +1171,7 @@ void zl_engine_free(zl_engine *e)
         zl_request *r;
 
         for (r = e->live; r; r = r->next) {
-            if (r->suspended)
+            if (r->suspended || (r->injected && !r->answered))
                 plain(r, 503, "the emulator is shutting down\n");
             if (r->stream) /* ends cleanly; MHD_stop_daemon closes what is still sending */
                 zl_stream_end(r->stream);
@@ -1036,6 +1179,7 @@ void zl_engine_free(zl_engine *e)
         MHD_run(e->mhd);
         MHD_stop_daemon(e->mhd);
     }
+    injected_sweep(e);         /* MHD freed its own requests; the injected ones are all answered */
     zl_engine_cancel_calls(e); /* every callback runs once, even at shutdown */
     if (e->multi)
         curl_multi_cleanup(e->multi);

@@ -145,6 +145,38 @@ typedef struct zl_http_request {
  * from inside this call). 0 or -1. */
 int zl_engine_http(zl_engine *e, const zl_http_request *req, zl_http_fn fn, void *ud);
 
+/* ---- injected requests (a seam for fuzzers and tests) ---- */
+
+/* What an injected request was answered: status 0 when it was dropped (zl_request_abort).
+ * body is borrowed for the call. */
+typedef void (*zl_inject_fn)(void *ud, unsigned status, const char *content_type, const char *body,
+                             size_t len);
+
+typedef struct zl_inject {
+    const char *method;
+    const char *target;       /* path and query as a client sends them ("/a?b=c%20d") */
+    const char *const *names; /* request headers, n_headers of them */
+    const char *const *values;
+    size_t n_headers;
+    const char *body;
+    size_t len;
+    int loopback;      /* what zl_request_from_loopback says */
+    zl_inject_fn done; /* called once with the answer, NULL = not told */
+    void *ud;
+} zl_inject;
+
+/*
+ * Hands a request to the gates and routes as if a client had sent it, without a connection:
+ * the query string is split and URL-decoded as libmicrohttpd does, the answer goes to
+ * in->done (now, or later from a timer or callback, or with 503 from zl_engine_free), and an
+ * observer sees the exchange. Everything in *in is copied. A streamed answer is not carried:
+ * zl_request_stream answers such a request with its status and an empty body and returns
+ * NULL. 0, or -1 when memory runs out.
+ */
+int zl_engine_inject(zl_engine *e, const zl_inject *in);
+/* Requests injected and not answered yet (a fuzzer checks that none hangs). */
+size_t zl_engine_injected_waiting(const zl_engine *e);
+
 /* ---- observing exchanges (a recorder) ---- */
 
 /*

@@ -54,6 +54,13 @@ struct zl_request {
     char *qbuf;        /* the target's query, split and decoded (zl_request_query) */
     struct query_arg *query;
     size_t n_query;
+    /* injected (zl_engine_inject; conn is NULL): its answer's receiver, whether it came from
+     * loopback, whether it was answered, and the copies of its headers it owns */
+    zl_inject_fn inject_done;
+    void *inject_ud;
+    int injected, loopback, answered;
+    char **own;
+    size_t n_own;
 };
 
 struct query_arg {
@@ -93,8 +100,9 @@ struct zl_engine {
     int mhd_dirty;
     zl_exchange_fn observe; /* NULL = none */
     void *observe_ud;
-    uint64_t exchanges;    /* exchanges started, inbound and outbound */
-    unsigned quiet_aborts; /* connections closed on purpose whose MHD log line is expected */
+    uint64_t exchanges;      /* exchanges started, inbound and outbound */
+    unsigned quiet_aborts;   /* connections closed on purpose whose MHD log line is expected */
+    size_t injected_waiting; /* injected requests not answered yet */
 };
 
 /* Appends n bytes to a growable NUL-terminated buffer; 0, or -1 when memory runs out. */

@@ -614,6 +614,48 @@ static uint64_t fake_app_keep(void *ud, const cJSON *detail, const char *xml, co
     return n->inbox_last;
 }
 
+int zl_appnotify_read(const zl_callback_post *p, char **xml, cJSON **fields, char *why,
+                      size_t whylen)
+{
+    zl_wxcrypt *c = NULL;
+    xml_field f[MAX_XML_FIELDS];
+    int count = -1, err = 0, rc = -1, i;
+    char *msg = NULL;
+    size_t msg_len = 0;
+
+    *xml = NULL;
+    *fields = NULL;
+    if (!(c = zl_wxcrypt_new(p->token, p->encoding_aes_key, p->receiveid, &err))) {
+        snprintf(why, whylen, "%d %s", err, zl_wx_strerror(err));
+        goto out;
+    }
+    err = zl_wxcrypt_decrypt_msg(c, p->signature, p->timestamp, p->nonce, p->body, strlen(p->body),
+                                 &msg, &msg_len);
+    if (err != ZL_WX_OK) {
+        snprintf(why, whylen, "%d %s: %s", err, zl_wx_strerror(err), zl_wxcrypt_detail(c));
+        goto out;
+    }
+    if ((count = xml_read(msg, f)) < 0) {
+        snprintf(why, whylen, "the decrypted XML could not be read");
+        goto out;
+    }
+    if (!(*fields = cJSON_CreateObject())) {
+        snprintf(why, whylen, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < count; i++)
+        cJSON_AddStringToObject(*fields, f[i].name, f[i].value);
+    *xml = msg;
+    msg = NULL;
+    rc = 0;
+out:
+    for (i = 0; i < count; i++)
+        free(f[i].value);
+    free(msg);
+    zl_wxcrypt_free(c);
+    return rc;
+}
+
 /*
  * The built-in receiver gets d, as a real one would: checks msg_signature and decrypts with
  * its own token and key (and receiveid), reads the XML and hands it to d->keep.
@@ -622,44 +664,24 @@ static void fake_receive(zl_engine *e, void *ud)
 {
     delivery *d = ud;
     zl_appnotify *n = d->n;
-    zl_wxcrypt *c = NULL;
-    xml_field f[MAX_XML_FIELDS];
-    int count = -1, err = 0, rc, i;
+    zl_callback_post post = {.token = d->token,
+                             .encoding_aes_key = d->aes_key,
+                             .receiveid = d->receiveid,
+                             .signature = d->signature,
+                             .timestamp = d->timestamp,
+                             .nonce = d->nonce,
+                             .body = d->body};
     char *msg = NULL, error[MAX_WHY] = "";
-    size_t msg_len = 0;
     uint64_t seq = 0;
     cJSON *fields = NULL, *o;
 
     (void)e;
     d->timer = 0;
-    if (!(c = zl_wxcrypt_new(d->token, d->aes_key, d->receiveid, &err))) {
-        snprintf(error, sizeof error, "%d %s", err, zl_wx_strerror(err));
-        goto out;
-    }
-    rc = zl_wxcrypt_decrypt_msg(c, d->signature, d->timestamp, d->nonce, d->body, strlen(d->body),
-                                &msg, &msg_len);
-    if (rc != ZL_WX_OK) {
-        snprintf(error, sizeof error, "%d %s: %s", rc, zl_wx_strerror(rc), zl_wxcrypt_detail(c));
-        goto out;
-    }
-    if ((count = xml_read(msg, f)) < 0) {
-        snprintf(error, sizeof error, "the decrypted XML could not be read");
-        goto out;
-    }
-    if (!(fields = cJSON_CreateObject())) {
+    if (zl_appnotify_read(&post, &msg, &fields, error, sizeof error) == 0 &&
+        !(seq = d->keep(d->keep_ud, d->detail, msg, fields)))
         snprintf(error, sizeof error, "out of memory");
-        goto out;
-    }
-    for (i = 0; i < count; i++)
-        cJSON_AddStringToObject(fields, f[i].name, f[i].value);
-    if (!(seq = d->keep(d->keep_ud, d->detail, msg, fields)))
-        snprintf(error, sizeof error, "out of memory");
-out:
     cJSON_Delete(fields);
-    for (i = 0; i < count; i++)
-        free(f[i].value);
     free(msg);
-    zl_wxcrypt_free(c);
     if ((o = delivery_detail(d, error[0] ? "refused" : "received"))) {
         if (error[0])
             cJSON_AddStringToObject(o, "error", error);

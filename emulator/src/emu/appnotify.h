@@ -95,6 +95,23 @@ typedef struct zl_callback_msg {
  */
 int zl_appnotify_send(zl_appnotify *n, const zl_callback_msg *m);
 
+/* A callback POST as a receiver sees it, and the receiver's own token, key and receiveid;
+ * every pointer borrowed. */
+typedef struct zl_callback_post {
+    const char *token, *encoding_aes_key, *receiveid;
+    const char *signature, *timestamp, *nonce; /* the query's msg_signature, timestamp, nonce */
+    const char *body;                          /* the XML envelope (<Encrypt>), NUL-terminated */
+} zl_callback_post;
+
+/*
+ * What the built-in receivers (the fake app, the fake provider) do with a POST: check its
+ * msg_signature, decrypt <Encrypt>, and read the plaintext's flat XML (<xml><Name>text or
+ * CDATA</Name>...</xml>). 0 with *xml (the plaintext) and *fields ({name: text} in order),
+ * both owned by the caller; else -1 with one sentence in why and both NULL.
+ */
+int zl_appnotify_read(const zl_callback_post *p, char **xml, cJSON **fields, char *why,
+                      size_t whylen);
+
 /* Appends s to b as CDATA (a "]]>" inside is split across two sections). */
 void zl_appnotify_cdata(zl_sbuf *b, const char *s);
 

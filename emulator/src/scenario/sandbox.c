@@ -340,7 +340,12 @@ static int l_test(lua_State *L)
     return 0;
 }
 
-/* A step budget: a script that loops without yielding still ends at the scenario deadline. */
+/* Instructions between two calls of the hook: fine-grained only under a step budget. */
+#define HOOK_EVERY        1000000
+#define HOOK_EVERY_BUDGET 10000
+
+/* A step budget: a script that loops without yielding still ends at the scenario deadline,
+ * or when opt.max_steps is set, once it has run that many instructions. */
 void zl_sandbox_count_hook(lua_State *L, lua_Debug *ar)
 {
     sc *s;
@@ -349,9 +354,21 @@ void zl_sandbox_count_hook(lua_State *L, lua_Debug *ar)
     lua_getfield(L, LUA_REGISTRYINDEX, "zonelab.sc");
     s = lua_touserdata(L, -1);
     lua_pop(L, 1);
+    if (s && s->opt.max_steps > 0 && (s->steps += HOOK_EVERY_BUDGET) > s->opt.max_steps) {
+        /* from now on every instruction fails, so a pcall in a loop cannot go on */
+        lua_sethook(L, zl_sandbox_count_hook, LUA_MASKCOUNT, 1);
+        luaL_error(L, "the scenario ran over its budget of %I Lua instructions",
+                   (lua_Integer)s->opt.max_steps);
+    }
     if (s && real_ms() >= s->scenario_deadline)
         luaL_error(L, "the scenario ran out of time (%d ms) in a loop that never waits",
                    (int)s->opt.scenario_timeout_ms);
+}
+
+void zl_sandbox_set_hook(sc *s, lua_State *L)
+{
+    lua_sethook(L, zl_sandbox_count_hook, LUA_MASKCOUNT,
+                s->opt.max_steps > 0 ? HOOK_EVERY_BUDGET : HOOK_EVERY);
 }
 
 /* Everything of a new state but the prelude, in protected mode (memory errors included). */
@@ -426,7 +443,7 @@ lua_State *zl_sandbox_new(sc *s, char *err, size_t errlen)
     lua_pushlightuserdata(L, s);
     if (zl_sandbox_pcall(L, 1, 0) != LUA_OK)
         goto fail;
-    lua_sethook(L, zl_sandbox_count_hook, LUA_MASKCOUNT, 1000000);
+    zl_sandbox_set_hook(s, L);
     if (luaL_loadbuffer(L, (const char *)zl_scenario_prelude, zl_scenario_prelude_len,
                         "=prelude.lua") != LUA_OK ||
         zl_sandbox_pcall(L, 0, 0) != LUA_OK)

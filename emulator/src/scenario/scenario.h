@@ -24,6 +24,12 @@ typedef struct zl_scenario_options {
      * its world's options, under the file's own scenario{} settings and options */
     const char *const *sets;
     size_t n_sets;
+    /* Lua VM instructions the whole file may run, 0 = no budget (only scenario_timeout_ms):
+     * over it, the running chunk or test fails with an error saying so (a fuzzer's bound) */
+    long max_steps;
+    /* true: no program is started (its replicas never listen), tests run all the same; a
+     * program a test starts again fails: a fuzzer's */
+    bool no_programs;
     /* NULL, or where a loaded default world waits: a file on the default world takes it
      * (and sets *default_world NULL) instead of loading its own. */
     zl_world **default_world;

@@ -84,6 +84,7 @@ typedef struct sc {
     char pending_error[600]; /* raised at the next resume (a backend script failed) */
     lua_State *test_thread;  /* the running test's coroutine */
     int64_t scenario_deadline;
+    long steps; /* Lua instructions run, counted by the hook, against opt.max_steps */
     char crash[1200];
     char *lib_dir; /* the scenario root's lib/ once require() looked for it, or NULL */
     /* the test app: an app server inside the emulator whose deliveries a scenario can fail */
@@ -144,6 +145,8 @@ void zl_sandbox_traceback(lua_State *L, lua_State *co, const char *msg);
 
 /* The step budget hook: raises once the scenario's deadline has passed. */
 void zl_sandbox_count_hook(lua_State *L, lua_Debug *ar);
+/* Sets zl_sandbox_count_hook on L (a state or a test's coroutine) at the interval s needs. */
+void zl_sandbox_set_hook(sc *s, lua_State *L);
 
 /* "file:line: " of the innermost frame of the scenario file into out (n bytes), else of a
  * library it required; never the prelude's. "" when there is none. */

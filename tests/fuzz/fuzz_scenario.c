@@ -1,0 +1,41 @@
+/* libFuzzer target: a scenario file's text through the sandboxed runner, no program started. */
+#define _GNU_SOURCE
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "scenario/scenario.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/*
+ * The input is the file, run as `zonelab run` would with a fresh Lua state and emulator each
+ * time, under a budget of Lua instructions (a loop is an error, not a hang), short waits, and
+ * no program: its replicas never listen, so calls to it fail as a dead program's would.
+ */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int fd = -1;
+    static char path[64], work[] = "/tmp/fuzz_scenario.XXXXXX";
+    zl_scenario_options o = {.program = "false",
+                             .seed = 1,
+                             .step_timeout_ms = 5,
+                             .scenario_timeout_ms = 1000,
+                             .work_dir = work,
+                             .max_steps = 2000000,
+                             .no_programs = true};
+
+    if (fd < 0) {
+        if ((fd = memfd_create("fuzz_scenario.lua", MFD_CLOEXEC)) < 0 || !mkdtemp(work))
+            abort();
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    }
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
+        abort();
+    cJSON_Delete(zl_scenario_run(path, &o));
+    return 0;
+}
