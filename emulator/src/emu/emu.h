@@ -477,8 +477,9 @@ int zl_emu_port_open(unsigned port);
  */
 int zl_emu_replica_listening(zl_replica *r);
 /* 1 when a process of process group pgid holds the socket listening on port, 0 when another
- * process does, -1 when /proc cannot tell: no listener in sight (another network namespace,
- * a NAT rule) or its holder's descriptors cannot be read (another user's) (ports.c). */
+ * process does, -2 when no listener is in sight (another network namespace, a NAT rule, or
+ * one that has just gone), -1 when its holder's descriptors cannot be read (another
+ * user's) (ports.c). */
 int zl_emu_listener_owned(pid_t pgid, unsigned port);
 /* Whether another process holds 127.0.0.1:port (listening, or as a connection's local port),
  * so a program could not listen there (ports.c). */

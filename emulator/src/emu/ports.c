@@ -351,8 +351,10 @@ int zl_emu_listener_owned(pid_t pgid, unsigned port)
     DIR *d;
     struct dirent *e;
 
-    if (n <= 0 || !(d = opendir("/proc")))
-        return -1; /* no listener in sight (another network namespace, a NAT rule) */
+    if (n <= 0)
+        return -2; /* no listener in sight (another network namespace, a NAT rule, gone) */
+    if (!(d = opendir("/proc")))
+        return -1;
     /* the group's own processes first; the others' descriptors only when it holds none */
     for (pass = 0; pass < 2 && rc < 0; pass++) {
         rewinddir(d);

@@ -414,13 +414,20 @@ void zl_emu_reap(zl_emu *emu)
 
 int zl_emu_port_open(unsigned port)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)}, self;
+    socklen_t len = sizeof self;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
 
     if (fd < 0)
         return 0;
     a.sin_port = htons((uint16_t)port);
     ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    /* Linux may give the probe the very port it connects to as its own, when nothing listens
+     * there and the port is in the ephemeral range: TCP's simultaneous open then connects the
+     * socket to itself. That is nobody listening (a replica that never listens was once taken
+     * for ready after thousands of probes). */
+    if (ok && getsockname(fd, (struct sockaddr *)&self, &len) == 0 && self.sin_port == a.sin_port)
+        ok = 0;
     close(fd);
     return ok;
 }
@@ -430,9 +437,14 @@ int zl_emu_replica_listening(zl_replica *r)
     if (!zl_emu_port_open(r->port))
         return 0;
     /* only a listener known to be another process's is refused: when zonelab did not start
-     * the replica, or /proc cannot tell (a container's proxy), whoever listens is taken */
-    if (!r->listened && r->pid > 0 && zl_emu_listener_owned(r->pid, r->port) == 0)
-        return 0;
+     * the replica, or /proc cannot tell (a container's proxy), whoever listens is taken; but
+     * when no listener is in sight, the port must still answer (not a passing one's) */
+    if (!r->listened && r->pid > 0) {
+        int own = zl_emu_listener_owned(r->pid, r->port);
+
+        if (own == 0 || (own == -2 && !zl_emu_port_open(r->port)))
+            return 0;
+    }
     r->listened = 1;
     return 1;
 }
