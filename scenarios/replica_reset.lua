@@ -2,7 +2,9 @@
 -- connections: what a SIGKILL looks like for an instant, as the kernel closes the replica's
 -- files (tools/soak lost events so). The event waits, and arrives once the replica is back.
 -- The first process is scenarios/programs/reset_all.py (it resets every request and goes on
--- listening); the restarted one is zone-demo, found beside the zonelab that started it.
+-- listening); the restarted one is the runner's program when $ZONELAB_PROGRAM names it (as
+-- tools/valgrind/run does: under valgrind the parent's /proc exe is valgrind's), else
+-- zone-demo, found beside the zonelab that started it.
 -- replica_restart_delay_ms is also how long a replica that reset an event and still listens
 -- is given to die before the event is sent to it again: 2 s here, time for program.kill.
 scenario {
@@ -10,6 +12,7 @@ scenario {
   replicas = 1,
   env = { RESET_ALL = "{dir}/programs/reset_all.py" },
   program = [[if [ -e "$ZONELAB_WORK_DIR/reset_once" ]; then
+  [ -z "$ZONELAB_PROGRAM" ] || eval "$ZONELAB_PROGRAM"
   exec "$(dirname "$(readlink /proc/$PPID/exe)")/../program-under-test/zone-demo" \
     --data-dir "$ZONELAB_WORK_DIR/data"
 fi
