@@ -197,8 +197,8 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     request *rq = *con_cls;
     struct MHD_Response *response;
@@ -217,7 +217,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_size) {
         char *nb;
 
-        if (rq->len + *upload_size > MAX_BODY || !(nb = realloc(rq->body, rq->len + *upload_size + 1)))
+        if (rq->len + *upload_size > MAX_BODY ||
+            !(nb = realloc(rq->body, rq->len + *upload_size + 1)))
             return MHD_NO;
         memcpy(nb + rq->len, upload_data, *upload_size);
         rq->body = nb;

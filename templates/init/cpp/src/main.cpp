@@ -131,8 +131,7 @@ std::string OnEvent(SpecCallbackSDK &callback_sdk)
 {
     std::string notify_id = GenerateNotifyId();
     if (!StoreEvent(notify_id, callback_sdk.GetData())) {
-        WWSPEC_LOG_ERROR("cannot store the event under %s: %s", notify_id.c_str(),
-                         strerror(errno));
+        WWSPEC_LOG_ERROR("cannot store the event under %s: %s", notify_id.c_str(), strerror(errno));
         return Error(710660, "the event could not be stored");
     }
     std::string rsp, req = "{\"notify_id\":" + Quote(notify_id) + ",\"notify_scene\":1}";
@@ -256,10 +255,10 @@ int main()
     signal(SIGPIPE, SIG_IGN);
     // 8080 on every address, as WeCom's guide says; under zonelab each replica's bind is
     // moved to its own port.
-    MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 8080, 0, 0, OnRequest, 0,
-        MHD_OPTION_NOTIFY_COMPLETED, OnCompleted, 0, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-        MHD_OPTION_END);
+    MHD_Daemon *d =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 8080, 0,
+                         0, OnRequest, 0, MHD_OPTION_NOTIFY_COMPLETED, OnCompleted, 0,
+                         MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
     if (!d) {
         WWSPEC_LOG_ERROR("cannot listen on port 8080");
         return 1;
