@@ -112,4 +112,17 @@ void zl_engine_finish_calls(zl_engine *e);
 /* Ends every call still in flight, each callback run once as cancelled (at shutdown). */
 void zl_engine_cancel_calls(zl_engine *e);
 
+/* engine.c: routes r (gates first) and has it answered; frees a request and unlinks it. */
+void zl_engine_dispatch(zl_engine *e, zl_request *r);
+void zl_engine_request_free(zl_request *r);
+/* engine_request.c: r's headers from libmicrohttpd (nothing for an injected one), and its
+ * target's query split; each 0, or -1 when memory runs out. */
+int zl_engine_collect_headers(zl_request *r);
+int zl_engine_query_parse(zl_request *r);
+/* Decodes %XX in place (and '+' as a space when plus), as libmicrohttpd does; a '%' without
+ * two hex digits is itself. Returns the decoded length. */
+size_t zl_engine_unescape(char *p, int plus);
+/* Frees the injected requests that were answered (their routes have returned since). */
+void zl_engine_injected_sweep(zl_engine *e);
+
 #endif
