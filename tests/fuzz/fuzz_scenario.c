@@ -14,7 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
  * The input is the file, run as `zonelab run` would with a fresh Lua state and emulator each
- * time, under a budget of Lua instructions (a loop is an error, not a hang), short waits, and
+ * time, under a budget of Lua instructions (a loop is an error, not a hang), short waits (a
+ * wait for what a program would do ends the file after 200 ms of real time), and
  * no program: its replicas never listen, so calls to it fail as a dead program's would.
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -24,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     zl_scenario_options o = {.program = "false",
                              .seed = 1,
                              .step_timeout_ms = 5,
-                             .scenario_timeout_ms = 1000,
+                             .scenario_timeout_ms = 200,
                              .work_dir = work,
                              .max_steps = 2000000,
                              .no_programs = true};

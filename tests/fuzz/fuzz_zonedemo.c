@@ -63,7 +63,7 @@ static char *fake_notify_id(void *ud)
     char id[32];
 
     (void)ud;
-    snprintf(id, sizeof id, "nid%u", ids++ % 64); /* a few names, so the folder stays small */
+    snprintf(id, sizeof id, "nid%u", ids++ % 8); /* a few names, so the folder stays small */
     return strdup(id);
 }
 
@@ -173,7 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         put_file(cursors_dir, "ww1-7", part[2]);
         zd_cursor_get(store, "ww1", 7, cursor, sizeof cursor);
     }
-    if (ids % 64 == 0) /* keep the folder small: everything stored goes */
+    if (ids % 8 == 0) /* keep the folder small: everything stored goes */
         zd_store_cleanup(store, now_s + 2 * (int64_t)cfg.retention_s, cfg.retention_s);
     free(s);
     return 0;
