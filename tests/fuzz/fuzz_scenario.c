@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz_tmp.h"
 #include "scenario/scenario.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -21,22 +22,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static int fd = -1;
-    static char path[64], work[] = "/tmp/fuzz_scenario.XXXXXX";
+    static const char *const bases[] = {"/tmp"};
+    static const char *work;
+    static char path[64];
     zl_scenario_options o = {.program = "false",
                              .seed = 1,
                              .step_timeout_ms = 5,
                              .scenario_timeout_ms = 200,
-                             .work_dir = work,
                              .max_steps = 2000000,
                              .no_programs = true};
 
     if (fd < 0) {
-        if ((fd = memfd_create("fuzz_scenario.lua", MFD_CLOEXEC)) < 0 || !mkdtemp(work))
+        if ((fd = memfd_create("fuzz_scenario.lua", MFD_CLOEXEC)) < 0 ||
+            !(work = fuzz_tmp_make(bases, 1, "fuzz_scenario")))
             abort();
         snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     }
     if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
         abort();
+    o.work_dir = work;
     cJSON_Delete(zl_scenario_run(path, &o));
+    fuzz_tmp_clear(work, 1); /* what the file left there */
     return 0;
 }
