@@ -56,48 +56,29 @@ BENCH_ARGS ?=
 bench: build-release
 	tools/bench/all $(BENCH_ARGS)
 
-# Each libFuzzer target runs for FUZZ_SECONDS (clang, -O2 with ASan + UBSan), from its corpus
-# in build/fuzz/corpus/<target> and the repository's seeds (tests/fuzz/<target>.seeds: folders
-# whose every file is replayed first, a crash's regression seed among them), with
-# tests/fuzz/json.dict and its own flags (tests/fuzz/<target>.flags). FUZZ_TARGETS picks some
-# ("fuzz_app_api fuzz_control"; empty: all). Each prints its coverage at the start (INITED:
-# corpus and seeds alone) and at the end (DONE), executions and exec/s. make test: 14 x 6 s.
+# Each libFuzzer target runs for FUZZ_SECONDS (clang, -O2 with ASan + UBSan), FUZZ_JOBS at a
+# time (default: the cores), from its corpus in build/fuzz/corpus/<target> and the repository's
+# seeds (tests/fuzz/<target>.seeds), with tests/fuzz/json.dict and its own flags
+# (tests/fuzz/<target>.flags); tools/fuzz/run prints each one's coverage at the start (corpus
+# and seeds alone) and at the end, executions and exec/s, then a table. FUZZ_TARGETS picks some
+# ("fuzz_app_api fuzz_control"; empty: all). make test: 14 x 6 s, two at a time.
 FUZZ_SECONDS ?= 6
 FUZZ_TARGETS ?=
-define fuzz_each
-	@set -e; mkdir -p build/fuzz/logs; \
-	targets="$(FUZZ_TARGETS)"; [ -n "$$targets" ] || targets=$$(cd build/fuzz/tests/fuzz && ls fuzz_*); \
-	for n in $$targets; do \
-	  t=build/fuzz/tests/fuzz/$$n; [ -x "$$t" ] || { echo "$(1): no target $$n"; exit 1; }; \
-	  seeds=""; [ -f tests/fuzz/$$n.seeds ] && seeds=$$(cat tests/fuzz/$$n.seeds); \
-	  flags=""; [ -f tests/fuzz/$$n.flags ] && flags=$$(cat tests/fuzz/$$n.flags); \
-	  mkdir -p build/fuzz/corpus/$$n; \
-	  echo "$(1): $$n $(2)"; \
-	  if ! "$$t" $(3) -print_final_stats=1 -dict=tests/fuzz/json.dict $$flags \
-	       -artifact_prefix=build/fuzz/logs/$$n- build/fuzz/corpus/$$n $$seeds \
-	       > build/fuzz/logs/$$n.log 2>&1; then \
-	    tail -n 40 build/fuzz/logs/$$n.log; echo "$(1): $$n FAILED"; exit 1; \
-	  fi; \
-	  grep -a -E 'INITED +cov' build/fuzz/logs/$$n.log | tail -n 1 | sed "s/^/  $$n start /"; \
-	  grep -a -E 'DONE +cov' build/fuzz/logs/$$n.log | sed "s/^/  $$n end   /"; \
-	  grep -a -E 'stat::(number_of_executed_units|average_exec_per_sec)' build/fuzz/logs/$$n.log | \
-	    sed "s/^/  $$n /"; \
-	done
-endef
-
+FUZZ_JOBS ?= $(JOBS)
 fuzz-build: bootstrap
 	cmake --preset fuzz
 	cmake --build --preset fuzz -j $(JOBS)
 
 fuzz-smoke: fuzz-build
-	$(call fuzz_each,fuzz smoke,for $(FUZZ_SECONDS) s,-max_total_time=$(FUZZ_SECONDS))
+	tools/fuzz/run --label "fuzz smoke" --jobs $(FUZZ_JOBS) --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Each target until FUZZ_LONG_RUNS executions or FUZZ_LONG_SECONDS, whichever comes first,
 # printing its executions and coverage (cov: edges, ft: features).
 FUZZ_LONG_RUNS ?= 10000000
 FUZZ_LONG_SECONDS ?= 3600
 fuzz-long: fuzz-build
-	$(call fuzz_each,fuzz long,for $(FUZZ_LONG_RUNS) runs or $(FUZZ_LONG_SECONDS) s,-runs=$(FUZZ_LONG_RUNS) -max_total_time=$(FUZZ_LONG_SECONDS))
+	tools/fuzz/run --label "fuzz long" --jobs $(FUZZ_JOBS) --runs $(FUZZ_LONG_RUNS) \
+	  --seconds $(FUZZ_LONG_SECONDS) $(FUZZ_TARGETS)
 
 # The scenario suite and a serve start/stop under valgrind (the release tree: no sanitizers),
 # every child followed; fails on any memory error or definite leak. About 15 minutes.

@@ -101,3 +101,30 @@ test("delivery_window 1: the next event waits for the held one", function()
     "came before it ended")
   options { delivery_window = 64 }
 end)
+
+test("delivery_queue_max: an event beyond the queue is refused at once, the rest go", function()
+  sdk.clear()
+  options { delivery_window = 1, delivery_queue_max = 2 }
+  local held = push_held("held_full")
+  for i = 1, 3 do
+    push_event({ event_type = "queued_" .. i, timestamp = 1 })
+  end
+  local queued = {}
+  for _, e in ipairs(journal({ face = "program", kind = "event" })) do
+    if e.event.event_type:find("^queued_") then
+      queued[#queued + 1] = e
+    end
+  end
+  assert_eq(#queued, 3)
+  -- the third found two waiting: refused now, without a transfer, before the clock moves
+  assert_eq(#results_of(queued[3]), 1, "the event beyond the queue has its result already")
+  local refused = result_of(queued[3])
+  assert_eq(refused.errcode, 710638)
+  assert_true(refused.error:find("delivery_queue_max", 1, true), refused.error)
+  assert_eq(refused.instance, "zone-demo/0")
+  clock.advance(3600)
+  assert_eq(result_of(held).errcode, 0)
+  assert_eq(result_of(queued[1]).errcode, 0, "the queued events go once the window frees")
+  assert_eq(result_of(queued[2]).errcode, 0)
+  options { delivery_window = 64, delivery_queue_max = 100000 }
+end)

@@ -1,4 +1,4 @@
-// Json: the little JSON the example program needs (the JDK has none): parse into Map, List,
+// Json: the little JSON the program needs (the JDK has none): parse into Map, List,
 // String, Double, Boolean and Json.NULL, and write strings and objects.
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

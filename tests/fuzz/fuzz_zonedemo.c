@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_tmp.h"
 #include "zd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -21,6 +22,7 @@ static int64_t now_s = 1700000000;
 static const char *answers[MAX_PARTS]; /* what the fake SDK's invokes answer, in turn */
 static size_t n_answers, next_answer;
 static unsigned ids;
+static unsigned since_cleanup;                 /* inputs since the store was last emptied */
 static char events_dir[600], cursors_dir[600]; /* the store's folders (zd_store_open) */
 
 static int64_t fake_now(void)
@@ -63,7 +65,7 @@ static char *fake_notify_id(void *ud)
     char id[32];
 
     (void)ud;
-    snprintf(id, sizeof id, "nid%u", ids++ % 64); /* a few names, so the folder stays small */
+    snprintf(id, sizeof id, "nid%u", ids++ % 8); /* a few names, so the folder stays small */
     return strdup(id);
 }
 
@@ -71,10 +73,11 @@ static void setup(void)
 {
     static const zd_sdk sdk = {.invoke = fake_invoke, .notify_id = fake_notify_id};
     static const zd_clock clock = {fake_now, fake_mono, fake_sleep};
-    char shm[] = "/dev/shm/fuzz_zonedemo.XXXXXX", tmp[] = "/tmp/fuzz_zonedemo.XXXXXX", *dir;
+    static const char *const bases[] = {"/dev/shm", "/tmp"};
+    const char *dir = fuzz_tmp_make(bases, 2, "fuzz_zonedemo");
     char err[256], *argv[] = {"zone-demo", NULL};
 
-    if (!(dir = mkdtemp(shm)) && !(dir = mkdtemp(tmp)))
+    if (!dir)
         abort();
     snprintf(events_dir, sizeof events_dir, "%s/events", dir);
     snprintf(cursors_dir, sizeof cursors_dir, "%s/cursors", dir);
@@ -173,8 +176,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         put_file(cursors_dir, "ww1-7", part[2]);
         zd_cursor_get(store, "ww1", 7, cursor, sizeof cursor);
     }
-    if (ids % 64 == 0) /* keep the folder small: everything stored goes */
+    if (++since_cleanup == 8) { /* keep the folders small: everything stored goes */
+        since_cleanup = 0;
         zd_store_cleanup(store, now_s + 2 * (int64_t)cfg.retention_s, cfg.retention_s);
+        fuzz_tmp_clear(events_dir, 1); /* what cleanup keeps: stored "later" than now */
+        fuzz_tmp_clear(cursors_dir, 1);
+    }
     free(s);
     return 0;
 }

@@ -4,12 +4,14 @@
 # file, replays it against zone-demo (it matches) and against programs that behave otherwise
 # (the first difference is named), then replays failed scenarios' journals.
 set -u
-zonelab=$1
-demo=$2
-broken=$3
-here=$4
-work=$5
 fail() { echo "replay_check: FAIL: $*" >&2; exit 1; }
+# Each argument as an absolute path: the check works in its own folder.
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+zonelab=$(abs "$1")
+demo=$(abs "$2")
+broken=$(abs "$3")
+here=$(abs "$4")
+work=$(abs "$5")
 step() { echo "replay_check: $*"; }
 show() { cat "$1" >&2; }
 serve_pid=

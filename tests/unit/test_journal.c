@@ -7,7 +7,9 @@
 
 #include <cmocka.h>
 
+#include <limits.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +162,43 @@ static void test_journal_text_is_utf8(void **state)
     zl_journal_free(j);
 }
 
+/* zl_json_is_int takes a number only when it is an integer in [lo, hi]; a number beyond long
+ * long's range is refused, not converted (fuzz_control: an errcode of 74 digits). */
+static void test_json_is_int_bounds(void **state)
+{
+    static const struct {
+        const char *json;
+        long long lo, hi;
+        bool ok;
+    } cases[] = {
+        {"5", 0, 10, true},
+        {"5.5", 0, 10, false},
+        {"-1", 0, 10, false},
+        {"11", 0, 10, false},
+        {"\"5\"", 0, 10, false},
+        {"71060444444444444444444444444444444444444444444444444444444444444444444445", 0, LLONG_MAX,
+         false},
+        {"-9223372036854775809000", LLONG_MIN, LLONG_MAX, false},
+        {"9223372036854775807", LLONG_MIN, LLONG_MAX, false}, /* 2^63 as a double */
+        {"-9223372036854775808", LLONG_MIN, LLONG_MAX, true},
+        {"1e308", LLONG_MIN, LLONG_MAX, false},
+        {"9007199254740993", 0, 9007199254740992, true}, /* rounds to 2^53 */
+        {"9007199254740994", 0, 9007199254740992, false},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *v = cJSON_Parse(cases[i].json);
+
+        assert_non_null(v);
+        if (zl_json_is_int(v, cases[i].lo, cases[i].hi) != cases[i].ok)
+            fail_msg("zl_json_is_int(%s, %lld, %lld) is not %d", cases[i].json, cases[i].lo,
+                     cases[i].hi, cases[i].ok);
+        cJSON_Delete(v);
+    }
+}
+
 /* zl_json_print writes what cJSON_PrintUnformatted writes, numbers and escapes included. */
 static void test_json_print_as_cjson(void **state)
 {
@@ -232,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_journal_byte_cap_drops_oldest),
         cmocka_unit_test(test_journal_text_is_utf8),
         cmocka_unit_test(test_json_print_as_cjson),
+        cmocka_unit_test(test_json_is_int_bounds),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "faces/record.h"
 
@@ -542,17 +543,24 @@ static int plan(replay *rp, char *msg, size_t cap)
 static char *read_all(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
+    struct stat st;
     char *buf = NULL, *nb;
-    size_t cap = 0, n;
+    size_t cap, n;
 
     *len = 0;
     if (!f)
         return NULL;
+    /* A file's own size (and room for the NUL, and to see the end): one read, no growth. */
+    cap = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? (size_t)st.st_size + 2 : 65536;
     for (;;) {
-        if (*len + 65536 + 1 > cap) {
-            cap = cap ? cap * 2 : 1 << 20;
-            if (!(nb = realloc(buf, cap)))
-                break;
+        if (cap - *len < 2 || !buf) {
+            if (buf)
+                cap *= 2;
+            if (!(nb = realloc(buf, cap))) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
             buf = nb;
         }
         n = fread(buf + *len, 1, cap - *len - 1, f);
@@ -560,7 +568,7 @@ static char *read_all(const char *path, size_t *len)
         if (n == 0)
             break;
     }
-    if (ferror(f) || !buf || cap <= *len) {
+    if (ferror(f)) {
         free(buf);
         fclose(f);
         return NULL;

@@ -21,8 +21,19 @@ const char *zl_json_str(const cJSON *o, const char *key)
 
 bool zl_json_is_int(const cJSON *v, long long lo, long long hi)
 {
-    return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble &&
-           v->valuedouble >= (double)lo && v->valuedouble <= (double)hi;
+    long long n;
+    double d;
+
+    if (!cJSON_IsNumber(v))
+        return false;
+    d = v->valuedouble;
+    /* The range before the cast: a double beyond long long's (2^63) does not convert. NaN fails
+     * each comparison. The cast then checks for a fraction and what rounding of (double)lo and
+     * (double)hi hid. */
+    if (!(d >= (double)lo && d <= (double)hi) || d >= 0x1p63 || d < -0x1p63)
+        return false;
+    n = (long long)d;
+    return (double)n == d && n >= lo && n <= hi;
 }
 
 /* s as a JSON string, escaped as cJSON escapes (NULL as ""). */

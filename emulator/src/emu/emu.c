@@ -13,6 +13,7 @@ void zl_emu_options_default(zl_emu_options *o)
         .program_timeout_ms = 10000,
         .event_timeout_ms = 5000,
         .delivery_window = 64,
+        .delivery_queue_max = 100000,
         .notify_ttl_s = 600,
         .event_token_ttl_s = 600,
         .window_s = 5 * 86400,

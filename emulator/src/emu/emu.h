@@ -54,6 +54,7 @@ typedef struct zl_emu_options {
     long program_timeout_ms;   /* sync_call_program / async_program_task wait, 10000 */
     long event_timeout_ms;     /* event delivery wait, 5000 */
     long delivery_window;      /* callbacks (events and app calls) in flight per replica, 64 */
+    long delivery_queue_max;   /* callbacks waiting for one replica at most, 100000 */
     int64_t notify_ttl_s;      /* notify_id lifetime, 600 */
     int64_t event_token_ttl_s; /* conversation_new_message token lifetime, 600 */
     int64_t window_s;          /* sync_msg retention window, 5 days */
@@ -126,6 +127,7 @@ typedef struct zl_replica {
     int port_moves;     /* times its port was found taken by another process and changed */
     unsigned in_flight; /* callbacks sent to it and not answered yet (emu/program.c) */
     struct zl_call *waiting, *waiting_tail; /* callbacks waiting for a slot (delivery_window) */
+    unsigned n_waiting;                     /* in that list, at most delivery_queue_max */
     /* supervision (opt.replica_restart, program.c) */
     bool down;                /* died (or stopped answering) and not listening again yet: events
                                  for it wait in its list instead of being sent */
@@ -575,8 +577,10 @@ typedef struct zl_callback_args {
  * now, as its app waits (one that waited it all in line ends 710675, unsent). With
  * opt.replica_restart, an event for a replica that is down waits until it listens again, and
  * one whose replica died while it was in flight is sent again then (3 times at most).
- * -1 (fn never called) when the emulator is closing or the call cannot start.
+ * -1 (fn never called) when the emulator is closing or the call cannot start;
+ * ZL_CALL_QUEUE_FULL (fn never called) when opt.delivery_queue_max calls wait for the replica.
  */
+#define ZL_CALL_QUEUE_FULL (-2)
 int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_callback_args *a,
                         long timeout_ms, zl_call_fn fn, void *ud);
 /* Adds a call's status, elapsed_ms, errcode, (when it failed) error and (when it went there)

@@ -36,6 +36,7 @@ int zl_emu_push_event(zl_emu *emu, zl_prog_rt *p, uint32_t agentid, const cJSON 
     zl_callback_args cb = {0};
     size_t to;
     cJSON *j;
+    int rc;
 
     if (!d || !data) {
         free(d);
@@ -62,11 +63,18 @@ int zl_emu_push_event(zl_emu *emu, zl_prog_rt *p, uint32_t agentid, const cJSON 
     cb.req_id = d->req_id;
     to = replica >= 0 && (size_t)replica < p->replica_count ? (size_t)replica
                                                             : zl_emu_pick_replica(p);
-    if (zl_emu_call_program(emu, p, to, &cb, emu->opt.event_timeout_ms, on_delivered, d) != 0) {
+    if ((rc = zl_emu_call_program(emu, p, to, &cb, emu->opt.event_timeout_ms, on_delivered, d)) !=
+        0) {
         j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "program_id", p->prog->program_id);
         cJSON_AddNumberToObject(j, "event_seq", (double)d->seq);
-        cJSON_AddStringToObject(j, "error", "out of memory starting the delivery");
+        cJSON_AddStringToObject(j, "instance", p->replicas[to].instance);
+        cJSON_AddNumberToObject(j, "errcode", 710638);
+        cJSON_AddStringToObject(j, "error",
+                                rc == ZL_CALL_QUEUE_FULL
+                                    ? "not sent: delivery_queue_max events and calls "
+                                      "wait for this replica already"
+                                    : "out of memory starting the delivery");
         zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "event_result", j);
         free(d);
     }

@@ -75,6 +75,9 @@ static const zl_opt TABLE[] = {
     INT("delivery_window", 1, 1024, 1, "unknown", true, delivery_window,
         "callbacks (events and app calls together) in flight to one replica at most; more wait, "
         "in the order they were made; 1: one at a time"),
+    INT("delivery_queue_max", 1, 10000000, 1000, "unknown", true, delivery_queue_max,
+        "callbacks waiting for one replica at most (beyond its window, or held while it is "
+        "down); one more is not sent and ends 710638 at once"),
     INT("ready_timeout_ms", 1, HOUR_MS, 20000, "zonelab", false, ready_timeout_ms,
         "replicas zonelab starts must listen within it (serve: each program's; a scenario: all "
         "of them, 15000)"),

@@ -714,6 +714,7 @@ done : {
         if (!(c->next = *at))
             r->waiting_tail = c;
         *at = c;
+        r->n_waiting++; /* past the cap too: it was accepted once, and is not dropped now */
     } else {
         out.resends = c->resends;
         c->fn(emu, &out, c->ud);
@@ -779,6 +780,7 @@ static void start_waiting(zl_emu *emu, zl_prog_rt *p, size_t replica)
 
         if (!(r->waiting = c->next))
             r->waiting_tail = NULL;
+        r->n_waiting--;
         if (emu->closing)
             end_unsent(c, 710638, "%.100s: not sent, the emulator is shutting down", r->instance);
         else if (waited >= c->timeout_ms)
@@ -828,11 +830,16 @@ int zl_emu_call_program(zl_emu *emu, zl_prog_rt *p, size_t replica, const zl_cal
         r->in_flight++;
         return 0;
     }
+    if (r->n_waiting >= (unsigned long)emu->opt.delivery_queue_max) {
+        call_free(c);
+        return ZL_CALL_QUEUE_FULL;
+    }
     if (r->waiting_tail)
         r->waiting_tail->next = c;
     else
         r->waiting = c;
     r->waiting_tail = c;
+    r->n_waiting++;
     return 0;
 }
 

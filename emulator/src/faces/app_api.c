@@ -679,19 +679,23 @@ static void on_sync_reply(zl_emu *emu, const zl_call_result *res, void *ud)
     answer(x, reply);
 }
 
+/* Why a call to the program was not made: the replica's queue is full (option). */
+#define QUEUE_FULL "not sent: delivery_queue_max calls wait for the program's replica already"
+
 static void ep_sync_call_program(app_ctx *x)
 {
     const char *request_data;
     zl_callback_args cb;
     size_t replica;
+    int rc;
 
     if (prepare_call(x, &request_data) != 0)
         return;
     replica = route(x);
     fill_callback(x, &cb, request_data);
-    if (zl_emu_call_program(x->emu, x->prog, replica, &cb, x->emu->opt.program_timeout_ms,
-                            on_sync_reply, x) != 0)
-        fail(x, 710638, "cannot start the call");
+    if ((rc = zl_emu_call_program(x->emu, x->prog, replica, &cb, x->emu->opt.program_timeout_ms,
+                                  on_sync_reply, x)) != 0)
+        fail(x, 710638, rc == ZL_CALL_QUEUE_FULL ? QUEUE_FULL : "cannot start the call");
 }
 
 static void on_async_ack(zl_emu *emu, const zl_call_result *res, void *ud)
@@ -717,6 +721,7 @@ static void ep_async_program_task(app_ctx *x)
     const char *request_data;
     zl_callback_args cb;
     zl_job *job;
+    int rc;
 
     if (prepare_call(x, &request_data) != 0)
         return;
@@ -747,11 +752,11 @@ static void ep_async_program_task(app_ctx *x)
     job->dispatching = true;
     fill_callback(x, &cb, request_data);
     cb.notify_id = "";
-    if (zl_emu_call_program(x->emu, x->prog, zl_emu_pick_replica(x->prog), &cb,
-                            x->emu->opt.program_timeout_ms, on_async_ack, x) != 0) {
+    if ((rc = zl_emu_call_program(x->emu, x->prog, zl_emu_pick_replica(x->prog), &cb,
+                                  x->emu->opt.program_timeout_ms, on_async_ack, x)) != 0) {
         zl_strmap_del(x->emu->job_infos, job->job_info);
         zl_strmap_del(x->emu->jobs, job->jobid);
-        fail(x, 710638, "cannot start the call");
+        fail(x, 710638, rc == ZL_CALL_QUEUE_FULL ? QUEUE_FULL : "cannot start the call");
     }
 }
 

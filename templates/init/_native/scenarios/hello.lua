@@ -1,6 +1,6 @@
 -- The ability hello: the app calls it with {"name":...} and gets a greeting back.
 -- Run from the project's folder: zonelab run scenarios
-scenario { world = "../world.json", program = "exec java -Djava.library.path=\"$ZONELAB_JAVA_LIBRARY_PATH\" -cp \"build:$ZONELAB_JAVA_CLASSPATH\" Main" }
+scenario { world = "../world.json", program = "@PROGRAM_CMD@" }
 
 test("hello greets by name", function()
   local r = call("hello", { name = "Zhang San" })

@@ -1,6 +1,6 @@
 -- The ability invoke_sync_msg: the program passes the app's request to sync_msg and answers
 -- with its reply. The world archives three messages.
-scenario { world = "../world.json", program = "exec ./build/@PROGRAM_ID@" }
+scenario { world = "../world.json", program = "@PROGRAM_CMD@" }
 
 test("sync_msg through the program returns the archived messages", function()
   local r = call("invoke_sync_msg", { limit = 100 })

@@ -2,7 +2,7 @@
 -- event, then calls spec_notify_app; the app gets program_notify and calls the ability
 -- get_callback_data with that notify_id, and gets the stored event back, even after the
 -- program was killed and started again.
-scenario { world = "../world.json", program = "exec java -Djava.library.path=\"$ZONELAB_JAVA_LIBRARY_PATH\" -cp \"build:$ZONELAB_JAVA_CLASSPATH\" Main" }
+scenario { world = "../world.json", program = "@PROGRAM_CMD@" }
 
 local function new_message(msgid)
   return archive { msgid = msgid, sender = { type = 1, id = "zhangsan" },
