@@ -3,6 +3,7 @@
 
 #include "wecom/msgkey.h"
 #include "core/err.h"
+#include "b64.h"
 
 #include <float.h>
 #include <limits.h>
@@ -567,7 +568,7 @@ static const zl_message *item_parts(zl_corp *c, size_t i, zl_keyring *ring, cons
     }
     if (!(ct = kept_ct(key, i, m, err, errlen)))
         return NULL;
-    EVP_EncodeBlock((unsigned char *)b64, ct, ZL_MSGKEY_CT_LEN);
+    zone_b64_encode_to(b64, ct, ZL_MSGKEY_CT_LEN);
     *keyp = key;
     return m;
 }
