@@ -12,6 +12,10 @@
  */
 int zone_b64_decode(const char *in, size_t len, unsigned char **out, size_t *out_len);
 
+/* Writes the base64 of len bytes into out ((len + 2) / 3 * 4 + 1 bytes, NUL-terminated), as
+ * EVP_EncodeBlock does; returns the characters written, the NUL not counted. */
+size_t zone_b64_encode_to(char *out, const unsigned char *in, size_t len);
+
 /* Encodes len bytes; owned NUL-terminated text (free()) or NULL when out of memory. */
 char *zone_b64_encode(const unsigned char *in, size_t len);
 

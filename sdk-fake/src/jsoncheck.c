@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define NESTING_LIMIT 1000 /* cJSON's CJSON_NESTING_LIMIT */
 
@@ -63,6 +66,28 @@ static size_t utf16_escape(const unsigned char *p, const unsigned char *end)
     return second >= 0xDC00 && second <= 0xDFFF ? 12 : 0;
 }
 
+/* The length of the run at p (n bytes) with no '"' nor '\\', sixteen bytes a step with SSE2. */
+static size_t quote_or_backslash(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        unsigned mask = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+
+        if (mask)
+            return i + (size_t)__builtin_ctz(mask);
+    }
+#endif
+    while (i < n && p[i] != '"' && p[i] != '\\')
+        i++;
+    return i;
+}
+
 static int string(reader *r)
 {
     const unsigned char *p, *end;
@@ -71,13 +96,13 @@ static int string(reader *r)
     if (r->s[r->at] != '"')
         return 0;
     /* the closing quote: a backslash takes the byte after it, whatever it is */
-    while (i < r->len && r->s[i] != '"') {
-        if (r->s[i] == '\\') {
-            if (i + 1 >= r->len)
-                return 0;
-            i++;
-        }
-        i++;
+    for (;;) {
+        i += quote_or_backslash(r->s + i, r->len - i);
+        if (i >= r->len || r->s[i] == '"')
+            break;
+        if (i + 1 >= r->len)
+            return 0;
+        i += 2;
     }
     if (i >= r->len)
         return 0;

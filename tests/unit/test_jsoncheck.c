@@ -161,11 +161,39 @@ static void test_jsoncheck_mutations(void **state)
     }
 }
 
+/* Strings long enough for the 16-byte scan, with a quote, a backslash and its escape at
+ * every offset of the step, each text answered as cJSON answers it. */
+static void test_jsoncheck_long_strings(void **state)
+{
+    static const char *const specials[] = {"\\\"", "\\\\", "\\n",  "\\u00e9", "\\x",
+                                           "\"",   "\\",   "\x01", "\xc3\xa9"};
+    char buf[128];
+
+    (void)state;
+    for (size_t at = 0; at < 40; at++)
+        for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++)
+            for (size_t tail = 0; tail < 24; tail += 5) {
+                size_t n = 0;
+
+                buf[n++] = '[';
+                buf[n++] = '"';
+                memset(buf + n, 'a', at);
+                n += at;
+                memcpy(buf + n, specials[k], strlen(specials[k]));
+                n += strlen(specials[k]);
+                memset(buf + n, 'b', tail);
+                n += tail;
+                memcpy(buf + n, "\"]", 3);
+                expect_as_cjson(buf);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jsoncheck_corpus),
         cmocka_unit_test(test_jsoncheck_mutations),
+        cmocka_unit_test(test_jsoncheck_long_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "wecom/msgkey.h"
 
 #define KEYDIR ZL_SOURCE_DIR "/fixtures/keys/"
@@ -268,6 +270,53 @@ static void test_msgkey_encryptions_differ(void **state)
     free(pem);
 }
 
+/* One context kept for many secrets (what the key workers do) wraps each as a fresh one does:
+ * each decrypts back, and the same secret twice gives two ciphertexts (fresh padding). */
+static void test_msgkey_kept_context(void **state)
+{
+    char err[512] = "", b64[345];
+    size_t pub_len, priv_len, ct_len, out_len;
+    char *pub = slurp(KEYDIR "test_v1_public.pem", &pub_len);
+    char *priv = slurp(KEYDIR "test_v1_private.pem", &priv_len);
+    static const char *const secrets[] = {"AbCdEfGhIjKlMnOpQrStUvWxYz012345", "x",
+                                          "AbCdEfGhIjKlMnOpQrStUvWxYz012345"};
+    unsigned char ct[3][256], *out = NULL;
+    EVP_PKEY *pkey = zl_msgkey_load_public(pub, pub_len, err, sizeof err);
+    EVP_PKEY_CTX *ctx = zl_msgkey_encrypt_ctx(pkey);
+
+    (void)state;
+    assert_non_null(ctx);
+    assert_null(zl_msgkey_encrypt_ctx(NULL));
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(zl_msgkey_encrypt_with(ctx, (const unsigned char *)secrets[i],
+                                                strlen(secrets[i]), ct[i], sizeof ct[i], &ct_len,
+                                                err, sizeof err),
+                         0);
+        assert_int_equal(ct_len, 256);
+        EVP_EncodeBlock((unsigned char *)b64, ct[i], 256);
+        assert_int_equal(
+            zl_msgkey_decrypt(priv, priv_len, b64, 344, &out, &out_len, err, sizeof err), 0);
+        assert_int_equal(out_len, strlen(secrets[i]));
+        assert_memory_equal(out, secrets[i], out_len);
+        free(out);
+    }
+    assert_memory_not_equal(ct[0], ct[2], 256);
+    assert_int_equal(zl_msgkey_encrypt_with(ctx, (const unsigned char *)"", 0, ct[0], 256, &ct_len,
+                                            err, sizeof err),
+                     -1);
+    assert_int_equal(zl_msgkey_encrypt_with(ctx, (const unsigned char *)"x", 1, ct[0], 100, &ct_len,
+                                            err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "needs 256 bytes"));
+    assert_int_equal(zl_msgkey_encrypt_with(NULL, (const unsigned char *)"x", 1, ct[0], 256,
+                                            &ct_len, err, sizeof err),
+                     -1);
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(pkey);
+    free(pub);
+    free(priv);
+}
+
 static void test_msgkey_secret_length_checked(void **state)
 {
     char err[512] = "";
@@ -340,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_msgkey_rejects_garbage),
         cmocka_unit_test(test_msgkey_accepts_valid_key),
         cmocka_unit_test(test_msgkey_encryptions_differ),
+        cmocka_unit_test(test_msgkey_kept_context),
         cmocka_unit_test(test_msgkey_secret_length_checked),
         cmocka_unit_test(test_msgkey_decrypt_rejects_bad_input),
         cmocka_unit_test(test_msgkey_generate_secret_format),

@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+#include "b64.h"
 #include "wire.h"
 
 /* The docs/protocol.md example: secret = bytes 0x00..0x1f, version 3. */
@@ -502,6 +506,114 @@ static void test_wire_reply_take_as_decode(void **state)
     }
 }
 
+/* A byte drawn mostly from those that matter to the escaping and to SIMD compares: quote,
+ * backslash, control bytes, the bytes around them, high bytes; a fixed generator. */
+static unsigned char pick_byte(uint32_t *seed)
+{
+    static const unsigned char some[] = {'"',  '\\', 0x01, 0x08, 0x0c, 0x0a, 0x0d, 0x09, 0x1f, 0x20,
+                                         0x21, 0x5b, 0x5d, 0x7f, 0x80, 0x9f, 0xa2, 0xdc, 0xff, 'u'};
+
+    *seed = *seed * 1103515245u + 12345u;
+    return (*seed >> 16) % 3 ? (unsigned char)('a' + (*seed >> 8) % 26)
+                             : some[(*seed >> 20) % sizeof some];
+}
+
+/* The reply escaped in runs (16 bytes a step) writes what cJSON writes, for text whose special
+ * bytes sit at every offset of a 16-byte step and next to each other; it opens back in place
+ * to the same text. */
+static void test_wire_reply_escape_runs(void **state)
+{
+    uint32_t seed = 18;
+
+    (void)state;
+    for (size_t len = 1; len < 300; len++)
+        for (int rep = 0; rep < 4; rep++) {
+            char *resp = malloc(len + 1), *enc, *written, *take;
+            zone_wire_reply r, got;
+            size_t n;
+
+            assert_non_null(resp);
+            for (size_t i = 0; i < len; i++) {
+                resp[i] = (char)pick_byte(&seed);
+                if (!resp[i])
+                    resp[i] = 'x';
+            }
+            resp[len] = '\0';
+            r = (zone_wire_reply){.response = resp, .exception = rep & 1};
+            enc = zone_wire_reply_encode(&r);
+            assert_non_null(enc);
+            n = zone_wire_reply_size(resp, len, rep & 1);
+            if (n != strlen(enc))
+                fail_msg("size %zu, cJSON wrote %zu, for length %zu", n, strlen(enc), len);
+            written = malloc(n + 1);
+            assert_non_null(written);
+            assert_int_equal(zone_wire_reply_write(resp, len, rep & 1, written), n);
+            assert_memory_equal(written, enc, n);
+            written[n] = '\0';
+            take = written;
+            assert_int_equal(zone_wire_reply_take(&take, n, &got), ZONE_WIRE_OK);
+            assert_string_equal(got.response, resp);
+            assert_int_equal(got.exception, rep & 1);
+            zone_wire_reply_cleanup(&got);
+            free(take);
+            free(enc);
+            free(resp);
+        }
+}
+
+/* The table codec: encodes as EVP_EncodeBlock; decodes what it encodes; refuses what strict
+ * base64 refuses (a byte outside the alphabet anywhere, '=' inside, bad length or pad). */
+static void test_wire_b64_tables(void **state)
+{
+    uint32_t seed = 7;
+    unsigned char in[200], evp[300], *out;
+    char mine[300];
+    size_t out_len;
+
+    (void)state;
+    for (size_t len = 0; len < sizeof in; len++) {
+        for (size_t i = 0; i < len; i++) {
+            seed = seed * 1103515245u + 12345u;
+            in[i] = (unsigned char)(seed >> 16);
+        }
+        int n = EVP_EncodeBlock(evp, in, (int)len);
+        assert_int_equal(zone_b64_encode_to(mine, in, len), (size_t)n);
+        assert_string_equal(mine, (char *)evp);
+        if (len == 0) {
+            assert_int_equal(zone_b64_decode(mine, 0, &out, &out_len), -1);
+            continue;
+        }
+        assert_int_equal(zone_b64_decode(mine, (size_t)n, &out, &out_len), 0);
+        assert_int_equal(out_len, len);
+        assert_memory_equal(out, in, len);
+        free(out);
+        for (size_t i = 0; i < (size_t)n; i++) { /* one character spoiled at each place */
+            char keep = mine[i];
+
+            for (int k = 0; k < 4; k++) {
+                mine[i] = "=*\n\x80"[k];
+                if (mine[i] == '=' && i + 1 == (size_t)n)
+                    continue; /* a final '=' for a data character: still base64 */
+                if (mine[i] == '=' && i + 2 == (size_t)n && mine[n - 1] == '=')
+                    continue;
+                if (zone_b64_decode(mine, (size_t)n, &out, &out_len) != -1)
+                    fail_msg("decoded %s", mine);
+                assert_null(out);
+            }
+            mine[i] = keep;
+        }
+        if (n > 4) /* a length that is not a multiple of 4 */
+            assert_int_equal(zone_b64_decode(mine, (size_t)n - 1, &out, &out_len), -1);
+    }
+    assert_int_equal(zone_b64_decode("QQ==", 4, &out, &out_len), 0);
+    assert_int_equal(out_len, 1);
+    assert_int_equal(out[0], 'A');
+    free(out);
+    assert_int_equal(zone_b64_decode("Q===", 4, &out, &out_len), -1);
+    assert_int_equal(zone_b64_decode("====", 4, &out, &out_len), -1);
+    assert_int_equal(zone_b64_decode("QQ=A", 4, &out, &out_len), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -515,6 +627,8 @@ int main(void)
         cmocka_unit_test(test_wire_json_strict),
         cmocka_unit_test_setup_teardown(test_wire_seal_reply_matches_encode, setup, teardown),
         cmocka_unit_test(test_wire_reply_take_as_decode),
+        cmocka_unit_test(test_wire_reply_escape_runs),
+        cmocka_unit_test(test_wire_b64_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

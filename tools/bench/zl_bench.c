@@ -434,6 +434,143 @@ out:
     return rc;
 }
 
+/* The page walk: sync_msg in mode 1 lists up to 10 pages, which FETCHERS threads fetch at
+ * once with get_msg_list_by_page_id (sdk-api.md: "the caller fetches pages concurrently"),
+ * each thread with its own SDK object, parsing each reply as drive_sync does. */
+#define FETCHERS 2
+
+typedef struct fetcher {
+    zone_sdk *sdk;
+    char (*ids)[64]; /* the batch's page ids, shared */
+    size_t nids;
+    size_t *next; /* the next id to fetch, shared under lock */
+    pthread_mutex_t *lock;
+    size_t msgs, bytes, pages;
+    int failed;
+    pthread_t thread;
+} fetcher;
+
+static void *fetch_run(void *ud)
+{
+    fetcher *f = ud;
+    char req[128], errbuf[ZONE_ERRBUF_SIZE];
+
+    for (;;) {
+        char *resp = NULL;
+        cJSON *r, *ec;
+        size_t k;
+        int code;
+
+        pthread_mutex_lock(f->lock);
+        k = (*f->next)++;
+        pthread_mutex_unlock(f->lock);
+        if (k >= f->nids)
+            break;
+        snprintf(req, sizeof req, "{\"page_id\":\"%s\"}", f->ids[k]);
+        code =
+            zone_sdk_invoke(f->sdk, "get_msg_list_by_page_id", req, &resp, errbuf, sizeof errbuf);
+        if (code != ZONE_OK) {
+            fprintf(stderr, "zl_bench: get_msg_list_by_page_id: %d %s\n", code, errbuf);
+            f->failed = 1;
+            break;
+        }
+        f->bytes += strlen(resp);
+        r = cJSON_Parse(resp);
+        ec = cJSON_GetObjectItemCaseSensitive(r, "errcode");
+        if (!cJSON_IsNumber(ec) || ec->valueint != 0) {
+            fprintf(stderr, "zl_bench: get_msg_list_by_page_id answered %.200s\n", resp);
+            f->failed = 1;
+        } else {
+            f->msgs += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "msg_list"));
+            f->pages++;
+        }
+        cJSON_Delete(r);
+        zone_string_free(resp);
+        if (f->failed)
+            break;
+    }
+    return NULL;
+}
+
+/* Walks the archive by pages (mode 1), FETCHERS pages in flight; fills the totals. Returns 0
+ * or -1. */
+static int drive_pages(const char *token, size_t n, size_t *msgs, size_t *pages, size_t *bytes)
+{
+    zone_sdk *s = zone_sdk_new("wwzonelab0000001", 1000002, "invoke_sync_msg", "");
+    char req[256], cursor[ZL_CURSOR_MAX + 1] = "", errbuf[ZONE_ERRBUF_SIZE], ids[10][64];
+    fetcher f[FETCHERS] = {0};
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    size_t calls = 0, max_calls = n / SYNC_LIMIT / 10 + 10, next, i;
+    int more = 1, rc = -1;
+
+    for (i = 0; i < FETCHERS; i++)
+        if (!(f[i].sdk = zone_sdk_new("wwzonelab0000001", 1000002, "invoke_sync_msg", "")))
+            goto out;
+    if (!s)
+        goto out;
+    while (more && calls++ < max_calls) {
+        char *resp = NULL;
+        cJSON *r, *nc, *list, *id;
+        size_t nids = 0;
+        int code, started = 0;
+
+        if (*cursor)
+            snprintf(req, sizeof req,
+                     "{\"limit\":%d,\"mode\":1,\"token\":\"%s\",\"cursor\":\"%s\"}", SYNC_LIMIT,
+                     token, cursor);
+        else
+            snprintf(req, sizeof req, "{\"limit\":%d,\"mode\":1,\"token\":\"%s\"}", SYNC_LIMIT,
+                     token);
+        code = zone_sdk_invoke(s, "sync_msg", req, &resp, errbuf, sizeof errbuf);
+        if (code != ZONE_OK) {
+            fprintf(stderr, "zl_bench: sync_msg mode 1: %d %s\n", code, errbuf);
+            goto out;
+        }
+        r = cJSON_Parse(resp);
+        nc = cJSON_GetObjectItemCaseSensitive(r, "next_cursor");
+        list = cJSON_GetObjectItemCaseSensitive(r, "page_id_list");
+        if (!cJSON_IsString(nc) || strlen(nc->valuestring) > ZL_CURSOR_MAX ||
+            !cJSON_IsArray(list)) {
+            fprintf(stderr, "zl_bench: sync_msg mode 1 answered %.200s\n", resp);
+            cJSON_Delete(r);
+            zone_string_free(resp);
+            goto out;
+        }
+        cJSON_ArrayForEach(id, list) if (cJSON_IsString(id) && nids < 10)
+            snprintf(ids[nids++], sizeof ids[0], "%s", id->valuestring);
+        more = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r, "has_more")) &&
+               cJSON_GetObjectItemCaseSensitive(r, "has_more")->valueint != 0;
+        strcpy(cursor, nc->valuestring);
+        cJSON_Delete(r);
+        zone_string_free(resp);
+        next = 0;
+        for (i = 0; i < FETCHERS; i++) {
+            f[i].ids = ids;
+            f[i].nids = nids;
+            f[i].next = &next;
+            f[i].lock = &lock;
+            if (pthread_create(&f[i].thread, NULL, fetch_run, &f[i]) != 0)
+                break;
+            started++;
+        }
+        for (i = 0; i < (size_t)started; i++)
+            pthread_join(f[i].thread, NULL);
+        for (i = 0; i < FETCHERS; i++)
+            if (f[i].failed || started < FETCHERS)
+                goto out;
+    }
+    rc = 0;
+out:
+    for (i = 0; i < FETCHERS; i++) {
+        *msgs += f[i].msgs;
+        *pages += f[i].pages;
+        *bytes += f[i].bytes;
+        zone_sdk_free(f[i].sdk);
+    }
+    zone_sdk_free(s);
+    return rc;
+}
+
 static int bench_sync(size_t n)
 {
     static const char head[] = WORLD_HEAD "}]}";
@@ -446,12 +583,13 @@ static int bench_sync(size_t n)
     zl_prog_rt *p;
     pthread_t loop;
     clockid_t loop_clock = CLOCK_THREAD_CPUTIME_ID;
-    cpu_split c0, c1, c2, c3;
+    cpu_split c0, c1, c2, c3, c4, c5;
     bool running = false;
     char err[512], token[40], env[64];
     size_t msgs = 0, calls = 0, bytes = 0, msgs2, calls2, bytes2, kept = 0, kept_bytes = 0;
+    size_t msgs3 = 0, pages3 = 0, bytes3 = 0;
     long rss0, rss1, rss2, rss3;
-    double t0, t_fill, item_us, t_sync, t_parse = 0.0, t_sync2, t_parse2;
+    double t0, t_fill, item_us, t_sync, t_parse = 0.0, t_sync2, t_parse2, t_sync3;
     int rc = -1;
 
     if (!(w = zl_world_load_json(head, sizeof head - 1, NULL, err, sizeof err))) {
@@ -534,6 +672,13 @@ static int bench_sync(size_t n)
         goto out;
     t_sync2 = mono_s() - t0;
     cpu_mark(&c3, loop_clock);
+    /* Once more by pages, FETCHERS in flight: what a program pulls when it uses both cores. */
+    cpu_mark(&c4, loop_clock);
+    t0 = mono_s();
+    if (drive_pages(token, n, &msgs3, &pages3, &bytes3) != 0)
+        goto out;
+    t_sync3 = mono_s() - t0;
+    cpu_mark(&c5, loop_clock);
     zl_engine_stop(e);
     pthread_join(loop, NULL);
     running = false;
@@ -544,6 +689,18 @@ static int bench_sync(size_t n)
            msgs2, calls2, t_sync2, (double)msgs2 / t_sync2, t_sync2 * 1000.0 / (double)calls2,
            msgs2 ? (double)bytes2 / (double)msgs2 : 0.0, t_parse2 / t_sync2 * 100.0);
     cpu_print(&c2, &c3, msgs2);
+    printf("\nsync_msg by pages (mode 1), %d get_msg_list_by_page_id in flight, keys kept:\n",
+           FETCHERS);
+    printf("  pages %zu, messages %zu, %.2f s: %.0f messages/s (%.1f B/message of reply)\n", pages3,
+           msgs3, t_sync3, (double)msgs3 / t_sync3, msgs3 ? (double)bytes3 / (double)msgs3 : 0.0);
+    if (msgs3)
+        printf("  CPU per page of %d: %.2f ms (emulator's loop thread %.2f, the fetching threads' "
+               "SDK and client parse %.2f)\n",
+               SYNC_LIMIT, (c5.total - c4.total) * 1000.0 / ((double)msgs3 / SYNC_LIMIT),
+               (c5.loop - c4.loop) * 1000.0 / ((double)msgs3 / SYNC_LIMIT),
+               (c5.total - c4.total - (c5.loop - c4.loop)) * 1000.0 / ((double)msgs3 / SYNC_LIMIT));
+    if (msgs3 != n)
+        printf("  NOTE: expected %zu messages\n", n);
     printf("  memory per archived message after the syncs: %.1f bytes (store %.1f + kept "
            "encrypted keys %.1f, %zu kept)\n",
            ((double)st.bytes_total + (double)kept_bytes) / (double)n,

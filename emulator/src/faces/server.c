@@ -3,8 +3,12 @@
 #include "faces/faces.h"
 #include "emu/options.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #define SWEEP_EVERY_MS 10000 /* real time: a sweep costs per entry, not per minute */
 
@@ -91,8 +95,27 @@ out:
     return s;
 }
 
+/* Reply buffers of a large answer (a sync_msg page: its JSON, the escaped envelope, the
+ * base64 body, the engine's copy; 0.5-1 MB each) come and go with every request. With
+ * glibc's defaults each was mapped fresh, or the loop thread's heap trimmed after each
+ * request, and every page of them faulted in again: about 40% of the loop thread's time on
+ * a page walk. Above these sizes glibc still maps and trims; below them it keeps the
+ * memory for the next request, at most TRIM_KEEP above what is in use. Once a process. */
+#define MMAP_FROM (8 << 20)
+#define TRIM_KEEP (16 << 20)
+static pthread_once_t malloc_once = PTHREAD_ONCE_INIT;
+
+static void malloc_keep(void)
+{
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, MMAP_FROM);
+    mallopt(M_TRIM_THRESHOLD, TRIM_KEEP);
+#endif
+}
+
 int zl_server_start(zl_server *s, char *err, size_t errlen)
 {
+    pthread_once(&malloc_once, malloc_keep);
     if (!s->no_control && zl_control_install(&s->control) != 0) {
         snprintf(err, errlen, "cannot install the control face");
         return -1;

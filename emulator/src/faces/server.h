@@ -58,7 +58,9 @@ void zl_server_config_default(zl_server_config *c);
 zl_server *zl_server_new(zl_world *world, const zl_server_config *c, char *err, size_t errlen);
 
 /* Installs the control face, the inspector and the catch-all of /_zonelab/ (unless the config
- * said no_control): the last routes, so the caller's own come first. 0, or -1 with err. */
+ * said no_control): the last routes, so the caller's own come first. The first start in a
+ * process also tells glibc's malloc to keep freed blocks under 8 MB for reuse (up to 16 MB
+ * of them), for large replies. 0, or -1 with err. */
 int zl_server_start(zl_server *s, char *err, size_t errlen);
 
 /* One turn of serve's loop: the engine (waiting up to max_wait_ms), replicas that ended

@@ -185,36 +185,53 @@ EVP_PKEY *zl_msgkey_load_public(const char *pem, size_t pem_len, char *err, size
     return load_public(pem, pem_len, err, errlen);
 }
 
-/* RSA PKCS#1 v1.5 encryption of a checked secret with pkey into ct (cap bytes); *ct_len. */
-static int rsa_encrypt(EVP_PKEY *pkey, const unsigned char *secret, size_t secret_len,
-                       unsigned char *ct, size_t cap, size_t *ct_len, char *err, size_t errlen)
+EVP_PKEY_CTX *zl_msgkey_encrypt_ctx(EVP_PKEY *pkey)
 {
-    EVP_PKEY_CTX *ctx = NULL;
-    size_t need = 0;
-    int rc = -1;
+    EVP_PKEY_CTX *ctx = pkey ? EVP_PKEY_CTX_new(pkey, NULL) : NULL;
 
-    ctx = EVP_PKEY_CTX_new(pkey, NULL);
     if (ctx == NULL || EVP_PKEY_encrypt_init(ctx) <= 0 ||
         EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0) {
-        set_err(1, err, errlen, "encrypt: cannot set up RSA PKCS#1 v1.5");
-        goto out;
+        EVP_PKEY_CTX_free(ctx);
+        return NULL;
     }
+    return ctx;
+}
+
+/* RSA PKCS#1 v1.5 encryption of a checked secret with ctx into ct (cap bytes); *ct_len. */
+static int ctx_encrypt(EVP_PKEY_CTX *ctx, const unsigned char *secret, size_t secret_len,
+                       unsigned char *ct, size_t cap, size_t *ct_len, char *err, size_t errlen)
+{
+    size_t need = 0;
+
     if (EVP_PKEY_encrypt(ctx, NULL, &need, secret, secret_len) <= 0) {
         set_err(1, err, errlen, "encrypt: RSA size query failed");
-        goto out;
+        return -1;
     }
     if (need > cap) {
         set_err(0, err, errlen, "encrypt: the ciphertext needs %zu bytes, %zu available", need,
                 cap);
-        goto out;
+        return -1;
     }
     *ct_len = cap;
     if (EVP_PKEY_encrypt(ctx, ct, ct_len, secret, secret_len) <= 0) {
         set_err(1, err, errlen, "encrypt: RSA encryption failed");
-        goto out;
+        return -1;
     }
-    rc = 0;
-out:
+    return 0;
+}
+
+/* RSA PKCS#1 v1.5 encryption of a checked secret with pkey into ct (cap bytes); *ct_len. */
+static int rsa_encrypt(EVP_PKEY *pkey, const unsigned char *secret, size_t secret_len,
+                       unsigned char *ct, size_t cap, size_t *ct_len, char *err, size_t errlen)
+{
+    EVP_PKEY_CTX *ctx = zl_msgkey_encrypt_ctx(pkey);
+    int rc;
+
+    if (ctx == NULL) {
+        set_err(1, err, errlen, "encrypt: cannot set up RSA PKCS#1 v1.5");
+        return -1;
+    }
+    rc = ctx_encrypt(ctx, secret, secret_len, ct, cap, ct_len, err, errlen);
     EVP_PKEY_CTX_free(ctx);
     return rc;
 }
@@ -304,6 +321,27 @@ int zl_msgkey_encrypt_raw(EVP_PKEY *pkey, const unsigned char *secret, size_t se
         return -1;
     }
     return rsa_encrypt(pkey, secret, secret_len, ct, cap, ct_len, err, errlen);
+}
+
+int zl_msgkey_encrypt_with(EVP_PKEY_CTX *ctx, const unsigned char *secret, size_t secret_len,
+                           unsigned char *ct, size_t cap, size_t *ct_len, char *err, size_t errlen)
+{
+    ERR_clear_error();
+    if (ct == NULL || ct_len == NULL) {
+        set_err(0, err, errlen, "encrypt: no output buffer");
+        return -1;
+    }
+    *ct_len = 0;
+    if (secret == NULL || secret_len == 0 || secret_len > ZL_MSGKEY_MAX_SECRET) {
+        set_err(0, err, errlen, "secret key is %zu bytes; must be 1..%d", secret_len,
+                ZL_MSGKEY_MAX_SECRET);
+        return -1;
+    }
+    if (ctx == NULL) {
+        set_err(0, err, errlen, "encrypt: no RSA context given");
+        return -1;
+    }
+    return ctx_encrypt(ctx, secret, secret_len, ct, cap, ct_len, err, errlen);
 }
 
 /* Decodes strict standard base64 with a message that says what was wrong. */

@@ -3,6 +3,7 @@
 
 #include "wecom/msgkey.h"
 #include "core/err.h"
+#include "b64.h"
 
 #include <float.h>
 #include <limits.h>
@@ -447,14 +448,21 @@ typedef struct make_share {
 static void *make_run(void *ud)
 {
     make_share *sh = ud;
+    EVP_PKEY *cur = NULL;
+    EVP_PKEY_CTX *ctx = NULL; /* this thread's, for cur: one set-up per key, not per message */
     size_t len;
 
-    for (size_t k = sh->from; k < sh->to; k++)
-        sh->made[k] =
-            zl_msgkey_encrypt_raw(sh->pkey[k], (const unsigned char *)sh->msg[k]->secret_key,
-                                  strlen(sh->msg[k]->secret_key), sh->slot[k], ZL_MSGKEY_CT_LEN,
-                                  &len, NULL, 0) == 0 &&
-            len == ZL_MSGKEY_CT_LEN;
+    for (size_t k = sh->from; k < sh->to; k++) {
+        if (sh->pkey[k] != cur || ctx == NULL) {
+            EVP_PKEY_CTX_free(ctx);
+            ctx = zl_msgkey_encrypt_ctx(cur = sh->pkey[k]);
+        }
+        sh->made[k] = zl_msgkey_encrypt_with(ctx, (const unsigned char *)sh->msg[k]->secret_key,
+                                             strlen(sh->msg[k]->secret_key), sh->slot[k],
+                                             ZL_MSGKEY_CT_LEN, &len, NULL, 0) == 0 &&
+                      len == ZL_MSGKEY_CT_LEN;
+    }
+    EVP_PKEY_CTX_free(ctx);
     return NULL;
 }
 
@@ -567,7 +575,7 @@ static const zl_message *item_parts(zl_corp *c, size_t i, zl_keyring *ring, cons
     }
     if (!(ct = kept_ct(key, i, m, err, errlen)))
         return NULL;
-    EVP_EncodeBlock((unsigned char *)b64, ct, ZL_MSGKEY_CT_LEN);
+    zone_b64_encode_to(b64, ct, ZL_MSGKEY_CT_LEN);
     *keyp = key;
     return m;
 }
