@@ -434,16 +434,18 @@ int zl_emu_port_open(unsigned port)
 
 int zl_emu_replica_listening(zl_replica *r)
 {
-    if (!zl_emu_port_open(r->port))
-        return 0;
     /* only a listener known to be another process's is refused: when zonelab did not start
      * the replica, or /proc cannot tell (a container's proxy), whoever listens is taken; but
-     * when no listener is in sight, the port must still answer (not a passing one's) */
+     * when no listener is in sight, the port must still answer (not a passing one's). Another's
+     * is asked first: each probe of a listener that never accepts fills its queue, and a
+     * connection to a full queue waits for the kernel's retries. */
     if (!r->listened && r->pid > 0) {
         int own = zl_emu_listener_owned(r->pid, r->port);
 
-        if (own == 0 || (own == -2 && !zl_emu_port_open(r->port)))
+        if (own == 0 || !zl_emu_port_open(r->port) || (own == -2 && !zl_emu_port_open(r->port)))
             return 0;
+    } else if (!zl_emu_port_open(r->port)) {
+        return 0;
     }
     r->listened = 1;
     return 1;
