@@ -130,10 +130,10 @@ typedef struct zl_replica {
     bool down;                /* died (or stopped answering) and not listening again yet: events
                                  for it wait in its list instead of being sent */
     bool restart_pending;     /* exited; zl_emu_reap starts it again at restart_at_ms */
-    int64_t restart_at_ms;    /* monotonic ms */
+    int64_t restart_at_ms;    /* virtual ms (zl_emu_now_ms): clock.advance brings it */
     int64_t restart_delay_ms; /* how long after its exit restart_at_ms is */
-    int64_t started_ms;       /* monotonic ms of its last start */
-    int64_t held_ms;   /* monotonic ms an event's transfer to it last failed, to be sent again */
+    int64_t started_ms;       /* virtual ms of its last start */
+    int64_t held_ms;   /* virtual ms an event's transfer to it last failed, to be sent again */
     unsigned restarts; /* restarts since it last stayed up replica_restart_stable_ms */
 } zl_replica;
 

@@ -81,14 +81,6 @@ void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const 
         fprintf(out, "LD_PRELOAD=%s\n", zl_emu_preload(emu, NULL));
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Whether replica r of p is supervised: started by zonelab with p's command, restarts on, and
  * the emulator not stopping. */
 static bool supervised(const zl_emu *emu, const zl_prog_rt *p, const zl_replica *r)
@@ -101,7 +93,7 @@ static bool supervised(const zl_emu *emu, const zl_prog_rt *p, const zl_replica 
  * replica_restart_stable_ms, from replica_restart_delay_ms to replica_restart_max_ms. */
 static int64_t schedule_restart(zl_emu *emu, zl_replica *r)
 {
-    int64_t now = mono_ms(), delay = emu->opt.replica_restart_delay_ms;
+    int64_t now = zl_emu_now_ms(emu), delay = emu->opt.replica_restart_delay_ms;
     unsigned k;
 
     if (r->listened && now - r->started_ms >= emu->opt.replica_restart_stable_ms)
@@ -219,7 +211,7 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
     r->expected_exit = 0;
     r->listened = 0;
     r->restart_pending = false; /* down stays until it listens (zl_emu_reap) */
-    r->started_ms = mono_ms();
+    r->started_ms = zl_emu_now_ms(emu);
     d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "instance", r->instance);
     cJSON_AddNumberToObject(d, "pid", pid);
@@ -380,7 +372,7 @@ static int restart_due(zl_emu *emu, zl_prog_rt *p, size_t i, int64_t now)
 
 void zl_emu_reap(zl_emu *emu)
 {
-    int64_t now = mono_ms();
+    int64_t now = zl_emu_now_ms(emu);
     size_t i, k;
 
     zl_proglog_poll(emu);
@@ -710,7 +702,7 @@ done : {
 
         c->resends++;
         r->down = true; /* zl_emu_reap sends it again once the replica (still) listens */
-        r->held_ms = mono_ms();
+        r->held_ms = zl_emu_now_ms(emu);
         while (*at && (*at)->order < c->order) /* back in its place: the order made */
             at = &(*at)->next;
         if (!(c->next = *at))
