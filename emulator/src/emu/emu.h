@@ -481,6 +481,15 @@ int zl_emu_replica_listening(zl_replica *r);
  * one that has just gone), -1 when its holder's descriptors cannot be read (another
  * user's) (ports.c). */
 int zl_emu_listener_owned(pid_t pgid, unsigned port);
+/*
+ * Splits a command of the form `exec WORD...` into argv (at most max - 1 words, then NULL),
+ * the words' bytes in buf (cap), as sh -c would: a word is plain bytes (letters, digits,
+ * _./:@%+,=-), '...' taken as is and "..." with $NAME or ${NAME} expanded from the
+ * environment (unset: empty). The number of words, or -1 when the command needs the shell
+ * (anything else: $ outside quotes, globs, redirections, ;, a \, no exec, no words, too long)
+ * (program.c).
+ */
+int zl_emu_command_words(const char *cmd, char **argv, size_t max, char *buf, size_t cap);
 /* Whether another process holds 127.0.0.1:port (listening, or as a connection's local port),
  * so a program could not listen there (ports.c). */
 int zl_emu_port_taken(unsigned port);

@@ -130,6 +130,87 @@ static void reap_one(zl_emu *emu, zl_prog_rt *p, zl_replica *r, int status)
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "replica_exit", d);
 }
 
+/* Appends n bytes of src to buf (cap) at *len; -1 when they do not fit with a NUL after. */
+static int words_put(char *buf, size_t cap, size_t *len, const char *src, size_t n)
+{
+    if (n >= cap - *len)
+        return -1;
+    memcpy(buf + *len, src, n);
+    *len += n;
+    return 0;
+}
+
+int zl_emu_command_words(const char *cmd, char **argv, size_t max, char *buf, size_t cap)
+{
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                "_./:@%+,=-";
+    const char *p = cmd;
+    size_t argc = 0, len = 0;
+
+    while (*p == ' ')
+        p++;
+    if (strncmp(p, "exec ", 5) != 0 || !cap || max < 2)
+        return -1;
+    for (p += 5;;) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        if (argc == max - 1)
+            return -1;
+        argv[argc++] = buf + len;
+        while (*p && *p != ' ') {
+            const char *end;
+
+            if (*p == '\'') { /* '...': every byte as it is */
+                if (!(end = strchr(p + 1, '\'')) ||
+                    words_put(buf, cap, &len, p + 1, (size_t)(end - p - 1)) != 0)
+                    return -1;
+                p = end + 1;
+            } else if (*p == '"') { /* "...": plain bytes and $NAME or ${NAME} */
+                for (p++; *p != '"'; p++) {
+                    if (!*p || *p == '\\' || *p == '`')
+                        return -1;
+                    if (*p == '$') {
+                        char name[128];
+                        const char *v;
+                        size_t n = 0;
+                        int braced = p[1] == '{';
+
+                        for (p += 1 + braced;
+                             (*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                              (n && *p >= '0' && *p <= '9')) &&
+                             n < sizeof name - 1;
+                             p++)
+                            name[n++] = *p;
+                        name[n] = '\0';
+                        if (!n || n == sizeof name - 1 || (braced && *p++ != '}'))
+                            return -1; /* $1, $?, $(...), ${x:-y}, a name too long */
+                        v = getenv(name);
+                        if (v && words_put(buf, cap, &len, v, strlen(v)) != 0)
+                            return -1;
+                        p--;
+                    } else if (words_put(buf, cap, &len, p, 1) != 0) {
+                        return -1;
+                    }
+                }
+                p++;
+            } else if (strchr(plain, *p)) {
+                if (words_put(buf, cap, &len, p++, 1) != 0)
+                    return -1;
+            } else {
+                return -1; /* the shell's: $, globs, ~, redirections, ;, &, |, \, newlines */
+            }
+        }
+        if (words_put(buf, cap, &len, "", 1) != 0) /* the word's NUL */
+            return -1;
+    }
+    if (!argc || argv[0][0] == '-' || strchr(argv[0], '='))
+        return -1;
+    argv[argc] = NULL;
+    return (int)argc;
+}
+
 /* Starts r (a replica of p, or its developer's machine) with cmd and p's environment; its
  * output goes to emu->log_dir when set. A replica's goes through a pipe (emu/proglog.c). */
 static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, char *err,
@@ -197,6 +278,20 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
         signal(SIGPIPE, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
+        {
+            /* "exec" and words only (zonelab run's own command): run as sh would, without it */
+            char *argv[64], words[8192];
+
+            if (zl_emu_command_words(cmd, argv, sizeof argv / sizeof *argv, words, sizeof words) >
+                0) {
+                int e;
+
+                execvp(argv[0], argv);
+                e = errno;
+                fprintf(stderr, "zonelab: exec: %s: %s\n", argv[0], strerror(e));
+                _exit(e == ENOENT ? 127 : 126);
+            }
+        }
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
