@@ -6,7 +6,8 @@
 -- tools/valgrind/run does: under valgrind the parent's /proc exe is valgrind's), else
 -- zone-demo, found beside the zonelab that started it.
 -- replica_restart_delay_ms is also how long a replica that reset an event and still listens
--- is given to die before the event is sent to it again: 2 s here, time for program.kill.
+-- is given to die before the event is sent to it again: 2 s here, time for program.kill. Both
+-- run on the virtual clock: once the replica is killed, clock.advance brings its restart.
 scenario {
   options = { replica_restart = true, replica_restart_delay_ms = 2000 },
   replicas = 1,
@@ -30,6 +31,9 @@ test("an event reset by a replica that then dies arrives after the restart", fun
   assert(wait_journal({ face = "program", kind = "log", text = "reset a request" },
     { timeout = 5 }), "the first process reset the event's connection")
   program.kill(0)
+  clock.advance(2)
+  assert(wait_journal({ face = "program", kind = "replica_restart", instance = "zone-demo/0" },
+    { timeout = 1 }), "the clock brought the restart, 2 s after the kill")
   local res = assert(wait_journal({ face = "program", kind = "event_result",
     event_seq = ev.seq }, { timeout = 20 }), "the event was answered")
   assert_eq({ res.instance, res.status, res.errcode }, { "zone-demo/0", 200, 0 })

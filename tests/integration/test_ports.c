@@ -1,7 +1,8 @@
 /* test_ports: a replica's port taken by another process before the replica listens (another
  * emulator or program of a parallel run took it, as happened under `zonelab run -j 4`): the
  * replica is not taken as listening because something answers on its port, it is moved to a
- * new port and started again; a replica that fails on its own is not. */
+ * new port and started again; a replica that fails on its own is not. And the commands
+ * zonelab starts without a shell (`exec` and words), split as sh would. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -135,9 +136,83 @@ static void test_ports_own_failure_is_not_moved(void **state)
     assert_int_equal(journal_count(f, "port_taken"), 0);
 }
 
+static void test_command_words_as_sh(void **state)
+{
+    char *argv[8], buf[256];
+
+    (void)state;
+    setenv("ZL_T_DIR", "/tmp/w d", 1);
+    unsetenv("ZL_T_UNSET");
+    assert_int_equal(zl_emu_command_words("exec '/a b/zone-demo' --data-dir \"$ZL_T_DIR/data\"",
+                                          argv, 8, buf, sizeof buf),
+                     3);
+    assert_string_equal(argv[0], "/a b/zone-demo");
+    assert_string_equal(argv[1], "--data-dir");
+    assert_string_equal(argv[2], "/tmp/w d/data");
+    assert_null(argv[3]);
+    assert_int_equal(zl_emu_command_words("  exec  p '' \"${ZL_T_DIR}x${ZL_T_UNSET}\" a'b'\"c\"",
+                                          argv, 8, buf, sizeof buf),
+                     4);
+    assert_string_equal(argv[0], "p");
+    assert_string_equal(argv[1], "");
+    assert_string_equal(argv[2], "/tmp/w dx");
+    assert_string_equal(argv[3], "abc");
+}
+
+static void test_command_words_leave_the_rest_to_sh(void **state)
+{
+    static const char *const shell[] = {"zone-demo",
+                                        "exec",
+                                        "exec ",
+                                        "exec a; b",
+                                        "exec a $ZL_T_DIR",
+                                        "exec a 2>&1",
+                                        "exec \"$1\"",
+                                        "exec 'open",
+                                        "exec \"open",
+                                        "exec a *",
+                                        "exec \"${ZL_T_DIR:-y}\"",
+                                        "exec a\\ b",
+                                        "exec a\nb",
+                                        "exec -a x p",
+                                        "exec X=1 p",
+                                        "exec ~/p",
+                                        "exec \"`p`\"",
+                                        "exec a b c d e f g h",
+                                        NULL};
+    char *argv[8], buf[64];
+    size_t i;
+
+    (void)state;
+    for (i = 0; shell[i]; i++)
+        if (zl_emu_command_words(shell[i], argv, 8, buf, sizeof buf) != -1)
+            fail_msg("split without the shell: %s", shell[i]);
+    assert_int_equal(
+        zl_emu_command_words("exec 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                             "aaaaaaaaaaaaaaaaaaaa'",
+                             argv, 8, buf, sizeof buf),
+        -1); /* longer than buf */
+}
+
+/* A command run without the shell that cannot start ends as sh's would: exit code 127. */
+static void test_ports_direct_exec_failure(void **state)
+{
+    fixture *f = *state;
+    zl_prog_rt *p = &f->emu->progs[0];
+    char err[512] = "";
+
+    assert_int_equal(zl_emu_spawn(f->emu, p, "exec /nonexistent/zl-program --x", err, sizeof err),
+                     0);
+    assert_int_equal(zl_emu_wait_ready(f->emu, p, 30000, err, sizeof err), -1);
+    assert_non_null(strstr(err, "exit code 127"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_command_words_as_sh),
+        cmocka_unit_test(test_command_words_leave_the_rest_to_sh),
+        cmocka_unit_test_setup_teardown(test_ports_direct_exec_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ports_taken_port_moves, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ports_own_failure_is_not_moved, setup, teardown),
     };

@@ -1,8 +1,9 @@
 #!/bin/sh
 # scenario_bench.sh [ZONELAB] [N]: the scenario suite's wall time with -j 2, and the
 # per-scenario overhead: N files whose one test does nothing (so all that is timed is a
-# fresh emulator, zone-demo starting and listening, and both stopping), run one at a time.
-# Prints figures; asserts nothing. Default ZONELAB: build/release/emulator/zonelab.
+# fresh emulator, zone-demo starting and listening, and both stopping), run one at a time,
+# with the CPU time they took. Prints figures; asserts nothing. Default ZONELAB:
+# build/release/emulator/zonelab.
 set -eu
 zonelab=${1:-build/release/emulator/zonelab}
 n=${2:-20}
@@ -10,6 +11,12 @@ n=${2:-20}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 now() { date +%s.%N; }
+# cpu CMD...: runs CMD and prints the user + system seconds of its processes (CMD and every
+# process it waited for), from the shell's `times` in a subshell that ran only CMD.
+cpu() {
+    ( "$@" >"$tmp/cpu.out" 2>&1; times ) | awk 'NR == 2 {
+        split($1, u, "m"); split($2, s, "m"); printf "%.3f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+}
 
 t0=$(now)
 "$zonelab" run -j 2 scenarios >"$tmp/suite.out" 2>&1 || true
@@ -27,10 +34,11 @@ while [ "$i" -lt "$n" ]; do
     i=$((i + 1))
 done
 t0=$(now)
-"$zonelab" run -j 1 "$tmp/empty" >"$tmp/empty.out" 2>&1
+c=$(cpu "$zonelab" run -j 1 "$tmp/empty")
 t1=$(now)
 echo "per-scenario overhead (emulator + zone-demo start and stop), $n files, -j 1:" \
-    "$(awk "BEGIN{printf \"%.1f\", ($t1 - $t0) * 1000 / $n}") ms each"
+    "$(awk "BEGIN{printf \"%.1f\", ($t1 - $t0) * 1000 / $n}") ms each;" \
+    "CPU $(awk "BEGIN{printf \"%.1f\", $c * 1000 / $n}") ms each (user + system, all processes)"
 t0=$(now)
 "$zonelab" run -j 2 "$tmp/empty" >"$tmp/empty.out" 2>&1
 t1=$(now)

@@ -669,6 +669,7 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
 
         o.default_world = zl_world_load_default(why, sizeof why);
     }
+    zl_scenario_prefork();
     if (o.tap)
         fprintf(out, "TAP version 13\n");
     while (running > 0 || (!R.stop && next < R.total)) {

@@ -132,10 +132,10 @@ typedef struct zl_replica {
     bool down;                /* died (or stopped answering) and not listening again yet: events
                                  for it wait in its list instead of being sent */
     bool restart_pending;     /* exited; zl_emu_reap starts it again at restart_at_ms */
-    int64_t restart_at_ms;    /* monotonic ms */
+    int64_t restart_at_ms;    /* virtual ms (zl_emu_now_ms): clock.advance brings it */
     int64_t restart_delay_ms; /* how long after its exit restart_at_ms is */
-    int64_t started_ms;       /* monotonic ms of its last start */
-    int64_t held_ms;   /* monotonic ms an event's transfer to it last failed, to be sent again */
+    int64_t started_ms;       /* virtual ms of its last start */
+    int64_t held_ms;   /* virtual ms an event's transfer to it last failed, to be sent again */
     unsigned restarts; /* restarts since it last stayed up replica_restart_stable_ms */
 } zl_replica;
 
@@ -483,6 +483,15 @@ int zl_emu_replica_listening(zl_replica *r);
  * one that has just gone), -1 when its holder's descriptors cannot be read (another
  * user's) (ports.c). */
 int zl_emu_listener_owned(pid_t pgid, unsigned port);
+/*
+ * Splits a command of the form `exec WORD...` into argv (at most max - 1 words, then NULL),
+ * the words' bytes in buf (cap), as sh -c would: a word is plain bytes (letters, digits,
+ * _./:@%+,=-), '...' taken as is and "..." with $NAME or ${NAME} expanded from the
+ * environment (unset: empty). The number of words, or -1 when the command needs the shell
+ * (anything else: $ outside quotes, globs, redirections, ;, a \, no exec, no words, too long)
+ * (program.c).
+ */
+int zl_emu_command_words(const char *cmd, char **argv, size_t max, char *buf, size_t cap);
 /* Whether another process holds 127.0.0.1:port (listening, or as a connection's local port),
  * so a program could not listen there (ports.c). */
 int zl_emu_port_taken(unsigned port);

@@ -93,7 +93,8 @@ static const zl_opt TABLE[] = {
          "replica_restart_delay_ms, doubling to replica_restart_max_ms, and events for it wait "
          "until it listens (serve: true; a scenario: false)"),
     INT("replica_restart_delay_ms", 0, HOUR_MS, 0, "unknown", true, replica_restart_delay_ms,
-        "a dead replica's first restart comes this long after its exit (real time); each "
+        "a dead replica's first restart comes this long after its exit (virtual clock: real "
+        "time, or sooner by clock.advance); each "
         "further one waits twice the one before. Also how long a replica that failed an "
         "event's connection and still listens is given before the event goes to it again"),
     INT("replica_restart_max_ms", 0, HOUR_MS, 1000, "unknown", true, replica_restart_max_ms,

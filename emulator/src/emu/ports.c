@@ -348,11 +348,21 @@ int zl_emu_listener_owned(pid_t pgid, unsigned port)
 {
     unsigned long inodes[MAX_LISTENERS];
     int n = listening_inodes(port, inodes, MAX_LISTENERS), rc = -1, pass;
+    char leader[32];
     DIR *d;
     struct dirent *e;
 
     if (n <= 0)
         return -2; /* no listener in sight (another network namespace, a NAT rule, gone) */
+    /* a socket of this process is not the replica's, though a replica forked and not yet
+     * exec'd holds it too (a test squatting on the port, tests/integration/test_ports.c) */
+    if (holds_socket("self", inodes, n))
+        return 0;
+    /* the group's leader is the replica itself unless it forked: found there, the walk over
+     * every process of the machine (the most of a scenario file's readiness) is not needed */
+    snprintf(leader, sizeof leader, "%ld", (long)pgid);
+    if (pgrp_of(leader) == (long)pgid && holds_socket(leader, inodes, n))
+        return 1;
     if (!(d = opendir("/proc")))
         return -1;
     /* the group's own processes first; the others' descriptors only when it holds none */

@@ -81,14 +81,6 @@ void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const 
         fprintf(out, "LD_PRELOAD=%s\n", zl_emu_preload(emu, NULL));
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Whether replica r of p is supervised: started by zonelab with p's command, restarts on, and
  * the emulator not stopping. */
 static bool supervised(const zl_emu *emu, const zl_prog_rt *p, const zl_replica *r)
@@ -101,7 +93,7 @@ static bool supervised(const zl_emu *emu, const zl_prog_rt *p, const zl_replica 
  * replica_restart_stable_ms, from replica_restart_delay_ms to replica_restart_max_ms. */
 static int64_t schedule_restart(zl_emu *emu, zl_replica *r)
 {
-    int64_t now = mono_ms(), delay = emu->opt.replica_restart_delay_ms;
+    int64_t now = zl_emu_now_ms(emu), delay = emu->opt.replica_restart_delay_ms;
     unsigned k;
 
     if (r->listened && now - r->started_ms >= emu->opt.replica_restart_stable_ms)
@@ -136,6 +128,87 @@ static void reap_one(zl_emu *emu, zl_prog_rt *p, zl_replica *r, int status)
     if (supervised(emu, p, r))
         cJSON_AddNumberToObject(d, "restart_in_ms", (double)schedule_restart(emu, r));
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "replica_exit", d);
+}
+
+/* Appends n bytes of src to buf (cap) at *len; -1 when they do not fit with a NUL after. */
+static int words_put(char *buf, size_t cap, size_t *len, const char *src, size_t n)
+{
+    if (n >= cap - *len)
+        return -1;
+    memcpy(buf + *len, src, n);
+    *len += n;
+    return 0;
+}
+
+int zl_emu_command_words(const char *cmd, char **argv, size_t max, char *buf, size_t cap)
+{
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                "_./:@%+,=-";
+    const char *p = cmd;
+    size_t argc = 0, len = 0;
+
+    while (*p == ' ')
+        p++;
+    if (strncmp(p, "exec ", 5) != 0 || !cap || max < 2)
+        return -1;
+    for (p += 5;;) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        if (argc == max - 1)
+            return -1;
+        argv[argc++] = buf + len;
+        while (*p && *p != ' ') {
+            const char *end;
+
+            if (*p == '\'') { /* '...': every byte as it is */
+                if (!(end = strchr(p + 1, '\'')) ||
+                    words_put(buf, cap, &len, p + 1, (size_t)(end - p - 1)) != 0)
+                    return -1;
+                p = end + 1;
+            } else if (*p == '"') { /* "...": plain bytes and $NAME or ${NAME} */
+                for (p++; *p != '"'; p++) {
+                    if (!*p || *p == '\\' || *p == '`')
+                        return -1;
+                    if (*p == '$') {
+                        char name[128];
+                        const char *v;
+                        size_t n = 0;
+                        int braced = p[1] == '{';
+
+                        for (p += 1 + braced;
+                             (*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                              (n && *p >= '0' && *p <= '9')) &&
+                             n < sizeof name - 1;
+                             p++)
+                            name[n++] = *p;
+                        name[n] = '\0';
+                        if (!n || n == sizeof name - 1 || (braced && *p++ != '}'))
+                            return -1; /* $1, $?, $(...), ${x:-y}, a name too long */
+                        v = getenv(name);
+                        if (v && words_put(buf, cap, &len, v, strlen(v)) != 0)
+                            return -1;
+                        p--;
+                    } else if (words_put(buf, cap, &len, p, 1) != 0) {
+                        return -1;
+                    }
+                }
+                p++;
+            } else if (strchr(plain, *p)) {
+                if (words_put(buf, cap, &len, p++, 1) != 0)
+                    return -1;
+            } else {
+                return -1; /* the shell's: $, globs, ~, redirections, ;, &, |, \, newlines */
+            }
+        }
+        if (words_put(buf, cap, &len, "", 1) != 0) /* the word's NUL */
+            return -1;
+    }
+    if (!argc || argv[0][0] == '-' || strchr(argv[0], '='))
+        return -1;
+    argv[argc] = NULL;
+    return (int)argc;
 }
 
 /* Starts r (a replica of p, or its developer's machine) with cmd and p's environment; its
@@ -205,6 +278,20 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
         signal(SIGPIPE, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
+        {
+            /* "exec" and words only (zonelab run's own command): run as sh would, without it */
+            char *argv[64], words[8192];
+
+            if (zl_emu_command_words(cmd, argv, sizeof argv / sizeof *argv, words, sizeof words) >
+                0) {
+                int e;
+
+                execvp(argv[0], argv);
+                e = errno;
+                fprintf(stderr, "zonelab: exec: %s: %s\n", argv[0], strerror(e));
+                _exit(e == ENOENT ? 127 : 126);
+            }
+        }
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
@@ -219,7 +306,7 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
     r->expected_exit = 0;
     r->listened = 0;
     r->restart_pending = false; /* down stays until it listens (zl_emu_reap) */
-    r->started_ms = mono_ms();
+    r->started_ms = zl_emu_now_ms(emu);
     d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "instance", r->instance);
     cJSON_AddNumberToObject(d, "pid", pid);
@@ -380,7 +467,7 @@ static int restart_due(zl_emu *emu, zl_prog_rt *p, size_t i, int64_t now)
 
 void zl_emu_reap(zl_emu *emu)
 {
-    int64_t now = mono_ms();
+    int64_t now = zl_emu_now_ms(emu);
     size_t i, k;
 
     zl_proglog_poll(emu);
@@ -434,16 +521,18 @@ int zl_emu_port_open(unsigned port)
 
 int zl_emu_replica_listening(zl_replica *r)
 {
-    if (!zl_emu_port_open(r->port))
-        return 0;
     /* only a listener known to be another process's is refused: when zonelab did not start
      * the replica, or /proc cannot tell (a container's proxy), whoever listens is taken; but
-     * when no listener is in sight, the port must still answer (not a passing one's) */
+     * when no listener is in sight, the port must still answer (not a passing one's). Another's
+     * is asked first: each probe of a listener that never accepts fills its queue, and a
+     * connection to a full queue waits for the kernel's retries. */
     if (!r->listened && r->pid > 0) {
         int own = zl_emu_listener_owned(r->pid, r->port);
 
-        if (own == 0 || (own == -2 && !zl_emu_port_open(r->port)))
+        if (own == 0 || !zl_emu_port_open(r->port) || (own == -2 && !zl_emu_port_open(r->port)))
             return 0;
+    } else if (!zl_emu_port_open(r->port)) {
+        return 0;
     }
     r->listened = 1;
     return 1;
@@ -708,7 +797,7 @@ done : {
 
         c->resends++;
         r->down = true; /* zl_emu_reap sends it again once the replica (still) listens */
-        r->held_ms = mono_ms();
+        r->held_ms = zl_emu_now_ms(emu);
         while (*at && (*at)->order < c->order) /* back in its place: the order made */
             at = &(*at)->next;
         if (!(c->next = *at))

@@ -431,6 +431,41 @@ static int setup(lua_State *L)
     return 0;
 }
 
+/* The prelude compiled (its lines kept, for tracebacks), made once per process by
+ * zl_sandbox_prepare: a process forked afterwards loads it without parsing 35 kB of Lua. */
+static char *prelude_code;
+static size_t prelude_code_len;
+
+static int prelude_write(lua_State *L, const void *p, size_t n, void *ud)
+{
+    char *grown;
+
+    (void)L;
+    (void)ud;
+    if (!(grown = realloc(prelude_code, prelude_code_len + n)))
+        return 1;
+    memcpy(grown + prelude_code_len, p, n);
+    prelude_code = grown;
+    prelude_code_len += n;
+    return 0;
+}
+
+void zl_sandbox_prepare(void)
+{
+    lua_State *L;
+
+    if (prelude_code || !(L = luaL_newstate()))
+        return;
+    if (luaL_loadbuffer(L, (const char *)zl_scenario_prelude, zl_scenario_prelude_len,
+                        "=prelude.lua") != LUA_OK ||
+        lua_dump(L, prelude_write, NULL, 0) != 0) {
+        free(prelude_code); /* the source is parsed then, as before */
+        prelude_code = NULL;
+        prelude_code_len = 0;
+    }
+    lua_close(L);
+}
+
 lua_State *zl_sandbox_new(sc *s, char *err, size_t errlen)
 {
     lua_State *L = luaL_newstate();
@@ -444,8 +479,9 @@ lua_State *zl_sandbox_new(sc *s, char *err, size_t errlen)
     if (zl_sandbox_pcall(L, 1, 0) != LUA_OK)
         goto fail;
     zl_sandbox_set_hook(s, L);
-    if (luaL_loadbuffer(L, (const char *)zl_scenario_prelude, zl_scenario_prelude_len,
-                        "=prelude.lua") != LUA_OK ||
+    if ((prelude_code ? luaL_loadbufferx(L, prelude_code, prelude_code_len, "=prelude.lua", "b")
+                      : luaL_loadbufferx(L, (const char *)zl_scenario_prelude,
+                                         zl_scenario_prelude_len, "=prelude.lua", "t")) != LUA_OK ||
         zl_sandbox_pcall(L, 0, 0) != LUA_OK)
         goto fail;
     return L;

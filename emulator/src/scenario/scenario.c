@@ -17,6 +17,7 @@
 #include "core/sbuf.h"
 #include "scenario/scenario_int.h"
 #include "emu/options.h"
+#include "wecom/wxcrypt.h"
 
 /* ---- waiting ---- */
 
@@ -782,6 +783,12 @@ static int run_test(sc *s, size_t i, char **msg)
     if (!*msg && s->crash[0])
         *msg = strdup(s->crash);
     return *msg ? -1 : 0;
+}
+
+void zl_scenario_prefork(void)
+{
+    zl_sandbox_prepare();
+    zl_wxcrypt_warm();
 }
 
 cJSON *zl_scenario_run(const char *path, const zl_scenario_options *o)

@@ -48,5 +48,12 @@ typedef struct zl_scenario_options {
  * files concurrently in separate processes (as zonelab run does), not threads.
  */
 cJSON *zl_scenario_run(const char *path, const zl_scenario_options *o);
+/*
+ * Does in this process what every scenario file would otherwise do alike in its own: the
+ * prelude compiled, OpenSSL's random generator set up and AES-256-CBC fetched. For a
+ * runner that forks a process per file, before the forks; optional, and nothing changes
+ * but the time a file takes.
+ */
+void zl_scenario_prefork(void);
 
 #endif

@@ -129,6 +129,8 @@ int zl_scenario_spawn_dev(sc *s, zl_prog_rt *p, const char *cmd, char *err, size
  * vars, and the prelude run. NULL with err (owned by the caller, room for errlen) when it
  * cannot be made. */
 lua_State *zl_sandbox_new(sc *s, char *err, size_t errlen);
+/* Compiles the prelude once for this process and the processes it forks (sandbox.c). */
+void zl_sandbox_prepare(void);
 
 /* The one way into Lua from C: lua_pcall of the function below its nargs arguments, with a
  * message handler that adds the stack traceback. LUA_OK with nresults results on the stack,

@@ -45,6 +45,10 @@ zl_wxcrypt *zl_wxcrypt_new(const char *token, const char *encoding_aes_key, cons
                            int *err);
 /* Frees c; accepts NULL. */
 void zl_wxcrypt_free(zl_wxcrypt *c);
+/* Sets up OpenSSL's random generator and fetches AES-256-CBC in this process, as the first
+ * encryption would. Processes forked afterwards inherit both (OpenSSL reseeds a forked
+ * child's generator by itself) instead of each setting them up. */
+void zl_wxcrypt_warm(void);
 /* Text describing the last failure on c (borrowed, valid until the next call on c). */
 const char *zl_wxcrypt_detail(const zl_wxcrypt *c);
 
