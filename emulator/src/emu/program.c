@@ -284,11 +284,15 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
 
             if (zl_emu_command_words(cmd, argv, sizeof argv / sizeof *argv, words, sizeof words) >
                 0) {
-                int e;
+                char msg[600];
+                int e, n;
 
                 execvp(argv[0], argv);
                 e = errno;
-                fprintf(stderr, "zonelab: exec: %s: %s\n", argv[0], strerror(e));
+                /* no stdio here: another thread may have held stderr's lock at the fork */
+                n = snprintf(msg, sizeof msg, "zonelab: exec: %.400s: %s\n", argv[0], strerror(e));
+                if (n > 0 && write(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) < 0)
+                    n = 0; /* nowhere to say it */
                 _exit(e == ENOENT ? 127 : 126);
             }
         }
