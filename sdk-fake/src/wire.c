@@ -717,19 +717,77 @@ static char *finish(cJSON *o, int ok)
     return out;
 }
 
+/* The length of v as a JSON string, quotes included, escaped as cJSON escapes. */
+static size_t str_size(const char *v)
+{
+    size_t n = 2;
+
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        n += 1 + grow_by[*p];
+    return n;
+}
+
+/* Writes v as a JSON string at o (str_size(v) bytes); returns the end. */
+static char *str_write(char *o, const char *v)
+{
+    *o++ = '"';
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (grow_by[*p])
+            o += escape_byte(*p, o);
+        else
+            *o++ = (char)*p;
+    }
+    *o++ = '"';
+    return o;
+}
+
+/* The callback envelope written straight, byte for byte what cJSON_PrintUnformatted writes of
+ * its tree (integers below 2^32 as plain digits). */
 char *zone_wire_callback_encode(const zone_wire_callback *c)
 {
-    cJSON *o = cJSON_CreateObject();
-    int ok = o != NULL && cJSON_AddStringToObject(o, "corpid", s(c->corpid)) &&
-             cJSON_AddNumberToObject(o, "agentid", c->agentid) &&
-             cJSON_AddNumberToObject(o, "call_type", c->call_type) &&
-             cJSON_AddStringToObject(o, "data", s(c->data)) &&
-             cJSON_AddBoolToObject(o, "is_async", c->is_async) &&
-             cJSON_AddStringToObject(o, "job_info", s(c->job_info)) &&
-             cJSON_AddStringToObject(o, "ability_id", s(c->ability_id)) &&
-             cJSON_AddStringToObject(o, "notify_id", s(c->notify_id)) &&
-             cJSON_AddStringToObject(o, "req_id", s(c->req_id));
-    return finish(o, ok);
+    const char *str[] = {s(c->corpid),     s(c->data),      s(c->job_info),
+                         s(c->ability_id), s(c->notify_id), s(c->req_id)};
+    char nums[2][16], *out, *o;
+    size_t nl[2],
+        n = sizeof "{\"corpid\":,\"agentid\":,\"call_type\":,\"data\":,\"is_async\":false,"
+                   "\"job_info\":,\"ability_id\":,\"notify_id\":,\"req_id\":}";
+
+    pthread_once(&grow_once, fill_grow_by);
+    nl[0] = (size_t)snprintf(nums[0], sizeof nums[0], "%u", (unsigned)c->agentid);
+    nl[1] = (size_t)snprintf(nums[1], sizeof nums[1], "%u", (unsigned)c->call_type);
+    n += nl[0] + nl[1];
+    for (size_t i = 0; i < sizeof str / sizeof *str; i++)
+        n += str_size(str[i]);
+    if (!(out = malloc(n)))
+        return NULL;
+    o = out;
+#define PUT(text) (memcpy(o, text, CONST_LEN(text)), o += CONST_LEN(text))
+    PUT("{\"corpid\":");
+    o = str_write(o, str[0]);
+    PUT(",\"agentid\":");
+    memcpy(o, nums[0], nl[0]);
+    o += nl[0];
+    PUT(",\"call_type\":");
+    memcpy(o, nums[1], nl[1]);
+    o += nl[1];
+    PUT(",\"data\":");
+    o = str_write(o, str[1]);
+    if (c->is_async)
+        PUT(",\"is_async\":true");
+    else
+        PUT(",\"is_async\":false");
+    PUT(",\"job_info\":");
+    o = str_write(o, str[2]);
+    PUT(",\"ability_id\":");
+    o = str_write(o, str[3]);
+    PUT(",\"notify_id\":");
+    o = str_write(o, str[4]);
+    PUT(",\"req_id\":");
+    o = str_write(o, str[5]);
+    PUT("}");
+#undef PUT
+    *o = '\0';
+    return out;
 }
 
 void zone_wire_callback_cleanup(zone_wire_callback *c)

@@ -11,6 +11,8 @@
 
 #include "wire.h"
 
+#include <cjson/cJSON.h>
+
 /* The docs/protocol.md example: secret = bytes 0x00..0x1f, version 3. */
 #define SECRET                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 #define NOW                   1700000000
@@ -334,6 +336,49 @@ static void test_wire_keys_in_turn(void **state)
     assert_non_null(ok);
 }
 
+/* The callback envelope is the text cJSON writes of its tree: escapes, every number, both
+ * is_async, NULL members as "". */
+static void test_wire_callback_encode_as_cjson(void **state)
+{
+    zone_wire_callback c = {.corpid = "ww\"1\\",
+                            .agentid = 4294967295u,
+                            .call_type = 2,
+                            .data = "{\"a\":\"\x01\\n\xe4\xb8\xad\x7f\"}\t\r\b\f/",
+                            .job_info = NULL,
+                            .ability_id = "",
+                            .notify_id = "n",
+                            .req_id = "r"};
+
+    (void)state;
+    for (int round = 0; round < 3; round++) {
+        cJSON *o = cJSON_CreateObject();
+        char *want, *got;
+
+        c.is_async = round == 1;
+        if (round == 2) {
+            c.agentid = 0;
+            c.call_type = 2147483648u;
+            c.corpid = NULL;
+        }
+        cJSON_AddStringToObject(o, "corpid", c.corpid ? c.corpid : "");
+        cJSON_AddNumberToObject(o, "agentid", c.agentid);
+        cJSON_AddNumberToObject(o, "call_type", c.call_type);
+        cJSON_AddStringToObject(o, "data", c.data);
+        cJSON_AddBoolToObject(o, "is_async", c.is_async);
+        cJSON_AddStringToObject(o, "job_info", "");
+        cJSON_AddStringToObject(o, "ability_id", c.ability_id);
+        cJSON_AddStringToObject(o, "notify_id", c.notify_id);
+        cJSON_AddStringToObject(o, "req_id", c.req_id);
+        want = cJSON_PrintUnformatted(o);
+        got = zone_wire_callback_encode(&c);
+        assert_non_null(got);
+        assert_string_equal(got, want);
+        cJSON_free(want);
+        free(got);
+        cJSON_Delete(o);
+    }
+}
+
 static void test_wire_envelopes(void **state)
 {
     zone_wire_callback cb = {.corpid = "wwcorp",
@@ -577,6 +622,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wire_body_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wire_bad_secret, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wire_keys_in_turn, setup, teardown),
+        cmocka_unit_test(test_wire_callback_encode_as_cjson),
         cmocka_unit_test(test_wire_envelopes),
         cmocka_unit_test(test_wire_json_strict),
         cmocka_unit_test_setup_teardown(test_wire_seal_reply_matches_encode, setup, teardown),
