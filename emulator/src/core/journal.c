@@ -173,8 +173,9 @@ static char *entry_text(uint64_t seq, int64_t t_ms, const char *face, const char
 {
     cJSON num = {.type = cJSON_Number}, str = {.type = cJSON_String};
     const cJSON *it;
-    zl_sbuf b = {0};
+    zl_sbuf b = {.s = malloc(512)}; /* most entries fit: no growing */
 
+    b.cap = b.s ? 512 : 0;
     zl_sbuf_add(&b, "{\"seq\":", 7);
     num.valuedouble = (double)seq;
     zl_json_print_to(&b, &num);
