@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,40 @@ static int parse_unsigned(const char *s, unsigned long max, unsigned long *out)
     return 0;
 }
 
+/* The keys of the secret last derived, with that secret and version: a program keeps one
+ * secret, and HKDF (two derivations) per handle was a fifth of a trivial program's CPU per
+ * callback. Another secret or version derives again and takes the place. */
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static char kept_secret[64];
+static uint32_t kept_ver;
+static zone_wire_keys kept_keys;
+static int kept_valid;
+
+/* zone_wire_keys_init(k, secret, ver), through the kept keys. */
+static int keys_of(zone_wire_keys *k, const char *secret, uint32_t ver)
+{
+    size_t n = strlen(secret);
+    int rc, hit;
+
+    pthread_mutex_lock(&kept_lock);
+    hit = kept_valid && kept_ver == ver && n < sizeof kept_secret && !strcmp(kept_secret, secret);
+    if (hit)
+        *k = kept_keys;
+    pthread_mutex_unlock(&kept_lock);
+    if (hit)
+        return ZONE_WIRE_OK;
+    rc = zone_wire_keys_init(k, secret, ver);
+    if (rc == ZONE_WIRE_OK && n < sizeof kept_secret) {
+        pthread_mutex_lock(&kept_lock);
+        memcpy(kept_secret, secret, n + 1);
+        kept_ver = ver;
+        kept_keys = *k;
+        kept_valid = 1;
+        pthread_mutex_unlock(&kept_lock);
+    }
+    return rc;
+}
+
 int zone_config_load(zone_config *c, enum zone_config_need need)
 {
     const char *secret = getenv("ZONELAB_SECRET");
@@ -60,7 +96,7 @@ int zone_config_load(zone_config *c, enum zone_config_need need)
                     "ZONELAB_SECRET_VER");
     if (parse_unsigned(ver, UINT32_MAX, &v) != 0)
         return fail(c, "must be a decimal number (0..4294967295)", "ZONELAB_SECRET_VER");
-    if (zone_wire_keys_init(&c->keys, secret, (uint32_t)v) != ZONE_WIRE_OK)
+    if (keys_of(&c->keys, secret, (uint32_t)v) != ZONE_WIRE_OK)
         return fail(c, "is not standard base64 of exactly 32 bytes", "ZONELAB_SECRET");
     if (need == ZONE_CONFIG_KEYS)
         return c->status = ZONE_OK;

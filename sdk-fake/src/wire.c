@@ -98,13 +98,6 @@ static time_t env_now(const zone_wire_env *env)
     return env != NULL && env->now != NULL ? env->now(env->ud) : time(NULL);
 }
 
-static int env_random(const zone_wire_env *env, unsigned char *buf, size_t n)
-{
-    if (env != NULL && env->random != NULL)
-        return env->random(env->ud, buf, n);
-    return RAND_bytes(buf, (int)n) == 1 ? 0 : -1;
-}
-
 /* The HMAC and AES-256-GCM implementations, fetched once per process (each implicit fetch
  * costs a look-up in OpenSSL's method store, per message). NULL when the fetch failed. */
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
@@ -129,6 +122,108 @@ static const EVP_CIPHER *gcm(void)
     return gcm_impl;
 }
 
+/*
+ * Per thread, the contexts of the keys last used: an HMAC context keyed with the sign key, and
+ * AES-256-GCM contexts holding the enc key's schedule for sealing and for opening. Most messages
+ * on a thread use the keys of the message before, and then skip the key set-up (HMAC's pads,
+ * the digest fetched by name, the AES key schedule) and the context allocations. Freed with
+ * the thread (the main thread's live until exit, as reachable memory).
+ */
+typedef struct wire_tls {
+    EVP_MAC_CTX *mac;
+    EVP_CIPHER_CTX *seal, *open;
+    unsigned char mac_key[32], seal_key[32], open_key[32];
+    int mac_keyed, seal_keyed, open_keyed; /* whether the context holds the key beside it */
+} wire_tls;
+
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+static pthread_key_t tls_key;
+static int tls_ok;
+
+static void tls_free(void *p)
+{
+    wire_tls *t = p;
+
+    EVP_MAC_CTX_free(t->mac);
+    EVP_CIPHER_CTX_free(t->seal);
+    EVP_CIPHER_CTX_free(t->open);
+    OPENSSL_cleanse(t, sizeof *t);
+    free(t);
+}
+
+static void tls_init(void)
+{
+    tls_ok = pthread_key_create(&tls_key, tls_free) == 0;
+}
+
+/* This thread's contexts (made on first use), or NULL when memory ran out. */
+static wire_tls *tls(void)
+{
+    wire_tls *t;
+
+    pthread_once(&tls_once, tls_init);
+    if (!tls_ok)
+        return NULL;
+    if ((t = pthread_getspecific(tls_key)) != NULL)
+        return t;
+    if (!(t = calloc(1, sizeof *t)))
+        return NULL;
+    if (pthread_setspecific(tls_key, t) != 0) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* The thread's HMAC context, initialised with key (32 bytes) for a new message; NULL on
+ * failure. */
+static EVP_MAC_CTX *mac_ctx(const unsigned char *key)
+{
+    wire_tls *t = tls();
+    EVP_MAC *mac = hmac();
+    OSSL_PARAM p[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)(uintptr_t) "SHA256", 0),
+        OSSL_PARAM_construct_end()};
+
+    if (t == NULL || mac == NULL || (t->mac == NULL && !(t->mac = EVP_MAC_CTX_new(mac))))
+        return NULL;
+    if (t->mac_keyed && memcmp(t->mac_key, key, 32) == 0 && EVP_MAC_init(t->mac, NULL, 0, NULL))
+        return t->mac;
+    t->mac_keyed = 0;
+    if (!EVP_MAC_init(t->mac, key, 32, p))
+        return NULL;
+    memcpy(t->mac_key, key, 32);
+    t->mac_keyed = 1;
+    return t->mac;
+}
+
+/* The thread's AES-256-GCM context for sealing (enc 1) or opening (enc 0), initialised with
+ * key (32 bytes) and iv (12 bytes); NULL on failure. */
+static EVP_CIPHER_CTX *gcm_ctx(int enc, const unsigned char *key, const unsigned char *iv)
+{
+    wire_tls *t = tls();
+    const EVP_CIPHER *cipher = gcm();
+    EVP_CIPHER_CTX **ctx;
+    unsigned char *held;
+    int *keyed;
+
+    if (t == NULL || cipher == NULL)
+        return NULL;
+    ctx = enc ? &t->seal : &t->open;
+    held = enc ? t->seal_key : t->open_key;
+    keyed = enc ? &t->seal_keyed : &t->open_keyed;
+    if (*ctx == NULL && !(*ctx = EVP_CIPHER_CTX_new()))
+        return NULL;
+    if (*keyed && memcmp(held, key, 32) == 0 && EVP_CipherInit_ex(*ctx, NULL, NULL, NULL, iv, enc))
+        return *ctx;
+    *keyed = 0;
+    if (!EVP_CipherInit_ex(*ctx, cipher, NULL, key, iv, enc))
+        return NULL;
+    memcpy(held, key, 32);
+    *keyed = 1;
+    return *ctx;
+}
+
 int zone_wire_sign(const zone_wire_keys *k, const char *method, const char *path, const char *ts,
                    const char *nonce, const char *ver, const char *body, size_t body_len,
                    char out[65])
@@ -137,12 +232,9 @@ int zone_wire_sign(const zone_wire_keys *k, const char *method, const char *path
     unsigned char md[32];
     size_t md_len = 0;
     int ok = 0;
-    EVP_MAC *mac = hmac();
-    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-    OSSL_PARAM p[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)(uintptr_t) "SHA256", 0),
-        OSSL_PARAM_construct_end()};
-    if (ctx != NULL && EVP_MAC_init(ctx, k->sign, sizeof k->sign, p)) {
+    EVP_MAC_CTX *ctx = mac_ctx(k->sign);
+
+    if (ctx != NULL) {
         const char *parts[] = {"ZW1", method, path, ts, nonce, ver};
         ok = 1;
         for (size_t i = 0; i < 6 && ok; i++)
@@ -151,7 +243,6 @@ int zone_wire_sign(const zone_wire_keys *k, const char *method, const char *path
         ok = ok && EVP_MAC_update(ctx, (const unsigned char *)body, body_len) &&
              EVP_MAC_final(ctx, md, &md_len, sizeof md) && md_len == 32;
     }
-    EVP_MAC_CTX_free(ctx);
     if (!ok)
         return ZONE_WIRE_ERR_INTERNAL;
     for (size_t i = 0; i < 32; i++) {
@@ -172,21 +263,28 @@ static int seal_in_place(const zone_wire_keys *k, const zone_wire_env *env, cons
                          zone_wire_sealed_headers *h, char **body, size_t *body_len)
 {
     static const char hex[] = "0123456789abcdef";
-    const EVP_CIPHER *cipher = gcm();
     unsigned char nonce_raw[16];
     char *b64 = NULL;
-    EVP_CIPHER_CTX *ctx = NULL;
+    EVP_CIPHER_CTX *ctx;
     int rc = ZONE_WIRE_ERR_INTERNAL, n = 0, fin = 0, blen;
 
     *body = NULL;
     *body_len = 0;
     if (len > ZONE_WIRE_MAX_BODY / 4 * 3 - 28)
         return ZONE_WIRE_ERR_TOO_LARGE;
-    if (cipher == NULL || env_random(env, buf, 12) != 0 || env_random(env, nonce_raw, 16) != 0)
-        goto out;
-    ctx = EVP_CIPHER_CTX_new();
-    if (ctx == NULL || !EVP_EncryptInit_ex(ctx, cipher, NULL, k->enc, buf) ||
-        !EVP_EncryptUpdate(ctx, buf + 12, &n, buf + 12, (int)len) ||
+    if (env != NULL && env->random != NULL) {
+        if (env->random(env->ud, buf, 12) != 0 || env->random(env->ud, nonce_raw, 16) != 0)
+            goto out;
+    } else { /* one draw for both: each costs the DRBG's locking and reseed check */
+        unsigned char r[28];
+
+        if (RAND_bytes(r, (int)sizeof r) != 1)
+            goto out;
+        memcpy(buf, r, 12);
+        memcpy(nonce_raw, r + 12, 16);
+    }
+    ctx = gcm_ctx(1, k->enc, buf);
+    if (ctx == NULL || !EVP_EncryptUpdate(ctx, buf + 12, &n, buf + 12, (int)len) ||
         !EVP_EncryptFinal_ex(ctx, buf + 12 + n, &fin) ||
         !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, buf + 12 + len))
         goto out;
@@ -208,7 +306,6 @@ static int seal_in_place(const zone_wire_keys *k, const zone_wire_env *env, cons
     *body_len = (size_t)blen;
     b64 = NULL;
 out:
-    EVP_CIPHER_CTX_free(ctx);
     free(b64);
     return rc;
 }
@@ -383,8 +480,11 @@ int zone_wire_seal_reply(const zone_wire_keys *k, const zone_wire_env *env, cons
     return rc;
 }
 
-/* Replay cache: a hash set of nonces with their timestamps, pruned as the window moves. */
-#define NBUCKETS    1024
+/* Replay cache: a hash set of nonces with their timestamps, pruned as the window moves. The
+ * buckets keep chains short up to a full cache (with 1024, a check walked 40 entries after
+ * 40000 callbacks, a tenth of a trivial program's CPU, and 200 when full); calloc'ed, so
+ * their pages are touched only as nonces land in them. */
+#define NBUCKETS    (1u << 15)
 #define MAX_ENTRIES 200000
 struct entry {
     struct entry *next;
@@ -511,7 +611,7 @@ int zone_wire_open(const zone_wire_keys *k, zone_wire_replay *replay, const zone
                                         "ww-signature"};
     const char *v[4];
     unsigned char *raw = NULL;
-    EVP_CIPHER_CTX *ctx = NULL;
+    EVP_CIPHER_CTX *ctx;
     int rc;
     *plaintext = NULL;
     *len = 0;
@@ -574,12 +674,10 @@ int zone_wire_open(const zone_wire_keys *k, zone_wire_replay *replay, const zone
         goto out;
     }
     size_t cl = rl - 28;
-    const EVP_CIPHER *cipher = gcm();
-    ctx = EVP_CIPHER_CTX_new();
+    ctx = gcm_ctx(0, k->enc, raw);
     int outl = 0, fin = 0;
     /* decrypted in place, then moved over the iv: the plaintext is raw's buffer */
-    if (cipher == NULL || ctx == NULL || !EVP_DecryptInit_ex(ctx, cipher, NULL, k->enc, raw) ||
-        !EVP_DecryptUpdate(ctx, raw + 12, &outl, raw + 12, (int)cl) ||
+    if (ctx == NULL || !EVP_DecryptUpdate(ctx, raw + 12, &outl, raw + 12, (int)cl) ||
         !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, raw + 12 + cl) ||
         EVP_DecryptFinal_ex(ctx, raw + 12 + outl, &fin) != 1) {
         rc = say(detail, dn, ZONE_WIRE_ERR_CIPHERTEXT,
@@ -594,7 +692,6 @@ int zone_wire_open(const zone_wire_keys *k, zone_wire_replay *replay, const zone
     raw = NULL;
     rc = ZONE_WIRE_OK;
 out:
-    EVP_CIPHER_CTX_free(ctx);
     free(raw);
     return rc;
 }
@@ -676,19 +773,77 @@ static char *finish(cJSON *o, int ok)
     return out;
 }
 
+/* The length of v as a JSON string, quotes included, escaped as cJSON escapes. */
+static size_t str_size(const char *v)
+{
+    size_t n = 2;
+
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        n += 1 + grow_by[*p];
+    return n;
+}
+
+/* Writes v as a JSON string at o (str_size(v) bytes); returns the end. */
+static char *str_write(char *o, const char *v)
+{
+    *o++ = '"';
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (grow_by[*p])
+            o += escape_byte(*p, o);
+        else
+            *o++ = (char)*p;
+    }
+    *o++ = '"';
+    return o;
+}
+
+/* The callback envelope written straight, byte for byte what cJSON_PrintUnformatted writes of
+ * its tree (integers below 2^32 as plain digits). */
 char *zone_wire_callback_encode(const zone_wire_callback *c)
 {
-    cJSON *o = cJSON_CreateObject();
-    int ok = o != NULL && cJSON_AddStringToObject(o, "corpid", s(c->corpid)) &&
-             cJSON_AddNumberToObject(o, "agentid", c->agentid) &&
-             cJSON_AddNumberToObject(o, "call_type", c->call_type) &&
-             cJSON_AddStringToObject(o, "data", s(c->data)) &&
-             cJSON_AddBoolToObject(o, "is_async", c->is_async) &&
-             cJSON_AddStringToObject(o, "job_info", s(c->job_info)) &&
-             cJSON_AddStringToObject(o, "ability_id", s(c->ability_id)) &&
-             cJSON_AddStringToObject(o, "notify_id", s(c->notify_id)) &&
-             cJSON_AddStringToObject(o, "req_id", s(c->req_id));
-    return finish(o, ok);
+    const char *str[] = {s(c->corpid),     s(c->data),      s(c->job_info),
+                         s(c->ability_id), s(c->notify_id), s(c->req_id)};
+    char nums[2][16], *out, *o;
+    size_t nl[2],
+        n = sizeof "{\"corpid\":,\"agentid\":,\"call_type\":,\"data\":,\"is_async\":false,"
+                   "\"job_info\":,\"ability_id\":,\"notify_id\":,\"req_id\":}";
+
+    pthread_once(&grow_once, fill_grow_by);
+    nl[0] = (size_t)snprintf(nums[0], sizeof nums[0], "%u", (unsigned)c->agentid);
+    nl[1] = (size_t)snprintf(nums[1], sizeof nums[1], "%u", (unsigned)c->call_type);
+    n += nl[0] + nl[1];
+    for (size_t i = 0; i < sizeof str / sizeof *str; i++)
+        n += str_size(str[i]);
+    if (!(out = malloc(n)))
+        return NULL;
+    o = out;
+#define PUT(text) (memcpy(o, text, CONST_LEN(text)), o += CONST_LEN(text))
+    PUT("{\"corpid\":");
+    o = str_write(o, str[0]);
+    PUT(",\"agentid\":");
+    memcpy(o, nums[0], nl[0]);
+    o += nl[0];
+    PUT(",\"call_type\":");
+    memcpy(o, nums[1], nl[1]);
+    o += nl[1];
+    PUT(",\"data\":");
+    o = str_write(o, str[1]);
+    if (c->is_async)
+        PUT(",\"is_async\":true");
+    else
+        PUT(",\"is_async\":false");
+    PUT(",\"job_info\":");
+    o = str_write(o, str[2]);
+    PUT(",\"ability_id\":");
+    o = str_write(o, str[3]);
+    PUT(",\"notify_id\":");
+    o = str_write(o, str[4]);
+    PUT(",\"req_id\":");
+    o = str_write(o, str[5]);
+    PUT("}");
+#undef PUT
+    *o = '\0';
+    return out;
 }
 
 void zone_wire_callback_cleanup(zone_wire_callback *c)

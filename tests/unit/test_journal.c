@@ -199,6 +199,58 @@ static void test_json_is_int_bounds(void **state)
     }
 }
 
+/* A detail for test_journal_text_as_tree: escapes, nesting, numbers of every kind, strings
+ * over the value cap (40) at the top and inside. */
+static cJSON *tree_detail(void)
+{
+    char long_text[101];
+    cJSON *d = cJSON_CreateObject(), *a;
+
+    memset(long_text, 'y', 100);
+    long_text[100] = '\0';
+    cJSON_AddStringToObject(d, "api", "sync_msg");
+    cJSON_AddStringToObject(d, "esc", "q\"b\\\n\x01 \xe4\xb8\xad");
+    cJSON_AddStringToObject(d, "body", long_text);
+    cJSON_AddNumberToObject(d, "frac", 1.5);
+    cJSON_AddNumberToObject(d, "big", 1e16);
+    cJSON_AddNumberToObject(d, "minus_zero", -0.0);
+    a = cJSON_AddArrayToObject(d, "items");
+    cJSON_AddItemToArray(a, cJSON_CreateString(long_text));
+    cJSON_AddItemToArray(a, cJSON_Parse("{\"k\":{\"deep\":[null,true,\"\"]}}"));
+    cJSON_AddStringToObject(d, "last", long_text);
+    return d;
+}
+
+/* An entry is written straight from its detail when it can be; its text is what the entry's
+ * tree gives (the tree is still built when a member must be dropped: here "kind"). */
+static void test_journal_text_as_tree(void **state)
+{
+    zl_journal *direct = zl_journal_new(10), *tree = zl_journal_new(10);
+    cJSON *d;
+    uint64_t i;
+
+    (void)state;
+    zl_journal_set_limits(direct, 0, 40);
+    zl_journal_set_limits(tree, 0, 40);
+    zl_journal_add(direct, -5, NULL, "k", NULL);
+    d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "seq", 99);
+    zl_journal_add(tree, -5, NULL, "k", d);
+    zl_journal_add(direct, 1793000000123, "app", "call", cJSON_CreateObject());
+    d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "t", 1);
+    zl_journal_add(tree, 1793000000123, "app", "call", d);
+    zl_journal_add(direct, 7, "sdk", "invoke", tree_detail());
+    d = tree_detail();
+    cJSON_AddNumberToObject(d, "kind", 1);
+    zl_journal_add(tree, 7, "sdk", "invoke", d);
+    for (i = 1; i <= 3; i++)
+        assert_string_equal(zl_journal_text(direct, i), zl_journal_text(tree, i));
+    assert_non_null(strstr(zl_journal_text(direct, 3), "\"body_bytes\":100,\"body_sha256\":"));
+    zl_journal_free(direct);
+    zl_journal_free(tree);
+}
+
 /* zl_json_print writes what cJSON_PrintUnformatted writes, numbers and escapes included. */
 static void test_json_print_as_cjson(void **state)
 {
@@ -272,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_journal_text_is_utf8),
         cmocka_unit_test(test_json_print_as_cjson),
         cmocka_unit_test(test_json_is_int_bounds),
+        cmocka_unit_test(test_journal_text_as_tree),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -183,6 +183,35 @@ static void test_sdk_callback_refusals(void **state)
     free(plain);
 }
 
+/* The keys follow ZONELAB_SECRET and ZONELAB_SECRET_VER from one handle to the next (the SDK
+ * keeps the last secret's keys; a change derives again). */
+static void test_sdk_callback_keys_follow_env(void **state)
+{
+    char *plain = envelope("");
+    zone_callback *cb;
+
+    (void)state;
+    env_for(1);
+    cb = callback_from(plain, SECRET, 3);
+    assert_true(zone_callback_ok(cb));
+    zone_callback_free(cb);
+    setenv("ZONELAB_SECRET", OTHER_SECRET, 1);
+    cb = callback_from(plain, OTHER_SECRET, 3);
+    assert_true(zone_callback_ok(cb));
+    zone_callback_free(cb);
+    expect_refused(callback_from(plain, SECRET, 3), ZONE_ERR_SIGNATURE, "does not match");
+    setenv("ZONELAB_SECRET_VER", "4", 1);
+    cb = callback_from(plain, OTHER_SECRET, 4);
+    assert_true(zone_callback_ok(cb));
+    zone_callback_free(cb);
+    expect_refused(callback_from(plain, OTHER_SECRET, 3), ZONE_ERR_SECRET_VER, "version");
+    env_for(1);
+    cb = callback_from(plain, SECRET, 3);
+    assert_true(zone_callback_ok(cb));
+    zone_callback_free(cb);
+    free(plain);
+}
+
 /* Opens a reply the way the emulator does. */
 static char *open_reply(const zone_reply *r, int *exception)
 {
@@ -688,6 +717,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sdk_callback_verifies_and_reads),
         cmocka_unit_test(test_sdk_callback_refusals),
+        cmocka_unit_test(test_sdk_callback_keys_follow_env),
         cmocka_unit_test(test_sdk_reply_normal_and_exception),
         cmocka_unit_test_setup_teardown(test_sdk_invoke_reaches_backend, peer_setup, peer_teardown),
         cmocka_unit_test_setup_teardown(test_sdk_invoke_from_callback, peer_setup, peer_teardown),

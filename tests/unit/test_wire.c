@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 
 #include "b64.h"
 #include "wire.h"
+
+#include <cjson/cJSON.h>
 
 /* The docs/protocol.md example: secret = bytes 0x00..0x1f, version 3. */
 #define SECRET                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -271,6 +274,113 @@ static void test_wire_bad_secret(void **state)
     assert_int_equal(zone_wire_open(&f->k, NULL, &f->env, "POST", "/zone/v1/invoke", h, 4, f->body,
                                     strlen(f->body), &plain, &len, NULL, 0),
                      ZONE_WIRE_ERR_SIGNATURE);
+}
+
+/* Seals the vector's message under k, its body and signature in body_out/sig_out. */
+static void seal_vector(const zone_wire_keys *k, zone_wire_env *env, char **body_out,
+                        char sig_out[65])
+{
+    zone_wire_sealed_headers h;
+    assert_int_equal(zone_wire_seal(k, env, "POST", "/", "{\"a\":1}", 7, &h, body_out),
+                     ZONE_WIRE_OK);
+    memcpy(sig_out, h.signature, 65);
+}
+
+static void *seal_vector_thread(void *arg)
+{
+    struct fx *f = arg;
+    char *body = NULL, sig[65];
+
+    seal_vector(&f->k, &f->env, &body, sig);
+    return strcmp(body, WIRE_VECTOR_BODY) == 0 && strcmp(sig, WIRE_VECTOR_SIGNATURE) == 0
+               ? (free(body), (void *)1)
+               : (free(body), NULL);
+}
+
+/* Each thread keeps the contexts of the keys it used last: keys taken in turn, and a thread of
+ * its own, give what fresh contexts give, both ways. */
+static void test_wire_keys_in_turn(void **state)
+{
+    struct fx *f = *state;
+    zone_wire_keys other;
+    zone_wire_header h[4];
+    char *body = NULL, *other_body = NULL, sig[65], other_sig[65], *plain = NULL;
+    size_t len;
+    pthread_t t;
+    void *ok = NULL;
+
+    assert_int_equal(zone_wire_keys_init(&other, "HxwdHhobGBkWFxQVEhMQEQ4PDA0KCwgJBgcEBQIDAAE=", 3),
+                     ZONE_WIRE_OK);
+    seal_vector(&other, &f->env, &other_body, other_sig);
+    assert_string_not_equal(other_body, WIRE_VECTOR_BODY);
+    seal_vector(&f->k, &f->env, &body, sig);
+    assert_string_equal(body, WIRE_VECTOR_BODY);
+    assert_string_equal(sig, WIRE_VECTOR_SIGNATURE);
+    free(body);
+    /* opened under the other keys, then under the first again */
+    headers_of(f, h);
+    h[3].value = other_sig;
+    assert_int_equal(zone_wire_open(&other, NULL, &f->env, "POST", "/", h, 4, other_body,
+                                    strlen(other_body), &plain, &len, NULL, 0),
+                     ZONE_WIRE_OK);
+    assert_string_equal(plain, "{\"a\":1}");
+    free(plain);
+    assert_int_equal(zone_wire_open(&f->k, NULL, &f->env, "POST", "/", h, 4, other_body,
+                                    strlen(other_body), &plain, &len, NULL, 0),
+                     ZONE_WIRE_ERR_SIGNATURE);
+    headers_of(f, h);
+    assert_int_equal(zone_wire_open(&f->k, NULL, &f->env, "POST", "/", h, 4, f->body,
+                                    strlen(f->body), &plain, &len, NULL, 0),
+                     ZONE_WIRE_OK);
+    assert_string_equal(plain, "{\"a\":1}");
+    free(plain);
+    free(other_body);
+    assert_int_equal(pthread_create(&t, NULL, seal_vector_thread, f), 0);
+    assert_int_equal(pthread_join(t, &ok), 0);
+    assert_non_null(ok);
+}
+
+/* The callback envelope is the text cJSON writes of its tree: escapes, every number, both
+ * is_async, NULL members as "". */
+static void test_wire_callback_encode_as_cjson(void **state)
+{
+    zone_wire_callback c = {.corpid = "ww\"1\\",
+                            .agentid = 4294967295u,
+                            .call_type = 2,
+                            .data = "{\"a\":\"\x01\\n\xe4\xb8\xad\x7f\"}\t\r\b\f/",
+                            .job_info = NULL,
+                            .ability_id = "",
+                            .notify_id = "n",
+                            .req_id = "r"};
+
+    (void)state;
+    for (int round = 0; round < 3; round++) {
+        cJSON *o = cJSON_CreateObject();
+        char *want, *got;
+
+        c.is_async = round == 1;
+        if (round == 2) {
+            c.agentid = 0;
+            c.call_type = 2147483648u;
+            c.corpid = NULL;
+        }
+        cJSON_AddStringToObject(o, "corpid", c.corpid ? c.corpid : "");
+        cJSON_AddNumberToObject(o, "agentid", c.agentid);
+        cJSON_AddNumberToObject(o, "call_type", c.call_type);
+        cJSON_AddStringToObject(o, "data", c.data);
+        cJSON_AddBoolToObject(o, "is_async", c.is_async);
+        cJSON_AddStringToObject(o, "job_info", "");
+        cJSON_AddStringToObject(o, "ability_id", c.ability_id);
+        cJSON_AddStringToObject(o, "notify_id", c.notify_id);
+        cJSON_AddStringToObject(o, "req_id", c.req_id);
+        want = cJSON_PrintUnformatted(o);
+        got = zone_wire_callback_encode(&c);
+        assert_non_null(got);
+        assert_string_equal(got, want);
+        cJSON_free(want);
+        free(got);
+        cJSON_Delete(o);
+    }
 }
 
 static void test_wire_envelopes(void **state)
@@ -623,6 +733,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wire_headers_missing_recased_altered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wire_body_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wire_bad_secret, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wire_keys_in_turn, setup, teardown),
+        cmocka_unit_test(test_wire_callback_encode_as_cjson),
         cmocka_unit_test(test_wire_envelopes),
         cmocka_unit_test(test_wire_json_strict),
         cmocka_unit_test_setup_teardown(test_wire_seal_reply_matches_encode, setup, teardown),

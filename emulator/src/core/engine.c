@@ -26,7 +26,7 @@
 int zl_engine_buf_append(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
 {
     if (*len + n + 1 > *cap) {
-        size_t c = *cap ? *cap : 4096;
+        size_t c = *cap ? *cap : 256; /* under malloc's large sizes (1 KiB), which consolidate */
         char *b;
 
         while (c < *len + n + 1)

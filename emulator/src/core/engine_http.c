@@ -89,13 +89,31 @@ static size_t call_header(char *p, size_t s, size_t n, void *ud)
     return k;
 }
 
+/* An easy handle with every option at its default: a kept one, or a new one; NULL when memory
+ * ran out. */
+static CURL *handle_get(zl_engine *e)
+{
+    return e->n_idle ? e->idle[--e->n_idle] : curl_easy_init();
+}
+
+/* Takes h (out of the multi handle): kept for a next call, or freed. */
+static void handle_put(zl_engine *e, CURL *h)
+{
+    if (e->n_idle == ZL_ENGINE_IDLE_HANDLES) {
+        curl_easy_cleanup(h);
+        return;
+    }
+    curl_easy_reset(h);
+    e->idle[e->n_idle++] = h;
+}
+
 int zl_engine_http(zl_engine *e, const zl_http_request *req, zl_http_fn fn, void *ud)
 {
     call *c = calloc(1, sizeof *c);
     CURL *h = NULL;
     size_t i;
 
-    if (!c || !(h = curl_easy_init()))
+    if (!c || !(h = handle_get(e)))
         goto fail;
     c->fn = fn;
     c->ud = ud;
@@ -144,7 +162,7 @@ int zl_engine_http(zl_engine *e, const zl_http_request *req, zl_http_fn fn, void
     return 0;
 fail:
     if (h)
-        curl_easy_cleanup(h);
+        handle_put(e, h);
     if (c)
         call_free(c);
     return -1;
@@ -235,7 +253,7 @@ void zl_engine_finish_calls(zl_engine *e)
         observe_call(e, c, &res);
         c->fn(e, &res, c->ud);
         curl_multi_remove_handle(e->multi, h);
-        curl_easy_cleanup(h);
+        handle_put(e, h);
         call_free(c);
     }
 }
@@ -256,4 +274,6 @@ void zl_engine_cancel_calls(zl_engine *e)
         curl_easy_cleanup(c->h);
         call_free(c);
     }
+    while (e->n_idle)
+        curl_easy_cleanup(e->idle[--e->n_idle]);
 }

@@ -78,6 +78,10 @@ struct zl_stream {
     void *ud;
 };
 
+/* The easy handles kept for reuse (curl_easy_init and _cleanup cost as much as a small
+ * exchange on a kept-alive connection); more than this in flight at once are freed when done. */
+#define ZL_ENGINE_IDLE_HANDLES 64
+
 struct zl_engine {
     struct MHD_Daemon *mhd;
     CURLM *multi;
@@ -92,6 +96,8 @@ struct zl_engine {
     uint64_t next_timer_id;
     zl_request *live;
     struct call *calls;
+    CURL *idle[ZL_ENGINE_IDLE_HANDLES]; /* finished calls' handles, reset, for the next calls */
+    size_t n_idle;
     int epfd;         /* what the loop waits on: mhd_fd, wakefd and libcurl's sockets */
     int mhd_fd;       /* libmicrohttpd's epoll set */
     int wakefd;       /* an eventfd zl_engine_stop writes */
@@ -109,7 +115,8 @@ struct zl_engine {
 int zl_engine_buf_append(char **buf, size_t *len, size_t *cap, const char *p, size_t n);
 /* Hands every finished outbound call to its callback (each turn). */
 void zl_engine_finish_calls(zl_engine *e);
-/* Ends every call still in flight, each callback run once as cancelled (at shutdown). */
+/* Ends every call still in flight, each callback run once as cancelled, and frees the kept
+ * handles (at shutdown). */
 void zl_engine_cancel_calls(zl_engine *e);
 
 /* engine.c: routes r (gates first) and has it answered; frees a request and unlinks it. */

@@ -2,7 +2,9 @@
 #include "core/journal.h"
 #include "core/json.h"
 #include "core/grow.h"
+#include "core/sbuf.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,18 +137,96 @@ void zl_journal_free(zl_journal *j)
     free(j);
 }
 
+/*
+ * Whether the entry's text can be written from detail as it stands (entry_text) rather than
+ * from a tree of the entry: detail is NULL, or an object whose members all have names, none
+ * of them seq, t, face or kind nor the same as a member before it (the tree drops those), and
+ * face and kind are within value_max (the tree's shortening would cut them).
+ */
+static bool direct_ok(const zl_journal *j, const char *face, const char *kind, const cJSON *detail)
+{
+    const cJSON *a, *b;
+    size_t n = 0;
+
+    if (j->value_max && (strlen(face) > j->value_max || strlen(kind) > j->value_max))
+        return false;
+    if (!detail)
+        return true;
+    if (!cJSON_IsObject(detail))
+        return false;
+    for (a = detail->child; a; a = a->next) {
+        if (!a->string || ++n > 64 || !strcmp(a->string, "seq") || !strcmp(a->string, "t") ||
+            !strcmp(a->string, "face") || !strcmp(a->string, "kind"))
+            return false;
+        for (b = detail->child; b != a; b = b->next)
+            if (!strcmp(a->string, b->string))
+                return false;
+    }
+    return true;
+}
+
+/* The entry {seq, t, face, kind, ...detail's members} as JSON text, byte for byte what
+ * zl_json_print writes of the entry's tree (detail already shortened; direct_ok holds). NULL
+ * out of memory. */
+static char *entry_text(uint64_t seq, int64_t t_ms, const char *face, const char *kind,
+                        const cJSON *detail, size_t *len)
+{
+    cJSON num = {.type = cJSON_Number}, str = {.type = cJSON_String};
+    const cJSON *it;
+    zl_sbuf b = {.s = malloc(512)}; /* most entries fit: no growing */
+
+    b.cap = b.s ? 512 : 0;
+    zl_sbuf_add(&b, "{\"seq\":", 7);
+    num.valuedouble = (double)seq;
+    zl_json_print_to(&b, &num);
+    zl_sbuf_add(&b, ",\"t\":", 5);
+    num.valuedouble = (double)t_ms;
+    zl_json_print_to(&b, &num);
+    zl_sbuf_add(&b, ",\"face\":", 8);
+    str.valuestring = (char *)(uintptr_t)face;
+    zl_json_print_to(&b, &str);
+    zl_sbuf_add(&b, ",\"kind\":", 8);
+    str.valuestring = (char *)(uintptr_t)kind;
+    zl_json_print_to(&b, &str);
+    for (it = detail ? detail->child : NULL; it; it = it->next) {
+        zl_sbuf_add(&b, ",", 1);
+        str.valuestring = it->string;
+        zl_json_print_to(&b, &str);
+        zl_sbuf_add(&b, ":", 1);
+        if (zl_json_print_to(&b, it) != 0) {
+            free(b.s);
+            return NULL;
+        }
+    }
+    zl_sbuf_add(&b, "}", 1);
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    *len = b.len;
+    return b.s;
+}
+
 uint64_t zl_journal_add(zl_journal *j, int64_t t_ms, const char *face, const char *kind,
                         cJSON *detail)
 {
-    cJSON *e = cJSON_CreateObject(), *it;
+    cJSON *e = NULL, *it;
     char *text = NULL;
     uint64_t seq = j->last + 1;
     size_t slot, len = 0;
 
-    if (!e || !cJSON_AddNumberToObject(e, "seq", (double)seq) ||
+    face = face ? face : "";
+    kind = kind ? kind : "";
+    if (direct_ok(j, face, kind, detail)) {
+        if (j->value_max && detail)
+            shorten(detail, j->value_max);
+        if (!(text = entry_text(seq, t_ms, face, kind, detail, &len)))
+            goto lost;
+        goto printed;
+    }
+    if (!(e = cJSON_CreateObject()) || !cJSON_AddNumberToObject(e, "seq", (double)seq) ||
         !cJSON_AddNumberToObject(e, "t", (double)t_ms) ||
-        !cJSON_AddStringToObject(e, "face", face ? face : "") ||
-        !cJSON_AddStringToObject(e, "kind", kind ? kind : ""))
+        !cJSON_AddStringToObject(e, "face", face) || !cJSON_AddStringToObject(e, "kind", kind))
         goto lost;
     while (detail && (it = detail->child)) { /* move members over, keeping their order */
         cJSON_DetachItemViaPointer(detail, it);
@@ -159,6 +239,7 @@ uint64_t zl_journal_add(zl_journal *j, int64_t t_ms, const char *face, const cha
         shorten(e, j->value_max);
     if (!(text = zl_json_print(e, &len)))
         goto lost;
+printed:
     if (!zl_utf8_valid(text, len)) {
         /* a body's bytes that are not UTF-8: JSON text must be, so each becomes U+FFFD */
         char *fixed = zl_utf8_repair(text, len, &len);

@@ -157,6 +157,11 @@ static int print_value(zl_sbuf *b, const cJSON *item)
     }
 }
 
+int zl_json_print_to(zl_sbuf *b, const cJSON *item)
+{
+    return item ? print_value(b, item) : -1;
+}
+
 char *zl_json_print(const cJSON *item, size_t *len)
 {
     zl_sbuf b = {0};

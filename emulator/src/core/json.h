@@ -20,6 +20,10 @@ bool zl_json_is_int(const cJSON *v, long long lo, long long hi);
  * length in *len (may be NULL); NULL out of memory or for an item cJSON cannot print.
  */
 char *zl_json_print(const cJSON *item, size_t *len);
+/* Appends item's text, as zl_json_print writes it, to b (a zl_sbuf: core/sbuf.h). 0, or -1
+ * for an item cJSON cannot print (b then holds part of it); out of memory sets b->oom. */
+struct zl_sbuf;
+int zl_json_print_to(struct zl_sbuf *b, const cJSON *item);
 /* UTF-8 characters (code points) in s. */
 size_t zl_utf8_chars(const char *s);
 /* Whether the n bytes at s are valid UTF-8 (RFC 3629: no overlong form, no surrogate, nothing

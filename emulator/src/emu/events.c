@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "emu/emu.h"
 
 /* One event on its way to a replica. */
@@ -32,7 +33,7 @@ int zl_emu_push_event(zl_emu *emu, zl_prog_rt *p, uint32_t agentid, const cJSON 
                       long replica)
 {
     delivery *d = calloc(1, sizeof *d);
-    char *data = cJSON_PrintUnformatted(event);
+    char *data = zl_json_print(event, NULL); /* cJSON's bytes, without its sprintf per number */
     zl_callback_args cb = {0};
     size_t to;
     cJSON *j;

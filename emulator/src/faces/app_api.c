@@ -7,6 +7,7 @@
 #include "emu/emu.h"
 #include "faces/faces.h"
 #include "wecom/errcode.h"
+#include "core/json.h"
 #include "core/multipart.h"
 #include "wecom/protocol.h"
 
@@ -40,6 +41,8 @@ static void ctx_free(app_ctx *x)
 static void answer(app_ctx *x, cJSON *reply)
 {
     cJSON *d = cJSON_CreateObject(), *code = cJSON_GetObjectItemCaseSensitive(reply, "errcode");
+    char *text;
+    size_t len = 0;
 
     cJSON_AddStringToObject(d, "endpoint", x->name);
     cJSON_AddStringToObject(d, "req_id", x->req_id);
@@ -47,15 +50,19 @@ static void answer(app_ctx *x, cJSON *reply)
         cJSON_AddStringToObject(d, "corpid", x->app->corp->corpid);
         cJSON_AddNumberToObject(d, "agentid", x->app->app->agentid);
     }
-    if (x->body)
-        cJSON_AddItemToObject(d, "request", cJSON_Duplicate(x->body, 1));
+    if (x->body && cJSON_AddItemToObject(d, "request", x->body))
+        x->body = NULL; /* the journal's now */
     cJSON_AddNumberToObject(d, "errcode", code ? code->valuedouble : 0);
-    cJSON_AddItemToObject(d, "response", cJSON_Duplicate(reply, 1));
-    zl_journal_add(x->emu->journal, zl_emu_now_ms(x->emu), "app", "call", d);
-    if (!x->emu->closing)
-        zl_request_respond_json(x->r, 200, reply);
-    else
+    /* the answer's text first: the journal takes the reply itself (no copy of it) */
+    text = x->emu->closing ? NULL : zl_json_print(reply, &len);
+    if (!cJSON_AddItemToObject(d, "response", reply))
         cJSON_Delete(reply);
+    zl_journal_add(x->emu->journal, zl_emu_now_ms(x->emu), "app", "call", d);
+    if (text)
+        zl_request_respond(x->r, 200, "application/json; charset=utf-8", text, len);
+    else if (!x->emu->closing)
+        zl_request_respond(x->r, 500, "text/plain; charset=utf-8", "out of memory\n", 14);
+    free(text);
     ctx_free(x);
 }
 
