@@ -483,7 +483,13 @@ int zone_wire_seal_reply(const zone_wire_keys *k, const zone_wire_env *env, cons
 /* Replay cache: a hash set of nonces with their timestamps, pruned as the window moves. The
  * buckets keep chains short up to a full cache (with 1024, a check walked 40 entries after
  * 40000 callbacks, a tenth of a trivial program's CPU, and 200 when full); calloc'ed, so
- * their pages are touched only as nonces land in them. */
+ * their pages are touched only as nonces land in them.
+ *
+ * Its memory is bounded: at max entries (200,000: 667 callbacks a second over the whole
+ * window) one sweep drops what has left the window, and then the oldest seconds until a tenth
+ * is free; those seconds become the floor, and a message signed at or before the floor is
+ * refused as a possible replay, since the cache can no longer tell. Messages are signed as
+ * they are sent, so the floor stays behind them unless more than max arrive within a second. */
 #define NBUCKETS    (1u << 15)
 #define MAX_ENTRIES 200000
 struct entry {
@@ -494,17 +500,25 @@ struct entry {
 struct zone_wire_replay {
     pthread_mutex_t lock;
     struct entry *b[NBUCKETS];
-    size_t count;
+    size_t count, max;
+    time_t floor; /* at or before it: refused (0: none yet) */
 };
 
-zone_wire_replay *zone_wire_replay_new(void)
+zone_wire_replay *zone_wire_replay_new_max(size_t max)
 {
     zone_wire_replay *r = calloc(1, sizeof *r);
     if (r != NULL && pthread_mutex_init(&r->lock, NULL) != 0) {
         free(r);
         return NULL;
     }
+    if (r != NULL)
+        r->max = max > 10 ? max : 10;
     return r;
+}
+
+zone_wire_replay *zone_wire_replay_new(void)
+{
+    return zone_wire_replay_new_max(MAX_ENTRIES);
 }
 
 void zone_wire_replay_free(zone_wire_replay *r)
@@ -528,11 +542,57 @@ static size_t hash(const char *s)
     return h % NBUCKETS;
 }
 
-/* 0 when fresh (and now remembered), 1 when replayed, -1 when the cache is full. */
+/* Drops every entry signed at or before cut; returns how many went. */
+static size_t replay_drop(zone_wire_replay *r, time_t cut)
+{
+    size_t gone = 0;
+    for (size_t i = 0; i < NBUCKETS; i++)
+        for (struct entry **pp = &r->b[i]; *pp != NULL;) {
+            struct entry *e = *pp;
+            if (e->ts <= cut) {
+                *pp = e->next;
+                free(e);
+                gone++;
+            } else {
+                pp = &e->next;
+            }
+        }
+    r->count -= gone;
+    return gone;
+}
+
+/* The cache is full: what left the window goes, then the oldest seconds, until a tenth of it
+ * is free; those seconds are the floor. */
+static void replay_make_room(zone_wire_replay *r, time_t now)
+{
+    replay_drop(r, now - ZONE_WIRE_WINDOW - 1);
+    while (r->count > r->max - r->max / 10) {
+        time_t oldest = 0;
+        int any = 0;
+        for (size_t i = 0; i < NBUCKETS; i++)
+            for (const struct entry *e = r->b[i]; e != NULL; e = e->next)
+                if (!any || e->ts < oldest) {
+                    oldest = e->ts;
+                    any = 1;
+                }
+        if (!any)
+            break;
+        replay_drop(r, oldest);
+        if (oldest > r->floor)
+            r->floor = oldest;
+    }
+}
+
+/* 0 when fresh (and now remembered), 1 when replayed, 2 when signed at or before the floor,
+ * -1 when memory ran out. */
 static int replay_check(zone_wire_replay *r, const char *nonce, time_t ts, time_t now)
 {
     int rc = 0;
     pthread_mutex_lock(&r->lock);
+    if (r->floor && ts <= r->floor) {
+        rc = 2;
+        goto out;
+    }
     struct entry **pp = &r->b[hash(nonce)];
     while (*pp != NULL) {
         struct entry *e = *pp;
@@ -548,9 +608,12 @@ static int replay_check(zone_wire_replay *r, const char *nonce, time_t ts, time_
         }
         pp = &e->next;
     }
-    if (r->count >= MAX_ENTRIES) {
-        rc = -1;
-        goto out;
+    if (r->count >= r->max) {
+        replay_make_room(r, now);
+        if (r->floor && ts <= r->floor) { /* this one's own second went */
+            rc = 2;
+            goto out;
+        }
     }
     struct entry *e = calloc(1, sizeof *e);
     if (e == NULL) {
@@ -664,8 +727,13 @@ int zone_wire_open(const zone_wire_keys *k, zone_wire_replay *replay, const zone
         int r = replay_check(replay, v[2], ts, now);
         if (r == 1)
             return say(detail, dn, ZONE_WIRE_ERR_REPLAY, "ww-nonce %s was already used", v[2]);
+        if (r == 2)
+            return say(detail, dn, ZONE_WIRE_ERR_REPLAY,
+                       "ww-timestamp %lld is not after the seconds the full replay cache "
+                       "forgot, so its nonce cannot be told fresh",
+                       (long long)ts);
         if (r < 0)
-            return say(detail, dn, ZONE_WIRE_ERR_INTERNAL, "replay cache full");
+            return say(detail, dn, ZONE_WIRE_ERR_INTERNAL, "out of memory for the replay cache");
     }
     size_t rl = 0;
     if (zone_b64_decode(body, body_len, &raw, &rl) != 0 || rl < 28) {

@@ -115,9 +115,12 @@ int zone_wire_sign(const zone_wire_keys *k, const char *method, const char *path
                    const char *nonce, const char *ver, const char *body, size_t body_len,
                    char out[65]);
 
-/* Replay cache of nonces inside the window; thread-safe. */
+/* Replay cache of nonces inside the window; thread-safe. At 200,000 nonces it forgets the
+ * oldest seconds, and refuses messages signed in them from then on (wire.c). */
 typedef struct zone_wire_replay zone_wire_replay;
 zone_wire_replay *zone_wire_replay_new(void);
+/* The same with room for max nonces (at least 10) instead of 200,000: for tests. */
+zone_wire_replay *zone_wire_replay_new_max(size_t max);
 void zone_wire_replay_free(zone_wire_replay *r); /* accepts NULL */
 
 /*

@@ -248,6 +248,60 @@ static int resign_open(struct fx *f, const char *body, char *d)
     return open_with(f, h, 4, body, d);
 }
 
+/* Opens body signed at ts with nonce number n through cache r (f's keys and clock). */
+static int open_at(struct fx *f, zone_wire_replay *r, time_t ts, unsigned n, char *d)
+{
+    zone_wire_sealed_headers sh;
+    char *tmp = NULL, *plain = NULL;
+    size_t len = 0;
+    assert_int_equal(zone_wire_seal(&f->k, NULL, "POST", "/", "x", 1, &sh, &tmp), ZONE_WIRE_OK);
+    free(tmp);
+    snprintf(sh.timestamp, sizeof sh.timestamp, "%lld", (long long)ts);
+    snprintf(sh.nonce, sizeof sh.nonce, "%032x", n);
+    assert_int_equal(zone_wire_sign(&f->k, "POST", "/", sh.timestamp, sh.nonce, sh.secret_ver,
+                                    f->body, strlen(f->body), sh.signature),
+                     ZONE_WIRE_OK);
+    zone_wire_header h[4] = {{"ww-secret-ver", sh.secret_ver},
+                             {"ww-timestamp", sh.timestamp},
+                             {"ww-nonce", sh.nonce},
+                             {"ww-signature", sh.signature}};
+    int rc = zone_wire_open(&f->k, r, &f->env, "POST", "/", h, 4, f->body, strlen(f->body), &plain,
+                            &len, d, 256);
+    free(plain);
+    return rc;
+}
+
+/* A full replay cache is not a refusal of fresh messages: it forgets its oldest seconds and
+ * refuses only what was signed in them (it had answered "replay cache full" to every message
+ * once 200,000 nonces were inside the window: 667 callbacks a second). */
+static void test_wire_replay_cache_full(void **state)
+{
+    struct fx *f = *state;
+    zone_wire_replay *r = zone_wire_replay_new_max(10);
+    char d[256];
+    unsigned i;
+
+    assert_non_null(r);
+    for (i = 0; i < 10; i++) /* full: one nonce in each of the ten seconds before now */
+        assert_int_equal(open_at(f, r, NOW - 10 + (time_t)i, i, d), ZONE_WIRE_OK);
+    assert_int_equal(open_at(f, r, NOW, 100, d), ZONE_WIRE_OK); /* fresh: room is made */
+    assert_int_equal(open_at(f, r, NOW - 10, 101, d),
+                     ZONE_WIRE_ERR_REPLAY); /* a forgotten second */
+    assert_non_null(strstr(d, "forgot"));
+    assert_int_equal(open_at(f, r, NOW - 5, 5, d), ZONE_WIRE_ERR_REPLAY); /* still remembered */
+    assert_non_null(strstr(d, "already used"));
+    for (i = 0; i < 100; i++) { /* a stream of one a second goes on through a cache of 10 */
+        f->now = NOW + 1 + (time_t)i;
+        assert_int_equal(open_at(f, r, f->now, 1000 + i, d), ZONE_WIRE_OK);
+    }
+    assert_int_equal(open_at(f, r, f->now, 1099, d), ZONE_WIRE_ERR_REPLAY);
+    /* more than the cache in one second: its own second is forgotten too */
+    for (i = 0; i < 10; i++)
+        open_at(f, r, f->now, 2000 + i, d);
+    assert_int_equal(open_at(f, r, f->now, 2100, d), ZONE_WIRE_ERR_REPLAY);
+    zone_wire_replay_free(r);
+}
+
 static void test_wire_bad_secret(void **state)
 {
     zone_wire_keys k;
@@ -729,6 +783,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_wire_vector, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wire_roundtrip_and_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wire_replay_cache_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wire_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wire_headers_missing_recased_altered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wire_body_classes, setup, teardown),
