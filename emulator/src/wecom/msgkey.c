@@ -302,8 +302,10 @@ int zl_msgkey_encrypt_pkey(EVP_PKEY *pkey, const unsigned char *secret, size_t s
     return encrypt_with(pkey, secret, secret_len, b64_out, err, errlen);
 }
 
-int zl_msgkey_encrypt_raw(EVP_PKEY *pkey, const unsigned char *secret, size_t secret_len,
-                          unsigned char *ct, size_t cap, size_t *ct_len, char *err, size_t errlen)
+/* The checks zl_msgkey_encrypt_raw and zl_msgkey_encrypt_with share: an output buffer and a
+ * secret of 1..ZL_MSGKEY_MAX_SECRET bytes. 0 when they hold; *ct_len is 0 either way. */
+static int check_raw_args(const unsigned char *secret, size_t secret_len, unsigned char *ct,
+                          size_t *ct_len, char *err, size_t errlen)
 {
     ERR_clear_error();
     if (ct == NULL || ct_len == NULL) {
@@ -316,6 +318,14 @@ int zl_msgkey_encrypt_raw(EVP_PKEY *pkey, const unsigned char *secret, size_t se
                 ZL_MSGKEY_MAX_SECRET);
         return -1;
     }
+    return 0;
+}
+
+int zl_msgkey_encrypt_raw(EVP_PKEY *pkey, const unsigned char *secret, size_t secret_len,
+                          unsigned char *ct, size_t cap, size_t *ct_len, char *err, size_t errlen)
+{
+    if (check_raw_args(secret, secret_len, ct, ct_len, err, errlen) != 0)
+        return -1;
     if (pkey == NULL || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
         set_err(0, err, errlen, "encrypt: no RSA public key given");
         return -1;
@@ -326,17 +336,8 @@ int zl_msgkey_encrypt_raw(EVP_PKEY *pkey, const unsigned char *secret, size_t se
 int zl_msgkey_encrypt_with(EVP_PKEY_CTX *ctx, const unsigned char *secret, size_t secret_len,
                            unsigned char *ct, size_t cap, size_t *ct_len, char *err, size_t errlen)
 {
-    ERR_clear_error();
-    if (ct == NULL || ct_len == NULL) {
-        set_err(0, err, errlen, "encrypt: no output buffer");
+    if (check_raw_args(secret, secret_len, ct, ct_len, err, errlen) != 0)
         return -1;
-    }
-    *ct_len = 0;
-    if (secret == NULL || secret_len == 0 || secret_len > ZL_MSGKEY_MAX_SECRET) {
-        set_err(0, err, errlen, "secret key is %zu bytes; must be 1..%d", secret_len,
-                ZL_MSGKEY_MAX_SECRET);
-        return -1;
-    }
     if (ctx == NULL) {
         set_err(0, err, errlen, "encrypt: no RSA context given");
         return -1;
