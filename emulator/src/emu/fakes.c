@@ -36,8 +36,11 @@ static void first_found(const char *exe, const char *from_bin, const char *build
     snprintf(cand[1], sizeof cand[1], "%s", build);
     snprintf(cand[2], sizeof cand[2], "%s", install);
     for (i = 0; i < 3; i++) {
-        snprintf(probe, sizeof probe, "%s%s%s", cand[i], marker ? "/" : "", marker ? marker : "");
-        if (cand[i][0] && access(probe, R_OK) == 0 && realpath(cand[i], out))
+        int n = snprintf(probe, sizeof probe, "%s%s%s", cand[i], marker ? "/" : "",
+                         marker ? marker : "");
+
+        if (cand[i][0] && n > 0 && (size_t)n < sizeof probe && access(probe, R_OK) == 0 &&
+            realpath(cand[i], out))
             return;
     }
     out[0] = '\0';
