@@ -480,7 +480,7 @@ int main(int argc, char **argv)
     const char *only = "";
     int rc = 0, i;
 
-    for (i = 1; i < argc; i++) {
+    for (i = 1; i < argc; i += 2) { /* each option and its value */
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
         if (!v)
@@ -501,7 +501,6 @@ int main(int argc, char **argv)
             zone_demo_bin = v;
         else
             return usage();
-        i++;
     }
     if (n == 0 || n > 1000000 || clients == 0 || clients > 1024 || demo_threads > 1024 ||
         (*only && strcmp(only, "store") && strcmp(only, "direct") && strcmp(only, "e2e"))) {

@@ -375,7 +375,7 @@ static void report_run(runner *R, const job *j, cJSON *r)
     const cJSON *t, *tests = cJSON_GetObjectItem(r, "tests");
     file_tally *ft = &R->tally[j->run % R->n_files];
     char suffix[32] = "";
-    int bad = 0, n = 0;
+    int bad = 0;
 
     if (R->repeating) {
         snprintf(suffix, sizeof suffix, ".run%lu", j->round);
@@ -384,7 +384,6 @@ static void report_run(runner *R, const job *j, cJSON *r)
     {
         const char *st = str(t, "status");
 
-        n += strcmp(st, "skip") != 0;
         bad += !strcmp(st, "fail") || !strcmp(st, "error");
         R->passed += !strcmp(st, "pass");
         R->failed += !strcmp(st, "fail");

@@ -274,7 +274,9 @@ static int diag_listeners(int family, unsigned port, unsigned long *inodes, int 
 
         if (len <= 0)
             goto out;
-        for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+        /* NLMSG_OK, with its length compared unsigned */
+        for (; len >= (int)sizeof *h && h->nlmsg_len >= sizeof *h && h->nlmsg_len <= (unsigned)len;
+             h = NLMSG_NEXT(h, len)) {
             const struct inet_diag_msg *m = NLMSG_DATA(h);
 
             if (h->nlmsg_type == NLMSG_DONE) {
