@@ -1,5 +1,6 @@
 /* api_chat: the conversation-data SDK APIs beside sync_msg (group info, consent status, the
  * three searches) and the display component's sensitive-info settings. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "api/chat.h"
+#include "core/json.h"
 #include "api/sdk_api.h"
 
 /* Cursor kinds of the searches (msgsync.h numbers the core ones from 1). */
@@ -651,9 +653,7 @@ static cJSON *read_chat_info(zl_sdk_ctx *x, msg_query *mq, uint64_t *bind)
             mq->types = 0;
         cJSON_ArrayForEach(it, v)
         {
-            int k = cJSON_IsNumber(it) && it->valuedouble == (double)(int)it->valuedouble
-                        ? searchable((int)it->valuedouble)
-                        : -1;
+            int k = zl_json_is_int(it, INT_MIN, INT_MAX) ? searchable((int)it->valuedouble) : -1;
 
             if (k < 0)
                 return zl_sdk_err(

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/models.h"
+#include "core/json.h"
 #include "api/sdk_api.h"
 #include "wecom/errcode.h"
 #include "wecom/protocol.h"
@@ -46,8 +47,7 @@ static cJSON *api_spec_notify_app(zl_sdk_ctx *x)
         zl_engine_random_hex(emu->engine, gen, 16);
         nid = gen;
     }
-    if (cJSON_IsNumber(sv) && sv->valuedouble == (double)(int)sv->valuedouble &&
-        sv->valuedouble >= 0 && sv->valuedouble <= 255)
+    if (zl_json_is_int(sv, 0, 255))
         scene = (int)sv->valuedouble;
     if (emu->opt.notify_id_reuse && nid != gen && (n = zl_strmap_get(emu->notify_ids, nid)) &&
         n->expires_ms > zl_emu_now_ms(emu)) /* option notify_id_reuse "refuse" */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/sdk_api.h"
+#include "core/json.h"
 #include "wecom/errcode.h"
 
 /* ---- request fields (NULL on success; otherwise the error reply) ---- */
@@ -53,8 +54,7 @@ cJSON *zl_sdk_opt_int(zl_sdk_ctx *x, const char *key, long long min, long long m
 
     if (!v)
         return NULL;
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
-        v->valuedouble < (double)min || v->valuedouble > (double)max) {
+    if (!zl_json_is_int(v, min, max)) {
         snprintf(why, sizeof why, "%s must be an integer from %lld to %lld", key, min, max);
         return zl_sdk_err(x, 40058, why);
     }

@@ -118,8 +118,7 @@ static int int_field(app_ctx *x, const char *key, long long min, long long max, 
         fail(x, 40058, why);
         return -1;
     }
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
-        v->valuedouble < (double)min || v->valuedouble > (double)max) {
+    if (!zl_json_is_int(v, min, max)) {
         snprintf(why, sizeof why, "%s must be an integer from %lld to %lld", key, min, max);
         fail(x, 40058, why);
         return -1;

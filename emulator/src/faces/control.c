@@ -1,5 +1,6 @@
 /* control: the /_zonelab/ face the CLI, the inspector and scenarios use (JSON). */
 #include "faces/control.h"
+#include "core/json.h"
 #include "faces/faces.h"
 #include "core/grow.h"
 #include "core/sbuf.h"
@@ -682,7 +683,8 @@ static void on_public_key(zl_engine *e, zl_request *r, void *ud)
         refuse(r, 400, "give public_key_ver (integer >= 1) and public_key (PEM text)");
         goto out;
     }
-    if (ag && (!cJSON_IsNumber(ag) || !zl_emu_app(emu, corp->corpid, (uint32_t)ag->valuedouble))) {
+    if (ag && (!zl_json_is_int(ag, 0, UINT32_MAX) ||
+               !zl_emu_app(emu, corp->corpid, (uint32_t)ag->valuedouble))) {
         refuse(r, 404, "agentid is not an app of the corp");
         goto out;
     }
