@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -391,6 +392,14 @@ int zd_store_mark_notified(zd_store *s, const char *id)
     return commit(s, &e); /* the folder's fsync, shared with the events stored meanwhile */
 }
 
+/* Whether v is an integer number in [0, max]: a stored number outside it is a damaged file's,
+ * and is not cast (a double beyond the integer's range does not convert). */
+static int whole_in(const cJSON *v, double max)
+{
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= max &&
+           v->valuedouble == (double)(int64_t)v->valuedouble;
+}
+
 /* Parses a stored event file; returns the object or NULL. */
 static cJSON *load_event(zd_store *s, const char *id, const char *suffix)
 {
@@ -425,7 +434,7 @@ int zd_store_get(zd_store *s, const char *id, int64_t now, unsigned retention_s,
         return 1;
     d = cJSON_GetObjectItemCaseSensitive(j, "data");
     at = cJSON_GetObjectItemCaseSensitive(j, "stored_at");
-    if (cJSON_IsString(d) && cJSON_IsNumber(at)) {
+    if (cJSON_IsString(d) && whole_in(at, 0x1p53)) {
         if (now - (int64_t)at->valuedouble > (int64_t)retention_s)
             rc = 2;
         else if ((*data = strdup(d->valuestring)))
@@ -485,7 +494,7 @@ static void on_pending_file(zd_store *s, const char *id, const char *suffix, voi
     c = cJSON_GetObjectItemCaseSensitive(j, "corpid");
     a = cJSON_GetObjectItemCaseSensitive(j, "agentid");
     at = cJSON_GetObjectItemCaseSensitive(j, "stored_at");
-    if (cJSON_IsString(c) && cJSON_IsNumber(a) && cJSON_IsNumber(at) &&
+    if (cJSON_IsString(c) && whole_in(a, UINT32_MAX) && whole_in(at, 0x1p53) &&
         (int64_t)at->valuedouble <= w->older_than) {
         snprintf(p.id, sizeof p.id, "%s", id);
         snprintf(p.corpid, sizeof p.corpid, "%s", c->valuestring);
@@ -521,7 +530,7 @@ static void on_cleanup_file(zd_store *s, const char *id, const char *suffix, voi
     struct stat st;
 
     snprintf(path, sizeof path, "%s/%s%s", s->events, id, suffix);
-    if (cJSON_IsNumber(at))
+    if (whole_in(at, 0x1p53))
         stored = (int64_t)at->valuedouble;
     else if (stat(path, &st) == 0) /* unreadable: its age on disk decides */
         stored = (int64_t)st.st_mtime;
