@@ -25,7 +25,9 @@ static void push_json(lua_State *L, const cJSON *j, int depth)
     } else if (cJSON_IsNumber(j)) {
         double d = j->valuedouble;
 
-        if (d == (double)(lua_Integer)d && d >= -9007199254740992.0 && d <= 9007199254740992.0)
+        /* An integer within 2^53 (a double's exact integers) is a Lua integer; the range comes
+         * before the cast, since a double beyond lua_Integer's range does not convert. */
+        if (d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double)(lua_Integer)d)
             lua_pushinteger(L, (lua_Integer)d);
         else
             lua_pushnumber(L, d);

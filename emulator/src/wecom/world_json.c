@@ -3,6 +3,7 @@
 #include "wecom/world_int.h"
 
 #include "core/err.h"
+#include "core/json.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -125,7 +126,7 @@ int zl_load_int_value(zl_loader *L, const cJSON *v, const char *name, long long 
     if (!cJSON_IsNumber(v))
         return zl_load_fail(L, "%s must be an integer (got %s)", name, zl_load_type_name(v));
     d = v->valuedouble;
-    if (!(d >= (double)min && d <= (double)max) || (double)(long long)d != d)
+    if (!zl_json_is_int(v, min, max))
         return zl_load_fail(L, "%s must be an integer from %lld to %lld (got %.15g)", name, min,
                             max, d);
     *out = (long long)d;
