@@ -67,6 +67,38 @@ static void test_journal_cap_drops_oldest(void **state)
     assert_null(zl_journal_new(0));
 }
 
+/* The ring starts small and grows as entries come (a scenario's emulator holds a few dozen):
+ * every entry keeps its seq and text across the growths, and the cap still drops the oldest. */
+static void test_journal_ring_grows_to_cap(void **state)
+{
+    zl_journal *j = zl_journal_new(1000);
+    char want[64];
+    int i;
+
+    (void)state;
+    for (i = 1; i <= 2500; i++) {
+        cJSON *d = cJSON_CreateObject();
+
+        cJSON_AddNumberToObject(d, "n", i);
+        assert_int_equal(zl_journal_add(j, i, "f", "k", d), i);
+        if (i == 700) { /* past two growths: 256, 512, 1000 */
+            assert_int_equal(zl_journal_first(j), 1);
+            for (int s = 1; s <= 700; s++) {
+                snprintf(want, sizeof want, "\"n\":%d}", s);
+                assert_non_null(strstr(zl_journal_text(j, (uint64_t)s), want));
+            }
+        }
+    }
+    assert_int_equal(zl_journal_first(j), 1501);
+    assert_int_equal(zl_journal_dropped(j), 1500);
+    assert_null(zl_journal_text(j, 1500));
+    for (i = 1501; i <= 2500; i++) {
+        snprintf(want, sizeof want, "\"n\":%d}", i);
+        assert_non_null(strstr(zl_journal_text(j, (uint64_t)i), want));
+    }
+    zl_journal_free(j);
+}
+
 /* Bodies of any size cost the journal a bounded amount (issue 19: ten 60 MiB app calls took
  * the RSS from 185 MB to 861 MB for good). */
 static void test_journal_long_strings_kept_as_prefix_and_digest(void **state)
@@ -319,6 +351,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_journal_entries_in_order),
         cmocka_unit_test(test_journal_cap_drops_oldest),
+        cmocka_unit_test(test_journal_ring_grows_to_cap),
         cmocka_unit_test(test_journal_long_strings_kept_as_prefix_and_digest),
         cmocka_unit_test(test_journal_byte_cap_drops_oldest),
         cmocka_unit_test(test_journal_text_is_utf8),

@@ -19,10 +19,14 @@ typedef struct listener {
     void *ud;
 } listener;
 
-/* A ring of serialised entries: entry seq s lives at ring[(s - 1) % cap]. */
+/* A ring of serialised entries: entry seq s lives at ring[(s - 1) % slots]. The ring starts
+ * small and doubles as entries come, up to cap (a short session never pays for a full one). */
+#define JOURNAL_FIRST_SLOTS 256
+
 struct zl_journal {
     char **ring;
-    size_t cap;
+    size_t slots; /* the ring's length */
+    size_t cap;   /* the most entries held */
     uint64_t last;    /* newest seq */
     uint64_t first;   /* oldest seq still held (last + 1 when empty) */
     uint64_t dropped; /* overwritten or lost */
@@ -38,15 +42,36 @@ zl_journal *zl_journal_new(size_t cap)
 {
     zl_journal *j = calloc(1, sizeof *j);
 
-    if (!j || cap == 0 || !(j->ring = calloc(cap, sizeof *j->ring))) {
-        free(j);
-        return NULL;
-    }
+    if (!j || cap == 0)
+        goto fail;
+    j->slots = cap < JOURNAL_FIRST_SLOTS ? cap : JOURNAL_FIRST_SLOTS;
+    if (!(j->ring = calloc(j->slots, sizeof *j->ring)))
+        goto fail;
     j->cap = cap;
     j->first = 1;
     j->byte_cap = ZL_JOURNAL_BYTES;
     j->value_max = ZL_JOURNAL_VALUE_MAX;
     return j;
+fail:
+    free(j);
+    return NULL;
+}
+
+/* A ring twice as long (at most cap), every entry held moved to its slot there; -1 out of
+ * memory (the ring is unchanged, and full: the oldest entry gives way as before). */
+static int grow_ring(zl_journal *j)
+{
+    size_t slots = j->slots > j->cap / 2 ? j->cap : j->slots * 2;
+    char **ring = calloc(slots, sizeof *ring);
+
+    if (!ring)
+        return -1;
+    for (uint64_t seq = j->first; seq <= j->last; seq++)
+        ring[(seq - 1) % slots] = j->ring[(seq - 1) % j->slots];
+    free(j->ring);
+    j->ring = ring;
+    j->slots = slots;
+    return 0;
 }
 
 void zl_journal_set_limits(zl_journal *j, size_t bytes, size_t value_max)
@@ -58,7 +83,7 @@ void zl_journal_set_limits(zl_journal *j, size_t bytes, size_t value_max)
 /* Drops the oldest entry held. */
 static void drop_oldest(zl_journal *j)
 {
-    char **slot = &j->ring[(j->first - 1) % j->cap];
+    char **slot = &j->ring[(j->first - 1) % j->slots];
 
     if (*slot) {
         j->bytes -= strlen(*slot);
@@ -132,7 +157,7 @@ void zl_journal_free(zl_journal *j)
             j->listeners[i].free_fn(j->listeners[i].ud);
     free(j->listeners);
     for (uint64_t seq = j->first; seq <= j->last; seq++) /* the entries held, not the whole ring */
-        free(j->ring[(seq - 1) % j->cap]);
+        free(j->ring[(seq - 1) % j->slots]);
     free(j->ring);
     free(j);
 }
@@ -250,7 +275,9 @@ printed:
     }
     cJSON_Delete(e);
     cJSON_Delete(detail);
-    slot = (size_t)((seq - 1) % j->cap);
+    if (j->last + 1 - j->first >= j->slots && j->slots < j->cap)
+        (void)grow_ring(j); /* out of memory: the ring stays full, the oldest entry goes */
+    slot = (size_t)((seq - 1) % j->slots);
     if (j->ring[slot]) /* the ring is full: its oldest entry sits in this slot */
         drop_oldest(j);
     j->ring[slot] = text;
@@ -284,7 +311,7 @@ cJSON *zl_journal_since_max(const zl_journal *j, uint64_t since, size_t limit, s
     size_t bytes = 0;
 
     for (; arr && s <= j->last && limit > 0 && (bytes == 0 || bytes < max_bytes); s++, limit--) {
-        const char *text = j->ring[(s - 1) % j->cap];
+        const char *text = j->ring[(s - 1) % j->slots];
         cJSON *e = cJSON_Parse(text);
 
         bytes += strlen(text);
@@ -320,7 +347,7 @@ const char *zl_journal_text(const zl_journal *j, uint64_t seq)
 {
     if (seq < j->first || seq > j->last)
         return NULL;
-    return j->ring[(seq - 1) % j->cap];
+    return j->ring[(seq - 1) % j->slots];
 }
 
 uint64_t zl_journal_listen(zl_journal *j, zl_journal_listener_fn fn, void (*free_fn)(void *),
