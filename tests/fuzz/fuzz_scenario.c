@@ -36,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if ((fd = memfd_create("fuzz_scenario.lua", MFD_CLOEXEC)) < 0 ||
             !(work = fuzz_tmp_make(bases, 1, "fuzz_scenario")))
             abort();
+        zl_scenario_prefork(); /* the prelude compiled once, as zonelab run does before forks */
         snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     }
     if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size)

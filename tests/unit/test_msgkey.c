@@ -242,6 +242,38 @@ static void test_msgkey_rejects_garbage(void **state)
     free(priv);
 }
 
+/* A key is parsed once per process: the second load of the same text is the kept key. A text
+ * refused before parsing (a private key beside the public one) is never kept, whoever parsed
+ * it (the world loader parses with PEM_read_bio_PUBKEY, which skips the private block). */
+static void test_msgkey_parsed_once(void **state)
+{
+    char err[512] = "";
+    size_t len, priv_len;
+    char *pem = slurp(KEYDIR "test_v2_public.pem", &len);
+    char *priv = slurp(KEYDIR "test_v1_private.pem", &priv_len);
+    char *both = malloc(priv_len + len + 1);
+    EVP_PKEY *a, *b;
+
+    (void)state;
+    assert_false(zl_msgkey_public_known(NULL, 10));
+    a = zl_msgkey_load_public(pem, len, err, sizeof err);
+    assert_non_null(a);
+    assert_true(zl_msgkey_public_known(pem, len));
+    b = zl_msgkey_load_public(pem, len, err, sizeof err);
+    assert_ptr_equal(a, b);
+    assert_non_null(both);
+    memcpy(both, priv, priv_len);
+    memcpy(both + priv_len, pem, len + 1);
+    zl_msgkey_public_remember(both, priv_len + len, a);
+    assert_false(zl_msgkey_public_known(both, priv_len + len));
+    expect_rejected(both, priv_len + len, "private key");
+    EVP_PKEY_free(a);
+    EVP_PKEY_free(b);
+    free(both);
+    free(priv);
+    free(pem);
+}
+
 static void test_msgkey_accepts_valid_key(void **state)
 {
     char err[512] = "unchanged";
@@ -383,6 +415,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_msgkey_openssl_cli_decrypts),
         cmocka_unit_test(test_msgkey_round_trip),
+        cmocka_unit_test(test_msgkey_parsed_once),
         cmocka_unit_test(test_msgkey_wrong_private_key_fails),
         cmocka_unit_test(test_msgkey_rejects_ec_key),
         cmocka_unit_test(test_msgkey_rejects_rsa1024),

@@ -3,7 +3,9 @@
 
 #include "b64.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
+#include <openssl/sha.h>
 
 #define REQUIRED_BITS 2048
 
@@ -95,8 +98,108 @@ static int check_pem_text(const char *pem, size_t pem_len, const char *what, cha
     return 0;
 }
 
-/* Parses and checks an RSA-2048 public key. Returns an owned EVP_PKEY or NULL. */
+/*
+ * Public keys parsed, by their PEM text's SHA-256: a process parses each key once (OpenSSL 3's
+ * decoders take ~100 us a key, more under ASan), not at every emulator's start. zonelab run
+ * loads the default world before its forks, so each scenario's child finds its keys here.
+ * The oldest entry gives way when full. Only good keys are kept: a bad one is parsed again,
+ * for its message.
+ */
+#define MEMO_KEYS 64
+static struct {
+    unsigned char id[SHA256_DIGEST_LENGTH];
+    EVP_PKEY *pkey;
+} memo[MEMO_KEYS];
+static size_t memo_next;
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The memo's key for pem, up-referenced (the caller frees it), or NULL. */
+static EVP_PKEY *memo_get(const unsigned char *id)
+{
+    EVP_PKEY *pkey = NULL;
+
+    pthread_mutex_lock(&memo_lock);
+    for (size_t i = 0; i < MEMO_KEYS && !pkey; i++)
+        if (memo[i].pkey && !memcmp(memo[i].id, id, sizeof memo[i].id) &&
+            EVP_PKEY_up_ref(memo[i].pkey) == 1)
+            pkey = memo[i].pkey;
+    pthread_mutex_unlock(&memo_lock);
+    return pkey;
+}
+
+static void memo_put(const unsigned char *id, EVP_PKEY *pkey)
+{
+    EVP_PKEY *old = NULL;
+
+    if (EVP_PKEY_up_ref(pkey) != 1)
+        return;
+    pthread_mutex_lock(&memo_lock);
+    for (size_t i = 0; i < MEMO_KEYS; i++)
+        if (memo[i].pkey && !memcmp(memo[i].id, id, sizeof memo[i].id)) { /* a race: kept */
+            pthread_mutex_unlock(&memo_lock);
+            EVP_PKEY_free(pkey);
+            return;
+        }
+    old = memo[memo_next].pkey;
+    memcpy(memo[memo_next].id, id, sizeof memo[memo_next].id);
+    memo[memo_next].pkey = pkey;
+    memo_next = (memo_next + 1) % MEMO_KEYS;
+    pthread_mutex_unlock(&memo_lock);
+    EVP_PKEY_free(old);
+}
+
+static void memo_id(const char *pem, size_t pem_len, unsigned char *id)
+{
+    SHA256((const unsigned char *)pem, pem_len, id);
+}
+
+bool zl_msgkey_public_known(const char *pem, size_t pem_len)
+{
+    unsigned char id[SHA256_DIGEST_LENGTH];
+    EVP_PKEY *pkey;
+
+    if (!pem || pem_len == 0 || pem_len > ZL_MSGKEY_MAX_PEM)
+        return false;
+    memo_id(pem, pem_len, id);
+    if (!(pkey = memo_get(id)))
+        return false;
+    EVP_PKEY_free(pkey);
+    return true;
+}
+
+static bool text_ok(const char *pem, size_t pem_len);
+
+void zl_msgkey_public_remember(const char *pem, size_t pem_len, EVP_PKEY *pkey)
+{
+    unsigned char id[SHA256_DIGEST_LENGTH];
+
+    if (!text_ok(pem, pem_len)) /* what parse_public refuses before parsing stays refused */
+        return;
+    memo_id(pem, pem_len, id);
+    memo_put(id, pkey);
+}
+
+static EVP_PKEY *parse_public(const char *pem, size_t pem_len, char *err, size_t errlen);
+
+/* Parses and checks an RSA-2048 public key (or finds it parsed). Returns an owned EVP_PKEY or
+ * NULL. */
 static EVP_PKEY *load_public(const char *pem, size_t pem_len, char *err, size_t errlen)
+{
+    unsigned char id[SHA256_DIGEST_LENGTH];
+    EVP_PKEY *pkey;
+
+    if (!pem || pem_len == 0 || pem_len > ZL_MSGKEY_MAX_PEM) /* refused, with its message */
+        return parse_public(pem, pem_len, err, errlen);
+    memo_id(pem, pem_len, id);
+    if ((pkey = memo_get(id)))
+        return pkey;
+    if ((pkey = parse_public(pem, pem_len, err, errlen)))
+        memo_put(id, pkey);
+    return pkey;
+}
+
+/* Parses and checks an RSA-2048 public key. Returns an owned EVP_PKEY or NULL. */
+static EVP_PKEY *parse_public(const char *pem, size_t pem_len, char *err, size_t errlen)
 {
     BIO *bio = NULL;
     EVP_PKEY *pkey = NULL;
@@ -147,6 +250,14 @@ static EVP_PKEY *load_public(const char *pem, size_t pem_len, char *err, size_t 
 out:
     BIO_free(bio);
     return pkey;
+}
+
+/* parse_public's checks of the text alone. */
+static bool text_ok(const char *pem, size_t pem_len)
+{
+    return check_pem_text(pem, pem_len, "public key", NULL, 0) == 0 &&
+           !contains(pem, pem_len, "PRIVATE KEY-----") &&
+           contains(pem, pem_len, "-----BEGIN PUBLIC KEY-----");
 }
 
 int zl_msgkey_generate_secret(char *out, char *err, size_t errlen)

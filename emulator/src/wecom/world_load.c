@@ -3,6 +3,7 @@
 #include "wecom/world_int.h"
 
 #include "core/err.h"
+#include "wecom/msgkey.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +43,8 @@ static int check_rsa_pem(zl_loader *L, const char *pem, size_t len, const char *
     if (len > ZL_WORLD_MAX_PEM)
         return zl_load_fail(L, "%s must be at most %d bytes of PEM (got %zu)", name,
                             ZL_WORLD_MAX_PEM, len);
+    if (zl_msgkey_public_known(pem, len)) /* parsed and checked before, in this process */
+        return 0;
     ERR_clear_error();
     bio = BIO_new_mem_buf(pem, (int)len);
     if (bio == NULL)
@@ -58,6 +61,8 @@ static int check_rsa_pem(zl_loader *L, const char *pem, size_t len, const char *
     }
     id = EVP_PKEY_get_base_id(pkey);
     bits = EVP_PKEY_get_bits(pkey);
+    if (id == EVP_PKEY_RSA && bits == RSA_KEY_BITS) /* the emulator's start finds it parsed */
+        zl_msgkey_public_remember(pem, len, pkey);
     EVP_PKEY_free(pkey);
     ERR_clear_error();
     if (id != EVP_PKEY_RSA)
