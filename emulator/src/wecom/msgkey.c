@@ -100,7 +100,7 @@ static int check_pem_text(const char *pem, size_t pem_len, const char *what, cha
 
 /*
  * Public keys parsed, by their PEM text's SHA-256: a process parses each key once (OpenSSL 3's
- * decoders take ~100 us a key, more under ASan), not at every emulator's start. zonelab run
+ * decoders were a fifth of fuzz_scenario's time), not at every emulator's start. zonelab run
  * loads the default world before its forks, so each scenario's child finds its keys here.
  * The oldest entry gives way when full. Only good keys are kept: a bad one is parsed again,
  * for its message.
