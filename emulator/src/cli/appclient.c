@@ -111,8 +111,9 @@ long zl_cli_app_errcode(const zl_cli_reply *r, cJSON **json)
 {
     cJSON *j = cJSON_ParseWithLength(r->body, r->len);
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "errcode");
-    long v = r->status == 200 && zl_json_is_int(code, INT32_MIN, INT32_MAX) ? (long)code->valuedouble
-                                                                         : ZL_CLI_NO_ERRCODE;
+    long v = r->status == 200 && zl_json_is_int(code, INT32_MIN, INT32_MAX)
+                 ? (long)code->valuedouble
+                 : ZL_CLI_NO_ERRCODE;
 
     if (json)
         *json = j;

@@ -25,8 +25,8 @@ typedef struct listener {
 
 struct zl_journal {
     char **ring;
-    size_t slots; /* the ring's length */
-    size_t cap;   /* the most entries held */
+    size_t slots;     /* the ring's length */
+    size_t cap;       /* the most entries held */
     uint64_t last;    /* newest seq */
     uint64_t first;   /* oldest seq still held (last + 1 when empty) */
     uint64_t dropped; /* overwritten or lost */
