@@ -5,7 +5,6 @@
 
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,8 +101,8 @@ static int check_pem_text(const char *pem, size_t pem_len, const char *what, cha
  * Public keys parsed, by their PEM text's SHA-256: a process parses each key once (OpenSSL 3's
  * decoders were a fifth of fuzz_scenario's time), not at every emulator's start. zonelab run
  * loads the default world before its forks, so each scenario's child finds its keys here.
- * The oldest entry gives way when full. Only good keys are kept: a bad one is parsed again,
- * for its message.
+ * The world loader checks its keys through here too. The oldest entry gives way when full.
+ * Only good keys are kept: a bad one is parsed again, for its message.
  */
 #define MEMO_KEYS 64
 static struct {
@@ -148,37 +147,6 @@ static void memo_put(const unsigned char *id, EVP_PKEY *pkey)
     EVP_PKEY_free(old);
 }
 
-static void memo_id(const char *pem, size_t pem_len, unsigned char *id)
-{
-    SHA256((const unsigned char *)pem, pem_len, id);
-}
-
-bool zl_msgkey_public_known(const char *pem, size_t pem_len)
-{
-    unsigned char id[SHA256_DIGEST_LENGTH];
-    EVP_PKEY *pkey;
-
-    if (!pem || pem_len == 0 || pem_len > ZL_MSGKEY_MAX_PEM)
-        return false;
-    memo_id(pem, pem_len, id);
-    if (!(pkey = memo_get(id)))
-        return false;
-    EVP_PKEY_free(pkey);
-    return true;
-}
-
-static bool text_ok(const char *pem, size_t pem_len);
-
-void zl_msgkey_public_remember(const char *pem, size_t pem_len, EVP_PKEY *pkey)
-{
-    unsigned char id[SHA256_DIGEST_LENGTH];
-
-    if (!text_ok(pem, pem_len)) /* what parse_public refuses before parsing stays refused */
-        return;
-    memo_id(pem, pem_len, id);
-    memo_put(id, pkey);
-}
-
 static EVP_PKEY *parse_public(const char *pem, size_t pem_len, char *err, size_t errlen);
 
 /* Parses and checks an RSA-2048 public key (or finds it parsed). Returns an owned EVP_PKEY or
@@ -190,7 +158,7 @@ static EVP_PKEY *load_public(const char *pem, size_t pem_len, char *err, size_t 
 
     if (!pem || pem_len == 0 || pem_len > ZL_MSGKEY_MAX_PEM) /* refused, with its message */
         return parse_public(pem, pem_len, err, errlen);
-    memo_id(pem, pem_len, id);
+    SHA256((const unsigned char *)pem, pem_len, id);
     if ((pkey = memo_get(id)))
         return pkey;
     if ((pkey = parse_public(pem, pem_len, err, errlen)))
@@ -250,14 +218,6 @@ static EVP_PKEY *parse_public(const char *pem, size_t pem_len, char *err, size_t
 out:
     BIO_free(bio);
     return pkey;
-}
-
-/* parse_public's checks of the text alone. */
-static bool text_ok(const char *pem, size_t pem_len)
-{
-    return check_pem_text(pem, pem_len, "public key", NULL, 0) == 0 &&
-           !contains(pem, pem_len, "PRIVATE KEY-----") &&
-           contains(pem, pem_len, "-----BEGIN PUBLIC KEY-----");
 }
 
 int zl_msgkey_generate_secret(char *out, char *err, size_t errlen)

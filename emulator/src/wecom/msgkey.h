@@ -3,7 +3,6 @@
 #ifndef ZL_MSGKEY_H
 #define ZL_MSGKEY_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include <openssl/types.h> /* EVP_PKEY */
@@ -57,11 +56,6 @@ int zl_msgkey_encrypt(const char *public_key_pem, size_t pem_len, const unsigned
  * message in err. For callers that wrap many secrets with one key (zl_msgkey_encrypt_pkey).
  */
 EVP_PKEY *zl_msgkey_load_public(const char *pem, size_t pem_len, char *err, size_t errlen);
-/* Whether pem is a public key this process has parsed and checked (zl_msgkey_load_public
- * keeps each good key, by its text's SHA-256); zl_msgkey_public_remember keeps one parsed
- * elsewhere (pkey borrowed, checked by the caller as RSA-2048). */
-bool zl_msgkey_public_known(const char *pem, size_t pem_len);
-void zl_msgkey_public_remember(const char *pem, size_t pem_len, EVP_PKEY *pkey);
 
 /*
  * As zl_msgkey_encrypt, with a key already parsed by zl_msgkey_load_public (borrowed; it

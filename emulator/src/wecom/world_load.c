@@ -43,8 +43,12 @@ static int check_rsa_pem(zl_loader *L, const char *pem, size_t len, const char *
     if (len > ZL_WORLD_MAX_PEM)
         return zl_load_fail(L, "%s must be at most %d bytes of PEM (got %zu)", name,
                             ZL_WORLD_MAX_PEM, len);
-    if (zl_msgkey_public_known(pem, len)) /* parsed and checked before, in this process */
+    /* A key as the SDK face wants it: parsed once per process and kept (msgkey.c), so the
+     * emulator's start finds it parsed. Anything else is read here, for the world's message. */
+    if ((pkey = zl_msgkey_load_public(pem, len, NULL, 0)) != NULL) {
+        EVP_PKEY_free(pkey);
         return 0;
+    }
     ERR_clear_error();
     bio = BIO_new_mem_buf(pem, (int)len);
     if (bio == NULL)
@@ -61,8 +65,6 @@ static int check_rsa_pem(zl_loader *L, const char *pem, size_t len, const char *
     }
     id = EVP_PKEY_get_base_id(pkey);
     bits = EVP_PKEY_get_bits(pkey);
-    if (id == EVP_PKEY_RSA && bits == RSA_KEY_BITS) /* the emulator's start finds it parsed */
-        zl_msgkey_public_remember(pem, len, pkey);
     EVP_PKEY_free(pkey);
     ERR_clear_error();
     if (id != EVP_PKEY_RSA)
