@@ -32,7 +32,7 @@ test("a jobid is its app's; the event goes to that app's receiver", function()
     event = { chat_archive_export_finished = { jobid = b } } }, { timeout = 5 }))
   assert_eq(e.agentid, 1000003)
   assert_eq(apps.a("get_chatdata_export_job_status", { jobid = a }).status, 3)
-  sleep(0.2)
+  assert(settle())
   assert_eq(#journal({ face = "program", kind = "event",
     event = { chat_archive_export_finished = { jobid = a } } }), 0,
     "app a chose no receiving program")

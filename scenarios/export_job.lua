@@ -78,7 +78,7 @@ test("a get after the due time finishes the job itself; the event still goes onc
   assert_eq(status(c.jobid).status, 3)
   assert(wait_journal({ face = "program", kind = "event",
     event = { chat_archive_export_finished = { jobid = c.jobid } } }, { timeout = 5 }))
-  sleep(0.2)
+  assert(settle())
   assert_eq(#journal({ face = "program", kind = "event",
     event = { chat_archive_export_finished = { jobid = c.jobid } } }), 1)
 end)

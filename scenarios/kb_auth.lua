@@ -90,7 +90,7 @@ test("a set the app created, revoked by the corp: 790024 until authorised again"
 
   -- the app deletes its own set: no event to itself
   assert_eq(invoke("knowledge_base_delete", { kb_id = kb }).errcode, 0)
-  sleep(0.2)
+  assert(settle())
   assert_eq(#journal({ face = "program", kind = "event",
     event = { delete_knowledge_base = { knowledge_base_id = kb } } }), 0)
 end)

@@ -11,7 +11,8 @@ test("without set_receive_callback archiving fires no event and no notification"
   local r = archive(msg("nrc_1"))
   assert_eq(r.archived, 1)
   assert_eq(#r.events, 0, "no event without a receive program")
-  assert_true(wait_notification { timeout = 0.3 } == nil, "no program_notify")
+  assert(settle())
+  assert_eq(#notifications(), 0, "no program_notify")
   assert_eq(#journal { face = "program", kind = "event" }, 0, "nothing delivered to the program")
   assert_count("spec_notify_app", 0)
   -- the message is archived all the same
@@ -32,6 +33,7 @@ test("after set_receive_callback the next message fires an event and a notificat
   assert_sub(data.data, { event_type = "conversation_new_message",
     conversation_new_message = { token = r.events[1].token } })
   -- exactly one: the earlier message is not delivered late
-  assert_true(wait_notification { timeout = 0.3 } == nil, "only the one notification")
+  assert(settle())
+  assert_eq(#notifications(), 1, "only the one notification")
   assert_eq(#journal { face = "program", kind = "event" }, 1)
 end)

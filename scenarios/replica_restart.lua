@@ -27,6 +27,7 @@ test("a killed replica comes back by itself and gets the event sent while it was
   assert_eq(ex.restart_in_ms, 100, "the first restart comes after replica_restart_delay_ms")
   -- sent while it is down: held for it, not refused
   local token = message("sup_down").events[1].token
+  clock.advance(0.1) -- the delay is on the virtual clock: no real wait for it
   local rs = assert(wait_journal({ face = "program", kind = "replica_restart",
     instance = "zone-demo/0" }, { timeout = 10 }), "restarted by the emulator")
   assert_eq({ rs.attempt, rs.delay_ms }, { 1, 100 })
@@ -54,6 +55,7 @@ test("killed again, it comes back again after twice the delay", function()
   program.kill(0)
   local ex = assert(wait_journal({ face = "program", kind = "replica_exit" }, { timeout = 5 }))
   assert_eq(ex.restart_in_ms, 200, "the second restart within replica_restart_stable_ms")
+  clock.advance(0.2)
   local rs = assert(wait_journal({ face = "program", kind = "replica_restart" }, { timeout = 10 }))
   assert_eq({ rs.attempt, rs.delay_ms }, { 2, 200 })
   local token = message("sup_again").events[1].token
@@ -67,6 +69,9 @@ test("events in flight when it dies are sent again once it is back", function()
     tokens[i] = message("sup_flight_" .. i).events[1].token
   end
   program.kill(0)
+  local ex = assert(wait_journal({ face = "program", kind = "replica_exit" }, { timeout = 5 }))
+  assert_eq(ex.restart_in_ms, 400)
+  clock.advance(0.4)
   assert(wait_journal({ face = "program", kind = "replica_restart" }, { timeout = 10 }))
   for i = 1, 3 do
     local res = result_of(tokens[i])

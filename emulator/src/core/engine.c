@@ -873,6 +873,25 @@ void zl_engine_turn(zl_engine *e, int max_wait_ms)
     MHD_run(e->mhd); /* answers made by callbacks and timers go out now */
 }
 
+bool zl_engine_idle(const zl_engine *e)
+{
+    const zl_request *r;
+    int64_t now = zl_clock_now_ms(&e->clock);
+    size_t i;
+
+    if (e->calls || e->injected_waiting > 0)
+        return false;
+    /* an inbound one is still being read (not dispatched) or waits suspended for its answer;
+     * one answered at once was never suspended, and its connection is only sending */
+    for (r = e->live; r; r = r->next)
+        if (!r->injected && !r->stream && (!r->dispatched || r->suspended))
+            return false;
+    for (i = 0; i < e->n_timers; i++)
+        if (!e->timers[i].cancelled && e->timers[i].at <= now)
+            return false;
+    return true;
+}
+
 void zl_engine_run(zl_engine *e)
 {
     while (!e->stopping)

@@ -60,6 +60,10 @@ int zl_engine_route_too_large(zl_engine *e, const char *prefix, zl_route_fn fn, 
 void zl_engine_turn(zl_engine *e, int max_wait_ms);
 /* Runs turns until zl_engine_stop. */
 void zl_engine_run(zl_engine *e);
+/* Whether nothing is under way: no outbound call in flight, every inbound request answered
+ * (a streamed answer counts as answered), and no timer due on the virtual clock. A scenario's
+ * settle() waits for it (scenario/primitives.c). */
+bool zl_engine_idle(const zl_engine *e);
 /* Thread-safe: makes zl_engine_run return after the current turn. */
 void zl_engine_stop(zl_engine *e);
 

@@ -308,6 +308,14 @@ function sleep(seconds)
   zl.sleep(seconds)
 end
 
+-- settle({timeout=s}): true once the emulator has nothing under way (every callback it sent
+-- answered or given up, every request it received answered, no timer due on the virtual
+-- clock), or nil, "timeout". For asserting that something did not happen, without sleeping.
+function settle(opts)
+  check(opts == nil or type(opts) == "table", 2, "settle(opts): opts must be a table")
+  return zl.settle(opts and opts.timeout)
+end
+
 -- wait_notification({timeout=s, agentid=n}): the next program_notify the built-in app got.
 function wait_notification(opts)
   opts = opts or {}

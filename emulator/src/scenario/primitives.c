@@ -130,6 +130,35 @@ static int l_sleep(lua_State *L)
     return lua_yieldk(L, 0, 0, sleep_k);
 }
 
+static int settle_k(lua_State *L, int status, lua_KContext ctx)
+{
+    sc *s = self(L);
+    bool done = s->w.done && !s->w.timed_out;
+
+    (void)status, (void)ctx;
+    zl_scenario_wait_reset(s);
+    raise_if_broken(L, s);
+    if (!done) {
+        lua_pushnil(L);
+        lua_pushstring(L, "timeout");
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* _zl.settle(timeout_s?) -> true once the emulator has nothing under way (zl_engine_idle), or
+ * nil, "timeout". */
+static int l_settle(lua_State *L)
+{
+    sc *s = zl_sandbox_waiting(L);
+
+    zl_scenario_wait_reset(s);
+    s->w.kind = W_SETTLE;
+    s->w.deadline = real_ms() + timeout_arg(L, s, 1);
+    return lua_yieldk(L, 0, 0, settle_k);
+}
+
 static int found_k(lua_State *L, int status, lua_KContext ctx)
 {
     sc *s = self(L);
@@ -642,6 +671,7 @@ static int l_where(lua_State *L)
 
 const luaL_Reg zl_primitives[] = {{"http", l_http},
                                   {"sleep", l_sleep},
+                                  {"settle", l_settle},
                                   {"wait_inbox", l_wait_inbox},
                                   {"wait_journal", l_wait_journal},
                                   {"journal", l_journal},

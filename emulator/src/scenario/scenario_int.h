@@ -20,7 +20,7 @@
 #define MAX_TESTS   512
 #define MAX_CURSORS 64
 
-enum wait_kind { W_NONE, W_HTTP, W_SLEEP, W_INBOX, W_JOURNAL, W_READY };
+enum wait_kind { W_NONE, W_HTTP, W_SLEEP, W_INBOX, W_JOURNAL, W_READY, W_SETTLE };
 
 /* What the running test waits for: set by a primitive before it yields, checked by the
  * driver while it turns the engine, read by the primitive's continuation. */
@@ -39,6 +39,8 @@ typedef struct wait {
     int cursor; /* index into cursors */
     /* W_READY: a replica, or a developer's machine (zl_prog_rt.dev) */
     zl_replica *rep;
+    /* W_SETTLE: turns in a row that found the engine idle */
+    int quiet;
     /* what was found (W_INBOX, W_JOURNAL) */
     cJSON *found;
 } wait;
