@@ -38,6 +38,9 @@ set(CPACK_DEBIAN_ZONELAB_PACKAGE_RECOMMENDS
 
 set(CPACK_DEBIAN_LIBZONESDK_PACKAGE_NAME libzonesdk0)
 set(CPACK_DEBIAN_LIBZONESDK_PACKAGE_SECTION libs)
+# libcurl is loaded with dlopen on the first invoke (sdk-fake/src/invoke.c), so dpkg-shlibdeps
+# does not see it: named here, beside what it finds.
+set(CPACK_DEBIAN_LIBZONESDK_PACKAGE_DEPENDS "libcurl4")
 set(CPACK_COMPONENT_LIBZONESDK_DESCRIPTION
     "libzonesdk: zonelab's fake of WeCom's zone SDK
  The vendor's C++ surface (cpp_sdk.h) and a C one (zone_sdk.h), talking to zonelab's emulator

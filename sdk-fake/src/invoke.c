@@ -1,4 +1,5 @@
-/* invoke: SDK API calls from the program to the backend over zone wire v1 (libcurl). */
+/* invoke: SDK API calls from the program to the backend over zone wire v1 (libcurl, loaded on
+ * the first invoke). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -47,11 +49,33 @@ char *zone_generate_notify_id(void)
     return s;
 }
 
-/* ---- one process-wide curl setup: global init and a shared connection cache ---- */
+/* ---- one process-wide curl setup: libcurl loaded, global init, a shared connection cache ---- */
+
+/*
+ * libcurl and the ~30 libraries it needs are loaded on the first invoke, not when the program
+ * starts: the dynamic linker spends about 8 ms of CPU on them, which every start of a program
+ * (every scenario file) paid, invoke or not. These are the functions the SDK calls.
+ */
+static struct {
+    CURLcode (*global_init)(long flags);
+    CURLSH *(*share_init)(void);
+    CURLSHcode (*share_setopt)(CURLSH *sh, CURLSHoption option, ...);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *c, CURLoption option, ...);
+    CURLcode (*easy_perform)(CURL *c);
+    CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
+    void (*easy_cleanup)(CURL *c);
+    const char *(*easy_strerror)(CURLcode code);
+    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *text);
+    void (*slist_free_all)(struct curl_slist *list);
+} lc;
+
+#define LIBCURL_SONAME "libcurl.so.4"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLSH *share;
 static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+static char curl_why[160] = "libcurl did not initialise"; /* why share is NULL */
 
 static void share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *ud)
 {
@@ -65,20 +89,57 @@ static void share_unlock(CURL *h, curl_lock_data d, void *ud)
     pthread_mutex_unlock(&share_locks[d]);
 }
 
+/* Fills lc from libcurl; 0, or -1 with curl_why saying what is missing. */
+static int curl_load(void)
+{
+    static const struct {
+        const char *name;
+        void **fn;
+    } fns[] = {
+        {"curl_global_init", (void **)&lc.global_init},
+        {"curl_share_init", (void **)&lc.share_init},
+        {"curl_share_setopt", (void **)&lc.share_setopt},
+        {"curl_easy_init", (void **)&lc.easy_init},
+        {"curl_easy_setopt", (void **)&lc.easy_setopt},
+        {"curl_easy_perform", (void **)&lc.easy_perform},
+        {"curl_easy_getinfo", (void **)&lc.easy_getinfo},
+        {"curl_easy_cleanup", (void **)&lc.easy_cleanup},
+        {"curl_easy_strerror", (void **)&lc.easy_strerror},
+        {"curl_slist_append", (void **)&lc.slist_append},
+        {"curl_slist_free_all", (void **)&lc.slist_free_all},
+    };
+    void *h = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL); /* kept for the process's life */
+    const char *e;
+    size_t i;
+
+    if (!h) {
+        e = dlerror();
+        snprintf(curl_why, sizeof curl_why, "libcurl could not be loaded: %s",
+                 e ? e : LIBCURL_SONAME);
+        return -1;
+    }
+    for (i = 0; i < sizeof fns / sizeof fns[0]; i++)
+        if (!(*fns[i].fn = dlsym(h, fns[i].name))) {
+            snprintf(curl_why, sizeof curl_why, "%s has no %s", LIBCURL_SONAME, fns[i].name);
+            return -1;
+        }
+    return 0;
+}
+
 static void curl_setup(void)
 {
     size_t i;
 
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    if (curl_load() != 0 || lc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return;
     for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&share_locks[i], NULL);
-    if (!(share = curl_share_init()))
+    if (!(share = lc.share_init()))
         return;
-    curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
-    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    lc.share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
+    lc.share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    lc.share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    lc.share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 }
 
 /* ---- handles ---- */
@@ -305,8 +366,8 @@ static int exchange_invoke(const zone_sdk *s, const char *api, const char *reque
         goto out;
     }
     pthread_once(&curl_once, curl_setup);
-    if (!share || !(c = curl_easy_init())) {
-        rc = say(errbuf, errlen, ZONE_ERR_INTERNAL, api, "libcurl did not initialise");
+    if (!share || !(c = lc.easy_init())) {
+        rc = say(errbuf, errlen, ZONE_ERR_INTERNAL, api, "%s", curl_why);
         goto out;
     }
     snprintf(url, sizeof url, "%s%s", s->cfg.url, ZONE_WIRE_INVOKE_PATH);
@@ -316,29 +377,29 @@ static int exchange_invoke(const zone_sdk *s, const char *api, const char *reque
                                {"Content-Type", "text/plain"},  {"Expect", ""}};
         for (i = 0; i < sizeof hv / sizeof hv[0]; i++) {
             snprintf(line, sizeof line, "%s: %s", hv[i][0], hv[i][1]);
-            if (!(t = curl_slist_append(hl, line))) {
+            if (!(t = lc.slist_append(hl, line))) {
                 rc = say(errbuf, errlen, ZONE_ERR_INTERNAL, api, "out of memory");
                 goto out;
             }
             hl = t;
         }
     }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_SHARE, share);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, s->cfg.timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                     s->cfg.timeout_ms < 5000 ? s->cfg.timeout_ms : 5000L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    cc = curl_easy_perform(c);
+    lc.easy_setopt(c, CURLOPT_URL, url);
+    lc.easy_setopt(c, CURLOPT_SHARE, share);
+    lc.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    lc.easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
+    lc.easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    lc.easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    lc.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    lc.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    lc.easy_setopt(c, CURLOPT_WRITEDATA, &x);
+    lc.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    lc.easy_setopt(c, CURLOPT_HEADERDATA, &x);
+    lc.easy_setopt(c, CURLOPT_TIMEOUT_MS, s->cfg.timeout_ms);
+    lc.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   s->cfg.timeout_ms < 5000 ? s->cfg.timeout_ms : 5000L);
+    lc.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    cc = lc.easy_perform(c);
     if (x.too_large) {
         rc = say(errbuf, errlen, ZONE_ERR_INTERNAL, api, "the reply body is over %u bytes",
                  ZONE_WIRE_MAX_BODY);
@@ -346,10 +407,10 @@ static int exchange_invoke(const zone_sdk *s, const char *api, const char *reque
     }
     if (cc != CURLE_OK) {
         rc = say(errbuf, errlen, ZONE_ERR_NETWORK, api, "POST %s failed: %s", url,
-                 curl_err[0] ? curl_err : curl_easy_strerror(cc));
+                 curl_err[0] ? curl_err : lc.easy_strerror(cc));
         goto out;
     }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    lc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200) {
         rc = say(errbuf, errlen, ZONE_ERR_HTTP_STATUS, api, "HTTP %ld from %s (expected 200)",
                  status, url);
@@ -390,9 +451,9 @@ out:
     zone_wire_reply_cleanup(&rep);
     free(reply);
     exchange_cleanup(&x);
-    curl_slist_free_all(hl);
+    lc.slist_free_all(hl);
     if (c)
-        curl_easy_cleanup(c);
+        lc.easy_cleanup(c);
     free(body);
     free(plain);
     return rc;
