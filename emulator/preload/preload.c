@@ -1,5 +1,6 @@
 /* preload: the LD_PRELOAD library zonelab gives the replicas it starts, so that a bind() to TCP
- * port 8080, where WeCom's guide has a zone program listen, lands on 127.0.0.1:$ZONELAB_PORT. */
+ * port 8080, where WeCom's guide has a zone program listen, lands on 127.0.0.1:$ZONELAB_PORT;
+ * and so that the replica's listen() on that port tells zonelab at once (ZONELAB_READY_FD). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -130,4 +132,71 @@ __attribute__((visibility("default"))) int bind(int fd, const struct sockaddr *a
     if (len >= sizeof v6 && addr->sa_family == AF_INET6 && move_v6(fd, addr, port, &v6))
         return real(fd, (const struct sockaddr *)&v6, sizeof v6);
     return real(fd, addr, len);
+}
+
+typedef int (*listen_fn)(int, int);
+
+static _Atomic(listen_fn) next_listen;
+static atomic_int ready_told;
+
+/* The port fd's socket is bound to, or 0. */
+static unsigned bound_port(int fd)
+{
+    struct sockaddr_storage a;
+    socklen_t len = sizeof a;
+
+    if (getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        return 0;
+    if (a.ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)&a)->sin_port);
+    if (a.ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)&a)->sin6_port);
+    return 0;
+}
+
+/* ZONELAB_READY_FD is "fd:inode", the write end of a pipe zonelab reads: once the replica
+ * listens on ZONELAB_PORT, one byte there saves zonelab probing the port until it answers.
+ * The inode guards against a program that closed the descriptor and reused its number. */
+static void tell_ready(int fd)
+{
+    const char *s = getenv("ZONELAB_READY_FD");
+    unsigned long long ino;
+    unsigned port = replica_port();
+    struct stat st;
+    int rfd;
+
+    if (!s || !port || sscanf(s, "%d:%llu", &rfd, &ino) != 2 || rfd < 0 || bound_port(fd) != port)
+        return;
+    if (fstat(rfd, &st) != 0 || !S_ISFIFO(st.st_mode) || (unsigned long long)st.st_ino != ino)
+        return;
+    if (atomic_exchange(&ready_told, 1))
+        return;
+    if (write(rfd, "1", 1) < 0) { /* zonelab has gone, or probes as before */
+    }
+    close(rfd);
+}
+
+/* listen(2) as the program asked; on success, tell_ready. */
+__attribute__((visibility("default"))) int listen(int fd, int backlog)
+{
+    listen_fn real = atomic_load(&next_listen);
+    int rc, e;
+
+    if (!real) {
+        void *sym = dlsym(RTLD_NEXT, "listen");
+
+        if (!sym) {
+            errno = ENOSYS;
+            return -1;
+        }
+        memcpy(&real, &sym, sizeof real);
+        atomic_store(&next_listen, real);
+    }
+    rc = real(fd, backlog);
+    if (rc == 0) {
+        e = errno;
+        tell_ready(fd);
+        errno = e;
+    }
+    return rc;
 }

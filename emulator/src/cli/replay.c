@@ -237,7 +237,7 @@ static int wait_listening(replay *rp, char *msg, size_t cap)
                 zl_emu_replica_diagnose(rp->emu, r, 8, msg, cap);
                 return -1;
             }
-            ready += (size_t)zl_emu_replica_listening(&rp->prog->replicas[i]);
+            ready += (size_t)zl_emu_replica_listening(rp->emu, &rp->prog->replicas[i]);
         }
         if (ready == rp->prog->replica_count)
             return 0;

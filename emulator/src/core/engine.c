@@ -824,7 +824,13 @@ fail:
 
 void zl_engine_turn(zl_engine *e, int max_wait_ms)
 {
+    zl_engine_turn_fds(e, max_wait_ms, NULL, 0);
+}
+
+void zl_engine_turn_fds(zl_engine *e, int max_wait_ms, const int *fds, size_t n_fds)
+{
     struct epoll_event ev[64];
+    size_t k;
     MHD_UNSIGNED_LONG_LONG mhd_ms;
     int64_t wait = max_wait_ms, now;
     int n, i, running;
@@ -842,14 +848,24 @@ void zl_engine_turn(zl_engine *e, int max_wait_ms)
     if (e->mhd_dirty || wait < 0)
         wait = 0;
     e->mhd_dirty = 0;
+    for (k = 0; k < n_fds; k++) { /* for this wait only: level-triggered, they stay readable */
+        struct epoll_event add = {.events = EPOLLIN, .data.fd = fds[k]};
+
+        epoll_ctl(e->epfd, EPOLL_CTL_ADD, fds[k], &add);
+    }
     n = epoll_wait(e->epfd, ev, (int)(sizeof ev / sizeof *ev), (int)wait);
+    for (k = 0; k < n_fds; k++)
+        epoll_ctl(e->epfd, EPOLL_CTL_DEL, fds[k], NULL);
     MHD_run(e->mhd);
     for (i = 0; i < n; i++) {
         int fd = ev[i].data.fd, what = 0;
         uint64_t count;
+        bool theirs = false;
 
-        if (fd == e->mhd_fd)
-            continue;          /* MHD_run above */
+        for (k = 0; k < n_fds && !theirs; k++)
+            theirs = fd == fds[k];
+        if (fd == e->mhd_fd || theirs)
+            continue;          /* MHD_run above; the caller's */
         if (fd == e->wakefd) { /* zl_engine_stop: the turn ends, zl_engine_run sees it */
             ssize_t got = read(fd, &count, sizeof count);
 

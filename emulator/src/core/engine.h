@@ -58,6 +58,9 @@ int zl_engine_route_too_large(zl_engine *e, const char *prefix, zl_route_fn fn, 
 
 /* Runs one turn: waits up to max_wait_ms for work, then does it. */
 void zl_engine_turn(zl_engine *e, int max_wait_ms);
+/* The same, and the wait also ends when one of the n descriptors in fds becomes readable (a
+ * pidfd, a pipe): what it waits for then needs no polling. Nothing is read from them. */
+void zl_engine_turn_fds(zl_engine *e, int max_wait_ms, const int *fds, size_t n);
 /* Runs turns until zl_engine_stop. */
 void zl_engine_run(zl_engine *e);
 /* Whether nothing is under way: no outbound call in flight, every inbound request answered

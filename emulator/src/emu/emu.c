@@ -334,6 +334,9 @@ void zl_emu_free(zl_emu *emu)
         }
         free(p->input_ex);
         free(p->output_ex);
+        for (k = 0; p->replicas && k < p->replica_count; k++)
+            zl_emu_replica_ready_close(&p->replicas[k]);
+        zl_emu_replica_ready_close(&p->dev);
         free(p->replicas);
         free(p->command);
     }

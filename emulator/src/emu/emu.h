@@ -124,8 +124,13 @@ typedef struct zl_replica {
     int exit_code;      /* when exited: the exit code, or 128 + signal */
     zl_proglog *log;    /* its output's pipe (emu/proglog.c), NULL when none */
     int listened;       /* seen listening on port (with its own socket) since it was started */
-    int port_moves;     /* times its port was found taken by another process and changed */
-    unsigned in_flight; /* callbacks sent to it and not answered yet (emu/program.c) */
+    /* the preload's word that it listens: the read end of a pipe whose write end the replica
+     * inherits (ZONELAB_READY_FD); its listen() on ZONELAB_PORT writes a byte (ports.c) */
+    bool ready_armed;
+    int ready_fd;
+    int64_t spawned_mono_ms; /* when it was started, on CLOCK_MONOTONIC */
+    int port_moves;          /* times its port was found taken by another process and changed */
+    unsigned in_flight;      /* callbacks sent to it and not answered yet (emu/program.c) */
     struct zl_call *waiting, *waiting_tail; /* callbacks waiting for a slot (delivery_window) */
     unsigned n_waiting;                     /* in that list, at most delivery_queue_max */
     /* supervision (opt.replica_restart, program.c) */
@@ -471,13 +476,16 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
 void zl_emu_sweep(zl_emu *emu);
 /* Whether something accepts TCP connections on 127.0.0.1:port. */
 int zl_emu_port_open(unsigned port);
+/* Closes r's ready pipe (ready_armed, ready_fd), if any. */
+void zl_emu_replica_ready_close(zl_replica *r);
 /*
  * Whether replica r listens: its port accepts connections and, when zonelab started it, the
  * listening socket is its own (a process of its process group holds it), not another
- * program's that took the port first. Sets r->listened. Use this, not zl_emu_port_open, to
- * wait for a replica.
+ * program's that took the port first; or the preload said so from the replica itself (its
+ * listen() on ZONELAB_PORT). Sets r->listened and journals "program" "listening" the first
+ * time. Use this, not zl_emu_port_open, to wait for a replica.
  */
-int zl_emu_replica_listening(zl_replica *r);
+int zl_emu_replica_listening(zl_emu *emu, zl_replica *r);
 /* 1 when a process of process group pgid holds the socket listening on port, 0 when another
  * process does, -2 when no listener is in sight (another network namespace, a NAT rule, or
  * one that has just gone), -1 when its holder's descriptors cannot be read (another

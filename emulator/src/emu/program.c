@@ -5,13 +5,17 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +23,14 @@
 #include <curl/curl.h>
 
 #include "emu/emu.h"
+
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 static int free_port(unsigned *out)
 {
@@ -60,6 +72,8 @@ int zl_emu_set_replicas(zl_emu *emu, zl_prog_rt *p, size_t n, char *err, size_t 
         }
         snprintf(r[i].url, sizeof r[i].url, "http://127.0.0.1:%u", r[i].port);
     }
+    for (i = 0; p->replicas && i < p->replica_count; i++)
+        zl_emu_replica_ready_close(&p->replicas[i]);
     free(p->replicas);
     p->replicas = r;
     p->replica_count = n;
@@ -211,15 +225,131 @@ int zl_emu_command_words(const char *cmd, char **argv, size_t max, char *buf, si
     return (int)argc;
 }
 
+/* ---- starting a replica ---- */
+
+/* The variables a replica's environment sets or changes, and this process's own values of
+ * them while they are changed around a spawn. */
+static const char *const replica_vars[] = {"ZONELAB_URL",
+                                           "ZONELAB_SECRET",
+                                           "ZONELAB_SECRET_VER",
+                                           "ZONELAB_INSTANCE",
+                                           "ZONELAB_PORT",
+                                           "ZONELAB_CORPID",
+                                           "ZONELAB_PROGRAM_ID",
+                                           "ZONELAB_LOG_LEVEL",
+                                           "LD_PRELOAD",
+                                           "ASAN_OPTIONS",
+                                           "PYTHONPATH",
+                                           "ZONESDK_LIBRARY",
+                                           "ZONELAB_JAVA_CLASSPATH",
+                                           "ZONELAB_JAVA_LIBRARY_PATH",
+                                           "ZONELAB_READY_FD"};
+#define N_REPLICA_VARS (sizeof replica_vars / sizeof *replica_vars)
+
+typedef struct saved_env {
+    char *old[N_REPLICA_VARS]; /* NULL: it was not set */
+} saved_env;
+
+/* Sets r's environment in this process, keeping the values it replaces in sv. */
+static void env_set(saved_env *sv, const char *base, const zl_prog_rt *p, const zl_replica *r,
+                    const char *preload, int ready_w)
+{
+    char buf[48];
+    struct stat st;
+    size_t i;
+
+    for (i = 0; i < N_REPLICA_VARS; i++) {
+        const char *v = getenv(replica_vars[i]);
+
+        sv->old[i] = v ? strdup(v) : NULL;
+    }
+    setenv("ZONELAB_URL", base, 1);
+    setenv("ZONELAB_SECRET", p->secret_b64, 1);
+    snprintf(buf, sizeof buf, "%u", p->secret_ver);
+    setenv("ZONELAB_SECRET_VER", buf, 1);
+    setenv("ZONELAB_INSTANCE", r->instance, 1);
+    snprintf(buf, sizeof buf, "%u", r->port);
+    setenv("ZONELAB_PORT", buf, 1);
+    setenv("ZONELAB_CORPID", p->corp->corpid, 1);
+    setenv("ZONELAB_PROGRAM_ID", p->prog->program_id, 1);
+    if (preload)
+        zl_emu_preload_env(preload);
+    if (ready_w >= 0 && fstat(ready_w, &st) == 0) { /* "fd:inode": the preload checks both */
+        snprintf(buf, sizeof buf, "%d:%llu", ready_w, (unsigned long long)st.st_ino);
+        setenv("ZONELAB_READY_FD", buf, 1);
+    }
+    zl_emu_fakes_env();
+    setenv("ZONELAB_LOG_LEVEL", "3", 0); /* the SDK writes every line; set_log_level picks */
+}
+
+/* Puts back what env_set replaced. */
+static void env_restore(saved_env *sv)
+{
+    size_t i;
+
+    for (i = 0; i < N_REPLICA_VARS; i++) {
+        if (sv->old[i])
+            setenv(replica_vars[i], sv->old[i], 1);
+        else
+            unsetenv(replica_vars[i]);
+        free(sv->old[i]);
+    }
+}
+
+/* The vfork child: its own process group, SIGTERM when zonelab dies, its output to out (and
+ * its errors too when both), or both to file; then the command, as words (argc > 0) or
+ * through sh. System calls only: it runs on the parent's memory. */
+static _Noreturn void exec_replica(char *const *argv, int argc, const char *cmd, int out, bool both,
+                                   int file, int ready_w, const sigset_t *mask)
+{
+    struct sigaction dfl = {.sa_handler = SIG_DFL}, sa;
+    int sig, e;
+
+    for (sig = 1; sig < NSIG; sig++) /* no handler of the parent's may run here */
+        if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+            (sa.sa_handler != SIG_IGN || sig == SIGPIPE || sig == SIGINT || sig == SIGTERM))
+            sigaction(sig, &dfl, NULL);
+    setpgid(0, 0); /* its own group: stopping it reaches what the shell started */
+    prctl(PR_SET_PDEATHSIG, SIGTERM); /* no orphans if zonelab dies */
+    if (ready_w >= 0)
+        fcntl(ready_w, F_SETFD, 0); /* inherited across the exec, for the preload */
+    if (out >= 0) {
+        dup2(out, 1);
+        if (both)
+            dup2(out, 2); /* one pipe: the file keeps the order they were written in */
+    } else if (file >= 0) {
+        dup2(file, 1);
+        dup2(file, 2);
+    }
+    pthread_sigmask(SIG_SETMASK, mask, NULL);
+    if (argc > 0) { /* "exec" and words only (zonelab run's own command): as sh would */
+        static const char pre[] = "zonelab: exec: ", mid[] = ": ", end[] = "\n";
+        const char *why;
+
+        execvp(argv[0], argv);
+        e = errno;
+        why = strerrordesc_np(e);
+        if (write(2, pre, sizeof pre - 1) > 0 && write(2, argv[0], strnlen(argv[0], 400)) > 0 &&
+            write(2, mid, sizeof mid - 1) > 0 &&
+            write(2, why ? why : "?", why ? strlen(why) : 1) > 0)
+            why = write(2, end, sizeof end - 1) > 0 ? NULL : why; /* else nowhere to say it */
+        _exit(e == ENOENT ? 127 : 126);
+    }
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(127);
+}
+
 /* Starts r (a replica of p, or its developer's machine) with cmd and p's environment; its
  * output goes to emu->log_dir when set. A replica's goes through a pipe (emu/proglog.c). */
 static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, char *err,
                     size_t errlen)
 {
-    char base[64], buf[64], log[700] = "";
+    char base[64], log[700] = "", *argv[64], words[8192];
     const char *preload = zl_emu_preload(emu, NULL);
     zl_proglog *lp = NULL;
-    int lfd = -1;
+    int lfd = -1, argc, e, ready[2] = {-1, -1};
+    saved_env saved;
+    sigset_t all, mask;
     pid_t pid;
 
     zl_emu_fakes_find(); /* before the fork: the child only reads what it found */
@@ -240,64 +370,38 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
     }
     if (r != &p->dev) /* the developer's machine is outside the zone: its lines are not stored */
         lp = zl_proglog_new(p, r->instance, log[0] ? log : NULL, &lfd);
+    if (!lp && log[0] && (lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0)
+        lfd = -1;                  /* no log file: the output goes where zonelab's does */
+    zl_emu_replica_ready_close(r); /* the previous process's */
+    if (preload && pipe2(ready, O_CLOEXEC | O_NONBLOCK) != 0)
+        ready[0] = ready[1] = -1; /* no word from the preload: the probes alone tell */
+    env_set(&saved, base, p, r, preload, ready[1]);
+    argc = zl_emu_command_words(cmd, argv, sizeof argv / sizeof *argv, words, sizeof words);
     fflush(NULL);
-    pid = fork();
+    /* vfork: the child borrows this process's memory until it execs, so nothing is copied (a
+     * fork copied the page tables of the whole emulator, and every page either side wrote
+     * next). It may only make system calls: what it needs is ready above, its environment
+     * set in this process (and put back below). Signals stay blocked until it has no handler
+     * of this process left that could run on the shared memory. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &mask);
+    pid = vfork();
+    if (pid == 0)
+        exec_replica(argv, argc, cmd, lp ? lfd : -1, lp ? log[0] != 0 : true, lp ? -1 : lfd,
+                     ready[1], &mask);
+    e = errno;
+    pthread_sigmask(SIG_SETMASK, &mask, NULL);
+    env_restore(&saved);
+    if (!lp && lfd >= 0)
+        close(lfd);
+    if (ready[1] >= 0)
+        close(ready[1]);
     if (pid < 0) {
-        snprintf(err, errlen, "cannot start %s: %s", r->instance, strerror(errno));
+        if (ready[0] >= 0)
+            close(ready[0]);
+        snprintf(err, errlen, "cannot start %s: %s", r->instance, strerror(e));
         zl_proglog_free(emu, lp);
         return -1;
-    }
-    if (pid == 0) {
-        setpgid(0, 0); /* its own group: stopping it reaches what the shell started */
-        prctl(PR_SET_PDEATHSIG, SIGTERM); /* no orphans if zonelab dies */
-        if (lp) {
-            dup2(lfd, 1);
-            if (log[0])
-                dup2(lfd, 2); /* one pipe: the file keeps the order they were written in */
-        } else if (log[0]) {
-            int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-
-            if (fd >= 0) {
-                dup2(fd, 1);
-                dup2(fd, 2);
-            }
-        }
-        setenv("ZONELAB_URL", base, 1);
-        setenv("ZONELAB_SECRET", p->secret_b64, 1);
-        snprintf(buf, sizeof buf, "%u", p->secret_ver);
-        setenv("ZONELAB_SECRET_VER", buf, 1);
-        setenv("ZONELAB_INSTANCE", r->instance, 1);
-        snprintf(buf, sizeof buf, "%u", r->port);
-        setenv("ZONELAB_PORT", buf, 1);
-        setenv("ZONELAB_CORPID", p->corp->corpid, 1);
-        setenv("ZONELAB_PROGRAM_ID", p->prog->program_id, 1);
-        if (preload)
-            zl_emu_preload_env(preload);
-        zl_emu_fakes_env();
-        setenv("ZONELAB_LOG_LEVEL", "3", 0); /* the SDK writes every line; set_log_level picks */
-        signal(SIGPIPE, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        {
-            /* "exec" and words only (zonelab run's own command): run as sh would, without it */
-            char *argv[64], words[8192];
-
-            if (zl_emu_command_words(cmd, argv, sizeof argv / sizeof *argv, words, sizeof words) >
-                0) {
-                char msg[600];
-                int e, n;
-
-                execvp(argv[0], argv);
-                e = errno;
-                /* no stdio here: another thread may have held stderr's lock at the fork */
-                n = snprintf(msg, sizeof msg, "zonelab: exec: %.400s: %s\n", argv[0], strerror(e));
-                if (n > 0 && write(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) < 0)
-                    n = 0; /* nowhere to say it */
-                _exit(e == ENOENT ? 127 : 126);
-            }
-        }
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
     }
     setpgid(pid, pid); /* also here: no window where a kill misses the group */
     zl_proglog_started(lp);
@@ -309,6 +413,9 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
     r->exited = 0;
     r->expected_exit = 0;
     r->listened = 0;
+    r->ready_armed = ready[0] >= 0;
+    r->ready_fd = ready[0];
+    r->spawned_mono_ms = mono_ms();
     r->restart_pending = false; /* down stays until it listens (zl_emu_reap) */
     r->started_ms = zl_emu_now_ms(emu);
     d = cJSON_CreateObject();
@@ -496,7 +603,7 @@ void zl_emu_reap(zl_emu *emu)
              * transfer, once it has listened on for replica_restart_delay_ms (it did not die) */
             if (r->down && !r->restart_pending && r->pid > 0 && !r->exited &&
                 now - r->held_ms >= emu->opt.replica_restart_delay_ms &&
-                zl_emu_replica_listening(r)) {
+                zl_emu_replica_listening(emu, r)) {
                 r->down = false;
                 start_waiting(emu, p, k);
             }
@@ -523,8 +630,47 @@ int zl_emu_port_open(unsigned port)
     return ok;
 }
 
-int zl_emu_replica_listening(zl_replica *r)
+void zl_emu_replica_ready_close(zl_replica *r)
 {
+    if (r->ready_armed)
+        close(r->ready_fd);
+    r->ready_armed = false;
+}
+
+/* How long after a start the probes below run even though the preload has not spoken: a
+ * program the preload does not reach (statically linked, Go) never writes. */
+#define READY_WORD_MS 50
+
+/* Journals that r listens now, and how zonelab learned it. */
+static void journal_listening(zl_emu *emu, const zl_replica *r, const char *by)
+{
+    cJSON *d = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(d, "instance", r->instance);
+    cJSON_AddNumberToObject(d, "pid", r->pid);
+    cJSON_AddNumberToObject(d, "port", r->port);
+    cJSON_AddStringToObject(d, "by", by);
+    cJSON_AddNumberToObject(d, "after_ms", (double)(mono_ms() - r->spawned_mono_ms));
+    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "listening", d);
+}
+
+int zl_emu_replica_listening(zl_emu *emu, zl_replica *r)
+{
+    if (!r->listened && r->ready_armed) {
+        char b;
+        ssize_t n = read(r->ready_fd, &b, 1);
+
+        if (n == 1) { /* its own listen() on ZONELAB_PORT said so: no probe needed */
+            zl_emu_replica_ready_close(r);
+            r->listened = 1;
+            journal_listening(emu, r, "preload");
+            return 1;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EINTR))
+            zl_emu_replica_ready_close(r); /* no writer left: the probes tell */
+        else if (mono_ms() - r->spawned_mono_ms < READY_WORD_MS)
+            return 0; /* not yet, and the probes cost more than this look */
+    }
     /* only a listener known to be another process's is refused: when zonelab did not start
      * the replica, or /proc cannot tell (a container's proxy), whoever listens is taken; but
      * when no listener is in sight, the port must still answer (not a passing one's). Another's
@@ -538,6 +684,8 @@ int zl_emu_replica_listening(zl_replica *r)
     } else if (!zl_emu_port_open(r->port)) {
         return 0;
     }
+    if (!r->listened && r->pid > 0)
+        journal_listening(emu, r, "probe");
     r->listened = 1;
     return 1;
 }
@@ -557,7 +705,7 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
                 zl_emu_replica_diagnose(emu, &p->replicas[i], 8, err, errlen);
                 return -1;
             }
-            ready += (size_t)zl_emu_replica_listening(&p->replicas[i]);
+            ready += (size_t)zl_emu_replica_listening(emu, &p->replicas[i]);
         }
         if (ready == p->replica_count)
             return 0;
@@ -597,6 +745,10 @@ void zl_emu_stop_replicas(zl_emu *emu)
         }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) { /* 2 s at most */
+        int pidfds[64];
+        size_t n_pidfds = 0;
+        bool all = true; /* a pidfd for each one alive: an exit wakes the wait */
+
         clock_gettime(CLOCK_MONOTONIC, &t);
         if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= 2000)
             break;
@@ -606,15 +758,28 @@ void zl_emu_stop_replicas(zl_emu *emu)
             for (k = 0; k <= emu->progs[i].replica_count; k++) {
                 const zl_replica *r = process_at(&emu->progs[i], k);
 
-                alive += r->pid > 0 && !r->exited;
+                if (r->pid > 0 && !r->exited) {
+                    int fd = n_pidfds < sizeof pidfds / sizeof *pidfds
+                                 ? (int)syscall(SYS_pidfd_open, r->pid, 0)
+                                 : -1;
+
+                    alive++;
+                    if (fd >= 0)
+                        pidfds[n_pidfds++] = fd;
+                    else
+                        all = false;
+                }
             }
         if (!alive)
             return;
-        /* keep serving: a replica finishing an event may still wait on an SDK invoke */
-        if (emu->engine) /* an exit wakes nothing here: look again soon */
-            zl_engine_turn(emu->engine, 1);
+        /* keep serving: a replica finishing an event may still wait on an SDK invoke; without
+         * a pidfd (Linux before 5.3) an exit wakes nothing here: look again soon */
+        if (emu->engine)
+            zl_engine_turn_fds(emu->engine, all ? 100 : 1, pidfds, n_pidfds);
         else
             poll(NULL, 0, 1);
+        while (n_pidfds > 0)
+            close(pidfds[--n_pidfds]);
     }
     for (i = 0; i < emu->prog_count; i++)
         for (k = 0; k <= emu->progs[i].replica_count; k++) {

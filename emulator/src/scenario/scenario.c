@@ -87,7 +87,7 @@ static bool check(sc *s)
         return w->found != NULL;
     }
     case W_READY:
-        return zl_emu_replica_listening(w->rep);
+        return zl_emu_replica_listening(s->emu, w->rep);
     case W_SETTLE:
         /* idle after SETTLE_TURNS turns in a row: an answer that reached the socket during
          * one is read by the next, and what it starts makes the engine busy again */
@@ -192,7 +192,10 @@ static void drive(sc *s)
         if (crashed(s))
             return;
         /* a replica's listen wakes nothing here: look again soon (it starts every file) */
-        zl_engine_turn(s->engine, s->w.kind == W_READY || s->w.kind == W_SETTLE ? 1 : 5);
+        if (s->w.kind == W_READY && s->w.rep->ready_armed) /* the preload's byte wakes it */
+            zl_engine_turn_fds(s->engine, 5, &s->w.rep->ready_fd, 1);
+        else
+            zl_engine_turn(s->engine, s->w.kind == W_READY || s->w.kind == W_SETTLE ? 1 : 5);
     }
     s->w.done = true;
 }
