@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,32 +167,58 @@ static double children_cpu_s(pid_t pid)
     return sum;
 }
 
-/* Pushes n events through POST /_zonelab/events, in_flight at a time on kept-alive
- * connections. The number pushed with a 200. */
-static unsigned push(unsigned port, unsigned n, unsigned in_flight)
+#define EVENT_TEXT_MAX 160 /* one event's JSON below, at most */
+
+/* Writes the body of a POST /_zonelab/events with the events from *next on (batch of them,
+ * or fewer when n comes first; with batch 1, the single form "event") into body. */
+static void events_body(char *body, size_t cap, unsigned *next, unsigned n, unsigned batch)
+{
+    size_t len = 0;
+    unsigned k;
+
+    if (batch == 1) {
+        snprintf(body, cap,
+                 "{\"event\":{\"event_type\":\"conversation_new_message\",\"timestamp\":1,"
+                 "\"conversation_new_message\":{\"token\":\"tk_bench_%u\"}}}",
+                 (*next)++);
+        return;
+    }
+    len += (size_t)snprintf(body + len, cap - len, "{\"events\":[");
+    for (k = 0; k < batch && *next < n; k++)
+        len += (size_t)snprintf(body + len, cap - len,
+                                "%s{\"event_type\":\"conversation_new_message\",\"timestamp\":1,"
+                                "\"conversation_new_message\":{\"token\":\"tk_bench_%u\"}}",
+                                k ? "," : "", (*next)++);
+    snprintf(body + len, cap - len, "]}");
+}
+
+/* Pushes n events through POST /_zonelab/events, batch to a request, in_flight requests at a
+ * time on kept-alive connections. The number of events pushed with a 200. */
+static unsigned push(unsigned port, unsigned n, unsigned in_flight, unsigned batch)
 {
     CURLM *m = curl_multi_init();
     CURL **h = calloc(in_flight, sizeof *h);
-    char(*bodies)[160] = calloc(in_flight, sizeof *bodies), url[128];
-    unsigned sent = 0, ok = 0, running_n = 0, i;
+    size_t cap = (size_t)batch * EVENT_TEXT_MAX + 64;
+    char *bodies = calloc(in_flight, cap), url[128];
+    unsigned *count = calloc(in_flight, sizeof *count); /* events in each handle's request */
+    unsigned sent = 0, ok = 0, running_n = 0, i, before;
     int running = 0, left;
     CURLMsg *msg;
     struct curl_slist *json = curl_slist_append(NULL, "Content-Type: application/json");
 
-    if (!m || !h || !bodies || !json)
+    if (!m || !h || !bodies || !count || !json)
         goto out;
     snprintf(url, sizeof url, "http://127.0.0.1:%u/_zonelab/events", port);
-    for (i = 0; i < in_flight && sent < n; i++, sent++) {
+    for (i = 0; i < in_flight && sent < n; i++) {
         h[i] = curl_easy_init();
         curl_easy_setopt(h[i], CURLOPT_URL, url);
         curl_easy_setopt(h[i], CURLOPT_HTTPHEADER, json); /* the control face takes JSON */
         curl_easy_setopt(h[i], CURLOPT_WRITEFUNCTION, discard);
-        curl_easy_setopt(h[i], CURLOPT_PRIVATE, bodies[i]);
-        snprintf(bodies[i], sizeof bodies[i],
-                 "{\"event\":{\"event_type\":\"conversation_new_message\",\"timestamp\":1,"
-                 "\"conversation_new_message\":{\"token\":\"tk_bench_%u\"}}}",
-                 sent);
-        curl_easy_setopt(h[i], CURLOPT_POSTFIELDS, bodies[i]);
+        curl_easy_setopt(h[i], CURLOPT_PRIVATE, (char *)(uintptr_t)i);
+        before = sent;
+        events_body(bodies + i * cap, cap, &sent, n, batch);
+        count[i] = sent - before;
+        curl_easy_setopt(h[i], CURLOPT_POSTFIELDS, bodies + i * cap);
         curl_multi_add_handle(m, h[i]);
         running_n++;
     }
@@ -199,22 +226,23 @@ static unsigned push(unsigned port, unsigned n, unsigned in_flight)
         curl_multi_perform(m, &running);
         while ((msg = curl_multi_info_read(m, &left))) {
             CURL *e = msg->easy_handle;
-            char *body;
+            char *slot;
             long code = 0;
 
             if (msg->msg != CURLMSG_DONE)
                 continue;
             curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
-            ok += msg->data.result == CURLE_OK && code == 200;
+            curl_easy_getinfo(e, CURLINFO_PRIVATE, &slot);
+            i = (unsigned)(uintptr_t)slot;
+            if (msg->data.result == CURLE_OK && code == 200)
+                ok += count[i];
             curl_multi_remove_handle(m, e);
             running_n--;
             if (sent < n) {
-                curl_easy_getinfo(e, CURLINFO_PRIVATE, &body);
-                snprintf(body, sizeof bodies[0],
-                         "{\"event\":{\"event_type\":\"conversation_new_message\",\"timestamp\":1,"
-                         "\"conversation_new_message\":{\"token\":\"tk_bench_%u\"}}}",
-                         sent++);
-                curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+                before = sent;
+                events_body(bodies + i * cap, cap, &sent, n, batch);
+                count[i] = sent - before;
+                curl_easy_setopt(e, CURLOPT_POSTFIELDS, bodies + i * cap);
                 curl_multi_add_handle(m, e);
                 running_n++;
             }
@@ -228,6 +256,7 @@ out:
             curl_easy_cleanup(h[i]);
     free(h);
     free(bodies);
+    free(count);
     curl_slist_free_all(json);
     if (m)
         curl_multi_cleanup(m);
@@ -262,7 +291,7 @@ static int count_results(CURL *c, unsigned port, double *since, unsigned *done, 
 }
 
 /* One run: n events through zone-demo (demo) or zl_ack; prints the figure. 0 or -1. */
-static int bench(const char *label, int demo, unsigned n, unsigned in_flight)
+static int bench(const char *label, int demo, unsigned n, unsigned in_flight, unsigned batch)
 {
     run r = {0};
     char program[1024], path[256], rm[128];
@@ -308,7 +337,7 @@ static int bench(const char *label, int demo, unsigned n, unsigned in_flight)
     emu0 = cpu_s(r.pid);
     prog0 = children_cpu_s(r.pid);
     t0 = mono_s();
-    pushed = push(r.port, n, in_flight);
+    pushed = push(r.port, n, in_flight, batch);
     t1 = mono_s();
     while (done < pushed && mono_s() - t1 < WAIT_S) {
         if (count_results(c, r.port, &since, &done, &failed) != 0)
@@ -359,31 +388,38 @@ static int number_arg(const char *s, unsigned *out)
 
 int main(int argc, char **argv)
 {
-    unsigned demo_n = 2000, ack_n = 20000, in_flight = 16;
+    unsigned demo_n = 2000, ack_n = 20000, in_flight = 16, batch = 100;
     int i, rc = 0;
 
     for (i = 1; i < argc; i += 2) {
         unsigned *dst = !strcmp(argv[i], "--events")       ? &demo_n
                         : !strcmp(argv[i], "--ack-events") ? &ack_n
                         : !strcmp(argv[i], "--in-flight")  ? &in_flight
+                        : !strcmp(argv[i], "--batch")      ? &batch
                                                            : NULL;
 
         if (!dst || number_arg(i + 1 < argc ? argv[i + 1] : NULL, dst) != 0) {
-            fprintf(stderr, "usage: ev_bench [--events N] [--ack-events N] [--in-flight N]\n"
+            fprintf(stderr, "usage: ev_bench [--events N] [--ack-events N] [--in-flight N] "
+                            "[--batch N]\n"
                             "  --events N      through zone-demo (default 2000)\n"
                             "  --ack-events N  through zl_ack, the trivial program (default "
                             "20000)\n"
-                            "  --in-flight N   pushes in flight at once (default 16)\n");
+                            "  --in-flight N   pushes in flight at once (default 16)\n"
+                            "  --batch N       events in each push (default 100; 1..1000)\n");
             return 2;
         }
     }
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    printf("events end to end (POST /_zonelab/events, %u in flight, until the journal holds "
-           "each event_result):\n",
-           in_flight);
-    rc |= bench("zone-demo (stored, fsync, notified)", 1, demo_n, in_flight);
-    rc |= bench("zl_ack (answers at once, no fsync)", 0, ack_n, in_flight);
+    if (batch > 1000) {
+        fprintf(stderr, "ev_bench: --batch is 1..1000, what one POST /_zonelab/events takes\n");
+        return 2;
+    }
+    printf("events end to end (POST /_zonelab/events, %u event%s a push, %u pushes in flight, "
+           "until the journal holds each event_result):\n",
+           batch, batch == 1 ? "" : "s", in_flight);
+    rc |= bench("zone-demo (stored, fsync, notified)", 1, demo_n, in_flight, batch);
+    rc |= bench("zl_ack (answers at once, no fsync)", 0, ack_n, in_flight, batch);
     curl_global_cleanup();
     return rc ? 1 : 0;
 }

@@ -557,17 +557,20 @@ out:
 }
 
 /* POST /_zonelab/events {"event":{...}, "program_id"?, "agentid"?, "corpid"?, "replica"?} */
+/* Events one POST /_zonelab/events may carry in "events" (a load test's batch). */
+#define MAX_EVENTS_PER_POST 1000
+
 static void on_events(zl_engine *e, zl_request *r, void *ud)
 {
     zl_control *c = ud;
     zl_emu *emu = c->emu;
     cJSON *body = object_body(r, "{\"event\":{\"event_type\":\"...\"}}"), *reply;
-    const cJSON *ev, *pid, *ag, *rep;
+    const cJSON *ev, *evs, *pid, *ag, *rep, *x;
     zl_corp *corp;
     zl_prog_rt *p = NULL;
     uint32_t agentid = 0;
     long replica = -1;
-    size_t i;
+    size_t i, n = 0, pushed = 0;
 
     (void)e;
     if (!body)
@@ -575,10 +578,33 @@ static void on_events(zl_engine *e, zl_request *r, void *ud)
     if (!(corp = corp_of(emu, r, body)))
         goto out;
     ev = cJSON_GetObjectItemCaseSensitive(body, "event");
+    evs = cJSON_GetObjectItemCaseSensitive(body, "events");
     pid = cJSON_GetObjectItemCaseSensitive(body, "program_id");
     ag = cJSON_GetObjectItemCaseSensitive(body, "agentid");
     rep = cJSON_GetObjectItemCaseSensitive(body, "replica");
-    if (!cJSON_IsObject(ev)) {
+    if (ev && evs) {
+        refuse(r, 400, "give event or events, not both");
+        goto out;
+    }
+    if (evs) {
+        if (!cJSON_IsArray(evs) || (n = (size_t)cJSON_GetArraySize(evs)) == 0 ||
+            n > MAX_EVENTS_PER_POST) {
+            refuse(r, 400, "events must be an array of 1 to 1000 JSON objects");
+            goto out;
+        }
+        i = 0;
+        cJSON_ArrayForEach(x, evs)
+        {
+            if (!cJSON_IsObject(x)) {
+                char why[120];
+
+                snprintf(why, sizeof why, "events[%zu] must be a JSON object", i);
+                refuse(r, 400, why);
+                goto out;
+            }
+            i++;
+        }
+    } else if (!cJSON_IsObject(ev)) {
         refuse(r, 400, "event must be a JSON object (any content: unknown types are allowed)");
         goto out;
     }
@@ -614,14 +640,27 @@ static void on_events(zl_engine *e, zl_request *r, void *ud)
         }
         replica = (long)rep->valuedouble;
     }
-    if (zl_emu_push_event(emu, p, agentid, ev, replica) != 0) {
+    if (!evs && zl_emu_push_event(emu, p, agentid, ev, replica) != 0) {
         refuse(r, 503, "out of memory");
         goto out;
+    }
+    cJSON_ArrayForEach(x, evs) /* in order; each one delivered and journaled on its own */
+    {
+        if (zl_emu_push_event(emu, p, agentid, x, replica) != 0) {
+            char why[120];
+
+            snprintf(why, sizeof why, "out of memory after %zu of the %zu events", pushed, n);
+            refuse(r, 503, why);
+            goto out;
+        }
+        pushed++;
     }
     reply = cJSON_CreateObject();
     cJSON_AddBoolToObject(reply, "ok", 1);
     cJSON_AddStringToObject(reply, "program_id", p->prog->program_id);
     cJSON_AddNumberToObject(reply, "agentid", agentid);
+    if (evs)
+        cJSON_AddNumberToObject(reply, "count", (double)pushed);
     zl_request_respond_json(r, 200, reply);
 out:
     cJSON_Delete(body);
