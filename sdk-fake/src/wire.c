@@ -50,12 +50,29 @@ static int say(char *detail, size_t n, int rc, const char *fmt, ...)
     return rc;
 }
 
+/* HKDF, fetched from the default provider once per process (a fetch is a lookup in
+ * OpenSSL's method store, dearer than the derivation); kept for the process's life. */
+static EVP_KDF *hkdf_kdf;
+static pthread_once_t hkdf_once = PTHREAD_ONCE_INIT;
+
+static void hkdf_fetch(void)
+{
+    hkdf_kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+}
+
+void zone_wire_warm(void)
+{
+    pthread_once(&hkdf_once, hkdf_fetch);
+}
+
 static int hkdf(const unsigned char *ikm, size_t ikm_len, const char *info, unsigned char out[32])
 {
     static const char salt[] = "zonelab wire v1";
     int ok = 0;
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+    EVP_KDF_CTX *ctx;
+
+    pthread_once(&hkdf_once, hkdf_fetch);
+    ctx = hkdf_kdf ? EVP_KDF_CTX_new(hkdf_kdf) : NULL;
     if (ctx != NULL) {
         OSSL_PARAM p[] = {
             OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)(uintptr_t) "SHA256",
@@ -69,7 +86,6 @@ static int hkdf(const unsigned char *ikm, size_t ikm_len, const char *info, unsi
         ok = EVP_KDF_derive(ctx, out, 32, p) == 1;
     }
     EVP_KDF_CTX_free(ctx);
-    EVP_KDF_free(kdf);
     return ok;
 }
 
@@ -391,10 +407,12 @@ void zone_wire_replay_free(zone_wire_replay *r)
 {
     if (r == NULL)
         return;
-    for (size_t i = 0; i < NBUCKETS; i++)
+    /* up to the last entry only: the buckets past it were never touched (calloc's pages) */
+    for (size_t i = 0; i < NBUCKETS && r->count > 0; i++)
         for (struct entry *e = r->b[i], *next; e != NULL; e = next) {
             next = e->next;
             free(e);
+            r->count--;
         }
     pthread_mutex_destroy(&r->lock);
     free(r);

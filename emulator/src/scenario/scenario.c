@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "core/sbuf.h"
 #include "scenario/scenario_int.h"
 #include "emu/options.h"
@@ -803,6 +805,11 @@ void zl_scenario_prefork(void)
 {
     zl_sandbox_prepare();
     zl_wxcrypt_warm();
+    /* done here once, not again in each child: libcurl's global setup (each engine's
+     * curl_global_init then only counts), and the search for the SDK fakes */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    zl_emu_fakes_find();
+    zone_wire_warm();
 }
 
 cJSON *zl_scenario_run(const char *path, const zl_scenario_options *o)

@@ -50,7 +50,8 @@ typedef struct zl_scenario_options {
 cJSON *zl_scenario_run(const char *path, const zl_scenario_options *o);
 /*
  * Does in this process what every scenario file would otherwise do alike in its own: the
- * prelude compiled, OpenSSL's random generator set up and AES-256-CBC fetched. For a
+ * prelude compiled, OpenSSL's random generator set up, AES-256-CBC and the wire's HKDF
+ * fetched, libcurl's global setup, the SDK fakes found. For a
  * runner that forks a process per file, before the forks; optional, and nothing changes
  * but the time a file takes.
  */
