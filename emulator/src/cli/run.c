@@ -82,10 +82,15 @@ typedef struct runner {
     bool repeating; /* more than one run of a file: lines and report files name the round */
     bool stop;      /* --until-fail saw a failure: start nothing more */
     FILE *out, *err;
-    /* work folders of finished runs, removed once the next runs have started: removing a
-     * tree costs milliseconds on some file systems (ext4 mounted with discard: ~6 ms) */
-    char *trash[64];
-    size_t n_trash;
+    /* children that sent their result and are still stopping their programs: reaped without
+     * waiting (reap_finished), their work folders removed after, once the next runs have
+     * started (removing a tree costs milliseconds on some file systems: ext4 mounted with
+     * discard, ~6 ms) */
+    struct finishing {
+        pid_t pid;
+        char *work; /* NULL with --keep */
+    } finishing[64];
+    size_t n_finishing;
 } runner;
 
 static void usage(FILE *f)
@@ -216,6 +221,27 @@ static double now_s(void)
 
 /* ---- one child per file ---- */
 
+/* Writes the result to the parent's pipe (fd in *ud) and closes it: the parent reports it
+ * and starts the next file while this child stops its programs and exits. */
+static void send_result(const cJSON *r, void *ud)
+{
+    int *fd = ud;
+    char *text = cJSON_PrintUnformatted(r);
+    size_t off = 0, len = text ? strlen(text) : 0;
+
+    while (off < len) {
+        ssize_t w = write(*fd, text + off, len - off);
+
+        if (w <= 0 && errno != EINTR)
+            break;
+        if (w > 0)
+            off += (size_t)w;
+    }
+    cJSON_free(text);
+    close(*fd);
+    *fd = -1;
+}
+
 static int start_job(job *j, const run_opts *o)
 {
     int fds[2];
@@ -244,26 +270,17 @@ static int start_job(job *j, const run_opts *o)
                                   .n_sets = o->n_sets};
         zl_world *dw = o->default_world; /* this process's copy; _exit frees what is left */
         cJSON *r;
-        char *text;
-        size_t off = 0, len;
+        int out = fds[1];
 
         close(fds[0]);
         signal(SIGPIPE, SIG_IGN);
         so.default_world = &dw;
+        so.on_result = send_result;
+        so.on_result_ud = &out;
         r = zl_scenario_run(j->file, &so);
-        text = r ? cJSON_PrintUnformatted(r) : NULL;
-        len = text ? strlen(text) : 0;
-        while (off < len) {
-            ssize_t w = write(fds[1], text + off, len - off);
-
-            if (w <= 0 && errno != EINTR)
-                break;
-            if (w > 0)
-                off += (size_t)w;
-        }
-        cJSON_free(text);
+        if (r && out >= 0) /* on_result was not called */
+            send_result(r, &out);
         cJSON_Delete(r);
-        close(fds[1]);
         _exit(0);
     }
     close(fds[1]);
@@ -465,31 +482,47 @@ static void read_child(runner *R, job *j)
         return;
     close(j->fd);
     j->fd = -1;
-    waitpid(j->pid, &status, 0);
     res = j->out ? cJSON_Parse(j->out) : NULL;
-    if (!res)
-        res = died(j, status);
     free(j->out);
     j->out = NULL;
-    report_run(R, j, res);
-    if (!R->o->keep) {
-        char *w = R->n_trash < sizeof R->trash / sizeof *R->trash ? strdup(j->work) : NULL;
-
-        if (w)
-            R->trash[R->n_trash++] = w;
-        else
-            zl_cli_remove_tree(j->work);
+    if (res && R->n_finishing < sizeof R->finishing / sizeof *R->finishing) {
+        /* it sent its result and is stopping its programs: the next file need not wait */
+        R->finishing[R->n_finishing].pid = j->pid;
+        R->finishing[R->n_finishing].work = R->o->keep ? NULL : strdup(j->work);
+        if (R->o->keep || R->finishing[R->n_finishing].work) {
+            R->n_finishing++;
+            report_run(R, j, res);
+            return;
+        }
     }
+    waitpid(j->pid, &status, 0);
+    if (!res)
+        res = died(j, status);
+    report_run(R, j, res);
+    if (!R->o->keep)
+        zl_cli_remove_tree(j->work);
 }
 
-/* Removes the work folders read_child left for after the next starts. */
-static void empty_trash(runner *R)
+/* Reaps the children that reported and were stopping, and removes their work folders; with
+ * block, waits for each. */
+static void reap_finished(runner *R, bool block)
 {
-    while (R->n_trash > 0) {
-        char *w = R->trash[--R->n_trash];
+    size_t i = 0;
 
-        zl_cli_remove_tree(w);
-        free(w);
+    while (i < R->n_finishing) {
+        struct finishing *f = &R->finishing[i];
+        int status;
+        pid_t got = waitpid(f->pid, &status, block ? 0 : WNOHANG);
+
+        if (got == 0) {
+            i++;
+            continue;
+        }
+        if (f->work) {
+            zl_cli_remove_tree(f->work);
+            free(f->work);
+        }
+        *f = R->finishing[--R->n_finishing];
     }
 }
 
@@ -711,7 +744,7 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
             }
         if (tty && !o.tap)
             print_progress(&R, slots, done, running);
-        empty_trash(&R); /* while the runs just started get going */
+        reap_finished(&R, false); /* while the runs just started get going */
         if (np == 0 || poll(pfd, np, 1000) <= 0)
             continue;
         for (i = 0; i < np; i++) {
@@ -724,7 +757,7 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
             }
         }
     }
-    empty_trash(&R);
+    reap_finished(&R, true);
     if (o.tap)
         zl_report_print_tap(out, R.results, next);
     if (R.repeating)

@@ -34,6 +34,11 @@ typedef struct zl_scenario_options {
      * (and sets *default_world NULL) instead of loading its own. */
     zl_world **default_world;
     bool keep_journal; /* the journal in the result whatever the outcome (zonelab explore) */
+    /* NULL, or called with the result once the tests are done, before the programs are stopped
+     * and the emulator freed (the result it is given is the one returned, then with the same
+     * "seconds"): a runner can report, and go on, while this process tears down */
+    void (*on_result)(const cJSON *result, void *ud);
+    void *on_result_ud;
 } zl_scenario_options;
 
 /*
