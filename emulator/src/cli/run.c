@@ -723,6 +723,12 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
         o.default_world = zl_world_load_default(why, sizeof why);
     }
     zl_scenario_prefork();
+    {
+        /* each child takes a copy of it: the sandbox and prelude made once, here */
+        zl_scenario_options po = {.vars = o.vars, .n_vars = o.n_vars};
+
+        zl_scenario_prepare(&po);
+    }
     if (o.tap)
         fprintf(out, "TAP version 13\n");
     while (running > 0 || (!R.stop && next < R.total)) {
@@ -787,6 +793,7 @@ int zl_cli_run(int argc, char **argv, FILE *out, FILE *err)
     free(R.tally);
     free(program);
     zl_world_free(o.default_world);
+    zl_scenario_prepared_free();
     return rc;
 usage_fail:
     for (i = 0; i < n_files; i++)

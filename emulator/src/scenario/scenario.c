@@ -812,16 +812,62 @@ void zl_scenario_prefork(void)
     zone_wire_warm();
 }
 
+/* A file's state with its Lua sandbox made, the prelude run (zl_scenario_prepare): the next
+ * zl_scenario_run of this process, or of a child forked after, takes it, once. */
+static sc *prepared;
+
+static bool same_vars(const zl_scenario_options *a, const zl_scenario_options *b)
+{
+    size_t i;
+
+    if (a->n_vars != b->n_vars)
+        return false;
+    for (i = 0; i < a->n_vars; i++)
+        if (strcmp(a->vars[i], b->vars[i]) != 0)
+            return false;
+    return true;
+}
+
+void zl_scenario_prepare(const zl_scenario_options *o)
+{
+    char err[300];
+
+    zl_scenario_prepared_free();
+    if (!(prepared = calloc(1, sizeof *prepared)))
+        return;
+    prepared->opt = *o;
+    prepared->path = "";
+    prepared->backend_ref = LUA_NOREF;
+    prepared->scenario_deadline = INT64_MAX; /* the hook's, while the prelude runs */
+    if (!(prepared->L = zl_sandbox_new(prepared, err, sizeof err))) {
+        free(prepared); /* each file makes its own, and says why that failed */
+        prepared = NULL;
+    }
+}
+
+void zl_scenario_prepared_free(void)
+{
+    if (!prepared)
+        return;
+    lua_close(prepared->L);
+    free(prepared);
+    prepared = NULL;
+}
+
 cJSON *zl_scenario_run(const char *path, const zl_scenario_options *o)
 {
-    sc *s = calloc(1, sizeof *s);
+    sc *s = prepared && same_vars(&prepared->opt, o) ? prepared : calloc(1, sizeof *s);
     cJSON *out = cJSON_CreateObject(), *tests;
     int64_t t0 = real_ms();
     char err[1200] = "";
     bool failed = false;
     size_t i;
 
+    if (s == prepared)
+        prepared = NULL; /* this file's now */
     if (!s || !out) {
+        if (s && s->L)
+            lua_close(s->L);
         free(s);
         cJSON_Delete(out);
         return NULL;
@@ -836,7 +882,10 @@ cJSON *zl_scenario_run(const char *path, const zl_scenario_options *o)
         s->opt.scenario_timeout_ms = 120000;
     s->backend_ref = LUA_NOREF;
     s->scenario_deadline = t0 + s->opt.scenario_timeout_ms;
-    if (!(s->L = zl_sandbox_new(s, err, sizeof err))) {
+    s->steps = 0; /* what the prelude ran in a prepared sandbox is not the file's */
+    if (s->L)     /* prepared: its hook again, with this file's budget */
+        zl_sandbox_set_hook(s, s->L);
+    else if (!(s->L = zl_sandbox_new(s, err, sizeof err))) {
         result_test(tests, "(load)", "error", err, 0);
         goto done;
     }

@@ -61,5 +61,13 @@ cJSON *zl_scenario_run(const char *path, const zl_scenario_options *o);
  * but the time a file takes.
  */
 void zl_scenario_prefork(void);
+/*
+ * Makes now, for the next zl_scenario_run of this process or of a child forked after, what
+ * starts every file: its state and Lua sandbox, the prelude run. o's vars must be those of
+ * that run (else it makes its own); the rest of o is taken from the run. Optional.
+ */
+void zl_scenario_prepare(const zl_scenario_options *o);
+/* Frees what zl_scenario_prepare made and no run took. */
+void zl_scenario_prepared_free(void);
 
 #endif
