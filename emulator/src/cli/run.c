@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stddef.h>
@@ -88,7 +89,8 @@ typedef struct runner {
      * discard, ~6 ms) */
     struct finishing {
         pid_t pid;
-        char *work; /* NULL with --keep */
+        char *work;       /* NULL with --keep */
+        const char *file; /* for the message when its teardown fails */
     } finishing[64];
     size_t n_finishing;
 } runner;
@@ -248,7 +250,7 @@ static int start_job(job *j, const run_opts *o)
 
     snprintf(j->work, sizeof j->work, "%s/zonelab-run-XXXXXX",
              getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(j->work) || pipe(fds) != 0)
+    if (!mkdtemp(j->work) || pipe2(fds, O_CLOEXEC) != 0) /* the programs do not hold it */
         return -1;
     fflush(NULL);
     j->pid = fork();
@@ -488,6 +490,7 @@ static void read_child(runner *R, job *j)
     if (res && R->n_finishing < sizeof R->finishing / sizeof *R->finishing) {
         /* it sent its result and is stopping its programs: the next file need not wait */
         R->finishing[R->n_finishing].pid = j->pid;
+        R->finishing[R->n_finishing].file = j->file;
         R->finishing[R->n_finishing].work = R->o->keep ? NULL : strdup(j->work);
         if (R->o->keep || R->finishing[R->n_finishing].work) {
             R->n_finishing++;
@@ -517,6 +520,16 @@ static void reap_finished(runner *R, bool block)
         if (got == 0) {
             i++;
             continue;
+        }
+        if (got == f->pid && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+            /* its tests passed or failed as reported, but what stops the programs and frees
+             * the emulator went wrong (a sanitizer's report, a crash): not to go unseen */
+            fprintf(R->err,
+                    "zonelab run: %s: the file's process ended with %s %d after it reported, "
+                    "while stopping its programs (its output above says why)\n",
+                    f->file, WIFSIGNALED(status) ? "signal" : "exit code",
+                    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+            R->errors++;
         }
         if (f->work) {
             zl_cli_remove_tree(f->work);
