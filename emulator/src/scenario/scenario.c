@@ -23,7 +23,8 @@
 
 /* ---- waiting ---- */
 
-/* settle(): turns in a row that must find the engine idle, each waiting at most 1 ms */
+/* settle(): looks in a row that must find the engine idle, a turn of the loop apart (each
+ * waiting at most 1 ms) */
 #define SETTLE_TURNS 3
 
 void zl_scenario_wait_reset(sc *s)
@@ -91,8 +92,8 @@ static bool check(sc *s)
     case W_READY:
         return zl_emu_replica_listening(s->emu, w->rep);
     case W_SETTLE:
-        /* idle after SETTLE_TURNS turns in a row: an answer that reached the socket during
-         * one is read by the next, and what it starts makes the engine busy again */
+        /* idle SETTLE_TURNS looks in a row: an answer that reached a socket before a turn is
+         * read by that turn, and what it starts makes the engine busy again */
         if (!zl_engine_idle(s->engine)) {
             w->quiet = 0;
             return false;
