@@ -556,10 +556,11 @@ out:
     cJSON_Delete(body);
 }
 
-/* POST /_zonelab/events {"event":{...}, "program_id"?, "agentid"?, "corpid"?, "replica"?} */
 /* Events one POST /_zonelab/events may carry in "events" (a load test's batch). */
 #define MAX_EVENTS_PER_POST 1000
 
+/* POST /_zonelab/events {"event":{...} | "events":[{...}, ...], "program_id"?, "agentid"?,
+ * "corpid"?, "replica"?} */
 static void on_events(zl_engine *e, zl_request *r, void *ud)
 {
     zl_control *c = ud;
