@@ -154,7 +154,7 @@ static unsigned bound_port(int fd)
     return 0;
 }
 
-/* ZONELAB_READY_FD is "fd:inode", the write end of a pipe zonelab reads: once the replica
+/* ZONELAB_READY_FD is "fd:inode", one end of a socket pair zonelab reads: once the replica
  * listens on ZONELAB_PORT, one byte there saves zonelab probing the port until it answers.
  * The inode guards against a program that closed the descriptor and reused its number. */
 static void tell_ready(int fd)
@@ -167,11 +167,13 @@ static void tell_ready(int fd)
 
     if (!s || !port || sscanf(s, "%d:%llu", &rfd, &ino) != 2 || rfd < 0 || bound_port(fd) != port)
         return;
-    if (fstat(rfd, &st) != 0 || !S_ISFIFO(st.st_mode) || (unsigned long long)st.st_ino != ino)
+    if (fstat(rfd, &st) != 0 || !S_ISSOCK(st.st_mode) || (unsigned long long)st.st_ino != ino)
         return;
     if (atomic_exchange(&ready_told, 1))
         return;
-    if (write(rfd, "1", 1) < 0) { /* zonelab has gone, or probes as before */
+    /* MSG_NOSIGNAL: when zonelab no longer reads (it stopped waiting), EPIPE, not a SIGPIPE
+     * that would end the program; zonelab then probes as before */
+    if (send(rfd, "1", 1, MSG_NOSIGNAL) < 0) {
     }
     close(rfd);
 }

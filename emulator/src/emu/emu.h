@@ -124,7 +124,7 @@ typedef struct zl_replica {
     int exit_code;      /* when exited: the exit code, or 128 + signal */
     zl_proglog *log;    /* its output's pipe (emu/proglog.c), NULL when none */
     int listened;       /* seen listening on port (with its own socket) since it was started */
-    /* the preload's word that it listens: the read end of a pipe whose write end the replica
+    /* the preload's word that it listens: one end of a socket pair whose other end the replica
      * inherits (ZONELAB_READY_FD); its listen() on ZONELAB_PORT writes a byte (ports.c) */
     bool ready_armed;
     int ready_fd;
@@ -476,7 +476,7 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
 void zl_emu_sweep(zl_emu *emu);
 /* Whether something accepts TCP connections on 127.0.0.1:port. */
 int zl_emu_port_open(unsigned port);
-/* Closes r's ready pipe (ready_armed, ready_fd), if any. */
+/* Closes r's end of its ready socket pair (ready_armed, ready_fd), if any. */
 void zl_emu_replica_ready_close(zl_replica *r);
 /*
  * Whether replica r listens: its port accepts connections and, when zonelab started it, the

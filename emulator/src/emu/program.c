@@ -373,7 +373,9 @@ static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
     if (!lp && log[0] && (lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0)
         lfd = -1;                  /* no log file: the output goes where zonelab's does */
     zl_emu_replica_ready_close(r); /* the previous process's */
-    if (preload && pipe2(ready, O_CLOEXEC | O_NONBLOCK) != 0)
+    /* a socket pair, not a pipe: the preload sends with MSG_NOSIGNAL, so a program whose listen
+     * comes after zonelab stopped reading gets EPIPE, never a SIGPIPE */
+    if (preload && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, ready) != 0)
         ready[0] = ready[1] = -1; /* no word from the preload: the probes alone tell */
     env_set(&saved, base, p, r, preload, ready[1]);
     argc = zl_emu_command_words(cmd, argv, sizeof argv / sizeof *argv, words, sizeof words);
