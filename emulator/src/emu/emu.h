@@ -125,7 +125,8 @@ typedef struct zl_replica {
     zl_proglog *log;    /* its output's pipe (emu/proglog.c), NULL when none */
     int listened;       /* seen listening on port (with its own socket) since it was started */
     /* the preload's word that it listens: one end of a socket pair whose other end the replica
-     * inherits (ZONELAB_READY_FD); its listen() on ZONELAB_PORT writes a byte (ports.c) */
+     * inherits (ZONELAB_READY_FD); its listen() on ZONELAB_PORT sends a byte there
+     * (emulator/preload), read by zl_emu_replica_listening (ports.c) */
     bool ready_armed;
     int ready_fd;
     int64_t spawned_mono_ms; /* when it was started, on CLOCK_MONOTONIC */
@@ -451,6 +452,8 @@ void zl_emu_req_id(zl_emu *emu, char out[17]);
 uint64_t zl_emu_seq(zl_emu *emu);
 /* Virtual now in ms and s. */
 int64_t zl_emu_now_ms(zl_emu *emu);
+/* Real milliseconds on CLOCK_MONOTONIC (how long a replica took to listen, a wait's end). */
+int64_t zl_emu_mono_ms(void);
 
 /* Replicas: sets the number of replicas of p (before spawning), allocating ports. */
 int zl_emu_set_replicas(zl_emu *emu, zl_prog_rt *p, size_t n, char *err, size_t errlen);
@@ -465,6 +468,10 @@ int zl_emu_spawn(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t 
 int zl_emu_spawn_dev(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t errlen);
 /* (Re)starts replica i with the command given to zl_emu_spawn. */
 int zl_emu_spawn_one(zl_emu *emu, zl_prog_rt *p, size_t i, char *err, size_t errlen);
+/* Starts r (a replica of p, or its developer's machine) with cmd and p's environment
+ * (emu/spawn.c); 0, or -1 with err. */
+int zl_emu_spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, char *err,
+                    size_t errlen);
 /* Sends sig to replica i's process group (SIGKILL also reaps it; SIGSTOP returns once it has
  * stopped). 0 or -1. */
 int zl_emu_signal_replica(zl_emu *emu, zl_prog_rt *p, size_t i, int sig);
@@ -497,7 +504,7 @@ int zl_emu_listener_owned(pid_t pgid, unsigned port);
  * _./:@%+,=-), '...' taken as is and "..." with $NAME or ${NAME} expanded from the
  * environment (unset: empty). The number of words, or -1 when the command needs the shell
  * (anything else: $ outside quotes, globs, redirections, ;, a \, no exec, no words, too long)
- * (program.c).
+ * (spawn.c).
  */
 int zl_emu_command_words(const char *cmd, char **argv, size_t max, char *buf, size_t cap);
 /* Whether another process holds 127.0.0.1:port (listening, or as a connection's local port),
@@ -509,7 +516,7 @@ int zl_emu_port_taken(unsigned port);
  * a replica that exited is started again (emu->respawn) once its backoff is over, journaled
  * as "replica_restart", and the events held for it are sent once it listens. */
 void zl_emu_reap(zl_emu *emu);
-/* The environment a replica of p needs, as "NAME=value" lines. */
+/* The environment a replica of p needs, as "NAME=value" lines (spawn.c). */
 void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const char *base_url,
                         FILE *out);
 

@@ -513,3 +513,85 @@ void zl_emu_replica_diagnose(zl_emu *emu, const zl_replica *r, int log_lines, ch
         snprintf(out, cap, "%s listens on %s, not on 127.0.0.1:%u (its ZONELAB_PORT): %s",
                  r->instance, where, r->port, todo);
 }
+
+/* ---- whether a replica listens ---- */
+
+int zl_emu_port_open(unsigned port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)}, self;
+    socklen_t len = sizeof self;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+    if (fd < 0)
+        return 0;
+    a.sin_port = htons((uint16_t)port);
+    ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    /* Linux may give the probe the very port it connects to as its own, when nothing listens
+     * there and the port is in the ephemeral range: TCP's simultaneous open then connects the
+     * socket to itself. That is nobody listening (a replica that never listens was once taken
+     * for ready after thousands of probes). */
+    if (ok && getsockname(fd, (struct sockaddr *)&self, &len) == 0 && self.sin_port == a.sin_port)
+        ok = 0;
+    close(fd);
+    return ok;
+}
+
+void zl_emu_replica_ready_close(zl_replica *r)
+{
+    if (r->ready_armed)
+        close(r->ready_fd);
+    r->ready_armed = false;
+}
+
+/* How long after a start the probes below run even though the preload has not spoken: a
+ * program the preload does not reach (statically linked, Go) never writes. */
+#define READY_WORD_MS 50
+
+/* Journals that r listens now, and how zonelab learned it. */
+static void journal_listening(zl_emu *emu, const zl_replica *r, const char *by)
+{
+    cJSON *d = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(d, "instance", r->instance);
+    cJSON_AddNumberToObject(d, "pid", r->pid);
+    cJSON_AddNumberToObject(d, "port", r->port);
+    cJSON_AddStringToObject(d, "by", by);
+    cJSON_AddNumberToObject(d, "after_ms", (double)(zl_emu_mono_ms() - r->spawned_mono_ms));
+    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "listening", d);
+}
+
+int zl_emu_replica_listening(zl_emu *emu, zl_replica *r)
+{
+    if (!r->listened && r->ready_armed) {
+        char b;
+        ssize_t n = read(r->ready_fd, &b, 1);
+
+        if (n == 1) { /* its own listen() on ZONELAB_PORT said so: no probe needed */
+            zl_emu_replica_ready_close(r);
+            r->listened = 1;
+            journal_listening(emu, r, "preload");
+            return 1;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EINTR))
+            zl_emu_replica_ready_close(r); /* no writer left: the probes tell */
+        else if (zl_emu_mono_ms() - r->spawned_mono_ms < READY_WORD_MS)
+            return 0; /* not yet, and the probes cost more than this look */
+    }
+    /* only a listener known to be another process's is refused: when zonelab did not start
+     * the replica, or /proc cannot tell (a container's proxy), whoever listens is taken; but
+     * when no listener is in sight, the port must still answer (not a passing one's). Another's
+     * is asked first: each probe of a listener that never accepts fills its queue, and a
+     * connection to a full queue waits for the kernel's retries. */
+    if (!r->listened && r->pid > 0) {
+        int own = zl_emu_listener_owned(r->pid, r->port);
+
+        if (own == 0 || !zl_emu_port_open(r->port) || (own == -2 && !zl_emu_port_open(r->port)))
+            return 0;
+    } else if (!zl_emu_port_open(r->port)) {
+        return 0;
+    }
+    if (!r->listened && r->pid > 0)
+        journal_listening(emu, r, "probe");
+    r->listened = 1;
+    return 1;
+}

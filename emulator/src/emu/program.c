@@ -1,20 +1,17 @@
-/* program: zone program replicas (spawned processes) and callbacks to them over zone wire v1. */
+/* program: zone program replicas (their processes, started by emu/spawn.c: ports, supervision,
+ * stopping) and callbacks to them over zone wire v1. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,14 +20,6 @@
 #include <curl/curl.h>
 
 #include "emu/emu.h"
-
-static int64_t mono_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 static int free_port(unsigned *out)
 {
@@ -79,20 +68,6 @@ int zl_emu_set_replicas(zl_emu *emu, zl_prog_rt *p, size_t n, char *err, size_t 
     p->replica_count = n;
     p->next_replica = 0;
     return 0;
-}
-
-void zl_emu_replica_env(zl_emu *emu, const zl_prog_rt *p, size_t replica, const char *base_url,
-                        FILE *out)
-{
-    fprintf(out, "ZONELAB_URL=%s\n", base_url);
-    fprintf(out, "ZONELAB_SECRET=%s\n", p->secret_b64);
-    fprintf(out, "ZONELAB_SECRET_VER=%u\n", p->secret_ver);
-    fprintf(out, "ZONELAB_INSTANCE=%s\n", p->replicas[replica].instance);
-    fprintf(out, "ZONELAB_PORT=%u\n", p->replicas[replica].port);
-    fprintf(out, "ZONELAB_CORPID=%s\n", p->corp->corpid);
-    fprintf(out, "ZONELAB_PROGRAM_ID=%s\n", p->prog->program_id);
-    if (zl_emu_preload(emu, NULL)) /* for a program that listens on 8080 (ports.c) */
-        fprintf(out, "LD_PRELOAD=%s\n", zl_emu_preload(emu, NULL));
 }
 
 /* Whether replica r of p is supervised: started by zonelab with p's command, restarts on, and
@@ -144,294 +119,9 @@ static void reap_one(zl_emu *emu, zl_prog_rt *p, zl_replica *r, int status)
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "replica_exit", d);
 }
 
-/* Appends n bytes of src to buf (cap) at *len; -1 when they do not fit with a NUL after. */
-static int words_put(char *buf, size_t cap, size_t *len, const char *src, size_t n)
-{
-    if (n >= cap - *len)
-        return -1;
-    memcpy(buf + *len, src, n);
-    *len += n;
-    return 0;
-}
-
-int zl_emu_command_words(const char *cmd, char **argv, size_t max, char *buf, size_t cap)
-{
-    static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                                "_./:@%+,=-";
-    const char *p = cmd;
-    size_t argc = 0, len = 0;
-
-    while (*p == ' ')
-        p++;
-    if (strncmp(p, "exec ", 5) != 0 || !cap || max < 2)
-        return -1;
-    for (p += 5;;) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            break;
-        if (argc == max - 1)
-            return -1;
-        argv[argc++] = buf + len;
-        while (*p && *p != ' ') {
-            const char *end;
-
-            if (*p == '\'') { /* '...': every byte as it is */
-                if (!(end = strchr(p + 1, '\'')) ||
-                    words_put(buf, cap, &len, p + 1, (size_t)(end - p - 1)) != 0)
-                    return -1;
-                p = end + 1;
-            } else if (*p == '"') { /* "...": plain bytes and $NAME or ${NAME} */
-                for (p++; *p != '"'; p++) {
-                    if (!*p || *p == '\\' || *p == '`')
-                        return -1;
-                    if (*p == '$') {
-                        char name[128];
-                        const char *v;
-                        size_t n = 0;
-                        int braced = p[1] == '{';
-
-                        for (p += 1 + braced;
-                             (*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                              (n && *p >= '0' && *p <= '9')) &&
-                             n < sizeof name - 1;
-                             p++)
-                            name[n++] = *p;
-                        name[n] = '\0';
-                        if (!n || n == sizeof name - 1 || (braced && *p++ != '}'))
-                            return -1; /* $1, $?, $(...), ${x:-y}, a name too long */
-                        v = getenv(name);
-                        if (v && words_put(buf, cap, &len, v, strlen(v)) != 0)
-                            return -1;
-                        p--;
-                    } else if (words_put(buf, cap, &len, p, 1) != 0) {
-                        return -1;
-                    }
-                }
-                p++;
-            } else if (strchr(plain, *p)) {
-                if (words_put(buf, cap, &len, p++, 1) != 0)
-                    return -1;
-            } else {
-                return -1; /* the shell's: $, globs, ~, redirections, ;, &, |, \, newlines */
-            }
-        }
-        if (words_put(buf, cap, &len, "", 1) != 0) /* the word's NUL */
-            return -1;
-    }
-    if (!argc || argv[0][0] == '-' || strchr(argv[0], '='))
-        return -1;
-    argv[argc] = NULL;
-    return (int)argc;
-}
-
-/* ---- starting a replica ---- */
-
-/* The variables a replica's environment sets or changes, and this process's own values of
- * them while they are changed around a spawn. */
-static const char *const replica_vars[] = {"ZONELAB_URL",
-                                           "ZONELAB_SECRET",
-                                           "ZONELAB_SECRET_VER",
-                                           "ZONELAB_INSTANCE",
-                                           "ZONELAB_PORT",
-                                           "ZONELAB_CORPID",
-                                           "ZONELAB_PROGRAM_ID",
-                                           "ZONELAB_LOG_LEVEL",
-                                           "LD_PRELOAD",
-                                           "ASAN_OPTIONS",
-                                           "PYTHONPATH",
-                                           "ZONESDK_LIBRARY",
-                                           "ZONELAB_JAVA_CLASSPATH",
-                                           "ZONELAB_JAVA_LIBRARY_PATH",
-                                           "ZONELAB_READY_FD"};
-#define N_REPLICA_VARS (sizeof replica_vars / sizeof *replica_vars)
-
-typedef struct saved_env {
-    char *old[N_REPLICA_VARS]; /* NULL: it was not set */
-} saved_env;
-
-/* Sets r's environment in this process, keeping the values it replaces in sv. */
-static void env_set(saved_env *sv, const char *base, const zl_prog_rt *p, const zl_replica *r,
-                    const char *preload, int ready_w)
-{
-    char buf[48];
-    struct stat st;
-    size_t i;
-
-    for (i = 0; i < N_REPLICA_VARS; i++) {
-        const char *v = getenv(replica_vars[i]);
-
-        sv->old[i] = v ? strdup(v) : NULL;
-    }
-    setenv("ZONELAB_URL", base, 1);
-    setenv("ZONELAB_SECRET", p->secret_b64, 1);
-    snprintf(buf, sizeof buf, "%u", p->secret_ver);
-    setenv("ZONELAB_SECRET_VER", buf, 1);
-    setenv("ZONELAB_INSTANCE", r->instance, 1);
-    snprintf(buf, sizeof buf, "%u", r->port);
-    setenv("ZONELAB_PORT", buf, 1);
-    setenv("ZONELAB_CORPID", p->corp->corpid, 1);
-    setenv("ZONELAB_PROGRAM_ID", p->prog->program_id, 1);
-    if (preload)
-        zl_emu_preload_env(preload);
-    if (ready_w >= 0 && fstat(ready_w, &st) == 0) { /* "fd:inode": the preload checks both */
-        snprintf(buf, sizeof buf, "%d:%llu", ready_w, (unsigned long long)st.st_ino);
-        setenv("ZONELAB_READY_FD", buf, 1);
-    }
-    zl_emu_fakes_env();
-    setenv("ZONELAB_LOG_LEVEL", "3", 0); /* the SDK writes every line; set_log_level picks */
-}
-
-/* Puts back what env_set replaced. */
-static void env_restore(saved_env *sv)
-{
-    size_t i;
-
-    for (i = 0; i < N_REPLICA_VARS; i++) {
-        if (sv->old[i])
-            setenv(replica_vars[i], sv->old[i], 1);
-        else
-            unsetenv(replica_vars[i]);
-        free(sv->old[i]);
-    }
-}
-
-/* The vfork child: its own process group, SIGTERM when zonelab dies, its output to out (and
- * its errors too when both), or both to file; then the command, as words (argc > 0) or
- * through sh. System calls only: it runs on the parent's memory. */
-static _Noreturn void exec_replica(char *const *argv, int argc, const char *cmd, int out, bool both,
-                                   int file, int ready_w, const sigset_t *mask)
-{
-    struct sigaction dfl = {.sa_handler = SIG_DFL}, sa;
-    int sig, e;
-
-    for (sig = 1; sig < NSIG; sig++) /* no handler of the parent's may run here */
-        if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
-            (sa.sa_handler != SIG_IGN || sig == SIGPIPE || sig == SIGINT || sig == SIGTERM))
-            sigaction(sig, &dfl, NULL);
-    setpgid(0, 0); /* its own group: stopping it reaches what the shell started */
-    prctl(PR_SET_PDEATHSIG, SIGTERM); /* no orphans if zonelab dies */
-    if (ready_w >= 0)
-        fcntl(ready_w, F_SETFD, 0); /* inherited across the exec, for the preload */
-    if (out >= 0) {
-        dup2(out, 1);
-        if (both)
-            dup2(out, 2); /* one pipe: the file keeps the order they were written in */
-    } else if (file >= 0) {
-        dup2(file, 1);
-        dup2(file, 2);
-    }
-    pthread_sigmask(SIG_SETMASK, mask, NULL);
-    if (argc > 0) { /* "exec" and words only (zonelab run's own command): as sh would */
-        static const char pre[] = "zonelab: exec: ", mid[] = ": ", end[] = "\n";
-        const char *why;
-
-        execvp(argv[0], argv);
-        e = errno;
-        why = strerrordesc_np(e);
-        if (write(2, pre, sizeof pre - 1) > 0 && write(2, argv[0], strnlen(argv[0], 400)) > 0 &&
-            write(2, mid, sizeof mid - 1) > 0 &&
-            write(2, why ? why : "?", why ? strlen(why) : 1) > 0)
-            why = write(2, end, sizeof end - 1) > 0 ? NULL : why; /* else nowhere to say it */
-        _exit(e == ENOENT ? 127 : 126);
-    }
-    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-    _exit(127);
-}
-
-/* Starts r (a replica of p, or its developer's machine) with cmd and p's environment; its
- * output goes to emu->log_dir when set. A replica's goes through a pipe (emu/proglog.c). */
-static int spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, char *err,
-                    size_t errlen)
-{
-    char base[64], log[700] = "", *argv[64], words[8192];
-    const char *preload = zl_emu_preload(emu, NULL);
-    zl_proglog *lp = NULL;
-    int lfd = -1, argc, e, ready[2] = {-1, -1};
-    saved_env saved;
-    sigset_t all, mask;
-    pid_t pid;
-
-    zl_emu_fakes_find(); /* before the fork: the child only reads what it found */
-    cJSON *d;
-
-    if (!cmd) {
-        snprintf(err, errlen, "no command to start %s", r->instance);
-        return -1;
-    }
-    snprintf(base, sizeof base, "http://127.0.0.1:%u", zl_engine_port(emu->engine));
-    if (emu->log_dir) {
-        size_t k, n;
-
-        n = (size_t)snprintf(log, sizeof log, "%s/%s.log", emu->log_dir, r->instance);
-        for (k = strlen(emu->log_dir) + 1; k < n && k < sizeof log; k++)
-            if (log[k] == '/')
-                log[k] = '_'; /* "zone-demo/0" -> "zone-demo_0" */
-    }
-    if (r != &p->dev) /* the developer's machine is outside the zone: its lines are not stored */
-        lp = zl_proglog_new(p, r->instance, log[0] ? log : NULL, &lfd);
-    if (!lp && log[0] && (lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0)
-        lfd = -1;                  /* no log file: the output goes where zonelab's does */
-    zl_emu_replica_ready_close(r); /* the previous process's */
-    /* a socket pair, not a pipe: the preload sends with MSG_NOSIGNAL, so a program whose listen
-     * comes after zonelab stopped reading gets EPIPE, never a SIGPIPE */
-    if (preload && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, ready) != 0)
-        ready[0] = ready[1] = -1; /* no word from the preload: the probes alone tell */
-    env_set(&saved, base, p, r, preload, ready[1]);
-    argc = zl_emu_command_words(cmd, argv, sizeof argv / sizeof *argv, words, sizeof words);
-    fflush(NULL);
-    /* vfork: the child borrows this process's memory until it execs, so nothing is copied (a
-     * fork copied the page tables of the whole emulator, and every page either side wrote
-     * next). It may only make system calls: what it needs is ready above, its environment
-     * set in this process (and put back below). Signals stay blocked until it has no handler
-     * of this process left that could run on the shared memory. */
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &mask);
-    pid = vfork();
-    if (pid == 0)
-        exec_replica(argv, argc, cmd, lp ? lfd : -1, lp ? log[0] != 0 : true, lp ? -1 : lfd,
-                     ready[1], &mask);
-    e = errno;
-    pthread_sigmask(SIG_SETMASK, &mask, NULL);
-    env_restore(&saved);
-    if (!lp && lfd >= 0)
-        close(lfd);
-    if (ready[1] >= 0)
-        close(ready[1]);
-    if (pid < 0) {
-        if (ready[0] >= 0)
-            close(ready[0]);
-        snprintf(err, errlen, "cannot start %s: %s", r->instance, strerror(e));
-        zl_proglog_free(emu, lp);
-        return -1;
-    }
-    setpgid(pid, pid); /* also here: no window where a kill misses the group */
-    zl_proglog_started(lp);
-    if (lp) {
-        zl_proglog_free(emu, r->log); /* the previous process's, with its last lines */
-        r->log = lp;
-    }
-    r->pid = pid;
-    r->exited = 0;
-    r->expected_exit = 0;
-    r->listened = 0;
-    r->ready_armed = ready[0] >= 0;
-    r->ready_fd = ready[0];
-    r->spawned_mono_ms = mono_ms();
-    r->restart_pending = false; /* down stays until it listens (zl_emu_reap) */
-    r->started_ms = zl_emu_now_ms(emu);
-    d = cJSON_CreateObject();
-    cJSON_AddStringToObject(d, "instance", r->instance);
-    cJSON_AddNumberToObject(d, "pid", pid);
-    cJSON_AddNumberToObject(d, "port", r->port);
-    cJSON_AddStringToObject(d, "command", cmd);
-    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "spawn", d);
-    return 0;
-}
-
 int zl_emu_spawn_one(zl_emu *emu, zl_prog_rt *p, size_t i, char *err, size_t errlen)
 {
-    return spawn_at(emu, p, &p->replicas[i], p->command, err, errlen);
+    return zl_emu_spawn_at(emu, p, &p->replicas[i], p->command, err, errlen);
 }
 
 int zl_emu_spawn_dev(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t errlen)
@@ -454,7 +144,7 @@ int zl_emu_spawn_dev(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, siz
         snprintf(r->instance, sizeof r->instance, "%s/debug", p->prog->program_id);
         snprintf(r->url, sizeof r->url, "http://127.0.0.1:%u", r->port);
     }
-    return spawn_at(emu, p, r, cmd ? cmd : p->command, err, errlen);
+    return zl_emu_spawn_at(emu, p, r, cmd ? cmd : p->command, err, errlen);
 }
 
 int zl_emu_spawn(zl_emu *emu, zl_prog_rt *p, const char *cmd, char *err, size_t errlen)
@@ -612,92 +302,11 @@ void zl_emu_reap(zl_emu *emu)
         }
 }
 
-int zl_emu_port_open(unsigned port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)}, self;
-    socklen_t len = sizeof self;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
-
-    if (fd < 0)
-        return 0;
-    a.sin_port = htons((uint16_t)port);
-    ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    /* Linux may give the probe the very port it connects to as its own, when nothing listens
-     * there and the port is in the ephemeral range: TCP's simultaneous open then connects the
-     * socket to itself. That is nobody listening (a replica that never listens was once taken
-     * for ready after thousands of probes). */
-    if (ok && getsockname(fd, (struct sockaddr *)&self, &len) == 0 && self.sin_port == a.sin_port)
-        ok = 0;
-    close(fd);
-    return ok;
-}
-
-void zl_emu_replica_ready_close(zl_replica *r)
-{
-    if (r->ready_armed)
-        close(r->ready_fd);
-    r->ready_armed = false;
-}
-
-/* How long after a start the probes below run even though the preload has not spoken: a
- * program the preload does not reach (statically linked, Go) never writes. */
-#define READY_WORD_MS 50
-
-/* Journals that r listens now, and how zonelab learned it. */
-static void journal_listening(zl_emu *emu, const zl_replica *r, const char *by)
-{
-    cJSON *d = cJSON_CreateObject();
-
-    cJSON_AddStringToObject(d, "instance", r->instance);
-    cJSON_AddNumberToObject(d, "pid", r->pid);
-    cJSON_AddNumberToObject(d, "port", r->port);
-    cJSON_AddStringToObject(d, "by", by);
-    cJSON_AddNumberToObject(d, "after_ms", (double)(mono_ms() - r->spawned_mono_ms));
-    zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "listening", d);
-}
-
-int zl_emu_replica_listening(zl_emu *emu, zl_replica *r)
-{
-    if (!r->listened && r->ready_armed) {
-        char b;
-        ssize_t n = read(r->ready_fd, &b, 1);
-
-        if (n == 1) { /* its own listen() on ZONELAB_PORT said so: no probe needed */
-            zl_emu_replica_ready_close(r);
-            r->listened = 1;
-            journal_listening(emu, r, "preload");
-            return 1;
-        }
-        if (n == 0 || (errno != EAGAIN && errno != EINTR))
-            zl_emu_replica_ready_close(r); /* no writer left: the probes tell */
-        else if (mono_ms() - r->spawned_mono_ms < READY_WORD_MS)
-            return 0; /* not yet, and the probes cost more than this look */
-    }
-    /* only a listener known to be another process's is refused: when zonelab did not start
-     * the replica, or /proc cannot tell (a container's proxy), whoever listens is taken; but
-     * when no listener is in sight, the port must still answer (not a passing one's). Another's
-     * is asked first: each probe of a listener that never accepts fills its queue, and a
-     * connection to a full queue waits for the kernel's retries. */
-    if (!r->listened && r->pid > 0) {
-        int own = zl_emu_listener_owned(r->pid, r->port);
-
-        if (own == 0 || !zl_emu_port_open(r->port) || (own == -2 && !zl_emu_port_open(r->port)))
-            return 0;
-    } else if (!zl_emu_port_open(r->port)) {
-        return 0;
-    }
-    if (!r->listened && r->pid > 0)
-        journal_listening(emu, r, "probe");
-    r->listened = 1;
-    return 1;
-}
-
 int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, size_t errlen)
 {
-    struct timespec t0, t;
+    int64_t t0 = zl_emu_mono_ms();
     size_t i;
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         size_t ready = 0;
 
@@ -711,8 +320,7 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
         }
         if (ready == p->replica_count)
             return 0;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms) {
+        if (zl_emu_mono_ms() - t0 > timeout_ms) {
             int n = snprintf(err, errlen, "%zu of %zu replicas of %s listen after %ld ms; ", ready,
                              p->replica_count, p->prog->program_id, timeout_ms);
 
@@ -729,7 +337,7 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
 void zl_emu_stop_replicas(zl_emu *emu)
 {
     size_t i, k, alive;
-    struct timespec t0, t;
+    int64_t t0;
 
     /* events held for a replica that is down have no call in flight to end them */
     for (i = 0; emu->closing && i < emu->prog_count; i++)
@@ -745,14 +353,13 @@ void zl_emu_stop_replicas(zl_emu *emu)
                 kill(-r->pid, SIGTERM);
             }
         }
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t0 = zl_emu_mono_ms();
     for (;;) { /* 2 s at most */
         int pidfds[64];
         size_t n_pidfds = 0;
         bool all = true; /* a pidfd for each one alive: an exit wakes the wait */
 
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= 2000)
+        if (zl_emu_mono_ms() - t0 >= 2000)
             break;
         alive = 0;
         zl_emu_reap(emu);
