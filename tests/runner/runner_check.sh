@@ -158,25 +158,25 @@ step "require() and lib/, the locked globals, the old verb names, a single file'
 
 # A file's process reports before it stops its programs; what goes wrong after that (here it
 # is killed while a program that ignores SIGTERM holds up the stop) still fails the run
-cat >"$work/stubborn.lua" <<'LUA'
+cat >"$work/sigterm_deaf.lua" <<'LUA'
 scenario { world = "default" }
 test("nothing", function() end)
 LUA
-prog='exec python3 -c "import os,signal,socket; signal.signal(signal.SIGTERM, signal.SIG_IGN); s = socket.socket(); s.bind((\"127.0.0.1\", int(os.environ[\"ZONELAB_PORT\"]))); s.listen(); signal.pause()  # zl-stubborn-program"'
-"$zonelab" run --program "$prog" "$work/stubborn.lua" >"$work/stubborn.out" 2>&1 &
+prog='exec python3 -c "import os,signal,socket; signal.signal(signal.SIGTERM, signal.SIG_IGN); s = socket.socket(); s.bind((\"127.0.0.1\", int(os.environ[\"ZONELAB_PORT\"]))); s.listen(); signal.pause()  # zl-sigterm-deaf-program"'
+"$zonelab" run --program "$prog" "$work/sigterm_deaf.lua" >"$work/sigterm_deaf.out" 2>&1 &
 runner=$!
 i=0
-while ! grep -q "^ok " "$work/stubborn.out" && [ $i -lt 400 ]; do
+while ! grep -q "^ok " "$work/sigterm_deaf.out" && [ $i -lt 400 ]; do
     sleep 0.05
     i=$((i + 1))
 done
 child=$(pgrep -P "$runner" zonelab)
-[ -n "$child" ] || { cat "$work/stubborn.out"; pkill -KILL -f zl-stubborn-program; fail "no file process after the report"; }
+[ -n "$child" ] || { cat "$work/sigterm_deaf.out"; pkill -KILL -f zl-sigterm-deaf-program; fail "no file process after the report"; }
 kill -KILL $child
 wait $runner
 rc=$?
-pkill -KILL -f zl-stubborn-program
-[ $rc -eq 1 ] && grep -q "stubborn.lua: the file's process ended with signal 9 after it reported" \
-    "$work/stubborn.out" && grep -q "1 passed, 0 failed, 1 error" "$work/stubborn.out" ||
-    { cat "$work/stubborn.out"; fail "a file's process that dies after its report is not an error"; }
+pkill -KILL -f zl-sigterm-deaf-program
+[ $rc -eq 1 ] && grep -q "sigterm_deaf.lua: the file's process ended with signal 9 after it reported" \
+    "$work/sigterm_deaf.out" && grep -q "1 passed, 0 failed, 1 error" "$work/sigterm_deaf.out" ||
+    { cat "$work/sigterm_deaf.out"; fail "a file's process that dies after its report is not an error"; }
 step "a file reports before its teardown; a teardown that fails is an error"
