@@ -50,19 +50,23 @@ static int say(char *detail, size_t n, int rc, const char *fmt, ...)
     return rc;
 }
 
-/* HKDF, fetched from the default provider once per process (a fetch is a lookup in
- * OpenSSL's method store, dearer than the derivation); kept for the process's life. */
-static EVP_KDF *hkdf_kdf;
-static pthread_once_t hkdf_once = PTHREAD_ONCE_INIT;
+/* The HKDF, HMAC and AES-256-GCM implementations, fetched once per process (each implicit
+ * fetch costs a look-up in OpenSSL's method store, per message). NULL when the fetch failed. */
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static EVP_KDF *hkdf_impl;
+static EVP_MAC *hmac_impl;
+static EVP_CIPHER *gcm_impl;
 
-static void hkdf_fetch(void)
+static void fetch_impls(void)
 {
-    hkdf_kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    hkdf_impl = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    gcm_impl = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
 }
 
 void zone_wire_warm(void)
 {
-    pthread_once(&hkdf_once, hkdf_fetch);
+    pthread_once(&fetch_once, fetch_impls);
 }
 
 static int hkdf(const unsigned char *ikm, size_t ikm_len, const char *info, unsigned char out[32])
@@ -71,8 +75,8 @@ static int hkdf(const unsigned char *ikm, size_t ikm_len, const char *info, unsi
     int ok = 0;
     EVP_KDF_CTX *ctx;
 
-    pthread_once(&hkdf_once, hkdf_fetch);
-    ctx = hkdf_kdf ? EVP_KDF_CTX_new(hkdf_kdf) : NULL;
+    pthread_once(&fetch_once, fetch_impls);
+    ctx = hkdf_impl ? EVP_KDF_CTX_new(hkdf_impl) : NULL;
     if (ctx != NULL) {
         OSSL_PARAM p[] = {
             OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)(uintptr_t) "SHA256",
@@ -109,18 +113,6 @@ int zone_wire_keys_init(zone_wire_keys *k, const char *secret_b64, uint32_t vers
 static time_t env_now(const zone_wire_env *env)
 {
     return env != NULL && env->now != NULL ? env->now(env->ud) : time(NULL);
-}
-
-/* The HMAC and AES-256-GCM implementations, fetched once per process (each implicit fetch
- * costs a look-up in OpenSSL's method store, per message). NULL when the fetch failed. */
-static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
-static EVP_MAC *hmac_impl;
-static EVP_CIPHER *gcm_impl;
-
-static void fetch_impls(void)
-{
-    hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    gcm_impl = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
 }
 
 static EVP_MAC *hmac(void)

@@ -61,8 +61,9 @@ typedef struct zone_wire_keys {
 
 /* Derives both keys from secret_b64 (base64 of 32 bytes) with HKDF-SHA256. */
 int zone_wire_keys_init(zone_wire_keys *k, const char *secret_b64, uint32_t version);
-/* Fetches now what zone_wire_keys_init fetches on its first call (a process that forks
- * workers calls it first, so they need not); optional. */
+/* Fetches now the implementations the wire uses (HKDF, HMAC, AES-256-GCM), which a process
+ * otherwise fetches on its first use: one that forks workers calls it first, so they need
+ * not; optional. */
 void zone_wire_warm(void);
 
 /* Seams for tests: wall clock and randomness. NULL members (or a NULL env) use the real ones. */

@@ -39,7 +39,7 @@ typedef struct wait {
     int cursor; /* index into cursors */
     /* W_READY: a replica, or a developer's machine (zl_prog_rt.dev) */
     zl_replica *rep;
-    /* W_SETTLE: turns in a row that found the engine idle */
+    /* W_SETTLE: looks in a row that found the engine idle */
     int quiet;
     /* what was found (W_INBOX, W_JOURNAL) */
     cJSON *found;
