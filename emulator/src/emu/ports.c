@@ -560,21 +560,32 @@ static void journal_listening(zl_emu *emu, const zl_replica *r, const char *by)
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "listening", d);
 }
 
+/* Reads the ready word of r: 1 when the byte came (the socket is then closed), 0 when none
+ * yet, -1 when no writer is left (closed too: the probes tell). */
+static int ready_word(zl_replica *r)
+{
+    char b;
+    ssize_t n = read(r->ready_fd, &b, 1);
+
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return 0;
+    zl_emu_replica_ready_close(r);
+    return n == 1 ? 1 : -1;
+}
+
 int zl_emu_replica_listening(zl_emu *emu, zl_replica *r)
 {
-    if (!r->listened && r->ready_armed) {
-        char b;
-        ssize_t n = read(r->ready_fd, &b, 1);
+    const char *by = "probe";
 
-        if (n == 1) { /* its own listen() on ZONELAB_PORT said so: no probe needed */
-            zl_emu_replica_ready_close(r);
+    if (!r->listened && r->ready_armed) {
+        int w = ready_word(r);
+
+        if (w == 1) { /* its own listen() on ZONELAB_PORT said so: no probe needed */
             r->listened = 1;
             journal_listening(emu, r, "preload");
             return 1;
         }
-        if (n == 0 || (errno != EAGAIN && errno != EINTR))
-            zl_emu_replica_ready_close(r); /* no writer left: the probes tell */
-        else if (zl_emu_mono_ms() - r->spawned_mono_ms < READY_WORD_MS)
+        if (w == 0 && zl_emu_mono_ms() - r->spawned_mono_ms < READY_WORD_MS)
             return 0; /* not yet, and the probes cost more than this look */
     }
     /* only a listener known to be another process's is refused: when zonelab did not start
@@ -590,8 +601,13 @@ int zl_emu_replica_listening(zl_emu *emu, zl_replica *r)
     } else if (!zl_emu_port_open(r->port)) {
         return 0;
     }
+    /* the probes saw the listen the preload reports just after it: its word, when it came
+     * meanwhile, says so (a start past READY_WORD_MS under load) */
+    if (!r->listened && r->ready_armed && ready_word(r) == 1)
+        by = "preload";
     if (!r->listened && r->pid > 0)
-        journal_listening(emu, r, "probe");
+        journal_listening(emu, r, by);
+    zl_emu_replica_ready_close(r);
     r->listened = 1;
     return 1;
 }
