@@ -703,7 +703,7 @@ static unsigned connection_limit(void)
  * flight on every turn: 39 poll calls per event through zone-demo, whose answers take the
  * time of an fsync while other traffic keeps the loop turning.
  */
-static int64_t mono_ms(void)
+int64_t zl_engine_mono_ms(void)
 {
     struct timespec ts;
 
@@ -750,7 +750,7 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *ud)
     zl_engine *e = ud;
 
     (void)multi;
-    e->curl_due = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+    e->curl_due = timeout_ms < 0 ? -1 : zl_engine_mono_ms() + timeout_ms;
     return 0;
 }
 
@@ -832,7 +832,7 @@ void zl_engine_turn_fds(zl_engine *e, int max_wait_ms, const int *fds, size_t n_
     struct epoll_event ev[64];
     size_t k;
     MHD_UNSIGNED_LONG_LONG mhd_ms;
-    int64_t wait = max_wait_ms, now;
+    int64_t wait = max_wait_ms, now, h1_due;
     int n, i, running;
 
     zl_engine_injected_sweep(e);
@@ -843,9 +843,11 @@ void zl_engine_turn_fds(zl_engine *e, int max_wait_ms, const int *fds, size_t n_
         if (e->timers[0].at - now < wait)
             wait = e->timers[0].at - now;
     }
-    if (e->curl_due >= 0 && e->curl_due - mono_ms() < wait)
-        wait = e->curl_due - mono_ms();
-    if (e->mhd_dirty || wait < 0)
+    if (e->curl_due >= 0 && e->curl_due - zl_engine_mono_ms() < wait)
+        wait = e->curl_due - zl_engine_mono_ms();
+    if ((h1_due = zl_h1_due(e)) >= 0 && h1_due - zl_engine_mono_ms() < wait)
+        wait = h1_due - zl_engine_mono_ms();
+    if (e->mhd_dirty || e->done || wait < 0)
         wait = 0;
     e->mhd_dirty = 0;
     for (k = 0; k < n_fds; k++) { /* for this wait only: level-triggered, they stay readable */
@@ -872,6 +874,8 @@ void zl_engine_turn_fds(zl_engine *e, int max_wait_ms, const int *fds, size_t n_
             (void)got;
             continue;
         }
+        if (zl_h1_event(e, fd, ev[i].events)) /* the direct client's */
+            continue;
         if (ev[i].events & (EPOLLIN | EPOLLHUP))
             what |= CURL_CSELECT_IN;
         if (ev[i].events & EPOLLOUT)
@@ -880,10 +884,12 @@ void zl_engine_turn_fds(zl_engine *e, int max_wait_ms, const int *fds, size_t n_
             what |= CURL_CSELECT_ERR;
         curl_multi_socket_action(e->multi, fd, what, &running);
     }
-    if (e->curl_due >= 0 && e->curl_due <= mono_ms()) {
+    if (e->curl_due >= 0 && e->curl_due <= zl_engine_mono_ms()) {
         e->curl_due = -1;
         curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }
+    if (h1_due >= 0 && h1_due <= zl_engine_mono_ms())
+        zl_h1_expire(e, zl_engine_mono_ms());
     zl_engine_finish_calls(e);
     fire_timers(e);
     MHD_run(e->mhd); /* answers made by callbacks and timers go out now */

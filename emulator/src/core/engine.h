@@ -124,7 +124,8 @@ void zl_stream_end(zl_stream *s);
  * a second). */
 void zl_stream_abort(zl_stream *s);
 
-/* ---- outbound HTTP (libcurl multi; the callback runs on the loop thread) ---- */
+/* ---- outbound HTTP (libcurl multi, or the engine's own client for direct calls; the
+ * callback runs on the loop thread) ---- */
 typedef struct zl_http_result {
     int curl_code;     /* 0 = CURLE_OK */
     const char *error; /* curl's error text when curl_code != 0 */
@@ -146,6 +147,10 @@ typedef struct zl_http_request {
     const char *body;
     size_t body_len;
     long timeout_ms;
+    /* A call to a program on this machine (http://127.0.0.1:PORT/..., GET or POST): the
+     * engine's own HTTP/1.1 client carries it, on connections it keeps per port, and reports
+     * failures with libcurl's codes; any other URL goes through libcurl still. */
+    int direct;
 } zl_http_request;
 
 /* Starts a call (url, headers and body are copied); fn is called exactly once, later (never

@@ -1,33 +1,13 @@
-/* engine_http: the engine's outbound HTTP calls (libcurl multi on the engine's loop): a call
- * made, its answer collected, each callback run once, what an observer sees of it. */
+/* engine_http: the engine's outbound HTTP calls: a call made, its answer collected, each
+ * callback run once, what an observer sees of it. libcurl's multi on the engine's loop
+ * carries them, except a caller's direct ones to a program on this machine, which the
+ * engine's own HTTP/1.1 client carries (engine_h1.c). */
 #include "core/engine_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define MAX_CALL_HEADERS 32
-
-typedef struct call {
-    struct call *prev, *next; /* the engine's calls in flight */
-    CURL *h;
-    zl_http_fn fn;
-    void *ud;
-    struct curl_slist *headers;
-    char *req_body;
-    char *body;
-    size_t len, cap;
-    size_t n_headers;
-    char *names[MAX_CALL_HEADERS], *values[MAX_CALL_HEADERS];
-    char errbuf[CURL_ERROR_SIZE];
-    int64_t start;
-    /* for an observer */
-    uint64_t id;
-    int64_t t_start;
-    char *method, *url;
-    size_t req_len;
-} call;
 
 static void call_free(call *c)
 {
@@ -38,11 +18,23 @@ static void call_free(call *c)
     free(c->url);
     free(c->req_body);
     free(c->body);
+    free(c->wbuf);
     for (i = 0; i < c->n_headers; i++) {
         free(c->names[i]);
         free(c->values[i]);
     }
     free(c);
+}
+
+static void call_unlink(zl_engine *e, call *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        e->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
 }
 
 static size_t call_body(char *p, size_t s, size_t n, void *ud)
@@ -107,14 +99,48 @@ static void handle_put(zl_engine *e, CURL *h)
     e->idle[e->n_idle++] = h;
 }
 
+/* The port and path of a URL the direct client takes (http://127.0.0.1:PORT/PATH, a GET or a
+ * POST): true; false for any other call. */
+static bool direct_target(const zl_http_request *req, unsigned short *port, const char **path)
+{
+    static const char prefix[] = "http://127.0.0.1:";
+    const char *p;
+    unsigned long v = 0;
+
+    if (!req->direct || strncmp(req->url, prefix, sizeof prefix - 1) ||
+        (req->method && strcmp(req->method, "GET") && strcmp(req->method, "POST")))
+        return false;
+    for (p = req->url + sizeof prefix - 1; *p >= '0' && *p <= '9' && v <= 65535; p++)
+        v = v * 10 + (unsigned long)(*p - '0');
+    if (p == req->url + sizeof prefix - 1 || v == 0 || v > 65535 || *p != '/')
+        return false;
+    for (const char *q = p; *q; q++) /* a target libcurl would have escaped or refused */
+        if ((unsigned char)*q <= ' ' || *q == '#' || (unsigned char)*q >= 0x7f)
+            return false;
+    *port = (unsigned short)v;
+    *path = p;
+    return true;
+}
+
+static void call_link(zl_engine *e, call *c)
+{
+    c->id = ++e->exchanges;
+    c->next = e->calls;
+    if (e->calls)
+        e->calls->prev = c;
+    e->calls = c;
+}
+
 int zl_engine_http(zl_engine *e, const zl_http_request *req, zl_http_fn fn, void *ud)
 {
     call *c = calloc(1, sizeof *c);
     CURL *h = NULL;
+    unsigned short port;
+    const char *path;
     size_t i;
 
-    if (!c || !(h = handle_get(e)))
-        goto fail;
+    if (!c)
+        return -1;
     c->fn = fn;
     c->ud = ud;
     c->start = zl_clock_wall_ms(&e->clock);
@@ -128,7 +154,23 @@ int zl_engine_http(zl_engine *e, const zl_http_request *req, zl_http_fn fn, void
             goto fail;
         c->headers = t;
     }
-    if (!(c->headers = curl_slist_append(c->headers, "Expect:")))
+    if (!strcmp(c->method, "POST")) {
+        if (!(c->req_body = malloc(req->body_len + 1)))
+            goto fail;
+        if (req->body_len)
+            memcpy(c->req_body, req->body, req->body_len);
+        c->req_body[req->body_len] = '\0';
+        c->req_len = req->body_len;
+    }
+    if (direct_target(req, &port, &path)) {
+        c->direct = 1;
+        call_link(e, c);
+        if (zl_h1_start(e, c, port, path, req) == 0)
+            return 0;
+        call_unlink(e, c);
+        goto fail;
+    }
+    if (!(h = handle_get(e)) || !(c->headers = curl_slist_append(c->headers, "Expect:")))
         goto fail;
     curl_easy_setopt(h, CURLOPT_URL, req->url);
     curl_easy_setopt(h, CURLOPT_PRIVATE, c);
@@ -141,41 +183,20 @@ int zl_engine_http(zl_engine *e, const zl_http_request *req, zl_http_fn fn, void
     curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 5000L);
-    if (req->method && !strcmp(req->method, "POST")) {
-        if (!(c->req_body = malloc(req->body_len + 1)))
-            goto fail;
-        if (req->body_len)
-            memcpy(c->req_body, req->body, req->body_len);
-        c->req_body[req->body_len] = '\0';
-        c->req_len = req->body_len;
+    if (c->req_body) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->req_body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
     }
     if (curl_multi_add_handle(e->multi, h) != CURLM_OK)
         goto fail;
-    c->id = ++e->exchanges;
     c->h = h;
-    c->next = e->calls;
-    if (e->calls)
-        e->calls->prev = c;
-    e->calls = c;
+    call_link(e, c);
     return 0;
 fail:
     if (h)
         handle_put(e, h);
-    if (c)
-        call_free(c);
+    call_free(c);
     return -1;
-}
-
-static void call_unlink(zl_engine *e, call *c)
-{
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        e->calls = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
 }
 
 /* Tells the observer about a call whose result is res. */
@@ -226,11 +247,35 @@ static void observe_call(zl_engine *e, const call *c, const zl_http_result *res)
         free(split[i]);
 }
 
+/* Hands c's result to its observer and its callback, and frees c (unlinked already). */
+static void finish(zl_engine *e, call *c, zl_http_result *res)
+{
+    res->body = c->body ? c->body : "";
+    res->body_len = c->len;
+    res->n_headers = c->n_headers;
+    res->header_names = (const char *const *)c->names;
+    res->header_values = (const char *const *)c->values;
+    res->elapsed_ms = zl_clock_wall_ms(&e->clock) - c->start;
+    observe_call(e, c, res);
+    c->fn(e, res, c->ud);
+}
+
 void zl_engine_finish_calls(zl_engine *e)
 {
     CURLMsg *m;
     int left;
 
+    while (e->done) { /* the direct calls, in the order they ended */
+        call *c = e->done;
+        zl_http_result res = {.curl_code = c->code, .status = c->status};
+
+        if (!(e->done = c->done_next))
+            e->done_tail = NULL;
+        res.error = c->code ? c->errbuf : NULL;
+        call_unlink(e, c);
+        finish(e, c, &res);
+        call_free(c);
+    }
     while ((m = curl_multi_info_read(e->multi, &left))) {
         CURL *h = m->easy_handle;
         call *c = NULL;
@@ -243,15 +288,8 @@ void zl_engine_finish_calls(zl_engine *e)
         res.curl_code = (int)m->data.result;
         res.error = c->errbuf[0] ? c->errbuf : curl_easy_strerror(m->data.result);
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res.status);
-        res.body = c->body ? c->body : "";
-        res.body_len = c->len;
-        res.n_headers = c->n_headers;
-        res.header_names = (const char *const *)c->names;
-        res.header_values = (const char *const *)c->values;
-        res.elapsed_ms = zl_clock_wall_ms(&e->clock) - c->start;
         call_unlink(e, c);
-        observe_call(e, c, &res);
-        c->fn(e, &res, c->ud);
+        finish(e, c, &res);
         curl_multi_remove_handle(e->multi, h);
         handle_put(e, h);
         call_free(c);
@@ -260,20 +298,23 @@ void zl_engine_finish_calls(zl_engine *e)
 
 void zl_engine_cancel_calls(zl_engine *e)
 {
+    zl_engine_finish_calls(e); /* the direct calls that ended keep their results */
     while (e->calls) {
         call *c = e->calls;
         zl_http_result res = {.curl_code = CURLE_ABORTED_BY_CALLBACK,
-                              .error = "the emulator is shutting down",
-                              .body = ""};
+                              .error = "the emulator is shutting down"};
 
-        res.elapsed_ms = zl_clock_wall_ms(&e->clock) - c->start;
         call_unlink(e, c);
-        observe_call(e, c, &res);
-        c->fn(e, &res, c->ud);
-        curl_multi_remove_handle(e->multi, c->h);
-        curl_easy_cleanup(c->h);
+        if (c->direct)
+            zl_h1_cancel(e, c);
+        finish(e, c, &res);
+        if (c->h) {
+            curl_multi_remove_handle(e->multi, c->h);
+            curl_easy_cleanup(c->h);
+        }
         call_free(c);
     }
     while (e->n_idle)
         curl_easy_cleanup(e->idle[--e->n_idle]);
+    zl_h1_free(e);
 }

@@ -4,6 +4,7 @@
 #ifndef ZL_ENGINE_INT_H
 #define ZL_ENGINE_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,6 +79,42 @@ struct zl_stream {
     void *ud;
 };
 
+#define MAX_CALL_HEADERS 32 /* headers a call's answer keeps */
+
+typedef struct h1conn h1conn; /* engine_h1.c: a connection to a program on this machine */
+
+/* An outbound call in flight: libcurl's (h) or the engine's own HTTP/1.1 client's (direct). */
+typedef struct call {
+    struct call *prev, *next; /* the engine's calls in flight */
+    CURL *h;                  /* libcurl's; NULL for a direct one */
+    zl_http_fn fn;
+    void *ud;
+    struct curl_slist *headers; /* the caller's header lines, as given */
+    char *req_body;
+    char *body;
+    size_t len, cap;
+    size_t n_headers;
+    char *names[MAX_CALL_HEADERS], *values[MAX_CALL_HEADERS];
+    char errbuf[CURL_ERROR_SIZE];
+    int64_t start;
+    /* for an observer */
+    uint64_t id;
+    int64_t t_start;
+    char *method, *url;
+    size_t req_len;
+    /* a direct call (engine_h1.c) */
+    int direct;
+    unsigned short port;
+    h1conn *conn; /* the connection carrying it; NULL before and after */
+    char *wbuf;   /* the request as sent: wbuf[woff..wlen) is still to write */
+    size_t wlen, woff;
+    int64_t deadline;       /* monotonic ms: CURLE_OPERATION_TIMEDOUT after it */
+    int retried;            /* sent again once on a new connection (a kept one had died) */
+    int code;               /* its result once done: a CURLcode */
+    long status;            /* the answer's status, 0 before its headers */
+    struct call *done_next; /* in the engine's list of direct calls done */
+} call;
+
 /* The easy handles kept for reuse (curl_easy_init and _cleanup cost as much as a small
  * exchange on a kept-alive connection); more than this in flight at once are freed when done. */
 #define ZL_ENGINE_IDLE_HANDLES 64
@@ -96,6 +133,11 @@ struct zl_engine {
     uint64_t next_timer_id;
     zl_request *live;
     struct call *calls;
+    struct call *done, *done_tail; /* direct calls ended, for zl_engine_finish_calls */
+    h1conn **h1_by_fd;             /* the direct client's connections, by socket */
+    size_t h1_fd_cap;
+    h1conn *h1_idle; /* its connections kept open between calls, most recent first */
+    size_t n_h1_idle;
     CURL *idle[ZL_ENGINE_IDLE_HANDLES]; /* finished calls' handles, reset, for the next calls */
     size_t n_idle;
     int epfd;         /* what the loop waits on: mhd_fd, wakefd and libcurl's sockets */
@@ -113,6 +155,24 @@ struct zl_engine {
 
 /* Appends n bytes to a growable NUL-terminated buffer; 0, or -1 when memory runs out. */
 int zl_engine_buf_append(char **buf, size_t *len, size_t *cap, const char *p, size_t n);
+/* engine_h1.c, the direct client (http://127.0.0.1:PORT/...): starts c (its call fields set
+ * by zl_engine_http) over a kept connection to port or a new one; 0, or -1 when memory ran out
+ * (a failure to connect ends the call as libcurl's would, through the done list). */
+int zl_h1_start(zl_engine *e, call *c, unsigned short port, const char *path,
+                const zl_http_request *req);
+/* Handles an epoll event on fd when fd is one of the direct client's: true; false otherwise. */
+bool zl_h1_event(zl_engine *e, int fd, uint32_t events);
+/* The earliest deadline of a direct call in flight (monotonic ms), -1 when none; and ends
+ * those whose deadline is past at now. */
+int64_t zl_h1_due(const zl_engine *e);
+void zl_h1_expire(zl_engine *e, int64_t now);
+/* Ends c's transport (its connection closed) when it is cancelled; and closes the kept
+ * connections and frees the socket table (at shutdown). */
+void zl_h1_cancel(zl_engine *e, call *c);
+void zl_h1_free(zl_engine *e);
+/* The monotonic clock in ms (engine.c). */
+int64_t zl_engine_mono_ms(void);
+
 /* Hands every finished outbound call to its callback (each turn). */
 void zl_engine_finish_calls(zl_engine *e);
 /* Ends every call still in flight, each callback run once as cancelled, and frees the kept

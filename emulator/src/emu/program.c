@@ -601,8 +601,12 @@ static int send_call(call *c, long timeout_ms)
     zone_wire_sealed_headers h;
     char url[ZL_WORLD_MAX_URL + 2], hv[4][300], *body = NULL;
     const char *headers[5] = {hv[0], hv[1], hv[2], hv[3], "Content-Type: text/plain"};
-    zl_http_request req = {
-        .method = "POST", .url = url, .headers = headers, .n_headers = 5, .timeout_ms = timeout_ms};
+    zl_http_request req = {.method = "POST",
+                           .url = url,
+                           .headers = headers,
+                           .n_headers = 5,
+                           .timeout_ms = timeout_ms,
+                           .direct = 1};
     int rc = -1;
 
     /* doc 54809 §3: "对应应用调用程序的请求以及接收的回调请求都会请求到「1.2 设置接收事件服务器」

@@ -1,0 +1,368 @@
+/* test_engine_h1: the engine's direct client (calls with .direct, to http://127.0.0.1:PORT/)
+ * against a scripted server on loopback, one thread of its own: what it sends, the answers it
+ * reads (lengths, chunks, interim, close), connections kept and replaced, and every failure
+ * reported with libcurl's code. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "core/engine.h"
+
+/* What the server does with one request: answers text (then closes the connection when
+ * close), closes without answering (text NULL), or never answers (text "": it waits for the
+ * client to close). */
+typedef struct step {
+    const char *text;
+    int close;
+} step;
+
+typedef struct server {
+    int lfd;
+    unsigned short port;
+    pthread_t th;
+    const step *steps;
+    size_t n_steps;
+    int accepts;         /* connections accepted */
+    char requests[8192]; /* every request as received, one after the other */
+    size_t req_len;
+} server;
+
+/* Reads one request (headers, then Content-Length bytes) into s->requests; 0, or -1 when the
+ * client closed first. */
+static int read_request(server *s, int fd)
+{
+    size_t start = s->req_len, clen = 0;
+    char *end = NULL;
+
+    for (;;) {
+        ssize_t n;
+
+        if (end) {
+            size_t head = (size_t)(end + 4 - (s->requests + start));
+
+            if (s->req_len - start >= head + clen)
+                return 0;
+        }
+        if (s->req_len + 1 >= sizeof s->requests)
+            return -1;
+        n = read(fd, s->requests + s->req_len, sizeof s->requests - 1 - s->req_len);
+        if (n <= 0)
+            return -1;
+        s->req_len += (size_t)n;
+        s->requests[s->req_len] = '\0';
+        if (!end && (end = strstr(s->requests + start, "\r\n\r\n"))) {
+            const char *cl = strstr(s->requests + start, "Content-Length: ");
+
+            if (cl && cl < end)
+                clen = strtoul(cl + 16, NULL, 10);
+        }
+    }
+}
+
+static void *serve(void *ud)
+{
+    server *s = ud;
+    size_t i = 0;
+
+    while (i < s->n_steps) {
+        int fd = accept(s->lfd, NULL, NULL);
+
+        if (fd < 0)
+            break;
+        s->accepts++;
+        while (i < s->n_steps) {
+            const step *st = &s->steps[i];
+
+            if (read_request(s, fd) != 0)
+                break; /* the client closed this one: the step waits for the next */
+            i++;
+            if (!st->text)
+                break;
+            if (!*st->text) { /* never answers: until the client gives up */
+                char b[256];
+
+                while (read(fd, b, sizeof b) > 0)
+                    ;
+                break;
+            }
+            if (write(fd, st->text, strlen(st->text)) < 0 || st->close)
+                break;
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+static void server_start(server *s, const step *steps, size_t n)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+
+    memset(s, 0, sizeof *s);
+    s->steps = steps;
+    s->n_steps = n;
+    assert_true((s->lfd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+    assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(s->lfd, 8), 0);
+    assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&a, &al), 0);
+    s->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&s->th, NULL, serve, s), 0);
+}
+
+static void server_join(server *s)
+{
+    shutdown(s->lfd, SHUT_RDWR); /* an accept still waiting returns */
+    pthread_join(s->th, NULL);
+    close(s->lfd);
+}
+
+typedef struct got {
+    int done, curl_code;
+    long status;
+    char body[512], error[256], header[128];
+} got;
+
+static void on_result(zl_engine *e, const zl_http_result *res, void *ud)
+{
+    got *g = ud;
+
+    (void)e;
+    g->done++;
+    g->curl_code = res->curl_code;
+    g->status = res->status;
+    snprintf(g->body, sizeof g->body, "%s", res->body);
+    snprintf(g->error, sizeof g->error, "%s", res->error ? res->error : "");
+    for (size_t i = 0; i < res->n_headers; i++)
+        if (!strcmp(res->header_names[i], "X-Answer"))
+            snprintf(g->header, sizeof g->header, "%s", res->header_values[i]);
+}
+
+static zl_engine *engine(void)
+{
+    zl_engine_config cfg = {.seed = 7};
+    char err[256];
+    zl_engine *e = zl_engine_new(&cfg, err, sizeof err);
+
+    assert_non_null(e);
+    return e;
+}
+
+/* One direct call to port, run to its end. */
+static void call(zl_engine *e, unsigned short port, const char *method, const char *body,
+                 long timeout_ms, got *g)
+{
+    char url[64];
+    const char *hdr[] = {"X-Test: abc", "Content-Type: text/plain", "Accept:"};
+    zl_http_request req = {.method = method,
+                           .url = url,
+                           .headers = hdr,
+                           .n_headers = 3,
+                           .body = body,
+                           .body_len = body ? strlen(body) : 0,
+                           .timeout_ms = timeout_ms,
+                           .direct = 1};
+    int turns = 400;
+
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/cb?x=1", port);
+    memset(g, 0, sizeof *g);
+    assert_int_equal(zl_engine_http(e, &req, on_result, g), 0);
+    assert_int_equal(g->done, 0); /* never from inside zl_engine_http */
+    while (!g->done && turns-- > 0)
+        zl_engine_turn(e, 50);
+    assert_int_equal(g->done, 1);
+}
+
+#define OK_ANSWER(body) "HTTP/1.1 200 OK\r\nX-Answer: yes  \r\nContent-Length: " #body "\r\n\r\n"
+
+static void test_h1_sends_and_keeps_the_connection(void **state)
+{
+    static const step steps[] = {
+        {"HTTP/1.1 200 OK\r\nX-Answer: yes  \r\nContent-Length: 5\r\n\r\nfirst", 0},
+        {"HTTP/1.1 201 Created\r\nContent-Length: 6\r\n\r\nsecond", 0}};
+    server s;
+    zl_engine *e = engine();
+    got g;
+
+    (void)state;
+    server_start(&s, steps, 2);
+    call(e, s.port, "POST", "{\"a\":1}", 5000, &g);
+    assert_int_equal(g.curl_code, 0);
+    assert_int_equal(g.status, 200);
+    assert_string_equal(g.body, "first");
+    assert_string_equal(g.header, "yes"); /* trimmed, as libcurl's header lines are */
+    call(e, s.port, "GET", NULL, 5000, &g);
+    assert_int_equal(g.curl_code, 0);
+    assert_int_equal(g.status, 201);
+    assert_string_equal(g.body, "second");
+    zl_engine_free(e);
+    server_join(&s);
+    assert_int_equal(s.accepts, 1); /* the second call went on the first's connection */
+    /* libcurl's request: Host, the caller's lines ("Accept:" dropped Accept), the length */
+    assert_non_null(strstr(s.requests, "POST /cb?x=1 HTTP/1.1\r\nHost: 127.0.0.1:"));
+    assert_non_null(strstr(s.requests,
+                           "\r\nX-Test: abc\r\nContent-Type: text/plain\r\n"
+                           "Content-Length: 7\r\n\r\n{\"a\":1}GET /cb?x=1 HTTP/1.1\r\n"));
+    assert_null(strstr(s.requests, "Accept"));
+}
+
+static void test_h1_chunked_interim_and_close(void **state)
+{
+    static const step steps[] = {
+        {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n",
+         0},
+        {"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi", 0},
+        {"HTTP/1.0 200 OK\r\n\r\nuntil the end", 1},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nnew", 0}};
+    server s;
+    zl_engine *e = engine();
+    got g;
+
+    (void)state;
+    server_start(&s, steps, 4);
+    call(e, s.port, "POST", "x", 5000, &g);
+    assert_int_equal(g.curl_code, 0);
+    assert_int_equal(g.status, 200);
+    assert_string_equal(g.body, "abcdefg");
+    call(e, s.port, "POST", "x", 5000, &g); /* Connection: close: not kept */
+    assert_string_equal(g.body, "hi");
+    call(e, s.port, "POST", "x", 5000, &g); /* a body that ends with the connection */
+    assert_int_equal(g.curl_code, 0);
+    assert_string_equal(g.body, "until the end");
+    call(e, s.port, "POST", "x", 5000, &g);
+    assert_string_equal(g.body, "new");
+    zl_engine_free(e);
+    server_join(&s);
+    assert_int_equal(s.accepts, 3);
+}
+
+static void test_h1_kept_connection_closed_is_replaced(void **state)
+{
+    /* the server reads the second request on the kept connection and closes it unanswered:
+     * sent again on a new connection, once (libcurl's retry of a reused connection) */
+    static const step dies[] = {{OK_ANSWER(3) "one", 0}, {NULL, 0}, {OK_ANSWER(3) "two", 0}};
+    /* the server closes the connection it let the client keep, right after answering: the
+     * next call goes on a new one, whether the close was seen first or the write hit it */
+    static const step closes[] = {{OK_ANSWER(5) "three", 1}, {OK_ANSWER(4) "four", 0}};
+    /* the retry is once: a new connection that dies too is the call's failure */
+    static const step twice[] = {{OK_ANSWER(4) "five", 0}, {NULL, 0}, {NULL, 0}};
+    server s;
+    zl_engine *e = engine();
+    got g;
+
+    (void)state;
+    server_start(&s, dies, 3);
+    call(e, s.port, "POST", "x", 5000, &g);
+    assert_string_equal(g.body, "one");
+    call(e, s.port, "POST", "y", 5000, &g);
+    assert_int_equal(g.curl_code, 0);
+    assert_string_equal(g.body, "two");
+    server_join(&s);
+    assert_int_equal(s.accepts, 2);
+    assert_non_null(strstr(s.requests, "\r\n\r\nyPOST")); /* y twice: on each connection */
+
+    server_start(&s, closes, 2);
+    call(e, s.port, "POST", "x", 5000, &g);
+    assert_string_equal(g.body, "three");
+    call(e, s.port, "POST", "x", 5000, &g);
+    assert_int_equal(g.curl_code, 0);
+    assert_string_equal(g.body, "four");
+    server_join(&s);
+    assert_int_equal(s.accepts, 2);
+
+    server_start(&s, twice, 3);
+    call(e, s.port, "POST", "x", 5000, &g);
+    assert_string_equal(g.body, "five");
+    call(e, s.port, "POST", "x", 5000, &g);
+    assert_int_equal(g.curl_code, CURLE_GOT_NOTHING);
+    zl_engine_free(e);
+    server_join(&s);
+    assert_int_equal(s.accepts, 2);
+}
+
+static void test_h1_failures_are_libcurls(void **state)
+{
+    static const step nothing[] = {{NULL, 0}};
+    static const step never[] = {{"", 0}};
+    static const step weird[] = {{"SMTP ready\r\n\r\n", 0}};
+    static const step cut[] = {{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 1}};
+    server s;
+    zl_engine *e = engine();
+    got g;
+    unsigned short port;
+
+    (void)state;
+    server_start(&s, nothing, 1); /* a new connection closed without an answer */
+    call(e, s.port, "POST", "x", 5000, &g);
+    assert_int_equal(g.curl_code, CURLE_GOT_NOTHING);
+    assert_int_equal(g.status, 0);
+    server_join(&s);
+    server_start(&s, never, 1);
+    call(e, s.port, "POST", "x", 100, &g);
+    assert_int_equal(g.curl_code, CURLE_OPERATION_TIMEDOUT);
+    assert_non_null(strstr(g.error, "timed out"));
+    server_join(&s);
+    server_start(&s, weird, 1);
+    call(e, s.port, "POST", "x", 5000, &g);
+    assert_int_equal(g.curl_code, CURLE_WEIRD_SERVER_REPLY);
+    server_join(&s);
+    server_start(&s, cut, 1);
+    call(e, s.port, "POST", "x", 5000, &g);
+    assert_int_equal(g.curl_code, CURLE_PARTIAL_FILE);
+    assert_int_equal(g.status, 200);
+    server_join(&s);
+    port = s.port; /* nobody listens there now */
+    call(e, port, "POST", "x", 5000, &g);
+    assert_int_equal(g.curl_code, CURLE_COULDNT_CONNECT);
+    assert_non_null(strstr(g.error, "Failed to connect to 127.0.0.1 port"));
+    zl_engine_free(e);
+}
+
+static void test_h1_cancelled_at_shutdown(void **state)
+{
+    static const step never[] = {{"", 0}};
+    server s;
+    zl_engine *e = engine();
+    char url[64];
+    zl_http_request req = {.method = "GET", .url = url, .timeout_ms = 5000, .direct = 1};
+    got g = {0};
+
+    (void)state;
+    server_start(&s, never, 1);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/", s.port);
+    assert_int_equal(zl_engine_http(e, &req, on_result, &g), 0);
+    for (int i = 0; i < 5; i++)
+        zl_engine_turn(e, 10);
+    assert_int_equal(g.done, 0);
+    zl_engine_free(e); /* every callback runs once */
+    assert_int_equal(g.done, 1);
+    assert_int_equal(g.curl_code, CURLE_ABORTED_BY_CALLBACK);
+    server_join(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_h1_sends_and_keeps_the_connection),
+        cmocka_unit_test(test_h1_chunked_interim_and_close),
+        cmocka_unit_test(test_h1_kept_connection_closed_is_replaced),
+        cmocka_unit_test(test_h1_failures_are_libcurls),
+        cmocka_unit_test(test_h1_cancelled_at_shutdown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
