@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
+#include <openssl/crypto.h>
 
 #include "config.h"
 #include "log.h"
@@ -52,7 +52,7 @@ static void new_req_id(char out[17])
     unsigned char r[8] = {0};
     size_t i;
 
-    if (RAND_bytes(r, sizeof r) != 1)
+    if (zone_wire_random(r, sizeof r) != 0)
         memset(r, 0, sizeof r);
     for (i = 0; i < 8; i++) {
         out[2 * i] = hex[r[i] >> 4];

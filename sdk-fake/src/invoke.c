@@ -12,7 +12,6 @@
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "api_names.h"
 #include "config.h"
@@ -37,7 +36,7 @@ char *zone_generate_notify_id(void)
     char *s = malloc(33);
     size_t i;
 
-    if (!s || RAND_bytes(r, sizeof r) != 1) {
+    if (!s || zone_wire_random(r, sizeof r) != 0) {
         free(s);
         return NULL;
     }

@@ -196,10 +196,10 @@ static wire_tls *tls(void)
     return t;
 }
 
-/* n random bytes (IVs and nonces, public once sent): from this thread's pool, which one
+/* n random bytes (IVs, nonces and ids, public once sent): from this thread's pool, which one
  * RAND_bytes refills 36 seals at a time. Each RAND_bytes costs the DRBG's lock and its fork and
  * reseed checks, which were a third of sealing a callback. 0, or -1 when the DRBG failed. */
-static int wire_random(unsigned char *out, size_t n)
+int zone_wire_random(unsigned char *out, size_t n)
 {
     wire_tls *t = tls();
     size_t at;
@@ -321,7 +321,7 @@ static int seal_in_place(const zone_wire_keys *k, const zone_wire_env *env, cons
     } else { /* one draw for both */
         unsigned char r[28];
 
-        if (wire_random(r, sizeof r) != 0)
+        if (zone_wire_random(r, sizeof r) != 0)
             goto out;
         memcpy(buf, r, 12);
         memcpy(nonce_raw, r + 12, 16);

@@ -73,6 +73,11 @@ typedef struct zone_wire_env {
     void *ud;
 } zone_wire_env;
 
+/* n random bytes for what is public once sent (IVs, nonces, request and notify ids), from a
+ * per-thread pool RAND_bytes refills (a forked child starts with an empty one): 0, or -1 when
+ * the DRBG failed. */
+int zone_wire_random(unsigned char *out, size_t n);
+
 /* One header as sent or received; names are never normalised. */
 typedef struct zone_wire_header {
     const char *name;

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
@@ -778,6 +780,42 @@ static void test_wire_b64_tables(void **state)
     assert_int_equal(zone_b64_decode("QQ=A", 4, &out, &out_len), -1);
 }
 
+/* The random pool: bytes are not handed out twice, and a forked child does not draw the
+ * bytes its parent draws next (the pool each had at the fork is dropped in the child). */
+static void test_wire_random_pool_and_fork(void **state)
+{
+    unsigned char a[28], b[28], child[28];
+    int fds[2], st;
+    pid_t pid;
+
+    (void)state;
+    assert_int_equal(zone_wire_random(a, sizeof a), 0); /* the pool is full after this */
+    assert_int_equal(zone_wire_random(b, sizeof b), 0);
+    assert_memory_not_equal(a, b, sizeof a);
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        unsigned char c[28];
+
+        _exit(zone_wire_random(c, sizeof c) == 0 && write(fds[1], c, sizeof c) == sizeof c ? 0 : 1);
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_int_equal(read(fds[0], child, sizeof child), (ssize_t)sizeof child);
+    assert_int_equal(zone_wire_random(a, sizeof a), 0);
+    assert_memory_not_equal(a, child, sizeof a);
+    close(fds[0]);
+    close(fds[1]);
+    /* larger than the pool: straight from the DRBG */
+    {
+        unsigned char big[2048] = {0}, zero[2048] = {0};
+
+        assert_int_equal(zone_wire_random(big, sizeof big), 0);
+        assert_memory_not_equal(big, zero, sizeof big);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -796,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_wire_reply_take_as_decode),
         cmocka_unit_test(test_wire_reply_escape_runs),
         cmocka_unit_test(test_wire_b64_tables),
+        cmocka_unit_test(test_wire_random_pool_and_fork),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
