@@ -61,7 +61,7 @@ bench: build-release
 # seeds (tests/fuzz/<target>.seeds), with tests/fuzz/json.dict and its own flags
 # (tests/fuzz/<target>.flags); tools/fuzz/run prints each one's coverage at the start (corpus
 # and seeds alone) and at the end, executions and exec/s, then a table. FUZZ_TARGETS picks some
-# ("fuzz_app_api fuzz_control"; empty: all). make test: 14 x 6 s, two at a time.
+# ("fuzz_app_api fuzz_control"; empty: all). make test: 15 x 6 s, two at a time.
 FUZZ_SECONDS ?= 6
 FUZZ_TARGETS ?=
 FUZZ_JOBS ?= $(JOBS)

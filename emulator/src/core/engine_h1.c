@@ -176,6 +176,8 @@ static h1conn *conn_open(zl_engine *e, unsigned short port)
 
 /* ---- a call's end ---- */
 
+static int headers_whole(call *c);
+
 /* Ends c with code (0 = an answer) and the text for it; its connection is kept when keep,
  * closed otherwise. c goes to the done list, for zl_engine_finish_calls. */
 __attribute__((format(printf, 4, 5))) static void done(zl_engine *e, call *c, int keep,
@@ -183,6 +185,7 @@ __attribute__((format(printf, 4, 5))) static void done(zl_engine *e, call *c, in
 {
     h1conn *k = c->conn;
 
+    (void)headers_whole(c); /* what the caller reads is whole, whatever ended the answer */
     c->conn = NULL;
     if (k) {
         k->c = NULL;
@@ -267,23 +270,37 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
     return k->skipping || !append(&c->values[c->n_headers - 1], at, n) ? 0 : -1;
 }
 
+/* Every header kept has a name and a value (an answer cut or refused in its headers leaves
+ * the last one half read), trimmed at the end as libcurl's header lines are; 0, or -1 when
+ * memory ran out (the headers then end before the one that could not be made whole). */
+static int headers_whole(call *c)
+{
+    for (size_t i = 0; i < c->n_headers; i++) {
+        size_t n;
+
+        if ((!c->names[i] && append(&c->names[i], "", 0)) ||
+            (!c->values[i] && append(&c->values[i], "", 0))) {
+            for (size_t j = i; j < c->n_headers; j++) {
+                free(c->names[j]);
+                free(c->values[j]);
+                c->names[j] = c->values[j] = NULL;
+            }
+            c->n_headers = i;
+            return -1;
+        }
+        n = strlen(c->values[i]);
+        while (n > 0 && (c->values[i][n - 1] == ' ' || c->values[i][n - 1] == '\t'))
+            c->values[i][--n] = '\0';
+    }
+    return 0;
+}
+
 static int on_headers_complete(http_parser *p)
 {
     call *c = ((h1conn *)p->data)->c;
 
-    for (size_t i = 0; i < c->n_headers; i++) { /* libcurl's header lines end trimmed */
-        char *v = c->values[i];
-        size_t n;
-
-        if (!v && append(&c->values[i], "", 0))
-            return -1;
-        v = c->values[i];
-        n = strlen(v);
-        while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-            v[--n] = '\0';
-        if (!c->names[i] && append(&c->names[i], "", 0))
-            return -1;
-    }
+    if (headers_whole(c) != 0)
+        return -1;
     c->status = (long)p->status_code;
     return 0;
 }
