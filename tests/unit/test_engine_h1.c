@@ -146,9 +146,12 @@ static void on_result(zl_engine *e, const zl_http_result *res, void *ud)
     g->status = res->status;
     snprintf(g->body, sizeof g->body, "%s", res->body);
     snprintf(g->error, sizeof g->error, "%s", res->error ? res->error : "");
-    for (size_t i = 0; i < res->n_headers; i++)
+    for (size_t i = 0; i < res->n_headers; i++) {
+        assert_non_null(res->header_names[i]); /* whole, however the answer ended */
+        assert_non_null(res->header_values[i]);
         if (!strcmp(res->header_names[i], "X-Answer"))
             snprintf(g->header, sizeof g->header, "%s", res->header_values[i]);
+    }
 }
 
 static zl_engine *engine(void)
@@ -300,6 +303,7 @@ static void test_h1_failures_are_libcurls(void **state)
     static const step never[] = {{"", 0}};
     static const step weird[] = {{"SMTP ready\r\n\r\n", 0}};
     static const step cut[] = {{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 1}};
+    static const step cut_in_headers[] = {{"HTTP/1.1 200 OK\r\nX-Answer: y\r\nX-Half", 1}};
     server s;
     zl_engine *e = engine();
     got g;
@@ -324,6 +328,11 @@ static void test_h1_failures_are_libcurls(void **state)
     call(e, s.port, "POST", "x", 5000, &g);
     assert_int_equal(g.curl_code, CURLE_PARTIAL_FILE);
     assert_int_equal(g.status, 200);
+    server_join(&s);
+    server_start(&s, cut_in_headers, 1); /* a header's name, and then nothing */
+    call(e, s.port, "POST", "x", 5000, &g);
+    assert_int_equal(g.curl_code, CURLE_GOT_NOTHING);
+    assert_string_equal(g.header, "y");
     server_join(&s);
     port = s.port; /* nobody listens there now */
     call(e, port, "POST", "x", 5000, &g);
