@@ -27,7 +27,7 @@
  * client to close). */
 typedef struct step {
     const char *text;
-    int close;
+    int close; /* 2: answers at once, before reading the request, and closes */
 } step;
 
 typedef struct server {
@@ -87,6 +87,12 @@ static void *serve(void *ud)
         while (i < s->n_steps) {
             const step *st = &s->steps[i];
 
+            if (st->close == 2) { /* the request unread: the close resets the connection */
+                i++;
+                if (write(fd, st->text, strlen(st->text)) < 0)
+                    break;
+                break;
+            }
             if (read_request(s, fd) != 0)
                 break; /* the client closed this one: the step waits for the next */
             i++;
@@ -341,6 +347,32 @@ static void test_h1_failures_are_libcurls(void **state)
     zl_engine_free(e);
 }
 
+static void test_h1_answer_before_the_request_ends(void **state)
+{
+    /* an early 413: the program answers a request too large for it before reading it and
+     * closes; the send fails, and the answer that came is the call's */
+    static const step early[] = {
+        {"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\n\r\ntoo much", 2}};
+    size_t big = (size_t)16 << 20;
+    char *body = malloc(big + 1);
+    server s;
+    zl_engine *e = engine();
+    got g;
+
+    (void)state;
+    assert_non_null(body);
+    memset(body, 'a', big);
+    body[big] = '\0';
+    server_start(&s, early, 1);
+    call(e, s.port, "POST", body, 5000, &g);
+    assert_int_equal(g.curl_code, 0);
+    assert_int_equal(g.status, 413);
+    assert_string_equal(g.body, "too much");
+    zl_engine_free(e);
+    server_join(&s);
+    free(body);
+}
+
 static void test_h1_cancelled_at_shutdown(void **state)
 {
     static const step never[] = {{"", 0}};
@@ -370,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_h1_chunked_interim_and_close),
         cmocka_unit_test(test_h1_kept_connection_closed_is_replaced),
         cmocka_unit_test(test_h1_failures_are_libcurls),
+        cmocka_unit_test(test_h1_answer_before_the_request_ends),
         cmocka_unit_test(test_h1_cancelled_at_shutdown),
     };
 

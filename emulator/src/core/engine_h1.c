@@ -363,6 +363,33 @@ static void died(zl_engine *e, call *c, int code, const char *what)
     start_on(e, c, fresh);
 }
 
+/* After a failed send: a program may answer before it has read the whole request (an early
+ * 413) and close; an answer that came whole is c's. True when c ended so. */
+static bool answered_early(zl_engine *e, call *c)
+{
+    h1conn *k = c->conn;
+    char buf[READ_CHUNK];
+
+    for (;;) {
+        ssize_t n = recv(k->fd, buf, sizeof buf, MSG_DONTWAIT);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n > 0) {
+            k->got += (size_t)n;
+            http_parser_execute(&k->parser, &parser_settings, buf, (size_t)n);
+        } else if (k->got > 0) { /* the end: an answer that ends with the connection ends */
+            http_parser_execute(&k->parser, &parser_settings, NULL, 0);
+        }
+        if (k->complete) {
+            done(e, c, 0, NULL);
+            return true;
+        }
+        if (n <= 0 || HTTP_PARSER_ERRNO(&k->parser) != HPE_OK)
+            return false;
+    }
+}
+
 /* Writes what is left of c's request; waits for EPOLLOUT when the socket is full. */
 static void write_some(zl_engine *e, call *c)
 {
@@ -388,9 +415,12 @@ static void write_some(zl_engine *e, call *c)
             return;
         }
         {
+            int err = n < 0 ? errno : EPIPE;
             char what[160];
 
-            snprintf(what, sizeof what, "Send failure: %s", strerror(n < 0 ? errno : EPIPE));
+            if (answered_early(e, c))
+                return;
+            snprintf(what, sizeof what, "Send failure: %s", strerror(err));
             died(e, c, CURLE_SEND_ERROR, what);
         }
         return;
