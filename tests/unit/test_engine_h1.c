@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -27,7 +28,8 @@
  * client to close). */
 typedef struct step {
     const char *text;
-    int close; /* 2: answers at once, before reading the request, and closes */
+    int close; /* 2: answers at once, before reading the request, and closes; 3: answers at
+                * once, reads the request 200 ms later and goes on with the connection */
 } step;
 
 typedef struct server {
@@ -41,32 +43,39 @@ typedef struct server {
     size_t req_len;
 } server;
 
-/* Reads one request (headers, then Content-Length bytes) into s->requests; 0, or -1 when the
- * client closed first. */
+/* Reads one request (headers, then Content-Length bytes), appending to s->requests as much
+ * of it as fits (the rest of a large body is read and dropped); 0, or -1 when the client
+ * closed first. */
 static int read_request(server *s, int fd)
 {
-    size_t start = s->req_len, clen = 0;
-    char *end = NULL;
+    static char buf[65536]; /* this request's first bytes: its headers; one server at a time */
+    size_t kept = 0, total = 0, clen = 0, head = 0;
 
     for (;;) {
+        char scratch[65536], *end;
         ssize_t n;
 
-        if (end) {
-            size_t head = (size_t)(end + 4 - (s->requests + start));
+        if (head && total >= head + clen)
+            return 0;
+        if (kept + 1 < sizeof buf) {
+            size_t room = sizeof s->requests - 1 - s->req_len, copy;
 
-            if (s->req_len - start >= head + clen)
-                return 0;
+            if ((n = read(fd, buf + kept, sizeof buf - 1 - kept)) <= 0)
+                return -1;
+            copy = (size_t)n < room ? (size_t)n : room;
+            memcpy(s->requests + s->req_len, buf + kept, copy);
+            s->req_len += copy;
+            s->requests[s->req_len] = '\0';
+            kept += (size_t)n;
+            buf[kept] = '\0';
+        } else if ((n = read(fd, scratch, sizeof scratch)) <= 0) {
+            return -1;
         }
-        if (s->req_len + 1 >= sizeof s->requests)
-            return -1;
-        n = read(fd, s->requests + s->req_len, sizeof s->requests - 1 - s->req_len);
-        if (n <= 0)
-            return -1;
-        s->req_len += (size_t)n;
-        s->requests[s->req_len] = '\0';
-        if (!end && (end = strstr(s->requests + start, "\r\n\r\n"))) {
-            const char *cl = strstr(s->requests + start, "Content-Length: ");
+        total += (size_t)n;
+        if (!head && (end = strstr(buf, "\r\n\r\n"))) {
+            const char *cl = strstr(buf, "Content-Length: ");
 
+            head = (size_t)(end + 4 - buf);
             if (cl && cl < end)
                 clen = strtoul(cl + 16, NULL, 10);
         }
@@ -92,6 +101,15 @@ static void *serve(void *ud)
                 if (write(fd, st->text, strlen(st->text)) < 0)
                     break;
                 break;
+            }
+            if (st->close == 3) { /* the client meets the answer while its request waits */
+                i++;
+                if (write(fd, st->text, strlen(st->text)) < 0)
+                    break;
+                nanosleep(&(struct timespec){.tv_nsec = 200 * 1000 * 1000}, NULL);
+                if (read_request(s, fd) != 0)
+                    break;
+                continue;
             }
             if (read_request(s, fd) != 0)
                 break; /* the client closed this one: the step waits for the next */
@@ -353,6 +371,9 @@ static void test_h1_answer_before_the_request_ends(void **state)
      * closes; the send fails, and the answer that came is the call's */
     static const step early[] = {
         {"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\n\r\ntoo much", 2}};
+    /* an answer at once, the request read after it: the connection is not kept, since the
+     * rest of the request was still to be written when the answer was whole */
+    static const step early_open[] = {{OK_ANSWER(5) "early", 3}, {OK_ANSWER(4) "next", 0}};
     size_t big = (size_t)16 << 20;
     char *body = malloc(big + 1);
     server s;
@@ -368,6 +389,14 @@ static void test_h1_answer_before_the_request_ends(void **state)
     assert_int_equal(g.curl_code, 0);
     assert_int_equal(g.status, 413);
     assert_string_equal(g.body, "too much");
+    server_join(&s);
+    server_start(&s, early_open, 2);
+    call(e, s.port, "POST", body, 5000, &g);
+    assert_int_equal(g.curl_code, 0);
+    assert_string_equal(g.body, "early");
+    call(e, s.port, "POST", "x", 5000, &g);
+    assert_int_equal(g.curl_code, 0);
+    assert_string_equal(g.body, "next");
     zl_engine_free(e);
     server_join(&s);
     free(body);

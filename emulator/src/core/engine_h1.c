@@ -573,9 +573,12 @@ static void read_some(zl_engine *e, h1conn *k)
         k->got += (size_t)n;
         used = http_parser_execute(&k->parser, &parser_settings, buf, (size_t)n);
         if (k->complete) {
-            /* kept for the next call unless the program said close, or sent more than the
-             * one answer (bytes no request asked for) */
-            done(e, c, used == (size_t)n && http_should_keep_alive(&k->parser), NULL);
+            /* kept for the next call unless the program said close, sent more than the one
+             * answer (bytes no request asked for), or answered before the request was all
+             * written (the rest of it would come before the next request) */
+            done(e, c,
+                 used == (size_t)n && c->woff == c->wlen && http_should_keep_alive(&k->parser),
+                 NULL);
             return;
         }
         if (HTTP_PARSER_ERRNO(&k->parser) != HPE_OK) {
