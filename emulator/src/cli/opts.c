@@ -11,6 +11,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/clock.h"
+
 /* ---- options ---- */
 
 int zl_cli_usage_error(const zl_cli_cmd *cmd, FILE *err, const char *fmt, ...)
@@ -203,10 +205,7 @@ bool zl_cli_whole_json(const char *cmd, const char *what, const char *text, size
 
 int64_t zl_cli_now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return zl_clock_mono_ms();
 }
 
 void zl_cli_sleep_ms(long ms)

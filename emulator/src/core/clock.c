@@ -20,6 +20,14 @@ void zl_clock_init(zl_clock *c, zl_wall_fn wall, void *ud)
     c->offset_ms = 0;
 }
 
+int64_t zl_clock_mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t zl_clock_wall_ms(const zl_clock *c)
 {
     return c->wall(c->ud);

@@ -23,6 +23,9 @@ int64_t zl_clock_wall_ms(const zl_clock *c);
 /* Virtual time in milliseconds / seconds. */
 int64_t zl_clock_now_ms(const zl_clock *c);
 int64_t zl_clock_now(const zl_clock *c);
+/* Real milliseconds on CLOCK_MONOTONIC, for waits, deadlines and durations: never the
+ * virtual clock, and not moved by changes to the system's wall time. */
+int64_t zl_clock_mono_ms(void);
 /* Starts virtual time at t_ms (any value, also in the past): for the emulator's start only. */
 void zl_clock_start_at(zl_clock *c, int64_t t_ms);
 /* Moves virtual time forward by ms. 0; -1 for a negative step (the clock never goes back:

@@ -704,14 +704,6 @@ static unsigned connection_limit(void)
  * flight on every turn: 39 poll calls per event through zone-demo, whose answers take the
  * time of an fsync while other traffic keeps the loop turning.
  */
-int64_t zl_engine_mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Watches fd for events (a new fd, or one watched already); 0, or -1. */
 static int watch(zl_engine *e, int fd, uint32_t events)
 {
@@ -751,7 +743,7 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *ud)
     zl_engine *e = ud;
 
     (void)multi;
-    e->curl_due = timeout_ms < 0 ? -1 : zl_engine_mono_ms() + timeout_ms;
+    e->curl_due = timeout_ms < 0 ? -1 : zl_clock_mono_ms() + timeout_ms;
     return 0;
 }
 
@@ -833,7 +825,7 @@ void zl_engine_turn_fds(zl_engine *e, int max_wait_ms, const int *fds, size_t n_
     struct epoll_event ev[64];
     size_t k;
     MHD_UNSIGNED_LONG_LONG mhd_ms;
-    int64_t wait = max_wait_ms, now, h1_due;
+    int64_t wait = max_wait_ms, now, mono, h1_due;
     int n, i, running;
 
     zl_engine_injected_sweep(e);
@@ -844,10 +836,11 @@ void zl_engine_turn_fds(zl_engine *e, int max_wait_ms, const int *fds, size_t n_
         if (e->timers[0].at - now < wait)
             wait = e->timers[0].at - now;
     }
-    if (e->curl_due >= 0 && e->curl_due - zl_engine_mono_ms() < wait)
-        wait = e->curl_due - zl_engine_mono_ms();
-    if ((h1_due = zl_h1_due(e)) >= 0 && h1_due - zl_engine_mono_ms() < wait)
-        wait = h1_due - zl_engine_mono_ms();
+    mono = zl_clock_mono_ms();
+    if (e->curl_due >= 0 && e->curl_due - mono < wait)
+        wait = e->curl_due - mono;
+    if ((h1_due = zl_h1_due(e)) >= 0 && h1_due - mono < wait)
+        wait = h1_due - mono;
     if (e->mhd_dirty || e->done || wait < 0)
         wait = 0;
     e->mhd_dirty = 0;
@@ -885,12 +878,13 @@ void zl_engine_turn_fds(zl_engine *e, int max_wait_ms, const int *fds, size_t n_
             what |= CURL_CSELECT_ERR;
         curl_multi_socket_action(e->multi, fd, what, &running);
     }
-    if (e->curl_due >= 0 && e->curl_due <= zl_engine_mono_ms()) {
+    mono = zl_clock_mono_ms();
+    if (e->curl_due >= 0 && e->curl_due <= mono) {
         e->curl_due = -1;
         curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }
-    if (h1_due >= 0 && h1_due <= zl_engine_mono_ms())
-        zl_h1_expire(e, zl_engine_mono_ms());
+    if (h1_due >= 0 && h1_due <= mono)
+        zl_h1_expire(e, mono);
     zl_engine_finish_calls(e);
     fire_timers(e);
     MHD_run(e->mhd); /* answers made by callbacks and timers go out now */

@@ -465,7 +465,7 @@ int zl_h1_start(zl_engine *e, call *c, unsigned short port, const char *path,
     h1conn *k;
 
     c->port = port;
-    c->deadline = zl_engine_mono_ms() + (req->timeout_ms > 0 ? req->timeout_ms : 5000L);
+    c->deadline = zl_clock_mono_ms() + (req->timeout_ms > 0 ? req->timeout_ms : 5000L);
     snprintf(host, sizeof host, "Host: 127.0.0.1:%u", (unsigned)port);
     default_lines[0] = host;
     snprintf(clen, sizeof clen, "Content-Length: %zu", c->req_len);

@@ -170,8 +170,6 @@ void zl_h1_expire(zl_engine *e, int64_t now);
  * connections and frees the socket table (at shutdown). */
 void zl_h1_cancel(zl_engine *e, call *c);
 void zl_h1_free(zl_engine *e);
-/* The monotonic clock in ms (engine.c). */
-int64_t zl_engine_mono_ms(void);
 
 /* Hands every finished outbound call to its callback (each turn). */
 void zl_engine_finish_calls(zl_engine *e);

@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -57,14 +56,6 @@ void zl_emu_options_default(zl_emu_options *o)
 int64_t zl_emu_now_ms(zl_emu *emu)
 {
     return zl_clock_now_ms(zl_engine_clock(emu->engine));
-}
-
-int64_t zl_emu_mono_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 void zl_emu_req_id(zl_emu *emu, char out[17])

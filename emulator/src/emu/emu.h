@@ -452,8 +452,6 @@ void zl_emu_req_id(zl_emu *emu, char out[17]);
 uint64_t zl_emu_seq(zl_emu *emu);
 /* Virtual now in ms and s. */
 int64_t zl_emu_now_ms(zl_emu *emu);
-/* Real milliseconds on CLOCK_MONOTONIC (how long a replica took to listen, a wait's end). */
-int64_t zl_emu_mono_ms(void);
 
 /* Replicas: sets the number of replicas of p (before spawning), allocating ports. */
 int zl_emu_set_replicas(zl_emu *emu, zl_prog_rt *p, size_t n, char *err, size_t errlen);

@@ -556,7 +556,7 @@ static void journal_listening(zl_emu *emu, const zl_replica *r, const char *by)
     cJSON_AddNumberToObject(d, "pid", r->pid);
     cJSON_AddNumberToObject(d, "port", r->port);
     cJSON_AddStringToObject(d, "by", by);
-    cJSON_AddNumberToObject(d, "after_ms", (double)(zl_emu_mono_ms() - r->spawned_mono_ms));
+    cJSON_AddNumberToObject(d, "after_ms", (double)(zl_clock_mono_ms() - r->spawned_mono_ms));
     zl_journal_add(emu->journal, zl_emu_now_ms(emu), "program", "listening", d);
 }
 
@@ -585,7 +585,7 @@ int zl_emu_replica_listening(zl_emu *emu, zl_replica *r)
             journal_listening(emu, r, "preload");
             return 1;
         }
-        if (w == 0 && zl_emu_mono_ms() - r->spawned_mono_ms < READY_WORD_MS)
+        if (w == 0 && zl_clock_mono_ms() - r->spawned_mono_ms < READY_WORD_MS)
             return 0; /* not yet, and the probes cost more than this look */
     }
     /* only a listener known to be another process's is refused: when zonelab did not start

@@ -304,7 +304,7 @@ void zl_emu_reap(zl_emu *emu)
 
 int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, size_t errlen)
 {
-    int64_t t0 = zl_emu_mono_ms();
+    int64_t t0 = zl_clock_mono_ms();
     size_t i;
 
     for (;;) {
@@ -320,7 +320,7 @@ int zl_emu_wait_ready(zl_emu *emu, zl_prog_rt *p, long timeout_ms, char *err, si
         }
         if (ready == p->replica_count)
             return 0;
-        if (zl_emu_mono_ms() - t0 > timeout_ms) {
+        if (zl_clock_mono_ms() - t0 > timeout_ms) {
             int n = snprintf(err, errlen, "%zu of %zu replicas of %s listen after %ld ms; ", ready,
                              p->replica_count, p->prog->program_id, timeout_ms);
 
@@ -353,13 +353,13 @@ void zl_emu_stop_replicas(zl_emu *emu)
                 kill(-r->pid, SIGTERM);
             }
         }
-    t0 = zl_emu_mono_ms();
+    t0 = zl_clock_mono_ms();
     for (;;) { /* 2 s at most */
         int pidfds[64];
         size_t n_pidfds = 0;
         bool all = true; /* a pidfd for each one alive: an exit wakes the wait */
 
-        if (zl_emu_mono_ms() - t0 >= 2000)
+        if (zl_clock_mono_ms() - t0 >= 2000)
             break;
         alive = 0;
         zl_emu_reap(emu);

@@ -318,7 +318,7 @@ int zl_emu_spawn_at(zl_emu *emu, zl_prog_rt *p, zl_replica *r, const char *cmd, 
     r->listened = 0;
     r->ready_armed = ready[0] >= 0;
     r->ready_fd = ready[0];
-    r->spawned_mono_ms = zl_emu_mono_ms();
+    r->spawned_mono_ms = zl_clock_mono_ms();
     r->restart_pending = false; /* down stays until it listens (zl_emu_reap) */
     r->started_ms = zl_emu_now_ms(emu);
     d = cJSON_CreateObject();

@@ -99,10 +99,7 @@ typedef struct sc {
 /* Real (monotonic) milliseconds: waits and deadlines, never the emulator's virtual clock. */
 static inline int64_t real_ms(void)
 {
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    return zl_clock_mono_ms();
 }
 
 /* The scenario of a C function registered with it as upvalue 1 (every one in the sandbox). */
