@@ -213,7 +213,6 @@ int zone_wire_random(unsigned char *out, size_t n)
     }
     at = sizeof t->rnd - t->rnd_left;
     memcpy(out, t->rnd + at, n);
-    OPENSSL_cleanse(t->rnd + at, n);
     t->rnd_left -= n;
     return 0;
 }

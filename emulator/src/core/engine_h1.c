@@ -24,7 +24,6 @@
 
 #include <http_parser.h>
 
-#define MAX_BODY       ((size_t)64 << 20) /* as engine_http.c's call_body */
 #define READ_CHUNK     65536
 #define MAX_HEADER_LEN 8192 /* of one answer header's name or value kept for the caller */
 
@@ -309,7 +308,7 @@ static int on_body(http_parser *p, const char *at, size_t n)
 {
     call *c = ((h1conn *)p->data)->c;
 
-    if (c->len + n > MAX_BODY)
+    if (c->len + n > MAX_CALL_BODY)
         return -1;
     return zl_engine_buf_append(&c->body, &c->len, &c->cap, at, n) == 0 ? 0 : -1;
 }

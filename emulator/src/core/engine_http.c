@@ -42,7 +42,7 @@ static size_t call_body(char *p, size_t s, size_t n, void *ud)
     call *c = ud;
     size_t k = s * n;
 
-    if (c->len + k > (64u << 20))
+    if (c->len + k > MAX_CALL_BODY)
         return 0;
     return zl_engine_buf_append(&c->body, &c->len, &c->cap, p, k) == 0 ? k : 0;
 }

@@ -79,7 +79,8 @@ struct zl_stream {
     void *ud;
 };
 
-#define MAX_CALL_HEADERS 32 /* headers a call's answer keeps */
+#define MAX_CALL_HEADERS 32                 /* headers a call's answer keeps */
+#define MAX_CALL_BODY    ((size_t)64 << 20) /* bytes of a call's answer; more fail the call (23) */
 
 typedef struct h1conn h1conn; /* engine_h1.c: a connection to a program on this machine */
 
