@@ -177,10 +177,9 @@ static h1conn *conn_open(zl_engine *e, unsigned short port)
 
 static int headers_whole(call *c);
 
-/* Ends c with code (0 = an answer) and the text for it; its connection is kept when keep,
- * closed otherwise. c goes to the done list, for zl_engine_finish_calls. */
-__attribute__((format(printf, 4, 5))) static void done(zl_engine *e, call *c, int keep,
-                                                       const char *fmt, ...)
+/* Ends c (its code and text set, 0 for an answer); its connection is kept when keep, closed
+ * otherwise. c goes to the done list, for zl_engine_finish_calls. */
+static void end(zl_engine *e, call *c, int keep)
 {
     h1conn *k = c->conn;
 
@@ -193,13 +192,6 @@ __attribute__((format(printf, 4, 5))) static void done(zl_engine *e, call *c, in
         else
             conn_close(e, k);
     }
-    if (fmt) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(c->errbuf, sizeof c->errbuf, fmt, ap);
-        va_end(ap);
-    }
     c->done_next = NULL;
     if (e->done_tail)
         e->done_tail->done_next = c;
@@ -208,10 +200,24 @@ __attribute__((format(printf, 4, 5))) static void done(zl_engine *e, call *c, in
     e->done_tail = c;
 }
 
-static void fail(zl_engine *e, call *c, int code, const char *what)
+/* Ends c with libcurl's code for its failure and a text for it; its connection is closed. */
+__attribute__((format(printf, 4, 5))) static void fail(zl_engine *e, call *c, int code,
+                                                       const char *fmt, ...)
 {
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(c->errbuf, sizeof c->errbuf, fmt, ap);
+    va_end(ap);
     c->code = code;
-    done(e, c, 0, "%s", what);
+    end(e, c, 0);
+}
+
+/* Ends c as a connection to its port that could not be made (err, an errno). */
+static void refused(zl_engine *e, call *c, int err)
+{
+    fail(e, c, CURLE_COULDNT_CONNECT, "Failed to connect to 127.0.0.1 port %u after %lld ms: %s",
+         (unsigned)c->port, (long long)(zl_clock_wall_ms(&e->clock) - c->start), strerror(err));
 }
 
 /* ---- the answer ---- */
@@ -340,26 +346,30 @@ static const http_parser_settings parser_settings = {
 static void start_on(zl_engine *e, call *c, h1conn *k);
 
 /* c's connection died before any byte of its answer: a kept one is replaced once (libcurl's
- * retry of a reused connection); a new one ends c with code and what. */
-static void died(zl_engine *e, call *c, int code, const char *what)
+ * retry of a reused connection); a new one ends c with code and the text fmt makes. */
+__attribute__((format(printf, 4, 5))) static void died(zl_engine *e, call *c, int code,
+                                                       const char *fmt, ...)
 {
     h1conn *k = c->conn, *fresh;
 
     if (!k->used || c->retried || k->got > 0) {
-        fail(e, c, code, what);
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(c->errbuf, sizeof c->errbuf, fmt, ap);
+        va_end(ap);
+        c->code = code;
+        end(e, c, 0);
         return;
     }
     c->retried = 1;
     c->conn = NULL;
     k->c = NULL;
     conn_close(e, k);
-    if (!(fresh = conn_open(e, c->port))) {
-        c->code = CURLE_COULDNT_CONNECT;
-        done(e, c, 0, "Failed to connect to 127.0.0.1 port %u after %lld ms: %s", (unsigned)c->port,
-             (long long)(zl_clock_wall_ms(&e->clock) - c->start), strerror(errno));
-        return;
-    }
-    start_on(e, c, fresh);
+    if (!(fresh = conn_open(e, c->port)))
+        refused(e, c, errno);
+    else
+        start_on(e, c, fresh);
 }
 
 /* After a failed send: a program may answer before it has read the whole request (an early
@@ -381,7 +391,7 @@ static bool answered_early(zl_engine *e, call *c)
             http_parser_execute(&k->parser, &parser_settings, NULL, 0);
         }
         if (k->complete) {
-            done(e, c, 0, NULL);
+            end(e, c, 0);
             return true;
         }
         if (n <= 0 || HTTP_PARSER_ERRNO(&k->parser) != HPE_OK)
@@ -415,12 +425,9 @@ static void write_some(zl_engine *e, call *c)
         }
         {
             int err = n < 0 ? errno : EPIPE;
-            char what[160];
 
-            if (answered_early(e, c))
-                return;
-            snprintf(what, sizeof what, "Send failure: %s", strerror(err));
-            died(e, c, CURLE_SEND_ERROR, what);
+            if (!answered_early(e, c))
+                died(e, c, CURLE_SEND_ERROR, "Send failure: %s", strerror(err));
         }
         return;
     }
@@ -520,9 +527,7 @@ int zl_h1_start(zl_engine *e, call *c, unsigned short port, const char *path,
     if (!(k = idle_take(e, port)) && !(k = conn_open(e, port))) {
         if (errno == ENOMEM)
             return -1;
-        c->code = CURLE_COULDNT_CONNECT;
-        done(e, c, 0, "Failed to connect to 127.0.0.1 port %u after 0 ms: %s", (unsigned)port,
-             strerror(errno));
+        refused(e, c, errno);
         return 0;
     }
     start_on(e, c, k);
@@ -546,10 +551,7 @@ static void read_some(zl_engine *e, h1conn *k)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         if (n < 0) {
-            char what[160];
-
-            snprintf(what, sizeof what, "Recv failure: %s", strerror(errno));
-            died(e, c, CURLE_RECV_ERROR, what);
+            died(e, c, CURLE_RECV_ERROR, "Recv failure: %s", strerror(errno));
             return;
         }
         if (n == 0) { /* the program closed: an answer that ends with the connection ends now */
@@ -559,7 +561,7 @@ static void read_some(zl_engine *e, h1conn *k)
             }
             http_parser_execute(&k->parser, &parser_settings, NULL, 0);
             if (k->complete) {
-                done(e, c, 0, NULL);
+                end(e, c, 0);
             } else if (c->status) {
                 fail(e, c, CURLE_PARTIAL_FILE,
                      "transfer closed with outstanding read data remaining");
@@ -575,9 +577,8 @@ static void read_some(zl_engine *e, h1conn *k)
             /* kept for the next call unless the program said close, sent more than the one
              * answer (bytes no request asked for), or answered before the request was all
              * written (the rest of it would come before the next request) */
-            done(e, c,
-                 used == (size_t)n && c->woff == c->wlen && http_should_keep_alive(&k->parser),
-                 NULL);
+            end(e, c,
+                used == (size_t)n && c->woff == c->wlen && http_should_keep_alive(&k->parser));
             return;
         }
         if (HTTP_PARSER_ERRNO(&k->parser) != HPE_OK) {
@@ -588,12 +589,9 @@ static void read_some(zl_engine *e, h1conn *k)
             else if (err == HPE_CB_body || err == HPE_CB_header_field ||
                      err == HPE_CB_header_value || err == HPE_CB_headers_complete)
                 fail(e, c, CURLE_OUT_OF_MEMORY, "out of memory reading the answer");
-            else {
-                char what[160];
-
-                snprintf(what, sizeof what, "Weird server reply: %s", http_errno_description(err));
-                fail(e, c, CURLE_WEIRD_SERVER_REPLY, what);
-            }
+            else
+                fail(e, c, CURLE_WEIRD_SERVER_REPLY, "Weird server reply: %s",
+                     http_errno_description(err));
             return;
         }
     }
@@ -619,12 +617,7 @@ bool zl_h1_event(zl_engine *e, int fd, uint32_t events)
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
             err = errno;
         if (err != 0) {
-            call *c = k->c;
-
-            c->code = CURLE_COULDNT_CONNECT;
-            done(e, c, 0, "Failed to connect to 127.0.0.1 port %u after %lld ms: %s",
-                 (unsigned)k->port, (long long)(zl_clock_wall_ms(&e->clock) - c->start),
-                 strerror(err));
+            refused(e, k->c, err);
             return true;
         }
         k->connecting = 0;
@@ -647,11 +640,10 @@ void zl_h1_expire(zl_engine *e, int64_t now)
 
     for (c = e->calls; c; c = next) {
         next = c->next;
-        if (c->conn && c->deadline <= now) {
-            c->code = CURLE_OPERATION_TIMEDOUT;
-            done(e, c, 0, "Operation timed out after %lld milliseconds with %zu bytes received",
+        if (c->conn && c->deadline <= now)
+            fail(e, c, CURLE_OPERATION_TIMEDOUT,
+                 "Operation timed out after %lld milliseconds with %zu bytes received",
                  (long long)(zl_clock_wall_ms(&e->clock) - c->start), c->len);
-        }
     }
 }
 
