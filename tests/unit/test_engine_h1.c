@@ -323,43 +323,44 @@ static void test_h1_kept_connection_closed_is_replaced(void **state)
 
 static void test_h1_failures_are_libcurls(void **state)
 {
-    static const step nothing[] = {{NULL, 0}};
-    static const step never[] = {{"", 0}};
-    static const step weird[] = {{"SMTP ready\r\n\r\n", 0}};
-    static const step cut[] = {{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 1}};
-    static const step cut_in_headers[] = {{"HTTP/1.1 200 OK\r\nX-Answer: y\r\nX-Half", 1}};
+    /* one answer each, on a new connection: libcurl's code, the status that came, and what
+     * its text says or the X-Answer header kept (NULL: not asked) */
+    static const struct {
+        step answer;
+        long timeout_ms;
+        int code;
+        long status;
+        const char *error, *header;
+    } cases[] = {
+        {{NULL, 0}, 5000, CURLE_GOT_NOTHING, 0, NULL, NULL}, /* closed without an answer */
+        {{"", 0}, 100, CURLE_OPERATION_TIMEDOUT, 0, "timed out", NULL},
+        {{"SMTP ready\r\n\r\n", 0}, 5000, CURLE_WEIRD_SERVER_REPLY, 0, NULL, NULL},
+        {{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 1},
+         5000,
+         CURLE_PARTIAL_FILE,
+         200,
+         NULL,
+         NULL},
+        /* a header's name, and then nothing: the headers before it reach the caller */
+        {{"HTTP/1.1 200 OK\r\nX-Answer: y\r\nX-Half", 1}, 5000, CURLE_GOT_NOTHING, 0, NULL, "y"},
+    };
     server s;
     zl_engine *e = engine();
     got g;
-    unsigned short port;
 
     (void)state;
-    server_start(&s, nothing, 1); /* a new connection closed without an answer */
-    call(e, s.port, "POST", "x", 5000, &g);
-    assert_int_equal(g.curl_code, CURLE_GOT_NOTHING);
-    assert_int_equal(g.status, 0);
-    server_join(&s);
-    server_start(&s, never, 1);
-    call(e, s.port, "POST", "x", 100, &g);
-    assert_int_equal(g.curl_code, CURLE_OPERATION_TIMEDOUT);
-    assert_non_null(strstr(g.error, "timed out"));
-    server_join(&s);
-    server_start(&s, weird, 1);
-    call(e, s.port, "POST", "x", 5000, &g);
-    assert_int_equal(g.curl_code, CURLE_WEIRD_SERVER_REPLY);
-    server_join(&s);
-    server_start(&s, cut, 1);
-    call(e, s.port, "POST", "x", 5000, &g);
-    assert_int_equal(g.curl_code, CURLE_PARTIAL_FILE);
-    assert_int_equal(g.status, 200);
-    server_join(&s);
-    server_start(&s, cut_in_headers, 1); /* a header's name, and then nothing */
-    call(e, s.port, "POST", "x", 5000, &g);
-    assert_int_equal(g.curl_code, CURLE_GOT_NOTHING);
-    assert_string_equal(g.header, "y");
-    server_join(&s);
-    port = s.port; /* nobody listens there now */
-    call(e, port, "POST", "x", 5000, &g);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        server_start(&s, &cases[i].answer, 1);
+        call(e, s.port, "POST", "x", cases[i].timeout_ms, &g);
+        assert_int_equal(g.curl_code, cases[i].code);
+        assert_int_equal(g.status, cases[i].status);
+        if (cases[i].error)
+            assert_non_null(strstr(g.error, cases[i].error));
+        if (cases[i].header)
+            assert_string_equal(g.header, cases[i].header);
+        server_join(&s);
+    }
+    call(e, s.port, "POST", "x", 5000, &g); /* nobody listens there now */
     assert_int_equal(g.curl_code, CURLE_COULDNT_CONNECT);
     assert_non_null(strstr(g.error, "Failed to connect to 127.0.0.1 port"));
     zl_engine_free(e);
