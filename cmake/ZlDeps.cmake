@@ -1,6 +1,7 @@
 # Every dependency comes from a Debian package (tools/bootstrap installs them).
 find_package(OpenSSL 3.0 REQUIRED)
 find_package(CURL REQUIRED)
+find_package(ZLIB REQUIRED) # zone-demo: the CRC-32 of its log records
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
 pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)

@@ -101,10 +101,10 @@ int main(int argc, char **argv)
     zd_app_free(app); /* runs the async calls still queued */
     zd_store_counts_get(store, &counts);
     ZONE_LOG_INFO("store: %llu events and %llu marks committed in %llu commits (%llu at most in "
-                  "one), %llu data syncs",
-                  (unsigned long long)counts.files, (unsigned long long)counts.renames,
+                  "one), %llu data syncs, %llu segments begun",
+                  (unsigned long long)counts.events, (unsigned long long)counts.marks,
                   (unsigned long long)counts.batches, (unsigned long long)counts.largest_batch,
-                  (unsigned long long)counts.data_syncs);
+                  (unsigned long long)counts.data_syncs, (unsigned long long)counts.segments);
     zd_store_close(store);
     ZONE_LOG_INFO("stopped");
     return 0;

@@ -91,36 +91,42 @@ char *zd_msgkey_decrypt(const zd_msgkey *k, const char *b64, char *err, size_t e
 
 typedef struct zd_store zd_store;
 
-/* Opens (creating) dir/events, dir/cursors and dir/tokens. NULL with err. */
+/* Opens (creating) dir/events, dir/cursors and dir/tokens. NULL with err. Several
+ * processes may open the same dir (replicas sharing a data folder): each appends to its own
+ * log segment and reads the others'. */
 zd_store *zd_store_open(const char *dir, char *err, size_t errlen);
 void zd_store_close(zd_store *s); /* accepts NULL */
 
-/* Whether id can name a stored event: 1..64 of [0-9A-Za-z_-] (never a path). */
+/* Whether id can name a stored event: 1..64 of [0-9A-Za-z_-]. */
 bool zd_notify_id_ok(const char *id);
 
-/* Stores an event under id, not yet notified: written to a temporary file, synced, renamed
- * into place and the folder fsynced before it returns 0; or -1 with err (nothing is left
- * behind). Thread-safe: the events stored by several threads at once share one sync of
- * their data and one fsync of the folder (group commit). */
+/* Stores an event under id, not yet notified: a record appended to this process's log
+ * segment and synced (fdatasync) before it returns 0; or -1 with err. Thread-safe: the
+ * records appended by several threads at once share one sync (group commit). */
 int zd_store_put(zd_store *s, const char *id, const char *corpid, uint32_t agentid,
                  const char *data, int64_t now, char *err, size_t errlen);
-/* Marks the event notified (the app has its notify id): renamed, and the folder fsynced
- * (shared as above) before it returns 0; or -1. */
+/* Marks the event notified (the app has its notify id): a record appended and synced as
+ * above before it returns 0; or -1 (unknown, or marked already). */
 int zd_store_mark_notified(zd_store *s, const char *id);
+/* What the store holds of id: 0 nothing, 1 stored and not notified, 2 notified. */
+int zd_store_state(zd_store *s, const char *id);
+/* Calls fn(id, state, ud) for every event held and not expired (state as above), in no
+ * order; returns how many. */
+size_t zd_store_each(zd_store *s, void (*fn)(const char *id, int state, void *ud), void *ud);
 
-/* What the events folder's commits did since the store was opened (for logs and tests). */
+/* What the store's commits did since it was opened (for logs and tests). */
 typedef struct zd_store_counts {
-    uint64_t batches;       /* commits: each one fsync of the folder */
-    uint64_t folder_syncs;  /* fsyncs of the events folder */
-    uint64_t data_syncs;    /* syncs of new events' data: one fsync or syncfs a batch at most */
-    uint64_t files;         /* events written by zd_store_put and committed (or failed) */
-    uint64_t renames;       /* zd_store_mark_notified renames committed */
-    uint64_t largest_batch; /* files and renames in the largest commit */
-    uint64_t waiting;       /* files and renames queued now for the next commit */
+    uint64_t batches;       /* commits */
+    uint64_t data_syncs;    /* fdatasyncs: one per segment in a commit */
+    uint64_t events;        /* zd_store_put records committed (or failed) */
+    uint64_t marks;         /* zd_store_mark_notified records committed (or failed) */
+    uint64_t largest_batch; /* records in the largest commit */
+    uint64_t waiting;       /* records queued now for the next commit */
+    uint64_t segments;      /* log segments this store began */
 } zd_store_counts;
 void zd_store_counts_get(zd_store *s, zd_store_counts *out);
-/* Calls fn(ud, n) in the committing thread before each commit of n files and renames (a
- * seam for tests: the others queue for the next commit while it runs). NULL removes it. */
+/* Calls fn(ud, n) in the committing thread before each commit of n records (a seam for
+ * tests: the others queue for the next commit while it runs). NULL removes it. */
 void zd_store_on_commit(zd_store *s, void (*fn)(void *ud, size_t n), void *ud);
 
 /* The stored event's data (owned, free()). 0 found; 1 unknown; 2 older than the retention. */
@@ -138,7 +144,8 @@ typedef struct zd_pending {
  * Returns how many there were. */
 size_t zd_store_each_pending(zd_store *s, int64_t older_than,
                              void (*fn)(const zd_pending *p, void *ud), void *ud);
-/* Deletes events stored before now - retention_s, notified or not. Returns how many. */
+/* Forgets events stored before now - retention_s, notified or not, and deletes the segments
+ * that hold only such events (once no process appends to them). Returns how many events. */
 size_t zd_store_cleanup(zd_store *s, int64_t now, unsigned retention_s);
 
 /* The saved sync_msg cursor of corpid/agentid into out (n bytes); 0 found, 1 none, -1 error. */

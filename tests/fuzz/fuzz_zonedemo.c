@@ -95,8 +95,8 @@ static void setup(void)
     fprintf(stderr, "fuzz_zonedemo: the store is in %s\n", dir);
 }
 
-/* Writes text as dir/name, replacing what was there. */
-static void put_file(const char *dir, const char *name, const char *text)
+/* Writes len bytes as dir/name, replacing what was there. */
+static void put_file(const char *dir, const char *name, const void *bytes, size_t len)
 {
     char path[1024];
     int fd;
@@ -104,7 +104,7 @@ static void put_file(const char *dir, const char *name, const char *text)
     snprintf(path, sizeof path, "%s/%s", dir, name);
     if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
         return;
-    if (write(fd, text, strlen(text)) < 0)
+    if (write(fd, bytes, len) < 0)
         fprintf(stderr, "fuzz_zonedemo: cannot write %s\n", path);
     close(fd);
 }
@@ -114,14 +114,19 @@ static void on_pending(const zd_pending *p, void *ud)
     (void)p, (void)ud;
 }
 
+static void on_event(const char *id, int state, void *ud)
+{
+    (void)id, (void)state, (void)ud;
+}
+
 /*
  * Input: a selector byte, then NUL-separated parts.
  * Selector 0-3, a request (no async: the workers are threads): parts ability_id, notify_id,
  * data, then the SDK's answers; 0 app call, 1 event, 2 app call of corpid "ww1"/agentid 7
  * with the data also stored first as an event, 3 new_messages_digest over the answers.
- * Selector 4, the store's readers: parts notify id, the file's text (written as
- * <id>.event or .pending by bit 3), a cursor's text; then get, each_pending, the cursor and
- * cleanup read them.
+ * Selector 4, the store's readers: the rest of the input is a log segment another process
+ * wrote (a new one each time); then get and state of nid0..nid7, each_pending and each read
+ * it. Selector 5: part 0 is a cursor file's text, read back.
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -164,16 +169,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         out = zd_handle(app, &rq);
         free(out);
-    } else {
-        char name[128], *got = NULL, cursor[300];
+    } else if ((data[0] & 7) == 4) {
+        static unsigned segments;
+        char name[64], id[8], *got = NULL;
 
-        snprintf(name, sizeof name, "%.64s%s", part[0], data[0] & 8 ? ".pending" : ".event");
-        if (zd_notify_id_ok(part[0]))
-            put_file(events_dir, name, part[1]);
-        zd_store_get(store, part[0], now_s, cfg.retention_s, &got);
-        free(got);
+        snprintf(name, sizeof name, "1-%u-1.log", segments++);
+        put_file(events_dir, name, data + 1, size - 1);
+        for (i = 0; i < 8; i++) {
+            snprintf(id, sizeof id, "nid%zu", i);
+            zd_store_get(store, id, now_s, cfg.retention_s, &got);
+            free(got);
+            got = NULL;
+            zd_store_state(store, id);
+        }
         zd_store_each_pending(store, now_s, on_pending, NULL);
-        put_file(cursors_dir, "ww1-7", part[2]);
+        zd_store_each(store, on_event, NULL);
+    } else {
+        char cursor[300];
+
+        put_file(cursors_dir, "ww1-7", part[0], strlen(part[0]));
         zd_cursor_get(store, "ww1", 7, cursor, sizeof cursor);
     }
     if (++since_cleanup == 8) { /* keep the folders small: everything stored goes */

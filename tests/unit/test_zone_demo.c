@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -90,7 +91,7 @@ typedef struct call_rec {
     uint32_t agentid;
     char ability_id[130];
     char job_info[130];
-    bool event_stored; /* spec_notify_app: events/<notify_id>.pending existed at the call */
+    bool event_stored; /* spec_notify_app: the store held <notify_id>, not notified */
 } call_rec;
 
 /* One scripted answer: the next invoke of api returns rc and (when rc is 0) response. */
@@ -104,7 +105,7 @@ typedef struct step {
 typedef struct fake_sdk {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    const char *dir; /* the data folder, to look for the stored event */
+    zd_store **store; /* the fixture's store, to look for the stored event */
     step script[MAX_STEPS];
     size_t n_script;
     call_rec calls[MAX_CALLS];
@@ -126,18 +127,12 @@ static void fake_script(fake_sdk *k, const char *api, int rc, const char *respon
     pthread_mutex_unlock(&k->lock);
 }
 
-static bool stored_pending(const char *dir, const char *request)
+static bool stored_pending(zd_store *store, const char *request)
 {
     cJSON *j = cJSON_Parse(request);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "notify_id");
-    char path[800];
-    struct stat st;
-    bool found = false;
+    bool found = cJSON_IsString(id) && zd_store_state(store, id->valuestring) == 1;
 
-    if (cJSON_IsString(id)) {
-        snprintf(path, sizeof path, "%s/events/%s.pending", dir, id->valuestring);
-        found = stat(path, &st) == 0;
-    }
     cJSON_Delete(j);
     return found;
 }
@@ -163,7 +158,7 @@ static int fake_invoke(void *ud, const zd_ctx *ctx, const char *api, const char 
                  ctx->ability_id ? ctx->ability_id : "(null)");
         snprintf(c->job_info, sizeof c->job_info, "%s", ctx->job_info ? ctx->job_info : "(null)");
         if (!strcmp(api, "spec_notify_app"))
-            c->event_stored = stored_pending(k->dir, request);
+            c->event_stored = stored_pending(*k->store, request);
     }
     k->n_calls++;
     pthread_cond_broadcast(&k->cond);
@@ -314,7 +309,7 @@ static int setup(void **state)
     }
     pthread_mutex_init(&f->sdk.lock, NULL);
     pthread_cond_init(&f->sdk.cond, NULL);
-    f->sdk.dir = f->dir;
+    f->sdk.store = &f->store;
     f->seam = (zd_sdk){.invoke = fake_invoke, .notify_id = fake_notify_id, .ud = &f->sdk};
     clock_set(T0);
     sleeps_reset();
@@ -455,6 +450,50 @@ static void listing(const fx *f, const char *rel, char *out, size_t n)
             (size_t)snprintf(out + used, used < n ? n - used : 0, "%s%s", i ? "," : "", names[i]);
         free(names[i]);
     }
+}
+
+typedef struct held {
+    char *names[64];
+    size_t count;
+} held;
+
+static void on_held(const char *id, int state, void *ud)
+{
+    held *h = ud;
+    char name[80];
+
+    snprintf(name, sizeof name, "%s.%s", id, state == 2 ? "event" : "pending");
+    if (h->count < 64)
+        h->names[h->count++] = strdup(name);
+}
+
+/* The events the store holds, "<id>.pending" or "<id>.event", sorted and joined with ','. */
+static void events_held(const fx *f, char *out, size_t n)
+{
+    held h = {.count = 0};
+    size_t i, used = 0;
+
+    zd_store_each(f->store, on_held, &h);
+    qsort(h.names, h.count, sizeof *h.names, cmp_names);
+    out[0] = '\0';
+    for (i = 0; i < h.count; i++) {
+        used +=
+            (size_t)snprintf(out + used, used < n ? n - used : 0, "%s%s", i ? "," : "", h.names[i]);
+        free(h.names[i]);
+    }
+}
+
+/* Whether the events folder holds nothing but log segments ("<n>-<n>-<n>.log"), how many. */
+static size_t only_segments(const fx *f)
+{
+    char names[2048], *p, *save = NULL;
+    size_t count = 0;
+
+    listing(f, "events", names, sizeof names);
+    for (p = strtok_r(names, ",", &save); p; p = strtok_r(NULL, ",", &save), count++)
+        if (strlen(p) < 9 || strcmp(p + strlen(p) - 4, ".log") != 0 || p[0] == '.')
+            fail_msg("not a log segment in the events folder: %s", p);
+    return count;
 }
 
 static void write_raw(const fx *f, const char *rel, const char *text)
@@ -918,7 +957,7 @@ static void test_zone_demo_store_group_commit(void **state)
     zd_store_counts_get(f->store, &before);
     assert_int_equal(before.batches, 1);
     assert_int_equal(before.data_syncs, 1);
-    assert_int_equal(before.folder_syncs, 1);
+    assert_int_equal(before.segments, 1);
     zd_store_on_commit(f->store, hold_first_commit, &h);
     for (i = 0; i < QUEUED + 2; i++) {
         ops[i] = (store_op){.store = f->store, .mark = i == QUEUED + 1};
@@ -952,13 +991,14 @@ static void test_zone_demo_store_group_commit(void **state)
     assert_int_equal(h.sizes[1], QUEUED + 1); /* 8 puts and the mark, together */
     zd_store_counts_get(f->store, &after);
     assert_int_equal(after.batches - before.batches, 2);
-    assert_int_equal(after.data_syncs - before.data_syncs, 2);
-    assert_int_equal(after.folder_syncs - before.folder_syncs, 2);
-    assert_int_equal(after.files - before.files, QUEUED + 1);
-    assert_int_equal(after.renames - before.renames, 1);
+    assert_int_equal(after.data_syncs - before.data_syncs, 2); /* one segment, one sync each */
+    assert_int_equal(after.events - before.events, QUEUED + 1);
+    assert_int_equal(after.marks - before.marks, 1);
     assert_int_equal(after.largest_batch, QUEUED + 1);
     assert_int_equal(after.waiting, 0);
-    listing(f, "events", names, sizeof names); /* every file in place, no temporary one */
+    assert_int_equal(after.segments, 1);
+    assert_int_equal(only_segments(f), 1); /* one log, no temporary file */
+    events_held(f, names, sizeof names);
     assert_string_equal(names, "g0.pending,g1.pending,g2.pending,g3.pending,g4.pending,"
                                "g5.pending,g6.pending,g7.pending,g8.pending,m0.event");
     for (i = 0; i <= QUEUED; i++) {
@@ -975,8 +1015,9 @@ static void test_zone_demo_store_put_get(void **state)
     char *got = NULL, err[256] = "", names[512];
 
     put(f, "n1", "wwcorp1", 1000002, data, T0);
-    listing(f, "events", names, sizeof names);
-    assert_string_equal(names, "n1.pending"); /* no temporary file left */
+    events_held(f, names, sizeof names);
+    assert_string_equal(names, "n1.pending");
+    assert_int_equal(only_segments(f), 1); /* no temporary file left */
     assert_int_equal(zd_store_get(f->store, "n1", T0, 1200, &got), 0);
     assert_string_equal(got, data);
     free(got);
@@ -988,14 +1029,15 @@ static void test_zone_demo_store_put_get(void **state)
     assert_null(got);
     assert_int_equal(zd_store_get(f->store, "../n1", T0, 1200, &got), 1);
 
-    /* an id that cannot name a file: refused, nothing written anywhere */
+    /* an id that is not 1 to 64 of [0-9A-Za-z_-]: refused, nothing written anywhere */
     assert_int_equal(zd_store_put(f->store, "../x", "wwcorp1", 1, "{}", T0, err, sizeof err), -1);
     assert_true(strlen(err) > 0);
     assert_int_equal(zd_store_put(f->store, "", "wwcorp1", 1, "{}", T0, err, sizeof err), -1);
     assert_int_equal(zd_store_put(f->store, "a/b", "wwcorp1", 1, "{}", T0, err, sizeof err), -1);
-    listing(f, "events", names, sizeof names);
+    events_held(f, names, sizeof names);
     assert_string_equal(names, "n1.pending");
     assert_false(exists(f, "x.pending"));
+    assert_int_equal(zd_store_state(f->store, "x"), 0);
 }
 
 static void test_zone_demo_store_mark_notified(void **state)
@@ -1006,7 +1048,7 @@ static void test_zone_demo_store_mark_notified(void **state)
     put(f, "n1", "wwcorp1", 1, "{\"a\":1}", T0);
     put(f, "n2", "wwcorp1", 1, "{\"a\":2}", T0);
     assert_int_equal(zd_store_mark_notified(f->store, "n1"), 0);
-    listing(f, "events", names, sizeof names);
+    events_held(f, names, sizeof names);
     assert_string_equal(names, "n1.event,n2.pending");
     assert_int_equal(zd_store_get(f->store, "n1", T0, 1200, &got), 0);
     assert_string_equal(got, "{\"a\":1}");
@@ -1086,44 +1128,154 @@ static void test_zone_demo_store_cleanup(void **state)
     put(f, "edge", "ww", 1, "{}", T0 - 1200); /* exactly the retention: kept */
 
     assert_int_equal(zd_store_cleanup(f->store, T0, 1200), 2);
-    listing(f, "events", names, sizeof names);
+    events_held(f, names, sizeof names);
     assert_string_equal(names, "edge.pending,youngnotified.event,youngpending.pending");
     assert_int_equal(zd_store_cleanup(f->store, T0, 1200), 0);
     assert_int_equal(zd_store_cleanup(f->store, T0 + 1201, 1200), 3);
-    listing(f, "events", names, sizeof names);
+    events_held(f, names, sizeof names);
     assert_string_equal(names, "");
 }
 
-static void test_zone_demo_store_corrupt_files(void **state)
+/* The path of the store's one log segment into out. */
+static void the_segment(const fx *f, char *out, size_t n)
+{
+    char names[512];
+
+    assert_int_equal(only_segments(f), 1);
+    listing(f, "events", names, sizeof names);
+    snprintf(out, n, "%s/events/%s", f->dir, names);
+}
+
+/* Overwrites the byte at off (from the end when negative) of path with c, or cuts the file
+ * there when c is -1. */
+static void damage(const char *path, long off, int c)
+{
+    int fd = open(path, O_RDWR);
+    struct stat st;
+    char b = (char)c;
+
+    assert_true(fd >= 0);
+    assert_int_equal(fstat(fd, &st), 0);
+    if (off < 0)
+        off += (long)st.st_size;
+    if (c < 0)
+        assert_int_equal(ftruncate(fd, off), 0);
+    else
+        assert_int_equal(pwrite(fd, &b, 1, off), 1);
+    close(fd);
+}
+
+/* A log read by another process (here: the store reopened): each record counts only whole
+ * and unchanged; reading stops at the first that is not (a crash mid-write, a bad sector),
+ * and what came before it is all there. Files that are not segments are passed over. */
+static void test_zone_demo_store_damaged_log(void **state)
 {
     fx *f = *state;
+    char path[1024], names[512], err[256] = "", *got = NULL;
     seen s = {0};
-    char *got = NULL;
+    struct stat st;
 
-    put(f, "good", "wwA", 7, "{\"ok\":true}", T0 - 100);
-    write_raw(f, "events/bad.pending", "not json{");
-    write_raw(f, "events/half.pending", "{\"corpid\":\"wwA\"}");
-    write_raw(f, "events/typed.pending",
-              "{\"corpid\":1,\"agentid\":\"x\",\"stored_at\":\"y\",\"data\":2}");
-    write_raw(f, "events/empty.event", "");
-    write_raw(f, "events/array.event", "[1,2,3]");
-    write_raw(f, "events/.hidden.pending", "{}");
+    put(f, "first", "wwA", 7, "{\"ok\":true}", T0 - 100);
+    put(f, "second", "wwA", 7, "{\"ok\":2}", T0 - 100);
+    assert_int_equal(zd_store_mark_notified(f->store, "second"), 0);
+    put(f, "third", "wwA", 7, "{\"ok\":3}", T0 - 100);
+    the_segment(f, path, sizeof path);
+    zd_store_close(f->store);
+    write_raw(f, "events/1-2-3.log", "not a record at all, but named like a segment");
     write_raw(f, "events/stray.tmp", "junk");
+    write_raw(f, "events/first.pending", "{\"corpid\":\"wwA\",\"data\":\"old layout\"}");
 
-    assert_int_equal(zd_store_get(f->store, "bad", T0, 1200, &got), 1);
-    assert_null(got);
-    assert_int_equal(zd_store_get(f->store, "half", T0, 1200, &got), 1);
-    assert_int_equal(zd_store_get(f->store, "typed", T0, 1200, &got), 1);
-    assert_int_equal(zd_store_get(f->store, "empty", T0, 1200, &got), 1);
-    assert_int_equal(zd_store_get(f->store, "array", T0, 1200, &got), 1);
-    assert_int_equal(zd_store_get(f->store, "good", T0, 1200, &got), 0);
+    /* the last record torn: the first three are read, the fourth is not there */
+    damage(path, -3, -1);
+    f->store = zd_store_open(f->dir, err, sizeof err);
+    assert_non_null(f->store);
+    events_held(f, names, sizeof names);
+    assert_string_equal(names, "first.pending,second.event");
+    assert_int_equal(zd_store_get(f->store, "third", T0, 1200, &got), 1);
+    assert_int_equal(zd_store_get(f->store, "first", T0, 1200, &got), 0);
     assert_string_equal(got, "{\"ok\":true}");
     free(got);
-
     assert_int_equal(zd_store_each_pending(f->store, T0, collect, &s), 1);
-    assert_int_equal(s.n, 1);
-    assert_string_equal(s.p[0].id, "good");
+    assert_string_equal(s.p[0].id, "first");
+    assert_string_equal(s.p[0].corpid, "wwA");
     assert_int_equal(s.p[0].agentid, 7);
+    assert_int_equal(s.p[0].stored_at, T0 - 100);
+    zd_store_close(f->store);
+
+    /* a byte of the second record's data changed (records: a 32-byte header, the id, the
+     * corpid, the data): only the first is read */
+    assert_int_equal(stat(path, &st), 0);
+    damage(path, (32 + 5 + 3 + 11) + (32 + 6 + 3) + 2, 'X');
+    f->store = zd_store_open(f->dir, err, sizeof err);
+    assert_non_null(f->store);
+    events_held(f, names, sizeof names);
+    assert_string_equal(names, "first.pending");
+    assert_int_equal(zd_store_mark_notified(f->store, "second"), -1);
+}
+
+/* Two stores on one folder, as two replicas sharing a data folder: each appends to its own
+ * segment and finds the other's events and marks by reading its segment. */
+static void test_zone_demo_store_shared_folder(void **state)
+{
+    fx *f = *state;
+    char err[256] = "", *got = NULL, names[512];
+    zd_store *b = zd_store_open(f->dir, err, sizeof err);
+    seen s = {0};
+
+    assert_non_null(b);
+    put(f, "fromA", "wwA", 1, "{\"by\":\"a\"}", T0);
+    assert_int_equal(zd_store_put(b, "fromB", "wwB", 2, "{\"by\":\"b\"}", T0, err, sizeof err), 0);
+    assert_int_equal(only_segments(f), 2);
+
+    assert_int_equal(zd_store_get(b, "fromA", T0, 1200, &got), 0); /* B reads A's segment */
+    assert_string_equal(got, "{\"by\":\"a\"}");
+    free(got);
+    assert_int_equal(zd_store_mark_notified(b, "fromA"), 0); /* B notified it */
+    assert_int_equal(zd_store_state(f->store, "fromB"), 1);  /* A reads B's segment */
+    assert_int_equal(zd_store_state(f->store, "fromA"), 2);  /* and B's mark in it */
+    assert_int_equal(zd_store_mark_notified(f->store, "fromA"), -1);
+    assert_int_equal(zd_store_each_pending(f->store, T0, collect, &s), 1);
+    assert_string_equal(s.p[0].id, "fromB");
+    assert_string_equal(s.p[0].corpid, "wwB");
+    assert_int_equal(s.p[0].agentid, 2);
+    events_held(f, names, sizeof names);
+    assert_string_equal(names, "fromA.event,fromB.pending");
+    zd_store_close(b);
+}
+
+/* Cleanup forgets expired events and deletes a segment that holds only expired ones, unless
+ * a live store still appends to it (its lock); the segment appended to is given up once its
+ * oldest event is half the retention old. */
+static void test_zone_demo_store_cleanup_segments(void **state)
+{
+    fx *f = *state;
+    char err[256] = "", names[512];
+    zd_store *b = zd_store_open(f->dir, err, sizeof err);
+
+    assert_non_null(b);
+    put(f, "a_old", "ww", 1, "{}", T0 - 2000);
+    assert_int_equal(zd_store_put(b, "b_old", "ww", 1, "{}", T0 - 2000, err, sizeof err), 0);
+    assert_int_equal(only_segments(f), 2);
+
+    /* both segments hold only expired events, but both are appended to: kept, the events go */
+    assert_int_equal(zd_store_cleanup(f->store, T0 - 1900, 1200), 0);
+    assert_int_equal(zd_store_cleanup(f->store, T0, 1200), 2);
+    events_held(f, names, sizeof names);
+    assert_string_equal(names, "");
+    assert_int_equal(only_segments(f), 1); /* A gave its own up (2000 s old) and deleted it */
+    assert_int_equal(zd_store_state(b, "b_old"), 1); /* B has not cleaned up yet */
+
+    /* B stops: its segment's lock is free, so A's next cleanup deletes it */
+    zd_store_close(b);
+    assert_int_equal(zd_store_cleanup(f->store, T0, 1200), 0);
+    assert_int_equal(only_segments(f), 0);
+
+    /* A appends again: a new segment */
+    put(f, "a_new", "ww", 1, "{}", T0);
+    assert_int_equal(only_segments(f), 1);
+    assert_int_equal(zd_store_cleanup(f->store, T0 + 100, 1200), 0);
+    assert_int_equal(zd_store_state(f->store, "a_new"), 1);
+    assert_int_equal(only_segments(f), 1);
 }
 
 static void test_zone_demo_store_cursor(void **state)
@@ -1440,7 +1592,7 @@ static void test_zone_demo_event_stored_then_notified(void **state)
     assert_int_equal(cJSON_GetArraySize(req), 2);
     cJSON_Delete(req);
 
-    listing(f, "events", names, sizeof names);
+    events_held(f, names, sizeof names);
     assert_string_equal(names, "evt_0001.event");
     assert_int_equal(n_sleeps, 0);
 
@@ -1488,18 +1640,22 @@ static void *send_events(void *ud)
     return NULL;
 }
 
+static void count_state(const char *id, int state, void *ud)
+{
+    (void)id;
+    ((int *)ud)[state]++;
+}
+
 static void test_zone_demo_events_concurrent_all_stored(void **state)
 {
     fx *f = *state;
     event_sender senders[EVENT_THREADS];
     pthread_t th[EVENT_THREADS];
     const unsigned n = EVENT_THREADS * EVENTS_EACH;
-    unsigned i, events = 0, other = 0;
+    unsigned i;
+    int states[3] = {0};
     zd_store_counts c;
     zd_stats st;
-    DIR *d;
-    struct dirent *e;
-    char path[800];
 
     app_start(f);
     for (i = 0; i < EVENT_THREADS; i++) {
@@ -1517,25 +1673,15 @@ static void test_zone_demo_events_concurrent_all_stored(void **state)
     assert_int_equal(f->sdk.n_calls, n);
     for (i = 0; i < MAX_CALLS; i++) /* the ones the fake recorded */
         assert_true(f->sdk.calls[i].event_stored);
-    snprintf(path, sizeof path, "%s/events", f->dir);
-    assert_non_null(d = opendir(path));
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-
-        if (len > 6 && !strcmp(e->d_name + len - 6, ".event") && e->d_name[0] != '.')
-            events++;
-        else if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            other++;
-    }
-    closedir(d);
-    assert_int_equal(events, n);
-    assert_int_equal(other, 0); /* nothing pending, no temporary file */
+    zd_store_each(f->store, count_state, states);
+    assert_int_equal(states[2], n);
+    assert_int_equal(states[1], 0);        /* nothing pending */
+    assert_int_equal(only_segments(f), 1); /* one log, no temporary file */
     zd_store_counts_get(f->store, &c);
-    assert_int_equal(c.files, n);
-    assert_int_equal(c.renames, n);
-    assert_int_equal(c.folder_syncs, c.batches);
+    assert_int_equal(c.events, n);
+    assert_int_equal(c.marks, n);
     assert_true(c.batches <= 2 * n);
-    assert_true(c.data_syncs <= n);
+    assert_int_equal(c.data_syncs, c.batches); /* one segment: one sync a commit */
 }
 
 static void test_zone_demo_event_notify_scene_from_config(void **state)
@@ -1575,8 +1721,7 @@ static void test_zone_demo_event_retry_backoff(void **state)
     assert_int_equal(sleeps[0], 100);
     assert_int_equal(sleeps[1], 200);
     assert_int_equal(sleeps[2], 400);
-    assert_true(exists(f, "events/nid0.event"));
-    assert_false(exists(f, "events/nid0.pending"));
+    assert_int_equal(zd_store_state(f->store, "nid0"), 2);
 }
 
 static void test_zone_demo_event_retries_exhausted(void **state)
@@ -1599,8 +1744,7 @@ static void test_zone_demo_event_retries_exhausted(void **state)
     assert_int_equal(sleeps[0], 50);
     assert_int_equal(sleeps[1], 100);
     assert_int_equal(sleeps[2], 200);
-    assert_true(exists(f, "events/nid0.pending"));
-    assert_false(exists(f, "events/nid0.event"));
+    assert_int_equal(zd_store_state(f->store, "nid0"), 1);
     zd_app_stats(f->app, &st);
     assert_int_equal(st.events_stored, 1);
     assert_int_equal(st.events_notified, 0);
@@ -1618,8 +1762,7 @@ static void test_zone_demo_event_retries_exhausted(void **state)
     req = parse(f->sdk.calls[4].request);
     assert_string_equal(json_str(req, "notify_id"), "nid0");
     cJSON_Delete(req);
-    assert_true(exists(f, "events/nid0.event"));
-    assert_false(exists(f, "events/nid0.pending"));
+    assert_int_equal(zd_store_state(f->store, "nid0"), 2);
     assert_int_equal(zd_renotify(f->app, T0), 0); /* nothing pending any more */
     assert_int_equal(f->sdk.n_calls, 5);
 }
@@ -1637,14 +1780,14 @@ static void test_zone_demo_event_other_failures_not_retried(void **state)
     free(out);
     assert_int_equal(f->sdk.n_calls, 1);
     assert_int_equal(n_sleeps, 0);
-    assert_true(exists(f, "events/nid0.pending"));
+    assert_int_equal(zd_store_state(f->store, "nid0"), 1);
 
     out = event(f, EVENT); /* the SDK worked but the API said no: not retried either */
     assert_error(out, SAMPLE_ERR, NULL);
     free(out);
     assert_int_equal(f->sdk.n_calls, 2);
     assert_int_equal(n_sleeps, 0);
-    assert_true(exists(f, "events/nid1.pending"));
+    assert_int_equal(zd_store_state(f->store, "nid1"), 1);
 }
 
 static void test_zone_demo_maintain_renotifies_and_cleans(void **state)
@@ -1662,7 +1805,7 @@ static void test_zone_demo_maintain_renotifies_and_cleans(void **state)
     clock_set(T0 + 10); /* still within a handler's own retries: left alone */
     zd_maintain(f->app);
     assert_int_equal(f->sdk.n_calls, 1);
-    assert_true(exists(f, "events/nid0.pending"));
+    assert_int_equal(zd_store_state(f->store, "nid0"), 1);
 
     clock_set(T0 + 31);
     zd_maintain(f->app);
@@ -1674,7 +1817,7 @@ static void test_zone_demo_maintain_renotifies_and_cleans(void **state)
     assert_string_equal(json_str(req, "notify_id"), "nid0");
     assert_int_equal(json_int(req, "notify_scene"), 1);
     cJSON_Delete(req);
-    listing(f, "events", names, sizeof names);
+    events_held(f, names, sizeof names);
     assert_string_equal(names, "nid0.event");
 
     clock_set(T0 + 60);
@@ -1683,7 +1826,7 @@ static void test_zone_demo_maintain_renotifies_and_cleans(void **state)
 
     clock_set(T0 + 1201); /* past the retention: deleted */
     zd_maintain(f->app);
-    listing(f, "events", names, sizeof names);
+    events_held(f, names, sizeof names);
     assert_string_equal(names, "");
     assert_int_equal(f->sdk.n_calls, 2);
 }
@@ -1710,7 +1853,7 @@ static void test_zone_demo_event_without_notify_id(void **state)
     free(out);
 
     assert_int_equal(f->sdk.n_calls, 0);
-    listing(f, "events", names, sizeof names);
+    events_held(f, names, sizeof names);
     assert_string_equal(names, "");
     assert_false(exists(f, "evil.pending"));
     zd_app_stats(f->app, &st);
@@ -1756,8 +1899,8 @@ static void test_zone_demo_renotify_counts_its_own(void **state)
     pthread_join(t, NULL);
     assert_error(out, 0, NULL);
     free(out);
-    assert_true(exists(f, "events/pend1.event"));
-    assert_true(exists(f, "events/nid0.event"));
+    assert_int_equal(zd_store_state(f->store, "pend1"), 2);
+    assert_int_equal(zd_store_state(f->store, "nid0"), 2);
     assert_int_equal(r.result, 1);
 }
 
@@ -1805,7 +1948,7 @@ static void test_zone_demo_renotify_skips_ids_in_flight(void **state)
     pthread_join(t, NULL);
     assert_int_equal(r.result, 1);
     assert_int_equal(calls, 1); /* one spec_notify_app for busy1, not two */
-    assert_true(exists(f, "events/busy1.event"));
+    assert_int_equal(zd_store_state(f->store, "busy1"), 2);
 }
 
 static void test_zone_demo_digest_pages_and_cursor(void **state)
@@ -2730,7 +2873,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zone_demo_store_mark_notified, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_each_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_cleanup, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zone_demo_store_corrupt_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_store_damaged_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_store_shared_folder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_demo_store_cleanup_segments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_demo_store_token_concurrent, setup, teardown),

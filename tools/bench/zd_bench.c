@@ -448,11 +448,11 @@ static int bench_store(unsigned n, unsigned writers)
     }
     t1 = mono_s();
     zd_store_counts_get(s, &k);
-    printf("store alone, %u writer(s) (each event written, synced, renamed, the folder "
-           "fsynced; then renamed to notified, the folder fsynced): %u in %.2f s: %.0f events/s; "
-           "%llu data syncs and %llu folder fsyncs\n",
+    printf("store alone, %u writer(s) (each event appended to the log and synced; then its "
+           "mark, appended and synced): %u in %.2f s: %.0f events/s; %llu data syncs in %llu "
+           "commits\n",
            started, done, t1 - t0, done / (t1 - t0), (unsigned long long)k.data_syncs,
-           (unsigned long long)k.folder_syncs);
+           (unsigned long long)k.batches);
     zd_store_close(s);
     free(w);
     free(th);
