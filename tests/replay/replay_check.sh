@@ -32,9 +32,10 @@ rec=$work/session.jsonl
     --program "exec '$demo' --data-dir '$work/data-rec'" >serve.out 2>serve.err &
 serve_pid=$!
 i=0
+# polled, with deadlines of a minute and 30 s: a loaded machine (make test at -j 4) is slow
 until grep -q '^zonelab: ready' serve.out; do
     i=$((i + 1))
-    [ $i -lt 150 ] || { show serve.err; fail "zonelab serve --record did not get ready"; }
+    [ $i -lt 600 ] || { show serve.err; fail "zonelab serve --record did not get ready"; }
     kill -0 "$serve_pid" 2>/dev/null || { show serve.err; fail "zonelab serve --record exited"; }
     sleep 0.1
 done
@@ -58,7 +59,7 @@ curl -s --json @messages.json "$url/_zonelab/messages" | grep -q '"archived":2' 
 i=0
 until [ "$(curl -s "$url/_zonelab/app/notifications" | jq '.notifications | length')" = 2 ]; do
     i=$((i + 1))
-    [ $i -lt 100 ] || fail "zone-demo did not notify the app of both events"
+    [ $i -lt 600 ] || fail "zone-demo did not notify the app of both events"
     sleep 0.05
 done
 nid=$(curl -s "$url/_zonelab/app/notifications" | jq -r '.notifications[0].notify_id')
