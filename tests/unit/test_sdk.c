@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -536,6 +537,45 @@ static void test_sdk_invoke_from_many_threads(void **state)
     zone_sdk_free(s);
 }
 
+/* Each thread keeps its easy handle between invokes; a child of fork() makes its own and the
+ * parent's goes on working after the child's invokes. */
+static void test_sdk_invoke_kept_handle_and_fork(void **state)
+{
+    size_t before = peer_calls(P);
+    char *rsp = NULL;
+    pid_t child;
+    int status, i;
+
+    (void)state;
+    peer_set_mode(P, PEER_ANSWER);
+    peer_set_response(P, "{\"errcode\":0}");
+    for (i = 0; i < 3; i++) { /* the same handle, reset between calls */
+        assert_int_equal(invoke("sync_msg", "{\"limit\":1}", &rsp, NULL), ZONE_OK);
+        assert_string_equal(rsp, "{\"errcode\":0}");
+        zone_string_free(rsp);
+    }
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        int bad = 0;
+
+        for (i = 0; i < 3; i++) {
+            char *r = NULL;
+
+            bad += invoke("sync_msg", "{\"limit\":2}", &r, NULL) != ZONE_OK || !r ||
+                   strcmp(r, "{\"errcode\":0}") != 0;
+            zone_string_free(r);
+        }
+        _exit(bad);
+    }
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(invoke("sync_msg", "{\"limit\":3}", &rsp, NULL), ZONE_OK);
+    zone_string_free(rsp);
+    assert_int_equal(peer_calls(P), before + 7);
+}
+
 static void test_sdk_debug_mode(void **state)
 {
     zone_wire_invoke last = {0};
@@ -725,6 +765,8 @@ int main(void)
                                         peer_teardown),
         cmocka_unit_test_setup_teardown(test_sdk_invoke_backend_refuses, peer_setup, peer_teardown),
         cmocka_unit_test_setup_teardown(test_sdk_invoke_codes_local, peer_setup, peer_teardown),
+        cmocka_unit_test_setup_teardown(test_sdk_invoke_kept_handle_and_fork, peer_setup,
+                                        peer_teardown),
         cmocka_unit_test_setup_teardown(test_sdk_invoke_from_many_threads, peer_setup,
                                         peer_teardown),
         cmocka_unit_test_setup_teardown(test_sdk_debug_mode, peer_setup, peer_teardown),
