@@ -2,10 +2,12 @@
 #include "wecom/wxcrypt.h"
 
 #include "b64.h"
+#include "wire.h"
 
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +21,31 @@ struct zl_wxcrypt {
     char detail[1024];
 };
 
+/* AES-256-CBC and SHA-1, fetched once: EVP_aes_256_cbc() and EVP_sha1() look the algorithm
+ * up again on every init (a third of an app callback's encryption). NULL when the fetch
+ * failed; the callers then fall back to the implicit ones. */
+static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
+static EVP_CIPHER *aes_cbc;
+static EVP_MD *sha1;
+
+static void algs_fetch(void)
+{
+    aes_cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+    sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
+static const EVP_CIPHER *cipher_aes(void)
+{
+    pthread_once(&algs_once, algs_fetch);
+    return aes_cbc ? aes_cbc : EVP_aes_256_cbc();
+}
+
+static const EVP_MD *md_sha1(void)
+{
+    pthread_once(&algs_once, algs_fetch);
+    return sha1 ? sha1 : EVP_sha1();
+}
+
 void zl_wxcrypt_warm(void)
 {
     static const unsigned char key[32];
@@ -27,7 +54,7 @@ void zl_wxcrypt_warm(void)
     int n = 0;
 
     RAND_bytes(r, sizeof r);
-    if (ctx && EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), NULL, key, key))
+    if (ctx && EVP_EncryptInit_ex(ctx, cipher_aes(), NULL, key, key))
         EVP_EncryptUpdate(ctx, out, &n, r, sizeof r);
     EVP_CIPHER_CTX_free(ctx);
 }
@@ -150,12 +177,15 @@ int zl_wx_signature(const char *token, const char *timestamp, const char *nonce,
     joined[off] = '\0';
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
-    if (!EVP_Digest(joined, off, md, &md_len, EVP_sha1(), NULL) || md_len != 20) {
+    if (!EVP_Digest(joined, off, md, &md_len, md_sha1(), NULL) || md_len != 20) {
         free(joined);
         return ZL_WX_ERR_COMPUTE_SIGNATURE;
     }
-    for (unsigned int i = 0; i < 20; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    for (unsigned int i = 0; i < 20; i++) {
+        out[2 * i] = "0123456789abcdef"[md[i] >> 4];
+        out[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
+    }
+    out[40] = '\0';
     if (sorted_out != NULL)
         *sorted_out = joined;
     else
@@ -227,7 +257,7 @@ int zl_wxcrypt_encrypt(zl_wxcrypt *c, const unsigned char *random16, const char 
         memcpy(plain, random16, 16);
     } else {
         unsigned char r[16];
-        if (RAND_bytes(r, sizeof r) != 1)
+        if (zone_wire_random(r, sizeof r) != 0) /* a per-thread pool over RAND_bytes */
             goto out;
         for (int i = 0; i < 16; i++)
             plain[i] = (unsigned char)alnum[r[i] % 62];
@@ -243,7 +273,7 @@ int zl_wxcrypt_encrypt(zl_wxcrypt *c, const unsigned char *random16, const char 
     memset(plain + body, (int)pad, pad);
     ctx = EVP_CIPHER_CTX_new();
     int n1 = 0, n2 = 0;
-    if (ctx == NULL || !EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), NULL, c->key, c->key) ||
+    if (ctx == NULL || !EVP_EncryptInit_ex(ctx, cipher_aes(), NULL, c->key, c->key) ||
         !EVP_CIPHER_CTX_set_padding(ctx, 0) ||
         !EVP_EncryptUpdate(ctx, cipher, &n1, plain, (int)total) ||
         !EVP_EncryptFinal_ex(ctx, cipher + n1, &n2))
@@ -289,7 +319,7 @@ int zl_wxcrypt_decrypt(zl_wxcrypt *c, const char *b64, char **msg, size_t *msg_l
     ctx = EVP_CIPHER_CTX_new();
     int n1 = 0, n2 = 0;
     if (plain == NULL || ctx == NULL ||
-        !EVP_DecryptInit_ex(ctx, EVP_aes_256_cbc(), NULL, c->key, c->key) ||
+        !EVP_DecryptInit_ex(ctx, cipher_aes(), NULL, c->key, c->key) ||
         !EVP_CIPHER_CTX_set_padding(ctx, 0) ||
         !EVP_DecryptUpdate(ctx, plain, &n1, cipher, (int)clen) ||
         !EVP_DecryptFinal_ex(ctx, plain + n1, &n2)) {
