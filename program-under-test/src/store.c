@@ -8,7 +8,7 @@
  * tail that every reader stops at. Events appended at the same time share one fdatasync
  * (group commit): each thread appends its record, then one thread syncs for all the records
  * waiting while the next ones append and queue behind it. Nothing is created or renamed per
- * event, so an event costs one write and a share of one sync.
+ * event: storing one costs a write and a share of a sync, and marking it the same.
  *
  * Each process indexes its own records as it writes them and the other segments (other
  * replicas sharing the folder, earlier runs) by reading them: from where it stopped, when an
@@ -16,8 +16,7 @@
  * expired events and deletes a segment whose records are all expired once no process holds
  * its lock (its writer moved to a new segment, or died).
  *
- * Cursors live as files under <dir>/cursors, each written alone, and the newest event token
- * of each app under <dir>/tokens, written by one thread at a time (the newest wins). */
+ * Cursors and event tokens are small files of their own (durable.c). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -34,13 +33,11 @@
 
 #include <zlib.h>
 
+#include "store_int.h"
 #include "zd.h"
 
 #define MAX_EVENT_DATA (160u << 20) /* a 64 MiB body, JSON-escaped, fits */
 #define MAX_CORPID     1024
-#define MAX_CURSOR     4096
-#define MAX_TOKEN      512         /* a token file: "<received at> <token>" */
-#define TOKEN_SLOTS    16          /* apps whose token waits to be written */
 #define SEGMENT_BYTES  (64u << 20) /* a segment this large is closed and a new one begun */
 #define SEGMENT_NAME   96
 #define MAX_TIME       (1ull << 53) /* stored_at: seconds, 0 up to this */
@@ -51,13 +48,6 @@
 #define REC_PUT    1
 #define REC_MARK   2
 #define REC_HEADER 32
-
-/* A token to write: tokens/<name> gets text. */
-typedef struct token_write {
-    char name[160];
-    char text[MAX_TOKEN];
-    bool dirty; /* not written since text was set */
-} token_write;
 
 /* A log segment in the events folder. */
 typedef struct segment {
@@ -93,33 +83,6 @@ typedef struct commit_entry {
     int rc; /* 0 or an errno, set by the committing thread */
     bool done;
 } commit_entry;
-
-struct zd_store {
-    char events[600];
-    char cursors[600];
-    int events_fd; /* the folders, for fsync after a rename */
-    int cursors_fd;
-    char tokens[600];
-    int tokens_fd;
-    pthread_mutex_t token_lock; /* the token slots, token_writing */
-    token_write token_slots[TOKEN_SLOTS];
-    bool token_writing;        /* a thread writes the dirty slots; others leave theirs to it */
-    pthread_mutex_t scan_lock; /* one reader of the folder at a time (refresh, cleanup) */
-    pthread_mutex_t lock;      /* everything below */
-    pthread_cond_t cond;       /* a batch was committed */
-    segment *segments;
-    segment *current; /* the segment appended to, or NULL until the first append */
-    unsigned created; /* segments this store made, for their names */
-    entry **buckets;
-    size_t n_buckets, n_entries;
-    int64_t cutoff; /* the newest cleanup's: records stored before it are expired */
-    commit_entry *queue, **queue_tail;
-    size_t queued;
-    bool committing;
-    zd_store_counts counts;
-    void (*on_commit)(void *ud, size_t n);
-    void *on_commit_ud;
-};
 
 static int mkdir_p(const char *path)
 {
@@ -1017,197 +980,4 @@ size_t zd_store_cleanup(zd_store *s, int64_t now, unsigned retention_s)
     }
     pthread_mutex_unlock(&s->scan_lock);
     return removed;
-}
-
-/* ---- cursors and tokens ---- */
-
-/* Writes text to a new file at path; its open fd, or -1 with errno (nothing left behind). */
-static int write_new(const char *path, const char *text)
-{
-    size_t len = strlen(text), off = 0;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), e;
-
-    if (fd < 0)
-        return -1;
-    while (off < len) {
-        ssize_t w = write(fd, text + off, len - off);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            e = w < 0 ? errno : EIO;
-            close(fd);
-            unlink(path);
-            errno = e;
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    return fd;
-}
-
-/* Writes text to folder/name atomically and durably, alone (the cursors). */
-static int write_atomic(int dir_fd, const char *folder, const char *name, const char *text)
-{
-    char tmp[800], final[800]; /* a folder (under 600) and a cursor name (under 160) */
-    int fd;
-
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", folder, name);
-    snprintf(final, sizeof final, "%s/%s", folder, name);
-    if ((fd = write_new(tmp, text)) < 0)
-        return -1;
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, final) != 0) {
-        unlink(tmp);
-        return -1;
-    }
-    return fsync(dir_fd);
-}
-
-static char *read_file(const char *path, size_t max)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    char *buf;
-    size_t off = 0;
-
-    if (fd < 0)
-        return NULL;
-    if (fstat(fd, &st) != 0 || (size_t)st.st_size > max ||
-        !(buf = malloc((size_t)st.st_size + 1))) {
-        close(fd);
-        return NULL;
-    }
-    while (off < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + off, (size_t)st.st_size - off);
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        off += (size_t)r;
-    }
-    close(fd);
-    buf[off] = '\0';
-    return buf;
-}
-
-/* cursors/<corpid>-<agentid>; a corpid that is not a plain id has no cursor file. */
-static int cursor_name(const char *corpid, uint32_t agentid, char *out, size_t n)
-{
-    if (!zd_notify_id_ok(corpid))
-        return -1;
-    snprintf(out, n, "%s-%u", corpid, agentid);
-    return 0;
-}
-
-int zd_cursor_get(zd_store *s, const char *corpid, uint32_t agentid, char *out, size_t n)
-{
-    char name[160], path[800], *text;
-
-    if (cursor_name(corpid, agentid, name, sizeof name) != 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/%s", s->cursors, name);
-    if (!(text = read_file(path, MAX_CURSOR))) {
-        struct stat st;
-
-        return stat(path, &st) != 0 && errno == ENOENT ? 1 : -1;
-    }
-    if (strlen(text) >= n) {
-        free(text);
-        return -1;
-    }
-    memcpy(out, text, strlen(text) + 1);
-    free(text);
-    return 0;
-}
-
-int zd_cursor_put(zd_store *s, const char *corpid, uint32_t agentid, const char *cursor)
-{
-    char name[160];
-
-    if (cursor_name(corpid, agentid, name, sizeof name) != 0 || strlen(cursor) > MAX_CURSOR)
-        return -1;
-    return write_atomic(s->cursors_fd, s->cursors, name, cursor);
-}
-
-int zd_token_put(zd_store *s, const char *corpid, uint32_t agentid, const char *token,
-                 int64_t received_at)
-{
-    char name[160], text[MAX_TOKEN];
-    size_t i, slot = TOKEN_SLOTS;
-    int rc = 0;
-
-    if (cursor_name(corpid, agentid, name, sizeof name) != 0 || !*token || strpbrk(token, " \n") ||
-        (size_t)snprintf(text, sizeof text, "%lld %s", (long long)received_at, token) >=
-            sizeof text)
-        return -1;
-    pthread_mutex_lock(&s->token_lock);
-    for (i = 0; i < TOKEN_SLOTS; i++) {
-        if (!strcmp(s->token_slots[i].name, name)) {
-            slot = i;
-            break;
-        }
-        if (slot == TOKEN_SLOTS && !s->token_slots[i].name[0])
-            slot = i;
-    }
-    if (slot == TOKEN_SLOTS) { /* every slot is another app's: one already written goes */
-        for (i = 0; i < TOKEN_SLOTS && s->token_slots[i].dirty; i++)
-            ;
-        if (i == TOKEN_SLOTS) {
-            pthread_mutex_unlock(&s->token_lock);
-            return -1;
-        }
-        slot = i;
-    }
-    snprintf(s->token_slots[slot].name, sizeof s->token_slots[slot].name, "%s", name);
-    memcpy(s->token_slots[slot].text, text, sizeof text);
-    s->token_slots[slot].dirty = true;
-    if (s->token_writing) { /* the writer writes it next: the newest text wins */
-        pthread_mutex_unlock(&s->token_lock);
-        return 0;
-    }
-    s->token_writing = true;
-    for (;;) {
-        for (i = 0; i < TOKEN_SLOTS && !s->token_slots[i].dirty; i++)
-            ;
-        if (i == TOKEN_SLOTS)
-            break;
-        memcpy(name, s->token_slots[i].name, sizeof name);
-        memcpy(text, s->token_slots[i].text, sizeof text);
-        s->token_slots[i].dirty = false;
-        pthread_mutex_unlock(&s->token_lock);
-        if (write_atomic(s->tokens_fd, s->tokens, name, text) != 0)
-            rc = -1;
-        pthread_mutex_lock(&s->token_lock);
-    }
-    s->token_writing = false;
-    pthread_mutex_unlock(&s->token_lock);
-    return rc;
-}
-
-int zd_token_get(zd_store *s, const char *corpid, uint32_t agentid, char *out, size_t n,
-                 int64_t *received_at)
-{
-    char name[160], path[800], *text, *sp, *end;
-    long long at;
-    int rc = -1;
-
-    if (cursor_name(corpid, agentid, name, sizeof name) != 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/%s", s->tokens, name);
-    if (!(text = read_file(path, MAX_TOKEN))) {
-        struct stat st;
-
-        return stat(path, &st) != 0 && errno == ENOENT ? 1 : -1;
-    }
-    errno = 0;
-    at = strtoll(text, &end, 10);
-    if (errno == 0 && end != text && *end == ' ' && (sp = end + 1) && *sp && !strpbrk(sp, " \n") &&
-        strlen(sp) < n) {
-        memcpy(out, sp, strlen(sp) + 1);
-        *received_at = (int64_t)at;
-        rc = 0;
-    }
-    free(text);
-    return rc;
 }
