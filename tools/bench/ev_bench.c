@@ -95,7 +95,10 @@ static cJSON *call(CURL *c, unsigned port, const char *path, const char *body)
 static int start(run *r, char *program)
 {
     char line[512], errlog[128];
-    char *argv[] = {ZONELAB_BIN, "serve", "--port", "0", "--program", program, NULL};
+    /* The pushes outrun the deliveries: the queue's cap (delivery_queue_max, 1000) lifted, so
+     * that none is refused while the events wait their turn. */
+    char *argv[] = {ZONELAB_BIN, "serve", "--port", "0", "--set", "delivery_queue_max=10000000",
+                    "--program", program, NULL};
     posix_spawn_file_actions_t fa;
     int fds[2];
     FILE *f;
@@ -264,28 +267,48 @@ out:
 }
 
 /* Reads the journal after *since, adding its event_result entries to *done and those with
- * an errcode to *failed. 0, or -1 when it cannot. */
+ * an errcode to *failed. 0, or -1 when it cannot, or when the journal dropped entries before
+ * they were read (its cap, 200000 entries: fewer events a run). */
 static int count_results(CURL *c, unsigned port, double *since, unsigned *done, unsigned *failed)
 {
     char path[128];
     cJSON *j, *e;
-    const cJSON *last;
+    const cJSON *seq;
 
     snprintf(path, sizeof path, "/_zonelab/journal?since=%.0f&limit=100000", *since);
     if (!(j = call(c, port, path, NULL)))
         return -1;
+    e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "entries"), 0);
+    seq = cJSON_GetObjectItemCaseSensitive(e, "seq");
+    if (*since > 0 && cJSON_IsNumber(seq) && seq->valuedouble > *since + 1) {
+        fprintf(stderr,
+                "ev_bench: the journal dropped entries %.0f to %.0f before they were read (its "
+                "cap): run fewer events\n",
+                *since + 1, seq->valuedouble - 1);
+        cJSON_Delete(j);
+        return -1;
+    }
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "entries"))
     {
         const cJSON *kind = cJSON_GetObjectItemCaseSensitive(e, "kind");
         const cJSON *errcode = cJSON_GetObjectItemCaseSensitive(e, "errcode");
 
+        if (cJSON_IsNumber(seq = cJSON_GetObjectItemCaseSensitive(e, "seq")))
+            *since = seq->valuedouble; /* a page may end before "last" ("more") */
         if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "event_result") != 0)
             continue;
         (*done)++;
-        *failed += !cJSON_IsNumber(errcode) || errcode->valuedouble != 0;
+        if (!cJSON_IsNumber(errcode) || errcode->valuedouble != 0) {
+            if (!*failed) { /* the first says why */
+                char *text = cJSON_PrintUnformatted(e);
+
+                fprintf(stderr, "ev_bench: the first event_result with an errcode: %.600s\n",
+                        text ? text : "?");
+                cJSON_free(text);
+            }
+            (*failed)++;
+        }
     }
-    if (cJSON_IsNumber(last = cJSON_GetObjectItemCaseSensitive(j, "last")))
-        *since = last->valuedouble;
     cJSON_Delete(j);
     return 0;
 }
