@@ -62,17 +62,20 @@ typedef struct segment {
     int64_t newest;
 } segment;
 
-/* An event the index knows: where its data is, and whether it was notified. */
+/* An event the index knows: where its data is, and whether it was notified. Its corpid is
+ * read from the record when it is needed (a pending event's notify): an entry is what each
+ * event of the retention window costs in memory (105 bytes with a 32-character id, its
+ * bucket and malloc's overhead included). */
 typedef struct entry {
     struct entry *next; /* in its bucket */
     segment *seg;       /* the segment of its put record; NULL while only its mark was read */
-    uint64_t off;       /* its data's offset there */
+    uint64_t off;       /* its data's offset there; the corpid's bytes are just before it */
     uint32_t len;
     uint32_t agentid;
     int64_t stored_at;
+    uint16_t corpid_len;
     bool notified;
-    char *corpid;
-    char id[ZD_MAX_NOTIFY_ID + 1];
+    char id[]; /* NUL-terminated */
 } entry;
 
 /* One thread's record waiting for a commit: appended to seg, to be synced. */
@@ -173,7 +176,6 @@ void zd_store_close(zd_store *s)
     for (i = 0; i < s->n_buckets; i++)
         for (entry *e = s->buckets[i], *next; e; e = next) {
             next = e->next;
-            free(e->corpid);
             free(e);
         }
     free(s->buckets);
@@ -263,9 +265,9 @@ static entry *index_add(zd_store *s, const char *id)
             s->n_buckets = n;
         }
     }
-    if (!(e = calloc(1, sizeof *e)))
+    if (!(e = calloc(1, sizeof *e + strlen(id) + 1)))
         return NULL;
-    snprintf(e->id, sizeof e->id, "%s", id);
+    memcpy(e->id, id, strlen(id) + 1);
     b = id_hash(id) & (s->n_buckets - 1);
     e->next = s->buckets[b];
     s->buckets[b] = e;
@@ -288,7 +290,6 @@ static size_t index_remove(zd_store *s, bool (*drop)(const entry *e, const void 
             *p = e->next;
             removed += e->seg != NULL;
             s->n_entries--;
-            free(e->corpid);
             free(e);
         }
     return removed;
@@ -318,12 +319,7 @@ static void index_apply(zd_store *s, segment *g, int type, const char *id, const
             e->stored_at = stored_at;
         return;
     }
-    char *c = strdup(corpid);
-
-    if (!c)
-        return;
-    free(e->corpid);
-    e->corpid = c;
+    e->corpid_len = (uint16_t)strlen(corpid);
     e->seg = g;
     e->off = data_off;
     e->len = len;
@@ -848,46 +844,63 @@ int zd_store_get(zd_store *s, const char *id, int64_t now, unsigned retention_s,
     return 0;
 }
 
-typedef struct pending_list {
-    zd_pending *p;
-    size_t n, cap;
-    int64_t older_than, cutoff;
-} pending_list;
+/* A pending event found under the lock, its corpid still to be read from its record. */
+typedef struct pending_at {
+    zd_pending p;
+    char seg[SEGMENT_NAME];
+    uint64_t corpid_off;
+    uint16_t corpid_len;
+} pending_at;
 
 size_t zd_store_each_pending(zd_store *s, int64_t older_than,
                              void (*fn)(const zd_pending *p, void *ud), void *ud)
 {
-    pending_list l = {.older_than = older_than};
-    size_t i;
+    pending_at *l = NULL;
+    size_t i, n = 0, cap = 0, called = 0;
 
     refresh(s);
     pthread_mutex_lock(&s->lock);
     for (i = 0; i < s->n_buckets; i++)
         for (entry *e = s->buckets[i]; e; e = e->next) {
+            pending_at *x;
+
             if (!e->seg || e->notified || e->stored_at > older_than || e->stored_at < s->cutoff)
                 continue;
-            if (l.n == l.cap) {
-                size_t cap = l.cap ? 2 * l.cap : 16;
-                zd_pending *p = realloc(l.p, cap * sizeof *p);
+            if (n == cap) {
+                pending_at *grown = realloc(l, (cap = cap ? 2 * cap : 16) * sizeof *l);
 
-                if (!p)
+                if (!grown)
                     break;
-                l.p = p;
-                l.cap = cap;
+                l = grown;
             }
-            zd_pending *p = &l.p[l.n++];
-
-            memset(p, 0, sizeof *p);
-            snprintf(p->id, sizeof p->id, "%s", e->id);
-            snprintf(p->corpid, sizeof p->corpid, "%s", e->corpid ? e->corpid : "");
-            p->agentid = e->agentid;
-            p->stored_at = e->stored_at;
+            x = &l[n++];
+            memset(x, 0, sizeof *x);
+            snprintf(x->p.id, sizeof x->p.id, "%s", e->id);
+            memcpy(x->seg, e->seg->name, sizeof x->seg);
+            x->corpid_off = e->off - e->corpid_len;
+            x->corpid_len = e->corpid_len;
+            x->p.agentid = e->agentid;
+            x->p.stored_at = e->stored_at;
         }
     pthread_mutex_unlock(&s->lock);
-    for (i = 0; i < l.n; i++) /* outside the lock: fn notifies and marks */
-        fn(&l.p[i], ud);
-    free(l.p);
-    return l.n;
+    for (i = 0; i < n; i++) { /* outside the lock: fn notifies and marks */
+        size_t want =
+            l[i].corpid_len < sizeof l[i].p.corpid - 1 ? l[i].corpid_len : sizeof l[i].p.corpid - 1;
+        char path[800];
+        int fd, rc;
+
+        snprintf(path, sizeof path, "%s/%s", s->events, l[i].seg);
+        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+            continue; /* deleted meanwhile: expired */
+        rc = read_at(fd, l[i].p.corpid, want, l[i].corpid_off);
+        close(fd);
+        if (rc != 0)
+            continue;
+        fn(&l[i].p, ud);
+        called++;
+    }
+    free(l);
+    return called;
 }
 
 size_t zd_store_each(zd_store *s, void (*fn)(const char *id, int state, void *ud), void *ud)
@@ -905,7 +918,7 @@ size_t zd_store_each(zd_store *s, void (*fn)(const char *id, int state, void *ud
         for (entry *e = s->buckets[i]; e; e = e->next)
             if (e->seg && e->stored_at >= s->cutoff) {
                 ids[n][0] = e->notified ? 2 : 1;
-                memcpy(ids[n++] + 1, e->id, sizeof e->id);
+                memcpy(ids[n++] + 1, e->id, strlen(e->id) + 1); /* at most 64 + 1 */
             }
     pthread_mutex_unlock(&s->lock);
     for (i = 0; i < n; i++)
