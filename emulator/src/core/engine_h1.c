@@ -201,16 +201,22 @@ static void end(zl_engine *e, call *c, int keep)
 }
 
 /* Ends c with libcurl's code for its failure and a text for it; its connection is closed. */
+__attribute__((format(printf, 4, 0))) static void vfail(zl_engine *e, call *c, int code,
+                                                        const char *fmt, va_list ap)
+{
+    vsnprintf(c->errbuf, sizeof c->errbuf, fmt, ap);
+    c->code = code;
+    end(e, c, 0);
+}
+
 __attribute__((format(printf, 4, 5))) static void fail(zl_engine *e, call *c, int code,
                                                        const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(c->errbuf, sizeof c->errbuf, fmt, ap);
+    vfail(e, c, code, fmt, ap);
     va_end(ap);
-    c->code = code;
-    end(e, c, 0);
 }
 
 /* Ends c as a connection to its port that could not be made (err, an errno). */
@@ -356,10 +362,8 @@ __attribute__((format(printf, 4, 5))) static void died(zl_engine *e, call *c, in
         va_list ap;
 
         va_start(ap, fmt);
-        vsnprintf(c->errbuf, sizeof c->errbuf, fmt, ap);
+        vfail(e, c, code, fmt, ap);
         va_end(ap);
-        c->code = code;
-        end(e, c, 0);
         return;
     }
     c->retried = 1;
