@@ -215,11 +215,20 @@ static void call(zl_engine *e, unsigned short port, const char *method, const ch
 
 #define OK_ANSWER(body) "HTTP/1.1 200 OK\r\nX-Answer: yes  \r\nContent-Length: " #body "\r\n\r\n"
 
+/* g is an answer (no failure) with status (0: any) and body; a macro, so that a failure names
+ * the test's line. */
+#define ANSWERED(g, want_status, want_body)                                                        \
+    do {                                                                                           \
+        assert_int_equal((g).curl_code, 0);                                                        \
+        if (want_status)                                                                           \
+            assert_int_equal((g).status, want_status);                                             \
+        assert_string_equal((g).body, want_body);                                                  \
+    } while (0)
+
 static void test_h1_sends_and_keeps_the_connection(void **state)
 {
-    static const step steps[] = {
-        {"HTTP/1.1 200 OK\r\nX-Answer: yes  \r\nContent-Length: 5\r\n\r\nfirst", 0},
-        {"HTTP/1.1 201 Created\r\nContent-Length: 6\r\n\r\nsecond", 0}};
+    static const step steps[] = {{OK_ANSWER(5) "first", 0},
+                                 {"HTTP/1.1 201 Created\r\nContent-Length: 6\r\n\r\nsecond", 0}};
     server s;
     zl_engine *e = engine();
     got g;
@@ -227,14 +236,10 @@ static void test_h1_sends_and_keeps_the_connection(void **state)
     (void)state;
     server_start(&s, steps, 2);
     call(e, s.port, "POST", "{\"a\":1}", 5000, &g);
-    assert_int_equal(g.curl_code, 0);
-    assert_int_equal(g.status, 200);
-    assert_string_equal(g.body, "first");
+    ANSWERED(g, 200, "first");
     assert_string_equal(g.header, "yes"); /* trimmed, as libcurl's header lines are */
     call(e, s.port, "GET", NULL, 5000, &g);
-    assert_int_equal(g.curl_code, 0);
-    assert_int_equal(g.status, 201);
-    assert_string_equal(g.body, "second");
+    ANSWERED(g, 201, "second");
     zl_engine_free(e);
     server_join(&s);
     assert_int_equal(s.accepts, 1); /* the second call went on the first's connection */
@@ -262,14 +267,11 @@ static void test_h1_chunked_interim_and_close(void **state)
     (void)state;
     server_start(&s, steps, 4);
     call(e, s.port, "POST", "x", 5000, &g);
-    assert_int_equal(g.curl_code, 0);
-    assert_int_equal(g.status, 200);
-    assert_string_equal(g.body, "abcdefg");
+    ANSWERED(g, 200, "abcdefg");
     call(e, s.port, "POST", "x", 5000, &g); /* Connection: close: not kept */
     assert_string_equal(g.body, "hi");
     call(e, s.port, "POST", "x", 5000, &g); /* a body that ends with the connection */
-    assert_int_equal(g.curl_code, 0);
-    assert_string_equal(g.body, "until the end");
+    ANSWERED(g, 0, "until the end");
     call(e, s.port, "POST", "x", 5000, &g);
     assert_string_equal(g.body, "new");
     zl_engine_free(e);
@@ -296,8 +298,7 @@ static void test_h1_kept_connection_closed_is_replaced(void **state)
     call(e, s.port, "POST", "x", 5000, &g);
     assert_string_equal(g.body, "one");
     call(e, s.port, "POST", "y", 5000, &g);
-    assert_int_equal(g.curl_code, 0);
-    assert_string_equal(g.body, "two");
+    ANSWERED(g, 0, "two");
     server_join(&s);
     assert_int_equal(s.accepts, 2);
     assert_non_null(strstr(s.requests, "\r\n\r\nyPOST")); /* y twice: on each connection */
@@ -306,8 +307,7 @@ static void test_h1_kept_connection_closed_is_replaced(void **state)
     call(e, s.port, "POST", "x", 5000, &g);
     assert_string_equal(g.body, "three");
     call(e, s.port, "POST", "x", 5000, &g);
-    assert_int_equal(g.curl_code, 0);
-    assert_string_equal(g.body, "four");
+    ANSWERED(g, 0, "four");
     server_join(&s);
     assert_int_equal(s.accepts, 2);
 
@@ -387,17 +387,13 @@ static void test_h1_answer_before_the_request_ends(void **state)
     body[big] = '\0';
     server_start(&s, early, 1);
     call(e, s.port, "POST", body, 5000, &g);
-    assert_int_equal(g.curl_code, 0);
-    assert_int_equal(g.status, 413);
-    assert_string_equal(g.body, "too much");
+    ANSWERED(g, 413, "too much");
     server_join(&s);
     server_start(&s, early_open, 2);
     call(e, s.port, "POST", body, 5000, &g);
-    assert_int_equal(g.curl_code, 0);
-    assert_string_equal(g.body, "early");
+    ANSWERED(g, 0, "early");
     call(e, s.port, "POST", "x", 5000, &g);
-    assert_int_equal(g.curl_code, 0);
-    assert_string_equal(g.body, "next");
+    ANSWERED(g, 0, "next");
     zl_engine_free(e);
     server_join(&s);
     free(body);
