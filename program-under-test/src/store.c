@@ -55,7 +55,6 @@ typedef struct segment {
     char name[SEGMENT_NAME];
     int fd;         /* the segment this process appends to, locked; else -1 */
     bool own;       /* appended by this store: its records are indexed as they are written */
-    bool retired;   /* own, no longer appended to: fd closes once no commit needs it */
     unsigned refs;  /* commits queued on it */
     uint64_t size;  /* own: bytes written; another's: bytes read and indexed */
     int64_t oldest; /* stored_at of its records, INT64_MAX / INT64_MIN while it has none */
@@ -351,27 +350,33 @@ static uint32_t get_u32(const unsigned char *p)
     return get_u16(p) | (uint32_t)get_u16(p + 2) << 16;
 }
 
-/* The header of a record (REC_HEADER bytes) with its CRC over itself and the rest. */
-static void rec_header(unsigned char *h, int type, const char *id, const char *corpid,
-                       uint32_t agentid, int64_t stored_at, const char *data, uint32_t len)
+/* The CRC-32 of a record's header (its crc field 0), id and corpid: the data's goes on it. */
+static uLong head_crc(const unsigned char *h, const char *id, size_t idl, const char *corpid,
+                      size_t cl)
 {
-    uLong crc;
+    uLong crc = crc32(0, h, REC_HEADER);
+
+    crc = crc32(crc, (const Bytef *)id, (uInt)idl);
+    return crc32(crc, (const Bytef *)corpid, (uInt)cl);
+}
+
+/* The header of a record (REC_HEADER bytes) with its CRC over itself and the rest. */
+static void rec_header(unsigned char *h, int type, const char *id, size_t idl, const char *corpid,
+                       size_t cl, uint32_t agentid, int64_t stored_at, const char *data,
+                       uint32_t len)
+{
     uint64_t at = (uint64_t)stored_at;
 
     memset(h, 0, REC_HEADER);
     put_u32(h, REC_MAGIC);
     h[4] = (unsigned char)type;
-    h[5] = (unsigned char)strlen(id);
-    put_u16(h + 6, (uint16_t)strlen(corpid));
+    h[5] = (unsigned char)idl;
+    put_u16(h + 6, (uint16_t)cl);
     put_u32(h + 8, agentid);
     put_u32(h + 12, len);
     put_u32(h + 16, (uint32_t)at);
     put_u32(h + 20, (uint32_t)(at >> 32));
-    crc = crc32(0, h, REC_HEADER);
-    crc = crc32(crc, (const Bytef *)id, (uInt)strlen(id));
-    crc = crc32(crc, (const Bytef *)corpid, (uInt)strlen(corpid));
-    crc = crc32_z(crc, (const Bytef *)data, len);
-    put_u32(h + 24, (uint32_t)crc);
+    put_u32(h + 24, (uint32_t)crc32_z(head_crc(h, id, idl, corpid, cl), (const Bytef *)data, len));
 }
 
 /* ---- appending and committing ---- */
@@ -424,7 +429,8 @@ fail:
     return NULL;
 }
 
-/* Stops appending to the current segment; its fd closes once no commit needs it. */
+/* Stops appending to the current segment; its fd closes once no commit needs it (an own
+ * segment that is not s->current is appended to no more). */
 static void segment_retire(zd_store *s)
 {
     segment *g = s->current;
@@ -432,7 +438,6 @@ static void segment_retire(zd_store *s)
     if (!g)
         return;
     s->current = NULL;
-    g->retired = true;
     if (g->refs == 0 && g->fd >= 0) {
         close(g->fd);
         g->fd = -1;
@@ -483,7 +488,7 @@ static int append(zd_store *s, int type, const char *id, const char *corpid, uin
     segment *g;
     uint64_t off;
 
-    rec_header(h, type, id, corpid, agentid, stored_at, data, len);
+    rec_header(h, type, id, idl, corpid, cl, agentid, stored_at, data, len);
     pthread_mutex_lock(&s->lock);
     if (s->current && s->current->size >= SEGMENT_BYTES)
         segment_retire(s);
@@ -560,7 +565,7 @@ static int append(zd_store *s, int type, const char *id, const char *corpid, uin
             next = x->next;
             if (x->rc && x->seg == s->current)
                 segment_retire(s); /* after a failed sync nothing more is written there */
-            if (--x->seg->refs == 0 && x->seg->retired && x->seg->fd >= 0) {
+            if (--x->seg->refs == 0 && x->seg != s->current && x->seg->fd >= 0) {
                 close(x->seg->fd);
                 x->seg->fd = -1;
             }
@@ -623,9 +628,7 @@ static void segment_scan(zd_store *s, segment *g, int fd)
         if (!zd_notify_id_ok(id) || strlen(corpid) != cl || get_u32(h + 28) != 0)
             break;
         put_u32(h + 24, 0);
-        crc = crc32(0, h, REC_HEADER);
-        crc = crc32(crc, (const Bytef *)id, idl);
-        crc = crc32(crc, (const Bytef *)corpid, cl);
+        crc = head_crc(h, id, idl, corpid, cl);
         if (len && !buf && !(buf = malloc(chunk)))
             break;
         while (done < len) {
