@@ -97,18 +97,29 @@ static int cursor_name(const char *corpid, uint32_t agentid, char *out, size_t n
     return 0;
 }
 
-int zd_cursor_get(zd_store *s, const char *corpid, uint32_t agentid, char *out, size_t n)
+/* The text of folder/<corpid>-<agentid> (owned, free()) in *text: 0 found, 1 no such file, -1
+ * a corpid that is not a plain id or a file that cannot be read (up to max bytes). */
+static int read_app_file(const char *folder, const char *corpid, uint32_t agentid, size_t max,
+                         char **text)
 {
-    char name[160], path[800], *text;
+    char name[160], path[800];
+    struct stat st;
 
     if (cursor_name(corpid, agentid, name, sizeof name) != 0)
         return -1;
-    snprintf(path, sizeof path, "%s/%s", s->cursors, name);
-    if (!(text = read_file(path, MAX_CURSOR))) {
-        struct stat st;
+    snprintf(path, sizeof path, "%s/%s", folder, name);
+    if ((*text = read_file(path, max)))
+        return 0;
+    return stat(path, &st) != 0 && errno == ENOENT ? 1 : -1;
+}
 
-        return stat(path, &st) != 0 && errno == ENOENT ? 1 : -1;
-    }
+int zd_cursor_get(zd_store *s, const char *corpid, uint32_t agentid, char *out, size_t n)
+{
+    char *text;
+    int rc = read_app_file(s->cursors, corpid, agentid, MAX_CURSOR, &text);
+
+    if (rc != 0)
+        return rc;
     if (strlen(text) >= n) {
         free(text);
         return -1;
@@ -185,18 +196,13 @@ int zd_token_put(zd_store *s, const char *corpid, uint32_t agentid, const char *
 int zd_token_get(zd_store *s, const char *corpid, uint32_t agentid, char *out, size_t n,
                  int64_t *received_at)
 {
-    char name[160], path[800], *text, *sp, *end;
+    char *text, *sp, *end;
     long long at;
-    int rc = -1;
+    int rc = read_app_file(s->tokens, corpid, agentid, MAX_TOKEN, &text);
 
-    if (cursor_name(corpid, agentid, name, sizeof name) != 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/%s", s->tokens, name);
-    if (!(text = read_file(path, MAX_TOKEN))) {
-        struct stat st;
-
-        return stat(path, &st) != 0 && errno == ENOENT ? 1 : -1;
-    }
+    if (rc != 0)
+        return rc;
+    rc = -1;
     errno = 0;
     at = strtoll(text, &end, 10);
     if (errno == 0 && end != text && *end == ' ' && (sp = end + 1) && *sp && !strpbrk(sp, " \n") &&
